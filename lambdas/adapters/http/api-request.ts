@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { CorrelationId, IdempotencyKey } from '../../core/identifiers.js';
+import { type Problem, ProblemType, fieldErrors, problem, problemResponse } from './problem.js';
+
+/** API Gateway allows 10 MB; our contract allows 256 KB per business document. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** A request that cannot be served: carries the problem to answer with. */
+export class RequestRejected extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail);
+  }
+}
+
+export function header(event: APIGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}
+
+/** The OAuth client behind the request, as the Cognito authorizer (or the local runtime) put it. */
+export function callerClientId(event: APIGatewayProxyEvent): string {
+  const claims = (event.requestContext.authorizer?.claims ?? {}) as Record<string, string>;
+  const clientId = claims.client_id ?? claims.sub;
+  if (!clientId) {
+    throw new RequestRejected(
+      problem(ProblemType.unauthorized, 401, 'Unauthorized', 'The request carries no authenticated client.'),
+    );
+  }
+  return clientId;
+}
+
+export function correlationIdOf(event: APIGatewayProxyEvent): string {
+  const supplied = header(event, 'X-Correlation-Id');
+  if (supplied === undefined) return randomUUID();
+  const parsed = CorrelationId.safeParse(supplied);
+  if (!parsed.success) {
+    throw new RequestRejected(
+      problem(ProblemType.validation, 400, 'Invalid header', 'X-Correlation-Id is not a valid correlation id.', {
+        errors: [{ path: 'header:X-Correlation-Id', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+export function idempotencyKeyOf(event: APIGatewayProxyEvent): string {
+  const supplied = header(event, 'Idempotency-Key');
+  if (supplied === undefined) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.missingIdempotencyKey,
+        400,
+        'Idempotency-Key required',
+        'Send an Idempotency-Key header (a unique value per business document) so retries are safe.',
+      ),
+    );
+  }
+  const parsed = IdempotencyKey.safeParse(supplied);
+  if (!parsed.success) {
+    throw new RequestRejected(
+      problem(ProblemType.validation, 400, 'Invalid header', 'Idempotency-Key is not valid.', {
+        errors: [{ path: 'header:Idempotency-Key', message: parsed.error.issues[0]?.message ?? 'invalid' }],
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+/** Body size, media type, JSON syntax, then the schema — each failure its own clear 4xx. */
+export function parseJsonBody<TSchema extends z.ZodType>(event: APIGatewayProxyEvent, schema: TSchema): z.infer<TSchema> {
+  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64') : Buffer.from(event.body ?? '', 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new RequestRejected(
+      problem(ProblemType.payloadTooLarge, 413, 'Payload too large', `The body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}.`),
+    );
+  }
+  const contentType = header(event, 'Content-Type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
+    throw new RequestRejected(
+      problem(ProblemType.unsupportedMediaType, 415, 'Unsupported media type', 'Send the body as application/json.'),
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new RequestRejected(
+      problem(ProblemType.malformedJson, 400, 'Malformed JSON', `The body is not valid JSON: ${(error as Error).message}`),
+    );
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new RequestRejected(
+      problem(ProblemType.validation, 400, 'Validation failed', 'The request body does not match the contract.', {
+        errors: fieldErrors(parsed.error),
+      }),
+    );
+  }
+  return parsed.data;
+}
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) };
+}
+
+/** Turns a rejection into its problem response; anything else is a 500 with no internals leaked. */
+export function rejectionResponse(error: unknown, correlationId?: string): APIGatewayProxyResult | undefined {
+  if (error instanceof RequestRejected) {
+    return problemResponse(
+      { ...error.problem, ...(correlationId ? { correlationId } : {}) },
+      correlationId ? { 'X-Correlation-Id': correlationId } : {},
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,147 @@
+import type { OdooConnection } from '../secrets/odoo-connection.js';
+import { OdooError, classifyHttpStatus, classifyOdooFault } from './errors.js';
+
+export interface OdooVersion {
+  serverVersion: string;
+  major: number;
+}
+
+type Fetch = typeof fetch;
+
+/**
+ * Odoo's external API over HTTP, as a real server speaks it:
+ *  - JSON-RPC (`POST /jsonrpc`, Odoo 17/18): errors arrive with HTTP 200 in `error.data`; a method that
+ *    returns None yields no `result` key at all;
+ *  - JSON-2 (`POST /json/2/<model>/<method>`, Odoo 19+): bearer key, named arguments, HTTP error codes.
+ * The uid from `authenticate` is cached per connection: five failed logins from one IP lock logins for
+ * 60 s (`base.login_cooldown_after`), and many Lambdas share a NAT address.
+ */
+export class OdooClient {
+  private uid: number | undefined;
+  private requestId = 0;
+  private version: OdooVersion | undefined;
+
+  constructor(
+    readonly connection: OdooConnection,
+    private readonly options: { timeoutMs?: number; fetch?: Fetch } = {},
+  ) {}
+
+  get url(): string {
+    return this.connection.url;
+  }
+
+  async serverVersion(): Promise<OdooVersion> {
+    if (this.version) return this.version;
+    if (this.connection.protocol === 'json2') {
+      const info = (await this.http('GET', '/web/version')) as { version?: string; version_info?: unknown[] };
+      this.version = toVersion(String(info.version ?? '19.0'));
+    } else {
+      const info = (await this.jsonRpc('common', 'version', [])) as { server_version?: string };
+      this.version = toVersion(String(info.server_version ?? '17.0'));
+    }
+    return this.version;
+  }
+
+  /** `execute_kw(model, method, args, kwargs)` in JSON-RPC terms; translated for JSON-2. */
+  async call<T = unknown>(model: string, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<T> {
+    if (this.connection.protocol === 'json2') return (await this.json2(model, method, args, kwargs)) as T;
+    const uid = await this.authenticate();
+    const { db, apiKey } = this.connection;
+    try {
+      return (await this.jsonRpc('object', 'execute_kw', [db, uid, apiKey, model, method, args, kwargs])) as T;
+    } catch (error) {
+      // A rotated key: forget the uid so the next call logs in again with the freshly read secret.
+      if (error instanceof OdooError && error.kind === 'auth') this.uid = undefined;
+      throw error;
+    }
+  }
+
+  private async authenticate(): Promise<number> {
+    if (this.uid !== undefined) return this.uid;
+    const { db, login, apiKey } = this.connection;
+    const uid = await this.jsonRpc('common', 'authenticate', [db, login, apiKey, {}]);
+    if (typeof uid !== 'number' || uid <= 0) {
+      throw new OdooError('auth', 'odoo.exceptions.AccessDenied', `Odoo refused the login of ${login} on database ${db}`);
+    }
+    this.uid = uid;
+    return uid;
+  }
+
+  private async jsonRpc(service: string, method: string, args: unknown[]): Promise<unknown> {
+    const body = { jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId };
+    const payload = (await this.http('POST', '/jsonrpc', body)) as {
+      result?: unknown;
+      error?: { message?: string; data?: { name?: string; message?: string } };
+    };
+    if (payload.error) {
+      const name = payload.error.data?.name ?? 'odoo.exceptions.UnknownError';
+      const message = payload.error.data?.message ?? payload.error.message ?? 'Odoo Server Error';
+      throw new OdooError(classifyOdooFault(name, message), name, message);
+    }
+    // Methods returning None (account.payment.action_post, account.move.line.reconcile) send no `result`.
+    return 'result' in payload ? payload.result : null;
+  }
+
+  private async json2(model: string, method: string, args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
+    return this.http('POST', `/json/2/${model}/${method}`, json2Body(method, args, kwargs), {
+      Authorization: `bearer ${this.connection.apiKey}`,
+      'X-Odoo-Database': this.connection.db,
+    });
+  }
+
+  private async http(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+    const doFetch = this.options.fetch ?? fetch;
+    let response: Response;
+    try {
+      response = await doFetch(new URL(path, this.connection.url), {
+        method,
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+      });
+    } catch (error) {
+      const cause = error as Error;
+      throw new OdooError('transient', cause.name === 'TimeoutError' ? 'timeout' : 'network', `Odoo unreachable: ${cause.message}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text.length ? JSON.parse(text) : null;
+    } catch {
+      // Under overload Odoo (or its proxy) answers with an HTML page, not JSON.
+      const kind = response.ok ? 'transient' : classifyHttpStatus(response.status);
+      throw new OdooError(kind, `http.${response.status}`, `Odoo answered HTTP ${response.status} with a non-JSON body`, response.status);
+    }
+    if (!response.ok) {
+      const fault = parsed as { name?: string; message?: string } | null;
+      const name = fault?.name ?? `http.${response.status}`;
+      const kind = fault?.name ? classifyOdooFault(fault.name, fault.message) : classifyHttpStatus(response.status);
+      throw new OdooError(kind, name, fault?.message ?? `Odoo answered HTTP ${response.status}`, response.status);
+    }
+    return parsed;
+  }
+}
+
+function toVersion(serverVersion: string): OdooVersion {
+  const major = Number.parseInt(serverVersion.replace(/^saas~/, ''), 10);
+  return { serverVersion, major: Number.isFinite(major) ? major : 17 };
+}
+
+/** JSON-2 takes named arguments only: map the positional forms our callers use. */
+function json2Body(method: string, args: unknown[], kwargs: Record<string, unknown>): Record<string, unknown> {
+  const [first, second] = args;
+  switch (method) {
+    case 'search':
+    case 'search_read':
+    case 'search_count':
+      return { domain: first ?? [], ...kwargs };
+    case 'create':
+      return { vals_list: Array.isArray(first) ? first : [first], ...kwargs };
+    case 'write':
+      return { ids: first, vals: second, ...kwargs };
+    case 'read':
+      return { ids: first, ...(second ? { fields: second } : {}), ...kwargs };
+    default:
+      return first !== undefined ? { ids: first, ...kwargs } : kwargs;
+  }
+}

@@ -1,0 +1,24 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { z } from 'zod';
+
+/**
+ * Where Odoo is and how to log in. In AWS the JSON lives in Secrets Manager (rotated by an operator);
+ * locally the runtime serves the same secret from its Secrets Manager stand-in. Cached for five minutes
+ * so a warm Lambda does not read it per message, yet picks up a rotated key without a redeploy.
+ */
+export const OdooConnection = z.object({
+  url: z.string().url(),
+  db: z.string().min(1),
+  login: z.string().min(1),
+  apiKey: z.string().min(1),
+  /** `jsonrpc` for Odoo 17/18, `json2` for Odoo 19+. */
+  protocol: z.enum(['jsonrpc', 'json2']).default('jsonrpc'),
+});
+export type OdooConnection = z.infer<typeof OdooConnection>;
+
+const CACHE_SECONDS = 300;
+
+export async function loadOdooConnection(secretId: string, options: { forceFetch?: boolean } = {}): Promise<OdooConnection> {
+  const value = await getSecret(secretId, { transform: 'json', maxAge: CACHE_SECONDS, forceFetch: options.forceFetch });
+  return OdooConnection.parse(value);
+}

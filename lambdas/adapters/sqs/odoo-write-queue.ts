@@ -1,0 +1,73 @@
+import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { EventEnvelope } from '../../core/envelope.js';
+
+/**
+ * The Odoo write queue is FIFO: one message group per encounter keeps an encounter's writes in order
+ * while different encounters proceed in parallel; our event id is the deduplication id, so a bus
+ * redelivery within SQS's 5-minute window is dropped by SQS itself.
+ */
+export class OdooWriteQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async enqueue(envelope: EventEnvelope): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(envelope),
+        MessageGroupId: envelope.encounterId,
+        MessageDeduplicationId: envelope.id,
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: envelope.type },
+          correlationId: { DataType: 'String', StringValue: envelope.correlationId },
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * Messages Odoo refused for good go to the DLQ with the reason attached, so the person who opens the
+ * exception sees why without digging through logs. The DLQ is FIFO as well (a FIFO source requires it).
+ */
+export class OdooWriteDeadLetters {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly dlqUrl: string,
+  ) {}
+
+  async deadLetter(envelope: EventEnvelope, reason: { kind: string; message: string; attempts: number }): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.dlqUrl,
+        MessageBody: JSON.stringify(envelope),
+        MessageGroupId: envelope.encounterId,
+        MessageDeduplicationId: envelope.id,
+        MessageAttributes: {
+          type: { DataType: 'String', StringValue: envelope.type },
+          correlationId: { DataType: 'String', StringValue: envelope.correlationId },
+          failureKind: { DataType: 'String', StringValue: reason.kind },
+          failureReason: { DataType: 'String', StringValue: reason.message.slice(0, 1024) },
+          attempts: { DataType: 'Number', StringValue: String(reason.attempts) },
+        },
+      }),
+    );
+  }
+
+  async deadLetterUnreadable(body: string, groupId: string, messageId: string, reason: string): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.dlqUrl,
+        MessageBody: body,
+        MessageGroupId: groupId,
+        MessageDeduplicationId: messageId,
+        MessageAttributes: {
+          failureKind: { DataType: 'String', StringValue: 'unreadable' },
+          failureReason: { DataType: 'String', StringValue: reason.slice(0, 1024) },
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/chaos/**/*.smoke.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores in CI: integration suites start servers, so keep parallelism modest.
+    maxWorkers: 2,
+    fileParallelism: true,
+  },
+});
