@@ -124,6 +124,9 @@ export interface QueueSpec {
   maxReceiveCount: number;
   /** Bounded concurrency protects Odoo (about 6 RPC/s per worker, odoo.md). */
   maxConcurrency: number;
+  /** Resources naming the queue and its DLQ for the handlers that use them. */
+  queueResource: Resource;
+  dlqResource: Resource;
 }
 
 export const queues = {
@@ -134,6 +137,8 @@ export const queues = {
     visibilityTimeoutSeconds: 6 * handlers.odooWriter.timeoutSeconds,
     maxReceiveCount: 5,
     maxConcurrency: 2,
+    queueResource: 'odooWriteQueue',
+    dlqResource: 'odooWriteDlq',
   },
 } as const satisfies Record<string, QueueSpec>;
 export type QueueName = keyof typeof queues;

@@ -1,13 +1,11 @@
-import { ConditionalCheckFailedException, type DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type WorkflowEffect, type WorkflowPosition, type WorkflowState, nextPosition } from '../../core/workflow.js';
 
 /**
  * The workflow table, single-table style:
  *   ENC#<encounterId> / WORKFLOW         the encounter's position, links to Odoo, money summary
  *   ENC#<encounterId> / EVT#<eventId>    one timeline entry per business event (the correlation record)
- * Timeline entries are written with attribute_not_exists, so a redelivered event is recognised and its
- * effect is applied once.
  */
 export interface TimelineEntry {
   eventId: string;
@@ -34,6 +32,8 @@ export interface Workflow extends WorkflowPosition {
   updatedAt: string;
   version: number;
   odooInvoices: Record<string, OdooInvoiceLink>;
+  /** Events whose effect is in this item: the exactly-once guard for redeliveries. */
+  appliedEventIds: string[];
   /** Last Odoo error seen while writing, so a stuck encounter says why. */
   lastOdooError?: { at: string; kind: string; message: string };
 }
@@ -58,6 +58,8 @@ export interface AppliedEffect {
 
 const workflowKey = (encounterId: string) => ({ pk: `ENC#${encounterId}`, sk: 'WORKFLOW' });
 const MAX_VERSION_RETRIES = 5;
+/** An encounter sees dozens of events; keep the last 500 ids (a redelivery older than that is long settled). */
+const MAX_APPLIED_EVENT_IDS = 500;
 
 export class WorkflowStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -105,9 +107,11 @@ export class WorkflowStore {
   }
 
   /**
-   * Records a business event in the encounter's timeline and applies its effect to the workflow in one
-   * transaction. Optimistic locking on `version` keeps concurrent writers honest; an event already in the
-   * timeline is a redelivery and changes nothing.
+   * Records a business event and applies its effect to the workflow exactly once. The workflow item lists
+   * the events it has applied and is written with optimistic locking on `version`, so a redelivered event
+   * is recognised and concurrent writers re-read instead of overwriting each other. The timeline entry is
+   * then written if absent; a crash between the two writes is mended by the redelivery. (No transactions:
+   * one conditional put is cheaper, and dynalite has no TransactWriteItems.)
    */
   async recordEvent(
     event: RecordedEvent,
@@ -116,6 +120,10 @@ export class WorkflowStore {
   ): Promise<AppliedEffect> {
     for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
       const current = await this.getWorkflow(event.encounterId);
+      if (current?.appliedEventIds.includes(event.eventId)) {
+        await this.putTimelineEntry(event, current.state);
+        return { applied: false, from: current.state, to: current.state, workflow: current };
+      }
       const position = nextPosition(current ?? null, effect);
       const now = new Date().toISOString();
       const workflow: Workflow = {
@@ -125,6 +133,7 @@ export class WorkflowStore {
         updatedAt: now,
         version: (current?.version ?? 0) + 1,
         odooInvoices: { ...(current?.odooInvoices ?? {}) },
+        appliedEventIds: [...(current?.appliedEventIds ?? []), event.eventId].slice(-MAX_APPLIED_EVENT_IDS),
         ...position,
         ...(current?.lastOdooError ? { lastOdooError: current.lastOdooError } : {}),
       };
@@ -134,52 +143,45 @@ export class WorkflowStore {
 
       try {
         await this.doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: {
-                    pk: `ENC#${event.encounterId}`,
-                    sk: `EVT#${event.eventId}`,
-                    eventId: event.eventId,
-                    type: event.type,
-                    time: event.time,
-                    correlationId: event.correlationId,
-                    clientId: event.clientId,
-                    state: workflow.state,
-                    detail: event.detail,
-                  },
-                  ConditionExpression: 'attribute_not_exists(sk)',
-                },
-              },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...workflowKey(event.encounterId), ...workflow },
-                  ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
-                  ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
-                },
-              },
-            ],
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...workflowKey(event.encounterId), ...workflow },
+            ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
+            ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
           }),
         );
-        return { applied: true, from: current?.state ?? null, to: workflow.state, workflow };
       } catch (error) {
-        const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-          // The event is already in the timeline: a redelivery. Its effect was applied with it.
-          const existing = current ?? (await this.getWorkflow(event.encounterId));
-          if (!existing) throw error;
-          return { applied: false, from: existing.state, to: existing.state, workflow: existing };
-        }
-        if (reasons[1]?.Code === 'ConditionalCheckFailed' || error instanceof ConditionalCheckFailedException) {
-          continue; // another writer moved the workflow first; re-read and re-apply
-        }
+        if (error instanceof ConditionalCheckFailedException) continue; // another writer moved first; re-read
         throw error;
       }
+      await this.putTimelineEntry(event, workflow.state);
+      return { applied: true, from: current?.state ?? null, to: workflow.state, workflow };
     }
     throw new Error(`workflow ${event.encounterId} kept changing under us; giving up after ${MAX_VERSION_RETRIES} tries`);
+  }
+
+  private async putTimelineEntry(event: RecordedEvent, state: WorkflowState): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `ENC#${event.encounterId}`,
+            sk: `EVT#${event.eventId}`,
+            eventId: event.eventId,
+            type: event.type,
+            time: event.time,
+            correlationId: event.correlationId,
+            clientId: event.clientId,
+            state,
+            detail: event.detail,
+          },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Records the last Odoo error on the workflow without adding a timeline entry (retries are noise). */

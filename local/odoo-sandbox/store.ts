@@ -1,0 +1,196 @@
+/**
+ * The sandbox's "database": tables of plain rows, id sequences and document-number sequences.
+ *
+ * Each RPC call is one transaction, as in Odoo (odoo/service/model.py wraps every call in a cursor
+ * that commits on success and rolls back on any exception). Mutations go through this class, which
+ * keeps an undo log; `rollback()` replays it backwards so a raising call leaves no trace. Model code
+ * is synchronous, so two calls never interleave inside a transaction.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Row = { id: number; [field: string]: unknown };
+
+interface Snapshot {
+  format: 'odoo-sandbox/1';
+  tables: Record<string, Row[]>;
+  nextIds: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+type Undo =
+  | { kind: 'insert'; model: string; id: number }
+  | { kind: 'update'; model: string; before: Row }
+  | { kind: 'delete'; model: string; before: Row }
+  | { kind: 'nextId'; model: string; before: number | undefined }
+  | { kind: 'counter'; key: string; before: number | undefined };
+
+export class Store {
+  private tables = new Map<string, Map<number, Row>>();
+  private nextIds = new Map<string, number>();
+  private counters = new Map<string, number>();
+  private undoLog: Undo[] | undefined;
+  private dirty = false;
+
+  constructor(private readonly dataFile?: string) {}
+
+  table(model: string): Map<number, Row> {
+    let table = this.tables.get(model);
+    if (!table) {
+      table = new Map();
+      this.tables.set(model, table);
+    }
+    return table;
+  }
+
+  get(model: string, id: number): Row | undefined {
+    return this.tables.get(model)?.get(id);
+  }
+
+  all(model: string): Row[] {
+    return [...this.table(model).values()];
+  }
+
+  insert(model: string, values: Omit<Row, 'id'> & { id?: number }): Row {
+    const id = values.id ?? this.allocateId(model);
+    if (values.id !== undefined && values.id >= (this.nextIds.get(model) ?? 1)) {
+      this.setNextId(model, values.id + 1);
+    }
+    const row: Row = { ...values, id };
+    this.table(model).set(id, row);
+    this.log({ kind: 'insert', model, id });
+    return row;
+  }
+
+  update(model: string, id: number, patch: Record<string, unknown>): Row {
+    const row = this.get(model, id);
+    if (!row) throw new Error(`${model}(${id}) does not exist`);
+    this.log({ kind: 'update', model, before: structuredClone(row) });
+    Object.assign(row, patch, { id });
+    return row;
+  }
+
+  delete(model: string, id: number): void {
+    const row = this.get(model, id);
+    if (!row) return;
+    this.log({ kind: 'delete', model, before: structuredClone(row) });
+    this.table(model).delete(id);
+  }
+
+  /** Named counters: document number sequences (`INV/2026`), external-id suffixes, ... */
+  nextCounter(key: string): number {
+    const before = this.counters.get(key);
+    this.log({ kind: 'counter', key, before });
+    const value = (before ?? 0) + 1;
+    this.counters.set(key, value);
+    return value;
+  }
+
+  private allocateId(model: string): number {
+    const id = this.nextIds.get(model) ?? 1;
+    this.setNextId(model, id + 1);
+    return id;
+  }
+
+  private setNextId(model: string, value: number): void {
+    this.log({ kind: 'nextId', model, before: this.nextIds.get(model) });
+    this.nextIds.set(model, value);
+  }
+
+  private log(entry: Undo): void {
+    this.dirty = true;
+    this.undoLog?.push(entry);
+  }
+
+  begin(): void {
+    if (this.undoLog) throw new Error('nested transaction');
+    this.undoLog = [];
+    this.dirty = false;
+  }
+
+  commit(): void {
+    const changed = this.dirty;
+    this.undoLog = undefined;
+    this.dirty = false;
+    if (changed) this.persist();
+  }
+
+  rollback(): void {
+    const log = this.undoLog ?? [];
+    this.undoLog = undefined;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const entry = log[i] as Undo;
+      switch (entry.kind) {
+        case 'insert':
+          this.table(entry.model).delete(entry.id);
+          break;
+        case 'update':
+        case 'delete':
+          this.table(entry.model).set(entry.before.id, entry.before);
+          break;
+        case 'nextId':
+          if (entry.before === undefined) this.nextIds.delete(entry.model);
+          else this.nextIds.set(entry.model, entry.before);
+          break;
+        case 'counter':
+          if (entry.before === undefined) this.counters.delete(entry.key);
+          else this.counters.set(entry.key, entry.before);
+          break;
+      }
+    }
+    this.dirty = false;
+  }
+
+  /** Runs `work` as one transaction: commit (and persist) on success, roll back on throw. */
+  transaction<T>(work: () => T): T {
+    this.begin();
+    try {
+      const result = work();
+      this.commit();
+      return result;
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
+  }
+
+  clear(): void {
+    this.tables.clear();
+    this.nextIds.clear();
+    this.counters.clear();
+  }
+
+  /** Loads the data file if there is one; returns false when the caller must seed. */
+  load(): boolean {
+    if (!this.dataFile || !existsSync(this.dataFile)) return false;
+    const snapshot = JSON.parse(readFileSync(this.dataFile, 'utf8')) as Snapshot;
+    if (snapshot.format !== 'odoo-sandbox/1') throw new Error(`${this.dataFile}: unknown format`);
+    this.clear();
+    for (const [model, rows] of Object.entries(snapshot.tables)) {
+      const table = this.table(model);
+      for (const row of rows) table.set(row.id, row);
+    }
+    for (const [model, next] of Object.entries(snapshot.nextIds)) this.nextIds.set(model, next);
+    for (const [key, value] of Object.entries(snapshot.counters)) this.counters.set(key, value);
+    return true;
+  }
+
+  wipeFile(): void {
+    if (this.dataFile) rmSync(this.dataFile, { force: true });
+  }
+
+  /** Atomic write: a reader (or a crash) sees the old file or the new one, never half of one. */
+  persist(): void {
+    if (!this.dataFile) return;
+    const snapshot: Snapshot = {
+      format: 'odoo-sandbox/1',
+      tables: Object.fromEntries([...this.tables].map(([model, table]) => [model, [...table.values()]])),
+      nextIds: Object.fromEntries(this.nextIds),
+      counters: Object.fromEntries(this.counters),
+    };
+    mkdirSync(dirname(this.dataFile), { recursive: true });
+    const temp = `${this.dataFile}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify(snapshot));
+    renameSync(temp, this.dataFile);
+  }
+}

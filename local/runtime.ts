@@ -1,0 +1,290 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { type HandlerName, type TableSpec, env, eventRoutes, handlers, queues, resourceEnv, routes, tables } from '../lambdas/wiring.js';
+import { createLocalApiGateway } from './api-gateway.js';
+import { type ClientRegistration, LocalTokenIssuer, developmentClient } from './auth.js';
+import { type LocalAws, startLocalAws } from './aws/server.js';
+import { makeLambdaContext, startSqsEventSource, type SqsEventSource } from './aws/sqs-event-source.js';
+
+/**
+ * The whole hub on one machine: dynalite for DynamoDB (real wire protocol, data under the state dir),
+ * the local SQS/EventBridge/Secrets Manager server, the Odoo sandbox as a separate program (or a real
+ * Odoo), and the local API Gateway — all wired from lambdas/wiring.ts, exactly as lib/ wires AWS.
+ * Handlers run in this process, unchanged; only endpoints differ.
+ */
+export interface OdooTarget {
+  url: string;
+  db: string;
+  login: string;
+  apiKey: string;
+  protocol?: 'jsonrpc' | 'json2';
+}
+
+export interface HubOptions {
+  port?: number;
+  host?: string;
+  stateDir?: string;
+  fresh?: boolean;
+  /** A real Odoo; without it the Odoo sandbox is started on `odooSandboxPort`. */
+  odoo?: OdooTarget;
+  odooSandboxPort?: number;
+  clients?: ClientRegistration[];
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Overrides for the Odoo write queue (tests shorten the visibility timeout to see redelivery quickly). */
+  odooWriteQueue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+}
+
+export interface Hub {
+  baseUrl: string;
+  odooUrl: string;
+  odooSandbox: boolean;
+  developmentClient: ClientRegistration;
+  stateDir: string;
+  aws: LocalAws;
+  dynamodbEndpoint: string;
+  queueUrls: Record<string, { queueUrl: string; dlqUrl: string }>;
+  /** Resolves when the bus has no pending delivery and every queue is drained. */
+  waitForIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const ODOO_SECRET_NAME = 'rcm-hub/local/odoo';
+
+export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  const host = options.host ?? '127.0.0.1';
+  const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.rcm-hub'));
+  if (options.fresh) rmSync(stateDir, { recursive: true, force: true });
+  mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
+  mkdirSync(join(stateDir, 'queues'), { recursive: true });
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+
+  try {
+    // DynamoDB: dynalite persists to LevelDB under the state dir.
+    const dynamo = dynalite({ path: join(stateDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((ok) => dynamo.listen(0, host, () => ok()));
+    closers.push(() => new Promise<void>((ok) => dynamo.close(() => ok())));
+    const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+
+    const aws = await startLocalAws({ port: 0, host, stateDir: join(stateDir, 'queues'), region: REGION, accountId: ACCOUNT });
+    closers.push(() => aws.close());
+
+    const odoo = options.odoo ?? (await startOdooSandbox(stateDir, options.odooSandboxPort ?? Number(process.env.ODOO_SANDBOX_PORT ?? 8069), closers));
+
+    // The environment the handlers read, named by the wiring table (lib/ sets the same names in AWS).
+    const names: Record<string, string> = {};
+    Object.assign(process.env, aws.env, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_REGION: REGION,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      POWERTOOLS_SERVICE_NAME: 'rcm-hub',
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+      POWERTOOLS_DEV: 'false',
+      [env.stage]: 'local',
+    });
+    names[resourceEnv.workflowTable] = 'WorkflowTable';
+    names[resourceEnv.idempotencyTable] = 'IdempotencyTable';
+    names[resourceEnv.eventBus] = 'rcm-hub-local';
+    await createTables(dynamodbEndpoint);
+
+    aws.events.createEventBus('rcm-hub-local');
+    names[resourceEnv.odooSecret] = ODOO_SECRET_NAME;
+    aws.secrets.put(ODOO_SECRET_NAME, JSON.stringify({ ...odoo, protocol: odoo.protocol ?? 'jsonrpc' }));
+
+    const queueUrls: Hub['queueUrls'] = {};
+    for (const [name, spec] of Object.entries(queues)) {
+      const override = name === 'OdooWriteQueue' ? options.odooWriteQueue : undefined;
+      const maxReceiveCount = override?.maxReceiveCount ?? spec.maxReceiveCount;
+      const dlqUrl = aws.sqs.createQueue(`${name}-dlq${spec.fifo ? '.fifo' : ''}`, { fifo: spec.fifo, messageRetentionSeconds: 14 * 86400 });
+      const queueUrl = aws.sqs.createQueue(`${name}${spec.fifo ? '.fifo' : ''}`, {
+        fifo: spec.fifo,
+        visibilityTimeoutSeconds: override?.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds,
+        redrivePolicy: { deadLetterQueueName: `${name}-dlq${spec.fifo ? '.fifo' : ''}`, maxReceiveCount },
+      });
+      queueUrls[name] = { queueUrl, dlqUrl };
+      names[resourceEnv[spec.queueResource]] = queueUrl;
+      names[resourceEnv[spec.dlqResource]] = dlqUrl;
+      if (name === 'OdooWriteQueue') names[env.odooWriteMaxReceiveCount] = String(maxReceiveCount);
+    }
+    Object.assign(process.env, names);
+
+    // Handlers are imported only now: like Lambda, they read their environment at init.
+    const loaded = new Map<HandlerName, (event: unknown, context: Context) => Promise<unknown>>();
+    const handlerOf = async (name: HandlerName) => {
+      let fn = loaded.get(name);
+      if (!fn) {
+        const mod = (await import(pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href)) as { handler: typeof fn };
+        if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
+        fn = mod.handler;
+        loaded.set(name, fn);
+      }
+      return fn;
+    };
+    const invoke = async (name: HandlerName, event: unknown) =>
+      (await handlerOf(name))(event, makeLambdaContext(name, REGION, ACCOUNT, handlers[name].timeoutSeconds * 1000, handlers[name].memoryMb));
+
+    for (const route of eventRoutes) {
+      aws.events.addRule({
+        name: route.name,
+        eventBusName: 'rcm-hub-local',
+        pattern: route.pattern,
+        target: async (event) => {
+          await invoke(route.target.handler, event);
+        },
+        // Same policy lib/ gives the rule (24 h, 185 retries), in compressed local time.
+        retry: { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 },
+      });
+    }
+
+    const sources: SqsEventSource[] = [];
+    for (const [name, spec] of Object.entries(queues)) {
+      const consumer = await handlerOf(spec.consumer);
+      sources.push(
+        startSqsEventSource({
+          sqs: aws.sqs,
+          queueUrl: queueUrls[name]?.queueUrl as string,
+          handler: consumer as never,
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: true,
+          functionName: spec.consumer,
+          maxConcurrency: spec.maxConcurrency,
+          timeoutMs: handlers[spec.consumer].timeoutSeconds * 1000,
+          memoryLimitInMB: handlers[spec.consumer].memoryMb,
+          pollWaitSeconds: 1,
+        }),
+      );
+    }
+    closers.push(async () => {
+      await Promise.all(sources.map((s) => s.stop()));
+    });
+
+    const allScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
+    const devClient = developmentClient(stateDir, allScopes);
+    const registry = await LocalTokenIssuer.create(stateDir, `http://${host}/rcm-hub-local`, [devClient, ...(options.clients ?? [])]);
+    const gateway: Server = createLocalApiGateway({
+      routes,
+      tokens: registry,
+      invoke: (name, event) => invoke(name, event as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>,
+    });
+    const port = options.port ?? Number(process.env.PORT ?? 3000);
+    await new Promise<void>((ok, fail) => {
+      gateway.once('error', fail);
+      gateway.listen(port, host, () => ok());
+    });
+    closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
+
+    return {
+      baseUrl: `http://${host}:${(gateway.address() as AddressInfo).port}`,
+      odooUrl: odoo.url,
+      odooSandbox: !options.odoo,
+      developmentClient: devClient,
+      stateDir,
+      aws,
+      dynamodbEndpoint,
+      queueUrls,
+      async waitForIdle() {
+        for (let settled = 0; settled < 2; ) {
+          await aws.events.waitForIdle();
+          await Promise.all(sources.map((s) => s.waitForIdle()));
+          const pending = Object.values(queueUrls).reduce((n, q) => n + aws.sqs.messageCount(q.queueUrl), 0);
+          settled = pending === 0 ? settled + 1 : 0;
+          if (settled < 2) await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function createTables(endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: REGION });
+  const names = { WorkflowTable: 'WorkflowTable', IdempotencyTable: 'IdempotencyTable' } as const;
+  for (const [name, spec] of Object.entries(tables) as [keyof typeof tables, TableSpec][]) {
+    const attributes = new Set<string>([spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])]);
+    for (const gsi of spec.globalSecondaryIndexes ?? []) {
+      attributes.add(gsi.partitionKey);
+      if (gsi.sortKey) attributes.add(gsi.sortKey);
+    }
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: names[name],
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [...attributes].map((attr) => ({ AttributeName: attr, AttributeType: 'S' })),
+          KeySchema: [
+            { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+            ...(spec.sortKey ? [{ AttributeName: spec.sortKey, KeyType: 'RANGE' as const }] : []),
+          ],
+          ...(spec.globalSecondaryIndexes?.length
+            ? {
+                GlobalSecondaryIndexes: spec.globalSecondaryIndexes.map((gsi) => ({
+                  IndexName: gsi.indexName,
+                  KeySchema: [
+                    { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },
+                    ...(gsi.sortKey ? [{ AttributeName: gsi.sortKey, KeyType: 'RANGE' as const }] : []),
+                  ],
+                  Projection: { ProjectionType: 'ALL' as const },
+                })),
+              }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      // Tables survive restarts in the state dir. dynalite has no UpdateTimeToLive; Powertools checks expiry itself.
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  client.destroy();
+}
+
+/** The sandbox is its own program: the hub reaches it only over HTTP, as it would a real Odoo. */
+async function startOdooSandbox(stateDir: string, port: number, closers: Array<() => Promise<void>>): Promise<OdooTarget> {
+  const main = join(REPO_ROOT, 'local', 'odoo-sandbox', 'main.ts');
+  if (!existsSync(main)) throw new Error(`Odoo sandbox not found at ${main}`);
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, '--port', String(port), '--data', join(stateDir, 'odoo-sandbox.json')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ODOO_SANDBOX_DB: 'rcm', ODOO_SANDBOX_USER: 'admin', ODOO_SANDBOX_API_KEY: 'admin' },
+  });
+  closers.push(
+    () =>
+      new Promise<void>((ok) => {
+        if (child.exitCode !== null) return ok();
+        child.once('exit', () => ok());
+        child.kill('SIGTERM');
+      }),
+  );
+  const url = await new Promise<string>((ok, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        ok(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`Odoo sandbox exited with code ${code}: ${seen}`));
+    });
+  });
+  child.stdout?.resume();
+  return { url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' };
+}
