@@ -7,7 +7,13 @@ import { EventSource } from './core/envelope.js';
 import { InvoiceIssuedRequest } from './core/invoice.js';
 
 /** Resources a handler may touch; lib/ grants exactly these and sets the matching environment. */
-export type Resource = 'workflowTable' | 'idempotencyTable' | 'eventBus' | 'odooWriteQueue' | 'odooWriteDlq' | 'odooSecret';
+export type Resource =
+  | 'workflowTable'
+  | 'idempotencyTable'
+  | 'eventBus'
+  | 'odooWriteQueue'
+  | 'odooWriteDlq'
+  | 'odooSecret';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type Problem, ProblemType, problem } from '../lambdas/adapters/http/problem.js';
 import type { ApiRoute, HandlerName } from '../lambdas/wiring.js';
@@ -51,30 +51,53 @@ export function createLocalApiGateway(options: LocalApiGatewayOptions): Server {
   });
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, compiled: CompiledRoute[], options: LocalApiGatewayOptions) {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  compiled: CompiledRoute[],
+  options: LocalApiGatewayOptions,
+) {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const requestId = randomUUID();
   const body = await readBody(req);
   if (body === 'too-large') {
-    return writeProblem(res, problem(ProblemType.payloadTooLarge, 413, 'Payload too large', 'API Gateway accepts at most 10 MB.'));
+    return writeProblem(
+      res,
+      problem(ProblemType.payloadTooLarge, 413, 'Payload too large', 'API Gateway accepts at most 10 MB.'),
+    );
   }
 
   if (url.pathname === '/oauth2/token') {
-    if (req.method !== 'POST') return writeProblem(res, problem(ProblemType.methodNotAllowed, 405, 'Method not allowed', 'Use POST.'));
-    const answer = await options.tokens.tokenEndpoint(new URLSearchParams(body.toString('utf8')), req.headers.authorization);
+    if (req.method !== 'POST')
+      return writeProblem(res, problem(ProblemType.methodNotAllowed, 405, 'Method not allowed', 'Use POST.'));
+    const answer = await options.tokens.tokenEndpoint(
+      new URLSearchParams(body.toString('utf8')),
+      req.headers.authorization,
+    );
     res.writeHead(answer.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     return res.end(JSON.stringify(answer.body));
   }
 
   const candidates = compiled.filter((c) => c.pattern.test(url.pathname));
   if (candidates.length === 0) {
-    return writeProblem(res, problem(ProblemType.notFound, 404, 'Not found', `No route for ${url.pathname}.`, { correlationId: requestId }));
+    return writeProblem(
+      res,
+      problem(ProblemType.notFound, 404, 'Not found', `No route for ${url.pathname}.`, {
+        correlationId: requestId,
+      }),
+    );
   }
   const match = candidates.find((c) => c.route.method === req.method);
   if (!match) {
     return writeProblem(
       res,
-      problem(ProblemType.methodNotAllowed, 405, 'Method not allowed', `${req.method} is not allowed on ${url.pathname}.`, { correlationId: requestId }),
+      problem(
+        ProblemType.methodNotAllowed,
+        405,
+        'Method not allowed',
+        `${req.method} is not allowed on ${url.pathname}.`,
+        { correlationId: requestId },
+      ),
       { Allow: candidates.map((c) => c.route.method).join(', ') },
     );
   }
@@ -85,7 +108,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
     if (!verdict.ok) {
       const p =
         verdict.status === 401
-          ? problem(ProblemType.unauthorized, 401, 'Unauthorized', verdict.detail, { correlationId: requestId })
+          ? problem(ProblemType.unauthorized, 401, 'Unauthorized', verdict.detail, {
+              correlationId: requestId,
+            })
           : problem(ProblemType.forbidden, 403, 'Forbidden', verdict.detail, { correlationId: requestId });
       return writeProblem(res, p, verdict.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
     }
@@ -93,8 +118,19 @@ async function serve(req: IncomingMessage, res: ServerResponse, compiled: Compil
   }
 
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];
-  const pathParameters = Object.fromEntries(match.params.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]));
-  const event = proxyEvent(req, url, body, match.route, pathParameters, claims, requestId, options.stage ?? 'local');
+  const pathParameters = Object.fromEntries(
+    match.params.map((name, i) => [name, decodeURIComponent(values[i] ?? '')]),
+  );
+  const event = proxyEvent(
+    req,
+    url,
+    body,
+    match.route,
+    pathParameters,
+    claims,
+    requestId,
+    options.stage ?? 'local',
+  );
   const result = await options.invoke(match.route.handler, event);
   const headers: Record<string, string> = { 'x-amzn-RequestId': requestId };
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
@@ -172,6 +208,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 
 function writeProblem(res: ServerResponse, p: Problem, headers: Record<string, string> = {}) {
   if (res.headersSent) return res.end();
-  res.writeHead(p.status, { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(p.status, {
+    'Content-Type': 'application/problem+json',
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   res.end(JSON.stringify(p));
 }

@@ -1,9 +1,10 @@
-import { type webcrypto, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual, type webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type JWTPayload, SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 
 /**
  * The local stand-in for Cognito's token endpoint and the API Gateway Cognito authorizer: a
@@ -34,7 +35,11 @@ export class LocalTokenIssuer {
   ) {}
 
   /** Key pair kept under the state dir, so tokens outlive a restart like Cognito's would. */
-  static async create(stateDir: string, issuer: string, clients: ClientRegistration[]): Promise<LocalTokenIssuer> {
+  static async create(
+    stateDir: string,
+    issuer: string,
+    clients: ClientRegistration[],
+  ): Promise<LocalTokenIssuer> {
     const keyFile = join(stateDir, 'token-signing-key.json');
     let privateKey: CryptoKey;
     let publicKey: CryptoKey;
@@ -44,13 +49,20 @@ export class LocalTokenIssuer {
       publicKey = (await importJWK(jwks.public, 'RS256')) as CryptoKey;
     } else {
       ({ privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true }));
-      writeFileSync(keyFile, JSON.stringify({ private: await exportJWK(privateKey), public: await exportJWK(publicKey) }), { mode: 0o600 });
+      writeFileSync(
+        keyFile,
+        JSON.stringify({ private: await exportJWK(privateKey), public: await exportJWK(publicKey) }),
+        { mode: 0o600 },
+      );
     }
     return new LocalTokenIssuer(privateKey, publicKey, issuer, new Map(clients.map((c) => [c.clientId, c])));
   }
 
   /** `POST /oauth2/token` as Cognito answers it (RFC 6749 §4.4, errors per §5.2). */
-  async tokenEndpoint(form: URLSearchParams, authorization: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+  async tokenEndpoint(
+    form: URLSearchParams,
+    authorization: string | undefined,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     if (form.get('grant_type') !== 'client_credentials') {
       return { status: 400, body: { error: 'unsupported_grant_type' } };
     }
@@ -63,7 +75,11 @@ export class LocalTokenIssuer {
     if (requested.some((scope) => !client.scopes.includes(scope))) {
       return { status: 400, body: { error: 'invalid_scope' } };
     }
-    const token = await new SignJWT({ client_id: client.clientId, scope: requested.join(' '), token_use: 'access' })
+    const token = await new SignJWT({
+      client_id: client.clientId,
+      scope: requested.join(' '),
+      token_use: 'access',
+    })
       .setProtectedHeader({ alg: 'RS256', kid: 'local' })
       .setIssuer(this.issuer)
       .setSubject(client.clientId)
@@ -71,25 +87,35 @@ export class LocalTokenIssuer {
       .setIssuedAt()
       .setExpirationTime(`${TOKEN_TTL_SECONDS}s`)
       .sign(this.privateKey);
-    return { status: 200, body: { access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS } };
+    return {
+      status: 200,
+      body: { access_token: token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS },
+    };
   }
 
   /** Verifies a bearer token for a route's scope: `unauthorized` (401) or `forbidden` (403) or the claims. */
   async authorize(
     authorization: string | undefined,
     scope: string,
-  ): Promise<{ ok: true; claims: Record<string, string> } | { ok: false; status: 401 | 403; detail: string }> {
+  ): Promise<
+    { ok: true; claims: Record<string, string> } | { ok: false; status: 401 | 403; detail: string }
+  > {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    if (!match?.[1]) return { ok: false, status: 401, detail: 'Send an access token as "Authorization: Bearer <token>".' };
+    if (!match?.[1])
+      return { ok: false, status: 401, detail: 'Send an access token as "Authorization: Bearer <token>".' };
     let claims: AccessClaims;
     try {
-      ({ payload: claims } = (await jwtVerify(match[1], this.publicKey, { issuer: this.issuer, algorithms: ['RS256'] })) as unknown as {
+      ({ payload: claims } = (await jwtVerify(match[1], this.publicKey, {
+        issuer: this.issuer,
+        algorithms: ['RS256'],
+      })) as unknown as {
         payload: AccessClaims;
       });
     } catch (error) {
       return { ok: false, status: 401, detail: `The access token is not valid: ${(error as Error).message}` };
     }
-    if (claims.token_use !== 'access') return { ok: false, status: 401, detail: 'Only access tokens are accepted.' };
+    if (claims.token_use !== 'access')
+      return { ok: false, status: 401, detail: 'Only access tokens are accepted.' };
     if (!claims.scope.split(' ').includes(scope)) {
       return { ok: false, status: 403, detail: `The access token lacks the scope ${scope}.` };
     }
@@ -103,7 +129,10 @@ function clientCredentials(form: URLSearchParams, authorization: string | undefi
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const separator = decoded.indexOf(':');
     if (separator > 0) {
-      return { clientId: decodeURIComponent(decoded.slice(0, separator)), clientSecret: decodeURIComponent(decoded.slice(separator + 1)) };
+      return {
+        clientId: decodeURIComponent(decoded.slice(0, separator)),
+        clientSecret: decodeURIComponent(decoded.slice(separator + 1)),
+      };
     }
   }
   const clientId = form.get('client_id');
@@ -122,7 +151,11 @@ export function developmentClient(stateDir: string, scopes: string[]): ClientReg
   const file = join(stateDir, 'dev-client.json');
   const fromEnv = process.env.RCM_DEV_CLIENT_ID && process.env.RCM_DEV_CLIENT_SECRET;
   if (fromEnv) {
-    return { clientId: process.env.RCM_DEV_CLIENT_ID as string, clientSecret: process.env.RCM_DEV_CLIENT_SECRET as string, scopes };
+    return {
+      clientId: process.env.RCM_DEV_CLIENT_ID as string,
+      clientSecret: process.env.RCM_DEV_CLIENT_SECRET as string,
+      scopes,
+    };
   }
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as ClientRegistration;

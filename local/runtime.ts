@@ -7,11 +7,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
-import { type HandlerName, type TableSpec, env, eventRoutes, handlers, queues, resourceEnv, routes, tables } from '../lambdas/wiring.js';
+import {
+  env,
+  eventRoutes,
+  type HandlerName,
+  handlers,
+  queues,
+  resourceEnv,
+  routes,
+  type TableSpec,
+  tables,
+} from '../lambdas/wiring.js';
 import { createLocalApiGateway } from './api-gateway.js';
-import { type ClientRegistration, LocalTokenIssuer, developmentClient } from './auth.js';
+import { type ClientRegistration, developmentClient, LocalTokenIssuer } from './auth.js';
 import { type LocalAws, startLocalAws } from './aws/server.js';
-import { makeLambdaContext, startSqsEventSource, type SqsEventSource } from './aws/sqs-event-source.js';
+import { makeLambdaContext, type SqsEventSource, startSqsEventSource } from './aws/sqs-event-source.js';
 
 /**
  * The whole hub on one machine: dynalite for DynamoDB (real wire protocol, data under the state dir),
@@ -73,15 +83,32 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
   try {
     // DynamoDB: dynalite persists to LevelDB under the state dir.
-    const dynamo = dynalite({ path: join(stateDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const dynamo = dynalite({
+      path: join(stateDir, 'dynamodb'),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
     await new Promise<void>((ok) => dynamo.listen(0, host, () => ok()));
     closers.push(() => new Promise<void>((ok) => dynamo.close(() => ok())));
     const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
 
-    const aws = await startLocalAws({ port: 0, host, stateDir: join(stateDir, 'queues'), region: REGION, accountId: ACCOUNT });
+    const aws = await startLocalAws({
+      port: 0,
+      host,
+      stateDir: join(stateDir, 'queues'),
+      region: REGION,
+      accountId: ACCOUNT,
+    });
     closers.push(() => aws.close());
 
-    const odoo = options.odoo ?? (await startOdooSandbox(stateDir, options.odooSandboxPort ?? Number(process.env.ODOO_SANDBOX_PORT ?? 8069), closers));
+    const odoo =
+      options.odoo ??
+      (await startOdooSandbox(
+        stateDir,
+        options.odooSandboxPort ?? Number(process.env.ODOO_SANDBOX_PORT ?? 8069),
+        closers,
+      ));
 
     // The environment the handlers read, named by the wiring table (lib/ sets the same names in AWS).
     const names: Record<string, string> = {};
@@ -107,7 +134,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     for (const [name, spec] of Object.entries(queues)) {
       const override = name === 'OdooWriteQueue' ? options.odooWriteQueue : undefined;
       const maxReceiveCount = override?.maxReceiveCount ?? spec.maxReceiveCount;
-      const dlqUrl = aws.sqs.createQueue(`${name}-dlq${spec.fifo ? '.fifo' : ''}`, { fifo: spec.fifo, messageRetentionSeconds: 14 * 86400 });
+      const dlqUrl = aws.sqs.createQueue(`${name}-dlq${spec.fifo ? '.fifo' : ''}`, {
+        fifo: spec.fifo,
+        messageRetentionSeconds: 14 * 86400,
+      });
       const queueUrl = aws.sqs.createQueue(`${name}${spec.fifo ? '.fifo' : ''}`, {
         fifo: spec.fifo,
         visibilityTimeoutSeconds: override?.visibilityTimeoutSeconds ?? spec.visibilityTimeoutSeconds,
@@ -125,7 +155,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const handlerOf = async (name: HandlerName) => {
       let fn = loaded.get(name);
       if (!fn) {
-        const mod = (await import(pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href)) as { handler: typeof fn };
+        const mod = (await import(pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href)) as {
+          handler: typeof fn;
+        };
         if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
         fn = mod.handler;
         loaded.set(name, fn);
@@ -133,7 +165,16 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       return fn;
     };
     const invoke = async (name: HandlerName, event: unknown) =>
-      (await handlerOf(name))(event, makeLambdaContext(name, REGION, ACCOUNT, handlers[name].timeoutSeconds * 1000, handlers[name].memoryMb));
+      (await handlerOf(name))(
+        event,
+        makeLambdaContext(
+          name,
+          REGION,
+          ACCOUNT,
+          handlers[name].timeoutSeconds * 1000,
+          handlers[name].memoryMb,
+        ),
+      );
 
     for (const route of eventRoutes) {
       aws.events.addRule({
@@ -172,7 +213,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
     const allScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
     const devClient = developmentClient(stateDir, allScopes);
-    const registry = await LocalTokenIssuer.create(stateDir, `http://${host}/rcm-hub-local`, [devClient, ...(options.clients ?? [])]);
+    const registry = await LocalTokenIssuer.create(stateDir, `http://${host}/rcm-hub-local`, [
+      devClient,
+      ...(options.clients ?? []),
+    ]);
     const gateway: Server = createLocalApiGateway({
       routes,
       tokens: registry,
@@ -253,14 +297,27 @@ async function createTables(endpoint: string): Promise<void> {
 }
 
 /** The sandbox is its own program: the hub reaches it only over HTTP, as it would a real Odoo. */
-async function startOdooSandbox(stateDir: string, port: number, closers: Array<() => Promise<void>>): Promise<OdooTarget> {
+async function startOdooSandbox(
+  stateDir: string,
+  port: number,
+  closers: Array<() => Promise<void>>,
+): Promise<OdooTarget> {
   const main = join(REPO_ROOT, 'local', 'odoo-sandbox', 'main.ts');
   if (!existsSync(main)) throw new Error(`Odoo sandbox not found at ${main}`);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, '--port', String(port), '--data', join(stateDir, 'odoo-sandbox.json')], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ODOO_SANDBOX_DB: 'rcm', ODOO_SANDBOX_USER: 'admin', ODOO_SANDBOX_API_KEY: 'admin' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', main, '--port', String(port), '--data', join(stateDir, 'odoo-sandbox.json')],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        ODOO_SANDBOX_DB: 'rcm',
+        ODOO_SANDBOX_USER: 'admin',
+        ODOO_SANDBOX_API_KEY: 'admin',
+      },
+    },
+  );
   closers.push(
     () =>
       new Promise<void>((ok) => {

@@ -5,5 +5,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
  * logs). Service name comes from POWERTOOLS_SERVICE_NAME in AWS; a default keeps local output tidy.
  */
 export function createLogger(handler: string): Logger {
-  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rcm-hub', persistentKeys: { handler } });
+  return new Logger({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rcm-hub',
+    persistentKeys: { handler },
+  });
 }

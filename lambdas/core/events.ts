@@ -18,7 +18,9 @@ export const InvoicePosted = z
     odooMoveName: z.string(),
     amountTotalCents: z.number().int(),
     amountResidualCents: z.number().int(),
-    alreadyPresent: z.boolean().meta({ description: 'true when a redelivery found the invoice already in Odoo' }),
+    alreadyPresent: z
+      .boolean()
+      .meta({ description: 'true when a redelivery found the invoice already in Odoo' }),
   })
   .meta({ id: 'InvoicePosted' });
 export type InvoicePosted = z.infer<typeof InvoicePosted>;

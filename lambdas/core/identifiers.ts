@@ -8,7 +8,10 @@ export const PartnerId = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:\-/]*$/, 'must start with a letter or digit and use only A-Z a-z 0-9 . _ : - /');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:\-/]*$/,
+    'must start with a letter or digit and use only A-Z a-z 0-9 . _ : - /',
+  );
 
 /** An ISO calendar date (YYYY-MM-DD) that exists. */
 export const CalendarDate = z
@@ -31,4 +34,4 @@ export const CorrelationId = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9._:\-]+$/, 'must use only A-Z a-z 0-9 . _ : -');
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must use only A-Z a-z 0-9 . _ : -');

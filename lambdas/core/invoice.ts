@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { type Cents, DecimalAmount, lineAmountCents, parseCents } from './money.js';
 import { CalendarDate, PartnerId } from './identifiers.js';
+import { type Cents, DecimalAmount, lineAmountCents, parseCents } from './money.js';
 
 /** Currencies the hub books. Odoo companies here run in USD; anything else is refused at the edge. */
 export const Currency = z.enum(['USD']);
@@ -46,14 +46,25 @@ export const InvoiceIssuedRequest = z
   .superRefine((invoice, ctx) => {
     invoice.lines.forEach((line, index) => {
       if (line.codeSystem === 'REV' && !/^\d{4}$/.test(line.code)) {
-        ctx.addIssue({ code: 'custom', path: ['lines', index, 'code'], message: 'a revenue code is 4 digits' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lines', index, 'code'],
+          message: 'a revenue code is 4 digits',
+        });
       }
       if (line.codeSystem !== 'REV' && !/^[A-Z0-9]{5}$/.test(line.code)) {
-        ctx.addIssue({ code: 'custom', path: ['lines', index, 'code'], message: 'a CPT/HCPCS code is 5 characters' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lines', index, 'code'],
+          message: 'a CPT/HCPCS code is 5 characters',
+        });
       }
     });
   })
-  .meta({ id: 'InvoiceIssuedRequest', description: 'An invoice issued by a billing system for one encounter.' });
+  .meta({
+    id: 'InvoiceIssuedRequest',
+    description: 'An invoice issued by a billing system for one encounter.',
+  });
 export type InvoiceIssuedRequest = z.infer<typeof InvoiceIssuedRequest>;
 
 /** The canonical invoice inside the hub: amounts in integer cents, totals computed once here. */

@@ -1,6 +1,6 @@
+import type { z } from 'zod';
 import type { BillTo, InvoiceIssued } from './invoice.js';
 import { centsToOdooAmount } from './money.js';
-import type { z } from 'zod';
 
 /**
  * How the revenue domain is booked in Odoo. Pure values: the Odoo adapter sends them, nothing here knows

@@ -51,19 +51,31 @@ export function isAllowedTransition(from: WorkflowState | null, to: WorkflowStat
  * while later stages are still recorded, so nothing that happened is lost.
  */
 export function nextPosition(current: WorkflowPosition | null, effect: WorkflowEffect): WorkflowPosition {
-  const base: WorkflowPosition = current ?? { state: 'charge_ready', stage: 'charge_ready', openExceptions: 0 };
+  const base: WorkflowPosition = current ?? {
+    state: 'charge_ready',
+    stage: 'charge_ready',
+    openExceptions: 0,
+  };
   switch (effect.kind) {
     case 'none':
       return base;
     case 'reach': {
       const stage = stageIndex(effect.state) > stageIndex(base.stage) ? effect.state : base.stage;
-      return { stage, openExceptions: base.openExceptions, state: base.openExceptions > 0 ? 'exception_pending' : stage };
+      return {
+        stage,
+        openExceptions: base.openExceptions,
+        state: base.openExceptions > 0 ? 'exception_pending' : stage,
+      };
     }
     case 'raise':
       return { stage: base.stage, openExceptions: base.openExceptions + 1, state: 'exception_pending' };
     case 'clear': {
       const openExceptions = Math.max(0, base.openExceptions - 1);
-      return { stage: base.stage, openExceptions, state: openExceptions > 0 ? 'exception_pending' : base.stage };
+      return {
+        stage: base.stage,
+        openExceptions,
+        state: openExceptions > 0 ? 'exception_pending' : base.stage,
+      };
     }
   }
 }

@@ -1,9 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { EventEnvelope } from '../core/envelope.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
+import type { EventEnvelope } from '../core/envelope.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('enqueueOdooWrite');
@@ -16,5 +16,9 @@ const queue = new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQue
  */
 export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): Promise<void> => {
   await queue.enqueue(event.detail);
-  logger.info('queued for Odoo', { eventId: event.detail.id, type: event.detail.type, correlationId: event.detail.correlationId });
+  logger.info('queued for Odoo', {
+    eventId: event.detail.id,
+    type: event.detail.type,
+    correlationId: event.detail.correlationId,
+  });
 };

@@ -15,7 +15,12 @@ const tableName = requiredEnv(env.workflowTable);
 export const handler = async (): Promise<APIGatewayProxyResult> => {
   const [odoo, store] = await Promise.all([checkOdoo(), checkStore()]);
   const healthy = odoo.status === 'up' && store.status === 'up';
-  return jsonResponse(healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', stage: process.env[env.stage] ?? 'local', odoo, store });
+  return jsonResponse(healthy ? 200 : 503, {
+    status: healthy ? 'ok' : 'degraded',
+    stage: process.env[env.stage] ?? 'local',
+    odoo,
+    store,
+  });
 };
 
 async function checkOdoo() {
@@ -24,9 +29,21 @@ async function checkOdoo() {
     const client = new OdooClient(connection, { timeoutMs: 3000 });
     try {
       const version = await client.serverVersion();
-      return { status: 'up', url: connection.url, database: connection.db, protocol: connection.protocol, serverVersion: version.serverVersion };
+      return {
+        status: 'up',
+        url: connection.url,
+        database: connection.db,
+        protocol: connection.protocol,
+        serverVersion: version.serverVersion,
+      };
     } catch (error) {
-      return { status: 'down', url: connection.url, database: connection.db, protocol: connection.protocol, error: (error as Error).message };
+      return {
+        status: 'down',
+        url: connection.url,
+        database: connection.db,
+        protocol: connection.protocol,
+        error: (error as Error).message,
+      };
     }
   } catch (error) {
     logger.warn('odoo connection secret unreadable', { error: error as Error });
@@ -37,7 +54,9 @@ async function checkOdoo() {
 async function checkStore() {
   const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? 'aws';
   try {
-    await dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'HEALTH' }, sk: { S: 'HEALTH' } } }));
+    await dynamodb.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: 'HEALTH' }, sk: { S: 'HEALTH' } } }),
+    );
     return { status: 'up', kind: 'dynamodb', endpoint, table: tableName };
   } catch (error) {
     return { status: 'down', kind: 'dynamodb', endpoint, table: tableName, error: (error as Error).name };

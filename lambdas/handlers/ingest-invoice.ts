@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -7,15 +5,13 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { EventSource, type EventEnvelope, followUpEvent } from '../core/envelope.js';
-import { deterministicEventId } from '../core/event-id.js';
-import { type InvoiceIssued, InvoiceIssuedRequest, toCanonicalInvoice } from '../core/invoice.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
-import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
+import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import {
-  RequestRejected,
   callerClientId,
   correlationIdOf,
   idempotencyKeyOf,
@@ -25,6 +21,9 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
+import { deterministicEventId } from '../core/event-id.js';
+import { type InvoiceIssued, InvoiceIssuedRequest, toCanonicalInvoice } from '../core/invoice.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('ingestInvoice');
@@ -85,24 +84,47 @@ const acceptInvoice = makeIdempotent(
         clientId,
         encounterId: issued.encounterId,
         facilityId: issued.facilityId,
-        detail: { invoiceId: invoice.invoiceId, totalCents: invoice.totalCents, lineCount: invoice.lines.length },
+        detail: {
+          invoiceId: invoice.invoiceId,
+          totalCents: invoice.totalCents,
+          lineCount: invoice.lines.length,
+        },
       },
       { kind: 'reach', state: 'charge_ready' },
     );
     const events: EventEnvelope[] = [issued];
     if (recorded.applied && recorded.from !== recorded.to) {
       events.push(
-        followUpEvent(issued, 'WorkflowStateChanged', EventSource.workflow, { from: recorded.from, to: recorded.to, cause: issued.type }, issued.time),
+        followUpEvent(
+          issued,
+          'WorkflowStateChanged',
+          EventSource.workflow,
+          { from: recorded.from, to: recorded.to, cause: issued.type },
+          issued.time,
+        ),
       );
     }
     await publisher.publish(...events);
-    logger.info('invoice accepted', { eventId: issued.id, totalCents: invoice.totalCents, lines: invoice.lines.length });
+    logger.info('invoice accepted', {
+      eventId: issued.id,
+      totalCents: invoice.totalCents,
+      lines: invoice.lines.length,
+    });
     return { correlationId, encounterId: invoice.encounterId, eventId: issued.id, status: 'accepted' };
   },
-  { persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv(env.idempotencyTable), awsSdkV3Client: dynamodb }), config: idempotencyConfig },
+  {
+    persistenceStore: new DynamoDBPersistenceLayer({
+      tableName: requiredEnv(env.idempotencyTable),
+      awsSdkV3Client: dynamodb,
+    }),
+    config: idempotencyConfig,
+  },
 );
 
-export const handler = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+export const handler = async (
+  event: APIGatewayProxyEvent,
+  context: Context,
+): Promise<APIGatewayProxyResult> => {
   idempotencyConfig.registerLambdaContext(context);
   let correlationId: string | undefined;
   try {
@@ -114,8 +136,16 @@ export const handler = async (event: APIGatewayProxyEvent, context: Context): Pr
     const accepted = await acceptInvoice({ clientId, idempotencyKey, correlationId, request });
     return jsonResponse(
       202,
-      { correlationId: accepted.correlationId, encounterId: accepted.encounterId, status: accepted.status, eventId: accepted.eventId },
-      { Location: `/v1/workflows/${encodeURIComponent(accepted.encounterId)}`, 'X-Correlation-Id': accepted.correlationId },
+      {
+        correlationId: accepted.correlationId,
+        encounterId: accepted.encounterId,
+        status: accepted.status,
+        eventId: accepted.eventId,
+      },
+      {
+        Location: `/v1/workflows/${encodeURIComponent(accepted.encounterId)}`,
+        'X-Correlation-Id': accepted.correlationId,
+      },
     );
   } catch (error) {
     return errorResponse(error, correlationId);
@@ -130,19 +160,37 @@ function errorResponse(error: unknown, correlationId: string | undefined): APIGa
   const headers: Record<string, string> = correlationId ? { 'X-Correlation-Id': correlationId } : {};
   if (error instanceof IdempotencyValidationError) {
     return problemResponse(
-      problem(ProblemType.idempotencyKeyReused, 409, 'Idempotency-Key reused', 'This Idempotency-Key was already used with a different body.', { correlationId }),
+      problem(
+        ProblemType.idempotencyKeyReused,
+        409,
+        'Idempotency-Key reused',
+        'This Idempotency-Key was already used with a different body.',
+        { correlationId },
+      ),
       headers,
     );
   }
   if (error instanceof IdempotencyAlreadyInProgressError) {
     return problemResponse(
-      problem(ProblemType.requestInProgress, 409, 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly.', { correlationId }),
+      problem(
+        ProblemType.requestInProgress,
+        409,
+        'Request in progress',
+        'A request with this Idempotency-Key is still being processed; retry shortly.',
+        { correlationId },
+      ),
       { ...headers, 'Retry-After': '1' },
     );
   }
   logger.error('invoice not accepted', { error: error as Error });
   return problemResponse(
-    problem(ProblemType.unavailable, 503, 'Not accepted', 'The invoice could not be recorded; nothing was accepted. Retry with the same Idempotency-Key.', { correlationId }),
+    problem(
+      ProblemType.unavailable,
+      503,
+      'Not accepted',
+      'The invoice could not be recorded; nothing was accepted. Retry with the same Idempotency-Key.',
+      { correlationId },
+    ),
     { ...headers, 'Retry-After': '2' },
   );
 }

@@ -1,21 +1,21 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsFifoPartialProcessorAsync, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { EventSource, type EventEnvelope, followUpEvent } from '../core/envelope.js';
+import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { numberEnv, requiredEnv } from '../adapters/environment.js';
+import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import { createLogger } from '../adapters/observability.js';
+import { OdooClient } from '../adapters/odoo/client.js';
+import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
+import { OdooInvoiceLedger } from '../adapters/odoo/invoice-ledger.js';
+import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
+import { OdooWriteDeadLetters } from '../adapters/sqs/odoo-write-queue.js';
+import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
 import { EventCatalog } from '../core/events.js';
 import type { InvoiceIssued } from '../core/invoice.js';
 import type { WorkflowState } from '../core/workflow.js';
-import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
-import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
-import { numberEnv, requiredEnv } from '../adapters/environment.js';
-import { createLogger } from '../adapters/observability.js';
-import { OdooClient } from '../adapters/odoo/client.js';
-import { OdooError, isRetryable } from '../adapters/odoo/errors.js';
-import { OdooInvoiceLedger } from '../adapters/odoo/invoice-ledger.js';
-import { OdooWriteDeadLetters } from '../adapters/sqs/odoo-write-queue.js';
-import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
 import { env, queues } from '../wiring.js';
 
 const logger = createLogger('odooWriter');
@@ -47,8 +47,15 @@ async function writeRecord(record: SQSRecord): Promise<void> {
     envelope = parseEnvelope(record);
   } catch (error) {
     // A poison message: no amount of retrying makes it readable. Park it with the reason.
-    logger.error('unreadable message on the Odoo write queue; dead-lettered', { messageId: record.messageId });
-    await deadLetters.deadLetterUnreadable(record.body, record.attributes.MessageGroupId ?? 'unreadable', record.messageId, (error as Error).message);
+    logger.error('unreadable message on the Odoo write queue; dead-lettered', {
+      messageId: record.messageId,
+    });
+    await deadLetters.deadLetterUnreadable(
+      record.body,
+      record.attributes.MessageGroupId ?? 'unreadable',
+      record.messageId,
+      (error as Error).message,
+    );
     return;
   }
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
@@ -58,8 +65,16 @@ async function writeRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     const odooError = toOdooError(error);
     if (isRetryable(odooError) && attempts < maxReceiveCount) {
-      logger.warn('Odoo write failed; SQS will redeliver', { kind: odooError.kind, fault: odooError.faultName, attempts });
-      await store.noteOdooError(envelope.encounterId, { at: new Date().toISOString(), kind: odooError.kind, message: odooError.message });
+      logger.warn('Odoo write failed; SQS will redeliver', {
+        kind: odooError.kind,
+        fault: odooError.faultName,
+        attempts,
+      });
+      await store.noteOdooError(envelope.encounterId, {
+        at: new Date().toISOString(),
+        kind: odooError.kind,
+        message: odooError.message,
+      });
       throw odooError;
     }
     await rejectForGood(envelope, odooError, attempts);
@@ -80,7 +95,11 @@ async function writeToOdoo(envelope: EventEnvelope): Promise<void> {
     case 'InvoiceIssued':
       return postInvoice(envelope as EventEnvelope<'InvoiceIssued', InvoiceIssued>);
     default:
-      throw new OdooError('permanent', 'rcm.UnroutableEvent', `the Odoo writer does not handle ${envelope.type}`);
+      throw new OdooError(
+        'permanent',
+        'rcm.UnroutableEvent',
+        `the Odoo writer does not handle ${envelope.type}`,
+      );
   }
 }
 
@@ -116,24 +135,50 @@ async function postInvoice(issued: EventEnvelope<'InvoiceIssued', InvoiceIssued>
       detail: { ...invoicePosted.data },
     },
     { kind: 'reach', state: 'invoice_issued' },
-    { odooInvoice: { invoiceId: issued.data.invoiceId, moveId: posted.moveId, moveName: posted.moveName, partnerId }, lastOdooError: null },
+    {
+      odooInvoice: {
+        invoiceId: issued.data.invoiceId,
+        moveId: posted.moveId,
+        moveName: posted.moveName,
+        partnerId,
+      },
+      lastOdooError: null,
+    },
   );
   // Published on every delivery (ids are stable): a crash after the record must not lose the event.
-  await publisher.publish(invoicePosted, ...stateChange(invoicePosted, recorded.from, recorded.to, recorded.applied));
-  logger.info('invoice posted in Odoo', { odooMoveId: posted.moveId, alreadyPresent: posted.alreadyPresent, state: recorded.to });
+  await publisher.publish(
+    invoicePosted,
+    ...stateChange(invoicePosted, recorded.from, recorded.to, recorded.applied),
+  );
+  logger.info('invoice posted in Odoo', {
+    odooMoveId: posted.moveId,
+    alreadyPresent: posted.alreadyPresent,
+    state: recorded.to,
+  });
 }
 
 /** Odoo refused for good (or kept failing): DLQ with the reason, an exception on the workflow, an event. */
 async function rejectForGood(envelope: EventEnvelope, error: OdooError, attempts: number): Promise<void> {
-  const reason = error.kind === 'permanent' ? error.message : `gave up after ${attempts} attempts: ${error.message}`;
-  logger.error('Odoo write rejected; dead-lettered with an exception', { kind: error.kind, fault: error.faultName, attempts });
+  const reason =
+    error.kind === 'permanent' ? error.message : `gave up after ${attempts} attempts: ${error.message}`;
+  logger.error('Odoo write rejected; dead-lettered with an exception', {
+    kind: error.kind,
+    fault: error.faultName,
+    attempts,
+  });
   await deadLetters.deadLetter(envelope, { kind: error.kind, message: reason, attempts });
   const now = new Date().toISOString();
   const rejected = followUpEvent(
     envelope,
     'OdooWriteRejected',
     EventSource.odooWriter,
-    { subjectType: envelope.type, subjectId: subjectIdOf(envelope), reason, odooError: error.faultName, sourceEventId: envelope.id },
+    {
+      subjectType: envelope.type,
+      subjectId: subjectIdOf(envelope),
+      reason,
+      odooError: error.faultName,
+      sourceEventId: envelope.id,
+    },
     now,
   );
   const recorded = await store.recordEvent(
@@ -153,9 +198,22 @@ async function rejectForGood(envelope: EventEnvelope, error: OdooError, attempts
   await publisher.publish(rejected, ...stateChange(rejected, recorded.from, recorded.to, recorded.applied));
 }
 
-function stateChange(cause: EventEnvelope, from: WorkflowState | null, to: WorkflowState, applied: boolean): EventEnvelope[] {
+function stateChange(
+  cause: EventEnvelope,
+  from: WorkflowState | null,
+  to: WorkflowState,
+  applied: boolean,
+): EventEnvelope[] {
   if (!applied || from === to) return [];
-  return [followUpEvent(cause, 'WorkflowStateChanged', EventSource.workflow, { from, to, cause: cause.type }, cause.time)];
+  return [
+    followUpEvent(
+      cause,
+      'WorkflowStateChanged',
+      EventSource.workflow,
+      { from, to, cause: cause.type },
+      cause.time,
+    ),
+  ];
 }
 
 function subjectIdOf(envelope: EventEnvelope): string {
@@ -166,7 +224,11 @@ function subjectIdOf(envelope: EventEnvelope): string {
 function toOdooError(error: unknown): OdooError {
   if (error instanceof OdooError) return error;
   // Our own store or bus failing is not the document's fault: retry.
-  return new OdooError('transient', (error as Error)?.name ?? 'Error', (error as Error)?.message ?? String(error));
+  return new OdooError(
+    'transient',
+    (error as Error)?.name ?? 'Error',
+    (error as Error)?.message ?? String(error),
+  );
 }
 
 async function withQuickRetries<T>(work: () => Promise<T>): Promise<T> {

@@ -58,6 +58,16 @@ interface FaultState {
   delayMs: number;
 }
 
+/** A refusal rule (sandbox-only): `model.method` called with `field == equals` raises `name: message`. */
+interface CustomConstraint {
+  model: string;
+  method: string;
+  field: string;
+  equals: unknown;
+  name: string;
+  message: string;
+}
+
 /** ir.config_parameter base.login_cooldown_after / base.login_cooldown_duration (res_users.py). */
 interface Cooldown {
   after: number;
@@ -74,6 +84,26 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
   if (!store.load()) seed(store, registry);
 
   let fault: FaultState = { mode: 'none', remaining: undefined, delayMs: 0 };
+  let constraints: CustomConstraint[] = [];
+
+  /**
+   * Custom constraints stand in for what real deployments add with Studio or a module (`@api.constrains`):
+   * a create/write whose values match is refused with the configured Odoo exception, inside the call's
+   * transaction, so nothing is kept.
+   */
+  const violatedConstraint = (model: string, method: string, args: unknown[]): OdooError | undefined => {
+    const first = args[0];
+    const valsList = (method === 'write' ? [args[1]] : Array.isArray(first) ? first : [first]) as unknown[];
+    for (const rule of constraints) {
+      if (rule.model !== model || rule.method !== method) continue;
+      for (const vals of valsList) {
+        if (vals && typeof vals === 'object' && (vals as Record<string, unknown>)[rule.field] === rule.equals) {
+          return new OdooError(rule.name, rule.message);
+        }
+      }
+    }
+    return undefined;
+  };
   const cooldown: Cooldown = { after: 5, durationSeconds: 60 };
   const loginFailures = new Map<string, { failures: number; previous: number }>();
   let stats = new Map<string, number>();
@@ -259,6 +289,11 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
         : `${params.service}.${params.method}`,
     );
     if (await applyFault(res, 'jsonrpc', id)) return;
+    if (params.service === 'object' && params.method === 'execute_kw') {
+      const args = params.args ?? [];
+      const violation = violatedConstraint(String(args[3]), String(args[4]), (args[5] as unknown[]) ?? []);
+      if (violation) return sendJson(res, 200, jsonRpcError(id, violation));
+    }
     try {
       const result = dispatchRpc(
         clientIp(req),
@@ -349,6 +384,18 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
       return sendJson(res, 200, { fault });
     }
     if (path === '/__sandbox/faults' && req.method === 'GET') return sendJson(res, 200, { fault });
+    if (path === '/__sandbox/constraints' && req.method === 'POST') {
+      const rule = payload as unknown as CustomConstraint;
+      if (!rule.model || !rule.method || !rule.field || !rule.name || !rule.message) {
+        return sendJson(res, 400, { error: 'a constraint needs model, method, field, equals, name, message' });
+      }
+      constraints.push(rule);
+      return sendJson(res, 200, { constraints });
+    }
+    if (path === '/__sandbox/constraints' && req.method === 'DELETE') {
+      constraints = [];
+      return sendJson(res, 200, { constraints });
+    }
     if (path === '/__sandbox/config' && req.method === 'POST') {
       store.transaction(() => {
         const env = new Env(store, registry, ADMIN_UID);
@@ -371,6 +418,7 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
       seed(store, registry);
       store.persist();
       fault = { mode: 'none', remaining: undefined, delayMs: 0 };
+      constraints = [];
       loginFailures.clear();
       stats = new Map();
       registry.behaviour.lockDateOnPost = 'shift';

@@ -1,6 +1,17 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type WorkflowEffect, type WorkflowPosition, type WorkflowState, nextPosition } from '../../core/workflow.js';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  nextPosition,
+  type WorkflowEffect,
+  type WorkflowPosition,
+  type WorkflowState,
+} from '../../core/workflow.js';
 
 /**
  * The workflow table, single-table style:
@@ -157,7 +168,9 @@ export class WorkflowStore {
       await this.putTimelineEntry(event, workflow.state);
       return { applied: true, from: current?.state ?? null, to: workflow.state, workflow };
     }
-    throw new Error(`workflow ${event.encounterId} kept changing under us; giving up after ${MAX_VERSION_RETRIES} tries`);
+    throw new Error(
+      `workflow ${event.encounterId} kept changing under us; giving up after ${MAX_VERSION_RETRIES} tries`,
+    );
   }
 
   private async putTimelineEntry(event: RecordedEvent, state: WorkflowState): Promise<void> {
@@ -185,7 +198,10 @@ export class WorkflowStore {
   }
 
   /** Records the last Odoo error on the workflow without adding a timeline entry (retries are noise). */
-  async noteOdooError(encounterId: string, lastOdooError: NonNullable<Workflow['lastOdooError']>): Promise<void> {
+  async noteOdooError(
+    encounterId: string,
+    lastOdooError: NonNullable<Workflow['lastOdooError']>,
+  ): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -32,7 +32,9 @@ export class EventPublisher {
       );
       if ((out.FailedEntryCount ?? 0) > 0) {
         const failure = out.Entries?.find((entry) => entry.ErrorCode);
-        throw new PublishFailed(`EventBridge refused ${out.FailedEntryCount} event(s): ${failure?.ErrorCode} ${failure?.ErrorMessage}`);
+        throw new PublishFailed(
+          `EventBridge refused ${out.FailedEntryCount} event(s): ${failure?.ErrorCode} ${failure?.ErrorMessage}`,
+        );
       }
     }
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { CorrelationId, IdempotencyKey } from '../../core/identifiers.js';
-import { type Problem, ProblemType, fieldErrors, problem, problemResponse } from './problem.js';
+import { fieldErrors, type Problem, ProblemType, problem, problemResponse } from './problem.js';
 
 /** API Gateway allows 10 MB; our contract allows 256 KB per business document. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -40,9 +40,17 @@ export function correlationIdOf(event: APIGatewayProxyEvent): string {
   const parsed = CorrelationId.safeParse(supplied);
   if (!parsed.success) {
     throw new RequestRejected(
-      problem(ProblemType.validation, 400, 'Invalid header', 'X-Correlation-Id is not a valid correlation id.', {
-        errors: [{ path: 'header:X-Correlation-Id', message: parsed.error.issues[0]?.message ?? 'invalid' }],
-      }),
+      problem(
+        ProblemType.validation,
+        400,
+        'Invalid header',
+        'X-Correlation-Id is not a valid correlation id.',
+        {
+          errors: [
+            { path: 'header:X-Correlation-Id', message: parsed.error.issues[0]?.message ?? 'invalid' },
+          ],
+        },
+      ),
     );
   }
   return parsed.data;
@@ -72,17 +80,33 @@ export function idempotencyKeyOf(event: APIGatewayProxyEvent): string {
 }
 
 /** Body size, media type, JSON syntax, then the schema — each failure its own clear 4xx. */
-export function parseJsonBody<TSchema extends z.ZodType>(event: APIGatewayProxyEvent, schema: TSchema): z.infer<TSchema> {
-  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64') : Buffer.from(event.body ?? '', 'utf8');
+export function parseJsonBody<TSchema extends z.ZodType>(
+  event: APIGatewayProxyEvent,
+  schema: TSchema,
+): z.infer<TSchema> {
+  const raw =
+    event.isBase64Encoded && event.body
+      ? Buffer.from(event.body, 'base64')
+      : Buffer.from(event.body ?? '', 'utf8');
   if (raw.byteLength > MAX_BODY_BYTES) {
     throw new RequestRejected(
-      problem(ProblemType.payloadTooLarge, 413, 'Payload too large', `The body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}.`),
+      problem(
+        ProblemType.payloadTooLarge,
+        413,
+        'Payload too large',
+        `The body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}.`,
+      ),
     );
   }
   const contentType = header(event, 'Content-Type') ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType)) {
     throw new RequestRejected(
-      problem(ProblemType.unsupportedMediaType, 415, 'Unsupported media type', 'Send the body as application/json.'),
+      problem(
+        ProblemType.unsupportedMediaType,
+        415,
+        'Unsupported media type',
+        'Send the body as application/json.',
+      ),
     );
   }
   let json: unknown;
@@ -90,22 +114,41 @@ export function parseJsonBody<TSchema extends z.ZodType>(event: APIGatewayProxyE
     json = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new RequestRejected(
-      problem(ProblemType.malformedJson, 400, 'Malformed JSON', `The body is not valid JSON: ${(error as Error).message}`),
+      problem(
+        ProblemType.malformedJson,
+        400,
+        'Malformed JSON',
+        `The body is not valid JSON: ${(error as Error).message}`,
+      ),
     );
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     throw new RequestRejected(
-      problem(ProblemType.validation, 400, 'Validation failed', 'The request body does not match the contract.', {
-        errors: fieldErrors(parsed.error),
-      }),
+      problem(
+        ProblemType.validation,
+        400,
+        'Validation failed',
+        'The request body does not match the contract.',
+        {
+          errors: fieldErrors(parsed.error),
+        },
+      ),
     );
   }
   return parsed.data;
 }
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
-  return { statusCode, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers }, body: JSON.stringify(body) };
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /** Turns a rejection into its problem response; anything else is a 500 with no internals leaked. */

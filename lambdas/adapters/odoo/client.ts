@@ -1,5 +1,5 @@
 import type { OdooConnection } from '../secrets/odoo-connection.js';
-import { OdooError, classifyHttpStatus, classifyOdooFault } from './errors.js';
+import { classifyHttpStatus, classifyOdooFault, OdooError } from './errors.js';
 
 export interface OdooVersion {
   serverVersion: string;
@@ -43,12 +43,25 @@ export class OdooClient {
   }
 
   /** `execute_kw(model, method, args, kwargs)` in JSON-RPC terms; translated for JSON-2. */
-  async call<T = unknown>(model: string, method: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<T> {
+  async call<T = unknown>(
+    model: string,
+    method: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<T> {
     if (this.connection.protocol === 'json2') return (await this.json2(model, method, args, kwargs)) as T;
     const uid = await this.authenticate();
     const { db, apiKey } = this.connection;
     try {
-      return (await this.jsonRpc('object', 'execute_kw', [db, uid, apiKey, model, method, args, kwargs])) as T;
+      return (await this.jsonRpc('object', 'execute_kw', [
+        db,
+        uid,
+        apiKey,
+        model,
+        method,
+        args,
+        kwargs,
+      ])) as T;
     } catch (error) {
       // A rotated key: forget the uid so the next call logs in again with the freshly read secret.
       if (error instanceof OdooError && error.kind === 'auth') this.uid = undefined;
@@ -61,7 +74,11 @@ export class OdooClient {
     const { db, login, apiKey } = this.connection;
     const uid = await this.jsonRpc('common', 'authenticate', [db, login, apiKey, {}]);
     if (typeof uid !== 'number' || uid <= 0) {
-      throw new OdooError('auth', 'odoo.exceptions.AccessDenied', `Odoo refused the login of ${login} on database ${db}`);
+      throw new OdooError(
+        'auth',
+        'odoo.exceptions.AccessDenied',
+        `Odoo refused the login of ${login} on database ${db}`,
+      );
     }
     this.uid = uid;
     return uid;
@@ -82,14 +99,24 @@ export class OdooClient {
     return 'result' in payload ? payload.result : null;
   }
 
-  private async json2(model: string, method: string, args: unknown[], kwargs: Record<string, unknown>): Promise<unknown> {
+  private async json2(
+    model: string,
+    method: string,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+  ): Promise<unknown> {
     return this.http('POST', `/json/2/${model}/${method}`, json2Body(method, args, kwargs), {
       Authorization: `bearer ${this.connection.apiKey}`,
       'X-Odoo-Database': this.connection.db,
     });
   }
 
-  private async http(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  private async http(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
     const doFetch = this.options.fetch ?? fetch;
     let response: Response;
     try {
@@ -101,7 +128,11 @@ export class OdooClient {
       });
     } catch (error) {
       const cause = error as Error;
-      throw new OdooError('transient', cause.name === 'TimeoutError' ? 'timeout' : 'network', `Odoo unreachable: ${cause.message}`);
+      throw new OdooError(
+        'transient',
+        cause.name === 'TimeoutError' ? 'timeout' : 'network',
+        `Odoo unreachable: ${cause.message}`,
+      );
     }
     const text = await response.text();
     let parsed: unknown;
@@ -110,13 +141,25 @@ export class OdooClient {
     } catch {
       // Under overload Odoo (or its proxy) answers with an HTML page, not JSON.
       const kind = response.ok ? 'transient' : classifyHttpStatus(response.status);
-      throw new OdooError(kind, `http.${response.status}`, `Odoo answered HTTP ${response.status} with a non-JSON body`, response.status);
+      throw new OdooError(
+        kind,
+        `http.${response.status}`,
+        `Odoo answered HTTP ${response.status} with a non-JSON body`,
+        response.status,
+      );
     }
     if (!response.ok) {
       const fault = parsed as { name?: string; message?: string } | null;
       const name = fault?.name ?? `http.${response.status}`;
-      const kind = fault?.name ? classifyOdooFault(fault.name, fault.message) : classifyHttpStatus(response.status);
-      throw new OdooError(kind, name, fault?.message ?? `Odoo answered HTTP ${response.status}`, response.status);
+      const kind = fault?.name
+        ? classifyOdooFault(fault.name, fault.message)
+        : classifyHttpStatus(response.status);
+      throw new OdooError(
+        kind,
+        name,
+        fault?.message ?? `Odoo answered HTTP ${response.status}`,
+        response.status,
+      );
     }
     return parsed;
   }
@@ -128,7 +171,11 @@ function toVersion(serverVersion: string): OdooVersion {
 }
 
 /** JSON-2 takes named arguments only: map the positional forms our callers use. */
-function json2Body(method: string, args: unknown[], kwargs: Record<string, unknown>): Record<string, unknown> {
+function json2Body(
+  method: string,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+): Record<string, unknown> {
   const [first, second] = args;
   switch (method) {
     case 'search':

@@ -33,14 +33,20 @@ const TRANSIENT_FAULTS = [
   'werkzeug.exceptions.TooManyRequests',
 ];
 
-const AUTH_FAULTS = ['odoo.exceptions.AccessDenied', 'werkzeug.exceptions.Unauthorized', 'odoo.http.SessionExpiredException'];
+const AUTH_FAULTS = [
+  'odoo.exceptions.AccessDenied',
+  'werkzeug.exceptions.Unauthorized',
+  'odoo.http.SessionExpiredException',
+];
 
 export function classifyOdooFault(faultName: string, message = ''): OdooFailureKind {
   if (TRANSIENT_FAULTS.includes(faultName)) return 'transient';
   if (AUTH_FAULTS.includes(faultName)) return 'auth';
   // An unknown database is a configuration fault, not the document's: keep retrying until someone fixes it.
-  if (faultName === 'psycopg2.OperationalError') return /does not exist/i.test(message) ? 'auth' : 'transient';
-  if (/could not serialize access|concurrent update|connection pool is full/i.test(message)) return 'transient';
+  if (faultName === 'psycopg2.OperationalError')
+    return /does not exist/i.test(message) ? 'auth' : 'transient';
+  if (/could not serialize access|concurrent update|connection pool is full/i.test(message))
+    return 'transient';
   return 'permanent';
 }
 

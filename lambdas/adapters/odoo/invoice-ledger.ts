@@ -1,11 +1,14 @@
-import type { InvoiceIssued } from '../../core/invoice.js';
-import type { BillTo } from '../../core/invoice.js';
-import { odooAmountToCents } from '../../core/money.js';
-import { invoiceSearchDomain, invoiceValues, partnerSearchDomain, partnerValues } from '../../core/odoo-posting.js';
-import { formatCents } from '../../core/money.js';
+import type { z } from 'zod';
+import type { BillTo, InvoiceIssued } from '../../core/invoice.js';
+import { formatCents, odooAmountToCents } from '../../core/money.js';
+import {
+  invoiceSearchDomain,
+  invoiceValues,
+  partnerSearchDomain,
+  partnerValues,
+} from '../../core/odoo-posting.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
-import type { z } from 'zod';
 
 export interface PostedInvoice {
   moveId: number;
@@ -35,9 +38,15 @@ export class OdooInvoiceLedger {
   constructor(private readonly odoo: OdooClient) {}
 
   async ensurePartner(billTo: z.infer<typeof BillTo>): Promise<number> {
-    const found = await this.odoo.call<number[]>('res.partner', 'search', [partnerSearchDomain(billTo)], { limit: 2 });
+    const found = await this.odoo.call<number[]>('res.partner', 'search', [partnerSearchDomain(billTo)], {
+      limit: 2,
+    });
     if (found.length > 1) {
-      throw new OdooError('permanent', 'rcm.AmbiguousPartner', `more than one Odoo partner carries ref rcm:${billTo.kind}:${billTo.id}`);
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousPartner',
+        `more than one Odoo partner carries ref rcm:${billTo.kind}:${billTo.id}`,
+      );
     }
     if (found[0] !== undefined) return found[0];
     const [created] = await this.odoo.call<number[]>('res.partner', 'create', [[partnerValues(billTo)]]);
@@ -46,14 +55,25 @@ export class OdooInvoiceLedger {
   }
 
   async ensurePostedInvoice(invoice: InvoiceIssued, partnerId: number): Promise<PostedInvoice> {
-    const found = await this.odoo.call<number[]>('account.move', 'search', [invoiceSearchDomain(invoice, partnerId)], { limit: 2 });
+    const found = await this.odoo.call<number[]>(
+      'account.move',
+      'search',
+      [invoiceSearchDomain(invoice, partnerId)],
+      { limit: 2 },
+    );
     if (found.length > 1) {
-      throw new OdooError('permanent', 'rcm.AmbiguousInvoice', `more than one Odoo invoice carries ref ${invoice.invoiceId} for this partner`);
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousInvoice',
+        `more than one Odoo invoice carries ref ${invoice.invoiceId} for this partner`,
+      );
     }
     let moveId = found[0];
     const alreadyPresent = moveId !== undefined;
     if (moveId === undefined) {
-      const [created] = await this.odoo.call<number[]>('account.move', 'create', [[invoiceValues(invoice, partnerId)]]);
+      const [created] = await this.odoo.call<number[]>('account.move', 'create', [
+        [invoiceValues(invoice, partnerId)],
+      ]);
       if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no invoice id');
       moveId = created;
     }
@@ -72,7 +92,11 @@ export class OdooInvoiceLedger {
       move = await this.readMove(moveId);
     }
     if (move.state !== 'posted') {
-      throw new OdooError('permanent', 'rcm.NotPosted', `Odoo invoice ${moveId} is ${move.state}, expected posted`);
+      throw new OdooError(
+        'permanent',
+        'rcm.NotPosted',
+        `Odoo invoice ${moveId} is ${move.state}, expected posted`,
+      );
     }
     return {
       moveId,
@@ -85,8 +109,15 @@ export class OdooInvoiceLedger {
   }
 
   private async readMove(moveId: number): Promise<MoveRow> {
-    const [row] = await this.odoo.call<MoveRow[]>('account.move', 'read', [[moveId]], { fields: MOVE_FIELDS });
-    if (!row) throw new OdooError('permanent', 'odoo.exceptions.MissingError', `Odoo invoice ${moveId} no longer exists`);
+    const [row] = await this.odoo.call<MoveRow[]>('account.move', 'read', [[moveId]], {
+      fields: MOVE_FIELDS,
+    });
+    if (!row)
+      throw new OdooError(
+        'permanent',
+        'odoo.exceptions.MissingError',
+        `Odoo invoice ${moveId} no longer exists`,
+      );
     return row;
   }
 }

@@ -18,7 +18,14 @@ export type OdooConnection = z.infer<typeof OdooConnection>;
 
 const CACHE_SECONDS = 300;
 
-export async function loadOdooConnection(secretId: string, options: { forceFetch?: boolean } = {}): Promise<OdooConnection> {
-  const value = await getSecret(secretId, { transform: 'json', maxAge: CACHE_SECONDS, forceFetch: options.forceFetch });
+export async function loadOdooConnection(
+  secretId: string,
+  options: { forceFetch?: boolean } = {},
+): Promise<OdooConnection> {
+  const value = await getSecret(secretId, {
+    transform: 'json',
+    maxAge: CACHE_SECONDS,
+    forceFetch: options.forceFetch,
+  });
   return OdooConnection.parse(value);
 }

@@ -1,4 +1,4 @@
-import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../core/envelope.js';
 
 /**
@@ -38,7 +38,10 @@ export class OdooWriteDeadLetters {
     private readonly dlqUrl: string,
   ) {}
 
-  async deadLetter(envelope: EventEnvelope, reason: { kind: string; message: string; attempts: number }): Promise<void> {
+  async deadLetter(
+    envelope: EventEnvelope,
+    reason: { kind: string; message: string; attempts: number },
+  ): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
@@ -56,7 +59,12 @@ export class OdooWriteDeadLetters {
     );
   }
 
-  async deadLetterUnreadable(body: string, groupId: string, messageId: string, reason: string): Promise<void> {
+  async deadLetterUnreadable(
+    body: string,
+    groupId: string,
+    messageId: string,
+    reason: string,
+  ): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsServiceError } from './errors.js';
+import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
+import { LocalSecrets } from './secrets.js';
+import { LocalSqs } from './sqs.js';
+
+/**
+ * One loopback HTTP server speaking the AWS JSON protocols of SQS (1.0, `AmazonSQS.*`), EventBridge (1.1,
+ * `AWSEvents.*`) and Secrets Manager (1.1, `secretsmanager.*`), dispatching on `X-Amz-Target`. The real SDK v3
+ * clients reach it through `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL_EVENTBRIDGE` /
+ * `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `localAwsEnv`). Requests are not authenticated (SigV4 is not checked).
+ */
+
+export interface StartLocalAwsOptions {
+  port?: number;
+  host?: string;
+  accountId?: string;
+  region?: string;
+  /** Where SQS queue state is persisted (JSON per queue). Omit for memory-only. */
+  stateDir?: string;
+  /** Injectable clock for SQS (retention, dedup window, visibility); default Date.now. */
+  clock?: () => number;
+  /** SQS: enforce the 60 s PurgeQueue cooldown (default true, as AWS). */
+  enforcePurgeCooldown?: boolean;
+  events?: Partial<Omit<LocalEventBusOptions, 'accountId' | 'region'>>;
+}
+
+export interface LocalAws {
+  endpoint: string;
+  sqs: LocalSqs;
+  events: LocalEventBus;
+  secrets: LocalSecrets;
+  /** Environment the hub's Lambda code needs so the unmodified SDK clients reach this server. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The environment variables that point SDK v3 clients at the local endpoint (per-service endpoint vars). */
+export function localAwsEnv(endpoint: string, region = 'us-east-1'): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
+}
+
+const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new AwsServiceError('RequestEntityTooLarge', 'Request body too large', { status: 413 }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<LocalAws> {
+  const host = opts.host ?? '127.0.0.1';
+  const accountId = opts.accountId ?? '000000000000';
+  const region = opts.region ?? 'us-east-1';
+
+  let sqs: LocalSqs | undefined;
+  let events: LocalEventBus | undefined;
+  const secrets = new LocalSecrets({ accountId, region });
+
+  const server = createServer((req, res) => {
+    void dispatch(req, res);
+  });
+  server.keepAliveTimeout = 5_000;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const dot = target.indexOf('.');
+    const prefix = dot >= 0 ? target.slice(0, dot) : '';
+    const operation = dot >= 0 ? target.slice(dot + 1) : '';
+    const isSqs = prefix === 'AmazonSQS';
+    const contentType = isSqs ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(payload),
+        'x-amzn-requestid': requestId,
+        ...headers,
+      });
+      res.end(payload);
+    };
+    try {
+      const raw = await readBody(req);
+      if (req.method !== 'POST' || !target) {
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          'Only AWS JSON protocol requests (POST with X-Amz-Target) are supported locally.',
+        );
+      }
+      let input: Record<string, unknown>;
+      try {
+        input = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      } catch {
+        throw new AwsServiceError('SerializationException', 'Request body is not valid JSON.');
+      }
+      let out: unknown;
+      if (isSqs && sqs) out = await sqs.handle(operation, input);
+      else if (prefix === 'AWSEvents' && events) out = await events.handle(operation, input);
+      else if (prefix === 'secretsmanager') out = await secrets.handle(operation, input);
+      else throw new AwsServiceError('UnknownOperationException', `Unknown target ${target}.`);
+      send(200, out ?? {});
+    } catch (err) {
+      if (err instanceof AwsServiceError) {
+        if (isSqs) {
+          send(
+            err.status,
+            { __type: `com.amazonaws.sqs#${err.code}`, message: err.message },
+            { 'x-amzn-query-error': `${err.queryCode ?? err.code};${err.fault}` },
+          );
+        } else {
+          send(err.status, { __type: err.code, message: err.message, Message: err.message });
+        }
+        return;
+      }
+      console.error('[local-aws] internal error handling', target, err);
+      send(500, { __type: 'InternalFailure', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  sqs = new LocalSqs({
+    endpoint,
+    accountId,
+    region,
+    ...(opts.stateDir !== undefined ? { stateDir: opts.stateDir } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
+    ...(opts.enforcePurgeCooldown !== undefined ? { enforcePurgeCooldown: opts.enforcePurgeCooldown } : {}),
+  });
+  await sqs.load();
+  events = new LocalEventBus({ accountId, region, ...opts.events });
+  const sqsRef = sqs;
+  const eventsRef = events;
+
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint,
+    sqs: sqsRef,
+    events: eventsRef,
+    secrets,
+    env: localAwsEnv(endpoint, region),
+    close() {
+      closing ??= (async () => {
+        eventsRef.close();
+        await sqsRef.close(); // wakes long polls and flushes state
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 200).unref();
+        });
+      })();
+      return closing;
+    },
+  };
+}
