@@ -60,6 +60,8 @@ export interface Hub {
   aws: LocalAws;
   dynamodbEndpoint: string;
   queueUrls: Record<string, { queueUrl: string; dlqUrl: string }>;
+  /** Dead-letter queue of each event rule's target, by rule name. */
+  ruleDlqUrls: Record<string, string>;
   /** Resolves when the bus has no pending delivery and every queue is drained. */
   waitForIdle(): Promise<void>;
   close(): Promise<void>;
@@ -176,7 +178,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         ),
       );
 
+    // Each rule target gets what lib/ gives it in AWS: Lambda's async retries (2), then the rule's DLQ.
+    const ruleDlqUrls: Record<string, string> = {};
     for (const route of eventRoutes) {
+      const dlqUrl = aws.sqs.createQueue(`${route.name}Dlq`, { messageRetentionSeconds: 14 * 86400 });
+      ruleDlqUrls[route.name] = dlqUrl;
       aws.events.addRule({
         name: route.name,
         eventBusName: 'rcm-hub-local',
@@ -184,8 +190,18 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         target: async (event) => {
           await invoke(route.target.handler, event);
         },
-        // Same policy lib/ gives the rule (24 h, 185 retries), in compressed local time.
-        retry: { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 },
+        retry: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 6 * 3600 },
+        onDeadLetter: (event, error) => {
+          aws.sqs.sendMessage(dlqUrl, {
+            MessageBody: JSON.stringify(event),
+            MessageAttributes: {
+              failureReason: {
+                DataType: 'String',
+                StringValue: String((error as Error)?.message ?? error).slice(0, 1024),
+              },
+            },
+          });
+        },
       });
     }
 
@@ -204,6 +220,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
           timeoutMs: handlers[spec.consumer].timeoutSeconds * 1000,
           memoryLimitInMB: handlers[spec.consumer].memoryMb,
           pollWaitSeconds: 1,
+          onError: (error) => {
+            if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+              console.error(`[${spec.consumer}] batch failed: ${(error as Error).message}`);
+          },
         }),
       );
     }
@@ -238,6 +258,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       aws,
       dynamodbEndpoint,
       queueUrls,
+      ruleDlqUrls,
       async waitForIdle() {
         for (let settled = 0; settled < 2; ) {
           await aws.events.waitForIdle();

@@ -1,0 +1,190 @@
+/**
+ * `npm run bench`: figures, never assertions. Prints a Markdown report; `--write` also replaces the results
+ * block in docs/benchmarks.md.
+ *   1. bundle size of every Lambda, built with the same esbuild options as lib/ (RcmFunction)
+ *   2. cold init: importing each bundle in a fresh Node process (module init only, this machine)
+ *   3. throughput and latency of the local hub: invoices accepted by the API and posted in the Odoo sandbox
+ *   4. Odoo RPCs per invoice, first delivery and duplicate, counted by the sandbox
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
+import { lambdaBundling } from '../../lib/bundling.js';
+import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const lines: string[] = [];
+const print = (line = '') => {
+  lines.push(line);
+  console.log(line);
+};
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const median = (values: number[]) => percentile(values, 50);
+
+async function bundles() {
+  const outdir = mkdtempSync(join(tmpdir(), 'rcm-bench-bundle-'));
+  const built: Array<{ name: string; file: string; bytes: number; gzip: number }> = [];
+  for (const [name, spec] of Object.entries(handlers)) {
+    const outfile = join(outdir, `${name}.mjs`);
+    await build({
+      entryPoints: [join(root, spec.entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      minify: lambdaBundling.minify,
+      sourcemap: lambdaBundling.sourceMap ? 'external' : false,
+      target: lambdaBundling.target,
+      mainFields: [...lambdaBundling.mainFields],
+      banner: { js: lambdaBundling.banner },
+      logLevel: 'silent',
+    });
+    const content = readFileSync(outfile);
+    built.push({ name, file: outfile, bytes: statSync(outfile).size, gzip: gzipSync(content).length });
+  }
+  return built;
+}
+
+function coldInit(file: string, runs = 5): number {
+  const fakeEnv: Record<string, string> = { ...process.env } as Record<string, string>;
+  for (const variable of Object.values(resourceEnv)) fakeEnv[variable] = 'bench';
+  fakeEnv[env.odooWriteQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
+  fakeEnv[env.odooWriteDlq] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue-dlq.fifo';
+  fakeEnv.AWS_REGION = 'us-east-1';
+  fakeEnv.AWS_ACCESS_KEY_ID = 'bench';
+  fakeEnv.AWS_SECRET_ACCESS_KEY = 'bench';
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: fakeEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    samples.push(Number(out));
+  }
+  return median(samples);
+}
+
+async function throughput(invoices: number, concurrency: number) {
+  const hub = await startTestHub();
+  try {
+    const token = await accessToken(hub);
+    const bodies = Array.from({ length: invoices }, (_, i) =>
+      invoiceRequest({
+        encounterId: `ENC-BENCH-${String(i % Math.ceil(invoices / 2)).padStart(5, '0')}`,
+        invoiceId: `INV-BENCH-${i}`,
+      }),
+    );
+    const post = async (body: Record<string, unknown>, key: string) => {
+      const started = performance.now();
+      const response = await fetch(`${hub.baseUrl}/v1/invoices`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': key,
+        },
+        body: JSON.stringify(body),
+      });
+      await response.arrayBuffer();
+      if (response.status !== 202) throw new Error(`unexpected ${response.status}`);
+      return performance.now() - started;
+    };
+    // Warm up the handlers (module init, first Odoo login) outside the measurement.
+    await post(invoiceRequest({ invoiceId: 'INV-WARMUP' }), 'key-warmup-0001');
+    await hub.waitForIdle();
+    await sandboxAdmin(hub, 'stats', undefined, 'DELETE');
+
+    const latencies: number[] = [];
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < bodies.length) {
+          const i = next++;
+          latencies.push(await post(bodies[i] as Record<string, unknown>, `key-bench-${i}-0001`));
+        }
+      }),
+    );
+    const acceptedMs = performance.now() - started;
+    await hub.waitForIdle();
+    const postedMs = performance.now() - started;
+    const firstStats = (await sandboxAdmin(hub, 'stats', undefined, 'GET')) as {
+      total: number;
+      calls: Record<string, number>;
+    };
+
+    // Duplicates under new keys: the writer must find, not create.
+    await sandboxAdmin(hub, 'stats', undefined, 'DELETE');
+    const duplicates = Math.min(50, invoices);
+    for (let i = 0; i < duplicates; i++)
+      await post(bodies[i] as Record<string, unknown>, `key-bench-dup-${i}-0001`);
+    await hub.waitForIdle();
+    const dupStats = (await sandboxAdmin(hub, 'stats', undefined, 'GET')) as { total: number };
+    return {
+      invoices,
+      concurrency,
+      acceptedPerSecond: invoices / (acceptedMs / 1000),
+      postedPerSecond: invoices / (postedMs / 1000),
+      p50: median(latencies),
+      p95: percentile(latencies, 95),
+      rpcPerInvoice: firstStats.total / invoices,
+      rpcPerDuplicate: dupStats.total / duplicates,
+      calls: firstStats.calls,
+    };
+  } finally {
+    await hub.close();
+  }
+}
+
+const invoices = Number(process.env.BENCH_INVOICES ?? 200);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10);
+
+print(
+  `### Results (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()})`,
+);
+print();
+print('| Lambda | bundle (minified ESM) | gzip | cold init (module import, median of 5) |');
+print('| --- | ---: | ---: | ---: |');
+for (const bundle of await bundles()) {
+  print(
+    `| ${bundle.name} | ${(bundle.bytes / 1024).toFixed(0)} KiB | ${(bundle.gzip / 1024).toFixed(0)} KiB | ${coldInit(bundle.file).toFixed(0)} ms |`,
+  );
+}
+print();
+const t = await throughput(invoices, concurrency);
+print(
+  `Local hub, ${t.invoices} invoices over ${Math.ceil(t.invoices / 2)} encounters, ${t.concurrency} concurrent clients, Odoo sandbox:`,
+);
+print();
+print('| figure | value |');
+print('| --- | ---: |');
+print(`| accepted by the API | ${t.acceptedPerSecond.toFixed(1)} invoices/s |`);
+print(`| posted in Odoo (end to end) | ${t.postedPerSecond.toFixed(1)} invoices/s |`);
+print(`| API latency p50 / p95 | ${t.p50.toFixed(1)} / ${t.p95.toFixed(1)} ms |`);
+print(`| Odoo RPCs per new invoice | ${t.rpcPerInvoice.toFixed(2)} |`);
+print(`| Odoo RPCs per duplicate invoice (new key) | ${t.rpcPerDuplicate.toFixed(2)} |`);
+print();
+print(
+  `RPC mix for new invoices: ${Object.entries(t.calls)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
+);
+
+if (process.argv.includes('--write')) {
+  const file = join(root, 'docs/benchmarks.md');
+  const doc = readFileSync(file, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const updated = `${doc.slice(0, doc.indexOf(begin) + begin.length)}\n${lines.join('\n')}\n${doc.slice(doc.indexOf(end))}`;
+  writeFileSync(file, updated);
+}
