@@ -10,7 +10,8 @@ const RCM_HUB_NAMESPACE = '6f1c1f7e-3f4a-4b8e-9d7a-2c5e8b0a4d11';
  */
 export function deterministicEventId(...parts: string[]): string {
   const namespace = Buffer.from(RCM_HUB_NAMESPACE.replaceAll('-', ''), 'hex');
-  const digest = createHash('sha1').update(namespace).update(parts.join('\u001f')).digest();
+  // JSON keeps part boundaries unambiguous whatever characters the parts contain.
+  const digest = createHash('sha1').update(namespace).update(JSON.stringify(parts)).digest();
   digest[6] = ((digest[6] ?? 0) & 0x0f) | 0x50;
   digest[8] = ((digest[8] ?? 0) & 0x3f) | 0x80;
   const hex = digest.subarray(0, 16).toString('hex');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CalendarDate, PartnerId } from './identifiers.js';
-import { type Cents, DecimalAmount, lineAmountCents, parseCents } from './money.js';
+import { type Cents, DecimalAmount, formatCents, lineAmountCents, parseCents } from './money.js';
 
 /** Currencies the hub books. Odoo companies here run in USD; anything else is refused at the edge. */
 export const Currency = z.enum(['USD']);
@@ -19,7 +19,11 @@ const Quantity = z
   .number()
   .positive()
   .max(99_999)
-  .refine((q) => Math.abs(q * 1000 - Math.round(q * 1000)) < 1e-6, 'must have at most three decimals');
+  // Judge the decimals as the caller wrote them (JSON number → shortest round-trip string), not by float tolerance.
+  .refine((q) => /^\d+(\.\d{1,3})?$/.test(String(q)), 'must have at most three decimals');
+
+/** An invoice above ten billion dollars is a data error, and it keeps every total a safe integer. */
+export const MAX_INVOICE_TOTAL_CENTS = 1_000_000_000_000;
 
 export const InvoiceLineRequest = z
   .object({
@@ -44,6 +48,21 @@ export const InvoiceIssuedRequest = z
   })
   .strict()
   .superRefine((invoice, ctx) => {
+    // Exact in BigInt: the limit must hold before any Number arithmetic could lose precision.
+    // zod still runs this refinement when a member failed, so skip what is not a valid amount.
+    const total = invoice.lines.reduce((sum, line) => {
+      if (!DecimalAmount.safeParse(line.unitPrice).success || typeof line.quantity !== 'number') return sum;
+      return (
+        sum + (BigInt(Math.round(line.quantity * 1000)) * BigInt(parseCents(line.unitPrice)) + 500n) / 1000n
+      );
+    }, 0n);
+    if (total > BigInt(MAX_INVOICE_TOTAL_CENTS)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lines'],
+        message: `the invoice total exceeds ${formatCents(MAX_INVOICE_TOTAL_CENTS)}`,
+      });
+    }
     invoice.lines.forEach((line, index) => {
       if (line.codeSystem === 'REV' && !/^\d{4}$/.test(line.code)) {
         ctx.addIssue({

@@ -21,16 +21,23 @@ export const SignedDecimalAmount = z
   .regex(SIGNED_DECIMAL_AMOUNT, 'must be a decimal amount with at most two decimals, e.g. "-12.50"')
   .meta({ description: 'Signed amount as a decimal string, at most two decimals', example: '-12.50' });
 
+/** Largest magnitude the decimal-string contract can spell (13 integer digits), in cents. */
+export const MAX_AMOUNT_CENTS: Cents = 999_999_999_999_999;
+
 export function parseCents(amount: string): Cents {
   if (!SIGNED_DECIMAL_AMOUNT.test(amount)) throw new RangeError(`not a decimal amount: ${amount}`);
   const negative = amount.startsWith('-');
   const [whole = '0', fraction = ''] = (negative ? amount.slice(1) : amount).split('.');
   const cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  return negative ? -cents : cents;
+  // No negative zero: "-0.00" is zero.
+  return negative && cents !== 0 ? -cents : cents;
 }
 
+/** Formats cents as the decimal string the contract speaks; refuses what parseCents could not read back. */
 export function formatCents(cents: Cents): string {
   if (!Number.isSafeInteger(cents)) throw new RangeError(`not an integer number of cents: ${cents}`);
+  if (Math.abs(cents) > MAX_AMOUNT_CENTS)
+    throw new RangeError(`amount beyond ${MAX_AMOUNT_CENTS} cents: ${cents}`);
   const sign = cents < 0 ? '-' : '';
   const abs = Math.abs(cents);
   return `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;

@@ -54,8 +54,11 @@ export function problem(
 
 /** zod issues → field errors with JSON Pointer paths, so a caller can point at the exact member. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
+  // RFC 6901: "" is the whole document, "/a/0" a member; "/" would name the member whose key is "".
   return error.issues.map((issue) => ({
-    path: `/${issue.path.map((segment) => String(segment).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    path: issue.path
+      .map((segment) => `/${String(segment).replaceAll('~', '~0').replaceAll('/', '~1')}`)
+      .join(''),
     message: issue.message,
   }));
 }
