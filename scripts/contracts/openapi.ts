@@ -1,0 +1,307 @@
+/**
+ * docs/openapi.json (OpenAPI 3.1.0) from the route table in lambdas/wiring.ts, through zod-to-openapi's
+ * registry and V31 generator. Request and response bodies are zod schemas (component names from their
+ * `.meta({ id })`); parameters and headers are written here so they can `$ref` the same components.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { type ApiRoute, routes } from '../../lambdas/wiring.js';
+import { type GeneratedFile, jsonFile, readRepoJson } from './files.js';
+import {
+  type ErrorCase,
+  errorCases,
+  type OperationContract,
+  operationContracts,
+  pathParamNames,
+  problemExample,
+  type Samples,
+} from './operations.js';
+import { CorrelationIdSchema, IdempotencyKeySchema, Problem } from './responses.js';
+
+export const OPENAPI_VERSION = '3.1.0';
+export const LOCAL_SERVER = 'http://127.0.0.1:3000';
+export const AWS_SERVER = 'https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}';
+export const TOKEN_PATH = '/oauth2/token';
+export const SECURITY_SCHEME = 'oauth2';
+
+type Json = Record<string, unknown>;
+
+/** Route lookup that fails loudly when wiring.ts gains a route without a contract. */
+export function contractOf(route: ApiRoute): OperationContract {
+  const contract = operationContracts[route.operationId];
+  if (!contract) {
+    throw new Error(
+      `no operation contract for ${route.operationId}: add it to scripts/contracts/operations.ts`,
+    );
+  }
+  const declared = Object.keys(contract.pathParams ?? {});
+  const inPath = pathParamNames(route.path);
+  const stray = declared.filter((name) => !inPath.includes(name));
+  if (stray.length)
+    throw new Error(`${route.operationId}: path parameters ${stray.join(', ')} are not in ${route.path}`);
+  return contract;
+}
+
+/** Scopes in first-use order, each with the operations that need it. */
+export function scopeUsage(): Map<string, ApiRoute[]> {
+  const usage = new Map<string, ApiRoute[]>();
+  for (const route of routes) {
+    if (route.scope !== null) usage.set(route.scope, [...(usage.get(route.scope) ?? []), route]);
+  }
+  return usage;
+}
+
+/** Stage names and the default region, from cdk.json (`context.stages`). */
+export function deployStages(): {
+  stages: string[];
+  region: string;
+  idempotencyTtlHours: Record<string, number>;
+} {
+  const cdk = readRepoJson('cdk.json') as {
+    context: { stage: string; stages: Record<string, { region: string; idempotencyTtlHours: number }> };
+  };
+  const stages = Object.keys(cdk.context.stages);
+  const defaultStage = cdk.context.stages[cdk.context.stage] ?? Object.values(cdk.context.stages)[0];
+  return {
+    stages,
+    region: defaultStage?.region ?? 'us-east-1',
+    idempotencyTtlHours: Object.fromEntries(
+      stages.map((s) => [s, cdk.context.stages[s]?.idempotencyTtlHours ?? 24]),
+    ),
+  };
+}
+
+function packageVersion(): string {
+  return (readRepoJson('package.json') as { version: string }).version;
+}
+
+/** `$ref` to the component of a zod schema registered with `.meta({ id })`; the schema is added to the document. */
+function schemaRef(schema: z.ZodType, used: z.ZodType[]): Json {
+  const id = z.globalRegistry.get(schema)?.id;
+  if (!id) throw new Error('schemaRef needs a schema with .meta({ id })');
+  if (!used.includes(schema)) used.push(schema);
+  return { $ref: `#/components/schemas/${id}` };
+}
+
+function correlationHeader(required: boolean, used: z.ZodType[]): Json {
+  return {
+    description: required
+      ? 'Correlation id of the accepted request (yours, or one the hub generated)'
+      : 'Correlation id, when the handler answered (absent on gateway-produced errors)',
+    required,
+    schema: schemaRef(CorrelationIdSchema, used),
+  };
+}
+
+const retryAfterHeader = (required: boolean): Json => ({
+  description: 'Seconds to wait before retrying with the same request',
+  required,
+  schema: { type: 'integer', minimum: 0 },
+});
+
+const locationHeader: Json = {
+  description: 'Path of the encounter workflow (/v1/workflows/{encounterId}), relative to the API base URL',
+  required: true,
+  schema: { type: 'string', format: 'uri-reference' },
+};
+
+/** Example keys: the problem type, numbered when a type repeats. */
+function exampleKeys(cases: ErrorCase[]): string[] {
+  const seen = new Map<string, number>();
+  return cases.map((c) => {
+    const n = (seen.get(c.type) ?? 0) + 1;
+    seen.set(c.type, n);
+    return n === 1 ? c.type : `${c.type}-${n}`;
+  });
+}
+
+function sentence(clauses: string[]): string {
+  const text = clauses.join('; or ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}
+
+function parameters(route: ApiRoute, contract: OperationContract, used: z.ZodType[]): Json[] {
+  const params: Json[] = pathParamNames(route.path).map((name) => {
+    const declared = contract.pathParams?.[name];
+    return {
+      name,
+      in: 'path',
+      required: true,
+      description: declared?.description ?? name,
+      schema: declared ? schemaRef(declared.schema, used) : { type: 'string' },
+      ...(declared ? { example: declared.example } : {}),
+    };
+  });
+  if (route.idempotent) {
+    params.push({
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: true,
+      description:
+        'Unique per business document and client. Same key and body: the stored answer is replayed; different body: 409.',
+      schema: schemaRef(IdempotencyKeySchema, used),
+    });
+  }
+  if (contract.correlationHeader) {
+    params.push({
+      name: 'X-Correlation-Id',
+      in: 'header',
+      required: false,
+      description:
+        'Your id for this request; generated (a UUID) when absent. Carried on every event it causes.',
+      schema: schemaRef(CorrelationIdSchema, used),
+    });
+  }
+  return params;
+}
+
+function responses(route: ApiRoute, contract: OperationContract, samples: Samples, used: z.ZodType[]): Json {
+  const out: Json = {};
+  const successHeaders: Json = {};
+  for (const name of contract.success.headers) {
+    successHeaders[name] = name === 'Location' ? locationHeader : correlationHeader(true, used);
+  }
+  out[String(route.successStatus)] = {
+    description: contract.success.description,
+    ...(Object.keys(successHeaders).length ? { headers: successHeaders } : {}),
+    content: {
+      'application/json': { schema: contract.success.schema, example: contract.success.example(samples) },
+    },
+  };
+  for (const other of contract.otherResponses ?? []) {
+    out[String(other.status)] = {
+      description: other.description,
+      content: { 'application/json': { schema: other.schema, example: other.example(samples) } },
+    };
+  }
+  const correlationId = String(samples.events.InvoiceIssued?.correlationId ?? 'req-1');
+  const byStatus = new Map<number, ErrorCase[]>();
+  for (const c of errorCases(route, contract)) byStatus.set(c.status, [...(byStatus.get(c.status) ?? []), c]);
+  for (const [status, cases] of byStatus) {
+    if (out[String(status)])
+      throw new Error(`${route.operationId}: ${status} is both a problem and a body response`);
+    const headers: Json = {};
+    if (cases.some((c) => c.retryAfter !== undefined))
+      headers['Retry-After'] = retryAfterHeader(cases.every((c) => c.retryAfter !== undefined));
+    if (contract.correlationHeader) headers['X-Correlation-Id'] = correlationHeader(false, used);
+    const keys = exampleKeys(cases);
+    out[String(status)] = {
+      description: sentence(cases.map((c) => c.when)),
+      ...(Object.keys(headers).length ? { headers } : {}),
+      content: {
+        'application/problem+json': {
+          schema: Problem,
+          examples: Object.fromEntries(
+            cases.map((c, i) => [
+              keys[i],
+              {
+                summary: c.when,
+                value: problemExample(
+                  c,
+                  c.by === 'handler' ? correlationId : 'c0ffee12-3456-4789-abcd-ef0123456789',
+                ),
+              },
+            ]),
+          ),
+        },
+      },
+    };
+  }
+  return out;
+}
+
+/** The OpenAPI document as a value (what docs/openapi.json holds). */
+export function buildOpenApiDocument(samples: Samples): Json {
+  const used: z.ZodType[] = [];
+  const registry = new OpenAPIRegistry();
+  const usage = scopeUsage();
+  registry.registerComponent('securitySchemes', SECURITY_SCHEME, {
+    type: 'oauth2',
+    description: `OAuth 2.0 client credentials. Locally the token endpoint is ${LOCAL_SERVER}${TOKEN_PATH}; in AWS it is on the Cognito domain (stack output TokenUrl).`,
+    flows: {
+      clientCredentials: {
+        tokenUrl: TOKEN_PATH,
+        scopes: Object.fromEntries(
+          [...usage].map(([scope, rs]) => [
+            scope,
+            `Required by ${rs.map((r) => `${r.method} ${r.path}`).join(', ')}`,
+          ]),
+        ),
+      },
+    },
+  });
+
+  for (const route of routes) {
+    const contract = contractOf(route);
+    const params = parameters(route, contract, used);
+    registry.registerPath({
+      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete',
+      path: route.path,
+      operationId: route.operationId,
+      summary: route.summary,
+      description: [
+        contract.description,
+        ...(contract.requestRules?.length
+          ? ['Rules beyond the schema:', ...contract.requestRules.map((r) => `- ${r}`)]
+          : []),
+      ].join('\n'),
+      security: route.scope === null ? [] : [{ [SECURITY_SCHEME]: [route.scope] }],
+      ...(params.length ? { parameters: params as unknown as RouteConfig['parameters'] } : {}),
+      ...(route.requestSchema
+        ? {
+            request: {
+              body: {
+                required: true,
+                description: 'JSON body (application/json)',
+                content: { 'application/json': { schema: route.requestSchema, example: samples.request } },
+              },
+            },
+          }
+        : {}),
+      responses: responses(route, contract, samples, used) as RouteConfig['responses'],
+    });
+  }
+
+  const { stages, region } = deployStages();
+  // Bare zod 4 schemas are skipped as definitions (they have a `type` property, which the generator takes
+  // for a definition kind), so they go in wrapped.
+  const schemas = used.map((schema) => ({ type: 'schema' as const, schema }));
+  const generated = new OpenApiGeneratorV31([...registry.definitions, ...schemas], {
+    sortComponents: 'alphabetically',
+  }).generateDocument({
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: 'rcm-hub partner API',
+      version: packageVersion(),
+      description:
+        'Invoices in, workflow state out. Invoices are accepted asynchronously and posted in Odoo exactly once; errors are RFC 9457 problem details. Generated from lambdas/wiring.ts by `npm run gen`; see docs/api.md.',
+    },
+    servers: [
+      { url: LOCAL_SERVER, description: 'Local runtime (npm start)' },
+      {
+        url: AWS_SERVER,
+        description: 'AWS API Gateway (stack output ApiUrl)',
+        variables: {
+          restApiId: { default: 'abc123defg', description: 'RestApi id' },
+          region: { default: region },
+          stage: { default: stages[0] ?? 'dev', enum: stages },
+        },
+      },
+    ],
+  }) as unknown as Json;
+
+  const components = generated.components as Json;
+  return {
+    openapi: generated.openapi,
+    info: generated.info,
+    servers: generated.servers,
+    paths: generated.paths,
+    components: Object.fromEntries(
+      Object.entries(components).filter(([, value]) => Object.keys(value as Json).length > 0),
+    ),
+  };
+}
+
+export function generateOpenApi(samples: Samples): GeneratedFile[] {
+  return [jsonFile('docs/openapi.json', buildOpenApiDocument(samples))];
+}
