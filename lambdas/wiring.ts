@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { EventSource } from './core/envelope.js';
-import { InvoiceIssuedRequest } from './core/invoice.js';
+import { intakes } from './core/intake.js';
 
 /** Resources a handler may touch; lib/ grants exactly these and sets the matching environment. */
 export type Resource =
@@ -25,16 +25,23 @@ export interface HandlerSpec {
 }
 
 export const handlers = {
-  ingestInvoice: {
-    entry: 'lambdas/handlers/ingest-invoice.ts',
-    description: 'POST /v1/invoices: validate, record, publish InvoiceIssued',
+  ingest: {
+    entry: 'lambdas/handlers/ingest.ts',
+    description: 'Write routes: validate, record the correlation, publish the canonical business event',
     timeoutSeconds: 10,
     memoryMb: 512,
     uses: ['workflowTable', 'idempotencyTable', 'eventBus'],
   },
-  readWorkflow: {
-    entry: 'lambdas/handlers/read-workflow.ts',
-    description: 'GET /v1/workflows/{encounterId}: state, timeline and Odoo links',
+  readWorkflows: {
+    entry: 'lambdas/handlers/read-workflows.ts',
+    description: 'GET /v1/workflows[/{encounterId}]: state, timeline, Odoo links, money summary',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['workflowTable'],
+  },
+  readMasterData: {
+    entry: 'lambdas/handlers/read-master-data.ts',
+    description: 'GET /v1/patients/{id}, /v1/payers/{id}: crosswalk to Odoo and provenance, no PHI',
     timeoutSeconds: 10,
     memoryMb: 256,
     uses: ['workflowTable'],
@@ -55,7 +62,8 @@ export const handlers = {
   },
   odooWriter: {
     entry: 'lambdas/handlers/odoo-writer.ts',
-    description: 'Odoo write queue consumer: upsert partner and invoice in Odoo exactly once, post, record',
+    description:
+      'Odoo write queue consumer: books each business event in Odoo exactly once, in encounter order',
     timeoutSeconds: 60,
     memoryMb: 512,
     uses: ['workflowTable', 'eventBus', 'odooWriteDlq', 'odooSecret'],
@@ -82,29 +90,131 @@ export interface ApiRoute {
 }
 
 export const scopes = {
+  masterDataWrite: 'rcm/master-data.write',
+  masterDataRead: 'rcm/master-data.read',
+  chargesWrite: 'rcm/charges.write',
   invoicesWrite: 'rcm/invoices.write',
+  claimsWrite: 'rcm/claims.write',
+  remittancesWrite: 'rcm/remittances.write',
+  paymentsWrite: 'rcm/payments.write',
   workflowsRead: 'rcm/workflows.read',
 } as const;
 
-export const routes: readonly ApiRoute[] = [
-  {
-    operationId: 'submitInvoice',
-    method: 'POST',
-    path: '/v1/invoices',
-    scope: scopes.invoicesWrite,
-    handler: 'ingestInvoice',
-    summary: 'Submit an invoice issued for an encounter; it is posted in Odoo asynchronously.',
-    requestSchema: InvoiceIssuedRequest,
+/** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
+function writeRoute(
+  operationId: keyof typeof intakes,
+  method: 'POST' | 'PUT',
+  path: string,
+  scope: string,
+  summary: string,
+): ApiRoute {
+  return {
+    operationId,
+    method,
+    path,
+    scope,
+    handler: 'ingest',
+    summary,
+    requestSchema: intakes[operationId].schema,
     idempotent: true,
     successStatus: 202,
+  };
+}
+
+export const routes: readonly ApiRoute[] = [
+  writeRoute(
+    'upsertPatient',
+    'PUT',
+    '/v1/patients/{patientId}',
+    scopes.masterDataWrite,
+    'Create or update a patient; upserted as an Odoo partner.',
+  ),
+  writeRoute(
+    'upsertPayer',
+    'PUT',
+    '/v1/payers/{payerId}',
+    scopes.masterDataWrite,
+    'Create or update a payer; upserted as an Odoo company partner.',
+  ),
+  writeRoute(
+    'submitCharges',
+    'POST',
+    '/v1/charges',
+    scopes.chargesWrite,
+    'Finalized charges for an encounter (ChargeFinalized).',
+  ),
+  writeRoute(
+    'submitInvoice',
+    'POST',
+    '/v1/invoices',
+    scopes.invoicesWrite,
+    'Submit an invoice issued for an encounter; it is posted in Odoo asynchronously.',
+  ),
+  writeRoute(
+    'submitClaim',
+    'POST',
+    '/v1/claims',
+    scopes.claimsWrite,
+    'A claim submitted to a payer for one or more invoices (ClaimSubmitted).',
+  ),
+  writeRoute(
+    'submitClaimStatus',
+    'POST',
+    '/v1/claim-statuses',
+    scopes.claimsWrite,
+    "A payer's status for a claim: accepted, rejected, pended, denied or paid.",
+  ),
+  writeRoute(
+    'submitRemittance',
+    'POST',
+    '/v1/remittances',
+    scopes.remittancesWrite,
+    'One claim payment from an ERA: paid amount, adjustments, patient responsibility.',
+  ),
+  writeRoute(
+    'submitPayment',
+    'POST',
+    '/v1/payments',
+    scopes.paymentsWrite,
+    'A payment confirmed by a gateway or bank, applied to an invoice.',
+  ),
+  {
+    operationId: 'listWorkflows',
+    method: 'GET',
+    path: '/v1/workflows',
+    scope: scopes.workflowsRead,
+    handler: 'readWorkflows',
+    summary: 'List encounters by state, payer, facility and age, newest change first; paged.',
+    idempotent: false,
+    successStatus: 200,
   },
   {
     operationId: 'getWorkflow',
     method: 'GET',
     path: '/v1/workflows/{encounterId}',
     scope: scopes.workflowsRead,
-    handler: 'readWorkflow',
-    summary: "Read an encounter's workflow: state, timeline, linked Odoo records.",
+    handler: 'readWorkflows',
+    summary: "Read an encounter's workflow: state, timeline, linked Odoo records, money summary.",
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getPatient',
+    method: 'GET',
+    path: '/v1/patients/{patientId}',
+    scope: scopes.masterDataRead,
+    handler: 'readMasterData',
+    summary: "A patient's Odoo partner id and the provenance of the surviving record (no PHI).",
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getPayer',
+    method: 'GET',
+    path: '/v1/payers/{payerId}',
+    scope: scopes.masterDataRead,
+    handler: 'readMasterData',
+    summary: "A payer's Odoo partner id and the provenance of the surviving record.",
     idempotent: false,
     successStatus: 200,
   },
@@ -169,7 +279,12 @@ export const eventRoutes: readonly EventRoute[] = [
   {
     name: 'OdooWritesFromApi',
     description: 'Business events accepted by the API that must be written into Odoo',
-    pattern: { source: [EventSource.api], 'detail-type': ['InvoiceIssued'] },
+    // Every accepted business event goes through the per-encounter (or per-record) FIFO queue, so its
+    // workflow effect and its Odoo write happen in order, once.
+    pattern: {
+      source: [EventSource.api],
+      'detail-type': Object.values(intakes).map((intake) => intake.eventType),
+    },
     target: { handler: 'enqueueOdooWrite' },
   },
 ];
@@ -187,7 +302,11 @@ export const tables = {
   WorkflowTable: {
     partitionKey: 'pk',
     sortKey: 'sk',
-    globalSecondaryIndexes: [{ indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'sk' }],
+    globalSecondaryIndexes: [
+      { indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'sk' },
+      // Sparse: only workflow items carry listState/stateSince, for GET /v1/workflows?state=&olderThan=.
+      { indexName: 'byState', partitionKey: 'listState', sortKey: 'stateSince' },
+    ],
   },
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
   IdempotencyTable: { partitionKey: 'id', ttlAttribute: 'expiration' },
@@ -205,6 +324,8 @@ export const env = {
   idempotencyTtlSeconds: 'IDEMPOTENCY_TTL_SECONDS',
   /** Receives after which the writer gives a transiently failing message up to the DLQ itself, with its reason. */
   odooWriteMaxReceiveCount: 'ODOO_WRITE_MAX_RECEIVE_COUNT',
+  /** Seconds an out-of-order event may wait for what it depends on before an exception is opened. */
+  heldEventMaxAgeSeconds: 'HELD_EVENT_MAX_AGE_SECONDS',
 } as const;
 
 /** Which environment variable carries each resource's name or address. */

@@ -25,8 +25,12 @@ export function eventEnvelope<TType extends string, TData extends z.ZodType>(typ
       correlationId: z.string(),
       idempotencyKey: z.string(),
       clientId: z.string().meta({ description: 'OAuth client that caused the event (attribution)' }),
-      facilityId: z.string(),
-      encounterId: z.string(),
+      facilityId: z.string().optional(),
+      encounterId: z.string().optional(),
+      partitionKey: z.string().meta({
+        description:
+          'Ordering key: the encounter for workflow events, patient:<id> or payer:<id> for master data',
+      }),
       data,
     })
     .meta({ id: `${type}Event`, title: type });
@@ -41,10 +45,25 @@ export type EventEnvelope<TType extends string = string, TData = unknown> = {
   correlationId: string;
   idempotencyKey: string;
   clientId: string;
-  facilityId: string;
-  encounterId: string;
+  facilityId?: string;
+  encounterId?: string;
+  /** FIFO message group: writes with the same key are applied in order. */
+  partitionKey: string;
   data: TData;
 };
+
+/** An envelope that belongs to an encounter's workflow. */
+export type EncounterEnvelope<TType extends string = string, TData = unknown> = EventEnvelope<
+  TType,
+  TData
+> & {
+  encounterId: string;
+  facilityId: string;
+};
+
+export function isEncounterEvent(envelope: EventEnvelope): envelope is EncounterEnvelope {
+  return typeof envelope.encounterId === 'string' && typeof envelope.facilityId === 'string';
+}
 
 /** An event caused by another (InvoicePosted by InvoiceIssued, …): same correlation, derived stable id. */
 export function followUpEvent<TType extends string, TData>(
@@ -53,9 +72,14 @@ export function followUpEvent<TType extends string, TData>(
   source: EventSource,
   data: TData,
   time: string,
+  /** Tells apart several follow-ups of one type caused by the same event (e.g. two exceptions). */
+  discriminator?: string,
 ): EventEnvelope<TType, TData> {
   return {
-    id: deterministicEventId(type, cause.id),
+    id:
+      discriminator === undefined
+        ? deterministicEventId(type, cause.id)
+        : deterministicEventId(type, cause.id, discriminator),
     type,
     version: 1,
     source,
@@ -65,6 +89,7 @@ export function followUpEvent<TType extends string, TData>(
     clientId: cause.clientId,
     facilityId: cause.facilityId,
     encounterId: cause.encounterId,
+    partitionKey: cause.partitionKey,
     data,
   };
 }

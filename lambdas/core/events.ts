@@ -1,6 +1,11 @@
 import { z } from 'zod';
+import { ChargeFinalized } from './charge.js';
+import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
 import { eventEnvelope } from './envelope.js';
 import { InvoiceIssued } from './invoice.js';
+import { PatientUpserted, PayerUpserted } from './master-data.js';
+import { PaymentReceived } from './payment.js';
+import { RemittanceReceived } from './remittance.js';
 import { WorkflowState } from './workflow.js';
 
 /** Odoo record ids the hub linked to an encounter. */
@@ -25,6 +30,57 @@ export const InvoicePosted = z
   .meta({ id: 'InvoicePosted' });
 export type InvoicePosted = z.infer<typeof InvoicePosted>;
 
+const ExecutedStep = z.object({
+  ref: z.string(),
+  kind: z.string(),
+  model: z.string(),
+  ids: z.array(z.number().int()),
+  alreadyPresent: z.boolean(),
+});
+
+const MoneySummary = z.object({
+  paidCents: z.number().int(),
+  adjustedCents: z.number().int(),
+  patientResponsibilityCents: z.number().int(),
+  patientPaidCents: z.number().int(),
+});
+
+export const RemittancePosted = z
+  .object({
+    remittanceId: z.string(),
+    claimId: z.string(),
+    payerId: z.string(),
+    payerClaimControlNumber: z.string(),
+    traceNumber: z.string(),
+    steps: z.array(ExecutedStep),
+    summary: MoneySummary,
+  })
+  .meta({ id: 'RemittancePosted' });
+export type RemittancePosted = z.infer<typeof RemittancePosted>;
+
+export const PaymentPosted = z
+  .object({
+    paymentId: z.string(),
+    invoiceId: z.string(),
+    payerKind: z.enum(['patient', 'payer']),
+    amountCents: z.number().int(),
+    steps: z.array(ExecutedStep),
+  })
+  .meta({ id: 'PaymentPosted' });
+export type PaymentPosted = z.infer<typeof PaymentPosted>;
+
+export const PartnerSynced = z
+  .object({
+    kind: z.enum(['patient', 'payer']),
+    id: z.string(),
+    odooPartnerId: z.number().int(),
+    applied: z
+      .boolean()
+      .meta({ description: 'false when an older or less authoritative record lost to the stored one' }),
+  })
+  .meta({ id: 'PartnerSynced' });
+export type PartnerSynced = z.infer<typeof PartnerSynced>;
+
 export const OdooWriteRejected = z
   .object({
     subjectType: z.string(),
@@ -35,6 +91,28 @@ export const OdooWriteRejected = z
   })
   .meta({ id: 'OdooWriteRejected' });
 export type OdooWriteRejected = z.infer<typeof OdooWriteRejected>;
+
+export const ExceptionOpened = z
+  .object({
+    key: z.string().meta({ description: 'Stable per cause: a redelivery does not open a second exception' }),
+    team: z.enum(['billing', 'finance', 'integration']),
+    reason: z.string(),
+    amountCents: z.number().int(),
+    sourceEventId: z.string(),
+  })
+  .meta({ id: 'ExceptionOpened' });
+export type ExceptionOpened = z.infer<typeof ExceptionOpened>;
+
+export const EventHeld = z
+  .object({
+    heldEventId: z.string(),
+    heldType: z.string(),
+    waitingFor: z
+      .string()
+      .meta({ description: 'What must exist first, e.g. "invoice INV-1", "claim CLM-1"' }),
+  })
+  .meta({ id: 'EventHeld' });
+export type EventHeld = z.infer<typeof EventHeld>;
 
 export const WorkflowStateChanged = z
   .object({
@@ -47,9 +125,21 @@ export type WorkflowStateChanged = z.infer<typeof WorkflowStateChanged>;
 
 /** The event catalog: one schema per `detail-type`, from which events/catalog is generated. */
 export const EventCatalog = {
+  PatientUpserted: eventEnvelope('PatientUpserted', PatientUpserted),
+  PayerUpserted: eventEnvelope('PayerUpserted', PayerUpserted),
+  ChargeFinalized: eventEnvelope('ChargeFinalized', ChargeFinalized),
   InvoiceIssued: eventEnvelope('InvoiceIssued', InvoiceIssued),
+  ClaimSubmitted: eventEnvelope('ClaimSubmitted', ClaimSubmitted),
+  ClaimStatusChanged: eventEnvelope('ClaimStatusChanged', ClaimStatusChanged),
+  RemittanceReceived: eventEnvelope('RemittanceReceived', RemittanceReceived),
+  PaymentReceived: eventEnvelope('PaymentReceived', PaymentReceived),
+  PartnerSynced: eventEnvelope('PartnerSynced', PartnerSynced),
   InvoicePosted: eventEnvelope('InvoicePosted', InvoicePosted),
+  RemittancePosted: eventEnvelope('RemittancePosted', RemittancePosted),
+  PaymentPosted: eventEnvelope('PaymentPosted', PaymentPosted),
   OdooWriteRejected: eventEnvelope('OdooWriteRejected', OdooWriteRejected),
+  ExceptionOpened: eventEnvelope('ExceptionOpened', ExceptionOpened),
+  EventHeld: eventEnvelope('EventHeld', EventHeld),
   WorkflowStateChanged: eventEnvelope('WorkflowStateChanged', WorkflowStateChanged),
 } as const;
 export type EventType = keyof typeof EventCatalog;

@@ -79,3 +79,8 @@ export function nextPosition(current: WorkflowPosition | null, effect: WorkflowE
     }
   }
 }
+
+/** The state a workflow shows: its stage, unless a person has an open exception to deal with. */
+export function stateFor(stage: WorkflowPosition['stage'], openExceptions: number): WorkflowState {
+  return openExceptions > 0 ? 'exception_pending' : stage;
+}

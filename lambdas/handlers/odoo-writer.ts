@@ -9,14 +9,22 @@ import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
-import { OdooInvoiceLedger } from '../adapters/odoo/invoice-ledger.js';
 import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
 import { OdooWriteDeadLetters } from '../adapters/sqs/odoo-write-queue.js';
-import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
+import {
+  type EncounterEnvelope,
+  type EventEnvelope,
+  EventSource,
+  followUpEvent,
+  isEncounterEvent,
+} from '../core/envelope.js';
 import { EventCatalog } from '../core/events.js';
-import type { InvoiceIssued } from '../core/invoice.js';
-import type { WorkflowState } from '../core/workflow.js';
 import { env, queues } from '../wiring.js';
+import type { BookingContext, BookingOutcome } from './booking/context.js';
+import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
+import { bookMasterData } from './booking/master-data.js';
+import { bookPayment, bookRemittance } from './booking/receivables.js';
+import { openException, recordFollowUp } from './booking/record.js';
 
 const logger = createLogger('odooWriter');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
@@ -24,6 +32,8 @@ const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
 const odooSecretId = requiredEnv(env.odooSecret);
 const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
+/** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
+const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
 
@@ -36,10 +46,27 @@ async function odooClient(forceFetch = false): Promise<OdooClient> {
   return cachedClient.client;
 }
 
+const context: BookingContext = {
+  store,
+  publisher,
+  odoo: () => odooClient(),
+  now: () => new Date().toISOString(),
+};
+
+type EncounterBooking = (envelope: EncounterEnvelope, context: BookingContext) => Promise<BookingOutcome>;
+const encounterBookings: Record<string, EncounterBooking> = {
+  ChargeFinalized: bookCharges,
+  InvoiceIssued: bookInvoice,
+  ClaimSubmitted: bookClaim,
+  ClaimStatusChanged: bookClaimStatus,
+  RemittanceReceived: bookRemittance,
+  PaymentReceived: bookPayment,
+};
+
 const processor = new SqsFifoPartialProcessorAsync();
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, writeRecord, processor, { context, skipGroupOnError: true });
+export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, writeRecord, processor, { context: lambdaContext, skipGroupOnError: true });
 
 async function writeRecord(record: SQSRecord): Promise<void> {
   let envelope: EventEnvelope;
@@ -61,7 +88,9 @@ async function writeRecord(record: SQSRecord): Promise<void> {
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
-    await withQuickRetries(() => writeToOdoo(envelope));
+    const outcome = await withQuickRetries(() => book(envelope));
+    if (outcome.kind === 'held' && isEncounterEvent(envelope)) await hold(envelope, outcome.waitingFor);
+    else if (isEncounterEvent(envelope)) await releaseHeldEvents(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
     if (isRetryable(odooError) && attempts < maxReceiveCount) {
@@ -70,11 +99,13 @@ async function writeRecord(record: SQSRecord): Promise<void> {
         fault: odooError.faultName,
         attempts,
       });
-      await store.noteOdooError(envelope.encounterId, {
-        at: new Date().toISOString(),
-        kind: odooError.kind,
-        message: odooError.message,
-      });
+      if (envelope.encounterId) {
+        await store.noteOdooError(envelope.encounterId, {
+          at: new Date().toISOString(),
+          kind: odooError.kind,
+          message: odooError.message,
+        });
+      }
       throw odooError;
     }
     await rejectForGood(envelope, odooError, attempts);
@@ -90,71 +121,81 @@ function parseEnvelope(record: SQSRecord): EventEnvelope {
   return schema.parse(body) as EventEnvelope;
 }
 
-async function writeToOdoo(envelope: EventEnvelope): Promise<void> {
-  switch (envelope.type) {
-    case 'InvoiceIssued':
-      return postInvoice(envelope as EventEnvelope<'InvoiceIssued', InvoiceIssued>);
-    default:
-      throw new OdooError(
-        'permanent',
-        'rcm.UnroutableEvent',
-        `the Odoo writer does not handle ${envelope.type}`,
-      );
+async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
+  if (envelope.type === 'PatientUpserted' || envelope.type === 'PayerUpserted')
+    return bookMasterData(envelope, context);
+  const booking = encounterBookings[envelope.type];
+  if (!booking || !isEncounterEvent(envelope)) {
+    throw new OdooError(
+      'permanent',
+      'rcm.UnroutableEvent',
+      `the Odoo writer does not handle ${envelope.type}`,
+    );
   }
+  return booking(envelope, context);
 }
 
-async function postInvoice(issued: EventEnvelope<'InvoiceIssued', InvoiceIssued>): Promise<void> {
-  const ledger = new OdooInvoiceLedger(await odooClient());
-  const partnerId = await ledger.ensurePartner(issued.data.billTo);
-  const posted = await ledger.ensurePostedInvoice(issued.data, partnerId);
-  const now = new Date().toISOString();
-  const invoicePosted = followUpEvent(
-    issued,
-    'InvoicePosted',
-    EventSource.odooWriter,
-    {
-      invoiceId: issued.data.invoiceId,
-      odooPartnerId: partnerId,
-      odooMoveId: posted.moveId,
-      odooMoveName: posted.moveName,
-      amountTotalCents: posted.amountTotalCents,
-      amountResidualCents: posted.amountResidualCents,
-      alreadyPresent: posted.alreadyPresent,
-    },
-    now,
-  );
-  const recorded = await store.recordEvent(
-    {
-      eventId: invoicePosted.id,
-      type: invoicePosted.type,
-      time: now,
-      correlationId: issued.correlationId,
-      clientId: issued.clientId,
-      encounterId: issued.encounterId,
-      facilityId: issued.facilityId,
-      detail: { ...invoicePosted.data },
-    },
-    { kind: 'reach', state: 'invoice_issued' },
-    {
-      odooInvoice: {
-        invoiceId: issued.data.invoiceId,
-        moveId: posted.moveId,
-        moveName: posted.moveName,
-        partnerId,
-      },
-      lastOdooError: null,
+/** Keeps an event that came before what it depends on; tells a person when it has waited too long. */
+async function hold(envelope: EncounterEnvelope, waitingFor: string): Promise<void> {
+  await store.holdEvent(envelope, waitingFor);
+  const held = (await store.heldEvents(envelope.encounterId)).find((h) => h.envelope.id === envelope.id);
+  const waitedMs = held ? Date.now() - Date.parse(held.heldAt) : 0;
+  await recordFollowUp(
+    context,
+    envelope,
+    'EventHeld',
+    { heldEventId: envelope.id, heldType: envelope.type, waitingFor },
+    { kind: 'none' },
+    (draft) => {
+      if (waitedMs <= heldEventMaxAgeMs) return;
+      openException(
+        draft,
+        {
+          key: `held:${envelope.id}`,
+          team: 'integration',
+          reason: `${envelope.type} has waited ${Math.round(waitedMs / 60000)} min for ${waitingFor}`,
+          amountCents: amountAtStake(envelope),
+          sourceEventId: envelope.id,
+        },
+        context.now(),
+      );
     },
   );
-  // Published on every delivery (ids are stable): a crash after the record must not lose the event.
-  await publisher.publish(
-    invoicePosted,
-    ...stateChange(invoicePosted, recorded.from, recorded.to, recorded.applied),
-  );
-  logger.info('invoice posted in Odoo', {
-    odooMoveId: posted.moveId,
-    alreadyPresent: posted.alreadyPresent,
-    state: recorded.to,
-  });
+  logger.info('event held until what it depends on exists', { type: envelope.type, waitingFor });
+}
+
+/**
+ * After an event of an encounter succeeds, the events it held are tried again in arrival order, until a
+ * pass makes no progress. All of this runs inside the encounter's FIFO group, so nothing else writes to the
+ * encounter meanwhile. A held event that still waits stays held; one Odoo refuses for good is dead-lettered.
+ */
+async function releaseHeldEvents(encounterId: string): Promise<void> {
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (const { envelope } of await store.heldEvents(encounterId)) {
+      try {
+        const outcome = await book(envelope);
+        if (outcome.kind === 'held') {
+          if (isEncounterEvent(envelope)) await hold(envelope, outcome.waitingFor);
+          continue;
+        }
+        await store.releaseHeld(encounterId, envelope.id);
+        progress = true;
+      } catch (error) {
+        const odooError = toOdooError(error);
+        if (isRetryable(odooError)) {
+          logger.warn('a held event could not be booked yet; it stays held', {
+            heldEventId: envelope.id,
+            kind: odooError.kind,
+          });
+          return;
+        }
+        await rejectForGood(envelope, odooError, 1);
+        await store.releaseHeld(encounterId, envelope.id);
+        progress = true;
+      }
+    }
+  }
 }
 
 /** Odoo refused for good (or kept failing): DLQ with the reason, an exception on the workflow, an event. */
@@ -167,58 +208,59 @@ async function rejectForGood(envelope: EventEnvelope, error: OdooError, attempts
     attempts,
   });
   await deadLetters.deadLetter(envelope, { kind: error.kind, message: reason, attempts });
-  const now = new Date().toISOString();
-  const rejected = followUpEvent(
-    envelope,
-    'OdooWriteRejected',
-    EventSource.odooWriter,
-    {
-      subjectType: envelope.type,
-      subjectId: subjectIdOf(envelope),
-      reason,
-      odooError: error.faultName,
-      sourceEventId: envelope.id,
-    },
-    now,
-  );
-  const recorded = await store.recordEvent(
-    {
-      eventId: rejected.id,
-      type: rejected.type,
-      time: now,
-      correlationId: envelope.correlationId,
-      clientId: envelope.clientId,
-      encounterId: envelope.encounterId,
-      facilityId: envelope.facilityId,
-      detail: { ...rejected.data },
-    },
-    { kind: 'raise', reason },
-    { lastOdooError: { at: now, kind: error.kind, message: reason } },
-  );
-  await publisher.publish(rejected, ...stateChange(rejected, recorded.from, recorded.to, recorded.applied));
-}
-
-function stateChange(
-  cause: EventEnvelope,
-  from: WorkflowState | null,
-  to: WorkflowState,
-  applied: boolean,
-): EventEnvelope[] {
-  if (!applied || from === to) return [];
-  return [
-    followUpEvent(
-      cause,
-      'WorkflowStateChanged',
-      EventSource.workflow,
-      { from, to, cause: cause.type },
-      cause.time,
-    ),
-  ];
+  const data = {
+    subjectType: envelope.type,
+    subjectId: subjectIdOf(envelope),
+    reason,
+    odooError: error.faultName,
+    sourceEventId: envelope.id,
+  };
+  if (!isEncounterEvent(envelope)) {
+    await publisher.publish(
+      followUpEvent(envelope, 'OdooWriteRejected', EventSource.odooWriter, data, new Date().toISOString()),
+    );
+    return;
+  }
+  await recordFollowUp(context, envelope, 'OdooWriteRejected', data, { kind: 'none' }, (draft) => {
+    const now = context.now();
+    openException(
+      draft,
+      {
+        key: `odoo-write:${envelope.id}`,
+        team: 'integration',
+        reason: `${envelope.type} refused by Odoo: ${reason}`,
+        amountCents: amountAtStake(envelope),
+        sourceEventId: envelope.id,
+      },
+      now,
+    );
+    draft.lastOdooError = { at: now, kind: error.kind, message: reason };
+  });
 }
 
 function subjectIdOf(envelope: EventEnvelope): string {
-  const data = envelope.data as { invoiceId?: string };
-  return data.invoiceId ?? envelope.id;
+  const data = envelope.data as Record<string, unknown>;
+  for (const key of [
+    'invoiceId',
+    'remittanceId',
+    'paymentId',
+    'claimId',
+    'chargeId',
+    'patientId',
+    'payerId',
+  ]) {
+    if (typeof data[key] === 'string') return data[key] as string;
+  }
+  return envelope.id;
+}
+
+/** Revenue at stake for an exception: what the event would have booked. */
+function amountAtStake(envelope: EventEnvelope): number {
+  const data = envelope.data as Record<string, unknown>;
+  for (const key of ['totalCents', 'paidCents', 'amountCents', 'billedCents']) {
+    if (typeof data[key] === 'number') return Math.abs(data[key] as number);
+  }
+  return 0;
 }
 
 function toOdooError(error: unknown): OdooError {

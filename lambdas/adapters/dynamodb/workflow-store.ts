@@ -1,13 +1,16 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { EventEnvelope } from '../../core/envelope.js';
 import {
   nextPosition,
+  stateFor,
   type WorkflowEffect,
   type WorkflowPosition,
   type WorkflowState,
@@ -36,13 +39,67 @@ export interface OdooInvoiceLink {
   partnerId: number;
 }
 
+export interface ClaimRecord {
+  claimId: string;
+  payerId: string;
+  invoiceIds: string[];
+  billedCents: number;
+  status?: string;
+  payerClaimControlNumber?: string;
+}
+
+export interface RemittanceRecord {
+  remittanceId: string;
+  claimId: string;
+  payerClaimControlNumber: string;
+  claimStatus: string;
+  traceNumber: string;
+  /** Refs of what was booked in Odoo, so a reversal (CLP02 22) can undo exactly that. */
+  stepRefs: string[];
+  reversed?: boolean;
+}
+
+export interface OpenException {
+  key: string;
+  team: 'billing' | 'finance' | 'integration';
+  reason: string;
+  amountCents: number;
+  openedAt: string;
+  sourceEventId: string;
+}
+
+export interface MoneySummary {
+  /** Invoiced to payers and patients. */
+  billedCents: number;
+  paidCents: number;
+  adjustedCents: number;
+  patientResponsibilityCents: number;
+  patientPaidCents: number;
+}
+
+export const EMPTY_MONEY: MoneySummary = {
+  billedCents: 0,
+  paidCents: 0,
+  adjustedCents: 0,
+  patientResponsibilityCents: 0,
+  patientPaidCents: 0,
+};
+
 export interface Workflow extends WorkflowPosition {
   encounterId: string;
   facilityId: string;
   createdAt: string;
   updatedAt: string;
+  /** When the workflow entered its current state (for "stuck longer than" queries). */
+  stateSince: string;
   version: number;
-  odooInvoices: Record<string, OdooInvoiceLink>;
+  patientId?: string;
+  payerIds: string[];
+  odooInvoices: Record<string, OdooInvoiceLink & { billTo?: 'payer' | 'patient'; totalCents?: number }>;
+  claims: Record<string, ClaimRecord>;
+  remittances: Record<string, RemittanceRecord>;
+  exceptions: Record<string, OpenException>;
+  money: MoneySummary;
   /** Events whose effect is in this item: the exactly-once guard for redeliveries. */
   appliedEventIds: string[];
   /** Last Odoo error seen while writing, so a stuck encounter says why. */
@@ -59,6 +116,61 @@ export interface RecordedEvent {
   facilityId: string;
   detail: Record<string, unknown>;
 }
+
+export interface MasterRecordItem<T> {
+  record: T;
+  odooPartnerId?: number;
+  version: number;
+  updatedAt: string;
+}
+
+export interface WorkflowQuery {
+  state?: WorkflowState;
+  facilityId?: string;
+  payerId?: string;
+  /** ISO time: only workflows in their state since before it. */
+  stateBefore?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** Listing without a state walks the states from the most actionable. */
+const WORKFLOW_LIST_ORDER: readonly WorkflowState[] = [
+  'exception_pending',
+  'charge_ready',
+  'invoice_issued',
+  'claim_submitted',
+  'payer_response_received',
+  'payment_posted',
+  'reconciled',
+];
+
+interface CursorPosition {
+  stateIndex: number;
+  key: Record<string, unknown> | undefined;
+}
+
+function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): CursorPosition {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorPosition;
+    if (typeof parsed.stateIndex !== 'number') throw new Error('bad cursor');
+    return parsed;
+  } catch {
+    throw new InvalidCursor();
+  }
+}
+
+export class InvalidCursor extends Error {
+  constructor() {
+    super('the cursor is not one this API issued');
+  }
+}
+
+export type StageEffect = Extract<WorkflowEffect, { kind: 'reach' | 'none' }>;
 
 export interface AppliedEffect {
   applied: boolean;
@@ -126,8 +238,8 @@ export class WorkflowStore {
    */
   async recordEvent(
     event: RecordedEvent,
-    effect: WorkflowEffect,
-    change: { odooInvoice?: OdooInvoiceLink; lastOdooError?: Workflow['lastOdooError'] | null } = {},
+    effect: StageEffect,
+    mutate?: (draft: Workflow) => void,
   ): Promise<AppliedEffect> {
     for (let attempt = 0; attempt < MAX_VERSION_RETRIES; attempt++) {
       const current = await this.getWorkflow(event.encounterId);
@@ -135,28 +247,27 @@ export class WorkflowStore {
         await this.putTimelineEntry(event, current.state);
         return { applied: false, from: current.state, to: current.state, workflow: current };
       }
-      const position = nextPosition(current ?? null, effect);
       const now = new Date().toISOString();
-      const workflow: Workflow = {
-        encounterId: event.encounterId,
-        facilityId: current?.facilityId ?? event.facilityId,
-        createdAt: current?.createdAt ?? now,
-        updatedAt: now,
-        version: (current?.version ?? 0) + 1,
-        odooInvoices: { ...(current?.odooInvoices ?? {}) },
-        appliedEventIds: [...(current?.appliedEventIds ?? []), event.eventId].slice(-MAX_APPLIED_EVENT_IDS),
-        ...position,
-        ...(current?.lastOdooError ? { lastOdooError: current.lastOdooError } : {}),
-      };
-      if (change.odooInvoice) workflow.odooInvoices[change.odooInvoice.invoiceId] = change.odooInvoice;
-      if (change.lastOdooError === null) delete workflow.lastOdooError;
-      else if (change.lastOdooError) workflow.lastOdooError = change.lastOdooError;
+      const draft: Workflow = structuredClone(current ?? newWorkflow(event, now));
+      draft.updatedAt = now;
+      draft.version = (current?.version ?? 0) + 1;
+      draft.appliedEventIds = [...draft.appliedEventIds, event.eventId].slice(-MAX_APPLIED_EVENT_IDS);
+      mutate?.(draft);
+      // Exceptions are keyed by cause in `exceptions` (opened and resolved through `mutate`), so a redelivery
+      // cannot count one twice; the stage moves only forward (core/workflow.ts).
+      const { stage } = nextPosition(
+        current ? { state: current.state, stage: current.stage, openExceptions: 0 } : null,
+        effect,
+      );
+      const openExceptions = Object.keys(draft.exceptions).length;
+      const workflow: Workflow = { ...draft, stage, openExceptions, state: stateFor(stage, openExceptions) };
+      if (workflow.state !== current?.state) workflow.stateSince = now;
 
       try {
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...workflowKey(event.encounterId), ...workflow },
+            Item: { ...workflowKey(event.encounterId), ...workflow, listState: workflow.state },
             ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
             ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
           }),
@@ -197,6 +308,141 @@ export class WorkflowStore {
     }
   }
 
+  /**
+   * Holds an event that arrived before what it depends on (a remittance before its invoice reached Odoo).
+   * Held events are retried, in arrival order, after every event of the same encounter that succeeds.
+   */
+  async holdEvent(envelope: EventEnvelope & { encounterId: string }, waitingFor: string): Promise<void> {
+    await this.doc
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `ENC#${envelope.encounterId}`,
+            sk: `HELD#${envelope.id}`,
+            heldAt: new Date().toISOString(),
+            waitingFor,
+            envelope: JSON.stringify(envelope),
+          },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async heldEvents(
+    encounterId: string,
+  ): Promise<Array<{ envelope: EventEnvelope; heldAt: string; waitingFor: string }>> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :held)',
+        ExpressionAttributeValues: { ':pk': `ENC#${encounterId}`, ':held': 'HELD#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? [])
+      .map((item) => ({
+        envelope: JSON.parse(item.envelope) as EventEnvelope,
+        heldAt: item.heldAt as string,
+        waitingFor: item.waitingFor as string,
+      }))
+      .sort((a, b) => a.heldAt.localeCompare(b.heldAt));
+  }
+
+  async releaseHeld(encounterId: string, eventId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `ENC#${encounterId}`, sk: `HELD#${eventId}` },
+      }),
+    );
+  }
+
+  /** The surviving master record of a patient or payer (PHI for patients: encrypted at rest, never logged). */
+  async getMasterRecord<T>(kind: 'patient' | 'payer', id: string): Promise<MasterRecordItem<T> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...rest } = out.Item;
+    return rest as MasterRecordItem<T>;
+  }
+
+  /** Writes the master record if nobody changed it since `expectedVersion` was read (0: must not exist). */
+  async putMasterRecord<T>(
+    kind: 'patient' | 'payer',
+    id: string,
+    item: MasterRecordItem<T>,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER', ...item },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':expected': expectedVersion } }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Workflows by state (sparse GSI `byState`: listState + stateSince), newest change first, optionally only
+   * those in their state since before `olderThan`, filtered by facility and payer. `cursor` pages through
+   * the states in WORKFLOW_STATES order.
+   */
+  async listWorkflows(query: WorkflowQuery): Promise<{ items: Workflow[]; cursor?: string }> {
+    const states = query.state ? [query.state] : [...WORKFLOW_LIST_ORDER];
+    let position = query.cursor ? decodeCursor(query.cursor) : { stateIndex: 0, key: undefined };
+    const items: Workflow[] = [];
+    while (position.stateIndex < states.length && items.length < query.limit) {
+      const state = states[position.stateIndex] as WorkflowState;
+      const filters: string[] = [];
+      const values: Record<string, unknown> = { ':state': state };
+      if (query.facilityId) {
+        filters.push('facilityId = :facility');
+        values[':facility'] = query.facilityId;
+      }
+      if (query.payerId) {
+        filters.push('contains(payerIds, :payer)');
+        values[':payer'] = query.payerId;
+      }
+      if (query.stateBefore) values[':before'] = query.stateBefore;
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byState',
+          KeyConditionExpression: query.stateBefore
+            ? 'listState = :state AND stateSince < :before'
+            : 'listState = :state',
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ExclusiveStartKey: position.key,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(toWorkflow));
+      position = out.LastEvaluatedKey
+        ? { stateIndex: position.stateIndex, key: out.LastEvaluatedKey }
+        : { stateIndex: position.stateIndex + 1, key: undefined };
+    }
+    const more = position.stateIndex < states.length;
+    return { items, ...(more ? { cursor: encodeCursor(position) } : {}) };
+  }
+
   /** Records the last Odoo error on the workflow without adding a timeline entry (retries are noise). */
   async noteOdooError(
     encounterId: string,
@@ -218,7 +464,37 @@ export class WorkflowStore {
   }
 }
 
+function newWorkflow(event: RecordedEvent, now: string): Workflow {
+  return {
+    encounterId: event.encounterId,
+    facilityId: event.facilityId,
+    createdAt: now,
+    updatedAt: now,
+    stateSince: now,
+    version: 0,
+    state: 'charge_ready',
+    stage: 'charge_ready',
+    openExceptions: 0,
+    payerIds: [],
+    odooInvoices: {},
+    claims: {},
+    remittances: {},
+    exceptions: {},
+    money: { ...EMPTY_MONEY },
+    appliedEventIds: [],
+  };
+}
+
 function toWorkflow(item: Record<string, unknown>): Workflow {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as unknown as Workflow;
+  const { pk: _pk, sk: _sk, listState: _listState, ...rest } = item;
+  // Items written before a field existed read as its empty value.
+  return {
+    payerIds: [],
+    claims: {},
+    remittances: {},
+    exceptions: {},
+    money: { ...EMPTY_MONEY },
+    stateSince: (rest.updatedAt as string) ?? new Date(0).toISOString(),
+    ...rest,
+  } as unknown as Workflow;
 }

@@ -1,0 +1,707 @@
+import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/money.js';
+import { partnerRef } from '../../core/odoo-posting.js';
+import type { PostingStep } from '../../core/posting-plan.js';
+import { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts, OdooChart } from './accounts.js';
+import type { OdooClient } from './client.js';
+import { OdooError } from './errors.js';
+
+export { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts } from './accounts.js';
+
+export interface ExecutedStep {
+  ref: string;
+  kind: PostingStep['kind'];
+  /** `account.move` for credit notes, patient invoices and reversals; `account.payment` for payments. */
+  model: string;
+  /**
+   * The record(s) this step stands for: the credit note, the patient invoice, the payment; for `reverse`, the
+   * reversal moves (one per reversed credit note or invoice, in `reversesRefs` order).
+   */
+  ids: number[];
+  /** true when Odoo already held everything the step asks for (a redelivery): nothing was written. */
+  alreadyPresent: boolean;
+  /** `reverse` only: the payments this step cancelled or found cancelled. */
+  cancelledPaymentIds?: number[];
+}
+
+export interface InvoiceState {
+  moveId: number;
+  partnerId: number;
+  totalCents: number;
+  residualCents: number;
+  paymentState: string;
+  state: string;
+}
+
+type Many2one = [number, string] | false;
+
+interface MoveRow {
+  id: number;
+  ref: string | false;
+  invoice_origin: string | false;
+  state: 'draft' | 'posted' | 'cancel';
+  move_type: string;
+  partner_id: Many2one;
+  amount_total: number;
+  amount_residual: number;
+  payment_state: string;
+  reversed_entry_id: Many2one;
+}
+
+const MOVE_FIELDS = [
+  'ref',
+  'invoice_origin',
+  'state',
+  'move_type',
+  'partner_id',
+  'amount_total',
+  'amount_residual',
+  'payment_state',
+  'reversed_entry_id',
+];
+
+interface PaymentRow {
+  id: number;
+  state: string;
+  [memoField: string]: unknown;
+}
+
+type Domain = unknown[];
+
+/** Payment states meaning "undone": `cancel` in 17 (the entry's state), `canceled` in 18. */
+const CANCELLED_PAYMENT_STATES = new Set(['cancel', 'canceled']);
+
+/**
+ * How a payment carries its step ref: Odoo's memo (`ref` in 17, `memo` in 18) is `<memo> [<ref>]`. Found by
+ * `ilike '[<ref>]'` with `\`, `%` and `_` escaped (Odoo passes the operand to SQL ILIKE as is; its own code
+ * escapes with `tools.escape_psql`), then filtered here on the exact, case-sensitive bracketed marker.
+ */
+export function paymentMarker(ref: string): string {
+  return `[${ref}]`;
+}
+
+/** `odoo.tools.escape_psql`: a literal for LIKE / ILIKE. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
+export function paymentMemo(memo: string, ref: string): string {
+  const text = memo.trim();
+  return text ? `${text} ${paymentMarker(ref)}` : paymentMarker(ref);
+}
+
+/** The `ref` of the move that reverses, under reverse step `stepRef`, the record created under `originalRef`. */
+export function reversalRef(stepRef: string, originalRef: string): string {
+  return `${stepRef}:${originalRef}`;
+}
+
+/**
+ * Executes a posting plan's steps in Odoo, each idempotently: a record is looked up by the step's ref before it
+ * is created, so a redelivery (after a crash, a timeout, a retried message) books nothing twice.
+ *
+ * Where each step's ref lives (Odoo's `ref` fields are not unique: uniqueness is ours, odoo.md):
+ *  - credit note (out_refund): `ref` = `invoice_origin` = step ref;
+ *  - patient invoice (out_invoice): `ref` = `payment_reference` = step.invoiceId, `invoice_origin` = step ref;
+ *  - payment: memo (`ref` in 17, `memo` in 18) = `<memo> [<step ref>]`;
+ *  - reversal move: `ref` = `<reverse step ref>:<original ref>`, `invoice_origin` = reverse step ref.
+ * A `reverse` step finds what an earlier step created by `ref` or `invoice_origin` (moves) or marker (payments).
+ */
+export class OdooReceivablesLedger {
+  private readonly chart: OdooChart;
+  private readonly bankJournalCode: string;
+
+  constructor(
+    private readonly odoo: OdooClient,
+    private readonly accounts: LedgerAccounts = DEFAULT_LEDGER_ACCOUNTS,
+    options: { bankJournalCode?: string } = {},
+  ) {
+    this.chart = new OdooChart(odoo);
+    this.bankJournalCode = options.bankJournalCode ?? 'BNK1';
+  }
+
+  /** Executes each step in order, idempotently: a step whose ref already exists in Odoo is found, not redone. */
+  async execute(steps: PostingStep[]): Promise<ExecutedStep[]> {
+    const executed: ExecutedStep[] = [];
+    for (const step of steps) {
+      switch (step.kind) {
+        case 'creditNote':
+          executed.push(await this.creditNote(step));
+          break;
+        case 'patientInvoice':
+          executed.push(await this.patientInvoice(step));
+          break;
+        case 'payment':
+          executed.push(await this.payment(step));
+          break;
+        case 'reverse':
+          executed.push(await this.reverse(step));
+          break;
+        default:
+          throw new OdooError(
+            'permanent',
+            'rcm.UnknownStep',
+            `unknown posting step ${JSON.stringify(step as unknown)}`,
+          );
+      }
+    }
+    return executed;
+  }
+
+  /** What Odoo says about an invoice (by our invoiceId = move ref, out_invoice, not cancelled): for planning. */
+  async invoiceState(invoiceId: string): Promise<InvoiceState | undefined> {
+    const move = await this.findInvoice(invoiceId);
+    return move && toInvoiceState(move);
+  }
+
+  // ---- credit note ----
+
+  private async creditNote(step: Extract<PostingStep, { kind: 'creditNote' }>): Promise<ExecutedStep> {
+    const done = (id: number, alreadyPresent: boolean): ExecutedStep => ({
+      ref: step.ref,
+      kind: step.kind,
+      model: 'account.move',
+      ids: [id],
+      alreadyPresent,
+    });
+    const found = await this.findOne<MoveRow>(
+      'account.move',
+      [
+        ['move_type', '=', 'out_refund'],
+        ['ref', '=', step.ref],
+      ],
+      MOVE_FIELDS,
+      `credit note ${step.ref}`,
+    );
+    if (found) {
+      // Cancelled by hand in Odoo, or already applied: nothing left for this step to do.
+      if (found.state === 'cancel') return done(found.id, true);
+      if (found.state === 'posted' && odooAmountToCents(found.amount_residual) === 0)
+        return done(found.id, true);
+      const invoiceId = many2oneId(found.reversed_entry_id);
+      if (invoiceId === undefined) {
+        throw new OdooError(
+          'permanent',
+          'rcm.NotACreditNote',
+          `Odoo move ${found.id} carries ref ${step.ref} but reverses no invoice`,
+        );
+      }
+      if (found.state === 'draft') {
+        this.checkTotal(found, step.amountCents, `credit note ${step.ref}`);
+        await this.odoo.call('account.move', 'action_post', [[found.id]]);
+      }
+      await this.settleCreditNote(found.id, invoiceId, step.ref);
+      return done(found.id, false);
+    }
+
+    const invoice = await this.findInvoice(step.invoiceId);
+    if (!invoice) {
+      throw new OdooError(
+        'permanent',
+        'rcm.UnknownInvoice',
+        `no Odoo customer invoice carries ref ${step.invoiceId} (credit note ${step.ref})`,
+      );
+    }
+    if (invoice.state !== 'posted') {
+      throw new OdooError(
+        'permanent',
+        'rcm.NotPosted',
+        `Odoo invoice ${invoice.id} (${step.invoiceId}) is ${invoice.state}, expected posted (credit note ${step.ref})`,
+      );
+    }
+    const partnerId = many2oneId(invoice.partner_id);
+    const accountId = await this.chart.accountId(this.accounts[step.account]);
+    const [created] = await this.odoo.call<number[]>('account.move', 'create', [
+      [
+        {
+          move_type: 'out_refund',
+          partner_id: partnerId ?? false,
+          ref: step.ref,
+          invoice_origin: step.ref,
+          reversed_entry_id: invoice.id,
+          invoice_line_ids: [
+            [
+              0,
+              0,
+              {
+                name: step.label,
+                quantity: 1,
+                price_unit: centsToOdooAmount(step.amountCents),
+                account_id: accountId,
+              },
+            ],
+          ],
+        },
+      ],
+    ]);
+    if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no credit note id');
+    const draft = await this.readMove(created);
+    this.checkTotal(draft, step.amountCents, `credit note ${step.ref}`);
+    await this.odoo.call('account.move', 'action_post', [[created]]);
+    const invoiceAfter = await this.settleCreditNote(created, invoice.id, step.ref);
+    // The invoice owes exactly the credit note less (or nothing, when the credit exceeds what it owed).
+    const expected = Math.max(odooAmountToCents(invoice.amount_residual) - step.amountCents, 0);
+    if (odooAmountToCents(invoiceAfter.amount_residual) !== expected) {
+      throw new OdooError(
+        'permanent',
+        'rcm.ResidualMismatch',
+        `after credit note ${step.ref} (move ${created}) Odoo invoice ${invoice.id} owes ${formatCents(odooAmountToCents(invoiceAfter.amount_residual))}, expected ${formatCents(expected)}`,
+      );
+    }
+    return done(created, false);
+  }
+
+  /**
+   * Applies a posted credit note to its invoice. Odoo 17 reconciles a move with its `reversed_entry_id` when it
+   * is posted (`_post` → `_reconcile_reversed_moves`), so this usually only verifies; if the credit note's
+   * receivable line is still open (another Odoo, a crash between post and reconcile) it reconciles it with the
+   * invoice's open receivable line. Reconciling twice would raise "already reconciled", hence the check first.
+   */
+  private async settleCreditNote(creditNoteId: number, invoiceId: number, ref: string): Promise<MoveRow> {
+    let [invoice, creditNote] = await this.readPair(invoiceId, creditNoteId);
+    if (
+      odooAmountToCents(creditNote.amount_residual) !== 0 &&
+      odooAmountToCents(invoice.amount_residual) !== 0
+    ) {
+      const lines = await this.odoo.call<Array<{ id: number; move_id: Many2one }>>(
+        'account.move.line',
+        'search_read',
+        [
+          [
+            ['move_id', 'in', [invoiceId, creditNoteId]],
+            ['account_type', '=', 'asset_receivable'],
+            ['reconciled', '=', false],
+            ['parent_state', '=', 'posted'],
+          ],
+        ],
+        { fields: ['move_id'] },
+      );
+      const creditLine = lines.find((line) => many2oneId(line.move_id) === creditNoteId);
+      const invoiceLine = lines.find((line) => many2oneId(line.move_id) === invoiceId);
+      if (creditLine && invoiceLine) {
+        await this.odoo.call('account.move.line', 'reconcile', [[creditLine.id, invoiceLine.id]]);
+        [invoice, creditNote] = await this.readPair(invoiceId, creditNoteId);
+      }
+    }
+    if (
+      odooAmountToCents(creditNote.amount_residual) !== 0 &&
+      odooAmountToCents(invoice.amount_residual) !== 0
+    ) {
+      throw new OdooError(
+        'permanent',
+        'rcm.NotReconciled',
+        `credit note ${ref} (move ${creditNoteId}) is not applied to invoice ${invoiceId}: both still open`,
+      );
+    }
+    return invoice;
+  }
+
+  // ---- patient invoice ----
+
+  private async patientInvoice(
+    step: Extract<PostingStep, { kind: 'patientInvoice' }>,
+  ): Promise<ExecutedStep> {
+    const patientRef = partnerRef({ kind: 'patient', id: step.patientId });
+    const totalCents = step.lines.reduce((sum, line) => sum + line.amountCents, 0);
+    let move = await this.findInvoice(step.invoiceId, patientRef);
+    const alreadyPresent = move !== undefined && move.state !== 'draft';
+    if (move === undefined) {
+      const partners = await this.odoo.call<number[]>('res.partner', 'search', [[['ref', '=', patientRef]]], {
+        limit: 2,
+      });
+      if (partners.length > 1) {
+        throw new OdooError(
+          'permanent',
+          'rcm.AmbiguousReference',
+          `more than one Odoo partner carries ref ${patientRef}`,
+        );
+      }
+      const [partnerId] = partners;
+      if (partnerId === undefined) {
+        throw new OdooError(
+          'permanent',
+          'rcm.UnknownPartner',
+          `no Odoo partner carries ref ${patientRef} (patient invoice ${step.invoiceId}); master data must be synced first`,
+        );
+      }
+      const accountId = await this.chart.accountId(this.accounts.patientResponsibilityTransfer);
+      const [created] = await this.odoo.call<number[]>('account.move', 'create', [
+        [
+          {
+            move_type: 'out_invoice',
+            partner_id: partnerId,
+            invoice_date: step.issueDate,
+            ref: step.invoiceId,
+            payment_reference: step.invoiceId,
+            invoice_origin: step.ref,
+            invoice_line_ids: step.lines.map((line) => [
+              0,
+              0,
+              {
+                name: line.label,
+                quantity: 1,
+                price_unit: centsToOdooAmount(line.amountCents),
+                account_id: accountId,
+              },
+            ]),
+          },
+        ],
+      ]);
+      if (created === undefined)
+        throw new OdooError('transient', 'rcm.NoId', 'Odoo created no patient invoice id');
+      move = await this.readMove(created);
+    }
+    if (move.state === 'draft') {
+      this.checkTotal(move, totalCents, `patient invoice ${step.invoiceId}`);
+      await this.odoo.call('account.move', 'action_post', [[move.id]]);
+    }
+    return { ref: step.ref, kind: step.kind, model: 'account.move', ids: [move.id], alreadyPresent };
+  }
+
+  // ---- payment ----
+
+  private async payment(step: Extract<PostingStep, { kind: 'payment' }>): Promise<ExecutedStep> {
+    const done = (id: number, alreadyPresent: boolean): ExecutedStep => ({
+      ref: step.ref,
+      kind: step.kind,
+      model: 'account.payment',
+      ids: [id],
+      alreadyPresent,
+    });
+    const [existing] = await this.findPayments([step.ref]);
+    if (existing) return done(existing.id, true);
+
+    const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.partner));
+    if (!invoice) {
+      throw new OdooError(
+        'permanent',
+        'rcm.UnknownInvoice',
+        `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.partner)} (payment ${step.ref})`,
+      );
+    }
+    const residual = odooAmountToCents(invoice.amount_residual);
+    if (step.writeOff && residual - step.amountCents !== step.writeOff.amountCents) {
+      // The wizard writes off whatever the payment leaves open: refuse rather than book a different amount.
+      throw new OdooError(
+        'permanent',
+        'rcm.WriteOffMismatch',
+        `payment ${step.ref}: invoice ${step.invoiceId} owes ${formatCents(residual)}, paying ${formatCents(step.amountCents)} would write off ${formatCents(residual - step.amountCents)}, the plan says ${formatCents(step.writeOff.amountCents)}`,
+      );
+    }
+    const journalId = await this.chart.journalId(this.bankJournalCode);
+    const values: Record<string, unknown> = {
+      amount: centsToOdooAmount(step.amountCents),
+      payment_date: step.date,
+      journal_id: journalId,
+      communication: paymentMemo(step.memo, step.ref),
+      payment_difference_handling: step.writeOff ? 'reconcile' : 'open',
+    };
+    if (step.writeOff) {
+      values.writeoff_account_id = await this.chart.accountId(this.accounts[step.writeOff.account]);
+      values.writeoff_label = step.writeOff.label;
+    }
+    const context = { active_model: 'account.move', active_ids: [invoice.id] };
+    const [wizardId] = await this.odoo.call<number[]>('account.payment.register', 'create', [[values]], {
+      context,
+    });
+    if (wizardId === undefined)
+      throw new OdooError('transient', 'rcm.NoId', 'Odoo created no payment wizard id');
+    const action = await this.odoo.call<{ res_id?: number; domain?: unknown } | null>(
+      'account.payment.register',
+      'action_create_payments',
+      [[wizardId]],
+      { context },
+    );
+    const paymentId = action?.res_id;
+    if (typeof paymentId !== 'number') {
+      throw new OdooError(
+        'permanent',
+        'rcm.UnexpectedAnswer',
+        `Odoo's payment wizard returned no single payment for ${step.ref}: ${JSON.stringify(action)}`,
+      );
+    }
+    return done(paymentId, false);
+  }
+
+  // ---- reverse ----
+
+  private async reverse(step: Extract<PostingStep, { kind: 'reverse' }>): Promise<ExecutedStep> {
+    const refs = [...new Set(step.reversesRefs)];
+    const payments = refs.length ? await this.findPayments(refs) : [];
+    const originals = refs.length ? await this.findOriginalMoves(refs) : [];
+    let wrote = false;
+
+    // Payments first: cancelling them unreconciles the invoices, so the moves below reverse cleanly.
+    const cancelledPaymentIds: number[] = [];
+    for (const payment of payments) {
+      cancelledPaymentIds.push(payment.id);
+      if (CANCELLED_PAYMENT_STATES.has(payment.state)) continue;
+      // 17: action_draft → button_draft removes the reconciliation; action_cancel → button_cancel.
+      // 18: button_cancel removes it. Both: draft first, then cancel.
+      if (payment.state !== 'draft') await this.odoo.call('account.payment', 'action_draft', [[payment.id]]);
+      await this.odoo.call('account.payment', 'action_cancel', [[payment.id]]);
+      wrote = true;
+    }
+
+    const reversalIds: number[] = [];
+    if (originals.length) {
+      const wanted = originals.map(({ ref }) => reversalRef(step.ref, ref));
+      const ids = originals.map(({ move }) => move.id);
+      const reversals = await this.odoo.call<MoveRow[]>(
+        'account.move',
+        'search_read',
+        [['|', ['ref', 'in', wanted], ['reversed_entry_id', 'in', ids]]],
+        { fields: MOVE_FIELDS },
+      );
+      for (const { ref, move } of originals) {
+        const id = await this.reverseMove(step, ref, move, reversals);
+        if (id.wrote) wrote = true;
+        if (id.reversalId !== undefined) reversalIds.push(id.reversalId);
+      }
+    }
+    return {
+      ref: step.ref,
+      kind: step.kind,
+      model: 'account.move',
+      ids: reversalIds,
+      alreadyPresent: !wrote,
+      cancelledPaymentIds,
+    };
+  }
+
+  private async reverseMove(
+    step: Extract<PostingStep, { kind: 'reverse' }>,
+    originalRef: string,
+    move: MoveRow,
+    candidates: MoveRow[],
+  ): Promise<{ reversalId?: number; wrote: boolean }> {
+    const ref = reversalRef(step.ref, originalRef);
+    const ours = candidates.filter((c) => c.ref === ref);
+    if (ours.length > 1) {
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousReference',
+        `more than one Odoo move carries ref ${ref}`,
+      );
+    }
+    let reversal = ours[0];
+    if (reversal?.state === 'posted' || reversal?.state === 'cancel')
+      return { reversalId: reversal.id, wrote: false };
+    if (move.state === 'cancel') return { wrote: false };
+    if (move.state === 'draft') {
+      // Never posted (a plan that crashed half-way): there is nothing to reverse, only a draft to drop.
+      await this.odoo.call('account.move', 'button_cancel', [[move.id]]);
+      return { wrote: true };
+    }
+    if (!reversal) {
+      // A crash between the wizard and our write leaves Odoo's draft reversal ("Reversal of: …"): adopt it.
+      // Our own credit notes also point at what they reverse, but carry ref = invoice_origin = their step ref.
+      reversal = candidates.find(
+        (c) =>
+          c.state === 'draft' &&
+          many2oneId(c.reversed_entry_id) === move.id &&
+          !(c.ref && c.ref === c.invoice_origin),
+      );
+    }
+    if (!reversal) {
+      // Already reversed by another reverse step (its ref ends with ours), or by hand (invoice `reversed`).
+      const other = candidates.find(
+        (c) =>
+          c.state === 'posted' &&
+          many2oneId(c.reversed_entry_id) === move.id &&
+          typeof c.ref === 'string' &&
+          c.ref.endsWith(`:${originalRef}`),
+      );
+      if (other) return { reversalId: other.id, wrote: false };
+      if (move.payment_state === 'reversed') return { wrote: false };
+    }
+    let reversalId = reversal?.id;
+    if (reversalId === undefined) {
+      // Detach the original from whatever it was matched with (a credit note from its invoice), so that the
+      // reversal pairs with it exactly and the invoice it was applied to owes its amount again.
+      const lines = await this.odoo.call<number[]>('account.move.line', 'search', [
+        [
+          ['move_id', '=', move.id],
+          ['account_type', 'in', ['asset_receivable', 'liability_payable']],
+        ],
+      ]);
+      if (lines.length) await this.odoo.call('account.move.line', 'remove_move_reconcile', [lines]);
+      const context = { active_model: 'account.move', active_ids: [move.id] };
+      const [wizardId] = await this.odoo.call<number[]>(
+        'account.move.reversal',
+        'create',
+        [[{ reason: step.reason, date: step.date }]],
+        { context },
+      );
+      if (wizardId === undefined)
+        throw new OdooError('transient', 'rcm.NoId', 'Odoo created no reversal wizard id');
+      const action = await this.odoo.call<{ res_id?: number } | null>(
+        'account.move.reversal',
+        'refund_moves',
+        [[wizardId]],
+        { context },
+      );
+      reversalId = action?.res_id;
+      if (typeof reversalId !== 'number') {
+        throw new OdooError(
+          'permanent',
+          'rcm.UnexpectedAnswer',
+          `Odoo's reversal wizard returned no single move for ${ref}: ${JSON.stringify(action)}`,
+        );
+      }
+    }
+    // Our ref (a redelivery finds it), then post: Odoo reconciles it with the move it reverses.
+    await this.odoo.call('account.move', 'write', [[reversalId], { ref, invoice_origin: step.ref }]);
+    await this.odoo.call('account.move', 'action_post', [[reversalId]]);
+    return { reversalId, wrote: true };
+  }
+
+  // ---- look-ups ----
+
+  /** The customer invoice whose `ref` is `invoiceId` (not cancelled), optionally of the partner with that ref. */
+  private async findInvoice(invoiceId: string, ofPartnerRef?: string): Promise<MoveRow | undefined> {
+    const domain: Domain = [
+      ['move_type', '=', 'out_invoice'],
+      ['ref', '=', invoiceId],
+      ['state', '!=', 'cancel'],
+    ];
+    if (ofPartnerRef !== undefined) domain.push(['partner_id.ref', '=', ofPartnerRef]);
+    return this.findOne<MoveRow>('account.move', domain, MOVE_FIELDS, `customer invoice ${invoiceId}`);
+  }
+
+  /** Payments whose memo carries one of these refs' markers, in the order of `refs`; 2+ for one ref is refused. */
+  private async findPayments(refs: string[]): Promise<PaymentRow[]> {
+    const memoField = await this.memoField();
+    const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
+    const domain: Domain = [...Array(leaves.length - 1).fill('|'), ...leaves];
+    const rows = await this.odoo.call<PaymentRow[]>('account.payment', 'search_read', [domain], {
+      fields: [memoField, 'state'],
+    });
+    const found: PaymentRow[] = [];
+    for (const ref of refs) {
+      const marker = paymentMarker(ref);
+      const matches = rows.filter(
+        (row) => typeof row[memoField] === 'string' && row[memoField].includes(marker),
+      );
+      if (matches.length > 1) {
+        throw new OdooError(
+          'permanent',
+          'rcm.AmbiguousReference',
+          `more than one Odoo payment carries ${marker}: ${matches.map((m) => m.id).join(', ')}`,
+        );
+      }
+      if (matches[0]) found.push(matches[0]);
+    }
+    return found;
+  }
+
+  /** The credit notes and invoices created under these refs (`invoice_origin` or `ref`), in `refs` order. */
+  private async findOriginalMoves(refs: string[]): Promise<Array<{ ref: string; move: MoveRow }>> {
+    const rows = await this.odoo.call<MoveRow[]>(
+      'account.move',
+      'search_read',
+      [
+        [
+          ['move_type', 'in', ['out_invoice', 'out_refund']],
+          '|',
+          ['invoice_origin', 'in', refs],
+          ['ref', 'in', refs],
+        ],
+      ],
+      { fields: MOVE_FIELDS, order: 'id' },
+    );
+    const found: Array<{ ref: string; move: MoveRow }> = [];
+    for (const ref of refs) {
+      const matches = rows.filter((row) => row.invoice_origin === ref || row.ref === ref);
+      // Odoo copies invoice_origin onto a reversal it drafts: such a draft is not an original.
+      const originals = matches.filter(
+        (row) =>
+          !(row.state === 'draft' && matches.some((other) => other.id === many2oneId(row.reversed_entry_id))),
+      );
+      if (originals.length > 1) {
+        throw new OdooError(
+          'permanent',
+          'rcm.AmbiguousReference',
+          `more than one Odoo move was created under ${ref}: ${originals.map((m) => m.id).join(', ')}`,
+        );
+      }
+      if (originals[0]) found.push({ ref, move: originals[0] });
+    }
+    return found;
+  }
+
+  private async findOne<T extends { id: number }>(
+    model: string,
+    domain: Domain,
+    fields: string[],
+    what: string,
+  ): Promise<T | undefined> {
+    const rows = await this.odoo.call<T[]>(model, 'search_read', [domain], { fields, limit: 2 });
+    if (rows.length > 1) {
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousReference',
+        `more than one Odoo ${model} matches ${what}: ${rows.map((r) => r.id).join(', ')}`,
+      );
+    }
+    return rows[0];
+  }
+
+  private async readMove(id: number): Promise<MoveRow> {
+    const [row] = await this.readMoves([id]);
+    return row as MoveRow;
+  }
+
+  private async readPair(first: number, second: number): Promise<[MoveRow, MoveRow]> {
+    const [a, b] = await this.readMoves([first, second]);
+    return [a as MoveRow, b as MoveRow];
+  }
+
+  /** `read` drops missing ids (odoo.md): a missing one is an error, in the order asked. */
+  private async readMoves(ids: number[]): Promise<MoveRow[]> {
+    const rows = await this.odoo.call<MoveRow[]>('account.move', 'read', [ids], { fields: MOVE_FIELDS });
+    return ids.map((id) => {
+      const row = rows.find((r) => r.id === id);
+      if (!row) {
+        throw new OdooError('permanent', 'odoo.exceptions.MissingError', `Odoo move ${id} no longer exists`);
+      }
+      return row;
+    });
+  }
+
+  /** Odoo computes the total from the lines (taxes, rounding): never post one that disagrees with the plan. */
+  private checkTotal(move: MoveRow, expectedCents: number, what: string): void {
+    const odooTotal = odooAmountToCents(move.amount_total);
+    if (odooTotal !== expectedCents) {
+      throw new OdooError(
+        'permanent',
+        'rcm.TotalMismatch',
+        `Odoo computed ${formatCents(odooTotal)} for ${what}, the plan says ${formatCents(expectedCents)}; left in draft (move ${move.id})`,
+      );
+    }
+  }
+
+  /** 17: `account.payment` inherits its move, the memo is `ref`; 18: the memo is `memo` (odoo.md). */
+  private async memoField(): Promise<'ref' | 'memo'> {
+    const { major } = await this.odoo.serverVersion();
+    return major >= 18 ? 'memo' : 'ref';
+  }
+}
+
+function many2oneId(value: Many2one | number | undefined): number | undefined {
+  if (Array.isArray(value)) return value[0];
+  return typeof value === 'number' ? value : undefined;
+}
+
+function toInvoiceState(move: MoveRow): InvoiceState {
+  const partnerId = many2oneId(move.partner_id);
+  if (partnerId === undefined) {
+    throw new OdooError('permanent', 'rcm.NoPartner', `Odoo invoice ${move.id} has no customer`);
+  }
+  return {
+    moveId: move.id,
+    partnerId,
+    totalCents: odooAmountToCents(move.amount_total),
+    residualCents: odooAmountToCents(move.amount_residual),
+    paymentState: move.payment_state,
+    state: move.state,
+  };
+}

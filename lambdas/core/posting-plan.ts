@@ -1,0 +1,63 @@
+import type { Cents } from './money.js';
+
+/**
+ * What the hub books in Odoo for a business event, as data. The core decides the steps (posting rules in
+ * remittance-posting.ts, payment-posting.ts); the Odoo adapter executes them. Every step carries a `ref`
+ * that is unique to it and stable across redeliveries: the adapter finds an existing record by it before
+ * creating one, so executing a plan twice books it once.
+ */
+export type OdooAccountRole = 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+
+export type PostingStep =
+  /** A credit note (out_refund) against an invoice, e.g. moving patient responsibility off the payer invoice. */
+  | {
+      kind: 'creditNote';
+      ref: string;
+      invoiceId: string;
+      amountCents: Cents;
+      account: OdooAccountRole;
+      label: string;
+    }
+  /** A new customer invoice for the patient's share, billed to the patient partner. */
+  | {
+      kind: 'patientInvoice';
+      ref: string;
+      /** The patient invoice's own id (our invoiceId for it), e.g. `<payer invoiceId>-PR`. */
+      invoiceId: string;
+      patientId: string;
+      issueDate: string;
+      lines: Array<{ label: string; amountCents: Cents }>;
+    }
+  /** An inbound payment registered against an invoice, optionally closing a difference by write-off. */
+  | {
+      kind: 'payment';
+      ref: string;
+      invoiceId: string;
+      partner: { kind: 'payer' | 'patient'; id: string };
+      amountCents: Cents;
+      date: string;
+      memo: string;
+      writeOff?: { amountCents: Cents; account: OdooAccountRole; label: string };
+    }
+  /** Undo every Odoo record an earlier plan created under `originalRef` prefixes (reversal of a remittance). */
+  | { kind: 'reverse'; ref: string; reversesRefs: string[]; date: string; reason: string };
+
+export interface ExceptionToOpen {
+  /** Stable per cause, so a redelivery does not open it twice. */
+  key: string;
+  team: 'billing' | 'finance' | 'integration';
+  reason: string;
+  amountCents: Cents;
+}
+
+export interface PostingPlan {
+  steps: PostingStep[];
+  exceptions: ExceptionToOpen[];
+  /** Money movements for the workflow's summary, in cents. */
+  summary: {
+    paidCents: Cents;
+    adjustedCents: Cents;
+    patientResponsibilityCents: Cents;
+    patientPaidCents: Cents;
+  };
+}

@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto';
+import { type Cents, formatCents } from './money.js';
+import type { ExceptionToOpen, PostingPlan, PostingStep } from './posting-plan.js';
+import type { RemittanceReceived } from './remittance.js';
+
+/**
+ * Posting rules for one 835 claim payment (a hospital finance team's; docs/posting-rules.md has a worked
+ * example for each). Pure: the caller looks up the context, the Odoo adapter executes the plan.
+ *
+ * Amounts are booked by adjustment group (CAS01): PR moves to the patient (credit note on the payer invoice
+ * + a patient invoice), CO is written off to contractual adjustments, OA/PI go to other adjustments. A
+ * remittance is assumed balanced (balancing.ts runs at the edge); the plan's money must add up regardless.
+ */
+
+export interface RemittancePostingContext {
+  /** The claim's payer invoice as Odoo has it. */
+  payerInvoice: { invoiceId: string; totalCents: number; residualCents: number } | undefined;
+  /** The encounter's patient (needed to move PR to the patient). */
+  patientId: string | undefined;
+  /** For a reversal (22): the remittance it reverses (same payerClaimControlNumber), if the hub has it. */
+  original?: { remittanceId: string; stepRefs: string[] };
+}
+
+export type PostingDependency = 'payerInvoice' | 'patient' | 'invoice';
+
+/**
+ * The plan cannot be made yet because something it books against is not known to the hub (the invoice has
+ * not been posted, the patient has not been synced). Not a failure of the event: the caller holds it and
+ * plans again once the dependency exists.
+ */
+export class PostingDependencyMissing extends Error {
+  override readonly name = 'PostingDependencyMissing';
+  readonly dependency: PostingDependency;
+
+  constructor(dependency: PostingDependency) {
+    super(`cannot post yet: the ${DEPENDENCY_NAMES[dependency]} is not known to the hub`);
+    this.dependency = dependency;
+  }
+}
+
+const DEPENDENCY_NAMES: Record<PostingDependency, string> = {
+  payerInvoice: 'payer invoice',
+  patient: 'patient',
+  invoice: 'invoice',
+};
+
+/** CLP02 statuses under which the payer adjudicated and paid (or applied patient responsibility). */
+const PROCESSED_STATUSES: ReadonlySet<string> = new Set(['1', '2', '3', '19', '20', '21']);
+
+/** Odoo `ref` and our invoice ids are bounded like every partner id (identifiers.ts). */
+const MAX_INVOICE_ID_LENGTH = 64;
+
+/**
+ * CARC 23 "the impact of prior payer(s) adjudication including payments and/or adjustments": on a
+ * secondary (CLP02 2/20) or tertiary remittance it restates what an earlier payer already settled, which the
+ * earlier remittance already took off the invoice. Booking it again would credit the same money twice, so it
+ * is never posted (see "Secondary payer" in docs/posting-rules.md).
+ */
+const PRIOR_PAYER_IMPACT_CARC = '23';
+
+/** Refs are derived from the remittance id alone, so a redelivery plans the same refs. */
+export function remittanceStepRefs(remittanceId: string) {
+  const base = `rcm:era:${remittanceId}`;
+  return {
+    payment: `${base}:payment`,
+    prCredit: `${base}:pr-credit`,
+    prInvoice: `${base}:pr-invoice`,
+    coCredit: `${base}:co-credit`,
+    oaCredit: `${base}:oa-credit`,
+    reversal: `${base}:reversal`,
+  };
+}
+
+/**
+ * The patient invoice for this remittance's PR: `<payerInvoiceId>-PR-<remittanceId>`, or, when that is
+ * longer than 64 characters, the payer invoice id cut to 40 characters + `-PR-` + 20 hex digits of the
+ * SHA-256 of the full id (still stable, still unique in practice).
+ */
+export function patientInvoiceId(payerInvoiceId: string, remittanceId: string): string {
+  const full = `${payerInvoiceId}-PR-${remittanceId}`;
+  if (full.length <= MAX_INVOICE_ID_LENGTH) return full;
+  const digest = createHash('sha256').update(full).digest('hex').slice(0, 20);
+  return `${payerInvoiceId.slice(0, MAX_INVOICE_ID_LENGTH - 24)}-PR-${digest}`;
+}
+
+export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePostingContext): PostingPlan {
+  const invoice = ctx.payerInvoice;
+  if (invoice === undefined) throw new PostingDependencyMissing('payerInvoice');
+  if (r.claimStatus === '22') return planReversal(r, ctx);
+
+  const exceptionKey = (cause: string) => `era:${r.remittanceId}:${cause}`;
+  const groups = adjustmentGroups(r);
+
+  if (r.claimStatus === '23' || r.claimStatus === '25') {
+    const why =
+      r.claimStatus === '23'
+        ? 'payer says it is not their claim and forwarded it to another payer (claim status 23)'
+        : 'payer priced the claim as a predetermination only, no payment (claim status 25)';
+    return noPosting({
+      key: exceptionKey('not-adjudicated'),
+      team: 'billing',
+      reason: `claim ${r.claimId} not adjudicated by payer ${r.payerId}: ${why}; the invoice stays open`,
+      amountCents: r.billedCents,
+    });
+  }
+
+  if (
+    r.claimStatus === '4' ||
+    !PROCESSED_STATUSES.has(r.claimStatus) ||
+    (r.paidCents === 0 && groups.pr.total <= 0)
+  ) {
+    const codes = carcList(r.adjustments.filter((a) => a.amountCents !== 0)) || 'no adjustment reason given';
+    const how =
+      r.claimStatus === '4'
+        ? `denied by payer ${r.payerId} (claim status 4)`
+        : `paid 0.00 by payer ${r.payerId} with no patient responsibility (claim status ${r.claimStatus})`;
+    return noPosting({
+      key: exceptionKey('denied'),
+      team: 'billing',
+      reason: `claim ${r.claimId} ${how}: ${codes}; the invoice stays open`,
+      amountCents: r.billedCents,
+    });
+  }
+
+  if (r.paidCents < 0) {
+    // A processed status with negative paid is a recoupment the payer should have sent as a reversal (22).
+    return noPosting({
+      key: exceptionKey('negative-payment'),
+      team: 'finance',
+      reason: `payer ${r.payerId} took back ${formatCents(-r.paidCents)} on claim ${r.claimId} outside a reversal (claim status ${r.claimStatus}); post the recoupment by hand`,
+      amountCents: -r.paidCents,
+    });
+  }
+
+  // Only a positive group total can be booked: a credit note or write-off lowers the invoice, nothing here
+  // raises it. A negative total (a payer paying above billed) shows up as overpayment instead.
+  const prBooked = Math.max(groups.pr.total, 0);
+  const coBooked = Math.max(groups.co.total, 0);
+  const otherBooked = Math.max(groups.other.total, 0);
+  const patientId = ctx.patientId;
+  if (prBooked > 0 && patientId === undefined) throw new PostingDependencyMissing('patient');
+
+  const credits = prBooked + coBooked + otherBooked;
+  if (credits > invoice.residualCents) {
+    return noPosting({
+      key: exceptionKey('adjustments-exceed-residual'),
+      team: 'billing',
+      reason: `adjustments of ${formatCents(credits)} on claim ${r.claimId} exceed the ${formatCents(invoice.residualCents)} invoice ${invoice.invoiceId} still owes; was the claim already posted by another remittance?`,
+      amountCents: credits - invoice.residualCents,
+    });
+  }
+
+  const refs = remittanceStepRefs(r.remittanceId);
+  const steps: PostingStep[] = [];
+  const exceptions: ExceptionToOpen[] = [];
+
+  if (r.billedCents !== invoice.totalCents) {
+    const difference = r.billedCents - invoice.totalCents;
+    exceptions.push({
+      key: exceptionKey('billed-differs'),
+      team: 'billing',
+      reason: `billed amount differs from the invoice: the payer adjudicated ${formatCents(r.billedCents)} on claim ${r.claimId}, invoice ${invoice.invoiceId} totals ${formatCents(invoice.totalCents)} (${difference > 0 ? 'more' : 'less'} by ${formatCents(Math.abs(difference))})`,
+      amountCents: Math.abs(difference),
+    });
+  }
+
+  if (prBooked > 0 && patientId !== undefined) {
+    steps.push({
+      kind: 'creditNote',
+      ref: refs.prCredit,
+      invoiceId: invoice.invoiceId,
+      amountCents: prBooked,
+      account: 'patientResponsibilityTransfer',
+      label: `Patient responsibility moved to the patient: ${groups.pr.adjustments
+        .map((a) => prReasonName(a.reason))
+        .filter(unique)
+        .join(', ')} (ERA ${r.payment.traceNumber})`,
+    });
+    steps.push({
+      kind: 'patientInvoice',
+      ref: refs.prInvoice,
+      invoiceId: patientInvoiceId(invoice.invoiceId, r.remittanceId),
+      patientId,
+      issueDate: r.payment.date,
+      lines: groups.pr.adjustments
+        .filter((a) => a.amountCents !== 0)
+        .map((a) => ({
+          label: `${capitalize(prReasonName(a.reason))} for claim ${r.claimId} per payer ${r.payerId}`,
+          amountCents: a.amountCents,
+        })),
+    });
+  }
+
+  // Odoo owes `owed` once the credit notes and the CO write-off are applied; the payment should be exactly it.
+  const owed = invoice.residualCents - credits;
+  const excess = Math.max(r.paidCents - owed, 0);
+  // A write-off on the payment closes the invoice's whole remaining difference in Odoo's payment wizard, so it
+  // is only right when payment + CO is exactly what is left; otherwise CO is a credit note of its own amount.
+  const coAsWriteOff = coBooked > 0 && r.paidCents > 0 && r.paidCents === owed;
+  const contractualLabel = `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`;
+
+  if (coBooked > 0 && !coAsWriteOff) {
+    steps.push({
+      kind: 'creditNote',
+      ref: refs.coCredit,
+      invoiceId: invoice.invoiceId,
+      amountCents: coBooked,
+      account: 'contractualAdjustments',
+      label: contractualLabel,
+    });
+  }
+  if (otherBooked > 0) {
+    steps.push({
+      kind: 'creditNote',
+      ref: refs.oaCredit,
+      invoiceId: invoice.invoiceId,
+      amountCents: otherBooked,
+      account: 'otherAdjustments',
+      label: `${carcList(groups.other.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,
+    });
+  }
+  if (r.paidCents > 0) {
+    steps.push({
+      kind: 'payment',
+      ref: refs.payment,
+      invoiceId: invoice.invoiceId,
+      partner: { kind: 'payer', id: r.payerId },
+      amountCents: r.paidCents,
+      date: r.payment.date,
+      memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
+      ...(coAsWriteOff
+        ? {
+            writeOff: {
+              amountCents: coBooked,
+              account: 'contractualAdjustments' as const,
+              label: contractualLabel,
+            },
+          }
+        : {}),
+    });
+  }
+
+  if (excess > 0) {
+    exceptions.push({
+      key: exceptionKey('overpayment'),
+      team: 'finance',
+      reason: `overpayment of ${formatCents(excess)} by payer ${r.payerId} on claim ${r.claimId}: paid ${formatCents(r.paidCents)} but invoice ${invoice.invoiceId} owed ${formatCents(Math.max(owed, 0))} after adjustments; unapplied cash held as the payer's outstanding credit`,
+      amountCents: excess,
+    });
+  }
+
+  return {
+    steps,
+    exceptions,
+    summary: {
+      paidCents: r.paidCents,
+      adjustedCents: coBooked + otherBooked,
+      patientResponsibilityCents: prBooked,
+      patientPaidCents: 0,
+    },
+  };
+}
+
+function planReversal(r: RemittanceReceived, ctx: RemittancePostingContext): PostingPlan {
+  const original = ctx.original;
+  if (original === undefined) {
+    return noPosting({
+      key: `era:${r.remittanceId}:reversal-unmatched`,
+      team: 'billing',
+      reason: `reversal of a remittance the hub never posted: payer ${r.payerId} reversed claim ${r.claimId} (payer claim ${r.payerClaimControlNumber}) for ${formatCents(r.paidCents)}`,
+      amountCents: Math.abs(r.paidCents),
+    });
+  }
+  // The original booked nothing (a denial): there is nothing in Odoo to undo.
+  if (original.stepRefs.length === 0) return noPosting();
+
+  const groups = adjustmentGroups(r);
+  return {
+    steps: [
+      {
+        kind: 'reverse',
+        ref: remittanceStepRefs(r.remittanceId).reversal,
+        reversesRefs: [...original.stepRefs],
+        date: r.payment.date,
+        reason: `ERA ${r.payment.traceNumber} reversal (claim status 22) of remittance ${original.remittanceId}, payer claim ${r.payerClaimControlNumber}`,
+      },
+    ],
+    exceptions: [],
+    // The reversal's own (negated) amounts: the workflow's running totals go back by what the original added.
+    summary: {
+      paidCents: r.paidCents,
+      adjustedCents: groups.co.total + groups.other.total,
+      patientResponsibilityCents: groups.pr.total,
+      patientPaidCents: 0,
+    },
+  };
+}
+
+type Adjustment = RemittanceReceived['adjustments'][number];
+
+interface GroupTotal {
+  adjustments: Adjustment[];
+  total: Cents;
+}
+
+/** PR, CO and OA+PI with their net totals; prior-payer impact (CARC 23 outside PR) belongs to none of them. */
+function adjustmentGroups(r: RemittanceReceived): { pr: GroupTotal; co: GroupTotal; other: GroupTotal } {
+  const pick = (keep: (a: Adjustment) => boolean): GroupTotal => {
+    const adjustments = r.adjustments.filter(keep);
+    return { adjustments, total: sumCents(adjustments.map((a) => a.amountCents)) };
+  };
+  const priorPayer = (a: Adjustment) => a.group !== 'PR' && a.reason === PRIOR_PAYER_IMPACT_CARC;
+  return {
+    pr: pick((a) => a.group === 'PR'),
+    co: pick((a) => a.group === 'CO' && !priorPayer(a)),
+    other: pick((a) => (a.group === 'OA' || a.group === 'PI') && !priorPayer(a)),
+  };
+}
+
+/** Exact integer sum; refuses totals beyond what a Number holds exactly rather than booking a rounded one. */
+function sumCents(amounts: Cents[]): Cents {
+  const total = amounts.reduce((sum, amount) => sum + BigInt(amount), 0n);
+  const result = Number(total);
+  if (!Number.isSafeInteger(result)) throw new RangeError(`adjustment total beyond a safe integer: ${total}`);
+  return result;
+}
+
+/** "CO-45, CO-253": each group-reason pair once, in the remittance's order. */
+function carcList(adjustments: Adjustment[]): string {
+  return adjustments
+    .map((a) => `${a.group}-${a.reason}`)
+    .filter(unique)
+    .join(', ');
+}
+
+/** CARCs 1–3 are the patient's cost share; others under PR are named by code (e.g. PR-96 non-covered). */
+function prReasonName(reason: string): string {
+  switch (reason) {
+    case '1':
+      return 'deductible (PR-1)';
+    case '2':
+      return 'coinsurance (PR-2)';
+    case '3':
+      return 'copay (PR-3)';
+    default:
+      return `patient responsibility (PR-${reason})`;
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function unique<T>(value: T, index: number, all: T[]): boolean {
+  return all.indexOf(value) === index;
+}
+
+function noPosting(exception?: ExceptionToOpen): PostingPlan {
+  return {
+    steps: [],
+    exceptions: exception === undefined ? [] : [exception],
+    summary: { paidCents: 0, adjustedCents: 0, patientResponsibilityCents: 0, patientPaidCents: 0 },
+  };
+}

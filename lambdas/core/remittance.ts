@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { CalendarDate, PartnerId } from './identifiers.js';
+import { type Cents, parseCents, SignedDecimalAmount } from './money.js';
+
+/**
+ * Claim adjustment group codes (X12 CAS01). `CR` (correction/reversal) exists only in 4010; 5010 expresses
+ * reversals with CLP02 = 22 instead, so it is not accepted here.
+ *   CO contractual obligation (provider writes off), PR patient responsibility (moves to the patient),
+ *   OA other adjustment, PI payer-initiated reduction.
+ */
+export const AdjustmentGroup = z.enum(['CO', 'PR', 'OA', 'PI']);
+export type AdjustmentGroup = z.infer<typeof AdjustmentGroup>;
+
+/** Claim status codes of an 835 CLP02 that the hub distinguishes. */
+export const RemittanceClaimStatus = z.enum(['1', '2', '3', '4', '19', '20', '21', '22', '23', '25']);
+export type RemittanceClaimStatus = z.infer<typeof RemittanceClaimStatus>;
+
+export const AdjustmentRequest = z
+  .object({
+    group: AdjustmentGroup,
+    /** Claim Adjustment Reason Code (CARC), e.g. 45 (charge exceeds fee schedule), 1 deductible, 2 coinsurance, 3 copay. */
+    reason: z.string().regex(/^[A-Z0-9]{1,5}$/, 'must be a CARC such as 45, 1, 2, 3 or B7'),
+    amount: SignedDecimalAmount,
+  })
+  .strict();
+
+export const RemittanceRequest = z
+  .object({
+    remittanceId: PartnerId.meta({
+      description: 'The sender’s id for this claim payment (unique per sender).',
+    }),
+    encounterId: PartnerId,
+    facilityId: PartnerId,
+    claimId: PartnerId.meta({ description: 'Our claim id as submitted (CLP01).' }),
+    payerId: PartnerId,
+    payerClaimControlNumber: z
+      .string()
+      .min(1)
+      .max(50)
+      .meta({ description: 'CLP07: the payer’s own claim id' }),
+    claimStatus: RemittanceClaimStatus,
+    billedAmount: SignedDecimalAmount,
+    paidAmount: SignedDecimalAmount,
+    patientResponsibility: SignedDecimalAmount.optional(),
+    adjustments: z.array(AdjustmentRequest).max(99),
+    payment: z
+      .object({
+        traceNumber: z.string().min(1).max(50).meta({ description: 'TRN02: check or EFT trace number' }),
+        method: z.enum(['ACH', 'CHK', 'FWT', 'BOP', 'NON']),
+        date: CalendarDate,
+      })
+      .strict(),
+  })
+  .strict()
+  .meta({ id: 'RemittanceRequest', description: 'One claim payment from an ERA (835), in JSON.' });
+export type RemittanceRequest = z.infer<typeof RemittanceRequest>;
+
+export interface Adjustment {
+  group: AdjustmentGroup;
+  reason: string;
+  amountCents: Cents;
+}
+
+export const RemittanceReceived = z
+  .object({
+    remittanceId: z.string(),
+    encounterId: z.string(),
+    facilityId: z.string(),
+    claimId: z.string(),
+    payerId: z.string(),
+    payerClaimControlNumber: z.string(),
+    claimStatus: RemittanceClaimStatus,
+    billedCents: z.number().int(),
+    paidCents: z.number().int(),
+    patientResponsibilityCents: z.number().int(),
+    adjustments: z.array(
+      z.object({ group: AdjustmentGroup, reason: z.string(), amountCents: z.number().int() }),
+    ),
+    payment: z.object({ traceNumber: z.string(), method: z.string(), date: z.string() }),
+  })
+  .meta({ id: 'RemittanceReceived' });
+export type RemittanceReceived = z.infer<typeof RemittanceReceived>;
+
+export function toCanonicalRemittance(request: RemittanceRequest): RemittanceReceived {
+  const adjustments = request.adjustments.map((a) => ({
+    group: a.group,
+    reason: a.reason,
+    amountCents: parseCents(a.amount),
+  }));
+  const prTotal = adjustments.filter((a) => a.group === 'PR').reduce((sum, a) => sum + a.amountCents, 0);
+  return {
+    remittanceId: request.remittanceId,
+    encounterId: request.encounterId,
+    facilityId: request.facilityId,
+    claimId: request.claimId,
+    payerId: request.payerId,
+    payerClaimControlNumber: request.payerClaimControlNumber,
+    claimStatus: request.claimStatus,
+    billedCents: parseCents(request.billedAmount),
+    paidCents: parseCents(request.paidAmount),
+    patientResponsibilityCents:
+      request.patientResponsibility === undefined ? prTotal : parseCents(request.patientResponsibility),
+    adjustments,
+    payment: { ...request.payment },
+  };
+}

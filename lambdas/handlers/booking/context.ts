@@ -1,0 +1,24 @@
+import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
+import type { EventPublisher } from '../../adapters/eventbridge/event-publisher.js';
+import type { OdooClient } from '../../adapters/odoo/client.js';
+import type { EventEnvelope } from '../../core/envelope.js';
+
+/** What every booking needs: the store, the bus, a logged-in Odoo, and the time of this processing. */
+export interface BookingContext {
+  store: WorkflowStore;
+  publisher: EventPublisher;
+  odoo: () => Promise<OdooClient>;
+  now: () => string;
+}
+
+/**
+ * A booking either did its work (and recorded it), or found that what the event depends on does not exist
+ * yet (a remittance before its invoice reached Odoo, a status before its claim): then the event is held and
+ * retried after the encounter's next successful event.
+ */
+export type BookingOutcome = { kind: 'done' } | { kind: 'held'; waitingFor: string };
+
+export type Booking = (envelope: EventEnvelope, context: BookingContext) => Promise<BookingOutcome>;
+
+export const done: BookingOutcome = { kind: 'done' };
+export const heldFor = (waitingFor: string): BookingOutcome => ({ kind: 'held', waitingFor });

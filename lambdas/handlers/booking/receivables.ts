@@ -1,0 +1,173 @@
+import type { Workflow } from '../../adapters/dynamodb/workflow-store.js';
+import { OdooReceivablesLedger } from '../../adapters/odoo/receivables-ledger.js';
+import type { EncounterEnvelope } from '../../core/envelope.js';
+import { formatCents } from '../../core/money.js';
+import type { PaymentReceived } from '../../core/payment.js';
+import { planPaymentPosting } from '../../core/payment-posting.js';
+import type { PostingPlan } from '../../core/posting-plan.js';
+import type { RemittanceReceived } from '../../core/remittance.js';
+import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
+import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
+import { addPayer, openException, recordFollowUp } from './record.js';
+
+/**
+ * A remittance (one claim payment of an ERA): the posting rules (core/remittance-posting.ts) decide the
+ * steps from what Odoo says the payer invoice still owes; the receivables ledger books them idempotently.
+ * Waits (held) until the claim is known and its invoice is in Odoo, and until the patient is known when
+ * patient responsibility must move to them.
+ */
+export async function bookRemittance(
+  envelope: EncounterEnvelope,
+  context: BookingContext,
+): Promise<BookingOutcome> {
+  const remittance = envelope.data as RemittanceReceived;
+  const workflow = await context.store.getWorkflow(envelope.encounterId);
+  const claim = workflow?.claims[remittance.claimId];
+  if (!workflow || !claim) return heldFor(`claim ${remittance.claimId}`);
+  const payerInvoiceId =
+    claim.invoiceIds.find((id) => workflow.odooInvoices[id]?.billTo !== 'patient') ?? claim.invoiceIds[0];
+  if (!payerInvoiceId || !workflow.odooInvoices[payerInvoiceId])
+    return heldFor(`invoice ${payerInvoiceId ?? 'for the claim'}`);
+
+  const ledger = new OdooReceivablesLedger(await context.odoo());
+  const invoice = await ledger.invoiceState(payerInvoiceId);
+  const original =
+    remittance.claimStatus === '22'
+      ? Object.values(workflow.remittances).find(
+          (r) =>
+            r.payerClaimControlNumber === remittance.payerClaimControlNumber &&
+            r.claimStatus !== '22' &&
+            !r.reversed,
+        )
+      : undefined;
+  let plan: PostingPlan;
+  try {
+    plan = planRemittancePosting(remittance, {
+      payerInvoice: invoice
+        ? { invoiceId: payerInvoiceId, totalCents: invoice.totalCents, residualCents: invoice.residualCents }
+        : undefined,
+      patientId: workflow.patientId,
+      ...(original ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } } : {}),
+    });
+  } catch (error) {
+    if (error instanceof PostingDependencyMissing)
+      return heldFor(`${error.dependency} for remittance ${remittance.remittanceId}`);
+    throw error;
+  }
+  const executed = await ledger.execute(plan.steps);
+  const denied = plan.steps.length === 0 && remittance.paidCents === 0;
+
+  await recordFollowUp(
+    context,
+    envelope,
+    'RemittancePosted',
+    {
+      remittanceId: remittance.remittanceId,
+      claimId: remittance.claimId,
+      payerId: remittance.payerId,
+      payerClaimControlNumber: remittance.payerClaimControlNumber,
+      traceNumber: remittance.payment.traceNumber,
+      steps: executed,
+      summary: plan.summary,
+    },
+    { kind: 'reach', state: denied ? 'payer_response_received' : 'payment_posted' },
+    (draft) => {
+      draft.remittances[remittance.remittanceId] = {
+        remittanceId: remittance.remittanceId,
+        claimId: remittance.claimId,
+        payerClaimControlNumber: remittance.payerClaimControlNumber,
+        claimStatus: remittance.claimStatus,
+        traceNumber: remittance.payment.traceNumber,
+        stepRefs: plan.steps.map((step) => step.ref),
+      };
+      if (original) {
+        const reversed = draft.remittances[original.remittanceId];
+        if (reversed) reversed.reversed = true;
+      }
+      addPayer(draft, remittance.payerId);
+      applySummary(draft, plan);
+      for (const step of plan.steps) {
+        if (step.kind !== 'patientInvoice') continue;
+        const booked = executed.find((e) => e.ref === step.ref);
+        const total = step.lines.reduce((sum, line) => sum + line.amountCents, 0);
+        if (booked?.ids[0] !== undefined) {
+          draft.odooInvoices[step.invoiceId] = {
+            invoiceId: step.invoiceId,
+            moveId: booked.ids[0],
+            moveName: step.invoiceId,
+            partnerId: 0,
+            billTo: 'patient',
+            totalCents: total,
+          };
+        }
+      }
+      openPlanExceptions(draft, plan, envelope.id, context.now());
+    },
+  );
+  return done;
+}
+
+/** A gateway or bank payment against an invoice the hub booked. */
+export async function bookPayment(
+  envelope: EncounterEnvelope,
+  context: BookingContext,
+): Promise<BookingOutcome> {
+  const payment = envelope.data as PaymentReceived;
+  const workflow = await context.store.getWorkflow(envelope.encounterId);
+  const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
+  if (!workflow || !link) return heldFor(`invoice ${payment.appliesTo.invoiceId}`);
+  const ledger = new OdooReceivablesLedger(await context.odoo());
+  const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
+  let plan: PostingPlan;
+  try {
+    plan = planPaymentPosting(payment, {
+      invoice: invoice
+        ? {
+            invoiceId: payment.appliesTo.invoiceId,
+            residualCents: invoice.residualCents,
+            billTo: link.billTo ?? 'payer',
+          }
+        : undefined,
+    });
+  } catch (error) {
+    if (error instanceof PostingDependencyMissing)
+      return heldFor(`${error.dependency} for payment ${payment.paymentId}`);
+    throw error;
+  }
+  const executed = await ledger.execute(plan.steps);
+  await recordFollowUp(
+    context,
+    envelope,
+    'PaymentPosted',
+    {
+      paymentId: payment.paymentId,
+      invoiceId: payment.appliesTo.invoiceId,
+      payerKind: payment.payer.kind,
+      amountCents: payment.amountCents,
+      steps: executed,
+    },
+    { kind: 'reach', state: 'payment_posted' },
+    (draft) => {
+      applySummary(draft, plan);
+      openPlanExceptions(draft, plan, envelope.id, context.now());
+    },
+  );
+  return done;
+}
+
+function applySummary(draft: Workflow, plan: PostingPlan): void {
+  draft.money.paidCents += plan.summary.paidCents;
+  draft.money.adjustedCents += plan.summary.adjustedCents;
+  draft.money.patientResponsibilityCents += plan.summary.patientResponsibilityCents;
+  draft.money.patientPaidCents += plan.summary.patientPaidCents;
+}
+
+function openPlanExceptions(draft: Workflow, plan: PostingPlan, sourceEventId: string, now: string): void {
+  for (const exception of plan.exceptions) {
+    openException(
+      draft,
+      { ...exception, reason: `${exception.reason} (${formatCents(exception.amountCents)})`, sourceEventId },
+      now,
+    );
+  }
+}

@@ -1,0 +1,100 @@
+import type {
+  AppliedEffect,
+  OpenException,
+  StageEffect,
+  Workflow,
+} from '../../adapters/dynamodb/workflow-store.js';
+import {
+  type EncounterEnvelope,
+  type EventEnvelope,
+  EventSource,
+  followUpEvent,
+} from '../../core/envelope.js';
+import type { BookingContext } from './context.js';
+
+/**
+ * Records what a booking did as a follow-up event of its cause: one timeline entry and workflow change
+ * (exactly once, whatever the redeliveries), then publishes the follow-up, any state change and any
+ * exception it opened. Publishing happens on every delivery (ids are stable), so a crash after the record
+ * loses nothing and subscribers dedupe by id.
+ */
+export async function recordFollowUp<TType extends string, TData extends Record<string, unknown>>(
+  context: BookingContext,
+  cause: EncounterEnvelope,
+  type: TType,
+  data: TData,
+  effect: StageEffect,
+  mutate?: (draft: Workflow) => void,
+  /** Tracking-only follow-ups (ClaimRecorded…) stay in the timeline; only their state changes go on the bus. */
+  options: { publish: boolean } = { publish: true },
+): Promise<AppliedEffect> {
+  const now = context.now();
+  const followUp = followUpEvent(cause, type, EventSource.odooWriter, data, now);
+  const before = new Set<string>();
+  const recorded = await context.store.recordEvent(
+    {
+      eventId: followUp.id,
+      type,
+      time: now,
+      correlationId: cause.correlationId,
+      clientId: cause.clientId,
+      encounterId: cause.encounterId,
+      facilityId: cause.facilityId,
+      detail: data,
+    },
+    effect,
+    (draft) => {
+      for (const key of Object.keys(draft.exceptions)) before.add(key);
+      mutate?.(draft);
+    },
+  );
+  const opened = recorded.applied
+    ? Object.values(recorded.workflow.exceptions).filter((e) => !before.has(e.key))
+    : [];
+  const events: EventEnvelope[] = options.publish ? [followUp] : [];
+  if (recorded.applied && recorded.from !== recorded.to) {
+    events.push(
+      followUpEvent(
+        followUp,
+        'WorkflowStateChanged',
+        EventSource.workflow,
+        { from: recorded.from, to: recorded.to, cause: type },
+        now,
+      ),
+    );
+  }
+  for (const exception of opened) events.push(exceptionOpened(followUp, exception, now));
+  if (events.length > 0) await context.publisher.publish(...events);
+  return recorded;
+}
+
+export function exceptionOpened(cause: EventEnvelope, exception: OpenException, time: string): EventEnvelope {
+  return followUpEvent(
+    cause,
+    'ExceptionOpened',
+    EventSource.workflow,
+    {
+      key: exception.key,
+      team: exception.team,
+      reason: exception.reason,
+      amountCents: exception.amountCents,
+      sourceEventId: exception.sourceEventId,
+    },
+    time,
+    exception.key,
+  );
+}
+
+/** Opens an exception keyed by its cause; an exception already open under that key stays as it is. */
+export function openException(
+  draft: Workflow,
+  exception: Omit<OpenException, 'openedAt'>,
+  now: string,
+): void {
+  if (draft.exceptions[exception.key]) return;
+  draft.exceptions[exception.key] = { ...exception, openedAt: now };
+}
+
+export function addPayer(draft: Workflow, payerId: string): void {
+  if (!draft.payerIds.includes(payerId)) draft.payerIds.push(payerId);
+}
