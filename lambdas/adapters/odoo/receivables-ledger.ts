@@ -301,7 +301,11 @@ export class OdooReceivablesLedger {
   ): Promise<ExecutedStep> {
     const patientRef = partnerRef({ kind: 'patient', id: step.patientId });
     const totalCents = step.lines.reduce((sum, line) => sum + line.amountCents, 0);
-    let move = await this.findInvoice(step.invoiceId, patientRef);
+    let move = await this.findInvoice(step.invoiceId, patientRef, { withCancelled: true });
+    // Cancelled (a draft a reverse step dropped, or by hand): this step is done, never booked again.
+    if (move?.state === 'cancel') {
+      return { ref: step.ref, kind: step.kind, model: 'account.move', ids: [move.id], alreadyPresent: true };
+    }
     const alreadyPresent = move !== undefined && move.state !== 'draft';
     if (move === undefined) {
       const partners = await this.odoo.call<number[]>('res.partner', 'search', [[['ref', '=', patientRef]]], {
@@ -556,15 +560,36 @@ export class OdooReceivablesLedger {
 
   // ---- look-ups ----
 
-  /** The customer invoice whose `ref` is `invoiceId` (not cancelled), optionally of the partner with that ref. */
-  private async findInvoice(invoiceId: string, ofPartnerRef?: string): Promise<MoveRow | undefined> {
+  /**
+   * The customer invoice whose `ref` is `invoiceId`, optionally of the partner with that ref; not cancelled,
+   * unless `withCancelled` and no live one exists (then a cancelled one).
+   */
+  private async findInvoice(
+    invoiceId: string,
+    ofPartnerRef?: string,
+    { withCancelled = false } = {},
+  ): Promise<MoveRow | undefined> {
     const domain: Domain = [
       ['move_type', '=', 'out_invoice'],
       ['ref', '=', invoiceId],
-      ['state', '!=', 'cancel'],
     ];
+    if (!withCancelled) domain.push(['state', '!=', 'cancel']);
     if (ofPartnerRef !== undefined) domain.push(['partner_id.ref', '=', ofPartnerRef]);
-    return this.findOne<MoveRow>('account.move', domain, MOVE_FIELDS, `customer invoice ${invoiceId}`);
+    if (!withCancelled)
+      return this.findOne<MoveRow>('account.move', domain, MOVE_FIELDS, `customer invoice ${invoiceId}`);
+    const rows = await this.odoo.call<MoveRow[]>('account.move', 'search_read', [domain], {
+      fields: MOVE_FIELDS,
+      order: 'id',
+    });
+    const live = rows.filter((row) => row.state !== 'cancel');
+    if (live.length > 1) {
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousReference',
+        `more than one Odoo account.move matches customer invoice ${invoiceId}: ${live.map((r) => r.id).join(', ')}`,
+      );
+    }
+    return live[0] ?? rows[0];
   }
 
   /** Payments whose memo carries one of these refs' markers, in the order of `refs`; 2+ for one ref is refused. */
