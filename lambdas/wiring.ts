@@ -66,7 +66,8 @@ export const handlers = {
       'Odoo write queue consumer: books each business event in Odoo exactly once, in encounter order',
     timeoutSeconds: 60,
     memoryMb: 512,
-    uses: ['workflowTable', 'eventBus', 'odooWriteDlq', 'odooSecret'],
+    // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
+    uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret'],
   },
 } as const satisfies Record<string, HandlerSpec>;
 export type HandlerName = keyof typeof handlers;

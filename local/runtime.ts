@@ -152,31 +152,39 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     }
     Object.assign(process.env, names);
 
-    // Handlers are imported only now: like Lambda, they read their environment at init.
-    const loaded = new Map<HandlerName, (event: unknown, context: Context) => Promise<unknown>>();
-    const handlerOf = async (name: HandlerName) => {
-      let fn = loaded.get(name);
-      if (!fn) {
-        const mod = (await import(pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href)) as {
-          handler: typeof fn;
-        };
-        if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
-        fn = mod.handler;
-        loaded.set(name, fn);
-      }
-      return fn;
+    // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
+    // concurrent invocation runs in its own instance (container): module state such as a batch processor
+    // is never shared between two invocations in flight. Idle instances are reused (warm starts).
+    type LoadedHandler = (event: unknown, context: Context) => Promise<unknown>;
+    const idle = new Map<HandlerName, LoadedHandler[]>();
+    const instanceCount = new Map<HandlerName, number>();
+    const acquire = async (name: HandlerName): Promise<LoadedHandler> => {
+      const ready = idle.get(name)?.pop();
+      if (ready) return ready;
+      const instance = (instanceCount.get(name) ?? 0) + 1;
+      instanceCount.set(name, instance);
+      const url = `${pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href}?instance=${instance}`;
+      const mod = (await import(url)) as { handler?: LoadedHandler };
+      if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
+      return mod.handler;
     };
-    const invoke = async (name: HandlerName, event: unknown) =>
-      (await handlerOf(name))(
-        event,
-        makeLambdaContext(
-          name,
-          REGION,
-          ACCOUNT,
-          handlers[name].timeoutSeconds * 1000,
-          handlers[name].memoryMb,
-        ),
-      );
+    const invoke = async (name: HandlerName, event: unknown) => {
+      const fn = await acquire(name);
+      try {
+        return await fn(
+          event,
+          makeLambdaContext(
+            name,
+            REGION,
+            ACCOUNT,
+            handlers[name].timeoutSeconds * 1000,
+            handlers[name].memoryMb,
+          ),
+        );
+      } finally {
+        idle.set(name, [...(idle.get(name) ?? []), fn]);
+      }
+    };
 
     // Each rule target gets what lib/ gives it in AWS: Lambda's async retries (2), then the rule's DLQ.
     const ruleDlqUrls: Record<string, string> = {};
@@ -207,12 +215,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
     const sources: SqsEventSource[] = [];
     for (const [name, spec] of Object.entries(queues)) {
-      const consumer = await handlerOf(spec.consumer);
       sources.push(
         startSqsEventSource({
           sqs: aws.sqs,
           queueUrl: queueUrls[name]?.queueUrl as string,
-          handler: consumer as never,
+          handler: (event) => invoke(spec.consumer, event) as never,
           batchSize: spec.batchSize,
           reportBatchItemFailures: true,
           functionName: spec.consumer,

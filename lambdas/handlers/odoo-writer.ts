@@ -10,7 +10,7 @@ import { createLogger } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
 import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
-import { OdooWriteDeadLetters } from '../adapters/sqs/odoo-write-queue.js';
+import { OdooWriteDeadLetters, OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import {
   type EncounterEnvelope,
   type EventEnvelope,
@@ -50,6 +50,7 @@ const context: BookingContext = {
   store,
   publisher,
   odoo: () => odooClient(),
+  queue: new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQueue)),
   now: () => new Date().toISOString(),
 };
 

@@ -98,6 +98,8 @@ export interface Workflow extends WorkflowPosition {
   odooInvoices: Record<string, OdooInvoiceLink & { billTo?: 'payer' | 'patient'; totalCents?: number }>;
   claims: Record<string, ClaimRecord>;
   remittances: Record<string, RemittanceRecord>;
+  /** Gateway/bank payments booked, by paymentId: a payment re-sent under a new key books once. */
+  payments: Record<string, { paymentId: string; invoiceId: string; amountCents: number }>;
   exceptions: Record<string, OpenException>;
   money: MoneySummary;
   /** Events whose effect is in this item: the exactly-once guard for redeliveries. */
@@ -361,6 +363,84 @@ export class WorkflowStore {
     );
   }
 
+  /**
+   * The posting plan of a document, fixed before its first step is booked. A retry after a partial
+   * execution replays this plan instead of planning again against an Odoo it already changed (which would
+   * see the invoice paid and call the payment an overpayment). First writer wins.
+   */
+  async fixPlan<T>(encounterId: string, key: string, plan: T): Promise<T> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `ENC#${encounterId}`,
+            sk: `PLAN#${key}`,
+            plan: JSON.stringify(plan),
+            fixedAt: new Date().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(sk)',
+        }),
+      );
+      return plan;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.fixedPlan<T>(encounterId, key);
+      if (existing === undefined) throw error;
+      return existing;
+    }
+  }
+
+  async fixedPlan<T>(encounterId: string, key: string): Promise<T | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `ENC#${encounterId}`, sk: `PLAN#${key}` },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? (JSON.parse(out.Item.plan as string) as T) : undefined;
+  }
+
+  /** Notes that an encounter holds events until `subject` (e.g. `patient:P1`) exists. */
+  async addWaiter(subject: string, encounterId: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `WAIT#${subject}`,
+          sk: `ENC#${encounterId}`,
+          encounterId,
+          since: new Date().toISOString(),
+        },
+      }),
+    );
+  }
+
+  /** The encounters waiting for `subject`; each is forgotten once returned (the caller re-queues its events). */
+  async takeWaiters(subject: string): Promise<string[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `WAIT#${subject}` },
+        ConsistentRead: true,
+      }),
+    );
+    const encounters = (out.Items ?? []).map((item) => item.encounterId as string);
+    await Promise.all(
+      encounters.map((encounterId) =>
+        this.doc.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: `WAIT#${subject}`, sk: `ENC#${encounterId}` },
+          }),
+        ),
+      ),
+    );
+    return encounters;
+  }
+
   /** The surviving master record of a patient or payer (PHI for patients: encrypted at rest, never logged). */
   async getMasterRecord<T>(kind: 'patient' | 'payer', id: string): Promise<MasterRecordItem<T> | undefined> {
     const out = await this.doc.send(
@@ -479,6 +559,7 @@ function newWorkflow(event: RecordedEvent, now: string): Workflow {
     odooInvoices: {},
     claims: {},
     remittances: {},
+    payments: {},
     exceptions: {},
     money: { ...EMPTY_MONEY },
     appliedEventIds: [],
@@ -492,6 +573,7 @@ function toWorkflow(item: Record<string, unknown>): Workflow {
     payerIds: [],
     claims: {},
     remittances: {},
+    payments: {},
     exceptions: {},
     money: { ...EMPTY_MONEY },
     stateSince: (rest.updatedAt as string) ?? new Date(0).toISOString(),

@@ -12,13 +12,15 @@ export class OdooWriteQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async enqueue(envelope: EventEnvelope): Promise<void> {
+  /** `attempt` distinguishes a deliberate re-queue of a held event from a duplicate of the first delivery. */
+  async enqueue(envelope: EventEnvelope, attempt?: string): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(envelope),
-        MessageGroupId: envelope.encounterId,
-        MessageDeduplicationId: envelope.id,
+        MessageGroupId: envelope.partitionKey,
+        MessageDeduplicationId:
+          attempt === undefined ? envelope.id : `${envelope.id}:${attempt}`.slice(0, 128),
         MessageAttributes: {
           type: { DataType: 'String', StringValue: envelope.type },
           correlationId: { DataType: 'String', StringValue: envelope.correlationId },
@@ -46,7 +48,7 @@ export class OdooWriteDeadLetters {
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
         MessageBody: JSON.stringify(envelope),
-        MessageGroupId: envelope.encounterId,
+        MessageGroupId: envelope.partitionKey,
         MessageDeduplicationId: envelope.id,
         MessageAttributes: {
           type: { DataType: 'String', StringValue: envelope.type },

@@ -1,6 +1,7 @@
 import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
 import type { EventPublisher } from '../../adapters/eventbridge/event-publisher.js';
 import type { OdooClient } from '../../adapters/odoo/client.js';
+import type { OdooWriteQueue } from '../../adapters/sqs/odoo-write-queue.js';
 import type { EventEnvelope } from '../../core/envelope.js';
 
 /** What every booking needs: the store, the bus, a logged-in Odoo, and the time of this processing. */
@@ -8,6 +9,8 @@ export interface BookingContext {
   store: WorkflowStore;
   publisher: EventPublisher;
   odoo: () => Promise<OdooClient>;
+  /** To re-queue held events of other encounters (their own FIFO groups) when what they wait for appears. */
+  queue: OdooWriteQueue;
   now: () => string;
 }
 

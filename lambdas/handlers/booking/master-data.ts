@@ -54,5 +54,12 @@ export async function bookMasterData(
       context.now(),
     ),
   );
+  // Encounters that held events until this partner existed get them back, in their own FIFO group.
+  for (const encounterId of await context.store.takeWaiters(`${kind}:${id}`)) {
+    for (const held of await context.store.heldEvents(encounterId)) {
+      await context.queue.enqueue(held.envelope, `after-${kind}-${envelope.id}`);
+      await context.store.releaseHeld(encounterId, held.envelope.id);
+    }
+  }
   return done;
 }

@@ -29,31 +29,58 @@ export async function bookRemittance(
   if (!payerInvoiceId || !workflow.odooInvoices[payerInvoiceId])
     return heldFor(`invoice ${payerInvoiceId ?? 'for the claim'}`);
 
+  // Payers retransmit ERAs: a remittance already booked is not booked again (its Odoo steps are found by ref).
+  if (workflow.remittances[remittance.remittanceId]) return done;
+  const standing = Object.values(workflow.remittances).find(
+    (r) =>
+      r.payerClaimControlNumber === remittance.payerClaimControlNumber &&
+      r.claimStatus !== '22' &&
+      !r.reversed,
+  );
+  // A reversal undoes what its original booked, so it waits for the original; another payment for the same
+  // payer claim (a correction) waits for the reversal of the standing one — else the claim is paid twice.
+  if (remittance.claimStatus === '22' && !standing)
+    return heldFor(`the remittance reversed by ${remittance.remittanceId}`);
+  if (remittance.claimStatus !== '22' && standing)
+    return heldFor(`the reversal of remittance ${standing.remittanceId}`);
+  const original = remittance.claimStatus === '22' ? standing : undefined;
+
   const ledger = new OdooReceivablesLedger(await context.odoo());
-  const invoice = await ledger.invoiceState(payerInvoiceId);
-  const original =
-    remittance.claimStatus === '22'
-      ? Object.values(workflow.remittances).find(
-          (r) =>
-            r.payerClaimControlNumber === remittance.payerClaimControlNumber &&
-            r.claimStatus !== '22' &&
-            !r.reversed,
-        )
-      : undefined;
-  let plan: PostingPlan;
-  try {
-    plan = planRemittancePosting(remittance, {
-      payerInvoice: invoice
-        ? { invoiceId: payerInvoiceId, totalCents: invoice.totalCents, residualCents: invoice.residualCents }
-        : undefined,
-      patientId: workflow.patientId,
-      ...(original ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } } : {}),
-    });
-  } catch (error) {
-    if (error instanceof PostingDependencyMissing)
-      return heldFor(`${error.dependency} for remittance ${remittance.remittanceId}`);
-    throw error;
+  const planKey = `remittance:${remittance.remittanceId}`;
+  let plan = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
+  if (!plan) {
+    const invoice = await ledger.invoiceState(payerInvoiceId);
+    try {
+      plan = planRemittancePosting(remittance, {
+        payerInvoice: invoice
+          ? {
+              invoiceId: payerInvoiceId,
+              totalCents: invoice.totalCents,
+              residualCents: invoice.residualCents,
+            }
+          : undefined,
+        patientId: workflow.patientId,
+        ...(original
+          ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } }
+          : {}),
+      });
+    } catch (error) {
+      if (error instanceof PostingDependencyMissing)
+        return heldFor(`${error.dependency} for remittance ${remittance.remittanceId}`);
+      throw error;
+    }
   }
+  if (plan.steps.some((step) => step.kind === 'patientInvoice') && workflow.patientId) {
+    const patientId = workflow.patientId;
+    const patientSynced = async () =>
+      (await context.store.getMasterRecord('patient', patientId))?.odooPartnerId !== undefined;
+    if (!(await patientSynced())) {
+      await context.store.addWaiter(`patient:${patientId}`, envelope.encounterId);
+      // The patient may have synced between the check and the note (another FIFO group): look again.
+      if (!(await patientSynced())) return heldFor(`patient ${patientId}`);
+    }
+  }
+  plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
   const denied = plan.steps.length === 0 && remittance.paidCents === 0;
 
@@ -116,6 +143,7 @@ export async function bookPayment(
   const workflow = await context.store.getWorkflow(envelope.encounterId);
   const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
   if (!workflow || !link) return heldFor(`invoice ${payment.appliesTo.invoiceId}`);
+  if (workflow.payments[payment.paymentId]) return done;
   const ledger = new OdooReceivablesLedger(await context.odoo());
   const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
   let plan: PostingPlan;
@@ -148,6 +176,11 @@ export async function bookPayment(
     },
     { kind: 'reach', state: 'payment_posted' },
     (draft) => {
+      draft.payments[payment.paymentId] = {
+        paymentId: payment.paymentId,
+        invoiceId: payment.appliesTo.invoiceId,
+        amountCents: payment.amountCents,
+      };
       applySummary(draft, plan);
       openPlanExceptions(draft, plan, envelope.id, context.now());
     },
