@@ -22,6 +22,8 @@ export interface HandlerSpec {
   timeoutSeconds: number;
   memoryMb: number;
   uses: readonly Resource[];
+  /** Of `uses`, those the handler only reads: lib/ grants read-only access to them. */
+  readOnly?: readonly Resource[];
 }
 
 export const handlers = {
@@ -38,6 +40,7 @@ export const handlers = {
     timeoutSeconds: 10,
     memoryMb: 256,
     uses: ['workflowTable'],
+    readOnly: ['workflowTable'],
   },
   readMasterData: {
     entry: 'lambdas/handlers/read-master-data.ts',
@@ -45,13 +48,16 @@ export const handlers = {
     timeoutSeconds: 10,
     memoryMb: 256,
     uses: ['workflowTable'],
+    readOnly: ['workflowTable'],
   },
   health: {
     entry: 'lambdas/handlers/health.ts',
     description: 'GET /health: which Odoo and store are in use',
     timeoutSeconds: 5,
     memoryMb: 128,
+    // The probe reads one fixed item to see whether the store answers.
     uses: ['odooSecret', 'workflowTable'],
+    readOnly: ['odooSecret', 'workflowTable'],
   },
   enqueueOdooWrite: {
     entry: 'lambdas/handlers/enqueue-odoo-write.ts',

@@ -1,0 +1,100 @@
+/**
+ * Per-stage configuration, read from `cdk.json` (`context.stages.<stage>`) and validated here before any
+ * construct is built (Medplum keeps its per-environment config typed the same way). A bad value fails the
+ * synth with the field path and the reason instead of a CloudFormation error half-way through a deploy.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { z } from 'zod';
+
+/** Retention values CloudWatch Logs accepts (the `RetentionDays` enum), INFINITE excluded on purpose. */
+const allowedRetentionDays = Object.values(RetentionDays).filter(
+  (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
+);
+
+export const StageName = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9]{1,11}$/,
+    'a stage name is 2-12 lower-case letters or digits, starting with a letter',
+  );
+
+export const StageConfig = z
+  .object({
+    /** 12-digit AWS account; `null` keeps the stack environment-agnostic (synth works offline). */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .nullable(),
+    /** Region to pin the stack to when `account` is set too. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as us-east-1'),
+    /** `retain` keeps tables, keys, secret and log groups when the stack is deleted (and turns on deletion protection). */
+    removalPolicy: z.enum(['destroy', 'retain']),
+    /** CloudWatch Logs retention for every log group (function, API access logs). */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => allowedRetentionDays.includes(days), {
+        message: `must be one of CloudWatch Logs' retention values: ${allowedRetentionDays.join(', ')}`,
+      }),
+    /** Email addresses subscribed to the Alerts topic (each must confirm the subscription). */
+    alarmEmails: z.array(z.email()),
+    /** SQS event source `maxConcurrency` for the Odoo writer: bounds the load on Odoo (2 is the AWS minimum). */
+    odooWriteConcurrency: z.number().int().min(2).max(1000),
+    /** Receives before a message moves to the Odoo write DLQ. */
+    odooWriteMaxReceiveCount: z.number().int().min(1).max(1000),
+    /** How long an idempotency record (API `Idempotency-Key`) is kept. */
+    idempotencyTtlHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30),
+    /** EventBridge archive retention (replay window) in days; 0 is not allowed (it would mean forever). */
+    eventArchiveRetentionDays: z.number().int().min(1).max(3650).default(30),
+    /** API stage throttling (steady requests per second and burst). */
+    apiThrottle: z
+      .object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() })
+      .strict()
+      .default({ rateLimit: 50, burstLimit: 100 }),
+    /** WAF rate-based rule: requests per client IP per 5 minutes before blocking. */
+    wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(1000),
+  })
+  .strict();
+export type StageConfig = z.infer<typeof StageConfig>;
+export type StageConfigInput = z.input<typeof StageConfig>;
+
+/** The resolved stage: its name and its validated configuration. */
+export interface Stage {
+  name: string;
+  config: StageConfig;
+}
+
+export class StageConfigError extends Error {
+  override readonly name = 'StageConfigError';
+}
+
+/**
+ * Pick and validate the configuration of `stageName` from the `stages` context object.
+ * Throws a `StageConfigError` that names the stage and every invalid field.
+ */
+export function loadStage(stageName: unknown, stages: unknown): Stage {
+  const name = StageName.safeParse(stageName);
+  if (!name.success) {
+    throw new StageConfigError(`Invalid stage ${JSON.stringify(stageName)}: ${z.prettifyError(name.error)}`);
+  }
+  const table = z.record(z.string(), z.unknown()).safeParse(stages);
+  if (!table.success) {
+    throw new StageConfigError('cdk.json context "stages" must be an object of stage name → stage config');
+  }
+  const raw = table.data[name.data];
+  if (raw === undefined) {
+    const known = Object.keys(table.data).join(', ') || '(none)';
+    throw new StageConfigError(`Unknown stage "${name.data}": cdk.json context "stages" defines ${known}`);
+  }
+  const config = StageConfig.safeParse(raw);
+  if (!config.success) {
+    throw new StageConfigError(
+      `Invalid config for stage "${name.data}" (cdk.json context stages.${name.data}):\n${z.prettifyError(config.error)}`,
+    );
+  }
+  return { name: name.data, config: config.data };
+}

@@ -1,0 +1,125 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { type QueueName, queues, type Resource } from '../lambdas/wiring.js';
+import { Api } from './api.js';
+import type { Stage } from './config.js';
+import { Data, tableResource } from './data.js';
+import { Events } from './events.js';
+import { Functions, type HubResources } from './functions.js';
+import { Monitoring } from './monitoring.js';
+import { OdooWrites } from './odoo-writes.js';
+import { Secrets } from './secrets.js';
+import { Security } from './security.js';
+
+export interface RcmHubStackProps extends StackProps {
+  stage: Stage;
+}
+
+/**
+ * The whole hub for one stage. Each concern is one construct with a fixed id; this class only composes them
+ * and passes resources along. Routes, handlers, queues and event routes all come from lambdas/wiring.ts.
+ */
+export class RcmHubStack extends Stack {
+  readonly security: Security;
+  readonly data: Data;
+  readonly secrets: Secrets;
+  readonly events: Events;
+  readonly odooWrites: OdooWrites;
+  readonly functions: Functions;
+  /** Every wiring.ts `Resource`, as built here (what functions get in their environment and grants). */
+  readonly resources: HubResources;
+  readonly api: Api;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: RcmHubStackProps) {
+    super(scope, id, props);
+    const { name: stage, config } = props.stage;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.security = new Security(this, 'Security', { stage, removalPolicy });
+    const key = this.security.key;
+    this.data = new Data(this, 'Data', { key, removalPolicy });
+    this.secrets = new Secrets(this, 'Secrets', { stage, key, removalPolicy });
+    this.events = new Events(this, 'Events', {
+      stage,
+      key,
+      removalPolicy,
+      archiveRetentionDays: config.eventArchiveRetentionDays,
+    });
+    this.odooWrites = new OdooWrites(this, 'OdooWrites', {
+      stage,
+      key,
+      removalPolicy,
+      maxReceiveCount: config.odooWriteMaxReceiveCount,
+      maxConcurrency: config.odooWriteConcurrency,
+    });
+    const queuesByResource = this.odooWrites.byResource();
+    const queueFor = (resource: Resource): sqs.IQueue => {
+      const queue = queuesByResource[resource];
+      if (!queue) throw new Error(`No queue in wiring.ts queues provides resource ${resource}`);
+      return queue;
+    };
+    this.resources = {
+      workflowTable: this.data.tables[tableResource.workflowTable],
+      idempotencyTable: this.data.tables[tableResource.idempotencyTable],
+      eventBus: this.events.bus,
+      odooWriteQueue: queueFor('odooWriteQueue'),
+      odooWriteDlq: queueFor('odooWriteDlq'),
+      odooSecret: this.secrets.odooSecret,
+    };
+
+    this.functions = new Functions(this, 'Functions', {
+      stage,
+      key,
+      logRetention: config.logRetentionDays,
+      removalPolicy,
+      idempotencyTtlHours: config.idempotencyTtlHours,
+      resources: this.resources,
+    });
+    this.events.addRoutes(this.functions.byName);
+    this.odooWrites.addConsumers(this.functions.byName);
+
+    this.api = new Api(this, 'Api', {
+      stage,
+      key,
+      removalPolicy,
+      logRetention: config.logRetentionDays,
+      throttle: config.apiThrottle,
+      wafRateLimitPer5Minutes: config.wafRateLimitPer5Minutes,
+      functions: this.functions.byName,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', { stage, key, alarmEmails: config.alarmEmails });
+    for (const name of Object.keys(queues) as QueueName[]) {
+      this.monitoring.addDlqAlarm(
+        `${name}DlqAlarm`,
+        this.odooWrites.queues[name].dlq,
+        'Odoo rejected a write permanently or it failed on every retry.',
+        'odoo-write-dlq',
+      );
+    }
+    for (const [routeName, dlq] of Object.entries(this.events.ruleDlqs)) {
+      this.monitoring.addDlqAlarm(
+        `${routeName}DlqAlarm`,
+        dlq,
+        `EventBridge could not deliver events of rule ${routeName} to its target for 24 hours.`,
+        'rule-dlq',
+      );
+    }
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.restApi.url,
+      description: 'Base URL of the partner API',
+    });
+    new CfnOutput(this, 'TokenUrl', {
+      value: `${this.api.userPoolDomain.baseUrl()}/oauth2/token`,
+      description: 'OAuth 2.0 token endpoint (client credentials)',
+    });
+    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
+    new CfnOutput(this, 'InternalClientId', { value: this.api.partnerClient.userPoolClientId });
+    new CfnOutput(this, 'OdooSecretArn', { value: this.secrets.odooSecret.secretArn });
+    new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'AlertsTopicArn', { value: this.monitoring.topic.topicArn });
+  }
+}

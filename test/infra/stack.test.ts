@@ -1,0 +1,526 @@
+/**
+ * The stack says what wiring.ts and cdk.json say: one function per handler with exactly its resources,
+ * the Odoo write FIFO queue and its DLQ, the bus rules, the API routes, and the encrypted stores.
+ */
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  env,
+  eventRoutes,
+  type HandlerName,
+  type HandlerSpec,
+  handlers,
+  queues,
+  type Resource,
+  resourceEnv,
+  routes,
+  type TableSpec,
+  tables,
+} from '../../lambdas/wiring.js';
+import { splitScope } from '../../lib/api.js';
+import { type StageConfig, StageConfig as StageConfigSchema } from '../../lib/config.js';
+import type { TableName } from '../../lib/data.js';
+import { cdkContext, type Synthesized, synthStage } from './synth.js';
+
+const stages = cdkContext.stages as Record<string, unknown>;
+
+function logicalId(construct: IConstruct): string {
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+const resourcesOf = (s: Synthesized, type: string) => s.template.findResources(type);
+
+describe.each(['dev', 'prod'])('the %s stack', (stage) => {
+  let s: Synthesized;
+  let config: StageConfig;
+  let keyArn: unknown;
+
+  beforeAll(() => {
+    s = synthStage(stage);
+    config = StageConfigSchema.parse(stages[stage]);
+    keyArn = { 'Fn::GetAtt': [logicalId(s.stack.security.key), 'Arn'] };
+  });
+
+  describe('functions', () => {
+    it('has one Lambda function per entry of handlers, on Node 24 / ARM64 with active tracing', () => {
+      s.template.resourceCountIs('AWS::Lambda::Function', Object.keys(handlers).length);
+      for (const fn of Object.values(resourcesOf(s, 'AWS::Lambda::Function'))) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          Handler: 'index.handler',
+        });
+      }
+    });
+
+    it.each(Object.keys(handlers) as HandlerName[])(
+      '%s has its spec, the Powertools env and exactly its resources',
+      (name) => {
+        // Prepare
+        const spec = handlers[name];
+        const fn = s.stack.functions.byName[name];
+        const props = s.template.toJSON().Resources[logicalId(fn)].Properties;
+        const variables: Record<string, unknown> = props.Environment.Variables;
+
+        // Assess
+        expect(props).toMatchObject({
+          Description: spec.description,
+          Timeout: spec.timeoutSeconds,
+          MemorySize: spec.memoryMb,
+        });
+        expect(props.LoggingConfig.LogGroup).toBeDefined();
+        expect(variables).toMatchObject({
+          NODE_OPTIONS: '--enable-source-maps',
+          POWERTOOLS_SERVICE_NAME: 'rcm-hub',
+          POWERTOOLS_METRICS_NAMESPACE: `rcm-hub-${stage}`,
+          POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+          POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+          [env.stage]: stage,
+        });
+        expect(variables[env.idempotencyTtlSeconds]).toBe(
+          (spec.uses as readonly Resource[]).includes('idempotencyTable')
+            ? String(config.idempotencyTtlHours * 3600)
+            : undefined,
+        );
+        const resourceVars = Object.entries(resourceEnv) as [Resource, string][];
+        for (const [resource, variable] of resourceVars) {
+          if ((spec.uses as readonly Resource[]).includes(resource))
+            expect(variables[variable], variable).toBeDefined();
+          else expect(variables[variable], variable).toBeUndefined();
+        }
+      },
+    );
+
+    it.each(Object.keys(handlers) as HandlerName[])(
+      '%s: each resource variable points at that resource',
+      (name) => {
+        const variables =
+          s.template.toJSON().Resources[logicalId(s.stack.functions.byName[name])].Properties.Environment
+            .Variables;
+        for (const resource of handlers[name].uses as readonly Resource[]) {
+          // Ref of a table/bus is its name, of a queue its URL, of a secret its ARN: what the handlers expect.
+          expect(variables[resourceEnv[resource]], resource).toEqual({
+            Ref: logicalId(s.stack.resources[resource]),
+          });
+        }
+      },
+    );
+
+    it.each(
+      Object.entries(handlers)
+        .filter(([, spec]) => (spec as HandlerSpec).readOnly?.includes('workflowTable'))
+        .map(([name]) => [name]),
+    )('grants %s read-only access to the workflow table', (name) => {
+      // Prepare
+      const role = s.stack.functions.byName[name as HandlerName].role as IConstruct;
+      const actions: string[] = Object.values(resourcesOf(s, 'AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
+        .flatMap((p) =>
+          p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action),
+        );
+
+      // Assess
+      expect(actions).toContain('dynamodb:GetItem');
+      expect(actions).toContain('dynamodb:Query');
+      expect(actions).not.toContain('dynamodb:PutItem');
+      expect(actions).not.toContain('dynamodb:UpdateItem');
+      expect(actions).not.toContain('dynamodb:DeleteItem');
+      expect(actions).not.toContain('kms:GenerateDataKey*');
+    });
+
+    it('lets a handler that only uses a queue send to it and touch nothing else', () => {
+      const senders = (Object.keys(handlers) as HandlerName[]).filter((n) =>
+        (handlers[n].uses as readonly Resource[]).every((r) => r === 'odooWriteQueue'),
+      );
+      for (const name of senders) {
+        const role = s.stack.functions.byName[name].role as IConstruct;
+        const actions: string[] = Object.values(resourcesOf(s, 'AWS::IAM::Policy'))
+          .filter((p) => JSON.stringify(p.Properties.Roles).includes(logicalId(role)))
+          .flatMap((p) =>
+            p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => st.Action),
+          );
+        expect(actions).toContain('sqs:SendMessage');
+        expect(actions.filter((a) => /^(dynamodb|events|secretsmanager):/.test(a))).toEqual([]);
+      }
+    });
+
+    it('tells each queue consumer the receive count after which it gives a message up itself', () => {
+      for (const spec of Object.values(queues)) {
+        const variables =
+          s.template.toJSON().Resources[logicalId(s.stack.functions.byName[spec.consumer])].Properties
+            .Environment.Variables;
+        expect(variables[env.odooWriteMaxReceiveCount]).toBe(String(config.odooWriteMaxReceiveCount));
+      }
+    });
+  });
+
+  describe('Odoo write queues', () => {
+    it('creates each FIFO queue with explicit dedup ids, high-throughput mode, CMK, and a redrive to its DLQ', () => {
+      for (const [name, spec] of Object.entries(queues)) {
+        const { queue, dlq } = s.stack.odooWrites.queues[name as keyof typeof queues];
+        const props = s.template.toJSON().Resources[logicalId(queue)].Properties;
+        expect(props).toMatchObject({
+          QueueName: `rcm-hub-${stage}-${name}.fifo`,
+          FifoQueue: true,
+          ContentBasedDeduplication: false,
+          DeduplicationScope: 'messageGroup',
+          FifoThroughputLimit: 'perMessageGroupId',
+          VisibilityTimeout: spec.visibilityTimeoutSeconds,
+          KmsMasterKeyId: keyArn,
+          RedrivePolicy: {
+            deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(dlq), 'Arn'] },
+            maxReceiveCount: config.odooWriteMaxReceiveCount,
+          },
+        });
+        const dlqProps = s.template.toJSON().Resources[logicalId(dlq)].Properties;
+        expect(dlqProps).toMatchObject({
+          FifoQueue: true,
+          MessageRetentionPeriod: 14 * 24 * 3600,
+          KmsMasterKeyId: keyArn,
+          RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [expect.anything()] },
+        });
+        expect(JSON.stringify(dlqProps.RedriveAllowPolicy)).toContain(`rcm-hub-${stage}-${name}.fifo`);
+      }
+    });
+
+    it('denies non-TLS access to every queue', () => {
+      const queueCount = Object.keys(resourcesOf(s, 'AWS::SQS::Queue')).length;
+      const tlsPolicies = Object.values(resourcesOf(s, 'AWS::SQS::QueuePolicy')).filter((p) =>
+        JSON.stringify(p.Properties.PolicyDocument).includes('"aws:SecureTransport":"false"'),
+      );
+      expect(tlsPolicies.length).toBe(queueCount);
+    });
+
+    it('feeds each consumer in batches with partial failures and bounded concurrency', () => {
+      for (const [name, spec] of Object.entries(queues)) {
+        const { queue } = s.stack.odooWrites.queues[name as keyof typeof queues];
+        s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+          FunctionName: { Ref: logicalId(s.stack.functions.byName[spec.consumer]) },
+          BatchSize: spec.batchSize,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: config.odooWriteConcurrency },
+        });
+      }
+    });
+  });
+
+  describe('events', () => {
+    it('has a CMK-encrypted bus and an encrypted archive of every event', () => {
+      s.template.hasResourceProperties('AWS::Events::EventBus', {
+        Name: `rcm-hub-${stage}`,
+        KmsKeyIdentifier: keyArn,
+      });
+      s.template.hasResourceProperties('AWS::Events::Archive', {
+        SourceArn: Match.objectLike({
+          'Fn::Join': Match.arrayWith([Match.arrayWith([`:event-bus/rcm-hub-${stage}`])]),
+        }),
+        RetentionDays: config.eventArchiveRetentionDays,
+        KmsKeyIdentifier: keyArn,
+        EventPattern: { account: [{ Ref: 'AWS::AccountId' }] },
+      });
+    });
+
+    it.each(eventRoutes.map((r) => [r.name, r] as const))(
+      'rule %s matches its pattern and targets its handler with retries and a DLQ',
+      (_name, route) => {
+        s.template.hasResourceProperties('AWS::Events::Rule', {
+          Name: route.name,
+          EventBusName: { Ref: logicalId(s.stack.events.bus) },
+          EventPattern: route.pattern,
+          Targets: [
+            Match.objectLike({
+              Arn: { 'Fn::GetAtt': [logicalId(s.stack.functions.byName[route.target.handler]), 'Arn'] },
+              RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+              DeadLetterConfig: {
+                Arn: { 'Fn::GetAtt': [logicalId(s.stack.events.ruleDlqs[route.name] as IConstruct), 'Arn'] },
+              },
+            }),
+          ],
+        });
+      },
+    );
+
+    it('has exactly one rule per event route', () => {
+      s.template.resourceCountIs('AWS::Events::Rule', eventRoutes.length);
+    });
+  });
+
+  describe('API', () => {
+    it('has one method per route', () => {
+      s.template.resourceCountIs('AWS::ApiGateway::Method', routes.length);
+    });
+
+    it.each(routes.map((r) => [`${r.method} ${r.path}`, r] as const))(
+      '%s: auth scope, validator, headers, model, handler',
+      (_label, route) => {
+        // Prepare
+        const methods = Object.values(resourcesOf(s, 'AWS::ApiGateway::Method')).filter(
+          (m) => m.Properties.OperationName === route.operationId,
+        );
+        expect(methods).toHaveLength(1);
+        const props = methods[0]?.Properties;
+
+        // Assess
+        expect(props.HttpMethod).toBe(route.method);
+        expect(props.RequestValidatorId).toBeDefined();
+        expect(JSON.stringify(props.Integration.Uri)).toContain(
+          logicalId(s.stack.functions.byName[route.handler]),
+        );
+        expect(props.Integration.Type).toBe('AWS_PROXY');
+        if (route.scope === null) {
+          expect(props.AuthorizationType).toBe('NONE');
+          expect(props.AuthorizationScopes).toBeUndefined();
+        } else {
+          expect(props.AuthorizationType).toBe('COGNITO_USER_POOLS');
+          expect(props.AuthorizationScopes).toEqual([route.scope]);
+        }
+        expect(props.RequestParameters?.['method.request.header.Idempotency-Key']).toBe(
+          route.idempotent ? true : undefined,
+        );
+        if (route.requestSchema) expect(props.RequestModels['application/json']).toBeDefined();
+        else expect(props.RequestModels).toBeUndefined();
+      },
+    );
+
+    it('builds each resource path of the routes', () => {
+      const parts = new Set(
+        Object.values(resourcesOf(s, 'AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart),
+      );
+      for (const route of routes)
+        for (const part of route.path.split('/').filter(Boolean)) expect(parts).toContain(part);
+    });
+
+    it('validates bodies against a draft-4 model derived from the zod schema', () => {
+      s.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: true,
+        ValidateRequestParameters: true,
+      });
+      const models = Object.values(resourcesOf(s, 'AWS::ApiGateway::Model'));
+      expect(models).toHaveLength(routes.filter((r) => r.requestSchema).length);
+      for (const model of models) {
+        const schema = model.Properties.Schema;
+        expect(schema.$schema).toBe('http://json-schema.org/draft-04/schema#');
+        expect(JSON.stringify(schema)).not.toMatch(/"\$ref"|"\$id"|"example"|"definitions"/);
+        expect(schema).toMatchObject({ type: 'object', additionalProperties: false });
+      }
+    });
+
+    it('has one Cognito scope per distinct route scope and a client-credentials client with all of them', () => {
+      const routeScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
+      const servers = Object.values(resourcesOf(s, 'AWS::Cognito::UserPoolResourceServer'));
+      const declared = servers.flatMap((srv) =>
+        srv.Properties.Scopes.map(
+          (sc: { ScopeName: string }) => `${srv.Properties.Identifier}/${sc.ScopeName}`,
+        ),
+      );
+      expect(declared.sort()).toEqual(routeScopes.sort());
+      expect(new Set(routeScopes.map((sc) => splitScope(sc).identifier)).size).toBe(servers.length);
+      s.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+      });
+      const client = Object.values(resourcesOf(s, 'AWS::Cognito::UserPoolClient'))[0];
+      expect(client?.Properties.AllowedOAuthScopes).toHaveLength(routeScopes.length);
+      s.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+      s.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    });
+
+    it.each([
+      'UNAUTHORIZED',
+      'ACCESS_DENIED',
+      'BAD_REQUEST_BODY',
+      'BAD_REQUEST_PARAMETERS',
+      'REQUEST_TOO_LARGE',
+      'DEFAULT_4XX',
+      'DEFAULT_5XX',
+      'THROTTLED',
+    ])('answers %s with application/problem+json carrying the correlation id', (type) => {
+      const responses = Object.values(resourcesOf(s, 'AWS::ApiGateway::GatewayResponse')).filter(
+        (r) => r.Properties.ResponseType === type,
+      );
+      expect(responses).toHaveLength(1);
+      const props = responses[0]?.Properties;
+      expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe(
+        "'application/problem+json'",
+      );
+      const template: string = props.ResponseTemplates['application/json'];
+      expect(template).toContain('"correlationId":"$context.requestId"');
+      expect(template).toMatch(/"type":"https:\/\/rcm-hub\.dev\/problems\/[a-z-]+"/);
+      // A gateway template is only $context substitution: with sample values it must be valid JSON.
+      const sample = template
+        .replaceAll('$context.error.messageString', '"Unauthorized"')
+        .replaceAll('$context.requestId', 'req-1');
+      expect(() => JSON.parse(sample)).not.toThrow();
+    });
+
+    it('logs access to an encrypted log group, traces, throttles, and sits behind a WAF', () => {
+      s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: stage,
+        TracingEnabled: true,
+        AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+        MethodSettings: [
+          Match.objectLike({
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+            ThrottlingRateLimit: config.apiThrottle.rateLimit,
+            ThrottlingBurstLimit: config.apiThrottle.burstLimit,
+          }),
+        ],
+      });
+      s.template.hasResourceProperties('AWS::WAFv2::WebACL', {
+        Scope: 'REGIONAL',
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Statement: {
+              ManagedRuleGroupStatement: Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }),
+            },
+          }),
+          Match.objectLike({
+            Statement: {
+              RateBasedStatement: { Limit: config.wafRateLimitPer5Minutes, AggregateKeyType: 'IP' },
+            },
+          }),
+        ]),
+      });
+      s.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+      s.template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+        RedactedFields: [{ SingleHeader: { Name: 'authorization' } }],
+      });
+      // The API Gateway account role is left to the disableCloudWatchRole flag (one per account, set up once).
+      s.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+  });
+
+  describe('data', () => {
+    const retained = () => config.removalPolicy === 'retain';
+
+    it.each(Object.entries(tables))(
+      'builds %s from wiring.ts: keys, indexes, TTL, PITR, CMK',
+      (name, spec) => {
+        // Prepare
+        const table = s.stack.data.tables[name as TableName];
+        const resource = s.template.toJSON().Resources[logicalId(table)];
+        const tableSpec: TableSpec = spec;
+
+        // Assess
+        expect(resource.DeletionPolicy).toBe(retained() ? 'Retain' : 'Delete');
+        expect(resource.Properties).toMatchObject({
+          KeySchema: [
+            { AttributeName: tableSpec.partitionKey, KeyType: 'HASH' },
+            ...(tableSpec.sortKey ? [{ AttributeName: tableSpec.sortKey, KeyType: 'RANGE' }] : []),
+          ],
+          BillingMode: 'PAY_PER_REQUEST',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+          DeletionProtectionEnabled: retained(),
+        });
+        expect(resource.Properties.TimeToLiveSpecification).toEqual(
+          tableSpec.ttlAttribute ? { AttributeName: tableSpec.ttlAttribute, Enabled: true } : undefined,
+        );
+        const indexes = (resource.Properties.GlobalSecondaryIndexes ?? []).map(
+          (gsi: { IndexName: string; KeySchema: { AttributeName: string }[] }) => ({
+            indexName: gsi.IndexName,
+            keys: gsi.KeySchema.map((k) => k.AttributeName),
+          }),
+        );
+        expect(indexes).toEqual(
+          (tableSpec.globalSecondaryIndexes ?? []).map((gsi) => ({
+            indexName: gsi.indexName,
+            keys: [gsi.partitionKey, ...(gsi.sortKey ? [gsi.sortKey] : [])],
+          })),
+        );
+      },
+    );
+
+    it("keeps idempotency records in Powertools' schema (id, TTL expiration)", () => {
+      s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      });
+      s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+        GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: 'byCorrelation' })]),
+      });
+    });
+
+    it('backs the workflow table up with AWS Backup only in a retained stage', () => {
+      s.template.resourceCountIs('AWS::Backup::BackupPlan', retained() ? 1 : 0);
+      if (retained()) {
+        s.template.hasResourceProperties('AWS::Backup::BackupSelection', {
+          BackupSelection: Match.objectLike({
+            Resources: [{ 'Fn::GetAtt': [logicalId(s.stack.data.tables.WorkflowTable), 'Arn'] }],
+          }),
+        });
+      }
+    });
+
+    it('creates the Odoo secret as an encrypted placeholder with a generated apiKey', () => {
+      s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: `rcm-hub/${stage}/odoo`,
+        KmsKeyId: keyArn,
+        GenerateSecretString: Match.objectLike({ GenerateStringKey: 'apiKey' }),
+      });
+      const template = JSON.parse(
+        Object.values(resourcesOf(s, 'AWS::SecretsManager::Secret'))[0]?.Properties.GenerateSecretString
+          .SecretStringTemplate,
+      );
+      expect(Object.keys(template).sort()).toEqual(['db', 'login', 'protocol', 'url']);
+    });
+
+    it('rotates the one customer-managed key', () => {
+      s.template.resourceCountIs('AWS::KMS::Key', 1);
+      s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    });
+
+    it('encrypts every log group with the key and the configured retention', () => {
+      for (const group of Object.values(resourcesOf(s, 'AWS::Logs::LogGroup'))) {
+        expect(group.Properties).toMatchObject({
+          KmsKeyId: keyArn,
+          RetentionInDays: config.logRetentionDays,
+        });
+      }
+    });
+  });
+
+  describe('monitoring', () => {
+    it('has an encrypted, TLS-only Alerts topic', () => {
+      s.template.hasResourceProperties('AWS::SNS::Topic', {
+        TopicName: `rcm-hub-${stage}-alerts`,
+        KmsMasterKeyId: keyArn,
+      });
+      s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      s.template.resourceCountIs('AWS::SNS::Subscription', config.alarmEmails.length);
+    });
+
+    it('alarms on every dead-letter queue, notifying on alarm and on OK', () => {
+      const dlqs = [
+        ...Object.values(s.stack.odooWrites.queues).map((q) => q.dlq),
+        ...Object.values(s.stack.events.ruleDlqs),
+      ];
+      const topic = { Ref: logicalId(s.stack.monitoring.topic) };
+      for (const dlq of dlqs) {
+        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(dlq), 'QueueName'] } }],
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [topic],
+          OKActions: [topic],
+          AlarmDescription: Match.anyValue(),
+        });
+      }
+      s.template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs.length);
+    });
+  });
+});
