@@ -11,6 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import { acceptanceErrorResponse } from '../adapters/http/acceptance-errors.js';
 import {
   callerClientId,
   correlationIdOf,
@@ -20,12 +21,11 @@ import {
   RequestRejected,
   rejectionResponse,
 } from '../adapters/http/api-request.js';
-import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { ProblemType, problem } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
-import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
-import { deterministicEventId } from '../core/event-id.js';
 import { type IntakeName, intakes } from '../core/intake.js';
 import { env, routes } from '../wiring.js';
+import { acceptEvents } from './intake/accept-events.js';
 
 const logger = createLogger('ingest');
 const dynamodb = new DynamoDBClient({});
@@ -75,50 +75,27 @@ const accept = makeIdempotent(
     const intake = intakes[name];
     const data = intake.toCanonical(request as never, pathParameters);
     const encounter = intake.encounter(data);
-    const envelope: EventEnvelope = {
-      id: deterministicEventId(intake.eventType, clientId, idempotencyKey),
-      type: intake.eventType,
-      version: 1,
-      source: EventSource.api,
-      time: new Date().toISOString(),
-      correlationId,
-      idempotencyKey,
-      clientId,
-      ...(encounter ?? {}),
-      partitionKey: intake.partitionKey(data),
-      data,
-    };
-    const events: EventEnvelope[] = [envelope];
-    if (encounter) {
-      const recorded = await store.recordEvent(
-        {
-          eventId: envelope.id,
-          type: envelope.type,
-          time: envelope.time,
-          correlationId,
-          clientId,
-          ...encounter,
-          detail: intake.facts(data),
-        },
-        { kind: 'none' },
-      );
-      if (recorded.applied && recorded.from === null) {
-        events.push(
-          followUpEvent(
-            envelope,
-            'WorkflowStateChanged',
-            EventSource.workflow,
-            { from: null, to: recorded.to, cause: envelope.type },
-            envelope.time,
-          ),
-        );
-      }
-    }
-    await publisher.publish(...events);
-    logger.info('event accepted', { eventId: envelope.id, type: envelope.type });
+    const [envelope] = await acceptEvents(
+      { store, publisher },
+      {
+        clientId,
+        idempotencyKey,
+        correlationId,
+        events: [
+          {
+            eventType: intake.eventType,
+            data,
+            ...(encounter ? { encounter } : {}),
+            partitionKey: intake.partitionKey(data),
+            facts: intake.facts(data),
+          },
+        ],
+      },
+    );
+    logger.info('event accepted', { eventId: envelope?.id, type: intake.eventType });
     return {
       correlationId,
-      eventId: envelope.id,
+      eventId: envelope?.id as string,
       ...(encounter ? { encounterId: encounter.encounterId } : {}),
       location: intake.location(data),
       status: 'accepted',
@@ -189,55 +166,8 @@ export const handler = async (
     const { location, ...body } = accepted;
     return jsonResponse(202, body, { Location: location, 'X-Correlation-Id': accepted.correlationId });
   } catch (error) {
-    return errorResponse(error, correlationId);
+    return acceptanceErrorResponse(error, correlationId, logger);
   } finally {
     logger.removeKeys(['correlationId']);
   }
 };
-
-function errorResponse(error: unknown, correlationId: string | undefined): APIGatewayProxyResult {
-  const rejected = rejectionResponse(error, correlationId);
-  if (rejected) return rejected;
-  const headers: Record<string, string> = correlationId ? { 'X-Correlation-Id': correlationId } : {};
-  if (error instanceof IdempotencyValidationError) {
-    return problemResponse(
-      problem(
-        ProblemType.idempotencyKeyReused,
-        409,
-        'Idempotency-Key reused',
-        'This Idempotency-Key was already used with a different body.',
-        {
-          correlationId,
-        },
-      ),
-      headers,
-    );
-  }
-  if (error instanceof IdempotencyAlreadyInProgressError) {
-    return problemResponse(
-      problem(
-        ProblemType.requestInProgress,
-        409,
-        'Request in progress',
-        'A request with this Idempotency-Key is still being processed; retry shortly.',
-        {
-          correlationId,
-        },
-      ),
-      { ...headers, 'Retry-After': '1' },
-    );
-  }
-  logger.error('event not accepted', { error: error as Error });
-  return problemResponse(
-    problem(
-      ProblemType.unavailable,
-      503,
-      'Not accepted',
-      'The document could not be recorded; nothing was accepted. Retry with the same Idempotency-Key.',
-      {
-        correlationId,
-      },
-    ),
-    { ...headers, 'Retry-After': '2' },
-  );
-}
