@@ -47,6 +47,8 @@ export interface HubOptions {
   odooSandboxPort?: number;
   clients?: ClientRegistration[];
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** Seconds an out-of-order event may wait before an exception opens (default 24 h). */
+  heldEventMaxAgeSeconds?: number;
   /** Overrides for the Odoo write queue (tests shorten the visibility timeout to see redelivery quickly). */
   odooWriteQueue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
 }
@@ -150,6 +152,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.dlqResource]] = dlqUrl;
       if (name === 'OdooWriteQueue') names[env.odooWriteMaxReceiveCount] = String(maxReceiveCount);
     }
+    if (options.heldEventMaxAgeSeconds !== undefined)
+      names[env.heldEventMaxAgeSeconds] = String(options.heldEventMaxAgeSeconds);
     Object.assign(process.env, names);
 
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each

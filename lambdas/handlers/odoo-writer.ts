@@ -141,27 +141,32 @@ async function hold(envelope: EncounterEnvelope, waitingFor: string): Promise<vo
   await store.holdEvent(envelope, waitingFor);
   const held = (await store.heldEvents(envelope.encounterId)).find((h) => h.envelope.id === envelope.id);
   const waitedMs = held ? Date.now() - Date.parse(held.heldAt) : 0;
-  await recordFollowUp(
-    context,
-    envelope,
-    'EventHeld',
-    { heldEventId: envelope.id, heldType: envelope.type, waitingFor },
-    { kind: 'none' },
-    (draft) => {
-      if (waitedMs <= heldEventMaxAgeMs) return;
-      openException(
-        draft,
-        {
-          key: `held:${envelope.id}`,
-          team: 'integration',
-          reason: `${envelope.type} has waited ${Math.round(waitedMs / 60000)} min for ${waitingFor}`,
-          amountCents: amountAtStake(envelope),
-          sourceEventId: envelope.id,
-        },
-        context.now(),
-      );
-    },
-  );
+  const data = { heldEventId: envelope.id, heldType: envelope.type, waitingFor };
+  // Recorded once per held event (a stable follow-up id), however often it is retried.
+  await recordFollowUp(context, envelope, 'EventHeld', data, { kind: 'none' });
+  if (waitedMs > heldEventMaxAgeMs) {
+    // Its own follow-up, so the limit breach is recorded (and the exception opened) exactly once.
+    await recordFollowUp(
+      context,
+      envelope,
+      'HoldLimitExceeded',
+      { ...data, waitedMinutes: Math.round(waitedMs / 60000) },
+      { kind: 'none' },
+      (draft) =>
+        openException(
+          draft,
+          {
+            key: `held:${envelope.id}`,
+            team: 'integration',
+            reason: `${envelope.type} has waited ${Math.round(waitedMs / 60000)} min for ${waitingFor}`,
+            amountCents: amountAtStake(envelope),
+            sourceEventId: envelope.id,
+          },
+          context.now(),
+        ),
+      { publish: false },
+    );
+  }
   logger.info('event held until what it depends on exists', { type: envelope.type, waitingFor });
 }
 
