@@ -44,5 +44,6 @@ export const PaymentReceived = z
 export type PaymentReceived = z.infer<typeof PaymentReceived>;
 
 export function toCanonicalPayment(request: PaymentRequest): PaymentReceived {
-  return { ...request, amountCents: parseCents(request.amount) };
+  const { amount, ...rest } = request;
+  return { ...rest, amountCents: parseCents(amount) };
 }

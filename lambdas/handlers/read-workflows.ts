@@ -83,6 +83,7 @@ async function get(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> 
     ...view(workflow),
     claims: Object.values(workflow.claims),
     remittances: Object.values(workflow.remittances),
+    payments: Object.values(workflow.payments),
     exceptions: Object.values(workflow.exceptions),
     held: held.map((h) => ({
       eventId: h.envelope.id,
@@ -105,7 +106,11 @@ async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
         'Invalid query',
         'The query parameters do not match the contract.',
         {
-          errors: fieldErrors(query.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` })),
+          errors: query.error.issues.flatMap((issue) =>
+            issue.code === 'unrecognized_keys'
+              ? issue.keys.map((key) => ({ path: `query:${key}`, message: 'is not a parameter of this route' }))
+              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` })),
+          ),
         },
       ),
     );

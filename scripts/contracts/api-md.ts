@@ -6,6 +6,10 @@ import { z } from 'zod';
 import { MAX_BODY_BYTES } from '../../lambdas/adapters/http/api-request.js';
 import { PROBLEM_BASE, ProblemType } from '../../lambdas/adapters/http/problem.js';
 import { CorrelationId, IdempotencyKey } from '../../lambdas/core/identifiers.js';
+import { type IntakeName, intakes } from '../../lambdas/core/intake.js';
+import { SOURCE_AUTHORITY } from '../../lambdas/core/master-data.js';
+import { formatCents } from '../../lambdas/core/money.js';
+import { AdjustmentGroup, RemittanceClaimStatus } from '../../lambdas/core/remittance.js';
 import { type ApiRoute, routes } from '../../lambdas/wiring.js';
 import { eventInfo, eventTypes, eventVersion } from './events.js';
 import type { GeneratedFile } from './files.js';
@@ -18,7 +22,16 @@ import {
   scopeUsage,
   TOKEN_PATH,
 } from './openapi.js';
-import { errorCases, GatewayProblemType, pathParamNames, type Samples } from './operations.js';
+import {
+  errorCases,
+  exampleCorrelationId,
+  GatewayProblemType,
+  isEncounterIntake,
+  locationTemplate,
+  pathParamNames,
+  problemExample,
+  type Samples,
+} from './operations.js';
 import { eventSamplePath, REQUEST_SAMPLES } from './samples.js';
 
 const code = (text: string) => `\`${text}\``;
@@ -70,15 +83,15 @@ function curlFor(route: ApiRoute, samples: Samples): string[] {
     /\{(\w+)\}/g,
     (_, name: string) => contractOf(route).pathParams?.[name]?.example ?? `<${name}>`,
   );
-  const lines = [`curl -si -X ${route.method} "${base}${path}"`];
+  const query = new URLSearchParams(contractOf(route).query?.example ?? {}).toString();
+  const lines = [`curl -si -X ${route.method} "${base}${path}${query ? `?${query}` : ''}"`];
   if (route.scope) lines.push('  -H "Authorization: Bearer $TOKEN"');
   if (route.idempotent) lines.push('  -H "Idempotency-Key: $(uuidgen)"');
-  if (contractOf(route).correlationHeader)
-    lines.push(`  -H "X-Correlation-Id: ${String(samples.events.InvoiceIssued?.correlationId)}"`);
+  const correlationId = exampleCorrelationId(route, samples);
+  if (correlationId) lines.push(`  -H "X-Correlation-Id: ${correlationId}"`);
   if (route.requestSchema) {
     lines.push('  -H "Content-Type: application/json"');
-    const sample = Object.entries(REQUEST_SAMPLES).find(([id]) => id === route.operationId)?.[1];
-    lines.push(`  --data @${sample ?? 'body.json'}`);
+    lines.push(`  --data @${REQUEST_SAMPLES[route.operationId] ?? 'body.json'}`);
   }
   return ['```sh', lines.join(' \\\n'), '```'];
 }
@@ -100,10 +113,17 @@ function routeSection(route: ApiRoute, samples: Samples): string[] {
   for (const name of pathParamNames(route.path)) {
     out.push(`- Path parameter ${code(name)}: ${contract.pathParams?.[name]?.description ?? 'string'}`);
   }
+  if (contract.success.location) out.push(`- Location: ${code(contract.success.location)}`);
+  if (contract.query) out.push('', ...queryTable(contract.query.schema));
   out.push('', 'Request:', '', ...curlFor(route, samples), '');
   if (route.requestSchema) {
-    const sample = REQUEST_SAMPLES[route.operationId as keyof typeof REQUEST_SAMPLES];
-    out.push(`Body (${sample ? code(sample) : 'example'}):`, '', json(samples.request), '');
+    const sample = REQUEST_SAMPLES[route.operationId];
+    out.push(
+      `Body (${sample ? code(sample) : 'example'}):`,
+      '',
+      json(samples.requests[route.operationId]),
+      '',
+    );
   }
   if (contract.requestRules?.length) {
     out.push('Rules beyond the JSON Schema:', '', ...contract.requestRules.map((r) => `- ${r}`), '');
@@ -118,13 +138,156 @@ function routeSection(route: ApiRoute, samples: Samples): string[] {
     '| Status | Type | When | Answered by |',
     '| --- | --- | --- | --- |',
   );
-  for (const c of errorCases(route, contract)) {
+  for (const c of errorCases(route, contract, samples)) {
     const by = c.by === 'handler' ? 'handler' : c.by === 'gateway' ? 'gateway' : 'gateway (AWS only)';
     const retry = c.retryAfter !== undefined ? ` (Retry-After: ${c.retryAfter})` : '';
     out.push(`| ${c.status} | ${code(c.type)} | ${cell(c.when)}${retry} | ${by} |`);
   }
   out.push('');
   return out;
+}
+
+/** Which Location each write route answers, grouped by target (from the intake table). */
+function locationLines(): string[] {
+  const byTarget = new Map<string, ApiRoute[]>();
+  for (const route of routes.filter((r) => r.operationId in intakes)) {
+    const target = locationTemplate(route.operationId as IntakeName);
+    byTarget.set(target, [...(byTarget.get(target) ?? []), route]);
+  }
+  return [...byTarget].map(
+    ([target, rs]) => `- ${code(target)} for ${rs.map((r) => `${r.method} ${code(r.path)}`).join(', ')}`,
+  );
+}
+
+/** "type, integer 1–200, default 50" and the like, from a query member's JSON Schema. */
+function ruleOf(field: z.ZodType): string {
+  // Without the registry's ids, a registered enum (WorkflowState) is inlined instead of referenced.
+  const s = z.toJSONSchema(field, { io: 'input', metadata: z.registry() }) as {
+    type?: string;
+    enum?: string[];
+    pattern?: string;
+    minimum?: number;
+    maximum?: number;
+    minLength?: number;
+    maxLength?: number;
+    default?: unknown;
+  };
+  const parts: string[] = [];
+  if (s.enum) parts.push(`one of ${s.enum.map(code).join(', ')}`);
+  else if (s.type === 'integer' || s.type === 'number')
+    parts.push(`${s.type} ${s.minimum ?? '−∞'}–${s.maximum ?? '∞'}`);
+  else if (s.pattern) parts.push(`string matching ${code(s.pattern)}`);
+  else parts.push(s.type ?? 'string');
+  if (s.maxLength !== undefined && !s.enum) parts.push(`${s.minLength ?? 0}–${s.maxLength} characters`);
+  if (s.default !== undefined) parts.push(`default ${code(String(s.default))}`);
+  return parts.join(', ');
+}
+
+function queryTable(schema: z.ZodObject): string[] {
+  return [
+    'Query parameters (all optional; any other parameter answers 400):',
+    '',
+    '| Name | Rule | Meaning |',
+    '| --- | --- | --- |',
+    ...Object.entries(schema.shape).map(([name, field]) => {
+      const f = field as z.ZodType;
+      return `| ${code(name)} | ${cell(ruleOf(f))} | ${cell(z.globalRegistry.get(f)?.description ?? '')} |`;
+    }),
+  ];
+}
+
+const listOf = (items: readonly string[]) =>
+  items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+
+/** A short section per route family: what the routes mean together, beyond each operation. */
+function familySections(samples: Samples): string[] {
+  const routeRef = (operationId: string) => {
+    const r = routes.find((x) => x.operationId === operationId) as ApiRoute;
+    return `[${r.method} ${code(r.path)}](#${anchor(r)})`;
+  };
+  const encounterWrites = routes.filter(
+    (r) => r.operationId in intakes && isEncounterIntake(r.operationId as IntakeName),
+  );
+  const masterWrites = routes.filter(
+    (r) => r.operationId in intakes && !isEncounterIntake(r.operationId as IntakeName),
+  );
+  const remittance = samples.events.RemittanceReceived.data;
+  const adjustmentsText = remittance.adjustments
+    .map((a) => `${a.group}-${a.reason} ${formatCents(a.amountCents)}`)
+    .join(' + ');
+  const prTotal = remittance.adjustments
+    .filter((a) => a.group === 'PR')
+    .reduce((sum, a) => sum + a.amountCents, 0);
+  return [
+    '## Route families',
+    '',
+    '### Master data: patients and payers',
+    '',
+    `${listOf(masterWrites.map((r) => routeRef(r.operationId)))} upsert a record by its id in the path; the Odoo`,
+    'partner (a person, or a company for a payer) is written asynchronously and PartnerSynced says how it went. The',
+    'events carry no encounter: they are ordered per record (`partitionKey` `patient:<id>` / `payer:<id>`).',
+    'Several sources may send the same record; the surviving record is decided field by field:',
+    '',
+    '- the record with the later `sourceUpdatedAt` wins (compared as instants, so zones do not matter);',
+    '- a field the winner leaves out keeps its stored value (absent fields never erase);',
+    `- on the same instant the more authoritative source wins: ${SOURCE_AUTHORITY.map(code).join(' > ')};`,
+    '- a record that loses changes nothing in Odoo; PartnerSynced then says `applied: false`.',
+    '',
+    `${routeRef('getPatient')} and ${routeRef('getPayer')} answer the crosswalk (Odoo partner id and ref), the source`,
+    'of the surviving record and its version: never the demographics (PHI).',
+    '',
+    '### Encounter documents',
+    '',
+    `${listOf(encounterWrites.map((r) => routeRef(r.operationId)))} each carry an ${code('encounterId')}`,
+    'and move one workflow: charges → invoice → claim → claim status → remittance → payment. Each is validated,',
+    "recorded on the encounter's timeline and published at once (202); the Odoo writer then books them one at a",
+    'time per encounter, in the order they were accepted.',
+    '',
+    'Out-of-order documents are held, not refused: a document whose prerequisite does not exist yet waits until',
+    'it does, and is retried, in arrival order, after each later document of the encounter succeeds. EventHeld',
+    "says what it waits for, and the workflow's `held` list shows it until it is booked (a document waiting for",
+    'a patient is re-queued when that patient syncs):',
+    '',
+    '- a claim waits until every invoice it bills is posted in Odoo;',
+    '- a claim status waits for its claim;',
+    "- a remittance waits for its claim and the claim's payer invoice in Odoo and, when there is patient",
+    "  responsibility, for the encounter's patient to be synced to Odoo (PUT /v1/patients/{patientId});",
+    '- a reversal (claim status 22) waits for the remittance it reverses, and a corrected payment for the same',
+    '  payer claim waits for the reversal of the standing one;',
+    '- a payment waits for the invoice it names to be in Odoo.',
+    '',
+    'A retransmitted remittance or payment (same remittanceId or paymentId, new Idempotency-Key) is booked once.',
+    '',
+    'A claim status of rejected or denied, a remittance or payment the posting rules cannot book as sent (denied,',
+    'not adjudicated, overpaid, billed amount differs, …) or an Odoo refusal opens an exception (state',
+    '`exception_pending`, ExceptionOpened on the bus) for a person to resolve.',
+    '',
+    '### Remittances: balancing',
+    '',
+    `${routeRef('submitRemittance')} takes one claim payment of an ERA (835 CLP loop) and checks it balances before`,
+    'accepting it; a body that does not gets 400 "Business rule violated" with one `errors[]` entry per broken rule:',
+    '',
+    `- billed − paid = the sum of all adjustments, every group (${AdjustmentGroup.options.map(code).join(', ')}); adjustment amounts may be negative;`,
+    '- patient responsibility = the sum of the PR adjustments (omit `patientResponsibility` and the hub uses that sum);',
+    `- a reversal (${code('claimStatus')} ${code('22')}) repeats the original with every amount negated: billed and paid are`,
+    '  0.00 or less; any other status bills 0.00 or more.',
+    '',
+    `The sample balances: billed ${formatCents(remittance.billedCents)} − paid ${formatCents(remittance.paidCents)} = ${formatCents(remittance.billedCents - remittance.paidCents)} = ${adjustmentsText}; patient`,
+    `responsibility ${formatCents(remittance.patientResponsibilityCents)} = PR ${formatCents(prTotal)}. Claim statuses accepted: ${RemittanceClaimStatus.options.map(code).join(', ')}.`,
+    'How a balanced remittance is booked in Odoo is in [posting-rules.md](posting-rules.md).',
+    '',
+    '### Reading workflows',
+    '',
+    `${routeRef('getWorkflow')} shows one encounter: state and furthest stage, a money summary, its Odoo invoices,`,
+    'claims, remittances, open exceptions, held documents, the last Odoo error and the timeline. The money summary',
+    'is in integer cents: `openBalanceCents` = billed − paid − adjusted − patient paid (patient responsibility moves',
+    "from the payer's invoice to the patient's and leaves the balance only when paid); negative means a credit.",
+    '',
+    `${routeRef('listWorkflows')} lists encounters by state, payer, facility and age (for example, claims stuck in`,
+    '`claim_submitted` for more than two days: `state=claim_submitted&olderThan=P2D`), newest state change first.',
+    'Follow `nextCursor` until it is absent.',
+    '',
+  ];
 }
 
 export function apiMarkdown(samples: Samples): string {
@@ -134,8 +297,9 @@ export function apiMarkdown(samples: Samples): string {
   const idempotent = routes.filter((r) => r.idempotent);
   const correlated = routes.filter((r) => contractOf(r).correlationHeader);
   const problemTypes = [...Object.values(ProblemType), ...Object.values(GatewayProblemType)];
-  const exampleProblem = errorCases(routes[0] as ApiRoute, contractOf(routes[0] as ApiRoute)).find((c) =>
-    c.errors?.[0]?.path.startsWith('/'),
+  const remittanceRoute = routes.find((r) => r.operationId === 'submitRemittance') as ApiRoute;
+  const exampleProblem = errorCases(remittanceRoute, contractOf(remittanceRoute), samples).find(
+    (c) => c.title === 'Business rule violated',
   );
 
   const lines: string[] = [
@@ -185,21 +349,12 @@ export function apiMarkdown(samples: Samples): string {
     'Every error answer of the routes, from a handler or from the gateway, is an RFC 9457 problem with content',
     'type `application/problem+json` (not so: the token endpoint, and the 503 of `GET /health`, which carries the',
     'health body). Branch on `type` (titles may differ between producers). `correlationId` is the',
-    "request's correlation id, or API Gateway's request id when the gateway answered. `errors[].path` is a JSON",
-    'Pointer into the body, or `header:<Name>` / `path:<name>`.',
+    "request's correlation id on the write routes' problems, API Gateway's request id when the gateway answered,",
+    "and absent on the read routes' problems. `errors[].path` is a JSON Pointer into the body, or",
+    '`header:<Name>` / `path:<name>` / `query:<name>`. A remittance that does not balance, for example:',
     '',
     ...(exampleProblem
-      ? [
-          json({
-            type: `${PROBLEM_BASE}${exampleProblem.type}`,
-            title: exampleProblem.title,
-            status: exampleProblem.status,
-            detail: exampleProblem.detail,
-            correlationId: String(samples.events.InvoiceIssued?.correlationId),
-            errors: exampleProblem.errors,
-          }),
-          '',
-        ]
+      ? [json(problemExample(exampleProblem, exampleCorrelationId(remittanceRoute, samples))), '']
       : []),
     `| Type (${code(`${PROBLEM_BASE}<type>`)}) | Meaning |`,
     '| --- | --- |',
@@ -210,11 +365,11 @@ export function apiMarkdown(samples: Samples): string {
     `Writes (${idempotent.map((r) => `${r.method} ${code(r.path)}`).join(', ')}) require an ${code('Idempotency-Key')} header:`,
     `${stringBounds(IdempotencyKey)} printable ASCII characters, one unique value per business document (a UUID works).`,
     '',
-    '- Keys are per client: two partners may use the same key without colliding.',
+    '- Keys are per client and route: two partners (or two routes) may use the same key without colliding.',
     '- Same key, same body: the stored answer is returned again (same status, same `eventId`, the first',
     "  request's `correlationId`); nothing is recorded or published twice. Bodies are compared as parsed, not byte",
-    '  for byte.',
-    '- Same key, different body: 409 `idempotency-key-reused`.',
+    '  for byte. The event id is derived from (event type, client, key), so it is the same on every retry.',
+    '- Same key, different body (or path): 409 `idempotency-key-reused`.',
     '- Same key while the first request is still running: 409 `request-in-progress` with `Retry-After`; retry then.',
     '- A 503 means nothing was accepted: retry with the same key.',
     `- Keys are remembered for ${stages.map((s) => `${idempotencyTtlHours[s]} h (${s})`).join(', ')}, 24 h locally; after that a`,
@@ -225,15 +380,18 @@ export function apiMarkdown(samples: Samples): string {
     `${correlated.map((r) => `${r.method} ${code(r.path)}`).join(', ')} ${correlated.length === 1 ? 'accepts' : 'accept'} an optional ${code('X-Correlation-Id')} (${stringBounds(CorrelationId)} characters of`,
     '`A-Z a-z 0-9 . _ : -`); without one the hub generates a UUID. The id is echoed in the `X-Correlation-Id`',
     "response header and the body (a replay echoes the first request's), stamped on every event the request",
-    'causes (`correlationId` in the envelope) and on the encounter timeline, so one id follows the invoice into',
-    'Odoo and back. Other routes ignore the',
-    'header.',
+    "causes (`correlationId` in the envelope, also on the Odoo writer's follow-ups) and on the encounter",
+    'timeline, so one id follows a document into Odoo and back. The read routes ignore the header.',
     '',
     '## Location',
     '',
-    'A 202 carries `Location: /v1/workflows/{encounterId}`, the workflow to poll for the Odoo outcome. It is a',
-    'path: resolve it against the base URL (on the default execute-api host that includes `/{stage}`).',
+    'A 202 carries a `Location` to poll for the Odoo outcome:',
     '',
+    ...locationLines(),
+    '',
+    'It is a path: resolve it against the base URL (on the default execute-api host that includes `/{stage}`).',
+    '',
+    ...familySections(samples),
     '## Operations',
     '',
     'Examples use `$API` (base URL) and `$TOKEN` (access token) from above.',

@@ -5,30 +5,84 @@
 import { z } from 'zod';
 import { EventSource } from '../../lambdas/core/envelope.js';
 import { EventCatalog, type EventType } from '../../lambdas/core/events.js';
-import { eventRoutes } from '../../lambdas/wiring.js';
+import { type IntakeName, intakes } from '../../lambdas/core/intake.js';
+import { eventRoutes, routes } from '../../lambdas/wiring.js';
 import { type GeneratedFile, jsonFile } from './files.js';
 
 export const EVENT_SCHEMA_BASE = 'https://rcm-hub.dev/events/';
 
+/** The write route that accepts an event type (from the intake table), e.g. "POST /v1/invoices". */
+function acceptedBy(type: EventType): string {
+  const name = (Object.keys(intakes) as IntakeName[]).find((n) => intakes[n].eventType === type);
+  const route = routes.find((r) => r.operationId === name);
+  if (!route) throw new Error(`no write route publishes ${type}`);
+  return `${route.method} ${route.path}`;
+}
+
+const api = (type: EventType, what: string) => ({
+  sources: [EventSource.api] as const,
+  description: `${what}, accepted by ${acceptedBy(type)}.`,
+});
+
 export const eventInfo: Record<EventType, { sources: readonly EventSource[]; description: string }> = {
-  InvoiceIssued: {
-    sources: [EventSource.api],
+  PatientUpserted: api(
+    'PatientUpserted',
+    'A patient as a source system knows them (PHI; no encounter, ordered by partitionKey patient:<id>)',
+  ),
+  PayerUpserted: api(
+    'PayerUpserted',
+    'A payer as a source system knows it (no encounter, partitionKey payer:<id>)',
+  ),
+  ChargeFinalized: api('ChargeFinalized', "An encounter's final coded charges, amounts in integer cents"),
+  InvoiceIssued: api(
+    'InvoiceIssued',
+    'A partner invoice; amounts in integer cents, totals computed by the hub',
+  ),
+  ClaimSubmitted: api('ClaimSubmitted', 'A claim sent to a payer for one or more invoices'),
+  ClaimStatusChanged: api('ClaimStatusChanged', "A payer's status for a claim (277/277CA codes)"),
+  RemittanceReceived: api(
+    'RemittanceReceived',
+    'One claim payment of an ERA (835), balanced at the edge; amounts in integer cents',
+  ),
+  PaymentReceived: api('PaymentReceived', 'A payment confirmed by a gateway or bank against one invoice'),
+  PartnerSynced: {
+    sources: [EventSource.odooWriter],
     description:
-      'A partner invoice was accepted by POST /v1/invoices; amounts are integer cents, totals computed by the hub.',
+      'A patient or payer upsert was applied to its Odoo partner (applied false: the stored record outranked it; survivorship).',
   },
   InvoicePosted: {
     sources: [EventSource.odooWriter],
     description:
       'The invoice exists and is posted in Odoo (created now, or found by a redelivery: alreadyPresent).',
   },
+  RemittancePosted: {
+    sources: [EventSource.odooWriter],
+    description:
+      'The remittance was booked in Odoo by the posting rules: the steps executed (credit notes, patient invoice, payment) and the money moved.',
+  },
+  PaymentPosted: {
+    sources: [EventSource.odooWriter],
+    description: 'The payment was registered in Odoo against its invoice.',
+  },
   OdooWriteRejected: {
     sources: [EventSource.odooWriter],
     description:
-      'Odoo refused a write for good (or it kept failing); the message is dead-lettered and the workflow raises an exception.',
+      'Odoo refused a write for good (or it kept failing); the message is dead-lettered and, for an encounter, an exception opens.',
+  },
+  ExceptionOpened: {
+    sources: [EventSource.workflow],
+    description:
+      'A person must act on an encounter (billing, finance or integration team); key is stable per cause.',
+  },
+  EventHeld: {
+    sources: [EventSource.odooWriter],
+    description:
+      'An event arrived before what it depends on (a status before its claim, a remittance before its invoice); it is retried, in order, after the encounter’s next successful event.',
   },
   WorkflowStateChanged: {
     sources: [EventSource.workflow],
-    description: "An encounter's workflow state moved; cause names the event type that moved it.",
+    description:
+      "An encounter's workflow state moved; cause names the event (or writer-only record such as ClaimRecorded) that moved it.",
   },
 };
 

@@ -10,6 +10,8 @@ import { type GeneratedFile, jsonFile, readRepoJson } from './files.js';
 import {
   type ErrorCase,
   errorCases,
+  exampleCorrelationId,
+  inputJsonSchema,
   type OperationContract,
   operationContracts,
   pathParamNames,
@@ -99,11 +101,32 @@ const retryAfterHeader = (required: boolean): Json => ({
   schema: { type: 'integer', minimum: 0 },
 });
 
-const locationHeader: Json = {
-  description: 'Path of the encounter workflow (/v1/workflows/{encounterId}), relative to the API base URL',
+const locationHeader = (target: string): Json => ({
+  description: `Where to follow up: ${target}, a path relative to the API base URL`,
   required: true,
   schema: { type: 'string', format: 'uri-reference' },
-};
+});
+
+/** One query parameter per member of the contract's query schema; registered enums are `$ref`s. */
+function queryParameters(contract: OperationContract, used: z.ZodType[]): Json[] {
+  const shape = contract.query?.schema.shape ?? {};
+  return Object.entries(shape).map(([name, field]) => {
+    const schema = field as z.ZodType;
+    const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+    const { description: _, ...json } = inputJsonSchema(schema);
+    return {
+      name,
+      in: 'query',
+      required: !schema.safeParse(undefined).success,
+      description: z.globalRegistry.get(schema)?.description ?? name,
+      schema: z.globalRegistry.get(inner)?.id ? schemaRef(inner, used) : json,
+      // As the handler reads it (limit "25" → 25), so the example matches the parameter's schema.
+      ...(contract.query?.example[name] === undefined
+        ? {}
+        : { example: schema.parse(contract.query.example[name]) }),
+    };
+  });
+}
 
 /** Example keys: the problem type, numbered when a type repeats. */
 function exampleKeys(cases: ErrorCase[]): string[] {
@@ -132,13 +155,14 @@ function parameters(route: ApiRoute, contract: OperationContract, used: z.ZodTyp
       ...(declared ? { example: declared.example } : {}),
     };
   });
+  params.push(...queryParameters(contract, used));
   if (route.idempotent) {
     params.push({
       name: 'Idempotency-Key',
       in: 'header',
       required: true,
       description:
-        'Unique per business document and client. Same key and body: the stored answer is replayed; different body: 409.',
+        'Unique per business document, client and route. Same key and body: the stored answer is replayed; different body: 409.',
       schema: schemaRef(IdempotencyKeySchema, used),
     });
   }
@@ -159,7 +183,10 @@ function responses(route: ApiRoute, contract: OperationContract, samples: Sample
   const out: Json = {};
   const successHeaders: Json = {};
   for (const name of contract.success.headers) {
-    successHeaders[name] = name === 'Location' ? locationHeader : correlationHeader(true, used);
+    successHeaders[name] =
+      name === 'Location'
+        ? locationHeader(contract.success.location ?? 'the resource')
+        : correlationHeader(true, used);
   }
   out[String(route.successStatus)] = {
     description: contract.success.description,
@@ -174,9 +201,10 @@ function responses(route: ApiRoute, contract: OperationContract, samples: Sample
       content: { 'application/json': { schema: other.schema, example: other.example(samples) } },
     };
   }
-  const correlationId = String(samples.events.InvoiceIssued?.correlationId ?? 'req-1');
+  const correlationId = exampleCorrelationId(route, samples);
   const byStatus = new Map<number, ErrorCase[]>();
-  for (const c of errorCases(route, contract)) byStatus.set(c.status, [...(byStatus.get(c.status) ?? []), c]);
+  for (const c of errorCases(route, contract, samples))
+    byStatus.set(c.status, [...(byStatus.get(c.status) ?? []), c]);
   for (const [status, cases] of byStatus) {
     if (out[String(status)])
       throw new Error(`${route.operationId}: ${status} is both a problem and a body response`);
@@ -196,10 +224,7 @@ function responses(route: ApiRoute, contract: OperationContract, samples: Sample
               keys[i],
               {
                 summary: c.when,
-                value: problemExample(
-                  c,
-                  c.by === 'handler' ? correlationId : 'c0ffee12-3456-4789-abcd-ef0123456789',
-                ),
+                value: problemExample(c, correlationId),
               },
             ]),
           ),
@@ -253,7 +278,12 @@ export function buildOpenApiDocument(samples: Samples): Json {
               body: {
                 required: true,
                 description: 'JSON body (application/json)',
-                content: { 'application/json': { schema: route.requestSchema, example: samples.request } },
+                content: {
+                  'application/json': {
+                    schema: route.requestSchema,
+                    example: samples.requests[route.operationId],
+                  },
+                },
               },
             },
           }
@@ -274,7 +304,7 @@ export function buildOpenApiDocument(samples: Samples): Json {
       title: 'rcm-hub partner API',
       version: packageVersion(),
       description:
-        'Invoices in, workflow state out. Invoices are accepted asynchronously and posted in Odoo exactly once; errors are RFC 9457 problem details. Generated from lambdas/wiring.ts by `npm run gen`; see docs/api.md.',
+        'Revenue-cycle documents in (patients, payers, charges, invoices, claims, claim statuses, remittances, payments), workflow state and Odoo links out. Writes are accepted asynchronously and booked in Odoo exactly once, in encounter order; errors are RFC 9457 problem details. Generated from lambdas/wiring.ts by `npm run gen`; see docs/api.md.',
     },
     servers: [
       { url: LOCAL_SERVER, description: 'Local runtime (npm start)' },

@@ -1,14 +1,37 @@
 /**
  * Per-operation facts that lambdas/wiring.ts does not hold: the success body and headers, which handler
- * errors a route can answer, and rules JSON Schema cannot express. Everything that follows from the route
- * itself (scope → 401/403, idempotent → Idempotency-Key and 409s, request body → 400/413/415) is derived
- * in `errorCases`, so a new route only needs an entry here; a route without one fails generation.
+ * errors a route can answer, query parameters, and rules JSON Schema cannot express. Everything that follows
+ * from the route itself (scope → 401/403, idempotent → Idempotency-Key and 409s, request body → 400/413/415)
+ * is derived in `errorCases`. The eight write routes share one definition driven by the intake table
+ * (lambdas/core/intake.ts); a new intake only needs its prose in `writeNotes` (a type error until it has it),
+ * and a route without a contract fails generation.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+import { InvalidCursor } from '../../lambdas/adapters/dynamodb/workflow-store.js';
 import { MAX_BODY_BYTES } from '../../lambdas/adapters/http/api-request.js';
-import { PROBLEM_BASE, ProblemType } from '../../lambdas/adapters/http/problem.js';
+import { fieldErrors, PROBLEM_BASE, ProblemType } from '../../lambdas/adapters/http/problem.js';
+import type { EventOf, EventType } from '../../lambdas/core/events.js';
+import { type IntakeName, intakes } from '../../lambdas/core/intake.js';
+import { SOURCE_AUTHORITY } from '../../lambdas/core/master-data.js';
 import type { ApiRoute } from '../../lambdas/wiring.js';
-import { Accepted, EncounterIdSchema, Health, WorkflowView } from './responses.js';
+import {
+  healthExample,
+  masterRecordExample,
+  workflowDetailExample,
+  workflowListExample,
+} from './examples.js';
+import {
+  Accepted,
+  EncounterIdSchema,
+  Health,
+  PatientIdSchema,
+  PatientRecord,
+  PayerIdSchema,
+  PayerRecord,
+  WorkflowDetail,
+  WorkflowList,
+  WorkflowListQuery,
+} from './responses.js';
 
 /** Problem types only API Gateway produces (lib/api.ts gateway responses). */
 export const GatewayProblemType = { throttled: 'throttled', requestError: 'request-error' } as const;
@@ -40,6 +63,8 @@ export interface OperationContract {
     example: (samples: Samples) => unknown;
     /** Response headers of the success answer. */
     headers: readonly ('Location' | 'X-Correlation-Id')[];
+    /** What the Location header points at, as a path template (write routes). */
+    location?: string;
   };
   /** Other non-problem answers (health's 503 carries the health body). */
   otherResponses?: {
@@ -48,23 +73,24 @@ export interface OperationContract {
     schema: z.ZodType;
     example: (samples: Samples) => unknown;
   }[];
-  /** Whether the handler reads `X-Correlation-Id` and echoes it; the others ignore the header. */
+  /** Whether the handler reads `X-Correlation-Id` and echoes it (also in its problems); the others ignore it. */
   correlationHeader: boolean;
   /** Schemas of `{name}` path segments, as the handler validates them (default: string). */
   pathParams?: Record<string, { schema: z.ZodType; description: string; example: string }>;
+  /** Query parameters, as the handler validates them (a mirror of its zod schema; the test compares). */
+  query?: { schema: z.ZodObject; example: Record<string, string> };
   /** Route-specific errors (the derived ones are added by `errorCases`). */
   errors: readonly ErrorCase[];
-  /** Request rules the JSON Schema cannot carry (zod refinements). */
+  /** Request rules the JSON Schema cannot carry (zod refinements, business rules). */
   requestRules?: readonly string[];
+  /** The business event a write route publishes. */
+  eventType?: EventType;
 }
 
-/** The sample documents under events/samples, loaded by the generator. */
+/** The checked-in samples: one request body per write route, one envelope per event type. */
 export interface Samples {
-  request: unknown;
-  events: Record<
-    string,
-    { id: string; time: string; correlationId: string; encounterId: string; [k: string]: unknown }
-  >;
+  requests: Record<string, unknown>;
+  events: { [T in EventType]: EventOf<T> };
 }
 
 const unavailable = (title: string, detail: string, when: string): ErrorCase => ({
@@ -77,55 +103,292 @@ const unavailable = (title: string, detail: string, when: string): ErrorCase => 
   by: 'handler',
 });
 
-export const operationContracts: Record<string, OperationContract> = {
+// ---- write routes: one definition over the intake table ----
+
+interface WriteNote {
+  /** What happens after acceptance, beyond "validated, recorded, published". */
+  description: string;
+  rules?: readonly string[];
+  /** A well-formed body that breaks the intake's business rules (required when the intake has `violations`). */
+  violating?: (samples: Samples) => unknown;
+}
+
+const AMOUNT_RULE =
+  'Amounts are decimal strings with at most two decimals ("125.00"); the hub converts them to integer cents.';
+const SURVIVORSHIP = `Survivorship: the record with the later sourceUpdatedAt wins field by field, a field the winner leaves out keeps its stored value, and on the same instant the more authoritative source wins (${SOURCE_AUTHORITY.join(' > ')}).`;
+
+const writeNotes: Record<IntakeName, WriteNote> = {
+  upsertPatient: {
+    description: `The Odoo partner (a person) is created or updated asynchronously. ${SURVIVORSHIP} The body is PHI: it is never logged or put on the timeline.`,
+    rules: ['sourceUpdatedAt carries a zone (Z or ±hh:mm).', 'birthDate must be a real calendar date.'],
+  },
+  upsertPayer: {
+    description: `The Odoo partner (a company) is created or updated asynchronously. ${SURVIVORSHIP}`,
+    rules: ['sourceUpdatedAt carries a zone (Z or ±hh:mm).'],
+  },
+  submitCharges: {
+    description:
+      'Opens the encounter workflow (charge_ready) if it is new and fixes its patient. Nothing is booked in Odoo until the invoice.',
+    rules: [
+      'units has at most three decimals.',
+      'serviceDate must be a real calendar date.',
+      'The hub computes totalCents as the sum of the line amounts.',
+      AMOUNT_RULE,
+    ],
+  },
   submitInvoice: {
     description:
-      'Validates the invoice, records it on the encounter and publishes InvoiceIssued; the Odoo invoice is created and posted asynchronously. Follow the Location header to see it.',
+      'The Odoo invoice is created (partner found or created by its ref) and posted asynchronously; the workflow reaches invoice_issued.',
+    rules: [
+      'issueDate must be a real calendar date (2026-02-30 is refused).',
+      'A line with codeSystem REV has a 4-digit revenue code; CPT and HCPCS codes are 5 characters.',
+      'quantity has at most three decimals; the hub computes each line and the total (at most 10,000,000,000.00).',
+      AMOUNT_RULE,
+    ],
+  },
+  submitClaim: {
+    description:
+      'Tracked on the workflow (claim_submitted), not booked: Odoo has no claims. Held until every invoice it bills is in Odoo.',
+    rules: ['claimFrequency defaults to "1" (original).', AMOUNT_RULE],
+  },
+  submitClaimStatus: {
+    description:
+      'Moves the workflow to payer_response_received; rejected and denied open an exception for the billing team. Held until the claim is known.',
+    rules: ['payerCodes defaults to [].'],
+  },
+  submitRemittance: {
+    description:
+      'Booked in Odoo by the posting rules (docs/posting-rules.md): PR moves to a patient invoice, CO is written off, the payment is registered. Held until the claim and its invoice are known, the patient is synced (when PR moves to them), and, for a reversal or correction, the remittance it follows; a retransmission books once.',
+    rules: [
+      'billed − paid = Σ adjustments (every group: CO, PR, OA, PI; adjustment amounts may be negative).',
+      'patientResponsibility = Σ PR adjustments (when patientResponsibility is omitted the hub uses that sum).',
+      'A reversal (claimStatus 22) negates the original: billed and paid are 0.00 or less; any other status bills 0.00 or more.',
+      'A body that breaks these is answered 400 "Business rule violated" with errors[] pointing at the members.',
+      AMOUNT_RULE,
+    ],
+    violating: (s) => ({ ...(s.requests.submitRemittance as object), paidAmount: '85.00' }),
+  },
+  submitPayment: {
+    description:
+      'Registered in Odoo against the invoice it names; more than the invoice owes opens a finance exception (kept as the payer’s credit). Held until the invoice is in Odoo; a payment re-sent with the same paymentId books once.',
+    rules: ['amount must be greater than zero.', 'receivedDate must be a real calendar date.', AMOUNT_RULE],
+  },
+};
+
+/** The path a write route's Location points at, read off the intake itself (`{name}` placeholders). */
+export function locationTemplate(name: IntakeName): string {
+  const probe = {
+    encounterId: '{encounterId}',
+    facilityId: '{facilityId}',
+    patientId: '{patientId}',
+    payerId: '{payerId}',
+  };
+  return decodeURIComponent(intakes[name].location(probe as never));
+}
+
+/** Whether a write route's event belongs to an encounter workflow (false: master data). */
+export function isEncounterIntake(name: IntakeName): boolean {
+  return intakes[name].encounter({ encounterId: 'e', facilityId: 'f' } as never) !== undefined;
+}
+
+/** The 400 a body that breaks the intake's business rules gets (ingest.ts), from the route's `violating` body. */
+export function businessRuleCase(name: IntakeName, samples: Samples): ErrorCase | undefined {
+  const intake = intakes[name];
+  if (!intake.violations) return undefined;
+  const violating = writeNotes[name].violating;
+  if (!violating) throw new Error(`${name} has business rules: give it a violating example in writeNotes`);
+  const body = intake.schema.parse(violating(samples));
+  const errors = intake.violations(intake.toCanonical(body as never, {}));
+  if (errors.length === 0) throw new Error(`${name}: the violating example breaks no rule`);
+  return {
+    status: 400,
+    type: ProblemType.validation,
+    title: 'Business rule violated',
+    when: 'the body is well-formed but does not add up (errors[] names each broken rule)',
+    detail: 'The document is well-formed but does not add up.',
+    by: 'handler',
+    errors,
+  };
+}
+
+/** The first field error `{}` gets from the intake's schema: a real message for the route's 400 example. */
+function emptyBodyError(name: IntakeName): { path: string; message: string } {
+  const parsed = intakes[name].schema.safeParse({});
+  const first = parsed.success ? undefined : fieldErrors(parsed.error)[0];
+  return first ?? { path: '', message: 'invalid' };
+}
+
+function writeContract(name: IntakeName): OperationContract {
+  const intake = intakes[name];
+  const note = writeNotes[name];
+  const encounter = isEncounterIntake(name);
+  const location = locationTemplate(name);
+  return {
+    description: `Validates the body, ${encounter ? "records it on the encounter's timeline " : ''}and publishes ${intake.eventType}. ${note.description} Follow the Location header (${location}).`,
     success: {
       description:
-        'Accepted: recorded and published (or the stored answer to a retry with the same key and body)',
+        'Accepted: validated and published (or the stored answer to a retry with the same key and body)',
       schema: Accepted,
       example: (s) => {
-        const issued = s.events.InvoiceIssued;
+        const event = s.events[intake.eventType];
         return {
-          correlationId: issued?.correlationId,
-          encounterId: issued?.encounterId,
+          correlationId: event.correlationId,
+          eventId: event.id,
+          ...(event.encounterId === undefined ? {} : { encounterId: event.encounterId }),
           status: 'accepted',
-          eventId: issued?.id,
         };
       },
       headers: ['Location', 'X-Correlation-Id'],
+      location,
     },
     correlationHeader: true,
+    ...(name === 'upsertPatient'
+      ? {
+          pathParams: {
+            patientId: {
+              schema: PatientIdSchema,
+              description: 'The patient id (as the source system knows it)',
+              example: 'PAT-000481',
+            },
+          },
+        }
+      : name === 'upsertPayer'
+        ? {
+            pathParams: {
+              payerId: { schema: PayerIdSchema, description: 'The payer id', example: 'PAYER-BCBS-IL' },
+            },
+          }
+        : {}),
     errors: [
       unavailable(
         'Not accepted',
-        'The invoice could not be recorded; nothing was accepted. Retry with the same Idempotency-Key.',
+        'The document could not be recorded; nothing was accepted. Retry with the same Idempotency-Key.',
         'the store or the bus did not answer; nothing was accepted, retry with the same key',
       ),
     ],
-    requestRules: [
-      'issueDate must be a real calendar date (2026-02-30 is refused).',
-      'A line with codeSystem REV has a 4-digit revenue code; CPT and HCPCS codes are 5 characters.',
-      'quantity has at most three decimals.',
-      'Amounts are decimal strings with at most two decimals ("125.00"); the hub converts them to integer cents.',
-      `The body is at most ${MAX_BODY_BYTES / 1024} KB.`,
+    requestRules: [...(note.rules ?? []), `The body is at most ${MAX_BODY_BYTES / 1024} KB.`],
+    eventType: intake.eventType,
+  };
+}
+
+// ---- read routes ----
+
+function masterReadContract(kind: 'patient' | 'payer'): OperationContract {
+  const param = `${kind}Id`;
+  return {
+    description:
+      `The ${kind}'s Odoo partner id (the crosswalk), its Odoo ref, and where the surviving record came from. ${kind === 'patient' ? 'Never the demographics themselves (PHI).' : ''}`.trim(),
+    success: {
+      description: `The ${kind} as synced to Odoo`,
+      schema: kind === 'patient' ? PatientRecord : PayerRecord,
+      example: (s) => masterRecordExample(kind, s),
+      headers: [],
+    },
+    correlationHeader: false,
+    pathParams: {
+      [param]: {
+        schema: kind === 'patient' ? PatientIdSchema : PayerIdSchema,
+        description: `The ${kind} id used in PUT /v1/${kind}s/{${param}}`,
+        example: kind === 'patient' ? 'PAT-000481' : 'PAYER-BCBS-IL',
+      },
+    },
+    errors: [
+      {
+        status: 400,
+        type: ProblemType.validation,
+        title: `Invalid ${kind} id`,
+        when: `the ${kind} id in the path is not a valid id`,
+        detail: `The ${kind} id in the path is not valid.`,
+        by: 'handler',
+        errors: [
+          {
+            path: `path:${param}`,
+            message: 'must start with a letter or digit and use only A-Z a-z 0-9 . _ : - /',
+          },
+        ],
+      },
+      {
+        status: 404,
+        type: ProblemType.notFound,
+        title: `Unknown ${kind}`,
+        when: `no ${kind} with this id has been synced to Odoo yet`,
+        detail: `No ${kind} ${kind === 'patient' ? 'PAT-999999' : 'PAYER-UNKNOWN'} has been synced.`,
+        by: 'handler',
+      },
+      unavailable('Store unavailable', 'The store did not answer; retry.', 'the store did not answer; retry'),
+    ],
+  };
+}
+
+/** The 400 the list handler answers for a query, as read-workflows.ts builds it. */
+function invalidQueryCase(): ErrorCase {
+  const parsed = WorkflowListQuery.safeParse({ limit: '500' });
+  const errors = parsed.success
+    ? []
+    : fieldErrors(parsed.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` }));
+  return {
+    status: 400,
+    type: ProblemType.validation,
+    title: 'Invalid query',
+    when: 'a query parameter breaks its rule, or is not one of the listed parameters (errors[] paths are query:<name>)',
+    detail: 'The query parameters do not match the contract.',
+    by: 'handler',
+    errors,
+  };
+}
+
+const storeUnavailable = unavailable(
+  'Store unavailable',
+  'The workflow store did not answer; retry.',
+  'the workflow store did not answer; retry',
+);
+
+export const operationContracts: Record<string, OperationContract> = {
+  ...(Object.fromEntries(
+    (Object.keys(intakes) as IntakeName[]).map((name) => [name, writeContract(name)]),
+  ) as Record<IntakeName, OperationContract>),
+  listWorkflows: {
+    description:
+      'Encounters in a state (all states when omitted: exception_pending first, then the workflow order), newest state change first, optionally only those stuck in their state longer than olderThan, for one facility or payer. Pages with cursor.',
+    success: {
+      description: 'One page of encounters',
+      schema: WorkflowList,
+      example: (s) => workflowListExample(s),
+      headers: [],
+    },
+    correlationHeader: false,
+    query: {
+      schema: WorkflowListQuery,
+      example: { state: 'exception_pending', payerId: 'PAYER-BCBS-IL', olderThan: 'P2D', limit: '25' },
+    },
+    errors: [
+      invalidQueryCase(),
+      {
+        status: 400,
+        type: ProblemType.validation,
+        title: 'Invalid cursor',
+        when: 'cursor is not a nextCursor this API issued',
+        detail: new InvalidCursor().message,
+        by: 'handler',
+        errors: [{ path: 'query:cursor', message: new InvalidCursor().message }],
+      },
+      storeUnavailable,
     ],
   },
   getWorkflow: {
     description:
-      'The encounter as the hub sees it: current state, furthest stage, every business event, and the Odoo records linked to it.',
+      'The encounter as the hub sees it: state and furthest stage, money summary, Odoo invoices, claims, remittances, open exceptions, events held for a dependency, and every business event.',
     success: {
       description: "The encounter's workflow",
-      schema: WorkflowView,
-      example: (s) => workflowExample(s),
+      schema: WorkflowDetail,
+      example: (s) => workflowDetailExample(s),
       headers: [],
     },
     correlationHeader: false,
     pathParams: {
       encounterId: {
         schema: EncounterIdSchema,
-        description: 'The encounter id from the invoice',
+        description: 'The encounter id from the charges, invoice or any other encounter document',
         example: 'ENC-2026-000123',
       },
     },
@@ -148,17 +411,15 @@ export const operationContracts: Record<string, OperationContract> = {
         status: 404,
         type: ProblemType.notFound,
         title: 'Unknown encounter',
-        when: 'no invoice was accepted for this encounter',
+        when: 'no document of this encounter was accepted',
         detail: 'No workflow for encounter ENC-2026-999999.',
         by: 'handler',
       },
-      unavailable(
-        'Store unavailable',
-        'The workflow store did not answer; retry.',
-        'the workflow store did not answer; retry',
-      ),
+      storeUnavailable,
     ],
   },
+  getPatient: masterReadContract('patient'),
+  getPayer: masterReadContract('payer'),
   getHealth: {
     description: 'Unauthenticated liveness and dependency check. Returns no PHI and no secrets.',
     success: {
@@ -181,7 +442,7 @@ export const operationContracts: Record<string, OperationContract> = {
 };
 
 /** Every error a route can answer, in status order: derived from the route, then its contract. */
-export function errorCases(route: ApiRoute, contract: OperationContract): ErrorCase[] {
+export function errorCases(route: ApiRoute, contract: OperationContract, samples?: Samples): ErrorCase[] {
   const cases: ErrorCase[] = [];
   if (contract.correlationHeader) {
     cases.push({
@@ -216,6 +477,7 @@ export function errorCases(route: ApiRoute, contract: OperationContract): ErrorC
     );
   }
   if (route.requestSchema) {
+    const name = route.operationId as IntakeName;
     cases.push(
       {
         status: 400,
@@ -232,13 +494,12 @@ export function errorCases(route: ApiRoute, contract: OperationContract): ErrorC
         when: "the body breaks the contract; errors[] points at each member (in AWS the gateway's model check answers first, without errors[])",
         detail: 'The request body does not match the contract.',
         by: 'handler',
-        errors: [
-          {
-            path: '/lines/0/unitPrice',
-            message: 'must be a non-negative decimal amount with at most two decimals, e.g. "125.00"',
-          },
-        ],
+        errors: [name in intakes ? emptyBodyError(name) : { path: '', message: 'invalid' }],
       },
+    );
+    const rule = samples && name in intakes ? businessRuleCase(name, samples) : undefined;
+    if (rule) cases.push(rule);
+    cases.push(
       {
         status: 413,
         type: ProblemType.payloadTooLarge,
@@ -283,7 +544,7 @@ export function errorCases(route: ApiRoute, contract: OperationContract): ErrorC
         status: 409,
         type: ProblemType.idempotencyKeyReused,
         title: 'Idempotency-Key reused',
-        when: 'the key was already used by this client with a different body',
+        when: 'the key was already used by this client on this route with a different body or path',
         detail: 'This Idempotency-Key was already used with a different body.',
         by: 'handler',
       },
@@ -313,16 +574,31 @@ export function errorCases(route: ApiRoute, contract: OperationContract): ErrorC
     .map(({ c }) => c);
 }
 
-/** A problem body as the producer of `c` would send it. */
-export function problemExample(c: ErrorCase, correlationId: string): Record<string, unknown> {
+/**
+ * A problem body as the producer of `c` would send it. Handlers that take X-Correlation-Id put it in their
+ * problems; the read handlers send none; the gateway sends its request id.
+ */
+export function problemExample(
+  c: ErrorCase,
+  correlationId: string | undefined,
+  gatewayRequestId = 'c0ffee12-3456-4789-abcd-ef0123456789',
+): Record<string, unknown> {
+  const id = c.by === 'handler' ? correlationId : gatewayRequestId;
   return {
     type: `${PROBLEM_BASE}${c.type}`,
     title: c.title,
     status: c.status,
     detail: c.detail,
-    correlationId,
+    ...(id === undefined ? {} : { correlationId: id }),
     ...(c.errors ? { errors: c.errors } : {}),
   };
+}
+
+/** The correlation id a route's handler problems carry in examples (write routes: their event sample's). */
+export function exampleCorrelationId(route: ApiRoute, samples: Samples): string | undefined {
+  const contract = operationContracts[route.operationId];
+  if (!contract?.correlationHeader || !contract.eventType) return undefined;
+  return samples.events[contract.eventType].correlationId;
 }
 
 /** Path parameter names of an API Gateway path (`{name}` segments), in order. */
@@ -330,87 +606,11 @@ export function pathParamNames(path: string): string[] {
   return [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
 }
 
-function workflowExample(s: Samples) {
-  const issued = s.events.InvoiceIssued as unknown as {
-    id: string;
-    time: string;
-    correlationId: string;
-    clientId: string;
-    encounterId: string;
-    facilityId: string;
-    data: { invoiceId: string; totalCents: number; lines: unknown[] };
-  };
-  const posted = s.events.InvoicePosted as unknown as {
-    id: string;
-    time: string;
-    data: { invoiceId: string; odooPartnerId: number; odooMoveId: number; odooMoveName: string };
-  };
-  return {
-    encounterId: issued.encounterId,
-    facilityId: issued.facilityId,
-    state: 'invoice_issued',
-    stage: 'invoice_issued',
-    openExceptions: 0,
-    createdAt: '2026-11-02T15:04:05.161Z',
-    updatedAt: '2026-11-02T15:04:07.533Z',
-    odoo: {
-      invoices: [
-        {
-          invoiceId: posted.data.invoiceId,
-          moveId: posted.data.odooMoveId,
-          moveName: posted.data.odooMoveName,
-          partnerId: posted.data.odooPartnerId,
-        },
-      ],
-    },
-    lastOdooError: null,
-    timeline: [
-      {
-        eventId: issued.id,
-        type: 'InvoiceIssued',
-        time: issued.time,
-        correlationId: issued.correlationId,
-        clientId: issued.clientId,
-        state: 'charge_ready',
-        detail: {
-          invoiceId: issued.data.invoiceId,
-          totalCents: issued.data.totalCents,
-          lineCount: issued.data.lines.length,
-        },
-      },
-      {
-        eventId: posted.id,
-        type: 'InvoicePosted',
-        time: posted.time,
-        correlationId: issued.correlationId,
-        clientId: issued.clientId,
-        state: 'invoice_issued',
-        detail: posted.data,
-      },
-    ],
-  };
-}
-
-function healthExample(odoo: 'up' | 'down') {
-  return {
-    status: odoo === 'up' ? 'ok' : 'degraded',
-    stage: 'local',
-    odoo:
-      odoo === 'up'
-        ? {
-            status: 'up',
-            url: 'http://127.0.0.1:8069',
-            database: 'rcm',
-            protocol: 'jsonrpc',
-            serverVersion: '18.0',
-          }
-        : {
-            status: 'down',
-            url: 'http://127.0.0.1:8069',
-            database: 'rcm',
-            protocol: 'jsonrpc',
-            error: 'fetch failed',
-          },
-    store: { status: 'up', kind: 'dynamodb', endpoint: 'http://127.0.0.1:4567', table: 'WorkflowTable' },
-  };
+/** JSON Schema (2020-12, input side) of one zod schema, without `$schema`. */
+export function inputJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
 }

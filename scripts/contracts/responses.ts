@@ -1,17 +1,21 @@
 /**
  * What the API answers, as zod schemas for the generated contracts (docs/openapi.json, docs/api.md). The
  * handlers build these bodies by hand, so each schema mirrors one handler exactly:
- *   Accepted     lambdas/handlers/ingest-invoice.ts (202)
- *   WorkflowView lambdas/handlers/read-workflow.ts (200) over WorkflowStore's Workflow and TimelineEntry
- *   Health       lambdas/handlers/health.ts (200 ok / 503 degraded)
- *   Problem      lambdas/adapters/http/problem.ts (RFC 9457), also the gateway responses in lib/api.ts
- * test/unit/contracts.test.ts pins the first two to the handler's TypeScript types.
+ *   Accepted                       lambdas/handlers/ingest.ts (202 of every write route; `location` goes in the header)
+ *   WorkflowList, WorkflowDetail   lambdas/handlers/read-workflows.ts (200) over WorkflowStore's Workflow
+ *   PatientRecord, PayerRecord     lambdas/handlers/read-master-data.ts (200) over WorkflowStore's master records
+ *   Health                         lambdas/handlers/health.ts (200 ok / 503 degraded)
+ *   Problem                        lambdas/adapters/http/problem.ts (RFC 9457), also the gateway responses in lib/api.ts
+ * test/unit/contracts.test.ts pins them to the handler and store TypeScript types and runs the handlers.
  */
 import { z } from 'zod';
 import { CorrelationId, IdempotencyKey, PartnerId } from '../../lambdas/core/identifiers.js';
+import { PayerUpsertRequest, SourceSystem } from '../../lambdas/core/master-data.js';
+import { RemittanceClaimStatus } from '../../lambdas/core/remittance.js';
 import { WORKFLOW_STATES } from '../../lambdas/core/workflow.js';
 
 const Timestamp = z.iso.datetime().meta({ description: 'UTC timestamp (ISO 8601), as written by the hub' });
+const Cents = (description: string) => z.number().int().meta({ description });
 
 export const CorrelationIdSchema = CorrelationId.meta({
   id: 'CorrelationId',
@@ -21,14 +25,26 @@ export const CorrelationIdSchema = CorrelationId.meta({
 
 export const IdempotencyKeySchema = IdempotencyKey.meta({
   id: 'IdempotencyKey',
-  description: 'One unique value per business document, scoped to the OAuth client',
+  description: 'One unique value per business document, scoped to the OAuth client and route',
   example: 'b5d1c1e0-6a43-4f0e-9a51-3c9a7e2f8d10',
 });
 
 export const EncounterIdSchema = PartnerId.meta({
   id: 'EncounterId',
-  description: "The partner's encounter id, as sent in the invoice",
+  description: "The partner's encounter id, as sent in charges, invoices, claims, remittances and payments",
   example: 'ENC-2026-000123',
+});
+
+export const PatientIdSchema = PartnerId.meta({
+  id: 'PatientId',
+  description: "The source system's patient id (MRN-like; not itself PHI in this contract)",
+  example: 'PAT-000481',
+});
+
+export const PayerIdSchema = PartnerId.meta({
+  id: 'PayerId',
+  description: "The hub's payer id, as used on invoices, claims and remittances",
+  example: 'PAYER-BCBS-IL',
 });
 
 export const WorkflowStateSchema = z.enum(WORKFLOW_STATES).meta({
@@ -36,20 +52,35 @@ export const WorkflowStateSchema = z.enum(WORKFLOW_STATES).meta({
   description: 'Position of an encounter in the revenue workflow',
 });
 
-/** `POST /v1/invoices` → 202 (ingest-invoice.ts: `{ correlationId, encounterId, status, eventId }`). */
+const FORWARD_STATES = WORKFLOW_STATES.filter(
+  (s): s is Exclude<(typeof WORKFLOW_STATES)[number], 'exception_pending'> => s !== 'exception_pending',
+);
+
+export const WorkflowStageSchema = z
+  .enum(FORWARD_STATES as [(typeof FORWARD_STATES)[number], ...(typeof FORWARD_STATES)[number][]])
+  .meta({
+    id: 'WorkflowStage',
+    description: 'Furthest stage reached; where the workflow returns once exceptions clear',
+  });
+
+/** Every write route → 202 (ingest.ts `Accepted` without `location`, which is the Location header). */
 export const Accepted = z
   .object({
     correlationId: z.string().meta({ description: 'Correlation id of the request that was accepted first' }),
-    encounterId: z.string(),
-    status: z.literal('accepted'),
     eventId: z
       .string()
       .uuid()
-      .meta({ description: 'Id of the InvoiceIssued event; stable for the Idempotency-Key' }),
+      .meta({ description: 'Id of the published business event; stable for the client and Idempotency-Key' }),
+    encounterId: z
+      .string()
+      .optional()
+      .meta({ description: 'The encounter the event belongs to; absent for patients and payers' }),
+    status: z.literal('accepted'),
   })
   .meta({
     id: 'Accepted',
-    description: 'The invoice was recorded and InvoiceIssued published; Odoo posting follows.',
+    description:
+      'The document was validated, recorded (encounter events) and published; Odoo booking follows asynchronously.',
   });
 
 export const OdooInvoiceLink = z
@@ -58,13 +89,18 @@ export const OdooInvoiceLink = z
     moveId: z.number().int().meta({ description: 'Odoo account.move id' }),
     moveName: z.string().meta({ description: 'Odoo invoice number, e.g. INV/2026/00123' }),
     partnerId: z.number().int().meta({ description: 'Odoo res.partner id of the bill-to party' }),
+    billTo: z.enum(['payer', 'patient']).optional(),
+    totalCents: Cents('Invoice total in cents').optional(),
   })
   .meta({ id: 'OdooInvoiceLink' });
 
 export const TimelineEntry = z
   .object({
     eventId: z.string(),
-    type: z.string().meta({ description: 'Event type (EventBridge detail-type), e.g. InvoiceIssued' }),
+    type: z.string().meta({
+      description:
+        'Event type, e.g. InvoiceIssued; also the writer-only entries ChargesRecorded, ClaimRecorded, ClaimStatusRecorded',
+    }),
     time: Timestamp,
     correlationId: z.string(),
     clientId: z.string().meta({ description: 'OAuth client that caused the event' }),
@@ -83,27 +119,186 @@ export const OdooErrorNote = z
   })
   .meta({ id: 'OdooErrorNote', description: 'Last Odoo error seen while writing this encounter' });
 
-/** `GET /v1/workflows/{encounterId}` → 200 (read-workflow.ts). */
-export const WorkflowView = z
+export const MoneyView = z
   .object({
-    encounterId: z.string(),
-    facilityId: z.string(),
-    state: WorkflowStateSchema,
-    stage: z
-      .enum(WORKFLOW_STATES.filter((s) => s !== 'exception_pending') as [string, ...string[]])
-      .meta({ description: 'Furthest stage reached; where the workflow returns once exceptions clear' }),
-    openExceptions: z.number().int().min(0),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    odoo: z.object({ invoices: z.array(OdooInvoiceLink) }),
+    billedCents: Cents('Invoiced to payers and patients (Odoo invoice totals)'),
+    paidCents: Cents('Paid by payers'),
+    adjustedCents: Cents('Contractual (CO) and other (OA/PI) adjustments written off'),
+    patientResponsibilityCents: Cents('Moved to the patient (PR adjustments)'),
+    patientPaidCents: Cents('Paid by the patient'),
+    patientBalanceCents: Cents('patientResponsibility − patientPaid; negative when the patient overpaid'),
+    openBalanceCents: Cents('billed − paid − adjusted − patientPaid: what is still owed by anyone'),
+  })
+  .meta({ id: 'MoneyView', description: 'Where each billed dollar went, in integer cents' });
+
+const workflowSummaryShape = {
+  encounterId: z.string(),
+  facilityId: z.string(),
+  state: WorkflowStateSchema,
+  stage: WorkflowStageSchema,
+  stateSince: Timestamp.meta({ description: 'When the workflow entered its current state' }),
+  openExceptions: z.number().int().min(0),
+  payerIds: z
+    .array(z.string())
+    .meta({ description: 'Payers invoiced, claimed or remitting on the encounter' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  odoo: z.object({ invoices: z.array(OdooInvoiceLink) }),
+  money: MoneyView,
+};
+
+/** One item of `GET /v1/workflows` (read-workflows.ts `view`). */
+export const WorkflowSummary = z.object(workflowSummaryShape).meta({
+  id: 'WorkflowSummary',
+  description: "An encounter's position, Odoo invoices and money summary.",
+});
+
+/** `GET /v1/workflows` → 200. */
+export const WorkflowList = z
+  .object({
+    items: z.array(WorkflowSummary).meta({
+      description:
+        'Without state: exception_pending first, then the forward stages in order; within a state newest change first',
+    }),
+    nextCursor: z.string().optional().meta({
+      description:
+        'Pass as cursor for the next page; absent on the last page (a full page may be followed by an empty one)',
+    }),
+  })
+  .meta({ id: 'WorkflowList' });
+
+export const ClaimRecord = z
+  .object({
+    claimId: z.string(),
+    payerId: z.string(),
+    invoiceIds: z.array(z.string()),
+    billedCents: z.number().int(),
+    status: z
+      .string()
+      .optional()
+      .meta({ description: 'Last payer status: accepted, rejected, pended, denied or paid' }),
+    payerClaimControlNumber: z.string().optional(),
+  })
+  .meta({ id: 'ClaimRecord' });
+
+export const RemittanceRecord = z
+  .object({
+    remittanceId: z.string(),
+    claimId: z.string(),
+    payerClaimControlNumber: z.string(),
+    claimStatus: z
+      .string()
+      .meta({ description: `835 CLP02, one of ${RemittanceClaimStatus.options.join(', ')}` }),
+    traceNumber: z.string(),
+    stepRefs: z
+      .array(z.string())
+      .meta({ description: 'Refs of what was booked in Odoo (undone by a reversal)' }),
+    reversed: z.boolean().optional(),
+  })
+  .meta({ id: 'RemittanceRecord' });
+
+export const OpenException = z
+  .object({
+    key: z.string().meta({ description: 'Stable per cause' }),
+    team: z.enum(['billing', 'finance', 'integration']),
+    reason: z.string(),
+    amountCents: z.number().int(),
+    openedAt: Timestamp,
+    sourceEventId: z.string(),
+  })
+  .meta({ id: 'OpenException' });
+
+export const HeldEvent = z
+  .object({
+    eventId: z.string(),
+    type: z.string(),
+    heldAt: Timestamp,
+    waitingFor: z.string().meta({ description: 'What must exist first, e.g. "claim CLM-1"' }),
+  })
+  .meta({
+    id: 'HeldEvent',
+    description: 'An event that arrived before what it depends on; retried in order',
+  });
+
+/** `GET /v1/workflows/{encounterId}` → 200 (read-workflows.ts `get`). */
+export const WorkflowDetail = z
+  .object({
+    ...workflowSummaryShape,
+    claims: z.array(ClaimRecord),
+    remittances: z.array(RemittanceRecord),
+    exceptions: z.array(OpenException).meta({ description: 'Open exceptions (a person must act)' }),
+    held: z.array(HeldEvent).meta({ description: 'Events waiting for what they depend on, oldest first' }),
     // Not `.nullable()`: zod-to-openapi 9.1 would write the null into the OdooErrorNote component itself.
     lastOdooError: z.union([OdooErrorNote, z.null()]),
     timeline: z.array(TimelineEntry).meta({ description: 'Business events of the encounter, oldest first' }),
   })
   .meta({
-    id: 'WorkflowView',
-    description: "An encounter's workflow: state, timeline and linked Odoo records.",
+    id: 'WorkflowDetail',
+    description:
+      "An encounter's workflow: state, money, claims, remittances, exceptions, held events, timeline.",
   });
+
+const masterShape = {
+  odooPartnerId: z
+    .union([z.number().int(), z.null()])
+    .meta({ description: 'Odoo res.partner id; null until synced' }),
+  odooRef: z.string().meta({ description: 'The partner ref in Odoo: rcm:<kind>:<id>' }),
+  sourceSystem: SourceSystem.meta({ description: 'Source of the surviving record' }),
+  sourceUpdatedAt: z
+    .string()
+    .meta({ description: 'When that source last changed the record (as it sent it)' }),
+  syncedAt: Timestamp.meta({ description: 'When the hub last wrote the record' }),
+  version: z.number().int().min(1),
+};
+
+/** `GET /v1/patients/{patientId}` → 200 (read-master-data.ts): crosswalk and provenance, no PHI. */
+export const PatientRecord = z.object({ patientId: z.string(), ...masterShape }).meta({
+  id: 'PatientRecord',
+  description: 'Crosswalk to Odoo and provenance of the surviving patient record; no PHI.',
+});
+
+/** `GET /v1/payers/{payerId}` → 200 (read-master-data.ts). */
+export const PayerRecord = z
+  .object({
+    payerId: z.string(),
+    ...masterShape,
+    payerType: PayerUpsertRequest.shape.payerType.optional(),
+  })
+  .meta({
+    id: 'PayerRecord',
+    description: 'Crosswalk to Odoo and provenance of the surviving payer record.',
+  });
+
+/**
+ * Query of `GET /v1/workflows`: a mirror of read-workflows.ts `WorkflowListQuery` (which cannot be imported
+ * here: the handler module needs its environment), with descriptions. The contract test checks both accept
+ * and refuse the same queries.
+ */
+const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/;
+export const WorkflowListQuery = z
+  .object({
+    state: WorkflowStateSchema.optional().meta({ description: 'Only encounters in this state' }),
+    payerId: PartnerId.optional().meta({
+      description: 'Only encounters this payer was invoiced, claimed or remitted for',
+    }),
+    facilityId: PartnerId.optional().meta({ description: 'Only encounters of this facility' }),
+    olderThan: z
+      .string()
+      .regex(DURATION, 'must be an ISO 8601 duration such as P2D or PT36H')
+      .refine((d) => d !== 'P' && d !== 'PT', 'must name at least one unit')
+      .optional()
+      .meta({
+        description:
+          'Only encounters in their state at least this long: an ISO 8601 duration of days, hours and minutes (P2D, PT36H, P1DT12H, PT90M); at least one unit',
+      }),
+    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
+    cursor: z
+      .string()
+      .max(2048)
+      .optional()
+      .meta({ description: 'nextCursor of the previous page, as issued; other values answer 400' }),
+  })
+  .strict();
 
 const OdooProtocol = z.enum(['jsonrpc', 'json2']);
 

@@ -30,7 +30,9 @@ export async function bookMasterData(
   const record = survivingRecord(current?.record, incoming);
 
   let odooPartnerId = current?.odooPartnerId;
-  if (applied || odooPartnerId === undefined) {
+  // A losing record can still fill fields the stored one lacks; write whenever the survivor changed.
+  const changed = JSON.stringify(record) !== JSON.stringify(current?.record);
+  if (changed || odooPartnerId === undefined) {
     const directory = new OdooPartnerDirectory(await context.odoo());
     odooPartnerId = await directory.upsert(
       partnerRef({ kind, id }),
