@@ -44,12 +44,15 @@ function intake<TSchema extends z.ZodType, TData>(spec: Intake<TSchema, TData>):
   return spec as unknown as Intake<z.ZodType, unknown>;
 }
 
-const workflowOf = (data: { encounterId: string; facilityId: string }) => ({
-  encounterId: data.encounterId,
-  facilityId: data.facilityId,
-});
-const workflowLocation = (data: { encounterId: string }) =>
-  `/v1/workflows/${encodeURIComponent(data.encounterId)}`;
+/** What every encounter document shares: its workflow, its FIFO group, where to follow it up. */
+const encounterDocument = {
+  encounter: (data: { encounterId: string; facilityId: string }) => ({
+    encounterId: data.encounterId,
+    facilityId: data.facilityId,
+  }),
+  partitionKey: (data: { encounterId: string }) => data.encounterId,
+  location: (data: { encounterId: string }) => `/v1/workflows/${encodeURIComponent(data.encounterId)}`,
+};
 
 export const intakes = {
   upsertPatient: intake<typeof PatientUpsertRequest, PatientUpserted>({
@@ -78,18 +81,14 @@ export const intakes = {
     eventType: 'ChargeFinalized',
     schema: ChargeFinalizedRequest,
     toCanonical: (request) => toCanonicalCharge(request),
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({ chargeId: data.chargeId, totalCents: data.totalCents, lineCount: data.lines.length }),
   }),
   submitInvoice: intake<typeof InvoiceIssuedRequest, InvoiceIssued>({
     eventType: 'InvoiceIssued',
     schema: InvoiceIssuedRequest,
     toCanonical: (request) => toCanonicalInvoice(request),
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({
       invoiceId: data.invoiceId,
       billTo: data.billTo.kind,
@@ -101,9 +100,7 @@ export const intakes = {
     eventType: 'ClaimSubmitted',
     schema: ClaimSubmittedRequest,
     toCanonical: (request) => toCanonicalClaim(request),
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({
       claimId: data.claimId,
       payerId: data.payerId,
@@ -115,9 +112,7 @@ export const intakes = {
     eventType: 'ClaimStatusChanged',
     schema: ClaimStatusRequest,
     toCanonical: (request) => request,
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({
       statusId: data.statusId,
       claimId: data.claimId,
@@ -129,9 +124,7 @@ export const intakes = {
     eventType: 'RemittanceReceived',
     schema: RemittanceRequest,
     toCanonical: (request) => toCanonicalRemittance(request),
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({
       remittanceId: data.remittanceId,
       claimId: data.claimId,
@@ -147,9 +140,7 @@ export const intakes = {
     eventType: 'PaymentReceived',
     schema: PaymentRequest,
     toCanonical: (request) => toCanonicalPayment(request),
-    encounter: workflowOf,
-    partitionKey: (data) => data.encounterId,
-    location: workflowLocation,
+    ...encounterDocument,
     facts: (data) => ({
       paymentId: data.paymentId,
       payerKind: data.payer.kind,

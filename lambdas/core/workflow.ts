@@ -19,6 +19,9 @@ export type WorkflowState = z.infer<typeof WorkflowState>;
 
 const FORWARD_ORDER: readonly WorkflowState[] = WORKFLOW_STATES.filter((s) => s !== 'exception_pending');
 
+/** Most actionable first: what needs a person, then the stages from the earliest (for listings). */
+export const ACTIONABLE_ORDER: readonly WorkflowState[] = ['exception_pending', ...FORWARD_ORDER];
+
 export function stageIndex(state: WorkflowState): number {
   return FORWARD_ORDER.indexOf(state);
 }

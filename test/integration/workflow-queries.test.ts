@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
-import { accessToken, invoiceRequest, startTestHub } from './support/hub.js';
+import { accessToken, invoiceRequest, odoo, startTestHub } from './support/hub.js';
 
 /** Issue #3: where each encounter stands — lists by state/payer/facility/age, master data crosswalk, held events. */
 let hub: Hub;
@@ -170,29 +170,15 @@ describe('master data', () => {
       version: 1,
     });
     expect(view.body).not.toHaveProperty('name');
-    const partner = await fetch(`${hub.odooUrl}/jsonrpc`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        method: 'call',
-        params: {
-          service: 'object',
-          method: 'execute_kw',
-          args: [
-            'rcm',
-            2,
-            'admin',
-            'res.partner',
-            'read',
-            [[view.body.odooPartnerId]],
-            { fields: ['name', 'ref'] },
-          ],
-        },
-        id: 1,
-      }),
-    });
-    const [record] = ((await partner.json()) as { result: Array<{ name: string; ref: string }> }).result;
+    const [record] = await odoo<Array<{ name: string; ref: string }>>(
+      hub,
+      'res.partner',
+      'read',
+      [[view.body.odooPartnerId]],
+      {
+        fields: ['name', 'ref'],
+      },
+    );
     expect(record).toMatchObject({ name: 'Grace Patient', ref: `rcm:patient:${patientId}` });
   });
 });
