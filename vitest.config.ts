@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/chaos/**/*.smoke.test.ts'],
-    testTimeout: 60_000,
+    // Integration suites run real servers; on two shared cores a suite can take several times its solo time.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     // Two cores in CI: integration suites start servers, so keep parallelism modest.
     maxWorkers: 2,
