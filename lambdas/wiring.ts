@@ -5,6 +5,9 @@
 import type { z } from 'zod';
 import { EventSource } from './core/envelope.js';
 import { intakes } from './core/intake.js';
+import { WebhookReplayRequest } from './core/webhooks/quarantine.js';
+import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
+import { SUBSCRIBABLE_EVENT_TYPES, SubscriptionRequest } from './core/webhooks/subscriptions.js';
 
 /** Resources a handler may touch; lib/ grants exactly these and sets the matching environment. */
 export type Resource =
@@ -13,7 +16,16 @@ export type Resource =
   | 'eventBus'
   | 'odooWriteQueue'
   | 'odooWriteDlq'
-  | 'odooSecret';
+  | 'odooSecret'
+  // Webhooks (docs/webhooks.md): receipts, quarantine, subscriptions and delivery logs; source secrets; queues.
+  | 'webhookTable'
+  | 'webhookSourcesSecret'
+  | 'inboundWebhookQueue'
+  | 'inboundWebhookDlq'
+  | 'webhookDeliveryQueue'
+  | 'webhookDeliveryDlq'
+  // Large X12 835s uploaded through presigned S3 PUTs (docs/x12.md#large-files).
+  | 'remittanceUploadsBucket';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */
@@ -75,6 +87,87 @@ export const handlers = {
     // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
     uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret'],
   },
+  webhookReceiver: {
+    entry: 'lambdas/handlers/webhook-receiver.ts',
+    description:
+      'POST /webhooks/{source}: verify the signature, dedupe by delivery id, store and queue, answer 202',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['webhookTable', 'webhookSourcesSecret', 'inboundWebhookQueue'],
+    readOnly: ['webhookSourcesSecret'],
+  },
+  webhookProcessor: {
+    entry: 'lambdas/handlers/webhook-processor.ts',
+    description:
+      'Inbound webhook queue consumer: map each payload to canonical events (Odoo: re-read over RPC) or quarantine it',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    // inboundWebhookQueue: an Odoo record not committed yet is looked at again after a few seconds.
+    uses: [
+      'webhookTable',
+      'workflowTable',
+      'eventBus',
+      'odooSecret',
+      'inboundWebhookQueue',
+      'inboundWebhookDlq',
+    ],
+    readOnly: ['odooSecret'],
+  },
+  subscriptions: {
+    entry: 'lambdas/handlers/subscriptions.ts',
+    description:
+      '/v1/subscriptions: create, list, read, delete webhook subscriptions and read their delivery log',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['webhookTable'],
+  },
+  webhookQuarantine: {
+    entry: 'lambdas/handlers/webhook-quarantine.ts',
+    description: 'Quarantined inbound webhooks: list them, replay one (optionally with a corrected body)',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['webhookTable', 'inboundWebhookQueue'],
+  },
+  webhookFanout: {
+    entry: 'lambdas/handlers/webhook-fanout.ts',
+    description: 'Bus rule target: one delivery per matching subscription, logged and queued',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['webhookTable', 'webhookDeliveryQueue'],
+  },
+  deliverWebhooks: {
+    entry: 'lambdas/handlers/deliver-webhooks.ts',
+    description:
+      'Webhook delivery queue consumer: signed POST, backoff with jitter for 24 h, then DLQ and exception',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    uses: ['webhookTable', 'webhookDeliveryQueue', 'webhookDeliveryDlq', 'eventBus'],
+  },
+  fhir: {
+    entry: 'lambdas/handlers/fhir.ts',
+    description:
+      '/fhir/r4: FHIR R4 Claim, Invoice, ClaimResponse, PaymentReconciliation (and Bundles) in, PaymentReconciliation out',
+    timeoutSeconds: 10,
+    memoryMb: 512,
+    uses: ['workflowTable', 'idempotencyTable', 'eventBus'],
+  },
+  remittanceUploads: {
+    entry: 'lambdas/handlers/remittance-uploads.ts',
+    description: '/v1/remittance-uploads: presigned S3 PUT for a large X12 835, and its processing status',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    // The bucket grant is PutObject on uploads/* only: the presigned URL is signed with this role.
+    uses: ['workflowTable', 'idempotencyTable', 'remittanceUploadsBucket'],
+  },
+  x12UploadProcessor: {
+    entry: 'lambdas/handlers/x12-upload-processor.ts',
+    description:
+      'S3 ObjectCreated on the uploads bucket: stream the 835 twice (validate, then accept in batches), record the outcome',
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+    uses: ['workflowTable', 'eventBus', 'remittanceUploadsBucket'],
+    readOnly: ['remittanceUploadsBucket'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 export type HandlerName = keyof typeof handlers;
 
@@ -92,6 +185,11 @@ export interface ApiRoute {
   requestSchema?: z.ZodType;
   /** Requires an `Idempotency-Key` header. */
   idempotent: boolean;
+  /**
+   * For a route without an OAuth scope: how it is authenticated instead, and why it is open at the gateway
+   * (the reason lib/ gives cdk-nag). Absent: the health probe.
+   */
+  openBecause?: string;
   /** HTTP status of a successful answer. */
   successStatus: number;
 }
@@ -105,6 +203,10 @@ export const scopes = {
   remittancesWrite: 'rcm/remittances.write',
   paymentsWrite: 'rcm/payments.write',
   workflowsRead: 'rcm/workflows.read',
+  subscriptionsManage: 'rcm/subscriptions.manage',
+  webhooksOperate: 'rcm/webhooks.operate',
+  /** FHIR write routes (a Bundle mixes types); the handler also demands each mapped event's own write scope. */
+  fhirWrite: 'rcm/fhir.write',
 } as const;
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
@@ -186,6 +288,27 @@ export const routes: readonly ApiRoute[] = [
     'A payment confirmed by a gateway or bank, applied to an invoice.',
   ),
   {
+    operationId: 'createRemittanceUpload',
+    method: 'POST',
+    path: '/v1/remittance-uploads',
+    scope: scopes.remittancesWrite,
+    handler: 'remittanceUploads',
+    summary: 'A presigned upload URL for an X12 835 too large for a request body (over 256 KB).',
+    idempotent: true,
+    successStatus: 201,
+  },
+  {
+    operationId: 'getRemittanceUpload',
+    method: 'GET',
+    path: '/v1/remittance-uploads/{uploadId}',
+    scope: scopes.remittancesWrite,
+    handler: 'remittanceUploads',
+    summary:
+      'Status of a remittance upload: awaiting_upload, processing, accepted (counts) or rejected (errors).',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
     operationId: 'listWorkflows',
     method: 'GET',
     path: '/v1/workflows',
@@ -235,6 +358,126 @@ export const routes: readonly ApiRoute[] = [
     idempotent: false,
     successStatus: 200,
   },
+  {
+    operationId: 'receiveWebhook',
+    method: 'POST',
+    path: '/webhooks/{source}',
+    scope: null,
+    handler: 'webhookReceiver',
+    summary:
+      'Signed webhook from a clearinghouse, payment gateway or Odoo; accepted (202) once stored and queued.',
+    idempotent: false,
+    successStatus: 202,
+    openBecause:
+      'Webhook senders (clearinghouses, gateways, Odoo) cannot obtain OAuth tokens; each request is authenticated by the handler with an HMAC-SHA256 signature over timestamp and raw body (Odoo: a secret URL token) against per-source secrets in Secrets Manager, with a replay window (docs/webhooks.md).',
+  },
+  {
+    operationId: 'createSubscription',
+    method: 'POST',
+    path: '/v1/subscriptions',
+    scope: scopes.subscriptionsManage,
+    handler: 'subscriptions',
+    summary: 'Subscribe an https URL to business events; the signing secret is returned once.',
+    requestSchema: SubscriptionRequest,
+    idempotent: false,
+    successStatus: 201,
+  },
+  {
+    operationId: 'listSubscriptions',
+    method: 'GET',
+    path: '/v1/subscriptions',
+    scope: scopes.subscriptionsManage,
+    handler: 'subscriptions',
+    summary: "The calling client's webhook subscriptions (never their secrets).",
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getSubscription',
+    method: 'GET',
+    path: '/v1/subscriptions/{subscriptionId}',
+    scope: scopes.subscriptionsManage,
+    handler: 'subscriptions',
+    summary: 'One webhook subscription (never its secret).',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'deleteSubscription',
+    method: 'DELETE',
+    path: '/v1/subscriptions/{subscriptionId}',
+    scope: scopes.subscriptionsManage,
+    handler: 'subscriptions',
+    summary: 'Stop deliveries to a subscription; pending retries are dropped.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'listSubscriptionDeliveries',
+    method: 'GET',
+    path: '/v1/subscriptions/{subscriptionId}/deliveries',
+    scope: scopes.subscriptionsManage,
+    handler: 'subscriptions',
+    summary: 'Delivery log of a subscription: per event, status, attempts, status codes and latency.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'listQuarantinedWebhooks',
+    method: 'GET',
+    path: '/v1/webhooks/quarantine',
+    scope: scopes.webhooksOperate,
+    handler: 'webhookQuarantine',
+    summary: 'Inbound webhooks a known source sent that could not be mapped, with the reason (no bodies).',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'replayQuarantinedWebhook',
+    method: 'POST',
+    path: '/v1/webhooks/quarantine/{source}/{deliveryId}/replay',
+    scope: scopes.webhooksOperate,
+    handler: 'webhookQuarantine',
+    summary: 'Map a quarantined webhook again (after a mapping fix), optionally with a corrected body.',
+    requestSchema: WebhookReplayRequest,
+    idempotent: false,
+    successStatus: 202,
+  },
+  // FHIR R4 (docs/fhir.md): answers are application/fhir+json, errors OperationOutcome.
+  ...(['Claim', 'Invoice', 'ClaimResponse', 'PaymentReconciliation'] as const).map(
+    (type): ApiRoute => ({
+      operationId: `createFhir${type}`,
+      method: 'POST',
+      path: `/fhir/r4/${type}`,
+      scope: scopes.fhirWrite,
+      handler: 'fhir',
+      summary: `A FHIR R4 ${type} (or a Bundle of them), mapped to canonical business events; OperationOutcome on error.`,
+      // The handler demands Idempotency-Key or If-None-Exist (FHIR conditional create); the gateway's required
+      // header would refuse the latter, so the route is not marked idempotent (docs/fhir.md#contract).
+      idempotent: false,
+      successStatus: 202,
+    }),
+  ),
+  {
+    operationId: 'fhirBundle',
+    method: 'POST',
+    path: '/fhir/r4',
+    scope: scopes.fhirWrite,
+    handler: 'fhir',
+    summary: 'A FHIR R4 transaction, batch or collection Bundle of the four financial resources above.',
+    idempotent: false, // Idempotency-Key or every entry's ifNoneExist, checked by the handler
+    successStatus: 202,
+  },
+  {
+    operationId: 'readFhirPaymentReconciliation',
+    method: 'GET',
+    path: '/fhir/r4/PaymentReconciliation/{remittanceId}',
+    scope: scopes.workflowsRead,
+    handler: 'fhir',
+    summary: 'A remittance as a FHIR R4 PaymentReconciliation.',
+    idempotent: false,
+    successStatus: 200,
+  },
 ];
 
 /** Queues the hub owns. Names are logical; lib/ and local/ derive the physical names. */
@@ -250,6 +493,8 @@ export interface QueueSpec {
   /** Resources naming the queue and its DLQ for the handlers that use them. */
   queueResource: Resource;
   dlqResource: Resource;
+  /** Which lib/ construct builds the queue: OdooWrites (default) or Webhooks (standard queues). */
+  builtBy?: 'webhooks';
 }
 
 export const queues = {
@@ -262,6 +507,34 @@ export const queues = {
     maxConcurrency: 2,
     queueResource: 'odooWriteQueue',
     dlqResource: 'odooWriteDlq',
+  },
+  /** Accepted inbound webhooks, mapped after the 2xx (never Odoo work before answering the sender). */
+  InboundWebhookQueue: {
+    fifo: false,
+    consumer: 'webhookProcessor',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 6 * handlers.webhookProcessor.timeoutSeconds,
+    maxReceiveCount: 8,
+    maxConcurrency: 2,
+    queueResource: 'inboundWebhookQueue',
+    dlqResource: 'inboundWebhookDlq',
+    builtBy: 'webhooks',
+  },
+  /**
+   * One message per (subscription, event). The consumer sets each failed message's visibility to the next
+   * backoff delay and dead-letters it itself when the 24 h budget is spent, so maxReceiveCount is only a
+   * backstop for a consumer that keeps crashing.
+   */
+  WebhookDeliveryQueue: {
+    fifo: false,
+    consumer: 'deliverWebhooks',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 6 * handlers.deliverWebhooks.timeoutSeconds,
+    maxReceiveCount: 200,
+    maxConcurrency: 5,
+    queueResource: 'webhookDeliveryQueue',
+    dlqResource: 'webhookDeliveryDlq',
+    builtBy: 'webhooks',
   },
 } as const satisfies Record<string, QueueSpec>;
 export type QueueName = keyof typeof queues;
@@ -294,6 +567,21 @@ export const eventRoutes: readonly EventRoute[] = [
     },
     target: { handler: 'enqueueOdooWrite' },
   },
+  {
+    name: 'OdooWritesFromWebhooks',
+    description: 'Business events accepted from inbound webhooks, booked (or recorded) by the Odoo writer',
+    pattern: {
+      source: [WEBHOOK_EVENT_SOURCE],
+      'detail-type': ['ClaimStatusChanged', 'PaymentReceived', 'PaymentRefunded', 'OdooEntryRecorded'],
+    },
+    target: { handler: 'enqueueOdooWrite' },
+  },
+  {
+    name: 'WebhookSubscriptions',
+    description: 'Business events partners subscribe to, fanned out to their webhook subscriptions',
+    pattern: { 'detail-type': [...SUBSCRIBABLE_EVENT_TYPES] },
+    target: { handler: 'webhookFanout' },
+  },
 ];
 
 /** DynamoDB tables: key schema shared by lib/ (CDK) and local/ (dynalite), so both build the same table. */
@@ -317,6 +605,8 @@ export const tables = {
   },
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
   IdempotencyTable: { partitionKey: 'id', ttlAttribute: 'expiration' },
+  /** Webhook receipts, quarantine, subscriptions and delivery logs (docs/webhooks.md#storage). */
+  WebhookTable: { partitionKey: 'pk', sortKey: 'sk' },
 } as const satisfies Record<string, TableSpec>;
 
 /** Environment variable names shared by lib/ (CDK) and local/ (runtime) — one spelling. */
@@ -333,6 +623,17 @@ export const env = {
   odooWriteMaxReceiveCount: 'ODOO_WRITE_MAX_RECEIVE_COUNT',
   /** Seconds an out-of-order event may wait for what it depends on before an exception is opened. */
   heldEventMaxAgeSeconds: 'HELD_EVENT_MAX_AGE_SECONDS',
+  webhookTable: 'WEBHOOK_TABLE_NAME',
+  webhookSourcesSecret: 'WEBHOOK_SOURCES_SECRET_ID',
+  inboundWebhookQueue: 'INBOUND_WEBHOOK_QUEUE_URL',
+  inboundWebhookDlq: 'INBOUND_WEBHOOK_DLQ_URL',
+  webhookDeliveryQueue: 'WEBHOOK_DELIVERY_QUEUE_URL',
+  webhookDeliveryDlq: 'WEBHOOK_DELIVERY_DLQ_URL',
+  /** JSON `{"baseSeconds","capSeconds","budgetSeconds"}` for outbound retries (tests shorten it). */
+  webhookRetryPolicy: 'WEBHOOK_RETRY_POLICY',
+  /** Seconds a signature timestamp may differ from our clock (default 300). */
+  webhookToleranceSeconds: 'WEBHOOK_TOLERANCE_SECONDS',
+  remittanceUploadsBucket: 'REMITTANCE_UPLOADS_BUCKET_NAME',
 } as const;
 
 /** Which environment variable carries each resource's name or address. */
@@ -343,4 +644,11 @@ export const resourceEnv: Record<Resource, string> = {
   odooWriteQueue: env.odooWriteQueue,
   odooWriteDlq: env.odooWriteDlq,
   odooSecret: env.odooSecret,
+  webhookTable: env.webhookTable,
+  webhookSourcesSecret: env.webhookSourcesSecret,
+  inboundWebhookQueue: env.inboundWebhookQueue,
+  inboundWebhookDlq: env.inboundWebhookDlq,
+  webhookDeliveryQueue: env.webhookDeliveryQueue,
+  webhookDeliveryDlq: env.webhookDeliveryDlq,
+  remittanceUploadsBucket: env.remittanceUploadsBucket,
 };

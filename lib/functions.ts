@@ -8,6 +8,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -110,6 +111,13 @@ export interface HubResources {
   odooWriteQueue: sqs.IQueue;
   odooWriteDlq: sqs.IQueue;
   odooSecret: secretsmanager.ISecret;
+  webhookTable: dynamodb.ITable;
+  webhookSourcesSecret: secretsmanager.ISecret;
+  inboundWebhookQueue: sqs.IQueue;
+  inboundWebhookDlq: sqs.IQueue;
+  webhookDeliveryQueue: sqs.IQueue;
+  webhookDeliveryDlq: sqs.IQueue;
+  remittanceUploadsBucket: s3.IBucket;
 }
 
 type Access = 'read' | 'write';
@@ -154,6 +162,45 @@ const bindings: {
     secret.grantRead(fn);
     return secret.secretArn;
   },
+  webhookTable: (table, fn, access) => {
+    if (access === 'read') table.grantReadData(fn);
+    else table.grantReadWriteData(fn);
+    return table.tableName;
+  },
+  webhookSourcesSecret: (secret, fn) => {
+    secret.grantRead(fn);
+    return secret.secretArn;
+  },
+  inboundWebhookQueue: (queue, fn) => {
+    queue.grantSendMessages(fn);
+    return queue.queueUrl;
+  },
+  inboundWebhookDlq: (queue, fn) => {
+    queue.grantSendMessages(fn);
+    return queue.queueUrl;
+  },
+  // The delivery consumer sends (fan-out) and changes a message's visibility to its backoff delay.
+  webhookDeliveryQueue: (queue, fn) => {
+    queue.grantSendMessages(fn);
+    queue.grant(fn, 'sqs:ChangeMessageVisibility');
+    return queue.queueUrl;
+  },
+  webhookDeliveryDlq: (queue, fn) => {
+    queue.grantSendMessages(fn);
+    return queue.queueUrl;
+  },
+  // Exact actions on uploads/* only (no bucket-level or wildcard actions): the API signs presigned PUTs
+  // (PutObject + the CMK's GenerateDataKey for SSE-KMS), the processor streams objects (GetObject + Decrypt).
+  remittanceUploadsBucket: (bucket, fn, access) => {
+    const objects = bucket.arnForObjects('uploads/*');
+    const actions = access === 'read' ? ['s3:GetObject'] : ['s3:PutObject'];
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [objects] }));
+    if (bucket.encryptionKey) {
+      if (access === 'read') bucket.encryptionKey.grant(fn, 'kms:Decrypt');
+      else bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey', 'kms:Encrypt');
+    }
+    return bucket.bucketName;
+  },
 };
 
 /** Resources whose write grant includes the CMK's `GenerateDataKey*` / `ReEncrypt*` (wildcard actions). */
@@ -162,6 +209,11 @@ const encryptedDataResources: readonly Resource[] = [
   'idempotencyTable',
   'odooWriteQueue',
   'odooWriteDlq',
+  'webhookTable',
+  'inboundWebhookQueue',
+  'inboundWebhookDlq',
+  'webhookDeliveryQueue',
+  'webhookDeliveryDlq',
 ];
 
 function bind<R extends Resource>(
@@ -284,6 +336,14 @@ function acknowledgeFunctionFindings(
     wildcard.push({
       finding: `Resource::<${stack.getLogicalId(table)}.Arn>/index/*`,
       reason: `The ${tableName} grant covers that table's own indexes (wiring.ts tables); no other table is reachable.`,
+    });
+  }
+  if ((spec.uses as readonly Resource[]).includes('remittanceUploadsBucket')) {
+    const bucket = resources.remittanceUploadsBucket.node.defaultChild as CfnElement;
+    wildcard.push({
+      finding: `Resource::<${stack.getLogicalId(bucket)}.Arn>/uploads/*`,
+      reason:
+        'One object per upload under uploads/<clientId>/<uploadId>.835; the grant is one exact action (PutObject or GetObject) on that prefix of the uploads bucket only.',
     });
   }
   for (const { finding, reason } of wildcard) {

@@ -48,8 +48,12 @@ export class OdooWrites extends Construct {
   ) {
     super(scope, id);
     const stack = Stack.of(this);
+    // Queues another construct builds (`builtBy`, e.g. lib/webhooks.ts) are not Odoo writes.
+    const odooWriteQueues = (Object.entries(queues) as [QueueName, QueueSpec][]).filter(
+      ([, spec]) => spec.builtBy === undefined,
+    );
     this.queues = Object.fromEntries(
-      (Object.entries(queues) as [QueueName, QueueSpec][]).map(([name, spec]) => {
+      odooWriteQueues.map(([name, spec]) => {
         if (!spec.fifo) throw new Error(`Queue ${name}: only FIFO queues are supported by OdooWrites`);
         const queueName = `rcm-hub-${props.stage}-${name}.fifo`;
         const encryption = {

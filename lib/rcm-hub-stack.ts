@@ -1,7 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type QueueName, queues, type Resource } from '../lambdas/wiring.js';
+import type { QueueName, Resource } from '../lambdas/wiring.js';
 import { Api } from './api.js';
 import type { Stage } from './config.js';
 import { Data, tableResource } from './data.js';
@@ -11,6 +11,8 @@ import { Monitoring } from './monitoring.js';
 import { OdooWrites } from './odoo-writes.js';
 import { Secrets } from './secrets.js';
 import { Security } from './security.js';
+import { Uploads } from './uploads.js';
+import { Webhooks } from './webhooks.js';
 
 export interface RcmHubStackProps extends StackProps {
   stage: Stage;
@@ -26,6 +28,8 @@ export class RcmHubStack extends Stack {
   readonly secrets: Secrets;
   readonly events: Events;
   readonly odooWrites: OdooWrites;
+  readonly webhooks: Webhooks;
+  readonly uploads: Uploads;
   readonly functions: Functions;
   /** Every wiring.ts `Resource`, as built here (what functions get in their environment and grants). */
   readonly resources: HubResources;
@@ -54,7 +58,9 @@ export class RcmHubStack extends Stack {
       maxReceiveCount: config.odooWriteMaxReceiveCount,
       maxConcurrency: config.odooWriteConcurrency,
     });
-    const queuesByResource = this.odooWrites.byResource();
+    this.webhooks = new Webhooks(this, 'Webhooks', { stage, key, removalPolicy });
+    this.uploads = new Uploads(this, 'Uploads', { key, removalPolicy });
+    const queuesByResource = { ...this.odooWrites.byResource(), ...this.webhooks.byResource() };
     const queueFor = (resource: Resource): sqs.IQueue => {
       const queue = queuesByResource[resource];
       if (!queue) throw new Error(`No queue in wiring.ts queues provides resource ${resource}`);
@@ -67,6 +73,13 @@ export class RcmHubStack extends Stack {
       odooWriteQueue: queueFor('odooWriteQueue'),
       odooWriteDlq: queueFor('odooWriteDlq'),
       odooSecret: this.secrets.odooSecret,
+      webhookTable: this.data.tables.WebhookTable,
+      webhookSourcesSecret: this.webhooks.sourcesSecret,
+      inboundWebhookQueue: queueFor('inboundWebhookQueue'),
+      inboundWebhookDlq: queueFor('inboundWebhookDlq'),
+      webhookDeliveryQueue: queueFor('webhookDeliveryQueue'),
+      webhookDeliveryDlq: queueFor('webhookDeliveryDlq'),
+      remittanceUploadsBucket: this.uploads.bucket,
     };
 
     this.functions = new Functions(this, 'Functions', {
@@ -79,6 +92,8 @@ export class RcmHubStack extends Stack {
     });
     this.events.addRoutes(this.functions.byName);
     this.odooWrites.addConsumers(this.functions.byName);
+    this.webhooks.addConsumers(this.functions.byName);
+    this.uploads.addProcessor(this.functions.byName.x12UploadProcessor);
 
     this.api = new Api(this, 'Api', {
       stage,
@@ -91,7 +106,7 @@ export class RcmHubStack extends Stack {
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', { stage, key, alarmEmails: config.alarmEmails });
-    for (const name of Object.keys(queues) as QueueName[]) {
+    for (const name of Object.keys(this.odooWrites.queues) as QueueName[]) {
       this.monitoring.addDlqAlarm(
         `${name}DlqAlarm`,
         this.odooWrites.queues[name].dlq,
@@ -99,6 +114,22 @@ export class RcmHubStack extends Stack {
         'odoo-write-dlq',
       );
     }
+    for (const [name, { dlq }] of Object.entries(this.webhooks.queues)) {
+      this.monitoring.addDlqAlarm(
+        `${name}DlqAlarm`,
+        dlq,
+        name === 'WebhookDeliveryQueue'
+          ? 'A webhook delivery failed for 24 hours (an ExceptionOpened was published).'
+          : 'An inbound webhook could not be processed on any retry.',
+        'webhooks',
+      );
+    }
+    this.monitoring.addDlqAlarm(
+      'RemittanceUploadProcessorDlqAlarm',
+      this.uploads.processorDlq,
+      'A remittance upload could not be processed after Lambda retries (its status stays processing).',
+      'x12-uploads',
+    );
     for (const [routeName, dlq] of Object.entries(this.events.ruleDlqs)) {
       this.monitoring.addDlqAlarm(
         `${routeName}DlqAlarm`,

@@ -51,7 +51,24 @@ export interface HubOptions {
   heldEventMaxAgeSeconds?: number;
   /** Overrides for the Odoo write queue (tests shorten the visibility timeout to see redelivery quickly). */
   odooWriteQueue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /**
+   * Webhooks (docs/webhooks.md): per-source secrets seeded into the local Secrets Manager (default: the
+   * development secrets below), the outbound retry policy (tests shorten it) and the signature tolerance.
+   */
+  webhooks?: {
+    sources?: Record<string, string[]>;
+    retryPolicy?: { baseSeconds?: number; capSeconds?: number; budgetSeconds?: number };
+    toleranceSeconds?: number;
+  };
 }
+
+/** Development webhook secrets for `npm start` (never used outside the local stage). */
+export const LOCAL_WEBHOOK_SOURCES: Record<string, string[]> = {
+  clearinghouse: ['whsec_local_clearinghouse_0001'],
+  gateway: ['whsec_local_gateway_000000001'],
+  odoo: ['local-odoo-webhook-token-0001'],
+};
+const WEBHOOK_SOURCES_SECRET_NAME = 'rcm-hub/local/webhook-sources';
 
 export interface Hub {
   baseUrl: string;
@@ -73,8 +90,12 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const ODOO_SECRET_NAME = 'rcm-hub/local/odoo';
+const UPLOADS_BUCKET = 'rcm-hub-local-remittance-uploads';
+
+let hubGeneration = 0;
 
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
+  const generation = ++hubGeneration;
   const host = options.host ?? '127.0.0.1';
   const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.rcm-hub'));
   if (options.fresh) rmSync(stateDir, { recursive: true, force: true });
@@ -101,6 +122,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       port: 0,
       host,
       stateDir: join(stateDir, 'queues'),
+      s3Dir: join(stateDir, 's3'),
       region: REGION,
       accountId: ACCOUNT,
     });
@@ -133,6 +155,21 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     aws.events.createEventBus('rcm-hub-local');
     names[resourceEnv.odooSecret] = ODOO_SECRET_NAME;
     aws.secrets.put(ODOO_SECRET_NAME, JSON.stringify({ ...odoo, protocol: odoo.protocol ?? 'jsonrpc' }));
+    // Webhooks: the table (from wiring.ts tables), the per-source secrets, retry policy and tolerance.
+    // Large X12 uploads (docs/x12.md#large-files): the bucket of the S3 stand-in.
+    names[resourceEnv.remittanceUploadsBucket] = UPLOADS_BUCKET;
+    aws.s3.createBucket(UPLOADS_BUCKET);
+    names[resourceEnv.webhookTable] = 'WebhookTable';
+    names[resourceEnv.webhookSourcesSecret] = WEBHOOK_SOURCES_SECRET_NAME;
+    const webhookSources = options.webhooks?.sources ?? LOCAL_WEBHOOK_SOURCES;
+    aws.secrets.put(
+      WEBHOOK_SOURCES_SECRET_NAME,
+      JSON.stringify(Object.fromEntries(Object.entries(webhookSources).map(([k, v]) => [k, { secrets: v }]))),
+    );
+    if (options.webhooks?.retryPolicy)
+      names[env.webhookRetryPolicy] = JSON.stringify(options.webhooks.retryPolicy);
+    if (options.webhooks?.toleranceSeconds !== undefined)
+      names[env.webhookToleranceSeconds] = String(options.webhooks.toleranceSeconds);
 
     const queueUrls: Hub['queueUrls'] = {};
     for (const [name, spec] of Object.entries(queues)) {
@@ -167,7 +204,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       if (ready) return ready;
       const instance = (instanceCount.get(name) ?? 0) + 1;
       instanceCount.set(name, instance);
-      const url = `${pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href}?instance=${instance}`;
+      // The hub generation keeps a restarted hub (same process, new endpoints) from reusing old modules.
+      const url = `${pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href}?hub=${generation}&instance=${instance}`;
       const mod = (await import(url)) as { handler?: LoadedHandler };
       if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
       return mod.handler;
@@ -242,6 +280,42 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       await Promise.all(sources.map((s) => s.stop()));
     });
 
+    // S3 ObjectCreated → the upload processor, in-process (in AWS: S3 notification, async invoke). Like
+    // Lambda's async invocation, a failure is retried twice; then it is logged (AWS: the on-failure queue).
+    const uploadsInFlight = new Set<Promise<void>>();
+    aws.s3.onObjectCreated(({ bucket, key, size }) => {
+      const run = (async () => {
+        const event = {
+          Records: [
+            {
+              eventSource: 'aws:s3',
+              eventName: 'ObjectCreated:Put',
+              awsRegion: REGION,
+              eventTime: new Date().toISOString(),
+              s3: {
+                bucket: { name: bucket },
+                object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size },
+              },
+            },
+          ],
+        };
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await invoke('x12UploadProcessor', event);
+            return;
+          } catch (error) {
+            if (attempt === 2 && process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+              console.error(`[x12UploadProcessor] ${key} failed: ${(error as Error).message}`);
+          }
+        }
+      })();
+      uploadsInFlight.add(run);
+      void run.finally(() => uploadsInFlight.delete(run));
+    });
+    closers.push(async () => {
+      await Promise.allSettled([...uploadsInFlight]);
+    });
+
     const allScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
     const devClient = developmentClient(stateDir, allScopes);
     const registry = await LocalTokenIssuer.create(stateDir, `http://${host}/rcm-hub-local`, [
@@ -274,6 +348,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         for (let settled = 0; settled < 2; ) {
           await aws.events.waitForIdle();
           await Promise.all(sources.map((s) => s.waitForIdle()));
+          await Promise.allSettled([...uploadsInFlight]);
           const pending = Object.values(queueUrls).reduce((n, q) => n + aws.sqs.messageCount(q.queueUrl), 0);
           settled = pending === 0 ? settled + 1 : 0;
           if (settled < 2) await new Promise((r) => setTimeout(r, 50));
@@ -289,7 +364,6 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
 async function createTables(endpoint: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: REGION });
-  const names = { WorkflowTable: 'WorkflowTable', IdempotencyTable: 'IdempotencyTable' } as const;
   for (const [name, spec] of Object.entries(tables) as [keyof typeof tables, TableSpec][]) {
     const attributes = new Set<string>([spec.partitionKey, ...(spec.sortKey ? [spec.sortKey] : [])]);
     for (const gsi of spec.globalSecondaryIndexes ?? []) {
@@ -299,7 +373,7 @@ async function createTables(endpoint: string): Promise<void> {
     try {
       await client.send(
         new CreateTableCommand({
-          TableName: names[name],
+          TableName: name,
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: [...attributes].map((attr) => ({ AttributeName: attr, AttributeType: 'S' })),
           KeySchema: [

@@ -6,6 +6,8 @@ export const EventSource = {
   api: 'rcm-hub.api',
   odooWriter: 'rcm-hub.odoo-writer',
   workflow: 'rcm-hub.workflow',
+  /** Accepted from an inbound webhook (docs/webhooks.md): clearinghouse, gateway, Odoo. */
+  webhooks: 'rcm-hub.webhooks',
 } as const;
 export type EventSource = (typeof EventSource)[keyof typeof EventSource];
 

@@ -6,7 +6,9 @@ import { InvoiceIssued } from './invoice.js';
 import { PatientUpserted, PayerUpserted } from './master-data.js';
 import { PaymentReceived } from './payment.js';
 import { RemittanceReceived } from './remittance.js';
+import { OdooEntryRecorded, PaymentRefunded, PaymentReversed } from './webhooks/events.js';
 import { WorkflowState } from './workflow.js';
+import { ProviderAdjustmentReceived } from './x12/remittance-events.js';
 
 /** Odoo record ids the hub linked to an encounter. */
 export const OdooLinks = z.object({
@@ -36,6 +38,8 @@ const ExecutedStep = z.object({
   model: z.string(),
   ids: z.array(z.number().int()),
   alreadyPresent: z.boolean(),
+  /** Reverse steps: the payments they cancelled. */
+  cancelledPaymentIds: z.array(z.number().int()).optional(),
 });
 
 const MoneySummary = z.object({
@@ -141,6 +145,29 @@ export const EventCatalog = {
   ExceptionOpened: eventEnvelope('ExceptionOpened', ExceptionOpened),
   EventHeld: eventEnvelope('EventHeld', EventHeld),
   WorkflowStateChanged: eventEnvelope('WorkflowStateChanged', WorkflowStateChanged),
+  // Webhooks (docs/webhooks.md): a gateway refund, a payment/credit note entered by hand in Odoo, the reversal.
+  PaymentRefunded: eventEnvelope('PaymentRefunded', PaymentRefunded),
+  OdooEntryRecorded: eventEnvelope('OdooEntryRecorded', OdooEntryRecorded),
+  PaymentReversed: eventEnvelope('PaymentReversed', PaymentReversed),
+  // X12 835 PLB (docs/x12.md): a provider-level adjustment of an ERA, not tied to one claim.
+  ProviderAdjustmentReceived: eventEnvelope('ProviderAdjustmentReceived', ProviderAdjustmentReceived),
 } as const;
 export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;
+
+/** A canonical business event ready to be accepted: what any intake (JSON, X12, FHIR, webhook) produces. */
+export interface CanonicalEvent {
+  eventType: EventType;
+  data: unknown;
+  /** The workflow it belongs to; absent for master data. */
+  encounter?: { encounterId: string; facilityId: string };
+  /** FIFO ordering key: the encounter, or `patient:<id>` / `payer:<id>`. */
+  partitionKey: string;
+  /** Non-PHI facts for the timeline entry. */
+  facts: Record<string, unknown>;
+  /**
+   * Tells apart several events accepted under one idempotency key (the claim payments of one 835); stable
+   * for the same document, e.g. the payer claim control number. Absent for single-event requests.
+   */
+  discriminator?: string;
+}

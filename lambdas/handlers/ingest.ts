@@ -23,6 +23,8 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { createX12Intake, isX12Request } from '../adapters/x12/http-intake.js';
+import { PartnerId } from '../core/identifiers.js';
 import { type IntakeName, intakes } from '../core/intake.js';
 import { env, routes } from '../wiring.js';
 import { acceptEvents } from './intake/accept-events.js';
@@ -110,6 +112,17 @@ const accept = makeIdempotent(
   },
 );
 
+/** X12 bodies (835 on /v1/remittances, 277/277CA on /v1/claim-statuses): docs/x12.md. */
+const x12Intake = createX12Intake({
+  store,
+  acceptEvents: (command) => acceptEvents({ store, publisher }, command),
+  persistenceStore: new DynamoDBPersistenceLayer({
+    tableName: requiredEnv(env.idempotencyTable),
+    awsSdkV3Client: dynamodb,
+  }),
+  config: idempotencyConfig,
+});
+
 const intakeByRoute = new Map<string, IntakeName>(
   routes.flatMap((route) =>
     route.operationId in intakes
@@ -138,11 +151,25 @@ export const handler = async (
         ),
       );
     }
+    if (isX12Request(event)) return await x12Intake(event, name, correlationId);
     const intake = intakes[name];
     const clientId = callerClientId(event);
     const idempotencyKey = idempotencyKeyOf(event);
     const request = parseJsonBody(event, intake.schema);
     const pathParameters = (event.pathParameters ?? {}) as Record<string, string>;
+    const badPath = Object.entries(pathParameters).flatMap(([name, value]) => {
+      const parsed = PartnerId.safeParse(value);
+      return parsed.success
+        ? []
+        : [{ path: `path:${name}`, message: parsed.error.issues[0]?.message ?? 'invalid' }];
+    });
+    if (badPath.length > 0) {
+      throw new RequestRejected(
+        problem(ProblemType.validation, 400, 'Invalid path', 'An id in the path is not valid.', {
+          errors: badPath,
+        }),
+      );
+    }
     const violations = intake.violations?.(intake.toCanonical(request as never, pathParameters)) ?? [];
     if (violations.length > 0) {
       throw new RequestRejected(

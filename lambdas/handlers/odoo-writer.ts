@@ -25,6 +25,7 @@ import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/
 import { bookMasterData } from './booking/master-data.js';
 import { bookPayment, bookRemittance } from './booking/receivables.js';
 import { openException, recordFollowUp } from './booking/record.js';
+import { bookOdooEntry, bookPaymentRefund } from './booking/webhook-events.js';
 
 const logger = createLogger('odooWriter');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
@@ -62,6 +63,9 @@ const encounterBookings: Record<string, EncounterBooking> = {
   ClaimStatusChanged: bookClaimStatus,
   RemittanceReceived: bookRemittance,
   PaymentReceived: bookPayment,
+  // Inbound webhooks (docs/webhooks.md): a gateway refund reverses the payment; an Odoo-side entry is recorded.
+  PaymentRefunded: bookPaymentRefund,
+  OdooEntryRecorded: bookOdooEntry,
 };
 
 const processor = new SqsFifoPartialProcessorAsync();

@@ -108,8 +108,14 @@ async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>
         {
           errors: query.error.issues.flatMap((issue) =>
             issue.code === 'unrecognized_keys'
-              ? issue.keys.map((key) => ({ path: `query:${key}`, message: 'is not a parameter of this route' }))
-              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` })),
+              ? issue.keys.map((key) => ({
+                  path: `query:${key}`,
+                  message: 'is not a parameter of this route',
+                }))
+              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({
+                  ...e,
+                  path: `query:${e.path.slice(1)}`,
+                })),
           ),
         },
       ),

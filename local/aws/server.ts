@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AwsServiceError } from './errors.js';
 import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
+import { LocalS3 } from './s3.js';
 import { LocalSecrets } from './secrets.js';
 import { LocalSqs } from './sqs.js';
 
@@ -20,6 +24,8 @@ export interface StartLocalAwsOptions {
   region?: string;
   /** Where SQS queue state is persisted (JSON per queue). Omit for memory-only. */
   stateDir?: string;
+  /** Where the S3 stand-in keeps objects (default: a new temporary directory). */
+  s3Dir?: string;
   /** Injectable clock for SQS (retention, dedup window, visibility); default Date.now. */
   clock?: () => number;
   /** SQS: enforce the 60 s PurgeQueue cooldown (default true, as AWS). */
@@ -32,6 +38,8 @@ export interface LocalAws {
   sqs: LocalSqs;
   events: LocalEventBus;
   secrets: LocalSecrets;
+  /** Path-style S3 stand-in (local/aws/s3.ts); requests without X-Amz-Target that name one of its buckets. */
+  s3: LocalS3;
   /** Environment the hub's Lambda code needs so the unmodified SDK clients reach this server. */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -43,6 +51,7 @@ export function localAwsEnv(endpoint: string, region = 'us-east-1'): Record<stri
     AWS_ENDPOINT_URL_SQS: endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    AWS_ENDPOINT_URL_S3: endpoint,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -77,6 +86,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
   let sqs: LocalSqs | undefined;
   let events: LocalEventBus | undefined;
   const secrets = new LocalSecrets({ accountId, region });
+  const s3 = new LocalS3(opts.s3Dir ?? mkdtempSync(join(tmpdir(), 'rcm-local-s3-')));
 
   const server = createServer((req, res) => {
     void dispatch(req, res);
@@ -84,6 +94,15 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
   server.keepAliveTimeout = 5_000;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // S3 streams its bodies: dispatched before the JSON protocols read theirs whole.
+    if (s3.handles(req)) {
+      await s3.handle(req, res).catch((err: unknown) => {
+        console.error('[local-aws] S3 stand-in error', err);
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     const requestId = randomUUID();
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.indexOf('.');
@@ -168,6 +187,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
     sqs: sqsRef,
     events: eventsRef,
     secrets,
+    s3,
     env: localAwsEnv(endpoint, region),
     close() {
       closing ??= (async () => {

@@ -13,7 +13,6 @@ import type { LocalSqs, ReceivedMessage } from './sqs.js';
 export interface SqsEventSourceOptions {
   sqs: LocalSqs;
   queueUrl: string;
-  // biome-ignore lint/suspicious/noConfusingVoidType: same return type as aws-lambda's SQSHandler
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
   /** 1-10 for FIFO, 1-10000 for standard (as Lambda). */
   batchSize: number;

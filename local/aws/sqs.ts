@@ -184,7 +184,6 @@ export function md5OfMessageAttributes(attrs: Record<string, WireMessageAttribut
 }
 
 // Characters SQS accepts in a body: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the invalid control characters is the point
 const INVALID_BODY_CHARS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function validateAttributes(attrs: Record<string, WireMessageAttributeValue> | undefined): number {

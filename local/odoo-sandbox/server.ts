@@ -97,7 +97,11 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
     for (const rule of constraints) {
       if (rule.model !== model || rule.method !== method) continue;
       for (const vals of valsList) {
-        if (vals && typeof vals === 'object' && (vals as Record<string, unknown>)[rule.field] === rule.equals) {
+        if (
+          vals &&
+          typeof vals === 'object' &&
+          (vals as Record<string, unknown>)[rule.field] === rule.equals
+        ) {
           return new OdooError(rule.name, rule.message);
         }
       }
@@ -387,7 +391,9 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
     if (path === '/__sandbox/constraints' && req.method === 'POST') {
       const rule = payload as unknown as CustomConstraint;
       if (!rule.model || !rule.method || !rule.field || !rule.name || !rule.message) {
-        return sendJson(res, 400, { error: 'a constraint needs model, method, field, equals, name, message' });
+        return sendJson(res, 400, {
+          error: 'a constraint needs model, method, field, equals, name, message',
+        });
       }
       constraints.push(rule);
       return sendJson(res, 200, { constraints });

@@ -39,12 +39,18 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
     'A partner invoice; amounts in integer cents, totals computed by the hub',
   ),
   ClaimSubmitted: api('ClaimSubmitted', 'A claim sent to a payer for one or more invoices'),
-  ClaimStatusChanged: api('ClaimStatusChanged', "A payer's status for a claim (277/277CA codes)"),
+  ClaimStatusChanged: {
+    ...api('ClaimStatusChanged', "A payer's status for a claim (277/277CA codes)"),
+    sources: [EventSource.api, EventSource.webhooks],
+  },
   RemittanceReceived: api(
     'RemittanceReceived',
     'One claim payment of an ERA (835), balanced at the edge; amounts in integer cents',
   ),
-  PaymentReceived: api('PaymentReceived', 'A payment confirmed by a gateway or bank against one invoice'),
+  PaymentReceived: {
+    ...api('PaymentReceived', 'A payment confirmed by a gateway or bank against one invoice'),
+    sources: [EventSource.api, EventSource.webhooks],
+  },
   PartnerSynced: {
     sources: [EventSource.odooWriter],
     description:
@@ -70,7 +76,8 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
       'Odoo refused a write for good (or it kept failing); the message is dead-lettered and, for an encounter, an exception opens.',
   },
   ExceptionOpened: {
-    sources: [EventSource.workflow],
+    // webhooks: a quarantined inbound payload, an outbound delivery dead after 24 h (docs/webhooks.md).
+    sources: [EventSource.workflow, EventSource.webhooks],
     description:
       'A person must act on an encounter (billing, finance or integration team); key is stable per cause.',
   },
@@ -83,6 +90,26 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
     sources: [EventSource.workflow],
     description:
       "An encounter's workflow state moved; cause names the event (or writer-only record such as ClaimRecorded) that moved it.",
+  },
+  ProviderAdjustmentReceived: {
+    sources: [EventSource.api],
+    description:
+      'A provider-level adjustment of an ERA (835 PLB: interest, recoupment, forward balance), accepted by POST /v1/remittances as application/edi-x12; no encounter (partitionKey provider:<PLB01>), amount as sent (positive reduces the payment). docs/x12.md.',
+  },
+  PaymentRefunded: {
+    sources: [EventSource.webhooks],
+    description:
+      'A payment gateway refunded a payment the hub booked (POST /webhooks/gateway, payment.refunded); the Odoo writer reverses that payment in Odoo. docs/webhooks.md.',
+  },
+  OdooEntryRecorded: {
+    sources: [EventSource.webhooks],
+    description:
+      "A payment or credit note entered by hand in Odoo, seen through Odoo's webhook (POST /webhooks/odoo) and re-read over RPC; recorded in the encounter's workflow, never written back to Odoo. docs/webhooks.md.",
+  },
+  PaymentReversed: {
+    sources: [EventSource.odooWriter],
+    description:
+      'A refunded payment was reversed in Odoo (cancelled, so the invoice owes it again), or left to finance when the refund is partial.',
   },
 };
 

@@ -168,6 +168,13 @@ export function workflowDetailExample(s: Samples) {
         stepRefs: e.RemittancePosted.data.steps.map((step) => step.ref),
       },
     ],
+    payments: [
+      {
+        paymentId: e.PaymentReceived.data.paymentId,
+        invoiceId: e.PaymentReceived.data.appliesTo.invoiceId,
+        amountCents: e.PaymentReceived.data.amountCents,
+      },
+    ],
     exceptions: [
       {
         key: exception.key,

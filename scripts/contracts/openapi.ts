@@ -192,13 +192,18 @@ function responses(route: ApiRoute, contract: OperationContract, samples: Sample
     description: contract.success.description,
     ...(Object.keys(successHeaders).length ? { headers: successHeaders } : {}),
     content: {
-      'application/json': { schema: contract.success.schema, example: contract.success.example(samples) },
+      [contract.success.mediaType ?? 'application/json']: {
+        schema: contract.success.schema,
+        example: contract.success.example(samples),
+      },
     },
   };
   for (const other of contract.otherResponses ?? []) {
     out[String(other.status)] = {
       description: other.description,
-      content: { 'application/json': { schema: other.schema, example: other.example(samples) } },
+      content: {
+        [other.mediaType ?? 'application/json']: { schema: other.schema, example: other.example(samples) },
+      },
     };
   }
   const correlationId = exampleCorrelationId(route, samples);
@@ -256,6 +261,13 @@ export function buildOpenApiDocument(samples: Samples): Json {
     },
   });
 
+  /** Write routes that also read an X12 body (docs/x12.md). */
+  const X12_OPERATIONS: Record<string, string> = {
+    submitRemittance:
+      'An X12 835 interchange (005010X221A1; one or many transactions; delimiters as its ISA declares), up to 256 KB: one RemittanceReceived per CLP, one ProviderAdjustmentReceived per PLB adjustment. Refused whole (400, errors[].path `segment:<n> <ID>`) when the envelope or the balancing is wrong; 4010 is refused. Claims the hub cannot place are kept and listed under `unmatched`. See docs/x12.md.',
+    submitClaimStatus:
+      'An X12 277 (005010X212) or 277CA (005010X214), up to 256 KB: one ClaimStatusChanged per claim loop (STC category → status). See docs/x12.md.',
+  };
   for (const route of routes) {
     const contract = contractOf(route);
     const params = parameters(route, contract, used);
@@ -283,6 +295,13 @@ export function buildOpenApiDocument(samples: Samples): Json {
                     schema: route.requestSchema,
                     example: samples.requests[route.operationId],
                   },
+                  ...(X12_OPERATIONS[route.operationId]
+                    ? {
+                        'application/edi-x12': {
+                          schema: { type: 'string', description: X12_OPERATIONS[route.operationId] },
+                        },
+                      }
+                    : {}),
                 },
               },
             },

@@ -20,6 +20,7 @@ import {
   workflowDetailExample,
   workflowListExample,
 } from './examples.js';
+import { fhirContracts } from './fhir.js';
 import {
   Accepted,
   EncounterIdSchema,
@@ -32,6 +33,8 @@ import {
   WorkflowList,
   WorkflowListQuery,
 } from './responses.js';
+import { uploadContracts } from './uploads.js';
+import { webhookContracts } from './webhooks.js';
 
 /** Problem types only API Gateway produces (lib/api.ts gateway responses). */
 export const GatewayProblemType = { throttled: 'throttled', requestError: 'request-error' } as const;
@@ -61,6 +64,8 @@ export interface OperationContract {
     description: string;
     schema: z.ZodType;
     example: (samples: Samples) => unknown;
+    /** Media type of the body (default application/json; the FHIR routes answer application/fhir+json). */
+    mediaType?: string;
     /** Response headers of the success answer. */
     headers: readonly ('Location' | 'X-Correlation-Id')[];
     /** What the Location header points at, as a path template (write routes). */
@@ -72,6 +77,7 @@ export interface OperationContract {
     description: string;
     schema: z.ZodType;
     example: (samples: Samples) => unknown;
+    mediaType?: string;
   }[];
   /** Whether the handler reads `X-Correlation-Id` and echoes it (also in its problems); the others ignore it. */
   correlationHeader: boolean;
@@ -418,6 +424,12 @@ export const operationContracts: Record<string, OperationContract> = {
       storeUnavailable,
     ],
   },
+  // FHIR R4 routes (scripts/contracts/fhir.ts): fhir+json answers, OperationOutcome errors.
+  ...fhirContracts,
+  // Webhooks both ways (scripts/contracts/webhooks.ts, docs/webhooks.md).
+  ...webhookContracts,
+  // Large X12 835 uploads (scripts/contracts/uploads.ts, docs/x12.md#large-files).
+  ...uploadContracts,
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {

@@ -197,6 +197,17 @@ export const RemittanceRecord = z
   })
   .meta({ id: 'RemittanceRecord' });
 
+export const PaymentRecord = z
+  .object({
+    paymentId: z.string(),
+    invoiceId: z.string(),
+    amountCents: z.number().int(),
+  })
+  .meta({
+    id: 'PaymentRecord',
+    description: 'A gateway or bank payment booked against an invoice (once per paymentId)',
+  });
+
 export const OpenException = z
   .object({
     key: z.string().meta({ description: 'Stable per cause' }),
@@ -226,6 +237,7 @@ export const WorkflowDetail = z
     ...workflowSummaryShape,
     claims: z.array(ClaimRecord),
     remittances: z.array(RemittanceRecord),
+    payments: z.array(PaymentRecord),
     exceptions: z.array(OpenException).meta({ description: 'Open exceptions (a person must act)' }),
     held: z.array(HeldEvent).meta({ description: 'Events waiting for what they depend on, oldest first' }),
     // Not `.nullable()`: zod-to-openapi 9.1 would write the null into the OdooErrorNote component itself.

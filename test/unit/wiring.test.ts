@@ -59,12 +59,16 @@ describe('the wiring table', () => {
     for (const scope of demanded) expect(issued).toContain(scope);
   });
 
-  it('only the health check is open without a token', () => {
+  it('only the health check and the signed webhook endpoint are open without a token', () => {
     // Prepare / Act
     const open = routes.filter((route) => route.scope === null).map((route) => route.path);
+    const unexplained = routes.filter(
+      (route) => route.scope === null && route.path !== '/health' && !route.openBecause,
+    );
 
-    // Assess
-    expect(open).toEqual(['/health']);
+    // Assess: webhooks authenticate by signature or URL token instead (issue #5, docs/webhooks.md)
+    expect(open).toEqual(['/health', '/webhooks/{source}']);
+    expect(unexplained).toEqual([]);
   });
 
   it('routes are unique by method and path', () => {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../../core/envelope.js';
 import {
+  ACTIONABLE_ORDER,
   nextPosition,
   stateFor,
   type WorkflowEffect,
@@ -135,17 +136,6 @@ export interface WorkflowQuery {
   limit: number;
   cursor?: string;
 }
-
-/** Listing without a state walks the states from the most actionable. */
-const WORKFLOW_LIST_ORDER: readonly WorkflowState[] = [
-  'exception_pending',
-  'charge_ready',
-  'invoice_issued',
-  'claim_submitted',
-  'payer_response_received',
-  'payment_posted',
-  'reconciled',
-];
 
 interface CursorPosition {
   stateIndex: number;
@@ -484,7 +474,7 @@ export class WorkflowStore {
    * the states in WORKFLOW_STATES order.
    */
   async listWorkflows(query: WorkflowQuery): Promise<{ items: Workflow[]; cursor?: string }> {
-    const states = query.state ? [query.state] : [...WORKFLOW_LIST_ORDER];
+    const states = query.state ? [query.state] : [...ACTIONABLE_ORDER];
     let position = query.cursor ? decodeCursor(query.cursor) : { stateIndex: 0, key: undefined };
     const items: Workflow[] = [];
     while (position.stateIndex < states.length && items.length < query.limit) {
@@ -542,6 +532,220 @@ export class WorkflowStore {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
+
+  /**
+   * Claim → encounter index (issue #4). Partners that answer a claim name only our claim id (FHIR
+   * `ClaimResponse.request`, `PaymentReconciliation.detail.request`, an 835's CLP01), never the encounter;
+   * every accepted ClaimSubmitted is indexed here as `CLAIM#<claimId>` / `ENC#<encounterId>`. A claim id
+   * may repeat across encounters (CLP01 is not unique), so a lookup answers every match.
+   */
+  async indexClaim(entry: ClaimIndexEntry): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `CLAIM#${entry.claimId}`, sk: `ENC#${entry.encounterId}`, ...entry },
+      }),
+    );
+  }
+
+  async findClaim(claimId: string): Promise<ClaimIndexEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CLAIM#${claimId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as ClaimIndexEntry);
+  }
+
+  /**
+   * Remittance → encounter index with the accepted canonical remittance (ids, amounts and CARCs, no PHI), so
+   * `GET /fhir/r4/PaymentReconciliation/{remittanceId}` can answer from the id alone (issue #4).
+   */
+  async indexRemittance(entry: RemittanceIndexEntry): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `REMITTANCE#${entry.remittanceId}`, sk: `ENC#${entry.encounterId}`, ...entry },
+      }),
+    );
+  }
+
+  async findRemittance(remittanceId: string): Promise<RemittanceIndexEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `REMITTANCE#${remittanceId}` },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as RemittanceIndexEntry);
+  }
+
+  /**
+   * A part of an X12 document the hub accepted but could not place (an 835 claim payment whose CLP01/CLP07
+   * match no claim, a 277 status of an unknown claim): kept whole, keyed by its content-derived id, in one
+   * partition `UNMATCHED` that billing lists and works off (docs/x12.md#unmatched). Re-keeping is harmless.
+   */
+  async keepUnmatched(entry: UnmatchedEntry): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: 'UNMATCHED', sk: `${entry.kind}#${entry.id}`, ...entry },
+      }),
+    );
+  }
+
+  async listUnmatched(kind?: UnmatchedEntry['kind']): Promise<UnmatchedEntry[]> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: kind ? 'pk = :pk AND begins_with(sk, :kind)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'UNMATCHED', ...(kind ? { ':kind': `${kind}#` } : {}) },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as UnmatchedEntry);
+  }
+
+  /**
+   * Remittance uploads (docs/x12.md#large-files): `UPLOAD#<uploadId>` / `UPLOAD`. Created once per
+   * (client, Idempotency-Key); a second create of the same id is a no-op.
+   */
+  async putUpload(record: UploadRecord): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `UPLOAD#${record.uploadId}`, sk: 'UPLOAD', ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...rest } = out.Item;
+    return rest as UploadRecord;
+  }
+
+  /** Moves an upload to `processing` unless it is finished; answers the record, or undefined if finished/unknown. */
+  async startUpload(uploadId: string, now: string): Promise<UploadRecord | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+          UpdateExpression: 'SET #status = :processing, updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #status IN (:awaiting, :processing)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':processing': 'processing',
+            ':awaiting': 'awaiting_upload',
+            ':now': now,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const { pk: _pk, sk: _sk, ...rest } = out.Attributes ?? {};
+      return rest as UploadRecord;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async finishUpload(
+    uploadId: string,
+    outcome: Pick<UploadRecord, 'status' | 'bytes' | 'counts' | 'problem' | 'updatedAt'>,
+  ): Promise<void> {
+    const values = Object.entries(outcome).filter(([, v]) => v !== undefined);
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+        UpdateExpression: `SET ${values.map(([k]) => `#${k} = :${k}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(values.map(([k]) => [`#${k}`, k])),
+        ExpressionAttributeValues: Object.fromEntries(values.map(([k, v]) => [`:${k}`, v])),
+      }),
+    );
+  }
+}
+
+/** An X12 upload: who asked, under which correlation id, where the object goes, and the outcome. */
+export interface UploadRecord {
+  uploadId: string;
+  clientId: string;
+  correlationId: string;
+  idempotencyKey: string;
+  bucket: string;
+  key: string;
+  status: 'awaiting_upload' | 'processing' | 'accepted' | 'rejected';
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string;
+  bytes?: number;
+  counts?: { claims: number; events: number; unmatched: number; providerAdjustments: number };
+  problem?: {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    errors: Array<{ path: string; message: string }>;
+  };
+}
+
+/** An unplaced part of a partner document (no PHI: ids, amounts, codes, the reason and where it came from). */
+export interface UnmatchedEntry {
+  kind: 'remittance' | 'claim-status';
+  /** remittanceId or statusId, derived from the content. */
+  id: string;
+  claimId: string;
+  payerClaimControlNumber?: string;
+  amountCents: number;
+  reason: string;
+  /** `segment:57 CLP` in the document. */
+  source: string;
+  correlationId: string;
+  clientId: string;
+  keptAt: string;
+  /** The canonical event data without its encounter, to post once the claim is known. */
+  data: Record<string, unknown>;
+}
+
+/** What the claim index knows about a claim: enough to resolve its encounter and balance a payment. */
+export interface ClaimIndexEntry {
+  claimId: string;
+  encounterId: string;
+  facilityId: string;
+  payerId: string;
+  invoiceIds: string[];
+  billedCents: number;
+}
+
+export interface RemittanceIndexEntry {
+  remittanceId: string;
+  encounterId: string;
+  facilityId: string;
+  claimId: string;
+  /** The RemittanceReceived event that carried it. */
+  eventId: string;
+  acceptedAt: string;
+  /** The canonical RemittanceReceived data (core/remittance.ts). */
+  remittance: Record<string, unknown>;
 }
 
 function newWorkflow(event: RecordedEvent, now: string): Workflow {

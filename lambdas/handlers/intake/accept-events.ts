@@ -1,25 +1,13 @@
 import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
 import type { EventPublisher } from '../../adapters/eventbridge/event-publisher.js';
+import type { ClaimSubmitted } from '../../core/claim.js';
 import { type EventEnvelope, EventSource, followUpEvent } from '../../core/envelope.js';
 import { deterministicEventId } from '../../core/event-id.js';
-import type { EventType } from '../../core/events.js';
+import type { CanonicalEvent } from '../../core/events.js';
 
-/** A canonical business event ready to be accepted: what any intake (JSON, X12, FHIR, webhook) produces. */
-export interface CanonicalEvent {
-  eventType: EventType;
-  data: unknown;
-  /** The workflow it belongs to; absent for master data. */
-  encounter?: { encounterId: string; facilityId: string };
-  /** FIFO ordering key: the encounter, or `patient:<id>` / `payer:<id>`. */
-  partitionKey: string;
-  /** Non-PHI facts for the timeline entry. */
-  facts: Record<string, unknown>;
-  /**
-   * Tells apart several events accepted under one idempotency key (the claim payments of one 835); stable
-   * for the same document, e.g. the payer claim control number. Absent for single-event requests.
-   */
-  discriminator?: string;
-}
+export type { CanonicalEvent };
+
+import type { RemittanceReceived } from '../../core/remittance.js';
 
 export interface AcceptCommand {
   clientId: string;
@@ -65,6 +53,7 @@ export async function acceptEvents(
     };
     accepted.push(envelope);
     published.push(envelope);
+    if (event.encounter) await indexForLookup(deps.store, { ...event, encounter: event.encounter }, envelope);
     if (event.encounter) {
       const recorded = await deps.store.recordEvent(
         {
@@ -93,4 +82,37 @@ export async function acceptEvents(
   }
   await deps.publisher.publish(...published);
   return accepted;
+}
+
+/**
+ * Partners that answer a claim name our claim id, never the encounter (FHIR ClaimResponse.request, an 835's
+ * CLP01), and a remittance is read back by its id alone (GET /fhir/r4/PaymentReconciliation/{id}): index
+ * claims and remittances by id as any intake accepts them (docs/fhir.md#claim-lookup). Idempotent puts.
+ */
+async function indexForLookup(
+  store: WorkflowStore,
+  event: CanonicalEvent & { encounter: { encounterId: string; facilityId: string } },
+  envelope: EventEnvelope,
+): Promise<void> {
+  if (event.eventType === 'ClaimSubmitted') {
+    const claim = event.data as ClaimSubmitted;
+    await store.indexClaim({
+      claimId: claim.claimId,
+      ...event.encounter,
+      payerId: claim.payerId,
+      invoiceIds: claim.invoiceIds,
+      billedCents: claim.billedCents,
+    });
+  }
+  if (event.eventType === 'RemittanceReceived') {
+    const remittance = event.data as RemittanceReceived;
+    await store.indexRemittance({
+      remittanceId: remittance.remittanceId,
+      ...event.encounter,
+      claimId: remittance.claimId,
+      eventId: envelope.id,
+      acceptedAt: envelope.time,
+      remittance: remittance as unknown as Record<string, unknown>,
+    });
+  }
 }

@@ -1,0 +1,250 @@
+import { deterministicEventId } from '../../core/event-id.js';
+import type { CanonicalEvent, EventType } from '../../core/events.js';
+import { intakes } from '../../core/intake.js';
+import { type Read277, toClaimStatusChanged } from '../../core/x12/claim-status-277.js';
+import type { X12Issue } from '../../core/x12/envelope.js';
+import type { Read835 } from '../../core/x12/remittance-835.js';
+import {
+  plannedRemittances,
+  providerAdjustments,
+  toRemittanceReceived,
+  type UnmatchedClaim,
+} from '../../core/x12/remittance-events.js';
+import { segmentPath } from '../../core/x12/tokenizer.js';
+import type { UnmatchedEntry, WorkflowStore } from '../dynamodb/workflow-store.js';
+import { ClaimDirectory } from './claim-directory.js';
+
+/**
+ * Accepting a read X12 document: each claim payment (835 CLP) or claim status (277 claim loop) is placed on
+ * its encounter through the claim index, the rest is kept as unmatched — never dropped — and answered. All
+ * events of the document go through `accept` under the request's Idempotency-Key, each with a discriminator
+ * derived from the content (remittanceId, statusId, adjustmentId), so ids are stable across retries and the
+ * booking layer recognises a retransmitted ERA by remittanceId whatever key it came under.
+ */
+export type X12Event = CanonicalEvent;
+
+export type AcceptFn = (events: X12Event[]) => Promise<Array<{ id: string }>>;
+
+export interface DocumentContext {
+  store: WorkflowStore;
+  accept: AcceptFn;
+  clientId: string;
+  idempotencyKey: string;
+  correlationId: string;
+  now: () => string;
+}
+
+export interface RemittanceDocumentAnswer {
+  transactions: number;
+  claims: number;
+  accepted: Array<{ remittanceId: string; claimId: string; encounterId: string; eventId: string }>;
+  providerAdjustments: Array<{
+    adjustmentId: string;
+    providerId: string;
+    amountCents: number;
+    eventId: string;
+  }>;
+  unmatched: UnmatchedClaim[];
+  warnings: X12Issue[];
+}
+
+export async function acceptRemittanceDocument(
+  read: Read835,
+  context: DocumentContext,
+  /** Remittance-id repeat counts of earlier batches of the same file (upload path). */
+  seen?: Map<string, number>,
+): Promise<RemittanceDocumentAnswer> {
+  const directory = new ClaimDirectory(context.store);
+  const events: X12Event[] = [];
+  const placed: Array<{ remittanceId: string; claimId: string; encounterId: string }> = [];
+  const unmatched: UnmatchedClaim[] = [];
+  const intake = intakes.submitRemittance;
+  for (const planned of plannedRemittances(read.transactions, seen)) {
+    const { claim } = planned;
+    const resolution = await directory.resolve(claim.claimId, claim.payerClaimControlNumber);
+    if (!resolution.matched) {
+      unmatched.push({
+        remittanceId: planned.remittanceId,
+        claimId: claim.claimId,
+        ...(claim.payerClaimControlNumber ? { payerClaimControlNumber: claim.payerClaimControlNumber } : {}),
+        paidCents: claim.paidCents,
+        reason: resolution.reason,
+        path: segmentPath(claim.position),
+      });
+      const data = toRemittanceReceived(planned, { encounterId: '', facilityId: '', payerId: '' });
+      await keep(context, events, {
+        kind: 'remittance',
+        id: planned.remittanceId,
+        claimId: claim.claimId,
+        ...(claim.payerClaimControlNumber ? { payerClaimControlNumber: claim.payerClaimControlNumber } : {}),
+        amountCents: claim.paidCents,
+        reason: resolution.reason,
+        source: segmentPath(claim.position),
+        data: data as unknown as Record<string, unknown>,
+        wouldBe: 'RemittanceReceived',
+      });
+      continue;
+    }
+    const data = toRemittanceReceived(planned, resolution);
+    const encounter = { encounterId: resolution.encounterId, facilityId: resolution.facilityId };
+    events.push({
+      eventType: intake.eventType,
+      data,
+      encounter,
+      partitionKey: intake.partitionKey(data),
+      facts: { ...intake.facts(data), source: `x12:835 ${segmentPath(claim.position)}` },
+      discriminator: planned.remittanceId,
+    });
+    placed.push({
+      remittanceId: planned.remittanceId,
+      claimId: claim.claimId,
+      encounterId: resolution.encounterId,
+    });
+  }
+  const plbs = providerAdjustments(read.transactions);
+  for (const { data } of plbs) {
+    events.push({
+      eventType: 'ProviderAdjustmentReceived' as EventType,
+      data,
+      partitionKey: `provider:${data.providerId}`,
+      facts: { adjustmentId: data.adjustmentId, reason: data.reason, amountCents: data.amountCents },
+      discriminator: data.adjustmentId,
+    });
+  }
+  const envelopes = await context.accept(events);
+  const idOf = eventIds(events, envelopes);
+  return {
+    transactions: read.transactions.length,
+    claims: read.transactions.reduce((n, t) => n + t.claims.length, 0),
+    accepted: placed.map((p) => ({ ...p, eventId: idOf(p.remittanceId) })),
+    providerAdjustments: plbs.map(({ data }) => ({
+      adjustmentId: data.adjustmentId,
+      providerId: data.providerId,
+      amountCents: data.amountCents,
+      eventId: idOf(data.adjustmentId),
+    })),
+    unmatched,
+    warnings: read.warnings,
+  };
+}
+
+export interface ClaimStatusDocumentAnswer {
+  claims: number;
+  accepted: Array<{
+    statusId: string;
+    claimId: string;
+    encounterId: string;
+    status: string;
+    eventId: string;
+  }>;
+  unmatched: Array<{ statusId: string; claimId: string; reason: string; path: string }>;
+  skipped: Array<{ claimId: string; reason: string; path: string }>;
+}
+
+export async function acceptClaimStatusDocument(
+  read: Read277,
+  context: DocumentContext,
+): Promise<ClaimStatusDocumentAnswer> {
+  const directory = new ClaimDirectory(context.store);
+  const intake = intakes.submitClaimStatus;
+  const events: X12Event[] = [];
+  const answer: ClaimStatusDocumentAnswer = {
+    claims: read.claims.length,
+    accepted: [],
+    unmatched: [],
+    skipped: [],
+  };
+  const placed: Array<Omit<ClaimStatusDocumentAnswer['accepted'][number], 'eventId'>> = [];
+  const seen = new Set<string>();
+  for (const claim of read.claims) {
+    const path = segmentPath(claim.position);
+    const probe = toClaimStatusChanged(claim, { encounterId: '', facilityId: '' });
+    if ('skipped' in probe) {
+      answer.skipped.push({ claimId: claim.claimId, reason: probe.skipped, path });
+      continue;
+    }
+    if (seen.has(probe.data.statusId)) continue; // the same status twice in one document
+    seen.add(probe.data.statusId);
+    const resolution = await directory.resolve(claim.claimId, claim.payerClaimControlNumber);
+    if (!resolution.matched) {
+      answer.unmatched.push({
+        statusId: probe.data.statusId,
+        claimId: claim.claimId,
+        reason: resolution.reason,
+        path,
+      });
+      await keep(context, events, {
+        kind: 'claim-status',
+        id: probe.data.statusId,
+        claimId: claim.claimId,
+        ...(claim.payerClaimControlNumber ? { payerClaimControlNumber: claim.payerClaimControlNumber } : {}),
+        amountCents: claim.statuses[0]?.chargeCents ?? 0,
+        reason: resolution.reason,
+        source: path,
+        data: probe.data as unknown as Record<string, unknown>,
+        wouldBe: 'ClaimStatusChanged',
+      });
+      continue;
+    }
+    const placedStatus = toClaimStatusChanged(claim, resolution);
+    if ('skipped' in placedStatus) continue;
+    const data = placedStatus.data;
+    events.push({
+      eventType: intake.eventType,
+      data,
+      encounter: { encounterId: resolution.encounterId, facilityId: resolution.facilityId },
+      partitionKey: intake.partitionKey(data),
+      facts: { ...intake.facts(data), source: `x12:277 ${path}` },
+      discriminator: data.statusId,
+    });
+    placed.push({
+      statusId: data.statusId,
+      claimId: data.claimId,
+      encounterId: data.encounterId,
+      status: data.status,
+    });
+  }
+  const envelopes = await context.accept(events);
+  const idOf = eventIds(events, envelopes);
+  answer.accepted = placed.map((p) => ({ ...p, eventId: idOf(p.statusId) }));
+  return answer;
+}
+
+function eventIds(events: X12Event[], envelopes: Array<{ id: string }>): (discriminator: string) => string {
+  const byDiscriminator = new Map<string, string>();
+  events.forEach((event, i) => {
+    if (event.discriminator !== undefined) byDiscriminator.set(event.discriminator, envelopes[i]?.id ?? '');
+  });
+  return (discriminator) => byDiscriminator.get(discriminator) ?? '';
+}
+
+/**
+ * An unplaced part is kept in the store (the quarantine billing works off) and announced as an
+ * `ExceptionOpened` on the bus (no encounter: it goes to subscribers, not to Odoo).
+ */
+async function keep(
+  context: DocumentContext,
+  events: X12Event[],
+  entry: Omit<UnmatchedEntry, 'correlationId' | 'clientId' | 'keptAt'> & { wouldBe: EventType },
+): Promise<void> {
+  const { wouldBe, ...rest } = entry;
+  await context.store.keepUnmatched({
+    ...rest,
+    correlationId: context.correlationId,
+    clientId: context.clientId,
+    keptAt: context.now(),
+  });
+  events.push({
+    eventType: 'ExceptionOpened',
+    data: {
+      key: `unmatched:${entry.kind}:${entry.id}`,
+      team: 'billing',
+      reason: `${wouldBe} ${entry.id} not placed (${entry.source}): ${entry.reason}`,
+      amountCents: Math.abs(entry.amountCents),
+      sourceEventId: deterministicEventId(wouldBe, context.clientId, context.idempotencyKey, entry.id),
+    },
+    partitionKey: `unmatched:${entry.kind}:${entry.id}`,
+    facts: { id: entry.id, reason: entry.reason },
+    discriminator: `unmatched:${entry.id}`,
+  });
+}

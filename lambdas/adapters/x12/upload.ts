@@ -1,0 +1,110 @@
+import type { X12Issue } from '../../core/x12/envelope.js';
+import { type ClaimPayment835, type Remittance835, read835 } from '../../core/x12/remittance-835.js';
+import type { UnmatchedClaim } from '../../core/x12/remittance-events.js';
+import { acceptRemittanceDocument, type DocumentContext } from './documents.js';
+
+/**
+ * The large-file path (docs/x12.md#large-files): an 835 too big for a request body (over 256 KB; API
+ * Gateway's hard limit is 10 MB, a 20,000-claim ERA is ~15 MB) is read from object storage as a stream,
+ * twice, and never held whole:
+ *   1. validate: every envelope, syntax and balancing rule, keeping only sums (constant memory). Any issue
+ *      refuses the whole file — nothing is posted, as on the inline path.
+ *   2. accept: read again and accept the claim payments in batches of `batchSize`, each batch through the
+ *      same document acceptance as the inline path (claim index, unmatched kept, content-derived ids), all
+ *      under the upload's own idempotency key. A crash mid-way is mended by running again: ids are stable,
+ *      the timeline recognises what it recorded and the booking layer what it booked.
+ * `open` returns a fresh stream of the stored object each time (S3 GetObject Body in AWS, a file locally).
+ */
+export interface UploadOutcome {
+  status: 'refused' | 'accepted';
+  bytes: number;
+  claims: number;
+  issues: X12Issue[];
+  accepted: number;
+  unmatched: UnmatchedClaim[];
+  providerAdjustments: number;
+}
+
+export async function acceptRemittanceUpload(
+  open: () => AsyncIterable<Buffer>,
+  context: DocumentContext,
+  options: { batchSize?: number } = {},
+): Promise<UploadOutcome> {
+  const batchSize = options.batchSize ?? 200;
+  const validation = await read835(open(), { keepClaims: false });
+  if (validation.issues.length > 0) {
+    return {
+      status: 'refused',
+      bytes: validation.bytes,
+      claims: validation.claims,
+      issues: validation.issues.slice(0, 100),
+      accepted: 0,
+      unmatched: [],
+      providerAdjustments: 0,
+    };
+  }
+
+  let batch: Array<{
+    claim: ClaimPayment835;
+    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'>;
+  }> = [];
+  let accepted = 0;
+  const unmatched: UnmatchedClaim[] = [];
+  // Remittance ids number repeats (`#n`) across the whole file, not per batch.
+  const seen = new Map<string, number>();
+  const flush = async () => {
+    const claims = batch;
+    batch = [];
+    const transactions = new Map<string, Remittance835>();
+    for (const { claim, transaction } of claims) {
+      const key = `${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
+      let t = transactions.get(key);
+      if (!t) {
+        t = { ...(transaction as Remittance835), claims: [], providerAdjustments: [] };
+        transactions.set(key, t);
+      }
+      t.claims.push(claim);
+    }
+    const answer = await acceptRemittanceDocument(
+      {
+        transactions: [...transactions.values()],
+        issues: [],
+        warnings: [],
+        bytes: 0,
+        segments: 0,
+        claims: claims.length,
+      },
+      context,
+      seen,
+    );
+    accepted += answer.accepted.length;
+    unmatched.push(...answer.unmatched);
+  };
+  const read = await read835(open(), {
+    keepClaims: false,
+    onClaim: (claim, transaction) => {
+      batch.push({ claim, transaction });
+      return batch.length >= batchSize ? flush() : undefined;
+    },
+  });
+  if (batch.length > 0) await flush();
+  // Provider-level adjustments (PLB) come last in each transaction: accepted once the claims are.
+  const plbOnly = read.transactions.filter((t) => t.providerAdjustments.length > 0);
+  let providerAdjustments = 0;
+  if (plbOnly.length > 0) {
+    const answer = await acceptRemittanceDocument(
+      { transactions: plbOnly, issues: [], warnings: [], bytes: 0, segments: 0, claims: 0 },
+      context,
+    );
+    providerAdjustments = answer.providerAdjustments.length;
+  }
+  return {
+    status: 'accepted',
+    bytes: read.bytes,
+    claims: read.claims,
+    issues: [],
+    accepted,
+    unmatched,
+    providerAdjustments,
+  };
+}

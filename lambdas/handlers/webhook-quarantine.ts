@@ -1,0 +1,59 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requiredEnv } from '../adapters/environment.js';
+import {
+  callerClientId,
+  header,
+  jsonResponse,
+  parseJsonBody,
+  RequestRejected,
+  rejectionResponse,
+} from '../adapters/http/api-request.js';
+import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { createLogger } from '../adapters/observability.js';
+import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
+import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
+import { WebhookReplayRequest } from '../core/webhooks/quarantine.js';
+import { env } from '../wiring.js';
+
+const logger = createLogger('webhookQuarantine');
+const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
+const inbound = new WebhookQueue<InboundMessage>(new SQSClient({}), requiredEnv(env.inboundWebhookQueue));
+
+/**
+ * `GET /v1/webhooks/quarantine`: inbound payloads a known source sent that could not be mapped (with why).
+ * `POST /v1/webhooks/quarantine/{source}/{deliveryId}/replay`: after the mapping is fixed (a deploy) — or with a
+ * corrected body — put the receipt back through the processor. Bodies are never returned (they may hold PHI).
+ */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  try {
+    const operator = callerClientId(event);
+    if (event.httpMethod === 'GET') {
+      return jsonResponse(200, { items: await store.quarantined(200) });
+    }
+    const source = event.pathParameters?.source ?? '';
+    const deliveryId = event.pathParameters?.deliveryId ?? '';
+    const request =
+      event.body && header(event, 'Content-Type') ? parseJsonBody(event, WebhookReplayRequest) : {};
+    const reopened = await store.reopenReceipt(source, deliveryId, request.correctedBody);
+    if (!reopened) {
+      throw new RequestRejected(
+        problem(ProblemType.notFound, 404, 'Not found', `No quarantined webhook ${source}/${deliveryId}.`),
+      );
+    }
+    await inbound.send({ source, deliveryId }, { source, replayedBy: operator });
+    logger.info('quarantined webhook replayed', { source, corrected: request.correctedBody !== undefined });
+    return jsonResponse(202, { status: 'replaying', source, deliveryId });
+  } catch (error) {
+    const rejected = rejectionResponse(error);
+    if (rejected) return rejected;
+    logger.error('quarantine request failed', { error: error as Error });
+    return problemResponse(
+      problem(ProblemType.unavailable, 503, 'Service unavailable', 'Try again shortly.'),
+      {
+        'Retry-After': '2',
+      },
+    );
+  }
+};

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Hub } from '../../local/runtime.js';
+import { accessToken, invoiceRequest, odoo, startTestHub } from './support/hub.js';
+
+/** Issue #2: `npm start` keeps its data under the state dir, so a restart loses nothing. */
+describe('restarting the local hub', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-'));
+  let hub: Hub | undefined;
+
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('keeps workflows, idempotency records and Odoo data', async () => {
+    // Prepare: one invoice posted, then the hub stopped.
+    hub = await startTestHub({ stateDir });
+    const invoice = invoiceRequest();
+    const post = async (h: Hub) =>
+      fetch(`${h.baseUrl}/v1/invoices`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${await accessToken(h)}`,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': `key-${invoice.invoiceId}`,
+        },
+        body: JSON.stringify(invoice),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const first = await post(hub);
+    await hub.waitForIdle();
+    await hub.close();
+
+    // Act: the same state dir, not fresh.
+    hub = await startTestHub({ stateDir, fresh: false });
+    const retried = await post(hub);
+    await hub.waitForIdle();
+    const view = await fetch(`${hub.baseUrl}/v1/workflows/${invoice.encounterId}`, {
+      headers: { Authorization: `Bearer ${await accessToken(hub)}` },
+    }).then((r) => r.json() as Promise<{ state: string; timeline: unknown[] }>);
+
+    // Assess
+    expect(retried).toEqual(first);
+    expect(view.state).toBe('invoice_issued');
+    expect(view.timeline).toHaveLength(2);
+    expect(await odoo<number>(hub, 'account.move', 'search_count', [[['ref', '=', invoice.invoiceId]]])).toBe(
+      1,
+    );
+  });
+});

@@ -1,0 +1,245 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { write835 } from '../../lambdas/core/x12/write-835.js';
+import type { Hub } from '../../local/runtime.js';
+import { generatedRemittance } from '../bench/x12-835.js';
+import { accessToken, eventually, startTestHub } from './support/hub.js';
+
+/**
+ * Issue #4, large files: POST /v1/remittance-uploads → presigned PUT (local S3 stand-in) → ObjectCreated →
+ * the processor streams the 835 through upload.ts → GET status. A generated 2,000-claim ERA; three of its
+ * claims are seeded through the JSON API (seeding all 2,000 would take minutes), the rest are kept unmatched.
+ */
+let hub: Hub;
+let token: string;
+let keys = 0;
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  token = await accessToken(hub);
+});
+
+afterAll(async () => {
+  await hub?.close();
+});
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${hub.baseUrl}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      ...(method === 'GET' ? {} : { 'Idempotency-Key': `upload-it-${++keys}-${Date.now()}` }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+const dollars = (cents: number) => (cents / 100).toFixed(2);
+
+async function seedClaim(claimId: string, billedCents: number): Promise<string> {
+  const tag = claimId.replace(/[^A-Za-z0-9]/g, '');
+  const encounterId = `ENC-UPL-${tag}`;
+  const base = { encounterId, facilityId: 'FAC-UPL' };
+  const patientId = `PAT-UPL-${tag}`;
+  const payerId = 'PAYER-UPL';
+  const requests: Array<[string, string, unknown]> = [
+    [
+      'PUT',
+      `/v1/patients/${patientId}`,
+      {
+        name: `Patient ${tag}`,
+        birthDate: '1970-05-01',
+        sourceSystem: 'ehr',
+        sourceUpdatedAt: '2026-11-30T08:00:00Z',
+      },
+    ],
+    [
+      'PUT',
+      `/v1/payers/${payerId}`,
+      {
+        name: 'Upload Payer',
+        payerType: 'commercial',
+        sourceSystem: 'billing',
+        sourceUpdatedAt: '2026-11-01T00:00:00Z',
+      },
+    ],
+    [
+      'POST',
+      '/v1/charges',
+      {
+        chargeId: `CHG-${tag}`,
+        ...base,
+        patientId,
+        lines: [
+          {
+            code: '99214',
+            codeSystem: 'CPT',
+            units: 1,
+            amount: dollars(billedCents),
+            serviceDate: '2026-11-02',
+            renderingProviderNpi: '1234567893',
+          },
+        ],
+      },
+    ],
+    [
+      'POST',
+      '/v1/invoices',
+      {
+        invoiceId: `INV-${tag}`,
+        ...base,
+        issueDate: '2026-11-02',
+        currency: 'USD',
+        billTo: { kind: 'payer', id: payerId, name: 'Upload Payer' },
+        lines: [
+          {
+            code: '99214',
+            codeSystem: 'CPT',
+            description: 'Visit',
+            quantity: 1,
+            unitPrice: dollars(billedCents),
+          },
+        ],
+      },
+    ],
+    [
+      'POST',
+      '/v1/claims',
+      {
+        claimId,
+        ...base,
+        payerId,
+        invoiceIds: [`INV-${tag}`],
+        billedAmount: dollars(billedCents),
+        submittedDate: '2026-11-03',
+      },
+    ],
+  ];
+  for (const [method, path, body] of requests) {
+    const answer = await call(method, path, body);
+    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(202);
+  }
+  return encounterId;
+}
+
+async function createUpload() {
+  const created = await call('POST', '/v1/remittance-uploads');
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return created.body as {
+    uploadId: string;
+    uploadUrl: string;
+    statusUrl: string;
+    expiresAt: string;
+    headers: Record<string, string>;
+  };
+}
+
+const put = (url: string, body: string) =>
+  fetch(url, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/edi-x12' },
+    body: Buffer.from(body, 'latin1'),
+  });
+
+const finalStatus = (statusUrl: string) =>
+  eventually(
+    async () => {
+      const view = await call('GET', statusUrl);
+      return ['accepted', 'rejected'].includes(view.body.status as string) ? view.body : undefined;
+    },
+    25_000,
+    'upload outcome',
+  );
+
+describe('POST /v1/remittance-uploads (large X12 835s)', () => {
+  it('accepts a 2,000-claim ERA uploaded with a presigned PUT and posts the claims it can place', async () => {
+    // Prepare
+    const spec = generatedRemittance(2_000);
+    const seeded = [0, 999, 1_999];
+    const encounters: string[] = [];
+    for (const i of seeded) {
+      const claim = spec.claims[i];
+      if (!claim) throw new Error('no claim');
+      encounters.push(await seedClaim(claim.claimId, claim.billedCents));
+    }
+    await hub.waitForIdle();
+    const file = [...write835(spec, { lineBreak: '\n' })].join('');
+    expect(file.length).toBeGreaterThan(1_000_000);
+    const upload = await createUpload();
+    expect(upload.uploadUrl).toContain(`/uploads/`);
+    expect(upload.uploadUrl).toContain('X-Amz-Signature=');
+    expect(await call('GET', upload.statusUrl)).toMatchObject({
+      status: 200,
+      body: { status: 'awaiting_upload' },
+    });
+
+    // Act
+    const response = await put(upload.uploadUrl, file);
+    const outcome = await finalStatus(upload.statusUrl);
+    await hub.waitForIdle();
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(outcome).toMatchObject({
+      status: 'accepted',
+      counts: { claims: 2_000, events: 3, unmatched: 1_997, providerAdjustments: 1 },
+    });
+    for (const encounterId of encounters) {
+      const view = (await call('GET', `/v1/workflows/${encounterId}`)).body as {
+        remittances: Array<{ traceNumber: string }>;
+      };
+      expect(
+        view.remittances.map((r) => r.traceNumber),
+        encounterId,
+      ).toEqual([spec.traceNumber]);
+    }
+  }, 60_000);
+
+  it('rejects an unbalanced file with the segment position and posts nothing', async () => {
+    // Prepare
+    const spec = generatedRemittance(50);
+    spec.traceNumber = 'EFT-UNBALANCED';
+    const claim = spec.claims[10];
+    if (!claim) throw new Error('no claim');
+    const encounterId = await seedClaim(claim.claimId, claim.billedCents);
+    await hub.waitForIdle();
+    claim.paidCents += 100; // CLP04 no longer = CLP03 − adjustments
+    const upload = await createUpload();
+
+    // Act
+    await put(upload.uploadUrl, [...write835(spec)].join(''));
+    const outcome = await finalStatus(upload.statusUrl);
+    await hub.waitForIdle();
+
+    // Assess
+    expect(outcome.status).toBe('rejected');
+    const errors = (outcome.problem as { errors: Array<{ path: string }> }).errors;
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors[0]?.path).toMatch(/^segment:\d+ [A-Z0-9]+$/);
+    const view = (await call('GET', `/v1/workflows/${encounterId}`)).body as { remittances: unknown[] };
+    expect(view.remittances).toEqual([]);
+  }, 30_000);
+
+  it('ignores an object without an upload record, and answers 404 for an unknown upload', async () => {
+    // Act
+    const stray = await fetch(
+      `${hub.aws.endpoint}/rcm-hub-local-remittance-uploads/uploads/nobody/upl_00000000000000000000000000.835`,
+      {
+        method: 'PUT',
+        body: 'ISA*garbage~',
+      },
+    );
+    await hub.waitForIdle();
+    const unknown = await call('GET', '/v1/remittance-uploads/upl_00000000000000000000000000');
+
+    // Assess
+    expect(stray.status).toBe(200);
+    expect(unknown.status).toBe(404);
+  });
+});
