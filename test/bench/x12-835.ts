@@ -4,7 +4,12 @@
  * model, then a walk that counts the CLPs and sums CLP04 — less work than ours) on the same bytes, in the same
  * process. Figures, never assertions. Run alone with `npx tsx test/bench/x12-835.ts`.
  */
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { X12Parser } from 'node-x12';
+import { X12parser as StreamingX12Parser } from 'x12-parser';
 import { type Remittance835, read835 } from '../../lambdas/core/x12/remittance-835.js';
 import { plannedRemittances, toRemittanceReceived } from '../../lambdas/core/x12/remittance-events.js';
 import { type ClaimSpec, type RemittanceSpec, write835 } from '../../lambdas/core/x12/write-835.js';
@@ -66,6 +71,83 @@ export interface X12BenchResult {
   ours: { ms: number; mbPerSecond: number; claimsPerSecond: number; heapMb: number };
   oursKeepingClaims: { ms: number; mbPerSecond: number; claimsPerSecond: number };
   nodeX12: { ms: number; mbPerSecond: number; claimsPerSecond: number; heapMb: number } | { error: string };
+  x12Parser: { ms: number; mbPerSecond: number; claimsPerSecond: number; heapMb: number } | { error: string };
+  /** Per sample 835: CLP count and Σ CLP04 in cents as each reader sees them (correctness on real files). */
+  samples: Array<{ file: string; ours: string; nodeX12: string; x12Parser: string }>;
+}
+
+/** x12-parser (tastypackets) is a Transform stream of segment objects `{ name, "1": …, "2": … }`. */
+async function viaX12Parser(chunks: Iterable<Buffer>): Promise<{ count: number; paidCents: number }> {
+  let count = 0;
+  let paidCents = 0;
+  await new Promise<void>((resolve, reject) => {
+    const parser = new StreamingX12Parser();
+    parser.on('data', (segment: Record<string, string>) => {
+      if (segment.name !== 'CLP') return;
+      count += 1;
+      paidCents += Math.round(Number(segment['4']) * 100);
+    });
+    parser.on('error', reject);
+    parser.on('end', () => resolve());
+    Readable.from(chunks).on('error', reject).pipe(parser);
+  });
+  return { count, paidCents };
+}
+
+function viaNodeX12(text: string): { count: number; paidCents: number } {
+  const interchange = new X12Parser(true).parse(text) as unknown as {
+    functionalGroups: Array<{
+      transactions: Array<{ segments: Array<{ tag: string; valueOf(n: number): string }> }>;
+    }>;
+  };
+  let count = 0;
+  let paidCents = 0;
+  for (const group of interchange.functionalGroups)
+    for (const transaction of group.transactions)
+      for (const segment of transaction.segments)
+        if (segment.tag === 'CLP') {
+          count += 1;
+          paidCents += Math.round(Number(segment.valueOf(4)) * 100);
+        }
+  return { count, paidCents };
+}
+
+const SAMPLES_DIR = new URL('../../../shared/samples/x12/', import.meta.url);
+
+/** Each public sample 835 through the three readers: what claims and paid total does each one see? */
+async function sampleAgreement(): Promise<X12BenchResult['samples']> {
+  const rows: X12BenchResult['samples'] = [];
+  let files: string[] = [];
+  try {
+    files = readdirSync(SAMPLES_DIR)
+      .filter((f) => f.endsWith('.835'))
+      .sort();
+  } catch {
+    return rows;
+  }
+  const describe = async (work: () => Promise<{ count: number; paidCents: number }>) => {
+    try {
+      const r = await work();
+      return `${r.count} claims, ${(r.paidCents / 100).toFixed(2)}`;
+    } catch (error) {
+      return `refused: ${(error as Error).message.split('\n')[0]?.slice(0, 60)}`;
+    }
+  };
+  for (const file of files) {
+    const buffer = readFileSync(join(SAMPLES_DIR.pathname, file));
+    rows.push({
+      file,
+      ours: await describe(async () => {
+        const read = await read835(chunksOf(buffer, 64 * 1024));
+        if (read.issues.length > 0) throw new Error(read.issues[0]?.message ?? 'refused');
+        const claims = read.transactions.flatMap((t) => t.claims);
+        return { count: claims.length, paidCents: claims.reduce((sum, c) => sum + c.paidCents, 0) };
+      }),
+      nodeX12: await describe(async () => viaNodeX12(buffer.toString('latin1'))),
+      x12Parser: await describe(() => viaX12Parser([buffer])),
+    });
+  }
+  return rows;
 }
 
 export async function benchX12(claims = 20_000, runs = 3): Promise<X12BenchResult> {
@@ -116,20 +198,7 @@ export async function benchX12(claims = 20_000, runs = 3): Promise<X12BenchResul
     for (let run = 0; run < runs; run++) {
       const before = process.memoryUsage().heapUsed;
       const started = performance.now();
-      const interchange = new X12Parser(true).parse(text) as unknown as {
-        functionalGroups: Array<{
-          transactions: Array<{ segments: Array<{ tag: string; valueOf(n: number): string }> }>;
-        }>;
-      };
-      let count = 0;
-      let paid = 0;
-      for (const group of interchange.functionalGroups)
-        for (const transaction of group.transactions)
-          for (const segment of transaction.segments)
-            if (segment.tag === 'CLP') {
-              count += 1;
-              paid += Math.round(Number(segment.valueOf(4)) * 100);
-            }
+      const { count, paidCents: paid } = viaNodeX12(text);
       times.push(performance.now() - started);
       heap = Math.max(heap, (process.memoryUsage().heapUsed - before) / 1e6);
       if (count !== claims || paid <= 0) throw new Error(`node-x12 found ${count} claims`);
@@ -139,9 +208,29 @@ export async function benchX12(claims = 20_000, runs = 3): Promise<X12BenchResul
   } catch (error) {
     nodeX12 = { error: (error as Error).message };
   }
+  let x12Parser: X12BenchResult['x12Parser'];
+  try {
+    const times: number[] = [];
+    let heap = 0;
+    for (let run = 0; run < runs; run++) {
+      const before = process.memoryUsage().heapUsed;
+      const started = performance.now();
+      const seen = await viaX12Parser(chunksOf(buffer, 64 * 1024));
+      times.push(performance.now() - started);
+      heap = Math.max(heap, (process.memoryUsage().heapUsed - before) / 1e6);
+      if (seen.count !== claims || seen.paidCents <= 0)
+        throw new Error(`x12-parser found ${seen.count} claims`);
+    }
+    const t = median(times);
+    x12Parser = { ms: t, mbPerSecond: mb / (t / 1000), claimsPerSecond: claims / (t / 1000), heapMb: heap };
+  } catch (error) {
+    x12Parser = { error: (error as Error).message };
+  }
   return {
     claims,
     bytes: buffer.length,
+    x12Parser,
+    samples: await sampleAgreement(),
     ours: { ms, mbPerSecond: mb / (ms / 1000), claimsPerSecond: claims / (ms / 1000), heapMb: ourHeap },
     oursKeepingClaims: {
       ms: keptMs,
@@ -166,6 +255,11 @@ export function x12BenchLines(r: X12BenchResult): string[] {
     row('rcm-hub read835, streaming (64 KiB chunks; balance + map each claim, keep sums)', r.ours),
     row('rcm-hub read835, keeping every claim in memory', r.oursKeepingClaims),
   ];
+  if ('error' in r.x12Parser) lines.push(`| x12-parser 1.3.0 stream | failed: ${r.x12Parser.error} | | | |`);
+  else
+    lines.push(
+      row('x12-parser 1.3.0 stream (segments only, no envelope checks or balancing) + CLP sum', r.x12Parser),
+    );
   if ('error' in r.nodeX12) lines.push(`| node-x12 1.7.1 parse | failed: ${r.nodeX12.error} | | | |`);
   else {
     lines.push(row('node-x12 1.7.1 parse (whole string) + CLP walk', r.nodeX12));
@@ -173,6 +267,17 @@ export function x12BenchLines(r: X12BenchResult): string[] {
       '',
       `Speed-up over node-x12: ${(r.nodeX12.ms / r.ours.ms).toFixed(1)}× streaming, ${(r.nodeX12.ms / r.oursKeepingClaims.ms).toFixed(1)}× keeping claims.`,
     );
+  }
+  if (r.samples.length > 0) {
+    lines.push(
+      '',
+      'The public sample 835s (claims, Σ CLP04) as each reader sees them:',
+      '',
+      '| sample | rcm-hub | node-x12 | x12-parser |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const sample of r.samples)
+      lines.push(`| ${sample.file} | ${sample.ours} | ${sample.nodeX12} | ${sample.x12Parser} |`);
   }
   return lines;
 }
