@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaimSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
+import { seedClaimThroughApi } from './support/claims.js';
 import { accessToken, itemCount, odoo, startTestHub } from './support/hub.js';
 
 /**
@@ -47,98 +48,17 @@ async function call(
 const postX12 = (path: string, text: string, key?: string) =>
   call('POST', path, text, { contentType: 'application/edi-x12', ...(key ? { key } : {}) });
 
-const dollars = (cents: number) => (cents / 100).toFixed(2);
 
 /** The billing system's side of a claim: everything up to ClaimSubmitted, through the JSON API. */
-async function seedClaim(
-  claimId: string,
-  billedCents: number,
-  payerId = 'PAYER-X12',
-  variant = '',
-): Promise<string> {
-  const tag = `${claimId.replace(/[^A-Za-z0-9]/g, '')}${variant}`;
-  const encounterId = `ENC-X12-${tag}`;
-  const base = { encounterId, facilityId: 'FAC-X12' };
-  const patientId = `PAT-X12-${tag}`;
-  const requests: Array<[string, string, unknown]> = [
-    [
-      'PUT',
-      `/v1/patients/${patientId}`,
-      {
-        name: `Patient ${tag}`,
-        birthDate: '1970-05-01',
-        sourceSystem: 'ehr',
-        sourceUpdatedAt: '2026-11-30T08:00:00Z',
-      },
-    ],
-    [
-      'PUT',
-      `/v1/payers/${payerId}`,
-      {
-        name: 'X12 Test Payer',
-        payerType: 'commercial',
-        sourceSystem: 'billing',
-        sourceUpdatedAt: '2026-11-01T00:00:00Z',
-      },
-    ],
-    [
-      'POST',
-      '/v1/charges',
-      {
-        chargeId: `CHG-${tag}`,
-        ...base,
-        patientId,
-        lines: [
-          {
-            code: '99214',
-            codeSystem: 'CPT',
-            units: 1,
-            amount: dollars(billedCents),
-            serviceDate: '2026-11-02',
-            renderingProviderNpi: '1234567893',
-          },
-        ],
-      },
-    ],
-    [
-      'POST',
-      '/v1/invoices',
-      {
-        invoiceId: `INV-${tag}`,
-        ...base,
-        issueDate: '2026-11-02',
-        currency: 'USD',
-        billTo: { kind: 'payer', id: payerId, name: 'X12 Test Payer' },
-        lines: [
-          {
-            code: '99214',
-            codeSystem: 'CPT',
-            description: 'Visit',
-            quantity: 1,
-            unitPrice: dollars(billedCents),
-          },
-        ],
-      },
-    ],
-    [
-      'POST',
-      '/v1/claims',
-      {
-        claimId,
-        ...base,
-        payerId,
-        invoiceIds: [`INV-${tag}`],
-        billedAmount: dollars(billedCents),
-        submittedDate: '2026-11-03',
-      },
-    ],
-  ];
-  for (const [method, path, body] of requests) {
-    const answer = await call(method, path, body);
-    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(202);
-  }
-  return encounterId;
-}
+const seedClaim = (claimId: string, billedCents: number, payerId = 'PAYER-X12', variant = '') =>
+  seedClaimThroughApi(call, {
+    claimId,
+    billedCents,
+    prefix: 'X12',
+    payerId,
+    payerName: 'X12 Test Payer',
+    variant,
+  });
 
 interface WorkflowView {
   state: string;

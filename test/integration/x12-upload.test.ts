@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
 import { generatedRemittance } from '../bench/x12-835.js';
+import { seedClaimThroughApi } from './support/claims.js';
 import { accessToken, eventually, startTestHub } from './support/hub.js';
 
 /**
@@ -40,93 +41,15 @@ async function call(
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-const dollars = (cents: number) => (cents / 100).toFixed(2);
 
-async function seedClaim(claimId: string, billedCents: number): Promise<string> {
-  const tag = claimId.replace(/[^A-Za-z0-9]/g, '');
-  const encounterId = `ENC-UPL-${tag}`;
-  const base = { encounterId, facilityId: 'FAC-UPL' };
-  const patientId = `PAT-UPL-${tag}`;
-  const payerId = 'PAYER-UPL';
-  const requests: Array<[string, string, unknown]> = [
-    [
-      'PUT',
-      `/v1/patients/${patientId}`,
-      {
-        name: `Patient ${tag}`,
-        birthDate: '1970-05-01',
-        sourceSystem: 'ehr',
-        sourceUpdatedAt: '2026-11-30T08:00:00Z',
-      },
-    ],
-    [
-      'PUT',
-      `/v1/payers/${payerId}`,
-      {
-        name: 'Upload Payer',
-        payerType: 'commercial',
-        sourceSystem: 'billing',
-        sourceUpdatedAt: '2026-11-01T00:00:00Z',
-      },
-    ],
-    [
-      'POST',
-      '/v1/charges',
-      {
-        chargeId: `CHG-${tag}`,
-        ...base,
-        patientId,
-        lines: [
-          {
-            code: '99214',
-            codeSystem: 'CPT',
-            units: 1,
-            amount: dollars(billedCents),
-            serviceDate: '2026-11-02',
-            renderingProviderNpi: '1234567893',
-          },
-        ],
-      },
-    ],
-    [
-      'POST',
-      '/v1/invoices',
-      {
-        invoiceId: `INV-${tag}`,
-        ...base,
-        issueDate: '2026-11-02',
-        currency: 'USD',
-        billTo: { kind: 'payer', id: payerId, name: 'Upload Payer' },
-        lines: [
-          {
-            code: '99214',
-            codeSystem: 'CPT',
-            description: 'Visit',
-            quantity: 1,
-            unitPrice: dollars(billedCents),
-          },
-        ],
-      },
-    ],
-    [
-      'POST',
-      '/v1/claims',
-      {
-        claimId,
-        ...base,
-        payerId,
-        invoiceIds: [`INV-${tag}`],
-        billedAmount: dollars(billedCents),
-        submittedDate: '2026-11-03',
-      },
-    ],
-  ];
-  for (const [method, path, body] of requests) {
-    const answer = await call(method, path, body);
-    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(202);
-  }
-  return encounterId;
-}
+const seedClaim = (claimId: string, billedCents: number) =>
+  seedClaimThroughApi(call, {
+    claimId,
+    billedCents,
+    prefix: 'UPL',
+    payerId: 'PAYER-UPL',
+    payerName: 'Upload Payer',
+  });
 
 async function createUpload() {
   const created = await call('POST', '/v1/remittance-uploads');
