@@ -12,6 +12,7 @@ import {
   queues,
   type Resource,
 } from '../lambdas/wiring.js';
+import { queueWithDlq } from './queues.js';
 
 export interface OdooWritesProps {
   stage: string;
@@ -30,7 +31,6 @@ export interface QueuePair {
 }
 
 /** SQS keeps a message at most 14 days; the DLQ keeps it that long so an operator can still redrive it. */
-const RETENTION = Duration.days(14);
 
 /**
  * The queues that carry writes into Odoo, from `queues` in wiring.ts: a FIFO queue per entry (grouped by
@@ -47,7 +47,6 @@ export class OdooWrites extends Construct {
     private readonly props: OdooWritesProps,
   ) {
     super(scope, id);
-    const stack = Stack.of(this);
     // Queues another construct builds (`builtBy`, e.g. lib/webhooks.ts) are not Odoo writes.
     const odooWriteQueues = (Object.entries(queues) as [QueueName, QueueSpec][]).filter(
       ([, spec]) => spec.builtBy === undefined,
@@ -55,44 +54,19 @@ export class OdooWrites extends Construct {
     this.queues = Object.fromEntries(
       odooWriteQueues.map(([name, spec]) => {
         if (!spec.fifo) throw new Error(`Queue ${name}: only FIFO queues are supported by OdooWrites`);
-        const queueName = `rcm-hub-${props.stage}-${name}.fifo`;
-        const encryption = {
-          encryption: sqs.QueueEncryption.KMS,
-          encryptionMasterKey: props.key,
-          enforceSSL: true,
+        const { queue, dlq } = queueWithDlq(this, name, {
+          baseName: `rcm-hub-${props.stage}-${name}`,
+          fifo: true,
+          key: props.key,
           removalPolicy: props.removalPolicy,
-        } as const;
-
-        const dlq = new sqs.Queue(this, `${name}Dlq`, {
-          ...encryption,
-          queueName: `rcm-hub-${props.stage}-${name}-dlq.fifo`,
-          fifo: true,
-          retentionPeriod: RETENTION,
-          // Only this queue may use it as a DLQ. The source is named by ARN, not by reference: the source's
-          // redrive policy already points here, and a reference back would be a circular dependency.
-          redriveAllowPolicy: {
-            redrivePermission: sqs.RedrivePermission.BY_QUEUE,
-            sourceQueues: [
-              sqs.Queue.fromQueueArn(
-                this,
-                `${name}Source`,
-                stack.formatArn({ service: 'sqs', resource: queueName }),
-              ),
-            ],
+          visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
+          maxReceiveCount: props.maxReceiveCount,
+          // Explicit dedup ids (our event ids); high-throughput FIFO partitions by encounter.
+          queueProps: {
+            contentBasedDeduplication: false,
+            deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
           },
-        });
-        // cdk-nag recognises it as a DLQ through the source queue's redrive policy (no SQS3 finding).
-
-        const queue = new sqs.Queue(this, name, {
-          ...encryption,
-          queueName,
-          fifo: true,
-          contentBasedDeduplication: false,
-          deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
-          fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-          visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
-          retentionPeriod: RETENTION,
-          deadLetterQueue: { queue: dlq, maxReceiveCount: props.maxReceiveCount },
         });
         return [name, { spec, queue, dlq }];
       }),

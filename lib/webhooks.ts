@@ -13,6 +13,7 @@ import {
   type Resource,
 } from '../lambdas/wiring.js';
 import { acknowledge } from './nag.js';
+import { queueWithDlq } from './queues.js';
 
 export interface WebhooksProps {
   stage: string;
@@ -27,7 +28,6 @@ export interface WebhookQueuePair {
 }
 
 /** SQS keeps a message at most 14 days; the DLQ keeps it that long so an operator can still redrive it. */
-const RETENTION = Duration.days(14);
 
 /** The wiring.ts queues this construct builds (`builtBy: 'webhooks'`). */
 export const webhookQueueNames = (Object.entries(queues) as [QueueName, QueueSpec][])
@@ -48,7 +48,6 @@ export class Webhooks extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhooksProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     // Filled by an operator with {"<source>":{"secrets":["<current>","<previous>"]}} (docs/webhooks.md#secrets).
     // Until then the placeholder parses as no source at all: every webhook gets 401 (fails closed).
@@ -74,34 +73,13 @@ export class Webhooks extends Construct {
 
     for (const name of webhookQueueNames) {
       const spec = queues[name] as QueueSpec;
-      const queueName = `rcm-hub-${props.stage}-${name}`;
-      const common = {
-        encryption: sqs.QueueEncryption.KMS,
-        encryptionMasterKey: props.key,
-        enforceSSL: true,
+      const { queue, dlq } = queueWithDlq(this, name, {
+        baseName: `rcm-hub-${props.stage}-${name}`,
+        fifo: false,
+        key: props.key,
         removalPolicy: props.removalPolicy,
-        retentionPeriod: RETENTION,
-      } as const;
-      const dlq = new sqs.Queue(this, `${name}Dlq`, {
-        ...common,
-        queueName: `${queueName}-dlq`,
-        // Only its source queue may use it as a DLQ (named by ARN: a reference back would be a cycle).
-        redriveAllowPolicy: {
-          redrivePermission: sqs.RedrivePermission.BY_QUEUE,
-          sourceQueues: [
-            sqs.Queue.fromQueueArn(
-              this,
-              `${name}Source`,
-              stack.formatArn({ service: 'sqs', resource: queueName }),
-            ),
-          ],
-        },
-      });
-      const queue = new sqs.Queue(this, name, {
-        ...common,
-        queueName,
-        visibilityTimeout: Duration.seconds(spec.visibilityTimeoutSeconds),
-        deadLetterQueue: { queue: dlq, maxReceiveCount: spec.maxReceiveCount },
+        visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
+        maxReceiveCount: spec.maxReceiveCount,
       });
       this.queues[name] = { spec, queue, dlq };
     }
