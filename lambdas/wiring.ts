@@ -586,6 +586,8 @@ export const eventRoutes: readonly EventRoute[] = [
 
 /** DynamoDB tables: key schema shared by lib/ (CDK) and local/ (dynalite), so both build the same table. */
 export interface TableSpec {
+  /** The resource handlers name it by (their env var and grant come from this). */
+  resource: Resource;
   partitionKey: string;
   sortKey?: string;
   ttlAttribute?: string;
@@ -595,6 +597,7 @@ export interface TableSpec {
 export const tables = {
   /** Workflow per encounter, its timeline (correlation records) and the canonical → Odoo crosswalk. */
   WorkflowTable: {
+    resource: 'workflowTable',
     partitionKey: 'pk',
     sortKey: 'sk',
     globalSecondaryIndexes: [
@@ -604,9 +607,9 @@ export const tables = {
     ],
   },
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
-  IdempotencyTable: { partitionKey: 'id', ttlAttribute: 'expiration' },
+  IdempotencyTable: { resource: 'idempotencyTable', partitionKey: 'id', ttlAttribute: 'expiration' },
   /** Webhook receipts, quarantine, subscriptions and delivery logs (docs/webhooks.md#storage). */
-  WebhookTable: { partitionKey: 'pk', sortKey: 'sk' },
+  WebhookTable: { resource: 'webhookTable', partitionKey: 'pk', sortKey: 'sk' },
 } as const satisfies Record<string, TableSpec>;
 
 /** Environment variable names shared by lib/ (CDK) and local/ (runtime) — one spelling. */

@@ -8,11 +8,16 @@ import { acknowledge } from './nag.js';
 
 export type TableName = keyof typeof tables;
 
-/** Which wiring.ts `Resource` each table is, for the functions that use it. */
-export const tableResource = {
-  workflowTable: 'WorkflowTable',
-  idempotencyTable: 'IdempotencyTable',
-} as const satisfies Partial<Record<Resource, TableName>>;
+/** Which wiring.ts `Resource` each table is (declared with the table in wiring.ts), for the functions that use it. */
+export const tableResource = Object.fromEntries(
+  (Object.entries(tables) as [TableName, TableSpec][]).map(([name, spec]) => [spec.resource, name]),
+) as Partial<Record<Resource, TableName>>;
+
+export function tableFor(resource: Resource): TableName {
+  const name = tableResource[resource];
+  if (!name) throw new Error(`No table in wiring.ts tables provides resource ${resource}`);
+  return name;
+}
 
 export interface DataProps {
   key: kms.IKey;

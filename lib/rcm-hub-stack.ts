@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import type { QueueName, Resource } from '../lambdas/wiring.js';
 import { Api } from './api.js';
 import type { Stage } from './config.js';
-import { Data, tableResource } from './data.js';
+import { Data, tableFor } from './data.js';
 import { Events } from './events.js';
 import { Functions, type HubResources } from './functions.js';
 import { Monitoring } from './monitoring.js';
@@ -67,13 +67,13 @@ export class RcmHubStack extends Stack {
       return queue;
     };
     this.resources = {
-      workflowTable: this.data.tables[tableResource.workflowTable],
-      idempotencyTable: this.data.tables[tableResource.idempotencyTable],
+      workflowTable: this.data.tables[tableFor('workflowTable')],
+      idempotencyTable: this.data.tables[tableFor('idempotencyTable')],
       eventBus: this.events.bus,
       odooWriteQueue: queueFor('odooWriteQueue'),
       odooWriteDlq: queueFor('odooWriteDlq'),
       odooSecret: this.secrets.odooSecret,
-      webhookTable: this.data.tables.WebhookTable,
+      webhookTable: this.data.tables[tableFor('webhookTable')],
       webhookSourcesSecret: this.webhooks.sourcesSecret,
       inboundWebhookQueue: queueFor('inboundWebhookQueue'),
       inboundWebhookDlq: queueFor('inboundWebhookDlq'),

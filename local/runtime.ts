@@ -147,8 +147,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       POWERTOOLS_DEV: 'false',
       [env.stage]: 'local',
     });
-    names[resourceEnv.workflowTable] = 'WorkflowTable';
-    names[resourceEnv.idempotencyTable] = 'IdempotencyTable';
+    // Locally a table's physical name is its logical name in the wiring table.
+    for (const [tableName, spec] of Object.entries(tables) as [keyof typeof tables, TableSpec][]) {
+      names[resourceEnv[spec.resource]] = tableName;
+    }
     names[resourceEnv.eventBus] = 'rcm-hub-local';
     await createTables(dynamodbEndpoint);
 
@@ -159,7 +161,6 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     // Large X12 uploads (docs/x12.md#large-files): the bucket of the S3 stand-in.
     names[resourceEnv.remittanceUploadsBucket] = UPLOADS_BUCKET;
     aws.s3.createBucket(UPLOADS_BUCKET);
-    names[resourceEnv.webhookTable] = 'WebhookTable';
     names[resourceEnv.webhookSourcesSecret] = WEBHOOK_SOURCES_SECRET_NAME;
     const webhookSources = options.webhooks?.sources ?? LOCAL_WEBHOOK_SOURCES;
     aws.secrets.put(
