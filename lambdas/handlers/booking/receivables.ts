@@ -7,6 +7,7 @@ import { planPaymentPosting } from '../../core/payment-posting.js';
 import type { PostingPlan } from '../../core/posting-plan.js';
 import type { RemittanceReceived } from '../../core/remittance.js';
 import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
+import { sequenceRemittance } from '../../core/remittance-sequencing.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
 import { addPayer, openException, recordFollowUp } from './record.js';
 
@@ -29,21 +30,10 @@ export async function bookRemittance(
   if (!payerInvoiceId || !workflow.odooInvoices[payerInvoiceId])
     return heldFor(`invoice ${payerInvoiceId ?? 'for the claim'}`);
 
-  // Payers retransmit ERAs: a remittance already booked is not booked again (its Odoo steps are found by ref).
-  if (workflow.remittances[remittance.remittanceId]) return done;
-  const standing = Object.values(workflow.remittances).find(
-    (r) =>
-      r.payerClaimControlNumber === remittance.payerClaimControlNumber &&
-      r.claimStatus !== '22' &&
-      !r.reversed,
-  );
-  // A reversal undoes what its original booked, so it waits for the original; another payment for the same
-  // payer claim (a correction) waits for the reversal of the standing one — else the claim is paid twice.
-  if (remittance.claimStatus === '22' && !standing)
-    return heldFor(`the remittance reversed by ${remittance.remittanceId}`);
-  if (remittance.claimStatus !== '22' && standing)
-    return heldFor(`the reversal of remittance ${standing.remittanceId}`);
-  const original = remittance.claimStatus === '22' ? standing : undefined;
+  const sequence = sequenceRemittance(remittance, Object.values(workflow.remittances));
+  if (sequence.kind === 'already-booked') return done;
+  if (sequence.kind === 'wait') return heldFor(sequence.waitingFor);
+  const { original } = sequence;
 
   const ledger = new OdooReceivablesLedger(await context.odoo());
   const planKey = `remittance:${remittance.remittanceId}`;
