@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/chaos/**/*.smoke.test.ts'],
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/infra/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+      'test/chaos/**/*.smoke.test.ts',
+    ],
     // Integration suites run real servers; on two shared cores a suite can take several times its solo time.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -48,7 +48,6 @@ async function call(
 const postX12 = (path: string, text: string, key?: string) =>
   call('POST', path, text, { contentType: 'application/edi-x12', ...(key ? { key } : {}) });
 
-
 /** The billing system's side of a claim: everything up to ClaimSubmitted, through the JSON API. */
 const seedClaim = (claimId: string, billedCents: number, payerId = 'PAYER-X12', variant = '') =>
   seedClaimThroughApi(call, {

@@ -41,7 +41,6 @@ async function call(
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-
 const seedClaim = (claimId: string, billedCents: number) =>
   seedClaimThroughApi(call, {
     claimId,
