@@ -9,12 +9,14 @@ import { LocalEventBus, type LocalEventBusOptions } from './event-bus.js';
 import { LocalS3 } from './s3.js';
 import { LocalSecrets } from './secrets.js';
 import { LocalSqs } from './sqs.js';
+import { LocalStepFunctions, type LocalStepFunctionsOptions } from './step-functions.js';
 
 /**
  * One loopback HTTP server speaking the AWS JSON protocols of SQS (1.0, `AmazonSQS.*`), EventBridge (1.1,
- * `AWSEvents.*`) and Secrets Manager (1.1, `secretsmanager.*`), dispatching on `X-Amz-Target`. The real SDK v3
- * clients reach it through `AWS_ENDPOINT_URL_SQS` / `AWS_ENDPOINT_URL_EVENTBRIDGE` /
- * `AWS_ENDPOINT_URL_SECRETS_MANAGER` (see `localAwsEnv`). Requests are not authenticated (SigV4 is not checked).
+ * `AWSEvents.*`), Secrets Manager (1.1, `secretsmanager.*`) and Step Functions (1.0, `AWSStepFunctions.*`),
+ * dispatching on `X-Amz-Target`. The real SDK v3 clients reach it through `AWS_ENDPOINT_URL_SQS` /
+ * `AWS_ENDPOINT_URL_EVENTBRIDGE` / `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SFN` (see `localAwsEnv`).
+ * Requests are not authenticated (SigV4 is not checked).
  */
 
 export interface StartLocalAwsOptions {
@@ -31,6 +33,8 @@ export interface StartLocalAwsOptions {
   /** SQS: enforce the 60 s PurgeQueue cooldown (default true, as AWS). */
   enforcePurgeCooldown?: boolean;
   events?: Partial<Omit<LocalEventBusOptions, 'accountId' | 'region'>>;
+  /** Step Functions stand-in options (e.g. `intervalScale: 0` for tests; default keeps real Retry/Wait times). */
+  stepFunctions?: Partial<Omit<LocalStepFunctionsOptions, 'accountId' | 'region'>>;
 }
 
 export interface LocalAws {
@@ -40,6 +44,8 @@ export interface LocalAws {
   secrets: LocalSecrets;
   /** Path-style S3 stand-in (local/aws/s3.ts); requests without X-Amz-Target that name one of its buckets. */
   s3: LocalS3;
+  /** Step Functions stand-in (local/aws/step-functions.ts); bind Task resources with `bindFunction`. */
+  stepFunctions: LocalStepFunctions;
   /** Environment the hub's Lambda code needs so the unmodified SDK clients reach this server. */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -52,6 +58,7 @@ export function localAwsEnv(endpoint: string, region = 'us-east-1'): Record<stri
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_ENDPOINT_URL_SFN: endpoint,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -87,6 +94,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
   let events: LocalEventBus | undefined;
   const secrets = new LocalSecrets({ accountId, region });
   const s3 = new LocalS3(opts.s3Dir ?? mkdtempSync(join(tmpdir(), 'rcm-local-s3-')));
+  const stepFunctions = new LocalStepFunctions({ ...opts.stepFunctions, accountId, region });
 
   const server = createServer((req, res) => {
     void dispatch(req, res);
@@ -109,7 +117,8 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
     const prefix = dot >= 0 ? target.slice(0, dot) : '';
     const operation = dot >= 0 ? target.slice(dot + 1) : '';
     const isSqs = prefix === 'AmazonSQS';
-    const contentType = isSqs ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
+    const isSfn = prefix === 'AWSStepFunctions';
+    const contentType = isSqs || isSfn ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1';
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       const payload = JSON.stringify(body);
       res.writeHead(status, {
@@ -138,6 +147,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
       if (isSqs && sqs) out = await sqs.handle(operation, input);
       else if (prefix === 'AWSEvents' && events) out = await events.handle(operation, input);
       else if (prefix === 'secretsmanager') out = await secrets.handle(operation, input);
+      else if (isSfn) out = await stepFunctions.handle(operation, input);
       else throw new AwsServiceError('UnknownOperationException', `Unknown target ${target}.`);
       send(200, out ?? {});
     } catch (err) {
@@ -188,10 +198,12 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
     events: eventsRef,
     secrets,
     s3,
+    stepFunctions,
     env: localAwsEnv(endpoint, region),
     close() {
       closing ??= (async () => {
         eventsRef.close();
+        stepFunctions.close(); // aborts running executions
         await sqsRef.close(); // wakes long polls and flushes state
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
