@@ -8,6 +8,8 @@ export const EventSource = {
   workflow: 'rcm-hub.workflow',
   /** Accepted from an inbound webhook (docs/webhooks.md): clearinghouse, gateway, Odoo. */
   webhooks: 'rcm-hub.webhooks',
+  /** Differences the reconciliation run found (docs/reconciliation.md). */
+  reconciliation: 'rcm-hub.reconciliation',
 } as const;
 export type EventSource = (typeof EventSource)[keyof typeof EventSource];
 

@@ -103,9 +103,30 @@ export const ExceptionOpened = z
     reason: z.string(),
     amountCents: z.number().int(),
     sourceEventId: z.string(),
+    // Ids the producer knows, so the exception register can be searched by them (never patient data).
+    payerId: z.string().optional(),
+    claimId: z.string().optional(),
+    invoiceId: z.string().optional().meta({ description: 'Our invoice id' }),
+    traceNumber: z.string().optional().meta({ description: 'Check or EFT trace number of a remittance' }),
+    retryOf: z
+      .string()
+      .optional()
+      .meta({ description: 'The exception whose retry failed again and opened this one' }),
   })
   .meta({ id: 'ExceptionOpened' });
 export type ExceptionOpened = z.infer<typeof ExceptionOpened>;
+
+export const ExceptionResolved = z
+  .object({
+    exceptionId: z.string(),
+    key: z.string(),
+    outcome: z
+      .enum(['resolved', 'retried'])
+      .meta({ description: 'resolved: a person closed it; retried: its event was re-driven' }),
+    resolutionCode: z.string().optional(),
+  })
+  .meta({ id: 'ExceptionResolved' });
+export type ExceptionResolved = z.infer<typeof ExceptionResolved>;
 
 export const EventHeld = z
   .object({
@@ -143,6 +164,8 @@ export const EventCatalog = {
   PaymentPosted: eventEnvelope('PaymentPosted', PaymentPosted),
   OdooWriteRejected: eventEnvelope('OdooWriteRejected', OdooWriteRejected),
   ExceptionOpened: eventEnvelope('ExceptionOpened', ExceptionOpened),
+  // The exception register (docs/operations.md#exceptions): closed through POST /v1/exceptions/{id}/resolve|retry.
+  ExceptionResolved: eventEnvelope('ExceptionResolved', ExceptionResolved),
   EventHeld: eventEnvelope('EventHeld', EventHeld),
   WorkflowStateChanged: eventEnvelope('WorkflowStateChanged', WorkflowStateChanged),
   // Webhooks (docs/webhooks.md): a gateway refund, a payment/credit note entered by hand in Odoo, the reversal.

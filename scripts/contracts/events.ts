@@ -77,9 +77,15 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
   },
   ExceptionOpened: {
     // webhooks: a quarantined inbound payload, an outbound delivery dead after 24 h (docs/webhooks.md).
-    sources: [EventSource.workflow, EventSource.webhooks],
+    // reconciliation: a difference between what the payer paid and what Odoo posted (docs/reconciliation.md).
+    sources: [EventSource.workflow, EventSource.webhooks, EventSource.reconciliation],
     description:
       'A person must act on an encounter (billing, finance or integration team); key is stable per cause.',
+  },
+  ExceptionResolved: {
+    sources: [EventSource.workflow],
+    description:
+      'An exception was closed through the exception register (POST /v1/exceptions/{exceptionId}/resolve or /retry), attributed to the caller; an encounter leaves exception_pending when nothing else is open. docs/operations.md#exceptions.',
   },
   EventHeld: {
     sources: [EventSource.odooWriter],

@@ -1,0 +1,345 @@
+import { z } from 'zod';
+import type { EventEnvelope } from './envelope.js';
+import { deterministicEventId } from './event-id.js';
+import type { ExceptionOpened } from './events.js';
+import { CorrelationId, PartnerId } from './identifiers.js';
+
+/**
+ * The exception register (docs/operations.md#exceptions): every `ExceptionOpened` on the bus becomes one
+ * entry a person can find, resolve with a note, or retry. The rules here are pure: which id an exception
+ * gets, what can be re-driven, which status moves are allowed, and how an action is written to the audit.
+ */
+export const EXCEPTION_TEAMS = ['billing', 'finance', 'integration'] as const;
+export type ExceptionTeam = (typeof EXCEPTION_TEAMS)[number];
+
+/** open → resolved (a person closed it) or retried (its event was re-driven); both are final. */
+export const EXCEPTION_STATUSES = ['open', 'retried', 'resolved'] as const;
+export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
+
+export type ExceptionAction = 'resolve' | 'retry';
+
+/** SQS message attributes a re-driven envelope carries, so a failure opens a new, linked exception. */
+export const RETRY_ATTRIBUTES = { retryOf: 'rcmRetryOf', attempt: 'rcmRetryAttempt' } as const;
+
+/**
+ * Where an exception belongs: its encounter, or for exceptions without one the envelope's ordering key
+ * (`webhook:<source>:<deliveryId>`, `unmatched:remittance:<id>`, `patient:<id>`). Keys are stable per cause
+ * within a scope, so (scope, key) names one exception whoever publishes it and however often.
+ */
+export function exceptionScope(envelope: Pick<EventEnvelope, 'encounterId' | 'partitionKey'>): string {
+  return envelope.encounterId ?? envelope.partitionKey;
+}
+
+export function exceptionIdFor(scope: string, key: string): string {
+  return deterministicEventId('Exception', scope, key);
+}
+
+/** The id of the `ExceptionResolved` that closes an exception: one per exception, whatever the redeliveries. */
+export function resolvedEventIdFor(exceptionId: string): string {
+  return deterministicEventId('ExceptionResolved', exceptionId);
+}
+
+const RETRY_SUFFIX = /:retry:(\d+)$/;
+
+/** How many retries came before the exception with this key (`odoo-write:E1:retry:2` → 2). */
+export function retryAttemptOf(key: string): number {
+  const match = RETRY_SUFFIX.exec(key);
+  return match ? Number(match[1]) : 0;
+}
+
+/** The key of the exception a failed retry opens: the cause's key, marked with the attempt. */
+export function retryKey(key: string, attempt: number): string {
+  const base = key.replace(RETRY_SUFFIX, '');
+  return attempt > 0 ? `${base}:retry:${attempt}` : base;
+}
+
+/** What a retry re-drives, read off the key's cause. */
+export type Redrive =
+  | { kind: 'dead-letter'; eventId: string }
+  | { kind: 'held'; eventId: string; encounterId: string }
+  | { kind: 'quarantined-webhook'; source: string; deliveryId: string }
+  | { kind: 'none' };
+
+export function redriveFor(key: string, sourceEventId: string, encounterId?: string): Redrive {
+  if (key.startsWith('odoo-write:')) return { kind: 'dead-letter', eventId: sourceEventId };
+  if (key.startsWith('held:') && encounterId) return { kind: 'held', eventId: sourceEventId, encounterId };
+  const webhook = /^webhook:([^:]+):(.+)$/.exec(key);
+  if (webhook)
+    return { kind: 'quarantined-webhook', source: webhook[1] as string, deliveryId: webhook[2] as string };
+  return { kind: 'none' };
+}
+
+/** The next status for an action, or why it is refused. */
+export function transition(
+  status: ExceptionStatus,
+  action: ExceptionAction,
+  redrive: Redrive,
+): { ok: true; status: ExceptionStatus } | { ok: false; reason: string } {
+  if (status !== 'open') return { ok: false, reason: `the exception is already ${status}` };
+  if (action === 'retry' && redrive.kind === 'none')
+    return {
+      ok: false,
+      reason: 'nothing can be re-driven for this exception; resolve it with a note instead',
+    };
+  return { ok: true, status: action === 'resolve' ? 'resolved' : 'retried' };
+}
+
+export interface AuditEntry {
+  at: string;
+  action: 'opened' | 'resolved' | 'retried' | 'retry-failed';
+  /** OAuth client id of the caller (or of the event's cause for `opened`). */
+  clientId: string;
+  note?: string;
+}
+
+export function audit(
+  trail: readonly AuditEntry[],
+  action: AuditEntry['action'],
+  clientId: string,
+  at: string,
+  note?: string,
+): AuditEntry[] {
+  return [...trail, { at, action, clientId, ...(note ? { note } : {}) }];
+}
+
+/** Ids an exception can be searched by; never patient names or member ids. */
+export interface ExceptionSubjects {
+  encounterId?: string;
+  claimId?: string;
+  invoiceId?: string;
+  traceNumber?: string;
+  correlationId?: string;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+
+/**
+ * The ids a business event carries that help find its exception: invoice, claim, payer and trace number,
+ * wherever the canonical model keeps them (InvoiceIssued billTo, PaymentReceived appliesTo, an ERA's payment).
+ * A patient is never named: only a payer counts as `payerId`.
+ */
+export function subjectsOf(data: unknown): {
+  payerId?: string;
+  claimId?: string;
+  invoiceId?: string;
+  traceNumber?: string;
+} {
+  const d = (data ?? {}) as Record<string, unknown>;
+  const nested = (name: string) => (d[name] ?? {}) as Record<string, unknown>;
+  const invoiceIds = Array.isArray(d.invoiceIds) && d.invoiceIds.length === 1 ? d.invoiceIds[0] : undefined;
+  const payerParty = [nested('billTo'), nested('payer')].find((p) => p.kind === 'payer');
+  const found = {
+    payerId: text(d.payerId) ?? text(payerParty?.id),
+    claimId: text(d.claimId),
+    invoiceId: text(d.invoiceId) ?? text(nested('appliesTo').invoiceId) ?? text(invoiceIds),
+    traceNumber: text(d.traceNumber) ?? text(nested('payment').traceNumber),
+  };
+  return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined));
+}
+
+/** One register entry. */
+export interface ExceptionEntry {
+  id: string;
+  key: string;
+  scope: string;
+  team: ExceptionTeam;
+  status: ExceptionStatus;
+  reason: string;
+  amountCents: number;
+  payerId?: string;
+  facilityId?: string;
+  subjects: ExceptionSubjects;
+  openedAt: string;
+  updatedAt: string;
+  /** The event whose processing opened it (the held or refused event, the webhook receipt…). */
+  sourceEventId: string;
+  /** The `ExceptionOpened` event the entry was projected from. */
+  openedByEventId: string;
+  redrive: Redrive;
+  /** 0 for a first exception, n for the one a failed n-th retry opened. */
+  attempt: number;
+  retryOf?: string;
+  retriedAs?: string;
+  resolution?: { code?: string; note: string; at: string; clientId: string };
+  redriven?: { kind: Redrive['kind']; from: string; reference: string; at: string };
+  audit: AuditEntry[];
+  version: number;
+}
+
+/** The entry an `ExceptionOpened` makes: deterministic, so a redelivered event makes the same one. */
+export function entryFromOpened(envelope: EventEnvelope<'ExceptionOpened', ExceptionOpened>): ExceptionEntry {
+  const data = envelope.data;
+  const scope = exceptionScope(envelope);
+  const subjects: ExceptionSubjects = Object.fromEntries(
+    Object.entries({
+      encounterId: envelope.encounterId,
+      claimId: data.claimId,
+      invoiceId: data.invoiceId,
+      traceNumber: data.traceNumber,
+      correlationId: envelope.correlationId,
+    }).filter(([, v]) => typeof v === 'string' && v.length > 0),
+  );
+  return {
+    id: exceptionIdFor(scope, data.key),
+    key: data.key,
+    scope,
+    team: data.team,
+    status: 'open',
+    reason: data.reason,
+    amountCents: data.amountCents,
+    ...(data.payerId ? { payerId: data.payerId } : {}),
+    ...(envelope.facilityId ? { facilityId: envelope.facilityId } : {}),
+    subjects,
+    openedAt: envelope.time,
+    updatedAt: envelope.time,
+    sourceEventId: data.sourceEventId,
+    openedByEventId: envelope.id,
+    redrive: redriveFor(data.key, data.sourceEventId, envelope.encounterId),
+    attempt: retryAttemptOf(data.key),
+    ...(data.retryOf ? { retryOf: data.retryOf } : {}),
+    audit: audit([], 'opened', envelope.clientId, envelope.time),
+    version: 1,
+  };
+}
+
+// ---- API shapes (GET/POST /v1/exceptions…) ----
+
+export const ExceptionId = z
+  .string()
+  .uuid('must be an exception id as GET /v1/exceptions lists them')
+  .meta({ id: 'ExceptionId', example: 'f25ea16c-4a8c-5d9d-9916-3deba6fe8308' });
+
+export const ExceptionListQuery = z
+  .object({
+    team: z.enum(EXCEPTION_TEAMS).optional().meta({ description: 'Only this team’s exceptions' }),
+    status: z
+      .enum(EXCEPTION_STATUSES)
+      .optional()
+      .meta({ description: 'Only exceptions in this status (all when omitted: open first)' }),
+    payerId: PartnerId.optional().meta({ description: 'Only exceptions about this payer' }),
+    encounterId: PartnerId.optional().meta({ description: 'Exceptions of this encounter' }),
+    claimId: PartnerId.optional().meta({ description: 'Exceptions about this claim' }),
+    invoiceId: PartnerId.optional().meta({ description: 'Exceptions about this invoice (our invoice id)' }),
+    traceNumber: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .meta({ description: 'Exceptions about this check/EFT trace number' }),
+    correlationId: CorrelationId.optional().meta({
+      description: 'Exceptions caused by the request with this X-Correlation-Id',
+    }),
+    limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
+    cursor: z
+      .string()
+      .max(2048)
+      .optional()
+      .meta({ description: 'nextCursor of the previous page, as issued; other values answer 400' }),
+  })
+  .strict();
+export type ExceptionListQuery = z.infer<typeof ExceptionListQuery>;
+
+export const ResolveExceptionRequest = z
+  .object({
+    note: z
+      .string()
+      .min(1)
+      .max(2000)
+      .regex(/\S/, 'must say what was done')
+      .meta({ description: 'What was done; kept in the audit trail (no patient data)' }),
+    resolutionCode: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'must use only A-Z a-z 0-9 . _ : -')
+      .optional()
+      .meta({ description: 'Your own code for how it was resolved (e.g. written-off, fixed-in-odoo)' }),
+  })
+  .strict()
+  .meta({ id: 'ResolveExceptionRequest' });
+export type ResolveExceptionRequest = z.infer<typeof ResolveExceptionRequest>;
+
+export const RetryExceptionRequest = z
+  .object({
+    note: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .meta({ description: 'Why it is retried; kept in the audit trail' }),
+  })
+  .strict()
+  .meta({ id: 'RetryExceptionRequest' });
+export type RetryExceptionRequest = z.infer<typeof RetryExceptionRequest>;
+
+const RedriveView = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dead-letter'), eventId: z.string() }),
+  z.object({ kind: z.literal('held'), eventId: z.string(), encounterId: z.string() }),
+  z.object({ kind: z.literal('quarantined-webhook'), source: z.string(), deliveryId: z.string() }),
+  z.object({ kind: z.literal('none') }),
+]);
+
+export const ExceptionView = z
+  .object({
+    id: ExceptionId,
+    key: z.string().meta({ description: 'Stable per cause (docs/operations.md#exceptions)' }),
+    team: z.enum(EXCEPTION_TEAMS),
+    status: z.enum(EXCEPTION_STATUSES),
+    reason: z.string(),
+    amountCents: z.number().int().meta({ description: 'Revenue at stake' }),
+    payerId: z.string().optional(),
+    subjects: z.object({
+      encounterId: z.string().optional(),
+      claimId: z.string().optional(),
+      invoiceId: z.string().optional(),
+      traceNumber: z.string().optional(),
+      correlationId: z.string().optional(),
+    }),
+    openedAt: z.string(),
+    updatedAt: z.string(),
+    sourceEventId: z.string(),
+    redrive: RedriveView.meta({ description: 'What POST …/retry re-drives (kind none: resolve only)' }),
+    attempt: z.number().int().meta({ description: 'n when a failed n-th retry opened it' }),
+    retryOf: ExceptionId.optional().meta({ description: 'The exception whose retry failed into this one' }),
+    retriedAs: ExceptionId.optional().meta({ description: 'The exception its retry failed into' }),
+    resolution: z
+      .object({ code: z.string().optional(), note: z.string(), at: z.string(), clientId: z.string() })
+      .optional(),
+    redriven: z
+      .object({
+        kind: z.enum(['dead-letter', 'held', 'quarantined-webhook', 'none']),
+        from: z.string().meta({ description: 'dead-letter-queue, stored-copy, held or quarantine' }),
+        reference: z
+          .string()
+          .meta({ description: 'The re-driven message: its deduplication id or delivery' }),
+        at: z.string(),
+      })
+      .optional(),
+    audit: z.array(
+      z.object({
+        at: z.string(),
+        action: z.enum(['opened', 'resolved', 'retried', 'retry-failed']),
+        clientId: z.string(),
+        note: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'Exception' });
+export type ExceptionView = z.infer<typeof ExceptionView>;
+
+export const ExceptionList = z
+  .object({ items: z.array(ExceptionView), nextCursor: z.string().optional() })
+  .meta({ id: 'ExceptionList' });
+
+/** What the API shows of an entry (its internals — scope, version, source event of the projection — stay in). */
+export function exceptionView(entry: ExceptionEntry): ExceptionView {
+  const {
+    scope: _scope,
+    version: _version,
+    openedByEventId: _opened,
+    facilityId: _facility,
+    ...view
+  } = entry;
+  return view;
+}
