@@ -24,7 +24,13 @@ function required(name: string): string {
   return value;
 }
 
-const hub = await startHub({ fresh, odoo, port: Number(process.env.PORT ?? 3000) });
+const hub = await startHub({
+  fresh,
+  odoo,
+  port: Number(process.env.PORT ?? 3000),
+  // The scheduled reconciliation (docs/reconciliation.md); 0 turns it off.
+  reconciliationEveryMinutes: Number(process.env.RCM_LOCAL_RECONCILIATION_MINUTES ?? 60),
+});
 const { clientId, clientSecret } = hub.developmentClient;
 console.log(`
 rcm-hub is running (stage local)

@@ -4,7 +4,9 @@
  */
 import type { z } from 'zod';
 import { EventSource } from './core/envelope.js';
+import { ResolveExceptionRequest, RetryExceptionRequest } from './core/exceptions.js';
 import { intakes } from './core/intake.js';
+import { ReconciliationRequest } from './core/reconciliation.js';
 import { WebhookReplayRequest } from './core/webhooks/quarantine.js';
 import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
 import { SUBSCRIBABLE_EVENT_TYPES, SubscriptionRequest } from './core/webhooks/subscriptions.js';
@@ -24,8 +26,14 @@ export type Resource =
   | 'inboundWebhookDlq'
   | 'webhookDeliveryQueue'
   | 'webhookDeliveryDlq'
+  // The exception register (docs/operations.md#exceptions), and taking a message out of the Odoo write DLQ
+  // for a retry (the same queue as odooWriteDlq, with receive/delete instead of send).
+  | 'exceptionTable'
+  | 'odooWriteDlqRedrive'
   // Large X12 835s uploaded through presigned S3 PUTs (docs/x12.md#large-files).
-  | 'remittanceUploadsBucket';
+  | 'remittanceUploadsBucket'
+  // Reconciliation (docs/reconciliation.md): the state machine the API starts and reads executions of.
+  | 'reconciliationStateMachine';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */
@@ -85,7 +93,8 @@ export const handlers = {
     timeoutSeconds: 60,
     memoryMb: 512,
     // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
-    uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret'],
+    // exceptionTable: a dead-lettered envelope is kept with its exception (the DLQ prunes after 14 days).
+    uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret', 'exceptionTable'],
   },
   webhookReceiver: {
     entry: 'lambdas/handlers/webhook-receiver.ts',
@@ -143,6 +152,14 @@ export const handlers = {
     memoryMb: 256,
     uses: ['webhookTable', 'webhookDeliveryQueue', 'webhookDeliveryDlq', 'eventBus'],
   },
+  slaSweeper: {
+    entry: 'lambdas/handlers/sla-sweeper.ts',
+    description:
+      'Scheduled: workflow funnel and SLA metrics (EMF); opens an exception for each encounter stuck past its stage threshold',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    uses: ['workflowTable', 'eventBus'],
+  },
   fhir: {
     entry: 'lambdas/handlers/fhir.ts',
     description:
@@ -167,6 +184,49 @@ export const handlers = {
     memoryMb: 1024,
     uses: ['workflowTable', 'eventBus', 'remittanceUploadsBucket'],
     readOnly: ['remittanceUploadsBucket'],
+  },
+  reconcile: {
+    entry: 'lambdas/handlers/reconcile.ts',
+    description:
+      'Reconciliation state machine tasks: start a run, reconcile one bounded batch of a payer against Odoo, finish the report',
+    timeoutSeconds: 120,
+    memoryMb: 512,
+    uses: ['workflowTable', 'eventBus', 'odooSecret'],
+  },
+  reconciliations: {
+    entry: 'lambdas/handlers/reconciliations.ts',
+    description:
+      'POST /v1/reconciliations starts a run of the state machine; GET /v1/reconciliations/{runId} reports it',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['workflowTable', 'reconciliationStateMachine'],
+    readOnly: ['workflowTable'],
+  },
+  projectExceptions: {
+    entry: 'lambdas/handlers/project-exceptions.ts',
+    description:
+      'Bus rule target: one exception register entry per ExceptionOpened (idempotent), linked to the retry it failed',
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    uses: ['exceptionTable'],
+  },
+  exceptions: {
+    entry: 'lambdas/handlers/exceptions.ts',
+    description:
+      '/v1/exceptions: list and search the exception register, resolve with a note, retry what can be re-driven',
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    // Retry re-drives a held or dead-lettered envelope to the Odoo write queue, or a quarantined webhook to
+    // the inbound webhook queue; resolve and retry clear the exception on the workflow.
+    uses: [
+      'exceptionTable',
+      'workflowTable',
+      'eventBus',
+      'odooWriteQueue',
+      'odooWriteDlqRedrive',
+      'webhookTable',
+      'inboundWebhookQueue',
+    ],
   },
 } as const satisfies Record<string, HandlerSpec>;
 export type HandlerName = keyof typeof handlers;
@@ -207,6 +267,10 @@ export const scopes = {
   webhooksOperate: 'rcm/webhooks.operate',
   /** FHIR write routes (a Bundle mixes types); the handler also demands each mapped event's own write scope. */
   fhirWrite: 'rcm/fhir.write',
+  exceptionsRead: 'rcm/exceptions.read',
+  exceptionsWrite: 'rcm/exceptions.write',
+  reconciliationsRun: 'rcm/reconciliations.run',
+  reconciliationsRead: 'rcm/reconciliations.read',
 } as const;
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
@@ -231,6 +295,28 @@ function writeRoute(
 }
 
 export const routes: readonly ApiRoute[] = [
+  {
+    operationId: 'startReconciliation',
+    method: 'POST',
+    path: '/v1/reconciliations',
+    scope: scopes.reconciliationsRun,
+    handler: 'reconciliations',
+    summary:
+      'Start a reconciliation run for a period (optionally one payer or facility); 202 with the run id and its report URL.',
+    requestSchema: ReconciliationRequest,
+    idempotent: true,
+    successStatus: 202,
+  },
+  {
+    operationId: 'getReconciliation',
+    method: 'GET',
+    path: '/v1/reconciliations/{runId}',
+    scope: scopes.reconciliationsRead,
+    handler: 'reconciliations',
+    summary: 'A reconciliation run: status, totals, matched, differences by class and by payer.',
+    idempotent: false,
+    successStatus: 200,
+  },
   writeRoute(
     'upsertPatient',
     'PUT',
@@ -443,6 +529,51 @@ export const routes: readonly ApiRoute[] = [
     idempotent: false,
     successStatus: 202,
   },
+  // The exception register (docs/operations.md#exceptions): every action is attributed to the caller's client id.
+  {
+    operationId: 'listExceptions',
+    method: 'GET',
+    path: '/v1/exceptions',
+    scope: scopes.exceptionsRead,
+    handler: 'exceptions',
+    summary:
+      'Exceptions by team, status and payer, or searched by encounter, claim, invoice, trace number or correlation id; paged.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getException',
+    method: 'GET',
+    path: '/v1/exceptions/{exceptionId}',
+    scope: scopes.exceptionsRead,
+    handler: 'exceptions',
+    summary: 'One exception: why, for whom, what is at stake, what a retry re-drives, and its audit trail.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'resolveException',
+    method: 'POST',
+    path: '/v1/exceptions/{exceptionId}/resolve',
+    scope: scopes.exceptionsWrite,
+    handler: 'exceptions',
+    summary: 'Close an exception with a note; the encounter leaves exception_pending when it was the last.',
+    requestSchema: ResolveExceptionRequest,
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'retryException',
+    method: 'POST',
+    path: '/v1/exceptions/{exceptionId}/retry',
+    scope: scopes.exceptionsWrite,
+    handler: 'exceptions',
+    summary:
+      'Re-drive what the exception holds (a held or dead-lettered event, a quarantined webhook); a new failure opens a linked exception.',
+    requestSchema: RetryExceptionRequest,
+    idempotent: false,
+    successStatus: 202,
+  },
   // FHIR R4 (docs/fhir.md): answers are application/fhir+json, errors OperationOutcome.
   ...(['Claim', 'Invoice', 'ClaimResponse', 'PaymentReconciliation'] as const).map(
     (type): ApiRoute => ({
@@ -577,6 +708,12 @@ export const eventRoutes: readonly EventRoute[] = [
     target: { handler: 'enqueueOdooWrite' },
   },
   {
+    name: 'ExceptionRegister',
+    description: 'Every exception opened anywhere in the hub, projected into the exception register',
+    pattern: { 'detail-type': ['ExceptionOpened'] },
+    target: { handler: 'projectExceptions' },
+  },
+  {
     name: 'WebhookSubscriptions',
     description: 'Business events partners subscribe to, fanned out to their webhook subscriptions',
     pattern: { 'detail-type': [...SUBSCRIBABLE_EVENT_TYPES] },
@@ -610,6 +747,23 @@ export const tables = {
   IdempotencyTable: { resource: 'idempotencyTable', partitionKey: 'id', ttlAttribute: 'expiration' },
   /** Webhook receipts, quarantine, subscriptions and delivery logs (docs/webhooks.md#storage). */
   WebhookTable: { resource: 'webhookTable', partitionKey: 'pk', sortKey: 'sk' },
+  /**
+   * The exception register (lambdas/adapters/dynamodb/exception-store.ts): one entry per exception, and the
+   * dead-lettered envelope kept with it. Sparse indexes: listing by status and team, search by subject.
+   */
+  ExceptionTable: {
+    resource: 'exceptionTable',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    globalSecondaryIndexes: [
+      { indexName: 'byStatusTeam', partitionKey: 'statusTeam', sortKey: 'openedAt' },
+      { indexName: 'byEncounter', partitionKey: 'encounterId', sortKey: 'openedAt' },
+      { indexName: 'byClaim', partitionKey: 'claimId', sortKey: 'openedAt' },
+      { indexName: 'byInvoice', partitionKey: 'invoiceId', sortKey: 'openedAt' },
+      { indexName: 'byTraceNumber', partitionKey: 'traceNumber', sortKey: 'openedAt' },
+      { indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'openedAt' },
+    ],
+  },
 } as const satisfies Record<string, TableSpec>;
 
 /** Environment variable names shared by lib/ (CDK) and local/ (runtime) — one spelling. */
@@ -637,7 +791,28 @@ export const env = {
   /** Seconds a signature timestamp may differ from our clock (default 300). */
   webhookToleranceSeconds: 'WEBHOOK_TOLERANCE_SECONDS',
   remittanceUploadsBucket: 'REMITTANCE_UPLOADS_BUCKET_NAME',
+  exceptionTable: 'EXCEPTION_TABLE_NAME',
+  /** The Odoo write DLQ's URL again, for the handler that takes messages out of it (receive/delete grant). */
+  odooWriteDlqRedrive: 'ODOO_WRITE_DLQ_REDRIVE_URL',
+  /** JSON of the stage's monitoring thresholds (lambdas/monitoring-alarms.ts) for the SLA sweeper. */
+  slaThresholds: 'SLA_THRESHOLDS',
+  reconciliationStateMachine: 'RECONCILIATION_STATE_MACHINE_ARN',
+  /** Days a payer normally takes to remit; a claim older than that with no remittance is reported. */
+  reconciliationLagDays: 'RECONCILIATION_REMITTANCE_LAG_DAYS',
+  /** JSON `{"<payerId>": days}`: payers whose expected lag differs from the default. */
+  reconciliationPayerLagDays: 'RECONCILIATION_PAYER_LAG_DAYS',
 } as const;
+
+/**
+ * Scheduled invocations: lib/ builds an EventBridge schedule rule per entry, local/ a timer. The rate is stage
+ * config (`monitoring.sweeperRateMinutes`, lambdas/monitoring-alarms.ts), so it can differ per stage.
+ */
+export const schedules = {
+  SlaSweep: {
+    handler: 'slaSweeper',
+    description: 'SLA sweep: workflow funnel and business metrics, exceptions for stuck encounters',
+  },
+} as const satisfies Record<string, { handler: HandlerName; description: string }>;
 
 /** Which environment variable carries each resource's name or address. */
 export const resourceEnv: Record<Resource, string> = {
@@ -654,4 +829,7 @@ export const resourceEnv: Record<Resource, string> = {
   webhookDeliveryQueue: env.webhookDeliveryQueue,
   webhookDeliveryDlq: env.webhookDeliveryDlq,
   remittanceUploadsBucket: env.remittanceUploadsBucket,
+  exceptionTable: env.exceptionTable,
+  odooWriteDlqRedrive: env.odooWriteDlqRedrive,
+  reconciliationStateMachine: env.reconciliationStateMachine,
 };

@@ -5,6 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
 
 /** Retention values CloudWatch Logs accepts (the `RetentionDays` enum), INFINITE excluded on purpose. */
 const allowedRetentionDays = Object.values(RetentionDays).filter(
@@ -36,8 +37,22 @@ export const StageConfig = z
       .refine((days) => allowedRetentionDays.includes(days), {
         message: `must be one of CloudWatch Logs' retention values: ${allowedRetentionDays.join(', ')}`,
       }),
-    /** Email addresses subscribed to the Alerts topic (each must confirm the subscription). */
-    alarmEmails: z.array(z.email()),
+    /**
+     * Monitoring (lambdas/monitoring-alarms.ts): SLA and alarm thresholds, the sweeper rate, and the e-mail
+     * addresses subscribed to each audience's alert topic (each must confirm its subscription).
+     */
+    monitoring: MonitoringThresholds.extend({
+      alertEmails: z
+        .object(
+          Object.fromEntries(
+            AUDIENCES.map((audience) => [audience, z.array(z.email()).default([])]),
+          ) as Record<Audience, z.ZodDefault<z.ZodArray<z.ZodEmail>>>,
+        )
+        .strict()
+        .prefault({}),
+    })
+      .strict()
+      .prefault({}),
     /** SQS event source `maxConcurrency` for the Odoo writer: bounds the load on Odoo (2 is the AWS minimum). */
     odooWriteConcurrency: z.number().int().min(2).max(1000),
     /** Receives before a message moves to the Odoo write DLQ. */
@@ -57,6 +72,24 @@ export const StageConfig = z
       .default({ rateLimit: 50, burstLimit: 100 }),
     /** WAF rate-based rule: requests per client IP per 5 minutes before blocking. */
     wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(1000),
+    /** Reconciliation (docs/reconciliation.md): when it runs, how many payers at once, expected payer lags. */
+    reconciliation: z
+      .object({
+        /** EventBridge schedule expression (UTC) of the daily run over the previous UTC day. */
+        schedule: z
+          .string()
+          .regex(
+            /^(cron|rate)\(.+\)$/,
+            'must be an EventBridge schedule expression such as cron(0 6 * * ? *)',
+          )
+          .default('cron(0 6 * * ? *)'),
+        maxConcurrency: z.number().int().min(1).max(40).default(4),
+        /** Days a payer normally takes to remit; a claim past it with no remittance is reported to billing. */
+        remittanceLagDays: z.number().int().min(1).max(365).default(30),
+        payerRemittanceLagDays: z.record(z.string(), z.number().int().min(1).max(365)).default({}),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 export type StageConfig = z.infer<typeof StageConfig>;

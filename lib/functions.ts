@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   env,
@@ -24,6 +25,7 @@ import {
 } from '../lambdas/wiring.js';
 import { type TableName, tableResource } from './data.js';
 import { acknowledge } from './nag.js';
+import { reconciliationStateMachineName } from './reconciliation.js';
 
 /** Repository root: entries in wiring.ts are relative to it. */
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -118,6 +120,11 @@ export interface HubResources {
   webhookDeliveryQueue: sqs.IQueue;
   webhookDeliveryDlq: sqs.IQueue;
   remittanceUploadsBucket: s3.IBucket;
+  exceptionTable: dynamodb.ITable;
+  /** The Odoo write DLQ again (odooWriteDlq), bound with a receive/delete grant for retries. */
+  odooWriteDlqRedrive: sqs.IQueue;
+  /** Referenced by name (lib/reconciliation.ts creates it after the functions its tasks call). */
+  reconciliationStateMachine: sfn.IStateMachine;
 }
 
 type Access = 'read' | 'write';
@@ -189,6 +196,16 @@ const bindings: {
     queue.grantSendMessages(fn);
     return queue.queueUrl;
   },
+  exceptionTable: (table, fn, access) => {
+    if (access === 'read') table.grantReadData(fn);
+    else table.grantReadWriteData(fn);
+    return table.tableName;
+  },
+  // A retry takes the refused message out of the DLQ: receive (briefly hidden), delete it, make others visible.
+  odooWriteDlqRedrive: (queue, fn) => {
+    queue.grantConsumeMessages(fn);
+    return queue.queueUrl;
+  },
   // Exact actions on uploads/* only (no bucket-level or wildcard actions): the API signs presigned PUTs
   // (PutObject + the CMK's GenerateDataKey for SSE-KMS), the processor streams objects (GetObject + Decrypt).
   remittanceUploadsBucket: (bucket, fn, access) => {
@@ -200,6 +217,12 @@ const bindings: {
       else bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey', 'kms:Encrypt');
     }
     return bucket.bucketName;
+  },
+  // Start executions and read the ones it started (status for the run report); nothing else.
+  reconciliationStateMachine: (stateMachine, fn) => {
+    stateMachine.grantStartExecution(fn);
+    stateMachine.grantExecution(fn, 'states:DescribeExecution');
+    return stateMachine.stateMachineArn;
   },
 };
 
@@ -214,6 +237,7 @@ const encryptedDataResources: readonly Resource[] = [
   'inboundWebhookDlq',
   'webhookDeliveryQueue',
   'webhookDeliveryDlq',
+  'exceptionTable',
 ];
 
 function bind<R extends Resource>(
@@ -260,7 +284,7 @@ export class Functions extends Construct {
           fn.addEnvironment(resourceEnv[resource], bind(resource, props.resources, fn, access));
           writesWithKey ||= access === 'write' && encryptedDataResources.includes(resource);
         }
-        acknowledgeFunctionFindings(fn, spec, props.resources, writesWithKey);
+        acknowledgeFunctionFindings(fn, spec, props.resources, writesWithKey, props.stage);
         return [name, fn];
       }),
     ) as Record<HandlerName, RcmFunction>;
@@ -277,6 +301,7 @@ function acknowledgeFunctionFindings(
   spec: HandlerSpec,
   resources: HubResources,
   writesWithKey: boolean,
+  stage: string,
 ): void {
   const role = fn.role as iam.Role;
   const stack = Stack.of(fn);
@@ -336,6 +361,13 @@ function acknowledgeFunctionFindings(
     wildcard.push({
       finding: `Resource::<${stack.getLogicalId(table)}.Arn>/index/*`,
       reason: `The ${tableName} grant covers that table's own indexes (wiring.ts tables); no other table is reachable.`,
+    });
+  }
+  if ((spec.uses as readonly Resource[]).includes('reconciliationStateMachine')) {
+    wildcard.push({
+      finding: `Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${reconciliationStateMachineName(stage)}:*`,
+      reason:
+        'DescribeExecution on the executions of the reconciliation state machine only (execution ARNs carry the run id, unknown until a run starts).',
     });
   }
   if ((spec.uses as readonly Resource[]).includes('remittanceUploadsBucket')) {

@@ -1,7 +1,9 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { QueueName, Resource } from '../lambdas/wiring.js';
+import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
 import type { Stage } from './config.js';
 import { Data, tableFor } from './data.js';
@@ -9,6 +11,7 @@ import { Events } from './events.js';
 import { Functions, type HubResources } from './functions.js';
 import { Monitoring } from './monitoring.js';
 import { OdooWrites } from './odoo-writes.js';
+import { Reconciliation, reconciliationStateMachineName } from './reconciliation.js';
 import { Secrets } from './secrets.js';
 import { Security } from './security.js';
 import { Uploads } from './uploads.js';
@@ -31,6 +34,7 @@ export class RcmHubStack extends Stack {
   readonly webhooks: Webhooks;
   readonly uploads: Uploads;
   readonly functions: Functions;
+  readonly reconciliation: Reconciliation;
   /** Every wiring.ts `Resource`, as built here (what functions get in their environment and grants). */
   readonly resources: HubResources;
   readonly api: Api;
@@ -80,6 +84,13 @@ export class RcmHubStack extends Stack {
       webhookDeliveryQueue: queueFor('webhookDeliveryQueue'),
       webhookDeliveryDlq: queueFor('webhookDeliveryDlq'),
       remittanceUploadsBucket: this.uploads.bucket,
+      reconciliationStateMachine: sfn.StateMachine.fromStateMachineName(
+        this,
+        'ReconciliationStateMachineRef',
+        reconciliationStateMachineName(stage),
+      ),
+      exceptionTable: this.data.tables[tableFor('exceptionTable')],
+      odooWriteDlqRedrive: queueFor('odooWriteDlq'),
     };
 
     this.functions = new Functions(this, 'Functions', {
@@ -94,6 +105,21 @@ export class RcmHubStack extends Stack {
     this.odooWrites.addConsumers(this.functions.byName);
     this.webhooks.addConsumers(this.functions.byName);
     this.uploads.addProcessor(this.functions.byName.x12UploadProcessor);
+    const reconcile = this.functions.byName.reconcile;
+    reconcile.addEnvironment(env.reconciliationLagDays, String(config.reconciliation.remittanceLagDays));
+    reconcile.addEnvironment(
+      env.reconciliationPayerLagDays,
+      JSON.stringify(config.reconciliation.payerRemittanceLagDays),
+    );
+    this.reconciliation = new Reconciliation(this, 'Reconciliation', {
+      stage,
+      key,
+      removalPolicy,
+      logRetention: config.logRetentionDays,
+      reconcileFunction: reconcile,
+      scheduleExpression: config.reconciliation.schedule,
+      maxConcurrency: config.reconciliation.maxConcurrency,
+    });
 
     this.api = new Api(this, 'Api', {
       stage,
@@ -105,7 +131,14 @@ export class RcmHubStack extends Stack {
       functions: this.functions.byName,
     });
 
-    this.monitoring = new Monitoring(this, 'Monitoring', { stage, key, alarmEmails: config.alarmEmails });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stage,
+      key,
+      config: config.monitoring,
+      functions: this.functions.byName,
+      queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
+      restApi: this.api.restApi,
+    });
     for (const name of Object.keys(this.odooWrites.queues) as QueueName[]) {
       this.monitoring.addDlqAlarm(
         `${name}DlqAlarm`,
@@ -151,6 +184,12 @@ export class RcmHubStack extends Stack {
     new CfnOutput(this, 'InternalClientId', { value: this.api.partnerClient.userPoolClientId });
     new CfnOutput(this, 'OdooSecretArn', { value: this.secrets.odooSecret.secretArn });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
-    new CfnOutput(this, 'AlertsTopicArn', { value: this.monitoring.topic.topicArn });
+    for (const [audience, topic] of Object.entries(this.monitoring.topics)) {
+      new CfnOutput(this, `${audience.charAt(0).toUpperCase()}${audience.slice(1)}AlertsTopicArn`, {
+        value: topic.topicArn,
+        description: `SNS topic of the ${audience} alerts`,
+      });
+    }
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

@@ -8,6 +8,11 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
 import {
+  MonitoringThresholds,
+  type MonitoringThresholdsInput,
+  metricsNamespace,
+} from '../lambdas/monitoring-alarms.js';
+import {
   env,
   eventRoutes,
   type HandlerName,
@@ -18,10 +23,14 @@ import {
   type TableSpec,
   tables,
 } from '../lambdas/wiring.js';
+import { resolvedReconciliationDefinition } from '../lib/reconciliation-definition.js';
 import { createLocalApiGateway } from './api-gateway.js';
 import { type ClientRegistration, developmentClient, LocalTokenIssuer } from './auth.js';
 import { type LocalAws, startLocalAws } from './aws/server.js';
 import { makeLambdaContext, type SqsEventSource, startSqsEventSource } from './aws/sqs-event-source.js';
+import type { LocalCloudWatch } from './cloudwatch.js';
+import { type LocalMonitoring, startLocalMonitoring } from './cloudwatch-monitoring.js';
+import type { LocalSns } from './sns.js';
 
 /**
  * The whole hub on one machine: dynalite for DynamoDB (real wire protocol, data under the state dir),
@@ -60,6 +69,23 @@ export interface HubOptions {
     retryPolicy?: { baseSeconds?: number; capSeconds?: number; budgetSeconds?: number };
     toleranceSeconds?: number;
   };
+  /**
+   * Reconciliation (docs/reconciliation.md): the Step Functions stand-in's retry/wait interval scale (tests: 0)
+   * and how often the scheduled run starts, in minutes (default 0 = on demand only; `npm start` passes 60).
+   */
+  stepFunctions?: { retryIntervalScale?: number };
+  reconciliationEveryMinutes?: number;
+  /** Days a payer normally takes to remit (default 30). */
+  remittanceLagDays?: number;
+  /**
+   * Monitoring (docs/local-runtime.md#alarms): stage thresholds (default: the schema's), every alarm's period
+   * (tests: 1 s) and the SLA sweep interval in seconds (default: the thresholds' rate; `false`: on demand only).
+   */
+  monitoring?: {
+    thresholds?: MonitoringThresholdsInput;
+    alarmPeriodSeconds?: number;
+    sweepIntervalSeconds?: number | false;
+  };
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -81,6 +107,12 @@ export interface Hub {
   queueUrls: Record<string, { queueUrl: string; dlqUrl: string }>;
   /** Dead-letter queue of each event rule's target, by rule name. */
   ruleDlqUrls: Record<string, string>;
+  /** Alert topics (finance, billing, integration): what CloudWatch alarms published (also GET /__local/sns/messages). */
+  sns: LocalSns;
+  /** EMF datapoints the handlers printed and the alarm table's states (also GET /__local/alarms). */
+  cloudwatch: LocalCloudWatch;
+  /** Runs the SLA sweeper now, as its schedule would, and evaluates the alarms (also POST /__local/sla-sweeps). */
+  runSlaSweep(): Promise<unknown>;
   /** Resolves when the bus has no pending delivery and every queue is drained. */
   waitForIdle(): Promise<void>;
   close(): Promise<void>;
@@ -125,6 +157,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       s3Dir: join(stateDir, 's3'),
       region: REGION,
       accountId: ACCOUNT,
+      ...(options.stepFunctions?.retryIntervalScale !== undefined
+        ? { stepFunctions: { intervalScale: options.stepFunctions.retryIntervalScale } }
+        : {}),
     });
     closers.push(() => aws.close());
 
@@ -145,6 +180,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       POWERTOOLS_SERVICE_NAME: 'rcm-hub',
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
       POWERTOOLS_DEV: 'false',
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace('local'),
       [env.stage]: 'local',
     });
     // Locally a table's physical name is its logical name in the wiring table.
@@ -189,9 +225,22 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.queueResource]] = queueUrl;
       names[resourceEnv[spec.dlqResource]] = dlqUrl;
       if (name === 'OdooWriteQueue') names[env.odooWriteMaxReceiveCount] = String(maxReceiveCount);
+      // The same DLQ, for the exception register's retries (in AWS a separate receive/delete grant).
+      if (name === 'OdooWriteQueue') names[resourceEnv.odooWriteDlqRedrive] = dlqUrl;
     }
     if (options.heldEventMaxAgeSeconds !== undefined)
       names[env.heldEventMaxAgeSeconds] = String(options.heldEventMaxAgeSeconds);
+    // Reconciliation: the ASL lib/ deploys, its task bound below to the reconcile handler (same code as Lambda).
+    const reconcileFunctionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rcm-hub-local-reconcile`;
+    const reconciliationArn = aws.stepFunctions.createStateMachine(
+      'rcm-hub-local-reconciliation',
+      resolvedReconciliationDefinition(reconcileFunctionArn),
+    );
+    names[resourceEnv.reconciliationStateMachine] = reconciliationArn;
+    if (options.remittanceLagDays !== undefined)
+      names[env.reconciliationLagDays] = String(options.remittanceLagDays);
+    const thresholds = MonitoringThresholds.parse(options.monitoring?.thresholds ?? {});
+    names[env.slaThresholds] = JSON.stringify(thresholds);
     Object.assign(process.env, names);
 
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
@@ -228,6 +277,40 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         idle.set(name, [...(idle.get(name) ?? []), fn]);
       }
     };
+
+    // CloudWatch + SNS stand-ins (EMF from the handlers' stdout, the alarm table) and the SLA sweep schedule.
+    const monitoring: LocalMonitoring = startLocalMonitoring({
+      thresholds,
+      region: REGION,
+      account: ACCOUNT,
+      invoke,
+      ...(options.monitoring?.alarmPeriodSeconds !== undefined
+        ? { alarmPeriodSeconds: options.monitoring.alarmPeriodSeconds }
+        : {}),
+      ...(options.monitoring?.sweepIntervalSeconds !== undefined
+        ? { sweepIntervalSeconds: options.monitoring.sweepIntervalSeconds }
+        : {}),
+      echoEmf: process.env.POWERTOOLS_LOG_LEVEL === 'DEBUG',
+      log: (message) => {
+        if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT') console.error(message);
+      },
+    });
+    closers.push(async () => monitoring.close());
+
+    aws.stepFunctions.bindFunction(reconcileFunctionArn, (payload) => invoke('reconcile', payload));
+    // The EventBridge schedule of lib/reconciliation.ts: a run over the previous UTC day, every payer.
+    if (options.reconciliationEveryMinutes) {
+      const timer = setInterval(() => {
+        try {
+          aws.stepFunctions.startExecution(reconciliationArn, { trigger: 'schedule' });
+        } catch (error) {
+          if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+            console.error(`[reconciliation] scheduled run not started: ${(error as Error).message}`);
+        }
+      }, options.reconciliationEveryMinutes * 60_000);
+      timer.unref();
+      closers.push(async () => clearInterval(timer));
+    }
 
     // Each rule target gets what lib/ gives it in AWS: Lambda's async retries (2), then the rule's DLQ.
     const ruleDlqUrls: Record<string, string> = {};
@@ -334,6 +417,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       gateway.listen(port, host, () => ok());
     });
     closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
+    // `/__local/…` (alert topics, alarms, on-demand sweeps) before the gateway's own routes.
+    const gatewayListeners = gateway.listeners('request') as ((...args: unknown[]) => void)[];
+    gateway.removeAllListeners('request');
+    gateway.on('request', (req, res) => {
+      if (monitoring.handleHttp(req, res)) return;
+      for (const listener of gatewayListeners) listener(req, res);
+    });
 
     return {
       baseUrl: `http://${host}:${(gateway.address() as AddressInfo).port}`,
@@ -345,9 +435,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       dynamodbEndpoint,
       queueUrls,
       ruleDlqUrls,
+      sns: monitoring.sns,
+      cloudwatch: monitoring.cloudwatch,
+      runSlaSweep: () => monitoring.runSweep(),
       async waitForIdle() {
         for (let settled = 0; settled < 2; ) {
           await aws.events.waitForIdle();
+          await aws.stepFunctions.waitForIdle();
           await Promise.all(sources.map((s) => s.waitForIdle()));
           await Promise.allSettled([...uploadsInFlight]);
           const pending = Object.values(queueUrls).reduce((n, q) => n + aws.sqs.messageCount(q.queueUrl), 0);

@@ -1,11 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
-import { createLogger } from '../adapters/observability.js';
+import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type DeliveryMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { sendSigned } from '../adapters/webhooks/sender.js';
 import { type Delivery, WebhookStore } from '../adapters/webhooks/webhook-store.js';
@@ -14,9 +15,12 @@ import { deterministicEventId } from '../core/event-id.js';
 import { nextRetry, parseRetryPolicy } from '../core/webhooks/retry.js';
 import { WEBHOOK_EVENT_SOURCE } from '../core/webhooks/sources.js';
 import { deliveryBody } from '../core/webhooks/subscriptions.js';
+import { METRICS } from '../monitoring-alarms.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('deliverWebhooks');
+/** Failed attempts and dead deliveries (lambdas/monitoring-alarms.ts WebhookDeliveryFailures). */
+const metrics = createMetrics('deliverWebhooks');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
 const sqs = new SQSClient({});
 const queue = new WebhookQueue<DeliveryMessage>(sqs, requiredEnv(env.webhookDeliveryQueue));
@@ -35,8 +39,16 @@ const processor = new BatchProcessor(EventType.SQS);
  * message's visibility timeout to the delay, so SQS holds it — until 24 h after the first attempt, then the
  * message goes to the DLQ with the reason, the log says `dead` and an `ExceptionOpened` is published.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, deliver, processor, { context, throwOnFullBatchFailure: false });
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  try {
+    return await processPartialResponse(event, deliver, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+};
 
 async function deliver(record: SQSRecord): Promise<void> {
   const message = JSON.parse(record.body) as DeliveryMessage;
@@ -67,6 +79,7 @@ async function deliver(record: SQSRecord): Promise<void> {
     });
     return;
   }
+  metrics.addMetric(METRICS.webhookDeliveryFailures, MetricUnit.Count, 1);
   const firstAttemptAt = Date.parse(delivery.firstAttemptAt ?? attempt.at);
   const decision = nextRetry(delivery.attemptCount + 1, firstAttemptAt, Date.now(), policy);
   if (decision.retry) {
@@ -85,6 +98,7 @@ async function deliver(record: SQSRecord): Promise<void> {
 
 async function giveUp(message: DeliveryMessage, delivery: Delivery): Promise<void> {
   const reason = delivery.reason ?? 'gave up';
+  metrics.addMetric(METRICS.webhookDeliveriesDead, MetricUnit.Count, 1);
   await dlq.send(message, {
     failureReason: reason,
     lastStatusCode: String(delivery.lastStatusCode ?? 'none'),

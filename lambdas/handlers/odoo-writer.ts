@@ -1,13 +1,15 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
-import { createLogger } from '../adapters/observability.js';
-import { OdooClient } from '../adapters/odoo/client.js';
+import { createLogger, createMetrics } from '../adapters/observability.js';
+import { type OdooCallSample, OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
 import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
 import { OdooWriteDeadLetters, OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
@@ -19,16 +21,27 @@ import {
   isEncounterEvent,
 } from '../core/envelope.js';
 import { EventCatalog } from '../core/events.js';
+import {
+  exceptionIdFor,
+  exceptionScope,
+  RETRY_ATTRIBUTES,
+  retryKey,
+  subjectsOf,
+} from '../core/exceptions.js';
+import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookMasterData } from './booking/master-data.js';
 import { bookPayment, bookRemittance } from './booking/receivables.js';
-import { openException, recordFollowUp } from './booking/record.js';
+import { exceptionOpened, openException, recordFollowUp } from './booking/record.js';
 import { bookOdooEntry, bookPaymentRefund } from './booking/webhook-events.js';
 
 const logger = createLogger('odooWriter');
+/** Odoo health (lambdas/monitoring-alarms.ts): calls, retryable failures, latency, retries, rejections. */
+const metrics = createMetrics('odooWriter');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
+const exceptions = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
 const odooSecretId = requiredEnv(env.odooSecret);
@@ -43,7 +56,8 @@ let cachedClient: { key: string; client: OdooClient } | undefined;
 async function odooClient(forceFetch = false): Promise<OdooClient> {
   const connection = await loadOdooConnection(odooSecretId, { forceFetch });
   const key = JSON.stringify(connection);
-  if (cachedClient?.key !== key) cachedClient = { key, client: new OdooClient(connection) };
+  if (cachedClient?.key !== key)
+    cachedClient = { key, client: new OdooClient(connection, { onCall: countOdooCall }) };
   return cachedClient.client;
 }
 
@@ -54,6 +68,21 @@ const context: BookingContext = {
   queue: new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQueue)),
   now: () => new Date().toISOString(),
 };
+
+/**
+ * A message re-driven from the exception register (POST /v1/exceptions/{id}/retry) says which exception and
+ * which attempt it is: failing again opens a new exception (`<key>:retry:<n>`) linked to the retried one.
+ */
+interface Retry {
+  of: string;
+  attempt: number;
+}
+
+function retryOf(record: SQSRecord): Retry | undefined {
+  const of = record.messageAttributes?.[RETRY_ATTRIBUTES.retryOf]?.stringValue;
+  const attempt = Number(record.messageAttributes?.[RETRY_ATTRIBUTES.attempt]?.stringValue);
+  return of && Number.isInteger(attempt) && attempt > 0 ? { of, attempt } : undefined;
+}
 
 type EncounterBooking = (envelope: EncounterEnvelope, context: BookingContext) => Promise<BookingOutcome>;
 const encounterBookings: Record<string, EncounterBooking> = {
@@ -70,8 +99,24 @@ const encounterBookings: Record<string, EncounterBooking> = {
 
 const processor = new SqsFifoPartialProcessorAsync();
 
-export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, writeRecord, processor, { context: lambdaContext, skipGroupOnError: true });
+export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
+  try {
+    return await processPartialResponse(event, writeRecord, processor, {
+      context: lambdaContext,
+      skipGroupOnError: true,
+    });
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+};
+
+/** A refusal (ValidationError…) is Odoo working as designed; only what a retry may fix counts as an error. */
+function countOdooCall(sample: OdooCallSample): void {
+  metrics.addMetric(METRICS.odooCalls, MetricUnit.Count, 1);
+  metrics.addMetric(METRICS.odooCallLatency, MetricUnit.Milliseconds, Math.round(sample.durationMs));
+  if (sample.error && isRetryable(sample.error))
+    metrics.addMetric(METRICS.odooCallErrors, MetricUnit.Count, 1);
+}
 
 async function writeRecord(record: SQSRecord): Promise<void> {
   let envelope: EventEnvelope;
@@ -91,10 +136,12 @@ async function writeRecord(record: SQSRecord): Promise<void> {
     return;
   }
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  const retry = retryOf(record);
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
     const outcome = await withQuickRetries(() => book(envelope));
-    if (outcome.kind === 'held' && isEncounterEvent(envelope)) await hold(envelope, outcome.waitingFor);
+    if (outcome.kind === 'held' && isEncounterEvent(envelope))
+      await hold(envelope, outcome.waitingFor, retry);
     else if (isEncounterEvent(envelope)) await releaseHeldEvents(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
@@ -113,7 +160,7 @@ async function writeRecord(record: SQSRecord): Promise<void> {
       }
       throw odooError;
     }
-    await rejectForGood(envelope, odooError, attempts);
+    await rejectForGood(envelope, odooError, attempts, retry);
   } finally {
     logger.removeKeys(['correlationId', 'eventId']);
   }
@@ -141,7 +188,7 @@ async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
 }
 
 /** Keeps an event that came before what it depends on; tells a person when it has waited too long. */
-async function hold(envelope: EncounterEnvelope, waitingFor: string): Promise<void> {
+async function hold(envelope: EncounterEnvelope, waitingFor: string, retry?: Retry): Promise<void> {
   await store.holdEvent(envelope, waitingFor);
   const held = (await store.heldEvents(envelope.encounterId)).find((h) => h.envelope.id === envelope.id);
   const waitedMs = held ? Date.now() - Date.parse(held.heldAt) : 0;
@@ -160,7 +207,7 @@ async function hold(envelope: EncounterEnvelope, waitingFor: string): Promise<vo
         openException(
           draft,
           {
-            key: `held:${envelope.id}`,
+            key: retryKey(`held:${envelope.id}`, retry?.attempt ?? 0),
             team: 'integration',
             reason: `${envelope.type} has waited ${Math.round(waitedMs / 60000)} min for ${waitingFor}`,
             amountCents: amountAtStake(envelope),
@@ -168,7 +215,10 @@ async function hold(envelope: EncounterEnvelope, waitingFor: string): Promise<vo
           },
           context.now(),
         ),
-      { publish: false },
+      {
+        publish: false,
+        ...(retry ? { discriminator: `retry:${retry.attempt}`, retryOf: retry.of } : {}),
+      },
     );
   }
   logger.info('event held until what it depends on exists', { type: envelope.type, waitingFor });
@@ -208,16 +258,41 @@ async function releaseHeldEvents(encounterId: string): Promise<void> {
   }
 }
 
-/** Odoo refused for good (or kept failing): DLQ with the reason, an exception on the workflow, an event. */
-async function rejectForGood(envelope: EventEnvelope, error: OdooError, attempts: number): Promise<void> {
+/**
+ * Odoo refused for good (or kept failing): DLQ with the reason, a copy of the envelope kept with its exception
+ * (the DLQ prunes after 14 days; the register keeps it while the exception is open), an exception on the
+ * workflow, an event.
+ */
+async function rejectForGood(
+  envelope: EventEnvelope,
+  error: OdooError,
+  attempts: number,
+  retry?: Retry,
+): Promise<void> {
   const reason =
     error.kind === 'permanent' ? error.message : `gave up after ${attempts} attempts: ${error.message}`;
+  metrics.addMetric(METRICS.odooWritesRejected, MetricUnit.Count, 1);
   logger.error('Odoo write rejected; dead-lettered with an exception', {
     kind: error.kind,
     fault: error.faultName,
     attempts,
   });
-  await deadLetters.deadLetter(envelope, { kind: error.kind, message: reason, attempts });
+  const failure = { kind: error.kind, message: reason, attempts };
+  const retryMark = retry ? `retry:${retry.attempt}` : undefined;
+  await deadLetters.deadLetter(envelope, failure, retryMark);
+  const key = retryKey(`odoo-write:${envelope.id}`, retry?.attempt ?? 0);
+  await exceptions.keepDeadLetter(exceptionIdFor(exceptionScope(envelope), key), {
+    envelope,
+    reason: failure,
+    keptAt: context.now(),
+  });
+  const exception = {
+    key,
+    team: 'integration' as const,
+    reason: `${envelope.type} refused by Odoo: ${reason}`,
+    amountCents: amountAtStake(envelope),
+    sourceEventId: envelope.id,
+  };
   const data = {
     subjectType: envelope.type,
     subjectId: subjectIdOf(envelope),
@@ -226,26 +301,38 @@ async function rejectForGood(envelope: EventEnvelope, error: OdooError, attempts
     sourceEventId: envelope.id,
   };
   if (!isEncounterEvent(envelope)) {
+    // Master data has no workflow to hold the exception: it goes to the register (and subscribers) only.
+    const now = new Date().toISOString();
+    const rejected = followUpEvent(
+      envelope,
+      'OdooWriteRejected',
+      EventSource.odooWriter,
+      data,
+      now,
+      retryMark,
+    );
     await publisher.publish(
-      followUpEvent(envelope, 'OdooWriteRejected', EventSource.odooWriter, data, new Date().toISOString()),
+      rejected,
+      exceptionOpened(rejected, { ...exception, openedAt: now }, now, {
+        ...subjectsOf(envelope.data),
+        ...(retry ? { retryOf: retry.of } : {}),
+      }),
     );
     return;
   }
-  await recordFollowUp(context, envelope, 'OdooWriteRejected', data, { kind: 'none' }, (draft) => {
-    const now = context.now();
-    openException(
-      draft,
-      {
-        key: `odoo-write:${envelope.id}`,
-        team: 'integration',
-        reason: `${envelope.type} refused by Odoo: ${reason}`,
-        amountCents: amountAtStake(envelope),
-        sourceEventId: envelope.id,
-      },
-      now,
-    );
-    draft.lastOdooError = { at: now, kind: error.kind, message: reason };
-  });
+  await recordFollowUp(
+    context,
+    envelope,
+    'OdooWriteRejected',
+    data,
+    { kind: 'none' },
+    (draft) => {
+      const now = context.now();
+      openException(draft, exception, now);
+      draft.lastOdooError = { at: now, kind: error.kind, message: reason };
+    },
+    { publish: true, ...(retry ? { discriminator: retryMark, retryOf: retry.of } : {}) },
+  );
 }
 
 function subjectIdOf(envelope: EventEnvelope): string {
@@ -290,6 +377,7 @@ async function withQuickRetries<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       const delay = IN_INVOCATION_BACKOFF_MS[attempt];
       if (delay === undefined || !isRetryable(error)) throw error;
+      metrics.addMetric(METRICS.odooRetries, MetricUnit.Count, 1);
       if (error instanceof OdooError && error.kind === 'auth') await odooClient(true);
       await new Promise((resolve) => setTimeout(resolve, delay + Math.floor(Math.random() * delay)));
     }

@@ -20,7 +20,9 @@ import {
   workflowDetailExample,
   workflowListExample,
 } from './examples.js';
+import { exceptionContracts } from './exceptions.js';
 import { fhirContracts } from './fhir.js';
+import { reconciliationContracts } from './reconciliations.js';
 import {
   Accepted,
   EncounterIdSchema,
@@ -91,6 +93,8 @@ export interface OperationContract {
   requestRules?: readonly string[];
   /** The business event a write route publishes. */
   eventType?: EventType;
+  /** For a route with correlationHeader but no eventType: the correlation id its examples carry. */
+  exampleCorrelationId?: string;
 }
 
 /** The checked-in samples: one request body per write route, one envelope per event type. */
@@ -430,6 +434,10 @@ export const operationContracts: Record<string, OperationContract> = {
   ...webhookContracts,
   // Large X12 835 uploads (scripts/contracts/uploads.ts, docs/x12.md#large-files).
   ...uploadContracts,
+  // The exception register (scripts/contracts/exceptions.ts, docs/operations.md#exceptions).
+  ...exceptionContracts,
+  // Reconciliation runs (scripts/contracts/reconciliations.ts, docs/reconciliation.md).
+  ...reconciliationContracts,
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {
@@ -609,7 +617,8 @@ export function problemExample(
 /** The correlation id a route's handler problems carry in examples (write routes: their event sample's). */
 export function exampleCorrelationId(route: ApiRoute, samples: Samples): string | undefined {
   const contract = operationContracts[route.operationId];
-  if (!contract?.correlationHeader || !contract.eventType) return undefined;
+  if (!contract?.correlationHeader) return undefined;
+  if (!contract.eventType) return contract.exampleCorrelationId;
   return samples.events[contract.eventType].correlationId;
 }
 

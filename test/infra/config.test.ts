@@ -27,7 +27,7 @@ describe('stage config', () => {
       removalPolicy: 'keep',
       logRetentionDays: 31,
       odooWriteConcurrency: 1,
-      alarmEmails: ['not-an-email'],
+      monitoring: { alertEmails: { finance: ['not-an-email'] } },
     };
 
     // Act
@@ -36,7 +36,7 @@ describe('stage config', () => {
     // Assess
     expect(act).toThrow(StageConfigError);
     expect(act).toThrow(/stages\.dev/);
-    for (const field of ['removalPolicy', 'logRetentionDays', 'odooWriteConcurrency', 'alarmEmails']) {
+    for (const field of ['removalPolicy', 'logRetentionDays', 'odooWriteConcurrency', 'alertEmails']) {
       expect(act).toThrow(new RegExp(field));
     }
   });

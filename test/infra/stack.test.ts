@@ -22,6 +22,7 @@ import {
 import { splitScope } from '../../lib/api.js';
 import { type StageConfig, StageConfig as StageConfigSchema } from '../../lib/config.js';
 import type { TableName } from '../../lib/data.js';
+import { reconciliationStateMachineName } from '../../lib/reconciliation.js';
 import { cdkContext, type Synthesized, synthStage } from './synth.js';
 
 const stages = cdkContext.stages as Record<string, unknown>;
@@ -107,6 +108,14 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
           s.template.toJSON().Resources[logicalId(s.stack.functions.byName[name])].Properties.Environment
             .Variables;
         for (const resource of handlers[name].uses as readonly Resource[]) {
+          if (resource === 'reconciliationStateMachine') {
+            // Referenced by its fixed name (it is built after the functions its tasks call): the ARN is
+            // formatted from it (test/infra/reconciliation.test.ts checks the name).
+            expect(JSON.stringify(variables[resourceEnv[resource]])).toContain(
+              `:stateMachine:${reconciliationStateMachineName(stage)}"`,
+            );
+            continue;
+          }
           // Ref of a table/bus is its name, of a queue its URL, of a secret its ARN: what the handlers expect.
           expect(variables[resourceEnv[resource]], resource).toEqual({
             Ref: logicalId(s.stack.resources[resource]),
@@ -251,7 +260,11 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
     );
 
     it('has exactly one rule per event route', () => {
-      s.template.resourceCountIs('AWS::Events::Rule', eventRoutes.length);
+      // Schedule rules (the SLA sweep, reconciliation) have no event pattern.
+      const patternRules = Object.values(resourcesOf(s, 'AWS::Events::Rule')).filter(
+        (rule) => rule.Properties.EventPattern !== undefined,
+      );
+      expect(patternRules).toHaveLength(eventRoutes.length);
     });
   });
 
@@ -494,11 +507,13 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
   });
 
   describe('monitoring', () => {
-    it('has an encrypted, TLS-only Alerts topic', () => {
-      s.template.hasResourceProperties('AWS::SNS::Topic', {
-        TopicName: `rcm-hub-${stage}-alerts`,
-        KmsMasterKeyId: keyArn,
-      });
+    it('has an encrypted, TLS-only alerts topic per audience', () => {
+      for (const audience of ['finance', 'billing', 'integration']) {
+        s.template.hasResourceProperties('AWS::SNS::Topic', {
+          TopicName: `rcm-hub-${stage}-${audience}-alerts`,
+          KmsMasterKeyId: keyArn,
+        });
+      }
       s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -506,10 +521,13 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
           ]),
         },
       });
-      s.template.resourceCountIs('AWS::SNS::Subscription', config.alarmEmails.length);
+      s.template.resourceCountIs(
+        'AWS::SNS::Subscription',
+        Object.values(config.monitoring.alertEmails).flat().length,
+      );
     });
 
-    it('alarms on every dead-letter queue, notifying on alarm and on OK', () => {
+    it('alarms on every dead-letter queue, notifying integration on alarm and on OK', () => {
       const dlqs = [
         ...Object.values(s.stack.odooWrites.queues).map((q) => q.dlq),
         ...Object.values(s.stack.webhooks.queues).map((q) => q.dlq),
@@ -530,7 +548,11 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
           AlarmDescription: Match.anyValue(),
         });
       }
-      s.template.resourceCountIs('AWS::CloudWatch::Alarm', dlqs.length);
+      // Besides these, the alarm table's (test/infra/monitoring.test.ts); none other watches a queue's depth.
+      const depthAlarms = Object.values(resourcesOf(s, 'AWS::CloudWatch::Alarm')).filter(
+        (alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
+      );
+      expect(depthAlarms).toHaveLength(dlqs.length);
     });
   });
 });

@@ -155,6 +155,11 @@ const WEBHOOK_WRITE_ROUTES = ['createSubscription', 'replayQuarantinedWebhook'];
 const WEBHOOK_EVENTS: EventType[] = ['PaymentRefunded', 'OdooEntryRecorded', 'PaymentReversed'];
 /** Issue #4: accepted from an 835 (its PLB segments) rather than from an intake route; payer-level, no encounter. */
 const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived'];
+/** Issue #6: the exception register's routes with a body, and the event they record (test/unit/exceptions.test.ts). */
+const EXCEPTION_WRITE_ROUTES = ['resolveException', 'retryException'];
+/** Reconciliation runs (issue #6, docs/reconciliation.md): a body, not an intake. */
+const RECONCILIATION_WRITE_ROUTES = ['startReconciliation'];
+const EXCEPTION_EVENTS: EventType[] = ['ExceptionResolved'];
 const routeOf = (operationId: string) => routes.find((r) => r.operationId === operationId) as ApiRoute;
 
 /** The samples parsed by their EventCatalog schemas (a sample that does not parse fails its own test). */
@@ -249,9 +254,16 @@ describe('samples validate against the schemas', () => {
     expect(requestFiles.map((name) => name.replace(/\.json$/, '')).sort()).toEqual([...writeRoutes].sort());
     expect(Object.keys(REQUEST_SAMPLES).sort()).toEqual([...writeRoutes].sort());
     // Intakes, plus the webhook routes with a body (subscriptions, quarantine replay: issue #5).
-    expect(writeRoutes.filter((id) => !WEBHOOK_WRITE_ROUTES.includes(id)).sort()).toEqual(
-      [...intakeNames].sort(),
-    );
+    expect(
+      writeRoutes
+        .filter(
+          (id) =>
+            !WEBHOOK_WRITE_ROUTES.includes(id) &&
+            !EXCEPTION_WRITE_ROUTES.includes(id) &&
+            !RECONCILIATION_WRITE_ROUTES.includes(id),
+        )
+        .sort(),
+    ).toEqual([...intakeNames].sort());
   });
 
   it.each(eventTypes)('events/samples/%s.json is a valid %s envelope', (type) => {
@@ -354,7 +366,11 @@ describe('the samples tell one story: patient → payer → charges → invoice 
   it('every event type is accepted by a route or follows from another sample', () => {
     const accepted = intakeNames.map((n) => intakes[n].eventType);
     expect([...accepted, ...followUps.map(([t]) => t)].sort()).toEqual(
-      [...eventTypes].filter((t) => !WEBHOOK_EVENTS.includes(t) && !X12_EVENTS.includes(t)).sort(),
+      [...eventTypes]
+        .filter(
+          (t) => !WEBHOOK_EVENTS.includes(t) && !X12_EVENTS.includes(t) && !EXCEPTION_EVENTS.includes(t),
+        )
+        .sort(),
     );
   });
 
@@ -522,7 +538,9 @@ describe('response examples and problems', () => {
           .flatMap((t) =>
             // Published only (not on the timeline): state changes, exceptions, rejections of another branch.
             // Webhook events (docs/webhooks.md) tell their own story, not the sample workflow's.
-            ['ExceptionOpened', 'OdooWriteRejected', ...WEBHOOK_EVENTS].includes(t) ? [] : [ev[t].id],
+            ['ExceptionOpened', 'OdooWriteRejected', ...WEBHOOK_EVENTS, ...EXCEPTION_EVENTS].includes(t)
+              ? []
+              : [ev[t].id],
           ),
       ),
     );
@@ -900,11 +918,15 @@ describe('OpenAPI document covers every route', () => {
         | undefined;
       if (route.operationId in intakes)
         expect(location?.description).toContain(locationTemplate(route.operationId as IntakeName));
+      else if (contract?.success.location) expect(location?.description).toContain(contract.success.location);
       else expect(location).toBeUndefined();
 
       const statuses = Object.keys(op.responses);
       expect(statuses).toContain(String(route.successStatus));
-      expect(statuses.includes('409')).toBe(route.idempotent);
+      // 409: a reused Idempotency-Key, or an exception already closed (the register's write routes).
+      expect(statuses.includes('409')).toBe(
+        route.idempotent || EXCEPTION_WRITE_ROUTES.includes(route.operationId),
+      );
       expect(statuses.includes('401') && statuses.includes('403')).toBe(route.scope !== null);
       expect(statuses.includes('415') && statuses.includes('413')).toBe(route.requestSchema !== undefined);
       if (route.requestSchema)

@@ -546,6 +546,17 @@ export class WorkflowStore {
         Item: { pk: `CLAIM#${entry.claimId}`, sk: `ENC#${entry.encounterId}`, ...entry },
       }),
     );
+    if (entry.submittedDate) {
+      await putPayerLedgerEntry(this.doc, this.tableName, entry.payerId, {
+        sk: `CLAIM#${entry.submittedDate}#${entry.claimId}#${entry.encounterId}`,
+        kind: 'claim',
+        claimId: entry.claimId,
+        encounterId: entry.encounterId,
+        facilityId: entry.facilityId,
+        submittedDate: entry.submittedDate,
+        billedCents: entry.billedCents,
+      });
+    }
   }
 
   async findClaim(claimId: string): Promise<ClaimIndexEntry[]> {
@@ -571,6 +582,26 @@ export class WorkflowStore {
         Item: { pk: `REMITTANCE#${entry.remittanceId}`, sk: `ENC#${entry.encounterId}`, ...entry },
       }),
     );
+    const remittance = entry.remittance as {
+      payerId?: string;
+      paidCents?: number;
+      claimStatus?: string;
+      payment?: { traceNumber?: string; date?: string };
+    };
+    if (remittance.payerId && remittance.payment?.date) {
+      await putPayerLedgerEntry(this.doc, this.tableName, remittance.payerId, {
+        sk: `ERA#${remittance.payment.date}#${entry.remittanceId}#${entry.encounterId}`,
+        kind: 'remittance',
+        remittanceId: entry.remittanceId,
+        claimId: entry.claimId,
+        encounterId: entry.encounterId,
+        facilityId: entry.facilityId,
+        paymentDate: remittance.payment.date,
+        traceNumber: remittance.payment.traceNumber ?? '',
+        paidCents: remittance.paidCents ?? 0,
+        claimStatus: remittance.claimStatus ?? '',
+      });
+    }
   }
 
   async findRemittance(remittanceId: string): Promise<RemittanceIndexEntry[]> {
@@ -734,6 +765,8 @@ export interface ClaimIndexEntry {
   payerId: string;
   invoiceIds: string[];
   billedCents: number;
+  /** For the payer ledger reconciliation reads (claims past the payer's expected lag). */
+  submittedDate?: string;
 }
 
 export interface RemittanceIndexEntry {
@@ -783,4 +816,23 @@ function toWorkflow(item: Record<string, unknown>): Workflow {
     stateSince: (rest.updatedAt as string) ?? new Date(0).toISOString(),
     ...rest,
   } as unknown as Workflow;
+}
+
+/**
+ * The payer ledger reconciliation reads (docs/reconciliation.md#ledger): per payer, the claims and
+ * remittances the hub accepted, sorted by date so a period is one key-range query, plus one registry
+ * partition `PAYERS` listing every payer seen. Idempotent puts (same key, same content).
+ */
+async function putPayerLedgerEntry(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  payerId: string,
+  entry: Record<string, unknown> & { sk: string },
+): Promise<void> {
+  await doc.send(
+    new PutCommand({ TableName: tableName, Item: { pk: `PAYER#${payerId}`, payerId, ...entry } }),
+  );
+  await doc.send(
+    new PutCommand({ TableName: tableName, Item: { pk: 'PAYERS', sk: `PAYER#${payerId}`, payerId } }),
+  );
 }

@@ -8,6 +8,14 @@ export interface OdooVersion {
 
 type Fetch = typeof fetch;
 
+/** One `call` as an observer sees it (metrics): which operation, how long, and the error kind if it failed. */
+export interface OdooCallSample {
+  model: string;
+  method: string;
+  durationMs: number;
+  error?: OdooError;
+}
+
 /**
  * Odoo's external API over HTTP, as a real server speaks it:
  *  - JSON-RPC (`POST /jsonrpc`, Odoo 17/18): errors arrive with HTTP 200 in `error.data`; a method that
@@ -23,7 +31,12 @@ export class OdooClient {
 
   constructor(
     readonly connection: OdooConnection,
-    private readonly options: { timeoutMs?: number; fetch?: Fetch } = {},
+    private readonly options: {
+      timeoutMs?: number;
+      fetch?: Fetch;
+      /** Told about every `call` (latency, error): the Odoo writer turns these into metrics. */
+      onCall?: (sample: OdooCallSample) => void;
+    } = {},
   ) {}
 
   get url(): string {
@@ -48,6 +61,30 @@ export class OdooClient {
     method: string,
     args: unknown[] = [],
     kwargs: Record<string, unknown> = {},
+  ): Promise<T> {
+    if (!this.options.onCall) return this.callOnce<T>(model, method, args, kwargs);
+    const started = performance.now();
+    let failure: OdooError | undefined;
+    try {
+      return await this.callOnce<T>(model, method, args, kwargs);
+    } catch (error) {
+      failure = error instanceof OdooError ? error : new OdooError('transient', 'Error', String(error));
+      throw error;
+    } finally {
+      this.options.onCall({
+        model,
+        method,
+        durationMs: performance.now() - started,
+        ...(failure ? { error: failure } : {}),
+      });
+    }
+  }
+
+  private async callOnce<T>(
+    model: string,
+    method: string,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
   ): Promise<T> {
     if (this.connection.protocol === 'json2') return (await this.json2(model, method, args, kwargs)) as T;
     const uid = await this.authenticate();

@@ -12,8 +12,15 @@ export class OdooWriteQueue {
     private readonly queueUrl: string,
   ) {}
 
-  /** `attempt` distinguishes a deliberate re-queue of a held event from a duplicate of the first delivery. */
-  async enqueue(envelope: EventEnvelope, attempt?: string): Promise<void> {
+  /**
+   * `attempt` distinguishes a deliberate re-queue of a held event (or a retry from the exception register)
+   * from a duplicate of the first delivery; `attributes` travel with it (the retry's exception, lambdas/core/exceptions.ts).
+   */
+  async enqueue(
+    envelope: EventEnvelope,
+    attempt?: string,
+    attributes: Record<string, string> = {},
+  ): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
@@ -24,6 +31,12 @@ export class OdooWriteQueue {
         MessageAttributes: {
           type: { DataType: 'String', StringValue: envelope.type },
           correlationId: { DataType: 'String', StringValue: envelope.correlationId },
+          ...Object.fromEntries(
+            Object.entries(attributes).map(([name, value]) => [
+              name,
+              { DataType: 'String', StringValue: value },
+            ]),
+          ),
         },
       }),
     );
@@ -40,16 +53,19 @@ export class OdooWriteDeadLetters {
     private readonly dlqUrl: string,
   ) {}
 
+  /** `attempt`: a retried event refused again is a new DLQ message, not a duplicate of the first one. */
   async deadLetter(
     envelope: EventEnvelope,
     reason: { kind: string; message: string; attempts: number },
+    attempt?: string,
   ): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.dlqUrl,
         MessageBody: JSON.stringify(envelope),
         MessageGroupId: envelope.partitionKey,
-        MessageDeduplicationId: envelope.id,
+        MessageDeduplicationId:
+          attempt === undefined ? envelope.id : `${envelope.id}:${attempt}`.slice(0, 128),
         MessageAttributes: {
           type: { DataType: 'String', StringValue: envelope.type },
           correlationId: { DataType: 'String', StringValue: envelope.correlationId },

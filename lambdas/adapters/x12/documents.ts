@@ -1,5 +1,6 @@
 import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent, EventType } from '../../core/events.js';
+import { subjectsOf } from '../../core/exceptions.js';
 import { intakes } from '../../core/intake.js';
 import { type Read277, toClaimStatusChanged } from '../../core/x12/claim-status-277.js';
 import type { X12Issue } from '../../core/x12/envelope.js';
@@ -242,6 +243,9 @@ async function keep(
       reason: `${wouldBe} ${entry.id} not placed (${entry.source}): ${entry.reason}`,
       amountCents: Math.abs(entry.amountCents),
       sourceEventId: deterministicEventId(wouldBe, context.clientId, context.idempotencyKey, entry.id),
+      // Searchable in the exception register: the claim, and the payer and trace number the document names.
+      ...subjectsOf(entry.data),
+      claimId: entry.claimId,
     },
     partitionKey: `unmatched:${entry.kind}:${entry.id}`,
     facts: { id: entry.id, reason: entry.reason },

@@ -10,6 +10,7 @@ import {
   EventSource,
   followUpEvent,
 } from '../../core/envelope.js';
+import { subjectsOf } from '../../core/exceptions.js';
 import type { BookingContext } from './context.js';
 
 /**
@@ -25,11 +26,15 @@ export async function recordFollowUp<TType extends string, TData extends Record<
   data: TData,
   effect: StageEffect,
   mutate?: (draft: Workflow) => void,
-  /** Tracking-only follow-ups (ClaimRecorded…) stay in the timeline; only their state changes go on the bus. */
-  options: { publish: boolean } = { publish: true },
+  /**
+   * Tracking-only follow-ups (ClaimRecorded…) stay in the timeline; only their state changes go on the bus.
+   * `discriminator` tells apart follow-ups of one type caused by the same event (a retry that failed again);
+   * `retryOf` names the exception that retry came from (the exception register links the two).
+   */
+  options: { publish: boolean; discriminator?: string; retryOf?: string } = { publish: true },
 ): Promise<AppliedEffect> {
   const now = context.now();
-  const followUp = followUpEvent(cause, type, EventSource.odooWriter, data, now);
+  const followUp = followUpEvent(cause, type, EventSource.odooWriter, data, now, options.discriminator);
   const before = new Set<string>();
   const recorded = await context.store.recordEvent(
     {
@@ -63,12 +68,31 @@ export async function recordFollowUp<TType extends string, TData extends Record<
       ),
     );
   }
-  for (const exception of opened) events.push(exceptionOpened(followUp, exception, now));
+  // The ids the cause carries (invoice, claim, payer, trace number) make the exception searchable in the register.
+  const subjects = subjectsOf(cause.data);
+  const payerId =
+    subjects.payerId ??
+    (subjects.claimId ? recorded.workflow.claims[subjects.claimId]?.payerId : undefined) ??
+    (recorded.workflow.payerIds.length === 1 ? recorded.workflow.payerIds[0] : undefined);
+  for (const exception of opened)
+    events.push(
+      exceptionOpened(followUp, exception, now, {
+        ...subjects,
+        ...(payerId ? { payerId } : {}),
+        ...(options.retryOf ? { retryOf: options.retryOf } : {}),
+      }),
+    );
   if (events.length > 0) await context.publisher.publish(...events);
   return recorded;
 }
 
-export function exceptionOpened(cause: EventEnvelope, exception: OpenException, time: string): EventEnvelope {
+export function exceptionOpened(
+  cause: EventEnvelope,
+  exception: OpenException,
+  time: string,
+  /** Optional ExceptionOpened members: payerId, claimId, invoiceId, traceNumber, retryOf. */
+  extra: Record<string, string> = {},
+): EventEnvelope {
   return followUpEvent(
     cause,
     'ExceptionOpened',
@@ -79,6 +103,7 @@ export function exceptionOpened(cause: EventEnvelope, exception: OpenException, 
       reason: exception.reason,
       amountCents: exception.amountCents,
       sourceEventId: exception.sourceEventId,
+      ...extra,
     },
     time,
     exception.key,

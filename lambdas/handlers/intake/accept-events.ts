@@ -102,6 +102,7 @@ async function indexForLookup(
       payerId: claim.payerId,
       invoiceIds: claim.invoiceIds,
       billedCents: claim.billedCents,
+      submittedDate: claim.submittedDate,
     });
   }
   if (event.eventType === 'RemittanceReceived') {

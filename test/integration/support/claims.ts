@@ -21,6 +21,8 @@ export async function seedClaimThroughApi(
     payerId: string;
     payerName: string;
     variant?: string;
+    /** ISO date the claim went to the payer (default 2026-11-03). */
+    submittedDate?: string;
   },
 ): Promise<string> {
   const { claimId, billedCents, prefix, payerId, payerName } = options;
@@ -89,7 +91,7 @@ export async function seedClaimThroughApi(
         payerId,
         invoiceIds: [`INV-${tag}`],
         billedAmount: dollars(billedCents),
-        submittedDate: '2026-11-03',
+        submittedDate: options.submittedDate ?? '2026-11-03',
       },
     ],
   ];

@@ -1,0 +1,261 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { EventEnvelope } from '../../core/envelope.js';
+import {
+  audit,
+  EXCEPTION_STATUSES,
+  EXCEPTION_TEAMS,
+  type ExceptionEntry,
+  type ExceptionListQuery,
+  type ExceptionStatus,
+  type ExceptionSubjects,
+  type ExceptionTeam,
+} from '../../core/exceptions.js';
+import { InvalidCursor } from './workflow-store.js';
+
+/**
+ * The exception register (wiring.ts `ExceptionTable`, encrypted with the stage CMK):
+ *   EXC#<exceptionId> / ENTRY        the entry; top-level `statusTeam` and subject ids feed the indexes
+ *   EXC#<exceptionId> / DEADLETTER   the envelope the Odoo writer dead-lettered, kept while the exception is
+ *                                    open, so a retry works after SQS's retention (14 days) pruned the DLQ
+ * Indexes (wiring.ts): byStatusTeam (`<status>#<team>`, openedAt) and one per subject (encounterId, claimId,
+ * invoiceId, traceNumber, correlationId; openedAt). Only ENTRY items carry those attributes (sparse).
+ */
+const entryKey = (id: string) => ({ pk: `EXC#${id}`, sk: 'ENTRY' });
+const deadLetterKey = (id: string) => ({ pk: `EXC#${id}`, sk: 'DEADLETTER' });
+
+/** Subject → index, most selective first: a query names one index and filters on the rest. */
+export const SUBJECT_INDEXES: ReadonlyArray<[keyof ExceptionSubjects, string]> = [
+  ['encounterId', 'byEncounter'],
+  ['claimId', 'byClaim'],
+  ['invoiceId', 'byInvoice'],
+  ['traceNumber', 'byTraceNumber'],
+  ['correlationId', 'byCorrelation'],
+];
+
+export interface DeadLetterCopy {
+  envelope: EventEnvelope;
+  reason: { kind: string; message: string; attempts: number };
+  keptAt: string;
+}
+
+export class ExceptionConflict extends Error {}
+
+interface Cursor {
+  i: number;
+  key?: Record<string, unknown>;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
+    if (typeof parsed.i !== 'number') throw new Error('bad cursor');
+    return parsed;
+  } catch {
+    throw new InvalidCursor();
+  }
+}
+
+function toItem(entry: ExceptionEntry): Record<string, unknown> {
+  return { ...entryKey(entry.id), ...entry, ...entry.subjects, statusTeam: `${entry.status}#${entry.team}` };
+}
+
+function toEntry(item: Record<string, unknown>): ExceptionEntry {
+  const {
+    pk: _pk,
+    sk: _sk,
+    statusTeam: _statusTeam,
+    encounterId: _e,
+    claimId: _c,
+    invoiceId: _i,
+    traceNumber: _t,
+    correlationId: _k,
+    ...entry
+  } = item;
+  return entry as unknown as ExceptionEntry;
+}
+
+export class ExceptionStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Writes a new entry; false when it exists (a redelivered ExceptionOpened changes nothing). */
+  async open(entry: ExceptionEntry): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(entry),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Links a retried exception to the one its failed retry opened; once (a redelivery finds it linked). */
+  async linkRetry(retriedId: string, newId: string, clientId: string, at: string): Promise<void> {
+    const current = await this.get(retriedId);
+    if (!current || current.retriedAs) return;
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: entryKey(retriedId),
+          UpdateExpression: 'SET retriedAs = :new, audit = :audit, updatedAt = :at, version = :next',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(retriedAs) AND version = :v',
+          ExpressionAttributeValues: {
+            ':new': newId,
+            ':audit': audit(current.audit, 'retry-failed', clientId, at, `failed again: exception ${newId}`),
+            ':at': at,
+            ':v': current.version,
+            ':next': current.version + 1,
+          },
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async get(id: string): Promise<ExceptionEntry | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: entryKey(id), ConsistentRead: true }),
+    );
+    return out.Item ? toEntry(out.Item) : undefined;
+  }
+
+  /**
+   * Closes an open entry: written only if nobody changed it since it was read (`version`), so two people
+   * resolving or retrying at once cannot both succeed. Throws ExceptionConflict otherwise.
+   */
+  async close(entry: ExceptionEntry, next: ExceptionEntry): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem({ ...next, version: entry.version + 1 }),
+          ConditionExpression: '#status = :open AND version = :v',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':open': 'open', ':v': entry.version },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ExceptionConflict(`exception ${entry.id} changed meanwhile`);
+      throw error;
+    }
+  }
+
+  /**
+   * Keeps the dead-lettered envelope with its exception (first copy wins). It holds PHI (patient names travel
+   * inside envelopes): the table is encrypted with the stage CMK and the copy is never returned by the API.
+   */
+  async keepDeadLetter(id: string, copy: DeadLetterCopy): Promise<void> {
+    await this.doc
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...deadLetterKey(id), ...copy, envelope: JSON.stringify(copy.envelope) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  async deadLetter(id: string): Promise<DeadLetterCopy | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: deadLetterKey(id), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    return {
+      envelope: JSON.parse(out.Item.envelope as string) as EventEnvelope,
+      reason: out.Item.reason as DeadLetterCopy['reason'],
+      keptAt: out.Item.keptAt as string,
+    };
+  }
+
+  /** A resolved exception needs its copy no more (no PHI kept longer than needed). */
+  async dropDeadLetter(id: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: deadLetterKey(id) }));
+  }
+
+  /**
+   * Entries newest first. With a subject (encounterId, claimId…), its index is queried and the other filters
+   * applied to what it finds; otherwise `byStatusTeam` is walked partition by partition (open before retried
+   * before resolved, teams in order). `cursor` says where the previous page stopped.
+   */
+  async list(query: ExceptionListQuery): Promise<{ items: ExceptionEntry[]; cursor?: string }> {
+    const subject = SUBJECT_INDEXES.find(([name]) => query[name] !== undefined);
+    const partitions: Array<{ index: string; attribute: string; value: string }> = subject
+      ? [{ index: subject[1], attribute: subject[0], value: query[subject[0]] as string }]
+      : (query.status ? [query.status] : [...EXCEPTION_STATUSES]).flatMap((status: ExceptionStatus) =>
+          (query.team ? [query.team] : [...EXCEPTION_TEAMS]).map((team: ExceptionTeam) => ({
+            index: 'byStatusTeam',
+            attribute: 'statusTeam',
+            value: `${status}#${team}`,
+          })),
+        );
+    const filters: string[] = [];
+    const names: Record<string, string> = { '#p': '' };
+    const values: Record<string, unknown> = {};
+    const filterOn = (attribute: string, value: unknown) => {
+      if (value === undefined) return;
+      names[`#${attribute}`] = attribute;
+      values[`:${attribute}`] = value;
+      filters.push(`#${attribute} = :${attribute}`);
+    };
+    if (subject) {
+      filterOn('status', query.status);
+      filterOn('team', query.team);
+      for (const [name] of SUBJECT_INDEXES) if (name !== subject[0]) filterOn(name, query[name]);
+    }
+    filterOn('payerId', query.payerId);
+
+    let position = query.cursor ? decodeCursor(query.cursor) : { i: 0 };
+    const items: ExceptionEntry[] = [];
+    while (position.i < partitions.length && items.length < query.limit) {
+      const partition = partitions[position.i] as (typeof partitions)[number];
+      names['#p'] = partition.attribute;
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: partition.index,
+          KeyConditionExpression: '#p = :p',
+          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':p': partition.value },
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ExclusiveStartKey: position.key,
+        }),
+      );
+      items.push(...(out.Items ?? []).map(toEntry));
+      position = out.LastEvaluatedKey ? { i: position.i, key: out.LastEvaluatedKey } : { i: position.i + 1 };
+    }
+    const more = position.i < partitions.length;
+    return { items, ...(more ? { cursor: encodeCursor(position) } : {}) };
+  }
+}

@@ -1,0 +1,218 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  Difference,
+  PayerTotals,
+  ReconciliationPeriod,
+  RemittanceMatch,
+} from '../../core/reconciliation.js';
+
+/**
+ * Reconciliation's items in the workflow table:
+ *   PAYERS / PAYER#<payerId>                                the payers the hub has seen (written at intake)
+ *   PAYER#<payerId> / ERA#<paymentDate>#<remittanceId>#…    remittances accepted, by payment date
+ *   PAYER#<payerId> / CLAIM#<submittedDate>#<claimId>#…     claims accepted, by submission date
+ *   RECON#<runId> / RUN                                     the run report
+ *   RECON#<runId> / BATCH#<payerId>#<cursor>                one batch's findings (rewritten on retry)
+ */
+export interface LedgerRemittance {
+  remittanceId: string;
+  claimId: string;
+  encounterId: string;
+  facilityId: string;
+  paymentDate: string;
+  traceNumber: string;
+  paidCents: number;
+  claimStatus: string;
+}
+
+export interface LedgerClaim {
+  claimId: string;
+  encounterId: string;
+  facilityId: string;
+  submittedDate: string;
+  billedCents: number;
+}
+
+export type RunStatus = 'running' | 'completed' | 'partial' | 'failed';
+
+export interface PayerRunResult {
+  payerId: string;
+  status: 'completed' | 'failed';
+  error?: string;
+  totals?: PayerTotals;
+}
+
+export interface ReconciliationRun {
+  runId: string;
+  status: RunStatus;
+  trigger: 'schedule' | 'api';
+  period: ReconciliationPeriod;
+  payerId?: string;
+  facilityId?: string;
+  requestedBy?: string;
+  startedAt: string;
+  finishedAt?: string;
+  payers?: PayerRunResult[];
+  totals?: PayerTotals;
+}
+
+export interface BatchFindings {
+  payerId: string;
+  phase: string;
+  cursor: string;
+  differences: Difference[];
+  remittances: RemittanceMatch[];
+  recordedAt: string;
+}
+
+export class ReconciliationStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Every payer the hub has accepted a claim or remittance for. */
+  async payers(): Promise<string[]> {
+    const payers: string[] = [];
+    let key: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'PAYERS' },
+          ExclusiveStartKey: key,
+        }),
+      );
+      for (const item of out.Items ?? []) payers.push(item.payerId as string);
+      key = out.LastEvaluatedKey;
+    } while (key);
+    return payers;
+  }
+
+  /** One page of a payer's ledger of `kind` between two dates (inclusive), after `cursor`. */
+  async ledgerPage<T extends LedgerRemittance | LedgerClaim>(
+    payerId: string,
+    kind: 'ERA' | 'CLAIM',
+    range: { fromDate: string; toDate: string },
+    limit: number,
+    cursor?: string,
+  ): Promise<{ items: T[]; cursor?: string }> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': `PAYER#${payerId}`,
+          ':from': `${kind}#${range.fromDate}`,
+          // '~' sorts after every character ids use: the whole last day is inside.
+          ':to': `${kind}#${range.toDate}~`,
+        },
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: { pk: `PAYER#${payerId}`, sk: cursor } } : {}),
+      }),
+    );
+    const items = (out.Items ?? []).map(
+      ({ pk: _pk, sk: _sk, kind: _kind, payerId: _p, ...rest }) => rest as T,
+    );
+    const next = out.LastEvaluatedKey?.sk as string | undefined;
+    return { items, ...(next ? { cursor: next } : {}) };
+  }
+
+  /** Creates the run record once; a second start (retry, resumed execution) keeps the first. */
+  async startRun(run: ReconciliationRun): Promise<ReconciliationRun> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `RECON#${run.runId}`, sk: 'RUN', ...run },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return run;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.getRun(run.runId)) as ReconciliationRun;
+    }
+  }
+
+  async getRun(runId: string): Promise<ReconciliationRun | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `RECON#${runId}`, sk: 'RUN' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...run } = out.Item;
+    return run as ReconciliationRun;
+  }
+
+  async finishRun(
+    runId: string,
+    result: Pick<ReconciliationRun, 'status' | 'payers' | 'totals' | 'finishedAt'>,
+  ): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: `RECON#${runId}`, sk: 'RUN' },
+        UpdateExpression: 'SET #status = :status, payers = :payers, totals = :totals, finishedAt = :at',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':status': result.status,
+          ':payers': result.payers ?? [],
+          ':totals': result.totals ?? {},
+          ':at': result.finishedAt,
+        },
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
+    );
+  }
+
+  /** A batch's findings, keyed by where it started: a retried batch overwrites its own item. */
+  async putBatch(runId: string, findings: BatchFindings): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: `RECON#${runId}`,
+          sk: `BATCH#${findings.payerId}#${findings.phase}#${findings.cursor}`,
+          ...findings,
+        },
+      }),
+    );
+  }
+
+  async batches(runId: string, payerId?: string): Promise<BatchFindings[]> {
+    const found: BatchFindings[] = [];
+    let key: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': `RECON#${runId}`,
+            ':prefix': payerId ? `BATCH#${payerId}#` : 'BATCH#',
+          },
+          ExclusiveStartKey: key,
+        }),
+      );
+      for (const { pk: _pk, sk: _sk, ...item } of out.Items ?? []) found.push(item as BatchFindings);
+      key = out.LastEvaluatedKey;
+    } while (key);
+    return found;
+  }
+}

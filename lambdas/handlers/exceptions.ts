@@ -1,0 +1,326 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { InvalidCursor, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { requiredEnv } from '../adapters/environment.js';
+import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import {
+  callerClientId,
+  header,
+  jsonResponse,
+  parseJsonBody,
+  RequestRejected,
+  rejectionResponse,
+} from '../adapters/http/api-request.js';
+import { fieldErrors, ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { createLogger } from '../adapters/observability.js';
+import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
+import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
+import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
+import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
+import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
+import type { ExceptionResolved } from '../core/events.js';
+import {
+  audit,
+  type ExceptionEntry,
+  ExceptionId,
+  ExceptionListQuery,
+  exceptionView,
+  RETRY_ATTRIBUTES,
+  ResolveExceptionRequest,
+  RetryExceptionRequest,
+  resolvedEventIdFor,
+  transition,
+} from '../core/exceptions.js';
+import { env } from '../wiring.js';
+
+const logger = createLogger('exceptions');
+const dynamodb = new DynamoDBClient({});
+const sqs = new SQSClient({});
+const register = new ExceptionStore(dynamodb, requiredEnv(env.exceptionTable));
+const workflows = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
+const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
+const odooWrites = new OdooWriteQueue(sqs, requiredEnv(env.odooWriteQueue));
+const deadLetters = new OdooWriteDlqRedrive(sqs, requiredEnv(env.odooWriteDlqRedrive));
+const webhooks = new WebhookStore(dynamodb, requiredEnv(env.webhookTable));
+const inbound = new WebhookQueue<InboundMessage>(sqs, requiredEnv(env.inboundWebhookQueue));
+
+/**
+ * The exception register's API (docs/operations.md#exceptions). Reads list and search entries; `resolve`
+ * closes one with a note, `retry` re-drives what it holds (a held or dead-lettered Odoo write, a quarantined
+ * webhook). Both clear the exception on its encounter through an `ExceptionResolved` recorded in the
+ * workflow (one id per exception), and every action is written to the audit trail with the caller's client id.
+ */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  try {
+    const clientId = callerClientId(event);
+    const route = `${event.httpMethod} ${event.resource}`;
+    switch (route) {
+      case 'GET /v1/exceptions':
+        return await list(event);
+      case 'GET /v1/exceptions/{exceptionId}':
+        return jsonResponse(200, exceptionView(await found(event)));
+      case 'POST /v1/exceptions/{exceptionId}/resolve':
+        return await resolve(event, clientId);
+      case 'POST /v1/exceptions/{exceptionId}/retry':
+        return await retry(event, clientId);
+      default:
+        throw new RequestRejected(problem(ProblemType.notFound, 404, 'Not found', `No route ${route}.`));
+    }
+  } catch (error) {
+    const rejected = rejectionResponse(error);
+    if (rejected) return rejected;
+    if (error instanceof InvalidCursor) {
+      return problemResponse(
+        problem(ProblemType.validation, 400, 'Invalid cursor', error.message, {
+          errors: [{ path: 'query:cursor', message: error.message }],
+        }),
+      );
+    }
+    if (error instanceof ExceptionConflict) return problemResponse(conflict(error.message));
+    logger.error('exception request failed', { error: error as Error });
+    return problemResponse(
+      problem(ProblemType.unavailable, 503, 'Service unavailable', 'Try again shortly.'),
+      { 'Retry-After': '2' },
+    );
+  }
+};
+
+function conflict(detail: string) {
+  return problem(ProblemType.conflict, 409, 'Conflict', detail);
+}
+
+async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const query = ExceptionListQuery.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.validation,
+        400,
+        'Invalid query',
+        'The query parameters do not match the contract.',
+        {
+          errors: query.error.issues.flatMap((issue) =>
+            issue.code === 'unrecognized_keys'
+              ? issue.keys.map((key) => ({
+                  path: `query:${key}`,
+                  message: 'is not a parameter of this route',
+                }))
+              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({
+                  ...e,
+                  path: `query:${e.path.slice(1)}`,
+                })),
+          ),
+        },
+      ),
+    );
+  }
+  const page = await register.list(query.data);
+  return jsonResponse(200, {
+    items: page.items.map(exceptionView),
+    ...(page.cursor ? { nextCursor: page.cursor } : {}),
+  });
+}
+
+async function found(event: APIGatewayProxyEvent): Promise<ExceptionEntry> {
+  const id = ExceptionId.safeParse(event.pathParameters?.exceptionId);
+  if (!id.success) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.validation,
+        400,
+        'Invalid exception id',
+        'The exception id in the path is not valid.',
+        {
+          errors: [{ path: 'path:exceptionId', message: id.error.issues[0]?.message ?? 'invalid' }],
+        },
+      ),
+    );
+  }
+  const entry = await register.get(id.data);
+  if (!entry) {
+    throw new RequestRejected(
+      problem(ProblemType.notFound, 404, 'Unknown exception', `No exception ${id.data}.`),
+    );
+  }
+  return entry;
+}
+
+async function resolve(event: APIGatewayProxyEvent, clientId: string): Promise<APIGatewayProxyResult> {
+  const request = parseJsonBody(event, ResolveExceptionRequest);
+  const entry = await found(event);
+  const verdict = transition(entry.status, 'resolve', entry.redrive);
+  if (!verdict.ok) throw new RequestRejected(conflict(verdict.reason));
+  const now = new Date().toISOString();
+  await clearOnWorkflow(entry, clientId, 'resolved', now, request.resolutionCode);
+  const next: ExceptionEntry = {
+    ...entry,
+    status: verdict.status,
+    updatedAt: now,
+    resolution: {
+      ...(request.resolutionCode ? { code: request.resolutionCode } : {}),
+      note: request.note,
+      at: now,
+      clientId,
+    },
+    audit: audit(entry.audit, 'resolved', clientId, now, request.note),
+  };
+  await register.close(entry, next);
+  if (entry.redrive.kind === 'dead-letter') {
+    // Handled by a person: the DLQ message goes (no manual redrive books it later), and so does the copy.
+    await (await deadLetters.find(entry.redrive.eventId)).remove();
+    await register.dropDeadLetter(entry.id);
+  }
+  logger.info('exception resolved', { exceptionId: entry.id, team: entry.team });
+  return jsonResponse(200, exceptionView(next));
+}
+
+async function retry(event: APIGatewayProxyEvent, clientId: string): Promise<APIGatewayProxyResult> {
+  const request =
+    event.body && header(event, 'Content-Type') ? parseJsonBody(event, RetryExceptionRequest) : {};
+  const entry = await found(event);
+  const verdict = transition(entry.status, 'retry', entry.redrive);
+  if (!verdict.ok) throw new RequestRejected(conflict(verdict.reason));
+  const now = new Date().toISOString();
+  const redriven = await redrive(entry, clientId);
+  await clearOnWorkflow(entry, clientId, 'retried', now);
+  const next: ExceptionEntry = {
+    ...entry,
+    status: verdict.status,
+    updatedAt: now,
+    redriven: { kind: entry.redrive.kind, ...redriven, at: now },
+    audit: audit(entry.audit, 'retried', clientId, now, request.note),
+  };
+  await register.close(entry, next);
+  logger.info('exception retried', { exceptionId: entry.id, kind: entry.redrive.kind, from: redriven.from });
+  return jsonResponse(202, exceptionView(next));
+}
+
+/**
+ * Puts back what the exception holds. A re-driven Odoo write carries the exception and the attempt number:
+ * its deduplication id differs from the first delivery's (`<eventId>:retry:<n>`), and a new refusal opens
+ * `<key>:retry:<n>`, linked to this one. Two concurrent retries of one exception compute the same n, so SQS
+ * drops the second copy (FIFO deduplication); the register lets only one of them close the entry.
+ */
+async function redrive(
+  entry: ExceptionEntry,
+  clientId: string,
+): Promise<{ from: string; reference: string }> {
+  const attempt = entry.attempt + 1;
+  const retryAttributes = {
+    [RETRY_ATTRIBUTES.retryOf]: entry.id,
+    [RETRY_ATTRIBUTES.attempt]: String(attempt),
+  };
+  const target = entry.redrive;
+  switch (target.kind) {
+    case 'dead-letter': {
+      const inDlq = await deadLetters.find(target.eventId);
+      const copy = inDlq.body ? undefined : await register.deadLetter(entry.id);
+      const envelope = inDlq.body ? (JSON.parse(inDlq.body) as EventEnvelope) : copy?.envelope;
+      if (!envelope)
+        throw new RequestRejected(
+          conflict('The dead-lettered message is gone and no copy was kept; resolve it.'),
+        );
+      await odooWrites.enqueue(envelope, `retry:${attempt}`, retryAttributes);
+      await inDlq.remove();
+      return {
+        from: inDlq.body ? 'dead-letter-queue' : 'stored-copy',
+        reference: `${target.eventId}:retry:${attempt}`,
+      };
+    }
+    case 'held': {
+      const held = (await workflows.heldEvents(target.encounterId)).find(
+        (h) => h.envelope.id === target.eventId,
+      );
+      if (!held)
+        throw new RequestRejected(
+          conflict('The event is no longer held (it was booked or rejected since); resolve the exception.'),
+        );
+      await odooWrites.enqueue(held.envelope, `retry:${attempt}`, retryAttributes);
+      return { from: 'held', reference: `${target.eventId}:retry:${attempt}` };
+    }
+    case 'quarantined-webhook': {
+      // As POST /v1/webhooks/quarantine/{source}/{deliveryId}/replay does (webhook-quarantine.ts).
+      const reopened = await webhooks.reopenReceipt(target.source, target.deliveryId);
+      if (!reopened)
+        throw new RequestRejected(conflict('The webhook is no longer quarantined (replayed already?).'));
+      await inbound.send(
+        { source: target.source, deliveryId: target.deliveryId },
+        { source: target.source, replayedBy: clientId },
+      );
+      return { from: 'quarantine', reference: `${target.source}/${target.deliveryId}` };
+    }
+    case 'none':
+      throw new RequestRejected(conflict('Nothing can be re-driven for this exception; resolve it.'));
+  }
+}
+
+/**
+ * Records `ExceptionResolved` (one id per exception) on the encounter's workflow, removing the exception's key,
+ * so the encounter returns to its stage when nothing else is open; then publishes it and any state change.
+ * Publishing repeats on a repeated call (ids are stable; subscribers dedupe by id). Exceptions without an
+ * encounter only publish.
+ */
+async function clearOnWorkflow(
+  entry: ExceptionEntry,
+  clientId: string,
+  outcome: ExceptionResolved['outcome'],
+  now: string,
+  resolutionCode?: string,
+): Promise<void> {
+  const data: ExceptionResolved = {
+    exceptionId: entry.id,
+    key: entry.key,
+    outcome,
+    ...(resolutionCode ? { resolutionCode } : {}),
+  };
+  const encounterId = entry.subjects.encounterId;
+  const workflow = encounterId ? await workflows.getWorkflow(encounterId) : undefined;
+  const resolved: EventEnvelope<'ExceptionResolved', ExceptionResolved> = {
+    id: resolvedEventIdFor(entry.id),
+    type: 'ExceptionResolved',
+    version: 1,
+    source: EventSource.workflow,
+    time: now,
+    correlationId: entry.subjects.correlationId ?? entry.id,
+    idempotencyKey: `exception:${entry.id}`,
+    clientId,
+    ...(workflow ? { encounterId: workflow.encounterId, facilityId: workflow.facilityId } : {}),
+    partitionKey: workflow?.encounterId ?? entry.scope,
+    data,
+  };
+  const events: EventEnvelope[] = [resolved];
+  if (workflow) {
+    const recorded = await workflows.recordEvent(
+      {
+        eventId: resolved.id,
+        type: resolved.type,
+        time: now,
+        correlationId: resolved.correlationId,
+        clientId,
+        encounterId: workflow.encounterId,
+        facilityId: workflow.facilityId,
+        detail: data,
+      },
+      { kind: 'none' },
+      (draft) => {
+        delete draft.exceptions[entry.key];
+      },
+    );
+    if (recorded.applied && recorded.from !== recorded.to) {
+      events.push(
+        followUpEvent(
+          resolved,
+          'WorkflowStateChanged',
+          EventSource.workflow,
+          { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
+          now,
+        ),
+      );
+    }
+  }
+  await publisher.publish(...events);
+}

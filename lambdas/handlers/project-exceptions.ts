@@ -1,0 +1,38 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { requiredEnv } from '../adapters/environment.js';
+import { createLogger } from '../adapters/observability.js';
+import type { EventEnvelope } from '../core/envelope.js';
+import { EventCatalog, type ExceptionOpened } from '../core/events.js';
+import { entryFromOpened } from '../core/exceptions.js';
+import { env } from '../wiring.js';
+
+const logger = createLogger('projectExceptions');
+const store = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+
+/**
+ * Bus rule target (wiring.ts `ExceptionRegister`): every `ExceptionOpened`, whoever published it (the Odoo
+ * writer, the webhook processor and delivery, the X12 intake), becomes one register entry. The entry id is
+ * derived from (scope, key) and written only if absent, so a redelivered or replayed event changes nothing.
+ * An exception opened by a failed retry is linked both ways (retryOf / retriedAs).
+ */
+export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): Promise<void> => {
+  const parsed = EventCatalog.ExceptionOpened.safeParse(event.detail);
+  if (!parsed.success) {
+    // Not retryable: the same event will never parse. It stays in the bus archive for a fixed deploy.
+    logger.error('ExceptionOpened that does not match its schema; not projected', {
+      eventId: event.detail?.id,
+    });
+    return;
+  }
+  const envelope = parsed.data as EventEnvelope<'ExceptionOpened', ExceptionOpened>;
+  const entry = entryFromOpened(envelope);
+  const created = await store.open(entry);
+  if (entry.retryOf) await store.linkRetry(entry.retryOf, entry.id, envelope.clientId, envelope.time);
+  logger.info(created ? 'exception registered' : 'exception already registered', {
+    exceptionId: entry.id,
+    team: entry.team,
+    correlationId: envelope.correlationId,
+  });
+};

@@ -1,0 +1,155 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ReconciliationStore } from '../adapters/dynamodb/reconciliation-store.js';
+import { requiredEnv } from '../adapters/environment.js';
+import {
+  callerClientId,
+  correlationIdOf,
+  idempotencyKeyOf,
+  jsonResponse,
+  parseJsonBody,
+  RequestRejected,
+  rejectionResponse,
+} from '../adapters/http/api-request.js';
+import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { createLogger } from '../adapters/observability.js';
+import { deterministicEventId } from '../core/event-id.js';
+import { DifferenceClass, dedupe, ReconciliationRequest } from '../core/reconciliation.js';
+import { env } from '../wiring.js';
+
+const logger = createLogger('reconciliations');
+const runs = new ReconciliationStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
+const sfn = new SFNClient({});
+const stateMachineArn = requiredEnv(env.reconciliationStateMachine);
+
+/** `arn:…:stateMachine:<name>` → `arn:…:execution:<name>:<executionName>` (how Step Functions names them). */
+function executionArn(runId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+}
+
+/**
+ * A run id per (client, Idempotency-Key): the execution name. StartExecution of a Standard state machine is
+ * itself idempotent for the same name and input, so a retried POST starts nothing new; the same key with a
+ * different body is a 409.
+ */
+function runIdFor(clientId: string, idempotencyKey: string): string {
+  return `rcn-${deterministicEventId('ReconciliationRequested', clientId, idempotencyKey)}`;
+}
+
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const correlationId = correlationIdOf(event);
+  try {
+    const clientId = callerClientId(event);
+    const route = `${event.httpMethod} ${event.resource}`;
+    if (route === 'POST /v1/reconciliations') return await startRun(event, clientId, correlationId);
+    if (route === 'GET /v1/reconciliations/{runId}')
+      return await report(event.pathParameters?.runId ?? '', event, correlationId);
+    throw new RequestRejected(problem(ProblemType.notFound, 404, 'Not found', `No route ${route}.`));
+  } catch (error) {
+    const rejected = rejectionResponse(error, correlationId);
+    if (rejected) return rejected;
+    logger.error('reconciliation request failed', { error: error as Error });
+    return problemResponse(
+      problem(ProblemType.unavailable, 503, 'Service unavailable', 'Try again shortly.', { correlationId }),
+      { 'Retry-After': '2', 'X-Correlation-Id': correlationId },
+    );
+  }
+};
+
+async function startRun(
+  event: APIGatewayProxyEvent,
+  clientId: string,
+  correlationId: string,
+): Promise<APIGatewayProxyResult> {
+  const idempotencyKey = idempotencyKeyOf(event);
+  const request = parseJsonBody(event, ReconciliationRequest);
+  const runId = runIdFor(clientId, idempotencyKey);
+  const input = { trigger: 'api', requestedBy: clientId, correlationId, ...request };
+  try {
+    await sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify(input) }));
+  } catch (error) {
+    // StartExecution returns the running execution for the same name and input, but refuses once it has
+    // finished: a retried POST with the same body gets the same answer either way.
+    if (error instanceof ExecutionAlreadyExists && !(await sameRequest(runId, input))) {
+      throw new RequestRejected(
+        problem(
+          ProblemType.idempotencyKeyReused,
+          409,
+          'Idempotency key reused',
+          'This Idempotency-Key already started a reconciliation with a different request.',
+        ),
+      );
+    }
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+  logger.info('reconciliation run requested', { runId, payerId: request.payerId, ...request.period });
+  return jsonResponse(
+    202,
+    { runId, status: 'running', period: request.period, report: `/v1/reconciliations/${runId}` },
+    { Location: `/v1/reconciliations/${runId}`, 'X-Correlation-Id': correlationId },
+  );
+}
+
+async function sameRequest(runId: string, input: Record<string, unknown>): Promise<boolean> {
+  const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(runId) }));
+  const { correlationId: _a, ...wanted } = input;
+  const { correlationId: _b, ...existing } = JSON.parse(out.input ?? '{}') as Record<string, unknown>;
+  return JSON.stringify(existing) === JSON.stringify(wanted);
+}
+
+async function report(
+  runId: string,
+  event: APIGatewayProxyEvent,
+  correlationId: string,
+): Promise<APIGatewayProxyResult> {
+  const query = event.queryStringParameters ?? {};
+  const classFilter = query.class ? DifferenceClass.safeParse(query.class) : undefined;
+  if (classFilter && !classFilter.success) {
+    throw new RequestRejected(
+      problem(ProblemType.validation, 400, 'Validation failed', 'Unknown difference class.', {
+        errors: [{ path: '/class', message: `must be one of ${DifferenceClass.options.join(', ')}` }],
+      }),
+    );
+  }
+  const run = /^[\w.-]{1,80}$/.test(runId) ? await runs.getRun(runId) : undefined;
+  let execution: { status?: string; error?: string } = {};
+  try {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(runId) }));
+    execution = { status: out.status, ...(out.error ? { error: out.error } : {}) };
+  } catch (error) {
+    if (!(error instanceof ExecutionDoesNotExist)) throw error;
+  }
+  if (!run) {
+    if (!execution.status) {
+      throw new RequestRejected(
+        problem(ProblemType.notFound, 404, 'Not found', `No reconciliation run ${runId}.`),
+      );
+    }
+    return jsonResponse(200, { runId, status: 'starting', execution }, { 'X-Correlation-Id': correlationId });
+  }
+  const differences = dedupe((await runs.batches(runId)).flatMap((b) => b.differences)).filter(
+    (d) =>
+      (!classFilter?.success || d.class === classFilter.data) &&
+      (!query.payerId || d.payerId === query.payerId),
+  );
+  // An execution that failed outright never reached FinishRun: say so instead of "running" forever.
+  const status =
+    run.status === 'running' && execution.status && execution.status !== 'RUNNING' ? 'failed' : run.status;
+  return jsonResponse(
+    200,
+    {
+      ...run,
+      status,
+      execution,
+      differences: differences.map(({ key, ...rest }) => ({ key, ...rest })),
+    },
+    { 'X-Correlation-Id': correlationId },
+  );
+}

@@ -1,0 +1,216 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EncounterDocuments } from '../adapters/dynamodb/encounter-documents.js';
+import { type Workflow, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { requiredEnv } from '../adapters/environment.js';
+import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import { createLogger, createMetrics } from '../adapters/observability.js';
+import { type EncounterEnvelope, type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
+import { deterministicEventId } from '../core/event-id.js';
+import {
+  assessEncounter,
+  type EncounterAssessment,
+  type StuckEncounter,
+  type SweepSummary,
+  stuckReason,
+  summarize,
+} from '../core/sla.js';
+import { WORKFLOW_STATES } from '../core/workflow.js';
+import { METRICS, MonitoringThresholds } from '../monitoring-alarms.js';
+import { env } from '../wiring.js';
+import { exceptionOpened, openException } from './booking/record.js';
+
+const logger = createLogger('slaSweeper');
+const metrics = createMetrics('slaSweeper');
+const client = new DynamoDBClient({});
+const store = new WorkflowStore(client, requiredEnv(env.workflowTable));
+const documents = new EncounterDocuments(client, requiredEnv(env.workflowTable));
+const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
+/** Stage thresholds (lib/ sets them from cdk.json `monitoring`; locally from startHub options). */
+const thresholds = MonitoringThresholds.parse(JSON.parse(process.env[env.slaThresholds] ?? '{}'));
+const PAGE = 100;
+/** Partition reads in flight at once: bounded so a sweep does not eat the table's burst capacity. */
+const READ_CONCURRENCY = 8;
+
+export interface SweepResult extends SweepSummary {
+  encounters: number;
+  exceptionsOpened: number;
+}
+
+/**
+ * Scheduled (EventBridge, stage rate; locally a timer). Lists every workflow by state (byState index), reads
+ * what each encounter accepted and holds, and reports: the funnel (EncountersByState), stuck encounters, payer
+ * invoices awaiting a claim, remittances and payments not posted in Odoo, open exceptions per team — as EMF
+ * metrics that the alarm table (lambdas/monitoring-alarms.ts) watches. An encounter stuck in its state longer
+ * than the stage threshold gets an `sla:<state>` exception (once per stay in that state) and an ExceptionOpened.
+ */
+export const handler = async (): Promise<SweepResult> => {
+  const now = Date.now();
+  const workflows = await listAll();
+  const assessments: EncounterAssessment[] = [];
+  for (let i = 0; i < workflows.length; i += READ_CONCURRENCY) {
+    const batch = workflows.slice(i, i + READ_CONCURRENCY);
+    assessments.push(
+      ...(await Promise.all(
+        batch.map(async (workflow) => {
+          // A reconciled encounter has nothing left to post or claim.
+          const read =
+            workflow.state === 'reconciled'
+              ? { documents: [], held: [] }
+              : await documents.read(workflow.encounterId);
+          return assessEncounter(workflow, read.documents, read.held, now, thresholds);
+        }),
+      )),
+    );
+  }
+  const summary = summarize(assessments, thresholds);
+  let exceptionsOpened = 0;
+  for (const assessment of assessments) {
+    if (!assessment.stuck) continue;
+    const workflow = workflows.find((w) => w.encounterId === assessment.encounterId) as Workflow;
+    if (await openSlaException(workflow, assessment.stuck)) exceptionsOpened += 1;
+  }
+  publishMetrics(summary);
+  logger.info('SLA sweep done', {
+    encounters: workflows.length,
+    exceptionsOpened,
+    remittancesUnposted: summary.remittancesUnposted.count,
+    paymentsUnposted: summary.paymentsUnposted.count,
+    invoicesAwaitingClaim: summary.invoicesAwaitingClaim.count,
+  });
+  return { ...summary, encounters: workflows.length, exceptionsOpened };
+};
+
+async function listAll(): Promise<Workflow[]> {
+  const all: Workflow[] = [];
+  for (const state of WORKFLOW_STATES) {
+    let cursor: string | undefined;
+    do {
+      const page = await store.listWorkflows({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      all.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return all;
+}
+
+/**
+ * Opens `sla:<state>` on the encounter, recorded as a timeline-only `SlaBreached` whose id derives from the
+ * encounter, the key and when the encounter entered the state: a sweep that runs again (or twice at once)
+ * records it once, and an encounter stuck again after a resolution gets a fresh one.
+ */
+async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Promise<boolean> {
+  const nowIso = new Date().toISOString();
+  const eventId = deterministicEventId('SlaBreached', workflow.encounterId, stuck.key, workflow.stateSince);
+  const cause: EncounterEnvelope = {
+    id: eventId,
+    type: 'SlaBreached',
+    version: 1,
+    source: EventSource.workflow,
+    time: nowIso,
+    correlationId: `sla:${eventId}`,
+    idempotencyKey: stuck.key,
+    clientId: 'rcm-hub:sla-sweeper',
+    encounterId: workflow.encounterId,
+    facilityId: workflow.facilityId,
+    partitionKey: workflow.encounterId,
+    data: {},
+  };
+  const detail = {
+    state: stuck.state,
+    team: stuck.team,
+    hoursInState: Math.floor(stuck.ageMs / 3_600_000),
+    thresholdHours: stuck.thresholdHours,
+    amountCents: stuck.amountCents,
+  };
+  const recorded = await store.recordEvent(
+    {
+      eventId,
+      type: 'SlaBreached',
+      time: nowIso,
+      correlationId: cause.correlationId,
+      clientId: cause.clientId,
+      encounterId: workflow.encounterId,
+      facilityId: workflow.facilityId,
+      detail,
+    },
+    { kind: 'none' },
+    (draft) => {
+      // Moved on since the listing (a claim arrived): nothing is stuck any more.
+      if (draft.state !== stuck.state || draft.stateSince !== workflow.stateSince) return;
+      openException(
+        draft,
+        {
+          key: stuck.key,
+          team: stuck.team,
+          reason: stuckReason(stuck),
+          amountCents: stuck.amountCents,
+          sourceEventId: eventId,
+        },
+        nowIso,
+      );
+    },
+  );
+  const exception = recorded.workflow.exceptions[stuck.key];
+  if (!recorded.applied || exception?.sourceEventId !== eventId) return false;
+  const events: EventEnvelope[] = [exceptionOpened(cause, exception, nowIso)];
+  if (recorded.from !== recorded.to) {
+    events.push(
+      followUpEvent(
+        cause,
+        'WorkflowStateChanged',
+        EventSource.workflow,
+        { from: recorded.from, to: recorded.to, cause: 'SlaBreached' },
+        nowIso,
+      ),
+    );
+  }
+  await publisher.publish(...events);
+  logger.info('encounter stuck: exception opened', {
+    encounterId: workflow.encounterId,
+    state: stuck.state,
+    team: stuck.team,
+    amountCents: stuck.amountCents,
+  });
+  return true;
+}
+
+/**
+ * One EMF document per dimension value (EMF cannot carry two values of one dimension). Every gauge is emitted
+ * on every sweep, zeros included, so an alarm sees the problem go away.
+ */
+function publishMetrics(summary: SweepSummary): void {
+  const count = MetricUnit.Count;
+  const cents = MetricUnit.NoUnit;
+  const seconds = MetricUnit.Seconds;
+  for (const [state, n] of Object.entries(summary.encountersByState)) {
+    metrics.addDimension('State', state);
+    metrics.addMetric(METRICS.encountersByState, count, n);
+    const stuck = (summary.stuckByState as Record<string, number>)[state];
+    if (stuck !== undefined) metrics.addMetric(METRICS.stuckEncounters, count, stuck);
+    metrics.publishStoredMetrics();
+  }
+  for (const [team, { count: n, amountCents }] of Object.entries(summary.openExceptions)) {
+    metrics.addDimension('Team', team);
+    metrics.addMetric(METRICS.openExceptions, count, n);
+    metrics.addMetric(METRICS.openExceptionsCents, cents, amountCents);
+    metrics.publishStoredMetrics();
+  }
+  const {
+    invoicesAwaitingClaim: invoices,
+    remittancesUnposted: remittances,
+    paymentsUnposted: payments,
+  } = summary;
+  metrics.addMetric(METRICS.invoicesAwaitingClaim, count, invoices.count);
+  metrics.addMetric(METRICS.invoicesAwaitingClaimOldestAgeSeconds, seconds, invoices.oldestAgeSeconds);
+  metrics.addMetric(METRICS.invoicesAwaitingClaimOverdue, count, invoices.overdueCount);
+  metrics.addMetric(METRICS.invoicesAwaitingClaimOverdueCents, cents, invoices.overdueCents);
+  metrics.addMetric(METRICS.remittancesUnposted, count, remittances.overdueCount);
+  metrics.addMetric(METRICS.remittancesUnpostedCents, cents, remittances.overdueCents);
+  metrics.addMetric(METRICS.oldestUnpostedRemittanceAgeSeconds, seconds, remittances.oldestAgeSeconds);
+  metrics.addMetric(METRICS.paymentsUnposted, count, payments.overdueCount);
+  metrics.addMetric(METRICS.paymentsUnpostedCents, cents, payments.overdueCents);
+  metrics.addMetric(METRICS.oldestUnpostedPaymentAgeSeconds, seconds, payments.oldestAgeSeconds);
+  metrics.publishStoredMetrics();
+}

@@ -1,0 +1,209 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type AlarmDefinition,
+  alarmDefinitions,
+  emfDimensions,
+  METRIC_EMITTERS,
+  METRICS,
+  MonitoringThresholds,
+} from '../../lambdas/monitoring-alarms.js';
+import { handlers } from '../../lambdas/wiring.js';
+import { captureEmf, LocalCloudWatch, parseEmf } from '../../local/cloudwatch.js';
+import { LocalSns } from '../../local/sns.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const defaults = MonitoringThresholds.parse({});
+const table = alarmDefinitions(defaults);
+const operations = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+
+describe('the alarm table', () => {
+  it('names each alarm once', () => {
+    expect(new Set(table.map((a) => a.name)).size).toBe(table.length);
+  });
+
+  it.each(table.map((a) => [a.name, a] as const))(
+    '%s: says what, the unit, and where to look',
+    (_n, alarm) => {
+      // CloudWatch caps AlarmDescription at 1024 characters.
+      expect(alarm.description.length).toBeLessThanOrEqual(1024);
+      expect(alarm.description).toMatch(/The value is /);
+      const anchor = /docs\/operations\.md#([a-z0-9-]+)/.exec(alarm.description)?.[1];
+      expect(anchor, 'runbook anchor').toBeDefined();
+      expect(operations, `docs/operations.md has <a id="${anchor}">`).toContain(`<a id="${anchor}"></a>`);
+      if (/Cents$/.test(metricNameOf(alarm))) expect(alarm.description).toMatch(/in US cents/);
+      expect(alarm.description).not.toMatch(/ENC-|PAT-|member/i);
+    },
+  );
+
+  it('names only metrics the hub defines, emitted by handlers that exist (or the reconciliation run)', () => {
+    const names = new Set<string>(Object.values(METRICS));
+    for (const alarm of table) {
+      const refs =
+        alarm.metric.source === 'emf'
+          ? [alarm.metric]
+          : alarm.metric.source === 'emfPercent'
+            ? [alarm.metric.numerator, alarm.metric.denominator]
+            : [];
+      for (const ref of refs) {
+        expect(names).toContain(ref.metricName);
+        expect(Object.values(METRIC_EMITTERS)).toContain(ref.emittedBy);
+        if (ref.emittedBy !== METRIC_EMITTERS.reconciliation)
+          expect(Object.keys(handlers)).toContain(ref.emittedBy);
+      }
+    }
+  });
+
+  it('each emitting handler creates its metrics under the name the alarms use', () => {
+    for (const name of [
+      METRIC_EMITTERS.slaSweeper,
+      METRIC_EMITTERS.odooWriter,
+      METRIC_EMITTERS.deliverWebhooks,
+    ]) {
+      const source = readFileSync(join(root, handlers[name].entry), 'utf8');
+      expect(source).toContain(`createMetrics('${name}')`);
+    }
+  });
+
+  it('dimensions are payer, team, state or queue only (never patient, member or claim ids)', () => {
+    for (const alarm of table) {
+      if (alarm.metric.source !== 'emf') continue;
+      const extra = Object.keys(alarm.metric.dimensions ?? {});
+      for (const key of extra) expect(['PayerId', 'Team', 'State', 'QueueName']).toContain(key);
+    }
+  });
+
+  it('takes its thresholds from the stage config', () => {
+    const custom = alarmDefinitions(
+      MonitoringThresholds.parse({
+        variancePerPayerCents: 1234,
+        odooErrorRatePercent: 7,
+        openExceptionsPerTeam: { finance: 1, billing: 2, integration: 3 },
+      }),
+    );
+    const threshold = (name: string) => custom.find((a) => a.name === name)?.threshold;
+    expect(threshold('ReconciliationPayerVariance')).toBe(1234);
+    expect(threshold('OdooErrorRate')).toBe(7);
+    expect(threshold('OpenExceptions-billing')).toBe(2);
+  });
+});
+
+function metricNameOf(alarm: AlarmDefinition): string {
+  return 'metricName' in alarm.metric ? alarm.metric.metricName : '';
+}
+
+describe('the local CloudWatch stand-in', () => {
+  const remittances = table.find((a) => a.name === 'RemittancesUnposted') as AlarmDefinition;
+  const ref = remittances.metric as Extract<AlarmDefinition['metric'], { source: 'emf' }>;
+  let cloudwatch: LocalCloudWatch | undefined;
+  afterEach(() => cloudwatch?.close());
+
+  function standIn() {
+    const sns = new LocalSns(['finance', 'billing', 'integration'], (t) => `arn:aws:sns:us-east-1:0:${t}`);
+    cloudwatch = new LocalCloudWatch({
+      namespace: 'rcm-hub-local',
+      alarms: [remittances],
+      alarmName: (n) => `rcm-hub-local-${n}`,
+      sns,
+      region: 'us-east-1',
+      regionName: 'US East (N. Virginia)',
+      account: '000000000000',
+      periodSeconds: 60,
+      evaluationIntervalMs: 0,
+    });
+    return { sns, cloudwatch };
+  }
+
+  const emf = (value: number, at: number) =>
+    JSON.stringify({
+      _aws: {
+        Timestamp: at,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'rcm-hub-local',
+            Dimensions: [['service', 'handler']],
+            Metrics: [{ Name: ref.metricName, Unit: 'None' }],
+          },
+        ],
+      },
+      ...emfDimensions(ref),
+      [ref.metricName]: value,
+    });
+
+  it('reads the EMF Powertools prints, as CloudWatch Logs extracts it', () => {
+    // Prepare
+    const lines: string[] = [];
+    const release = captureEmf((line) => lines.push(line), { echo: false });
+    const metrics = new Metrics({
+      namespace: 'rcm-hub-local',
+      serviceName: 'rcm-hub',
+      defaultDimensions: { handler: 'slaSweeper' },
+    });
+
+    // Act
+    try {
+      metrics.addDimension('State', 'claim_submitted');
+      metrics.addMetric('EncountersByState', MetricUnit.Count, 3);
+      metrics.publishStoredMetrics();
+    } finally {
+      release();
+    }
+
+    // Assess
+    expect(lines).toHaveLength(1);
+    expect(parseEmf(lines[0] as string)).toEqual([
+      expect.objectContaining({
+        namespace: 'rcm-hub-local',
+        metricName: 'EncountersByState',
+        dimensions: { service: 'rcm-hub', handler: 'slaSweeper', State: 'claim_submitted' },
+        values: [3],
+      }),
+    ]);
+  });
+
+  it('notifies on ALARM and on the way back to OK only, once each', () => {
+    // Prepare
+    const { sns, cloudwatch } = standIn();
+    const t0 = Date.parse('2026-12-01T10:00:10Z');
+
+    // Act: breach, breach again, clear, clear again.
+    cloudwatch.ingest(emf(123_456, t0));
+    cloudwatch.evaluate(t0 + 1000);
+    cloudwatch.ingest(emf(123_456, t0 + 60_000));
+    cloudwatch.evaluate(t0 + 61_000);
+    cloudwatch.ingest(emf(0, t0 + 120_000));
+    cloudwatch.evaluate(t0 + 121_000);
+    cloudwatch.ingest(emf(0, t0 + 180_000));
+    cloudwatch.evaluate(t0 + 181_000);
+    cloudwatch.evaluate(t0 + 600_000); // no data (ignore): state kept, no message
+
+    // Assess
+    const messages = sns.messages('finance').map((m) => JSON.parse(m.Message));
+    expect(messages.map((m) => [m.OldStateValue, m.NewStateValue])).toEqual([
+      ['INSUFFICIENT_DATA', 'ALARM'],
+      ['ALARM', 'OK'],
+    ]);
+    expect(messages[0].NewStateReason).toBe(
+      'Threshold Crossed: 1 datapoint [123456.0 (01/12/26 10:00:00)] was greater than the threshold (0.0).',
+    );
+    expect(messages[0]).toMatchObject({
+      AlarmName: 'rcm-hub-local-RemittancesUnposted',
+      AlarmDescription: remittances.description,
+      Trigger: {
+        MetricName: 'RemittancesUnpostedCents',
+        Period: 60,
+        Threshold: 0,
+        TreatMissingData: 'ignore',
+      },
+    });
+  });
+
+  it('a clean first sweep is not news: INSUFFICIENT_DATA → OK notifies nobody', () => {
+    const { sns, cloudwatch } = standIn();
+    cloudwatch.ingest(emf(0, Date.now()));
+    expect(cloudwatch.alarms()[0]?.state).toBe('OK');
+    expect(sns.messages()).toEqual([]);
+  });
+});
