@@ -6,6 +6,7 @@
  *   3. throughput and latency of the local hub: invoices accepted by the API and posted in the Odoo sandbox
  *   4. Odoo RPCs per invoice, first delivery and duplicate, counted by the sandbox
  *   5. X12 835 reading: a generated 20,000-claim file, our streaming reader next to node-x12 (test/bench/x12-835.ts)
+ *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { build } from 'esbuild';
 import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
 import { lambdaBundling } from '../../lib/bundling.js';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
+import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -185,6 +187,13 @@ print(
 // 5. X12 835 reading (docs/x12.md): our streaming reader next to node-x12 on the same generated file.
 print();
 for (const line of x12BenchLines(await benchX12())) print(line);
+
+// 6. Reconciliation (docs/reconciliation.md): one run over a payer-day.
+print();
+for (const line of reconciliationBenchLines(
+  await benchReconciliation(Number(process.env.BENCH_REMITTANCES ?? 100)),
+))
+  print(line);
 
 if (process.argv.includes('--write')) {
   const file = join(root, 'docs/benchmarks.md');
