@@ -308,6 +308,16 @@ export const routes: readonly ApiRoute[] = [
     successStatus: 202,
   },
   {
+    operationId: 'listReconciliations',
+    method: 'GET',
+    path: '/v1/reconciliations',
+    scope: scopes.reconciliationsRead,
+    handler: 'reconciliations',
+    summary: 'Reconciliation runs, newest first (scheduled and requested), with status and totals.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
     operationId: 'getReconciliation',
     method: 'GET',
     path: '/v1/reconciliations/{runId}',

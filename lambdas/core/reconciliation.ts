@@ -580,3 +580,14 @@ export const ReconciliationRequest = z
   .strict()
   .meta({ id: 'ReconciliationRequest' });
 export type ReconciliationRequest = z.infer<typeof ReconciliationRequest>;
+
+/** `GET /v1/reconciliations`: newest first, a page at a time. */
+export const ReconciliationRunListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z
+      .string()
+      .regex(/^[\w:.#-]{1,200}$/, 'must be a nextCursor this API issued')
+      .optional(),
+  })
+  .strict();

@@ -18,10 +18,15 @@ import {
   RequestRejected,
   rejectionResponse,
 } from '../adapters/http/api-request.js';
-import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { fieldErrors, ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { deterministicEventId } from '../core/event-id.js';
-import { DifferenceClass, dedupe, ReconciliationRequest } from '../core/reconciliation.js';
+import {
+  DifferenceClass,
+  dedupe,
+  ReconciliationRequest,
+  ReconciliationRunListQuery,
+} from '../core/reconciliation.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('reconciliations');
@@ -49,6 +54,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const clientId = callerClientId(event);
     const route = `${event.httpMethod} ${event.resource}`;
     if (route === 'POST /v1/reconciliations') return await startRun(event, clientId, correlationId);
+    if (route === 'GET /v1/reconciliations') return await listRuns(event, correlationId);
     if (route === 'GET /v1/reconciliations/{runId}')
       return await report(event.pathParameters?.runId ?? '', event, correlationId);
     throw new RequestRejected(problem(ProblemType.notFound, 404, 'Not found', `No route ${route}.`));
@@ -94,6 +100,30 @@ async function startRun(
     202,
     { runId, status: 'running', period: request.period, report: `/v1/reconciliations/${runId}` },
     { Location: `/v1/reconciliations/${runId}`, 'X-Correlation-Id': correlationId },
+  );
+}
+
+/** The runs, newest first, without their differences (GET /v1/reconciliations/{runId} has those). */
+async function listRuns(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
+  const query = ReconciliationRunListQuery.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.validation,
+        400,
+        'Invalid query',
+        'The query parameters do not match the contract.',
+        {
+          errors: fieldErrors(query.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` })),
+        },
+      ),
+    );
+  }
+  const page = await runs.listRuns(query.data.limit, query.data.cursor);
+  return jsonResponse(
+    200,
+    { items: page.items, ...(page.cursor ? { nextCursor: page.cursor } : {}) },
+    { 'X-Correlation-Id': correlationId },
   );
 }
 

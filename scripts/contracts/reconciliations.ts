@@ -9,6 +9,7 @@ import {
   DIFFERENCE_CLASSES,
   DifferenceClass,
   ReconciliationPeriod,
+  ReconciliationRunListQuery,
 } from '../../lambdas/core/reconciliation.js';
 import type { ErrorCase, OperationContract } from './operations.js';
 
@@ -175,7 +176,42 @@ const example = {
   ],
 };
 
+export const ReconciliationRunList = z
+  .object({
+    items: z.array(ReconciliationReport.omit({ execution: true, differences: true })),
+    nextCursor: z.string().optional(),
+  })
+  .meta({ id: 'ReconciliationRunList' });
+
 export const reconciliationContracts: Record<string, OperationContract> = {
+  listReconciliations: {
+    description:
+      'Every run, scheduled or requested, newest first: status, period, totals and per-payer totals (the differences themselves are on each run). The latest scheduled run is the first with trigger schedule.',
+    success: {
+      description: 'One page of runs',
+      schema: ReconciliationRunList,
+      example: () => {
+        const { execution: _e, differences: _d, ...run } = example;
+        return { items: [run] };
+      },
+      headers: ['X-Correlation-Id'],
+    },
+    correlationHeader: true,
+    exampleCorrelationId: CORRELATION_ID,
+    query: { schema: ReconciliationRunListQuery, example: { limit: '20' } },
+    errors: [
+      {
+        status: 400,
+        type: ProblemType.validation,
+        title: 'Invalid query',
+        when: 'limit is not 1–100, the cursor is not one this API issued, or an unknown parameter is sent (errors[] paths are query:<name>)',
+        detail: 'The query parameters do not match the contract.',
+        by: 'handler',
+        errors: [{ path: 'query:limit', message: 'Too big: expected number to be <=100' }],
+      },
+      unavailable,
+    ],
+  },
   startReconciliation: {
     description:
       'Starts the reconciliation state machine for the period (remittances by payment date), every payer the hub has seen or the one named, optionally one facility. The run compares what the hub accepted with what Odoo posted, opens an exception per difference (keyed, never twice) and marks fully matched encounters reconciled. The daily schedule runs the same state machine for the previous UTC day.',

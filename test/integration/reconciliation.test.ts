@@ -150,6 +150,7 @@ interface Report {
   status: string;
   totals: { remittances: number; matched: number; differences: number; varianceCents: number };
   payers: Array<{ payerId: string; status: string }>;
+  execution: { status?: string };
   differences: Array<{
     key: string;
     class: string;
@@ -288,6 +289,25 @@ describe('reconciliation (Step Functions, local)', () => {
       before.map((w) => w.exceptions.map((e) => e.key).sort()),
     );
     expect((await workflow('ENC-RCN-COK')).state).toBe('reconciled');
+  });
+
+  it('reports a payer whose Odoo stays down past the retries as failed, and lists every run newest first', async () => {
+    await sandboxAdmin(hub, 'faults', { mode: 'down' });
+    try {
+      const down = await reconcile('rcn-down');
+      expect(down.status).toBe('failed');
+      expect(down.payers).toMatchObject([{ payerId: PAYER, status: 'failed' }]);
+      expect((down.payers[0] as { error?: string }).error).toMatch(/^OdooUnavailable/);
+      expect(down.execution).toMatchObject({ status: 'SUCCEEDED' });
+    } finally {
+      await sandboxAdmin(hub, 'faults', { mode: 'none' });
+    }
+    const listed = await call('GET', '/v1/reconciliations?limit=10');
+    expect(listed.status).toBe(200);
+    const items = listed.body.items as Array<{ runId: string; status: string; startedAt: string }>;
+    expect(items.map((r) => r.status)).toEqual(['failed', 'completed', 'completed', 'completed']);
+    expect([...items].sort((a, b) => b.startedAt.localeCompare(a.startedAt))).toEqual(items);
+    expect((await call('GET', '/v1/reconciliations?limit=0')).status).toBe(400);
   });
 
   it('answers 404 for an unknown run and 400 for a period that ends before it starts', async () => {

@@ -19,6 +19,7 @@ import type {
  *   PAYER#<payerId> / ERA#<paymentDate>#<remittanceId>#…    remittances accepted, by payment date
  *   PAYER#<payerId> / CLAIM#<submittedDate>#<claimId>#…     claims accepted, by submission date
  *   RECON#<runId> / RUN                                     the run report
+ *   RECONCILIATION_RUNS / <startedAt>#<runId>               the runs, newest last (for GET /v1/reconciliations)
  *   RECON#<runId> / BATCH#<payerId>#<cursor>                one batch's findings (rewritten on retry)
  */
 export interface LedgerRemittance {
@@ -71,6 +72,8 @@ export interface BatchFindings {
   remittances: RemittanceMatch[];
   recordedAt: string;
 }
+
+const RUNS_PARTITION = 'RECONCILIATION_RUNS';
 
 export class ReconciliationStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -140,11 +143,47 @@ export class ReconciliationStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: RUNS_PARTITION,
+            sk: `${run.startedAt}#${run.runId}`,
+            runId: run.runId,
+            trigger: run.trigger,
+            period: run.period,
+            startedAt: run.startedAt,
+            ...(run.payerId ? { payerId: run.payerId } : {}),
+            ...(run.facilityId ? { facilityId: run.facilityId } : {}),
+          },
+        }),
+      );
       return run;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return (await this.getRun(run.runId)) as ReconciliationRun;
     }
+  }
+
+  /** Runs, newest first, a page at a time (the cursor is the last run's sort key). */
+  async listRuns(limit: number, cursor?: string): Promise<{ items: ReconciliationRun[]; cursor?: string }> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': RUNS_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: { pk: RUNS_PARTITION, sk: cursor } } : {}),
+      }),
+    );
+    const items: ReconciliationRun[] = [];
+    for (const entry of out.Items ?? []) {
+      const run = await this.getRun(entry.runId as string);
+      if (run) items.push(run);
+    }
+    const next = out.LastEvaluatedKey?.sk as string | undefined;
+    return { items, ...(next ? { cursor: next } : {}) };
   }
 
   async getRun(runId: string): Promise<ReconciliationRun | undefined> {
