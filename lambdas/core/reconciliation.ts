@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type Cents, formatCents } from './money.js';
+import { paymentStepRef } from './payment-posting.js';
 import type { PostingStep } from './posting-plan.js';
 
 /**
@@ -26,6 +27,12 @@ export const DIFFERENCE_CLASSES = [
 ] as const;
 export const DifferenceClass = z.enum(DIFFERENCE_CLASSES);
 export type DifferenceClass = z.infer<typeof DifferenceClass>;
+
+/**
+ * The payer ledger's bucket for payments patients make (gateway, card, cash): reconciled like a payer, under
+ * an id no payer can have (payer ids are A-Z a-z 0-9 . _ : -, identifiers.ts).
+ */
+export const PATIENT_PAYMENTS = '(patients)';
 
 /** Who acts on each class: finance owns the money in Odoo, integration the writes, billing the claims. */
 export const DIFFERENCE_TEAM: Record<DifferenceClass, 'finance' | 'billing' | 'integration'> = {
@@ -87,22 +94,26 @@ export interface Difference {
   encounterId?: string;
   claimId?: string;
   remittanceId?: string;
+  paymentId?: string;
   traceNumber?: string;
   invoiceId?: string;
   odooIds: number[];
   reason: string;
 }
 
-export interface RemittanceMatch {
-  remittanceId: string;
+/** One accepted document (a remittance or a payment) and whether Odoo holds exactly what it booked. */
+export interface DocumentMatch {
+  kind: 'remittance' | 'payment';
+  id: string;
   encounterId: string;
-  paidCents: Cents;
+  /** What the payer (or patient) paid. */
+  amountCents: Cents;
   matched: boolean;
 }
 
 export interface BatchComparison {
   differences: Difference[];
-  remittances: RemittanceMatch[];
+  documents: DocumentMatch[];
 }
 
 function difference(
@@ -147,7 +158,7 @@ export function compareRemittances(
   odooMoves: readonly OdooMoveSeen[],
 ): BatchComparison {
   const differences: Difference[] = [];
-  const matches: RemittanceMatch[] = [];
+  const matches: DocumentMatch[] = [];
   const paymentsByRef = groupBy(
     odooPayments.filter((p) => p.active && p.hubRef),
     (p) => p.hubRef as string,
@@ -171,9 +182,10 @@ export function compareRemittances(
     if (r.claimStatus === '22') {
       // A reversal is checked on its original (below): nothing of the original may stay active.
       matches.push({
-        remittanceId: r.remittanceId,
+        kind: 'remittance',
+        id: r.remittanceId,
         encounterId: r.encounterId,
-        paidCents: r.paidCents,
+        amountCents: r.paidCents,
         matched: true,
       });
       continue;
@@ -192,6 +204,19 @@ export function compareRemittances(
       }
     } else {
       const expected = expectedRecords(r.plannedSteps);
+      if (expected.payments.length === 0 && r.paidCents > 0 && !r.reversed) {
+        // The posting rules booked nothing for money the payer sent (adjustments above the residual, a
+        // recoupment outside a reversal…): the posting exception says why, the run says the cash is not in Odoo.
+        differences.push(
+          difference(payerId, 'missing_in_odoo', `era:${r.remittanceId}`, {
+            ...base,
+            amountCents: r.paidCents,
+            expectedCents: r.paidCents,
+            actualCents: 0,
+            reason: `remittance ${r.remittanceId} (ERA ${r.traceNumber}, claim ${r.claimId}) paid ${formatCents(r.paidCents)} but its posting booked no payment in Odoo; see the encounter's posting exception`,
+          }),
+        );
+      }
       for (const step of expected.payments) {
         const found = paymentsByRef.get(step.ref) ?? [];
         const subject = step.ref;
@@ -347,13 +372,159 @@ export function compareRemittances(
       }
     }
     matches.push({
-      remittanceId: r.remittanceId,
+      kind: 'remittance',
+      id: r.remittanceId,
       encounterId: r.encounterId,
-      paidCents: r.paidCents,
+      amountCents: r.paidCents,
       matched: differences.length === before,
     });
   }
-  return { differences, remittances: matches };
+  return { differences, documents: matches };
+}
+
+/** A payment (gateway, check, wire) the hub accepted outside an ERA, and what the workflow says of it. */
+export interface AcceptedPayment {
+  paymentId: string;
+  encounterId: string;
+  invoiceId: string;
+  traceNumber: string;
+  receivedDate: string;
+  amountCents: Cents;
+  /** The Odoo writer booked it (the workflow lists it). */
+  booked: boolean;
+  /** The posting rules refused it with an exception (cash from the patient on a payer invoice…). */
+  refusedByRules: boolean;
+  /** A full refund reversed it: its Odoo payment must be cancelled. */
+  refunded: boolean;
+}
+
+/**
+ * Compares payments with the Odoo payments carrying their markers (`[rcm:pay:<paymentId>]`): one active
+ * payment of the same amount on the invoice the payment names.
+ */
+export function comparePaymentsReceived(
+  payerId: string,
+  payments: readonly AcceptedPayment[],
+  odooPayments: readonly OdooPaymentSeen[],
+): BatchComparison {
+  const differences: Difference[] = [];
+  const documents: DocumentMatch[] = [];
+  const byRef = groupBy(
+    odooPayments.filter((p) => p.active && p.hubRef),
+    (p) => p.hubRef as string,
+  );
+  for (const p of payments) {
+    const before = differences.length;
+    const ref = paymentStepRef(p.paymentId);
+    const found = byRef.get(ref) ?? [];
+    const fields = {
+      encounterId: p.encounterId,
+      paymentId: p.paymentId,
+      traceNumber: p.traceNumber,
+      invoiceId: p.invoiceId,
+    };
+    const what = `payment ${p.paymentId} (${p.traceNumber})`;
+    if (p.refunded) {
+      if (found.length > 0) {
+        const still = sum(found.map((f) => f.amountCents));
+        differences.push(
+          difference(payerId, 'amount_variance', ref, {
+            ...fields,
+            amountCents: still,
+            expectedCents: 0,
+            actualCents: still,
+            odooIds: found.map((f) => f.id),
+            reason: `${what} was refunded but ${formatCents(still)} is still active in Odoo`,
+          }),
+        );
+      }
+    } else if (p.refusedByRules && found.length === 0) {
+      // Already an exception on the encounter (nothing was booked on purpose): not a new difference.
+    } else if (found.length === 0) {
+      differences.push(
+        difference(payerId, 'missing_in_odoo', ref, {
+          ...fields,
+          amountCents: p.amountCents,
+          expectedCents: p.amountCents,
+          actualCents: 0,
+          reason: p.booked
+            ? `${what} of ${formatCents(p.amountCents)} was booked by the hub but Odoo no longer holds it (cancelled or deleted)`
+            : `${what} of ${formatCents(p.amountCents)} was accepted by the hub but never booked in Odoo`,
+        }),
+      );
+    } else {
+      differences.push(...checkPayment(payerId, ref, found, p.amountCents, p.invoiceId, fields, what));
+    }
+    documents.push({
+      kind: 'payment',
+      id: p.paymentId,
+      encounterId: p.encounterId,
+      amountCents: p.amountCents,
+      matched: differences.length === before && !p.refusedByRules,
+    });
+  }
+  return { differences, documents };
+}
+
+/** One expected payment found in Odoo: posted once, for the amount, on the invoice it pays. */
+function checkPayment(
+  payerId: string,
+  subject: string,
+  found: readonly OdooPaymentSeen[],
+  expectedCents: Cents,
+  invoiceId: string,
+  fields: Partial<Difference>,
+  what: string,
+): Difference[] {
+  const differences: Difference[] = [];
+  const [first, ...copies] = found as [OdooPaymentSeen, ...OdooPaymentSeen[]];
+  if (copies.length > 0) {
+    const extra = sum(copies.map((c) => c.amountCents));
+    differences.push(
+      difference(payerId, 'posted_twice', subject, {
+        ...fields,
+        amountCents: extra,
+        expectedCents,
+        actualCents: sum(found.map((f) => f.amountCents)),
+        odooIds: found.map((f) => f.id),
+        reason: `Odoo holds ${found.length} payments for ${what}; ${formatCents(extra)} is posted more than once`,
+      }),
+    );
+  }
+  if (first.amountCents !== expectedCents) {
+    differences.push(
+      difference(payerId, 'amount_variance', subject, {
+        ...fields,
+        amountCents: first.amountCents - expectedCents,
+        expectedCents,
+        actualCents: first.amountCents,
+        odooIds: [first.id],
+        reason: `Odoo payment ${first.id} for ${what} is ${formatCents(first.amountCents)}; ${formatCents(expectedCents)} was paid`,
+      }),
+    );
+  }
+  if (first.invoiceRefs.length === 0) {
+    differences.push(
+      difference(payerId, 'unapplied_cash', `payment:${first.id}`, {
+        ...fields,
+        amountCents: first.amountCents,
+        actualCents: first.amountCents,
+        odooIds: [first.id],
+        reason: `Odoo payment ${first.id} of ${formatCents(first.amountCents)} for ${what} is reconciled with no invoice`,
+      }),
+    );
+  } else if (!first.invoiceRefs.includes(invoiceId)) {
+    differences.push(
+      difference(payerId, 'wrong_invoice', subject, {
+        ...fields,
+        amountCents: first.amountCents,
+        actualCents: first.amountCents,
+        odooIds: [first.id],
+        reason: `Odoo payment ${first.id} for ${what} is applied to ${first.invoiceRefs.join(', ')}, not to invoice ${invoiceId}`,
+      }),
+    );
+  }
+  return differences;
 }
 
 /** A payer's payment in Odoo the hub did not make (no marker) or made for a remittance outside the batch. */
@@ -471,12 +642,12 @@ export function overdueClaims(
  * of the run names them.
  */
 export function reconciledEncounters(
-  remittances: readonly RemittanceMatch[],
+  documents: readonly DocumentMatch[],
   differences: readonly Difference[],
 ): string[] {
   const troubled = new Set(differences.flatMap((d) => (d.encounterId ? [d.encounterId] : [])));
-  for (const r of remittances) if (!r.matched) troubled.add(r.encounterId);
-  return [...new Set(remittances.map((r) => r.encounterId))].filter((id) => !troubled.has(id)).sort();
+  for (const d of documents) if (!d.matched) troubled.add(d.encounterId);
+  return [...new Set(documents.map((d) => d.encounterId))].filter((id) => !troubled.has(id)).sort();
 }
 
 /** Run report totals, by class and by payer. Differences are deduplicated by key (a retried batch). */
@@ -488,6 +659,10 @@ export interface ClassTotals {
 export interface PayerTotals {
   remittances: number;
   remittedCents: Cents;
+  /** Payments outside an ERA (gateway, check, wire) received in the period. */
+  payments: number;
+  paymentCents: Cents;
+  /** Remittances and payments whose Odoo records match exactly. */
   matched: number;
   matchedCents: Cents;
   differences: number;
@@ -496,7 +671,7 @@ export interface PayerTotals {
 }
 
 export function payerTotals(
-  remittances: readonly RemittanceMatch[],
+  documents: readonly DocumentMatch[],
   differences: readonly Difference[],
 ): PayerTotals {
   const unique = dedupe(differences);
@@ -507,12 +682,16 @@ export function payerTotals(
     entry.amountCents += d.amountCents;
     byClass[d.class] = entry;
   }
-  const matched = remittances.filter((r) => r.matched);
+  const matched = documents.filter((d) => d.matched);
+  const remittances = documents.filter((d) => d.kind === 'remittance');
+  const payments = documents.filter((d) => d.kind === 'payment');
   return {
     remittances: remittances.length,
-    remittedCents: sum(remittances.map((r) => r.paidCents)),
+    remittedCents: sum(remittances.map((d) => d.amountCents)),
+    payments: payments.length,
+    paymentCents: sum(payments.map((d) => d.amountCents)),
     matched: matched.length,
-    matchedCents: sum(matched.map((r) => r.paidCents)),
+    matchedCents: sum(matched.map((d) => d.amountCents)),
     differences: unique.length,
     varianceCents: sum(unique.map((d) => d.amountCents)),
     byClass,

@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { z } from 'zod';
 import {
   type LedgerClaim,
+  type LedgerPayment,
   type LedgerRemittance,
   type PayerRunResult,
   ReconciliationStore,
@@ -18,12 +19,16 @@ import { OdooReconciliationReader } from '../adapters/odoo/reconciliation-reader
 import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
+import { paymentStepRef } from '../core/payment-posting.js';
 import type { PostingPlan } from '../core/posting-plan.js';
 import {
+  type AcceptedPayment,
   type AcceptedRemittance,
   comparePayerPayments,
+  comparePaymentsReceived,
   compareRemittances,
   type Difference,
+  type DocumentMatch,
   dateRange,
   dedupe,
   overdueClaims,
@@ -75,8 +80,9 @@ export const StartInput = z.object({
     .loose(),
 });
 
+/** Where a payer's reconciliation continues: its phases in order, and the key or offset inside one. */
 const Cursor = z.object({
-  phase: z.enum(['remittances', 'payments', 'claims']),
+  phase: z.enum(['remittances', 'receipts', 'payments', 'claims']),
   after: z.string().optional(),
 });
 type Cursor = z.infer<typeof Cursor>;
@@ -158,7 +164,7 @@ async function batch(input: z.infer<typeof BatchInput>) {
   const cursor: Cursor = input.cursor ?? { phase: 'remittances' };
   const range = dateRange(input.period);
   let differences: Difference[] = [];
-  let remittances: ReturnType<typeof compareRemittances>['remittances'] = [];
+  let documents: DocumentMatch[] = [];
   let next: Cursor | undefined;
 
   if (cursor.phase === 'remittances') {
@@ -185,8 +191,23 @@ async function batch(input: z.infer<typeof BatchInput>) {
       await reader.paymentsByRef(paymentRefs),
       await reader.moves(origins, invoiceRefs),
     ];
-    ({ differences, remittances } = compareRemittances(input.payerId, accepted, payments, moves));
-    next = page.cursor ? { phase: 'remittances', after: page.cursor } : { phase: 'payments' };
+    ({ differences, documents } = compareRemittances(input.payerId, accepted, payments, moves));
+    next = page.cursor ? { phase: 'remittances', after: page.cursor } : { phase: 'receipts' };
+  } else if (cursor.phase === 'receipts') {
+    const page = await runs.ledgerPage<LedgerPayment>(
+      input.payerId,
+      'PAY',
+      range,
+      REMITTANCES_PER_BATCH,
+      cursor.after,
+    );
+    const accepted = await acceptedPayments(
+      page.items.filter((p) => !input.facilityId || p.facilityId === input.facilityId),
+    );
+    const reader = await odoo();
+    const found = await reader.paymentsByRef(accepted.map((p) => paymentStepRef(p.paymentId)));
+    ({ differences, documents } = comparePaymentsReceived(input.payerId, accepted, found));
+    next = page.cursor ? { phase: 'receipts', after: page.cursor } : { phase: 'payments' };
   } else if (cursor.phase === 'payments') {
     const reader = await odoo();
     const partnerId = await reader.payerPartnerId(input.payerId);
@@ -229,7 +250,7 @@ async function batch(input: z.infer<typeof BatchInput>) {
     phase: cursor.phase,
     cursor: cursor.after ?? '-',
     differences,
-    remittances,
+    documents,
     recordedAt: new Date().toISOString(),
   });
   for (const d of differences) await openDifference(input.runId, d);
@@ -237,7 +258,7 @@ async function batch(input: z.infer<typeof BatchInput>) {
     runId: input.runId,
     payerId: input.payerId,
     phase: cursor.phase,
-    remittances: remittances.length,
+    documents: documents.length,
     differences: differences.length,
   });
   return { done: next === undefined, ...(next ? { cursor: next } : {}), differences: differences.length };
@@ -262,6 +283,36 @@ async function acceptedRemittances(items: LedgerRemittance[]): Promise<AcceptedR
       claimStatus: item.claimStatus,
       ...(plan ? { plannedSteps: plan.steps } : {}),
       reversed: workflow?.remittances[item.remittanceId]?.reversed === true,
+    });
+  }
+  return accepted;
+}
+
+/** The ledger's payments with what the workflow says of them: booked, refused by the rules, refunded. */
+async function acceptedPayments(items: LedgerPayment[]): Promise<AcceptedPayment[]> {
+  const workflowsByEncounter = new Map<string, Awaited<ReturnType<WorkflowStore['getWorkflow']>>>();
+  const accepted: AcceptedPayment[] = [];
+  for (const item of items) {
+    if (!workflowsByEncounter.has(item.encounterId))
+      workflowsByEncounter.set(item.encounterId, await workflows.getWorkflow(item.encounterId));
+    const workflow = workflowsByEncounter.get(item.encounterId);
+    // A full refund is recorded as `refund:<refundId>` with the invoice and the amount it gave back.
+    const refunded = Object.entries(workflow?.payments ?? {}).some(
+      ([key, entry]) =>
+        key.startsWith('refund:') &&
+        entry.invoiceId === item.invoiceId &&
+        entry.amountCents === item.amountCents,
+    );
+    accepted.push({
+      paymentId: item.paymentId,
+      encounterId: item.encounterId,
+      invoiceId: item.invoiceId,
+      traceNumber: item.traceNumber,
+      receivedDate: item.receivedDate,
+      amountCents: item.amountCents,
+      booked: workflow?.payments[item.paymentId] !== undefined,
+      refusedByRules: workflow?.exceptions[`pay:${item.paymentId}:payer-mismatch`] !== undefined,
+      refunded,
     });
   }
   return accepted;
@@ -407,15 +458,17 @@ async function openDifference(runId: string, d: Difference): Promise<void> {
  */
 async function markReconciled(
   runId: string,
-  remittances: ReturnType<typeof compareRemittances>['remittances'],
+  documents: DocumentMatch[],
   differences: Difference[],
 ): Promise<number> {
   let marked = 0;
-  for (const encounterId of reconciledEncounters(remittances, differences)) {
-    const remittanceIds = remittances.filter((r) => r.encounterId === encounterId).map((r) => r.remittanceId);
+  for (const encounterId of reconciledEncounters(documents, differences)) {
+    const documentIds = documents
+      .filter((d) => d.encounterId === encounterId)
+      .map((d) => `${d.kind}:${d.id}`);
     const workflow = await workflows.getWorkflow(encounterId);
     if (!workflow || workflow.state !== 'payment_posted') continue;
-    const eventId = deterministicEventId('EncounterReconciled', encounterId, ...remittanceIds.sort());
+    const eventId = deterministicEventId('EncounterReconciled', encounterId, ...documentIds.sort());
     const now = new Date().toISOString();
     const recorded = await workflows.recordEvent(
       {
@@ -426,7 +479,7 @@ async function markReconciled(
         clientId: 'reconciliation',
         encounterId,
         facilityId: workflow.facilityId,
-        detail: { runId, remittanceIds },
+        detail: { runId, documents: documentIds },
       },
       { kind: 'reach', state: 'reconciled' },
     );
@@ -470,11 +523,11 @@ function stateChanged(cause: EventEnvelope, from: string | null, to: string, tim
 async function finish(input: z.infer<typeof FinishInput>) {
   const results: PayerRunResult[] = [];
   const all: Difference[] = [];
-  const allMatches: ReturnType<typeof compareRemittances>['remittances'] = [];
+  const allMatches: DocumentMatch[] = [];
   for (const payer of input.payers) {
     const batches = await runs.batches(input.runId, payer.payerId);
     const differences = batches.flatMap((b) => b.differences);
-    const matches = batches.flatMap((b) => b.remittances);
+    const matches = batches.flatMap((b) => b.documents);
     all.push(...differences);
     allMatches.push(...matches);
     // Only a payer reconciled to the end can vouch for its encounters.

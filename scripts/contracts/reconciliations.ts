@@ -33,7 +33,15 @@ const Totals = z
   .object({
     remittances: z.number().int(),
     remittedCents: z.number().int(),
-    matched: z.number().int(),
+    payments: z
+      .number()
+      .int()
+      .meta({ description: 'Payments outside an ERA (check, wire, gateway) in the period' }),
+    paymentCents: z.number().int(),
+    matched: z
+      .number()
+      .int()
+      .meta({ description: 'Remittances and payments whose Odoo records match exactly' }),
     matchedCents: z.number().int(),
     differences: z.number().int(),
     varianceCents: z.number().int().meta({ description: 'Sum of the differences’ revenue at stake' }),
@@ -53,6 +61,7 @@ const Difference = z
     encounterId: z.string().optional(),
     claimId: z.string().optional(),
     remittanceId: z.string().optional(),
+    paymentId: z.string().optional(),
     traceNumber: z.string().optional(),
     invoiceId: z.string().optional(),
     odooIds: z.array(z.number().int()),
@@ -119,6 +128,8 @@ const example = {
   totals: {
     remittances: 5,
     remittedCents: 34500,
+    payments: 0,
+    paymentCents: 0,
     matched: 2,
     matchedCents: 16000,
     differences: 2,
@@ -135,6 +146,8 @@ const example = {
       totals: {
         remittances: 5,
         remittedCents: 34500,
+        payments: 0,
+        paymentCents: 0,
         matched: 2,
         matchedCents: 16000,
         differences: 2,

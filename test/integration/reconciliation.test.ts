@@ -157,6 +157,7 @@ interface Report {
     amountCents: number;
     encounterId?: string;
     claimId?: string;
+    paymentId?: string;
   }>;
 }
 
@@ -178,13 +179,15 @@ const workflow = async (encounterId: string) =>
   };
 
 describe('reconciliation (Step Functions, local)', () => {
+  /** [class, the id it concerns (claim, or payment for CHK-GONE), revenue at stake]. */
   const planted = [
-    ['missing_in_odoo', 'C-MISS', 7000],
     ['amount_variance', 'C-VAR', 500],
-    ['wrong_invoice', 'C-WRONG', 5000],
-    ['posted_twice', undefined, 8000],
-    ['unapplied_cash', undefined, 12345],
+    ['missing_in_odoo', 'C-MISS', 7000],
+    ['missing_in_odoo', 'CHK-GONE', 3000],
+    ['posted_twice', 'C-TWICE', 8000],
     ['remittance_not_received', 'C-LATE', 10000],
+    ['unapplied_cash', undefined, 12345],
+    ['wrong_invoice', 'C-WRONG', 5000],
   ] as const;
   let first: Report;
 
@@ -231,28 +234,48 @@ describe('reconciliation (Step Functions, local)', () => {
     await unappliedPayment(8000, 're-keyed ERA TRN-TWICE');
     await unappliedPayment(12345, 'check 5521');
 
+    // Two checks from the payer outside an ERA: one stays as booked, the other a clerk cancels in Odoo.
+    for (const [paymentId, invoiceId, encounterId, cents] of [
+      ['CHK-OK', 'INV-CLATE', 'ENC-RCN-CLATE', 2000],
+      ['CHK-GONE', 'INV-CWRONG', 'ENC-RCN-CWRONG', 3000],
+    ] as const) {
+      const answer = await call('POST', '/v1/payments', {
+        paymentId,
+        encounterId,
+        facilityId: 'FAC-RCN',
+        payer: { kind: 'payer', id: PAYER },
+        amount: dollars(cents),
+        method: 'check',
+        traceNumber: `${paymentId}-TRACE`,
+        receivedDate: DAY,
+        appliesTo: { invoiceId },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(202);
+    }
+    await hub.waitForIdle();
+    const [gone] = await odoo<number[]>(hub, 'account.payment', 'search', [
+      [['ref', 'ilike', '[rcm:pay:CHK-GONE]']],
+    ]);
+    await odoo(hub, 'account.payment', 'action_draft', [[gone]]);
+    await odoo(hub, 'account.payment', 'action_cancel', [[gone]]);
+
     first = await reconcile('rcn-first');
   });
 
   it('finds exactly the planted differences, one of each class, with their revenue amounts', () => {
     expect(first.status).toBe('completed');
     const found = first.differences
-      .map((d) => [d.class, d.claimId, d.amountCents])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    const expected = planted
-      .map(([cls, claim, amount]) => [cls, claim, amount])
-      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-    expect(found.map(([cls, , amount]) => [cls, amount])).toEqual(
-      expected.map(([cls, , amount]) => [cls, amount]),
-    );
-    for (const [cls, claim] of planted) {
-      if (claim) expect(first.differences.find((d) => d.class === cls)?.claimId).toBe(claim);
-    }
+      .map((d) => [d.class, d.claimId ?? d.paymentId, d.amountCents])
+      .sort((a, b) => `${a[0]}${a[1]}`.localeCompare(`${b[0]}${b[1]}`));
+    expect(found).toEqual(planted.map((row) => [...row]));
     expect(first.totals).toMatchObject({
       remittances: 5,
-      matched: 2,
-      differences: 6,
-      varianceCents: 7000 + 500 + 5000 + 8000 + 12345 + 10000,
+      payments: 2,
+      paymentCents: 5000,
+      // OK's and TWICE's remittances (TWICE's copy is a payment of its own) and the check CHK-OK.
+      matched: 3,
+      differences: 7,
+      varianceCents: 500 + 7000 + 3000 + 8000 + 10000 + 12345 + 5000,
     });
   });
 

@@ -116,9 +116,11 @@ vi.mock('../../lambdas/adapters/dynamodb/workflow-store.js', async (importOrigin
     async getMasterRecord() {
       return fake.master;
     }
-    // accept-events.ts indexes claims and remittances by id (docs/fhir.md#claim-lookup).
+    // accept-events.ts indexes claims and remittances by id (docs/fhir.md#claim-lookup), and payments in the
+    // payer ledger reconciliation reads (docs/reconciliation.md#the-payer-ledger).
     async indexClaim() {}
     async indexRemittance() {}
+    async indexPayment() {}
   }
   return { ...actual, WorkflowStore: FakeWorkflowStore };
 });

@@ -1,10 +1,13 @@
 import aslValidator from 'asl-validator';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { paymentStepRef } from '../../lambdas/core/payment-posting.js';
 import type { PostingStep } from '../../lambdas/core/posting-plan.js';
 import {
+  type AcceptedPayment,
   type AcceptedRemittance,
   comparePayerPayments,
+  comparePaymentsReceived,
   compareRemittances,
   dateRange,
   type OdooMoveSeen,
@@ -103,7 +106,7 @@ describe('compareRemittances', () => {
       odoo.flatMap((o) => o.moves),
     );
     expect(result.differences).toEqual([]);
-    expect(result.remittances.every((r) => r.matched)).toBe(true);
+    expect(result.documents.every((r) => r.matched)).toBe(true);
   });
 
   it('classifies each planted difference once, with its revenue amount and a stable key', () => {
@@ -121,7 +124,7 @@ describe('compareRemittances', () => {
     const moves = [missing, twice, variance, wrong].map((r, i) =>
       creditNote(100 + i, remittanceStepRefs(r.remittanceId).coCredit, 2000),
     );
-    const { differences, remittances } = compareRemittances(
+    const { differences, documents } = compareRemittances(
       PAYER,
       [missing, twice, variance, wrong, neverBooked],
       payments,
@@ -135,7 +138,7 @@ describe('compareRemittances', () => {
       ['missing_in_odoo', 'HELD', 9100],
     ]);
     expect(new Set(differences.map((d) => d.key)).size).toBe(differences.length);
-    expect(remittances.filter((r) => r.matched)).toEqual([]);
+    expect(documents.filter((r) => r.matched)).toEqual([]);
     const again = compareRemittances(PAYER, [missing, twice, variance, wrong, neverBooked], payments, moves);
     expect(again.differences.map((d) => d.key)).toEqual(differences.map((d) => d.key));
   });
@@ -186,18 +189,98 @@ describe('compareRemittances', () => {
           const moves = accepted.map((r, i) =>
             creditNote(500 + i, remittanceStepRefs(r.remittanceId).coCredit, 2000),
           );
-          const { differences, remittances } = compareRemittances(PAYER, accepted, payments, moves);
+          const { differences, documents } = compareRemittances(PAYER, accepted, payments, moves);
           for (const d of differences) {
             expect(d.amountCents).toBeGreaterThan(0);
             expect(d.payerId).toBe(PAYER);
           }
           // A remittance matches exactly when Odoo's payment equals the payer's.
           rows.forEach((row, i) => {
-            expect(remittances[i]?.matched).toBe(row.odoo === row.paid);
+            expect(documents[i]?.matched).toBe(row.odoo === row.paid);
           });
         },
       ),
     );
+  });
+});
+
+describe('comparePaymentsReceived', () => {
+  const accepted = (id: string, extra: Partial<AcceptedPayment> = {}): AcceptedPayment => ({
+    paymentId: id,
+    encounterId: `E-${id}`,
+    invoiceId: `INV-${id}`,
+    traceNumber: `CHK-${id}`,
+    receivedDate: '2026-11-20',
+    amountCents: 2500,
+    booked: true,
+    refusedByRules: false,
+    refunded: false,
+    ...extra,
+  });
+
+  it('matches a payment posted once, for its amount, on its invoice', () => {
+    const result = comparePaymentsReceived(
+      PAYER,
+      [accepted('P1')],
+      [payment(9, paymentStepRef('P1'), 2500, ['INV-P1'])],
+    );
+    expect(result.differences).toEqual([]);
+    expect(result.documents).toEqual([
+      { kind: 'payment', id: 'P1', encounterId: 'E-P1', amountCents: 2500, matched: true },
+    ]);
+  });
+
+  it('reports a payment Odoo lost, one never booked, one left active after its refund', () => {
+    const result = comparePaymentsReceived(
+      PAYER,
+      [
+        accepted('LOST'),
+        accepted('NEVER', { booked: false }),
+        accepted('REFUNDED', { refunded: true }),
+        accepted('REFUSED', { booked: false, refusedByRules: true }),
+      ],
+      [payment(3, paymentStepRef('REFUNDED'), 2500, ['INV-REFUNDED'])],
+    );
+    expect(result.differences.map((d) => [d.class, d.paymentId, d.amountCents])).toEqual([
+      ['missing_in_odoo', 'LOST', 2500],
+      ['missing_in_odoo', 'NEVER', 2500],
+      ['amount_variance', 'REFUNDED', 2500],
+    ]);
+    // Refused by the posting rules: already an exception, not matched, no second difference.
+    expect(result.documents.find((d) => d.id === 'REFUSED')?.matched).toBe(false);
+  });
+
+  it('reports a payment posted twice, for another amount, or on another invoice', () => {
+    const result = comparePaymentsReceived(
+      PAYER,
+      [accepted('TWICE'), accepted('VAR'), accepted('WRONG')],
+      [
+        payment(1, paymentStepRef('TWICE'), 2500, ['INV-TWICE']),
+        payment(2, paymentStepRef('TWICE'), 2500, ['INV-TWICE']),
+        payment(3, paymentStepRef('VAR'), 2000, ['INV-VAR']),
+        payment(4, paymentStepRef('WRONG'), 2500, ['INV-ELSE']),
+      ],
+    );
+    expect(result.differences.map((d) => [d.class, d.paymentId, d.amountCents])).toEqual([
+      ['posted_twice', 'TWICE', 2500],
+      ['amount_variance', 'VAR', 500],
+      ['wrong_invoice', 'WRONG', 2500],
+    ]);
+  });
+});
+
+describe('a remittance whose posting booked no payment', () => {
+  it('is missing in Odoo when the payer paid, and matched when it paid nothing (a denial)', () => {
+    const refused = remittance('NOPAY', 4000, { plannedSteps: [] });
+    const denied = remittance('DENIED', 0, { plannedSteps: [] });
+    const result = compareRemittances(PAYER, [refused, denied], [], []);
+    expect(result.differences).toMatchObject([
+      { class: 'missing_in_odoo', key: 'recon:missing_in_odoo:era:NOPAY', amountCents: 4000 },
+    ]);
+    expect(result.documents.map((d) => [d.id, d.matched])).toEqual([
+      ['NOPAY', false],
+      ['DENIED', true],
+    ]);
   });
 });
 
@@ -258,11 +341,13 @@ describe('overdueClaims', () => {
 describe('totals and periods', () => {
   it('adds up by class and counts a difference found twice (a retried batch) once', () => {
     const r = remittance('MISS', 5000);
-    const { differences, remittances } = compareRemittances(PAYER, [r], [], []);
-    const totals = payerTotals(remittances, [...differences, ...differences]);
+    const { differences, documents } = compareRemittances(PAYER, [r], [], []);
+    const totals = payerTotals(documents, [...differences, ...differences]);
     expect(totals).toMatchObject({
       remittances: 1,
       remittedCents: 5000,
+      payments: 0,
+      paymentCents: 0,
       matched: 0,
       differences: 2,
       varianceCents: 7000,

@@ -8,9 +8,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type {
   Difference,
+  DocumentMatch,
   PayerTotals,
   ReconciliationPeriod,
-  RemittanceMatch,
 } from '../../core/reconciliation.js';
 
 /**
@@ -18,6 +18,7 @@ import type {
  *   PAYERS / PAYER#<payerId>                                the payers the hub has seen (written at intake)
  *   PAYER#<payerId> / ERA#<paymentDate>#<remittanceId>#…    remittances accepted, by payment date
  *   PAYER#<payerId> / CLAIM#<submittedDate>#<claimId>#…     claims accepted, by submission date
+ *   PAYER#<payerId> / PAY#<receivedDate>#<paymentId>#…      payments outside an ERA (patients: PAYER#(patients))
  *   RECON#<runId> / RUN                                     the run report
  *   RECONCILIATION_RUNS / <startedAt>#<runId>               the runs, newest last (for GET /v1/reconciliations)
  *   RECON#<runId> / BATCH#<payerId>#<cursor>                one batch's findings (rewritten on retry)
@@ -31,6 +32,16 @@ export interface LedgerRemittance {
   traceNumber: string;
   paidCents: number;
   claimStatus: string;
+}
+
+export interface LedgerPayment {
+  paymentId: string;
+  encounterId: string;
+  facilityId: string;
+  invoiceId: string;
+  receivedDate: string;
+  traceNumber: string;
+  amountCents: number;
 }
 
 export interface LedgerClaim {
@@ -69,7 +80,7 @@ export interface BatchFindings {
   phase: string;
   cursor: string;
   differences: Difference[];
-  remittances: RemittanceMatch[];
+  documents: DocumentMatch[];
   recordedAt: string;
 }
 
@@ -105,9 +116,9 @@ export class ReconciliationStore {
   }
 
   /** One page of a payer's ledger of `kind` between two dates (inclusive), after `cursor`. */
-  async ledgerPage<T extends LedgerRemittance | LedgerClaim>(
+  async ledgerPage<T extends LedgerRemittance | LedgerClaim | LedgerPayment>(
     payerId: string,
-    kind: 'ERA' | 'CLAIM',
+    kind: 'ERA' | 'CLAIM' | 'PAY',
     range: { fromDate: string; toDate: string },
     limit: number,
     cursor?: string,

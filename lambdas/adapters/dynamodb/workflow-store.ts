@@ -604,6 +604,28 @@ export class WorkflowStore {
     }
   }
 
+  /**
+   * A payment outside an ERA (gateway, check, wire) in the payer ledger reconciliation reads: under its payer,
+   * or under the patients' bucket when a patient paid (docs/reconciliation.md#ledger).
+   */
+  async indexPayment(entry: {
+    ledgerId: string;
+    paymentId: string;
+    encounterId: string;
+    facilityId: string;
+    invoiceId: string;
+    receivedDate: string;
+    traceNumber: string;
+    amountCents: number;
+  }): Promise<void> {
+    const { ledgerId, ...rest } = entry;
+    await putPayerLedgerEntry(this.doc, this.tableName, ledgerId, {
+      sk: `PAY#${entry.receivedDate}#${entry.paymentId}#${entry.encounterId}`,
+      kind: 'payment',
+      ...rest,
+    });
+  }
+
   async findRemittance(remittanceId: string): Promise<RemittanceIndexEntry[]> {
     const out = await this.doc.send(
       new QueryCommand({

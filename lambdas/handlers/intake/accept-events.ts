@@ -7,6 +7,8 @@ import type { CanonicalEvent } from '../../core/events.js';
 
 export type { CanonicalEvent };
 
+import type { PaymentReceived } from '../../core/payment.js';
+import { PATIENT_PAYMENTS } from '../../core/reconciliation.js';
 import type { RemittanceReceived } from '../../core/remittance.js';
 
 export interface AcceptCommand {
@@ -103,6 +105,19 @@ async function indexForLookup(
       invoiceIds: claim.invoiceIds,
       billedCents: claim.billedCents,
       submittedDate: claim.submittedDate,
+    });
+  }
+  if (event.eventType === 'PaymentReceived') {
+    const payment = event.data as PaymentReceived;
+    await store.indexPayment({
+      ledgerId: payment.payer.kind === 'payer' ? payment.payer.id : PATIENT_PAYMENTS,
+      paymentId: payment.paymentId,
+      encounterId: event.encounter.encounterId,
+      facilityId: event.encounter.facilityId,
+      invoiceId: payment.appliesTo.invoiceId,
+      receivedDate: payment.receivedDate,
+      traceNumber: payment.traceNumber,
+      amountCents: payment.amountCents,
     });
   }
   if (event.eventType === 'RemittanceReceived') {
