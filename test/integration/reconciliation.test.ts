@@ -290,10 +290,37 @@ describe('reconciliation (Step Functions, local)', () => {
     expect(late.exceptions.map((e) => e.key)).toContain('recon:remittance_not_received:claim:C-LATE');
   });
 
+  /** The payer's open exceptions in the register (every page). */
+  async function registerKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/exceptions?payerId=${PAYER}&status=open&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      keys.push(...(page.body.items as Array<{ key: string }>).map((e) => e.key));
+      cursor = page.body.nextCursor as string | undefined;
+    } while (cursor);
+    return keys.sort();
+  }
+
+  it('lists every difference in the exception register, for its team and payer, the one without an encounter too', async () => {
+    const keys = (await registerKeys()).filter((key) => key.startsWith('recon:'));
+    expect(keys).toEqual(first.differences.map((d) => d.key).sort());
+    const unapplied = first.differences.find((d) => d.class === 'unapplied_cash');
+    const byKey = await call('GET', `/v1/exceptions?team=finance&status=open&payerId=${PAYER}`);
+    expect(
+      (byKey.body.items as Array<{ key: string; amountCents: number }>).find((e) => e.key === unapplied?.key),
+    ).toMatchObject({ amountCents: 12345 });
+  });
+
   it('opens nothing new when run again, and survives Odoo failing mid-run', async () => {
     const before = await Promise.all(
       ['ENC-RCN-CMISS', 'ENC-RCN-CVAR', 'ENC-RCN-CWRONG', 'ENC-RCN-CLATE', 'ENC-RCN-CTWICE'].map(workflow),
     );
+    const registered = await registerKeys();
     const second = await reconcile('rcn-second');
     expect(second.differences.map((d) => d.key).sort()).toEqual(first.differences.map((d) => d.key).sort());
 
@@ -312,6 +339,7 @@ describe('reconciliation (Step Functions, local)', () => {
       before.map((w) => w.exceptions.map((e) => e.key).sort()),
     );
     expect((await workflow('ENC-RCN-COK')).state).toBe('reconciled');
+    expect(await registerKeys()).toEqual(registered);
   });
 
   it('reports a payer whose Odoo stays down past the retries as failed, and lists every run newest first', async () => {
