@@ -190,16 +190,17 @@ export function compareRemittances(
       });
       continue;
     }
+    const paid = `remittance ${r.remittanceId} (ERA ${r.traceNumber}, claim ${r.claimId}) paid ${formatCents(r.paidCents)}`;
     if (!r.plannedSteps) {
       if (r.paidCents !== 0 && !r.reversed) {
         differences.push(
-          difference(payerId, 'missing_in_odoo', `era:${r.remittanceId}`, {
-            ...base,
-            amountCents: r.paidCents,
-            expectedCents: r.paidCents,
-            actualCents: 0,
-            reason: `remittance ${r.remittanceId} (ERA ${r.traceNumber}, claim ${r.claimId}) paid ${formatCents(r.paidCents)} and was accepted by the hub, but it was never booked in Odoo`,
-          }),
+          missing(
+            payerId,
+            `era:${r.remittanceId}`,
+            r.paidCents,
+            base,
+            `${paid} and was accepted by the hub, but it was never booked in Odoo`,
+          ),
         );
       }
     } else {
@@ -208,94 +209,47 @@ export function compareRemittances(
         // The posting rules booked nothing for money the payer sent (adjustments above the residual, a
         // recoupment outside a reversal…): the posting exception says why, the run says the cash is not in Odoo.
         differences.push(
-          difference(payerId, 'missing_in_odoo', `era:${r.remittanceId}`, {
-            ...base,
-            amountCents: r.paidCents,
-            expectedCents: r.paidCents,
-            actualCents: 0,
-            reason: `remittance ${r.remittanceId} (ERA ${r.traceNumber}, claim ${r.claimId}) paid ${formatCents(r.paidCents)} but its posting booked no payment in Odoo; see the encounter's posting exception`,
-          }),
+          missing(
+            payerId,
+            `era:${r.remittanceId}`,
+            r.paidCents,
+            base,
+            `${paid} but its posting booked no payment in Odoo; see the encounter's posting exception`,
+          ),
         );
       }
       for (const step of expected.payments) {
         const found = paymentsByRef.get(step.ref) ?? [];
         const subject = step.ref;
         const fields = { ...base, invoiceId: step.invoiceId };
+        const what = `claim ${r.claimId} (ERA ${r.traceNumber})`;
         if (r.reversed) {
-          if (found.length > 0) {
-            const still = sum(found.map((p) => p.amountCents));
-            differences.push(
-              difference(payerId, 'amount_variance', subject, {
-                ...fields,
-                amountCents: still,
-                expectedCents: 0,
-                actualCents: still,
-                odooIds: found.map((p) => p.id),
-                reason: `the payer reversed remittance ${r.remittanceId} (ERA ${r.traceNumber}) but its payment of ${formatCents(still)} is still active in Odoo`,
-              }),
-            );
-          }
+          const left = stillActive(
+            payerId,
+            subject,
+            found,
+            fields,
+            `remittance ${r.remittanceId} of ${what}`,
+          );
+          if (left) differences.push(left);
           continue;
         }
         if (found.length === 0) {
           differences.push(
-            difference(payerId, 'missing_in_odoo', subject, {
-              ...fields,
-              amountCents: step.amountCents,
-              expectedCents: step.amountCents,
-              actualCents: 0,
-              reason: `payment of ${formatCents(step.amountCents)} for claim ${r.claimId} (ERA ${r.traceNumber}) is not in Odoo`,
-            }),
+            missing(
+              payerId,
+              subject,
+              step.amountCents,
+              fields,
+              `payment of ${formatCents(step.amountCents)} for ${what} is not in Odoo`,
+            ),
           );
           continue;
         }
-        const [first, ...copies] = found as [OdooPaymentSeen, ...OdooPaymentSeen[]];
-        if (copies.length > 0) {
-          const extra = sum(copies.map((p) => p.amountCents));
-          differences.push(
-            difference(payerId, 'posted_twice', subject, {
-              ...fields,
-              amountCents: extra,
-              expectedCents: step.amountCents,
-              actualCents: sum(found.map((p) => p.amountCents)),
-              odooIds: found.map((p) => p.id),
-              reason: `Odoo holds ${found.length} payments for claim ${r.claimId} (ERA ${r.traceNumber}); ${formatCents(extra)} is posted more than once`,
-            }),
-          );
-        }
-        if (first.amountCents !== step.amountCents) {
-          differences.push(
-            difference(payerId, 'amount_variance', subject, {
-              ...fields,
-              amountCents: first.amountCents - step.amountCents,
-              expectedCents: step.amountCents,
-              actualCents: first.amountCents,
-              odooIds: [first.id],
-              reason: `Odoo payment ${first.id} for claim ${r.claimId} (ERA ${r.traceNumber}) is ${formatCents(first.amountCents)}; the payer paid ${formatCents(step.amountCents)}`,
-            }),
-          );
-        }
-        if (first.invoiceRefs.length === 0) {
-          differences.push(
-            difference(payerId, 'unapplied_cash', `payment:${first.id}`, {
-              ...fields,
-              amountCents: first.amountCents,
-              actualCents: first.amountCents,
-              odooIds: [first.id],
-              reason: `Odoo payment ${first.id} of ${formatCents(first.amountCents)} for claim ${r.claimId} (ERA ${r.traceNumber}) is reconciled with no invoice`,
-            }),
-          );
-        } else if (!first.invoiceRefs.includes(step.invoiceId)) {
-          differences.push(
-            difference(payerId, 'wrong_invoice', subject, {
-              ...fields,
-              amountCents: first.amountCents,
-              actualCents: first.amountCents,
-              odooIds: [first.id],
-              reason: `Odoo payment ${first.id} for claim ${r.claimId} (ERA ${r.traceNumber}) is applied to ${first.invoiceRefs.join(', ')}, not to invoice ${step.invoiceId}`,
-            }),
-          );
-        }
+        differences.push(
+          ...checkPayment(payerId, subject, found, step.amountCents, step.invoiceId, fields, what),
+        );
+        const first = found[0] as OdooPaymentSeen;
         if (step.writeOff) {
           // A write-off closes the invoice: if Odoo still shows it open, money is missing somewhere.
           const invoice = invoiceByRef.get(step.invoiceId);
@@ -425,32 +379,21 @@ export function comparePaymentsReceived(
     };
     const what = `payment ${p.paymentId} (${p.traceNumber})`;
     if (p.refunded) {
-      if (found.length > 0) {
-        const still = sum(found.map((f) => f.amountCents));
-        differences.push(
-          difference(payerId, 'amount_variance', ref, {
-            ...fields,
-            amountCents: still,
-            expectedCents: 0,
-            actualCents: still,
-            odooIds: found.map((f) => f.id),
-            reason: `${what} was refunded but ${formatCents(still)} is still active in Odoo`,
-          }),
-        );
-      }
+      const left = stillActive(payerId, ref, found, fields, `refunded ${what}`);
+      if (left) differences.push(left);
     } else if (p.refusedByRules && found.length === 0) {
       // Already an exception on the encounter (nothing was booked on purpose): not a new difference.
     } else if (found.length === 0) {
       differences.push(
-        difference(payerId, 'missing_in_odoo', ref, {
-          ...fields,
-          amountCents: p.amountCents,
-          expectedCents: p.amountCents,
-          actualCents: 0,
-          reason: p.booked
+        missing(
+          payerId,
+          ref,
+          p.amountCents,
+          fields,
+          p.booked
             ? `${what} of ${formatCents(p.amountCents)} was booked by the hub but Odoo no longer holds it (cancelled or deleted)`
             : `${what} of ${formatCents(p.amountCents)} was accepted by the hub but never booked in Odoo`,
-        }),
+        ),
       );
     } else {
       differences.push(...checkPayment(payerId, ref, found, p.amountCents, p.invoiceId, fields, what));
@@ -464,6 +407,42 @@ export function comparePaymentsReceived(
     });
   }
   return { differences, documents };
+}
+
+function missing(
+  payerId: string,
+  subject: string,
+  expectedCents: Cents,
+  fields: Partial<Difference>,
+  reason: string,
+): Difference {
+  return difference(payerId, 'missing_in_odoo', subject, {
+    ...fields,
+    amountCents: expectedCents,
+    expectedCents,
+    actualCents: 0,
+    reason,
+  });
+}
+
+/** A payment the payer reversed (or the gateway refunded) must be cancelled in Odoo: what is still active. */
+function stillActive(
+  payerId: string,
+  subject: string,
+  found: readonly OdooPaymentSeen[],
+  fields: Partial<Difference>,
+  what: string,
+): Difference | undefined {
+  if (found.length === 0) return undefined;
+  const still = sum(found.map((f) => f.amountCents));
+  return difference(payerId, 'amount_variance', subject, {
+    ...fields,
+    amountCents: still,
+    expectedCents: 0,
+    actualCents: still,
+    odooIds: found.map((f) => f.id),
+    reason: `${what} was reversed but ${formatCents(still)} is still active in Odoo`,
+  });
 }
 
 /** One expected payment found in Odoo: posted once, for the amount, on the invoice it pays. */

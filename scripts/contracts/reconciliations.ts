@@ -115,6 +115,21 @@ const unavailable: ErrorCase = {
   by: 'handler',
 };
 
+const exampleTotals = {
+  remittances: 5,
+  remittedCents: 34500,
+  payments: 0,
+  paymentCents: 0,
+  matched: 2,
+  matchedCents: 16000,
+  differences: 2,
+  varianceCents: 17345,
+  byClass: {
+    missing_in_odoo: { count: 1, amountCents: 5000 },
+    unapplied_cash: { count: 1, amountCents: 12345 },
+  },
+};
+
 const example = {
   runId: RUN_ID,
   status: 'completed' as const,
@@ -125,38 +140,12 @@ const example = {
   startedAt: '2026-11-11T06:00:01.203Z',
   finishedAt: '2026-11-11T06:00:04.785Z',
   execution: { status: 'SUCCEEDED' },
-  totals: {
-    remittances: 5,
-    remittedCents: 34500,
-    payments: 0,
-    paymentCents: 0,
-    matched: 2,
-    matchedCents: 16000,
-    differences: 2,
-    varianceCents: 17345,
-    byClass: {
-      missing_in_odoo: { count: 1, amountCents: 5000 },
-      unapplied_cash: { count: 1, amountCents: 12345 },
-    },
-  },
+  totals: exampleTotals,
   payers: [
     {
       payerId: PAYER,
       status: 'completed' as const,
-      totals: {
-        remittances: 5,
-        remittedCents: 34500,
-        payments: 0,
-        paymentCents: 0,
-        matched: 2,
-        matchedCents: 16000,
-        differences: 2,
-        varianceCents: 17345,
-        byClass: {
-          missing_in_odoo: { count: 1, amountCents: 5000 },
-          unapplied_cash: { count: 1, amountCents: 12345 },
-        },
-      },
+      totals: exampleTotals,
     },
   ],
   differences: [

@@ -5,7 +5,7 @@
  */
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from '../integration/support/claims.js';
-import { accessToken, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
+import { accessToken, apiCaller, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
 
 export interface ReconciliationBench {
   remittances: number;
@@ -22,20 +22,7 @@ export async function benchReconciliation(remittances: number): Promise<Reconcil
   const hub: Hub = await startTestHub({ stepFunctions: { retryIntervalScale: 0 } });
   try {
     const token = await accessToken(hub);
-    let keys = 0;
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${hub.baseUrl}${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          'Content-Type': 'application/json',
-          ...(method === 'GET' ? {} : { 'Idempotency-Key': `bench-rcn-${++keys}` }),
-        },
-        body: method === 'GET' ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-    };
+    const call = apiCaller(hub, token, 'bench-rcn');
     const tags = Array.from({ length: remittances }, (_, i) => `B${String(i).padStart(5, '0')}`);
     const parallel = async (work: (tag: string) => Promise<unknown>) => {
       let next = 0;

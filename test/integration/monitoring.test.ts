@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
 import type { SnsMessage } from '../../local/sns.js';
 import { seedClaimThroughApi } from './support/claims.js';
-import { accessToken, eventually, sandboxAdmin, startTestHub } from './support/hub.js';
+import {
+  type ApiCall,
+  accessToken,
+  apiCaller,
+  eventually,
+  sandboxAdmin,
+  startTestHub,
+} from './support/hub.js';
 
 /**
  * Issue #6, business monitoring: the SLA sweeper's metrics, printed as EMF by the in-process handler, reach the
@@ -11,7 +18,7 @@ import { accessToken, eventually, sandboxAdmin, startTestHub } from './support/h
  */
 let hub: Hub;
 let token: string;
-let keys = 0;
+let call: ApiCall;
 
 beforeAll(async () => {
   hub = await startTestHub({
@@ -25,30 +32,13 @@ beforeAll(async () => {
     odooWriteQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 1000 },
   });
   token = await accessToken(hub);
+  call = apiCaller(hub, token, 'mon-it');
 });
 
 afterAll(async () => {
   await sandboxAdmin(hub, 'faults', { mode: 'none' }).catch(() => undefined);
   await hub?.close();
 });
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${hub.baseUrl}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${token}`,
-      'Content-Type': 'application/json',
-      ...(method === 'GET' ? {} : { 'Idempotency-Key': `mon-it-${++keys}-${Date.now()}` }),
-    },
-    body: method === 'GET' ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 const alarmsOn = (topic: string): Array<SnsMessage & { alarm: Record<string, unknown> }> =>
   hub.sns

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from './support/claims.js';
-import { accessToken, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
+import { type ApiCall, accessToken, apiCaller, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
 
 /**
  * Issue #6: the reconciliation state machine — the ASL lib/ deploys, executed by the local Step Functions
@@ -15,35 +15,17 @@ const PERIOD = { from: `${DAY}T00:00:00Z`, to: '2026-11-11T00:00:00Z' };
 
 let hub: Hub;
 let token: string;
-let keys = 0;
+let call: ApiCall;
 
 beforeAll(async () => {
   hub = await startTestHub({ stepFunctions: { retryIntervalScale: 0 } });
   token = await accessToken(hub);
+  call = apiCaller(hub, token, 'rcn-it');
 });
 
 afterAll(async () => {
   await hub?.close();
 });
-
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  key?: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${hub.baseUrl}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${token}`,
-      'Content-Type': 'application/json',
-      ...(method === 'GET' ? {} : { 'Idempotency-Key': key ?? `rcn-it-${++keys}-${Date.now()}` }),
-    },
-    body: method === 'GET' ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
 
 const dollars = (cents: number) => (cents / 100).toFixed(2);
 

@@ -133,3 +133,31 @@ export function invoiceRequest(overrides: Record<string, unknown> = {}): Record<
     ...overrides,
   };
 }
+
+export interface ApiAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A partner's JSON calls to the hub with one bearer token: writes get a fresh Idempotency-Key (prefix + a
+ * counter) unless the caller passes one; the answer's body is parsed (empty → {}).
+ */
+export type ApiCall = (method: string, path: string, body?: unknown, key?: string) => Promise<ApiAnswer>;
+
+export function apiCaller(hub: Hub, token: string, keyPrefix: string): ApiCall {
+  let keys = 0;
+  return async (method, path, body, key) => {
+    const response = await fetch(`${hub.baseUrl}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        ...(method === 'GET' ? {} : { 'Idempotency-Key': key ?? `${keyPrefix}-${++keys}-${Date.now()}` }),
+      },
+      body: method === 'GET' ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  };
+}
