@@ -18,7 +18,7 @@ import {
   type ExceptionSubjects,
   type ExceptionTeam,
 } from '../../core/exceptions.js';
-import { InvalidCursor } from './workflow-store.js';
+import { decodeCursor, encodeCursor } from './items.js';
 
 /**
  * The exception register (wiring.ts `ExceptionTable`, encrypted with the stage CMK):
@@ -51,20 +51,6 @@ export class ExceptionConflict extends Error {}
 interface Cursor {
   i: number;
   key?: Record<string, unknown>;
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (typeof parsed.i !== 'number') throw new Error('bad cursor');
-    return parsed;
-  } catch {
-    throw new InvalidCursor();
-  }
 }
 
 function toItem(entry: ExceptionEntry): Record<string, unknown> {
@@ -234,7 +220,9 @@ export class ExceptionStore {
     }
     filterOn('payerId', query.payerId);
 
-    let position = query.cursor ? decodeCursor(query.cursor) : { i: 0 };
+    let position = query.cursor
+      ? decodeCursor<Cursor>(query.cursor, (c) => typeof c?.i === 'number')
+      : { i: 0 };
     const items: ExceptionEntry[] = [];
     while (position.i < partitions.length && items.length < query.limit) {
       const partition = partitions[position.i] as (typeof partitions)[number];

@@ -1,17 +1,12 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   Difference,
   DocumentMatch,
   PayerTotals,
   ReconciliationPeriod,
 } from '../../core/reconciliation.js';
+import { getItem, queryPartition } from './items.js';
 
 /**
  * Reconciliation's items in the workflow table:
@@ -98,21 +93,8 @@ export class ReconciliationStore {
 
   /** Every payer the hub has accepted a claim or remittance for. */
   async payers(): Promise<string[]> {
-    const payers: string[] = [];
-    let key: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'PAYERS' },
-          ExclusiveStartKey: key,
-        }),
-      );
-      for (const item of out.Items ?? []) payers.push(item.payerId as string);
-      key = out.LastEvaluatedKey;
-    } while (key);
-    return payers;
+    const entries = await queryPartition<{ payerId: string }>(this.doc, this.tableName, 'PAYERS');
+    return entries.map((entry) => entry.payerId);
   }
 
   /** One page of a payer's ledger of `kind` between two dates (inclusive), after `cursor`. */
@@ -198,16 +180,7 @@ export class ReconciliationStore {
   }
 
   async getRun(runId: string): Promise<ReconciliationRun | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `RECON#${runId}`, sk: 'RUN' },
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...run } = out.Item;
-    return run as ReconciliationRun;
+    return getItem(this.doc, this.tableName, { pk: `RECON#${runId}`, sk: 'RUN' });
   }
 
   async finishRun(
@@ -246,23 +219,8 @@ export class ReconciliationStore {
   }
 
   async batches(runId: string, payerId?: string): Promise<BatchFindings[]> {
-    const found: BatchFindings[] = [];
-    let key: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': `RECON#${runId}`,
-            ':prefix': payerId ? `BATCH#${payerId}#` : 'BATCH#',
-          },
-          ExclusiveStartKey: key,
-        }),
-      );
-      for (const { pk: _pk, sk: _sk, ...item } of out.Items ?? []) found.push(item as BatchFindings);
-      key = out.LastEvaluatedKey;
-    } while (key);
-    return found;
+    return queryPartition(this.doc, this.tableName, `RECON#${runId}`, {
+      skPrefix: payerId ? `BATCH#${payerId}#` : 'BATCH#',
+    });
   }
 }

@@ -16,6 +16,7 @@ import {
   type WorkflowPosition,
   type WorkflowState,
 } from '../../core/workflow.js';
+import { decodeCursor, encodeCursor, getItem, InvalidCursor, queryPartition } from './items.js';
 
 /**
  * The workflow table, single-table style:
@@ -142,25 +143,7 @@ interface CursorPosition {
   key: Record<string, unknown> | undefined;
 }
 
-function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-function decodeCursor(cursor: string): CursorPosition {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as CursorPosition;
-    if (typeof parsed.stateIndex !== 'number') throw new Error('bad cursor');
-    return parsed;
-  } catch {
-    throw new InvalidCursor();
-  }
-}
-
-export class InvalidCursor extends Error {
-  constructor() {
-    super('the cursor is not one this API issued');
-  }
-}
+export { InvalidCursor };
 
 export type StageEffect = Extract<WorkflowEffect, { kind: 'reach' | 'none' }>;
 
@@ -433,16 +416,7 @@ export class WorkflowStore {
 
   /** The surviving master record of a patient or payer (PHI for patients: encrypted at rest, never logged). */
   async getMasterRecord<T>(kind: 'patient' | 'payer', id: string): Promise<MasterRecordItem<T> | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER' },
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...rest } = out.Item;
-    return rest as MasterRecordItem<T>;
+    return getItem(this.doc, this.tableName, { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER' });
   }
 
   /** Writes the master record if nobody changed it since `expectedVersion` was read (0: must not exist). */
@@ -475,7 +449,9 @@ export class WorkflowStore {
    */
   async listWorkflows(query: WorkflowQuery): Promise<{ items: Workflow[]; cursor?: string }> {
     const states = query.state ? [query.state] : [...ACTIONABLE_ORDER];
-    let position = query.cursor ? decodeCursor(query.cursor) : { stateIndex: 0, key: undefined };
+    let position = query.cursor
+      ? decodeCursor<CursorPosition>(query.cursor, (p) => typeof p?.stateIndex === 'number')
+      : { stateIndex: 0, key: undefined };
     const items: Workflow[] = [];
     while (position.stateIndex < states.length && items.length < query.limit) {
       const state = states[position.stateIndex] as WorkflowState;
@@ -560,15 +536,7 @@ export class WorkflowStore {
   }
 
   async findClaim(claimId: string): Promise<ClaimIndexEntry[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `CLAIM#${claimId}` },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as ClaimIndexEntry);
+    return queryPartition(this.doc, this.tableName, `CLAIM#${claimId}`, { consistent: true });
   }
 
   /**
@@ -627,15 +595,7 @@ export class WorkflowStore {
   }
 
   async findRemittance(remittanceId: string): Promise<RemittanceIndexEntry[]> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `REMITTANCE#${remittanceId}` },
-        ConsistentRead: true,
-      }),
-    );
-    return (out.Items ?? []).map(({ pk: _pk, sk: _sk, ...rest }) => rest as RemittanceIndexEntry);
+    return queryPartition(this.doc, this.tableName, `REMITTANCE#${remittanceId}`, { consistent: true });
   }
 
   /**
@@ -683,16 +643,7 @@ export class WorkflowStore {
   }
 
   async getUpload(uploadId: string): Promise<UploadRecord | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...rest } = out.Item;
-    return rest as UploadRecord;
+    return getItem(this.doc, this.tableName, { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' });
   }
 
   /** Moves an upload to `processing` unless it is finished; answers the record, or undefined if finished/unknown. */

@@ -13,6 +13,7 @@ import type {
   DeliveryStatus,
   SubscribableEventType,
 } from '../../core/webhooks/subscriptions.js';
+import { queryPartition, withoutKeys } from '../dynamodb/items.js';
 
 /**
  * The webhook table (single-table, encrypted with the stage CMK like every table):
@@ -73,10 +74,7 @@ const deliveryKey = (subscriptionId: string, eventId: string) => ({
   sk: `DLV#${eventId}`,
 });
 
-function strip<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as T;
-}
+const strip = withoutKeys;
 
 export class WebhookStore {
   private readonly doc: DynamoDBDocumentClient;
@@ -243,21 +241,7 @@ export class WebhookStore {
   }
 
   async subscriptions(): Promise<Subscription[]> {
-    const items: Subscription[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'SUBS' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(out.Items ?? []).map((item) => strip<Subscription>(item)));
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    return queryPartition(this.doc, this.tableName, 'SUBS');
   }
 
   // ---- delivery log ----
