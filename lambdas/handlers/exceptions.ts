@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
 import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { InvalidCursor, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
@@ -12,10 +11,11 @@ import {
   header,
   jsonResponse,
   parseJsonBody,
+  parseQuery,
   RequestRejected,
   rejectionResponse,
 } from '../adapters/http/api-request.js';
-import { fieldErrors, ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
@@ -94,31 +94,8 @@ function conflict(detail: string) {
 }
 
 async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const query = ExceptionListQuery.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) {
-    throw new RequestRejected(
-      problem(
-        ProblemType.validation,
-        400,
-        'Invalid query',
-        'The query parameters do not match the contract.',
-        {
-          errors: query.error.issues.flatMap((issue) =>
-            issue.code === 'unrecognized_keys'
-              ? issue.keys.map((key) => ({
-                  path: `query:${key}`,
-                  message: 'is not a parameter of this route',
-                }))
-              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({
-                  ...e,
-                  path: `query:${e.path.slice(1)}`,
-                })),
-          ),
-        },
-      ),
-    );
-  }
-  const page = await register.list(query.data);
+  const query = parseQuery(event, ExceptionListQuery);
+  const page = await register.list(query);
   return jsonResponse(200, {
     items: page.items.map(exceptionView),
     ...(page.cursor ? { nextCursor: page.cursor } : {}),

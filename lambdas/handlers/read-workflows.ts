@@ -3,8 +3,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { InvalidCursor, type Workflow, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
-import { jsonResponse } from '../adapters/http/api-request.js';
-import { fieldErrors, ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { jsonResponse, parseQuery, rejectionResponse } from '../adapters/http/api-request.js';
+import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { PartnerId } from '../core/identifiers.js';
 import { WorkflowState } from '../core/workflow.js';
@@ -35,6 +35,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     if (event.resource === '/v1/workflows') return await list(event);
     return await get(event);
   } catch (error) {
+    const rejected = rejectionResponse(error);
+    if (rejected) return rejected;
     if (error instanceof InvalidCursor) {
       return problemResponse(
         problem(ProblemType.validation, 400, 'Invalid cursor', error.message, {
@@ -97,31 +99,8 @@ async function get(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> 
 }
 
 async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const query = WorkflowListQuery.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) {
-    return problemResponse(
-      problem(
-        ProblemType.validation,
-        400,
-        'Invalid query',
-        'The query parameters do not match the contract.',
-        {
-          errors: query.error.issues.flatMap((issue) =>
-            issue.code === 'unrecognized_keys'
-              ? issue.keys.map((key) => ({
-                  path: `query:${key}`,
-                  message: 'is not a parameter of this route',
-                }))
-              : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({
-                  ...e,
-                  path: `query:${e.path.slice(1)}`,
-                })),
-          ),
-        },
-      ),
-    );
-  }
-  const { olderThan, ...rest } = query.data;
+  const query = parseQuery(event, WorkflowListQuery);
+  const { olderThan, ...rest } = query;
   const page = await store.listWorkflows({
     ...rest,
     ...(olderThan ? { stateBefore: new Date(Date.now() - durationMs(olderThan)).toISOString() } : {}),

@@ -15,10 +15,11 @@ import {
   idempotencyKeyOf,
   jsonResponse,
   parseJsonBody,
+  parseQuery,
   RequestRejected,
   rejectionResponse,
 } from '../adapters/http/api-request.js';
-import { fieldErrors, ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
+import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { deterministicEventId } from '../core/event-id.js';
 import {
@@ -105,21 +106,8 @@ async function startRun(
 
 /** The runs, newest first, without their differences (GET /v1/reconciliations/{runId} has those). */
 async function listRuns(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
-  const query = ReconciliationRunListQuery.safeParse(event.queryStringParameters ?? {});
-  if (!query.success) {
-    throw new RequestRejected(
-      problem(
-        ProblemType.validation,
-        400,
-        'Invalid query',
-        'The query parameters do not match the contract.',
-        {
-          errors: fieldErrors(query.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` })),
-        },
-      ),
-    );
-  }
-  const page = await runs.listRuns(query.data.limit, query.data.cursor);
+  const query = parseQuery(event, ReconciliationRunListQuery);
+  const page = await runs.listRuns(query.limit, query.cursor);
   return jsonResponse(
     200,
     { items: page.items, ...(page.cursor ? { nextCursor: page.cursor } : {}) },

@@ -161,3 +161,27 @@ export function rejectionResponse(error: unknown, correlationId?: string): APIGa
   }
   return undefined;
 }
+
+/**
+ * Query parameters checked against a strict zod object: each issue at `query:<name>`, an unknown parameter
+ * named as such. The same 400 for every list route.
+ */
+export function parseQuery<TSchema extends z.ZodType>(
+  event: APIGatewayProxyEvent,
+  schema: TSchema,
+): z.infer<TSchema> {
+  const query = schema.safeParse(event.queryStringParameters ?? {});
+  if (query.success) return query.data;
+  throw new RequestRejected(
+    problem(ProblemType.validation, 400, 'Invalid query', 'The query parameters do not match the contract.', {
+      errors: query.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: `query:${key}`, message: 'is not a parameter of this route' }))
+          : fieldErrors({ issues: [issue] } as z.ZodError).map((e) => ({
+              ...e,
+              path: `query:${e.path.slice(1)}`,
+            })),
+      ),
+    }),
+  );
+}
