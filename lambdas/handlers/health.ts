@@ -4,7 +4,7 @@ import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse } from '../adapters/http/api-request.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
-import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
+import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('health');
@@ -23,9 +23,12 @@ export const handler = async (): Promise<APIGatewayProxyResult> => {
   });
 };
 
+let odooSecret: OdooConnectionSecret | undefined;
+
 async function checkOdoo() {
   try {
-    const connection = await loadOdooConnection(requiredEnv(env.odooSecret));
+    odooSecret ??= new OdooConnectionSecret(requiredEnv(env.odooSecret));
+    const connection = await odooSecret.load();
     const client = new OdooClient(connection, { timeoutMs: 3000 });
     try {
       const version = await client.serverVersion();

@@ -11,7 +11,7 @@ import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type OdooCallSample, OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
-import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
+import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { OdooWriteDeadLetters, OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import {
   type EncounterEnvelope,
@@ -44,7 +44,7 @@ const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflow
 const exceptions = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
-const odooSecretId = requiredEnv(env.odooSecret);
+const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
 /** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
@@ -54,7 +54,7 @@ const IN_INVOCATION_BACKOFF_MS = [200, 800];
 let cachedClient: { key: string; client: OdooClient } | undefined;
 
 async function odooClient(forceFetch = false): Promise<OdooClient> {
-  const connection = await loadOdooConnection(odooSecretId, { forceFetch });
+  const connection = await odooSecret.load({ forceFetch });
   const key = JSON.stringify(connection);
   if (cachedClient?.key !== key)
     cachedClient = { key, client: new OdooClient(connection, { onCall: countOdooCall }) };

@@ -16,7 +16,7 @@ import { createLogger, createMetrics } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
 import { OdooReconciliationReader } from '../adapters/odoo/reconciliation-reader.js';
-import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
+import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import { paymentStepRef } from '../core/payment-posting.js';
@@ -53,7 +53,7 @@ const tableName = requiredEnv(env.workflowTable);
 const workflows = new WorkflowStore(dynamodb, tableName);
 const runs = new ReconciliationStore(dynamodb, tableName);
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
-const odooSecretId = requiredEnv(env.odooSecret);
+const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const defaultLagDays = numberEnv(env.reconciliationLagDays, 30);
 const payerLagDays = parseLagOverrides(process.env[env.reconciliationPayerLagDays]);
 
@@ -113,7 +113,7 @@ class OdooUnavailable extends Error {
 
 let cachedClient: { key: string; client: OdooClient } | undefined;
 async function odoo(): Promise<OdooReconciliationReader> {
-  const connection = await loadOdooConnection(odooSecretId);
+  const connection = await odooSecret.load();
   const key = JSON.stringify(connection);
   if (cachedClient?.key !== key) cachedClient = { key, client: new OdooClient(connection) };
   return new OdooReconciliationReader(cachedClient.client);

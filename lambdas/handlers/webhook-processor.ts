@@ -8,7 +8,7 @@ import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
-import { loadOdooConnection } from '../adapters/secrets/odoo-connection.js';
+import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { readOdooRecord } from '../adapters/webhooks/odoo-records.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { type Receipt, WebhookStore } from '../adapters/webhooks/webhook-store.js';
@@ -30,14 +30,14 @@ const dynamodb = new DynamoDBClient({});
 const webhooks = new WebhookStore(dynamodb, requiredEnv(env.webhookTable));
 const workflows = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
-const odooSecretId = requiredEnv(env.odooSecret);
+const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const inbound = new WebhookQueue<InboundMessage>(new SQSClient({}), requiredEnv(env.inboundWebhookQueue));
 /** Odoo fires before commit: a record not visible yet is looked up again on the next receives. */
 const RECORD_NOT_VISIBLE_RETRIES = 3;
 
 let cachedOdoo: { key: string; client: OdooClient } | undefined;
 async function odoo(): Promise<OdooClient> {
-  const connection = await loadOdooConnection(odooSecretId);
+  const connection = await odooSecret.load();
   const key = JSON.stringify(connection);
   if (cachedOdoo?.key !== key) cachedOdoo = { key, client: new OdooClient(connection) };
   return cachedOdoo.client;

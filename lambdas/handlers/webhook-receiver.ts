@@ -7,7 +7,7 @@ import { header, jsonResponse, MAX_BODY_BYTES } from '../adapters/http/api-reque
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
-import { loadSourceSecrets } from '../adapters/webhooks/source-secrets.js';
+import { WebhookSourceSecrets } from '../adapters/webhooks/source-secrets.js';
 import { type Receipt, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import {
   DEFAULT_TOLERANCE_SECONDS,
@@ -29,7 +29,7 @@ import { env } from '../wiring.js';
 const logger = createLogger('webhookReceiver');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
 const inbound = new WebhookQueue<InboundMessage>(new SQSClient({}), requiredEnv(env.inboundWebhookQueue));
-const secretId = requiredEnv(env.webhookSourcesSecret);
+const sourceSecrets = new WebhookSourceSecrets(requiredEnv(env.webhookSourcesSecret));
 const toleranceSeconds = numberEnv(env.webhookToleranceSeconds, DEFAULT_TOLERANCE_SECONDS);
 
 const DELIVERY_ID = /^[\x21-\x7e]{1,128}$/;
@@ -76,7 +76,7 @@ async function receive(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResu
       ? Buffer.from(event.body, 'base64')
       : Buffer.from(event.body ?? '', 'utf8');
   if (raw.byteLength > MAX_BODY_BYTES) return refuse(413, `The limit is ${MAX_BODY_BYTES} bytes.`);
-  const secrets = await loadSourceSecrets(secretId, source);
+  const secrets = await sourceSecrets.forSource(source);
   if (!secrets?.length) return refuse(401, 'Unknown webhook source or invalid credentials.');
 
   if (SOURCE_AUTH[source] === 'hmac') {

@@ -48,4 +48,25 @@ describe('restarting the local hub', () => {
       1,
     );
   });
+
+  it('gives a second hub in the same process its own Odoo and AWS endpoints (no secret cached across hubs)', async () => {
+    // The hub above wrote to its own Odoo sandbox; this one has another sandbox and another local AWS.
+    await hub?.close();
+    hub = await startTestHub();
+    const invoice = invoiceRequest({ invoiceId: 'INV-SECOND-HUB-1', encounterId: 'ENC-SECOND-HUB-1' });
+    const response = await fetch(`${hub.baseUrl}/v1/invoices`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${await accessToken(hub)}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': 'key-second-hub-0001',
+      },
+      body: JSON.stringify(invoice),
+    });
+    expect(response.status).toBe(202);
+    await hub.waitForIdle();
+    expect(await odoo<number>(hub, 'account.move', 'search_count', [[['ref', '=', invoice.invoiceId]]])).toBe(
+      1,
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 
 /**
@@ -18,14 +18,22 @@ export type OdooConnection = z.infer<typeof OdooConnection>;
 
 const CACHE_SECONDS = 300;
 
-export async function loadOdooConnection(
-  secretId: string,
-  options: { forceFetch?: boolean } = {},
-): Promise<OdooConnection> {
-  const value = await getSecret(secretId, {
-    transform: 'json',
-    maxAge: CACHE_SECONDS,
-    forceFetch: options.forceFetch,
-  });
-  return OdooConnection.parse(value);
+/**
+ * The Odoo connection secret of one handler. Each handler module holds its own provider (as it holds its own
+ * SDK clients) rather than Powertools' process-wide default: in Lambda that is the same thing, and the local
+ * runtime, which runs several hubs in one process (tests, the benchmark), never hands one hub another's Odoo.
+ */
+export class OdooConnectionSecret {
+  private readonly provider = new SecretsProvider();
+
+  constructor(private readonly secretId: string) {}
+
+  async load(options: { forceFetch?: boolean } = {}): Promise<OdooConnection> {
+    const value = await this.provider.get(this.secretId, {
+      transform: 'json',
+      maxAge: CACHE_SECONDS,
+      forceFetch: options.forceFetch,
+    });
+    return OdooConnection.parse(value);
+  }
 }

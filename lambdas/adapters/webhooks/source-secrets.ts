@@ -1,4 +1,4 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../../core/webhooks/sources.js';
 
@@ -15,13 +15,17 @@ export type WebhookSourcesConfig = z.infer<typeof WebhookSourcesConfig>;
 /** Cached briefly: a rotation reaches warm functions within a minute, without a read per request. */
 const CACHE_SECONDS = 60;
 
-export async function loadSourceSecrets(
-  secretId: string,
-  source: WebhookSource,
-): Promise<readonly string[] | undefined> {
-  const value = await getSecret(secretId, { transform: 'json', maxAge: CACHE_SECONDS });
-  const parsed = WebhookSourcesConfig.safeParse(value);
-  // A malformed secret is an operator error: treat every source as unconfigured (401) rather than fail open.
-  if (!parsed.success) return undefined;
-  return parsed.data[source]?.secrets;
+/** The stage's webhook source secrets, through this handler's own provider (see OdooConnectionSecret). */
+export class WebhookSourceSecrets {
+  private readonly provider = new SecretsProvider();
+
+  constructor(private readonly secretId: string) {}
+
+  async forSource(source: WebhookSource): Promise<readonly string[] | undefined> {
+    const value = await this.provider.get(this.secretId, { transform: 'json', maxAge: CACHE_SECONDS });
+    const parsed = WebhookSourcesConfig.safeParse(value);
+    // A malformed secret is an operator error: treat every source as unconfigured (401) rather than fail open.
+    if (!parsed.success) return undefined;
+    return parsed.data[source]?.secrets;
+  }
 }
