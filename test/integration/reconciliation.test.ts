@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from './support/claims.js';
-import { type ApiCall, accessToken, apiCaller, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
+import {
+  type ApiCall,
+  accessToken,
+  apiCaller,
+  eventually,
+  odoo,
+  sandboxAdmin,
+  startTestHub,
+} from './support/hub.js';
 
 /**
  * Issue #6: the reconciliation state machine — the ASL lib/ deploys, executed by the local Step Functions
@@ -18,7 +26,15 @@ let token: string;
 let call: ApiCall;
 
 beforeAll(async () => {
-  hub = await startTestHub({ stepFunctions: { retryIntervalScale: 0 } });
+  hub = await startTestHub({
+    stepFunctions: { retryIntervalScale: 0 },
+    // Finance is alerted when one payer's variance in a run exceeds $100.00; alarm periods of 1 s locally.
+    monitoring: {
+      thresholds: { variancePerPayerCents: 10_000 },
+      alarmPeriodSeconds: 1,
+      sweepIntervalSeconds: false,
+    },
+  });
   token = await accessToken(hub);
   call = apiCaller(hub, token, 'rcn-it');
 });
@@ -261,6 +277,22 @@ describe('reconciliation (Step Functions, local)', () => {
     });
   });
 
+  it('alerts finance once, with the payer variance at stake, through the alarm table CDK deploys', async () => {
+    const alerts = await eventually(async () => {
+      const found = hub.sns
+        .messages('finance')
+        .map((m) => JSON.parse(m.Message) as Record<string, unknown>)
+        .filter((a) => a.AlarmName === 'rcm-hub-local-ReconciliationPayerVariance');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ NewStateValue: 'ALARM', OldStateValue: 'INSUFFICIENT_DATA' });
+    // The largest payer variance of the run, in cents: this payer's 45,845.
+    expect(alerts[0]?.NewStateReason).toMatch(/\[45845\.0 .*\] was greater than the threshold \(10000\.0\)/);
+    expect(alerts[0]?.AlarmDescription).toMatch(/operations\.md#alarm-reconciliation-variance/);
+    expect(JSON.stringify(alerts)).not.toContain('ENC-RCN');
+  });
+
   it('marks the fully matched encounter reconciled and opens an exception on each troubled one', async () => {
     expect((await workflow('ENC-RCN-COK')).state).toBe('reconciled');
     const variance = await workflow('ENC-RCN-CVAR');
@@ -325,6 +357,8 @@ describe('reconciliation (Step Functions, local)', () => {
   });
 
   it('reports a payer whose Odoo stays down past the retries as failed, and lists every run newest first', async () => {
+    // The alarm takes the maximum per period (an hour in AWS, 1 s here): this run lands in a period of its own.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     await sandboxAdmin(hub, 'faults', { mode: 'down' });
     try {
       const down = await reconcile('rcn-down');
@@ -341,6 +375,17 @@ describe('reconciliation (Step Functions, local)', () => {
     expect(items.map((r) => r.status)).toEqual(['failed', 'completed', 'completed', 'completed']);
     expect([...items].sort((a, b) => b.startedAt.localeCompare(a.startedAt))).toEqual(items);
     expect((await call('GET', '/v1/reconciliations?limit=0')).status).toBe(400);
+
+    // Three runs over the threshold alerted once; the run that reconciled nothing (variance 0) clears it once.
+    const states = await eventually(async () => {
+      const found = hub.sns
+        .messages('finance')
+        .map((m) => JSON.parse(m.Message) as { AlarmName: string; NewStateValue: string })
+        .filter((a) => a.AlarmName === 'rcm-hub-local-ReconciliationPayerVariance')
+        .map((a) => a.NewStateValue);
+      return found.length >= 2 ? found : undefined;
+    });
+    expect(states).toEqual(['ALARM', 'OK']);
   });
 
   it('answers 404 for an unknown run and 400 for a period that ends before it starts', async () => {
