@@ -38,6 +38,7 @@ import {
   reconciledEncounters,
   type SubmittedClaim,
 } from '../core/reconciliation.js';
+import { remittanceStepRefs } from '../core/remittance-posting.js';
 import { env } from '../wiring.js';
 
 /**
@@ -319,8 +320,9 @@ async function acceptedPayments(items: LedgerPayment[]): Promise<AcceptedPayment
 }
 
 /**
- * The hub's payments an unmarked Odoo payment might repeat: for each payment on this page reconciled with
- * an invoice, the hub remittances of the payer in the period for claims billed on that invoice.
+ * The hub's payments an unmarked Odoo payment on this page might repeat. The ledger alone gives each
+ * remittance's trace number and paid amount (the payment step pays exactly that); the plan, for the invoice,
+ * is read only for remittances whose amount equals an unmarked payment's — a few reads, not one per remittance.
  */
 async function hubPaymentsFor(
   page: Awaited<ReturnType<OdooReconciliationReader['payerPayments']>>,
@@ -331,26 +333,30 @@ async function hubPaymentsFor(
     string,
     { invoiceId: string; amountCents: number; traceNumber: string; encounterId: string; claimId: string }
   >();
-  if (!page.some((p) => !p.hubRef)) return hubPayments;
+  const unmarkedAmounts = new Set(page.filter((p) => p.active && !p.hubRef).map((p) => p.amountCents));
+  if (unmarkedAmounts.size === 0) return hubPayments;
   let cursor: string | undefined;
   do {
     const ledger = await runs.ledgerPage<LedgerRemittance>(payerId, 'ERA', range, 200, cursor);
     for (const item of ledger.items) {
       if (item.paidCents <= 0) continue;
-      const plan = await workflows.fixedPlan<PostingPlan>(
-        item.encounterId,
-        `remittance:${item.remittanceId}`,
-      );
-      for (const step of plan?.steps ?? []) {
-        if (step.kind !== 'payment') continue;
-        hubPayments.set(step.ref, {
-          invoiceId: step.invoiceId,
-          amountCents: step.amountCents,
-          traceNumber: item.traceNumber,
-          encounterId: item.encounterId,
-          claimId: item.claimId,
-        });
+      const ref = remittanceStepRefs(item.remittanceId).payment;
+      let invoiceId = '';
+      if (unmarkedAmounts.has(item.paidCents)) {
+        const plan = await workflows.fixedPlan<PostingPlan>(
+          item.encounterId,
+          `remittance:${item.remittanceId}`,
+        );
+        const step = plan?.steps.find((s) => s.kind === 'payment' && s.ref === ref);
+        if (step?.kind === 'payment') invoiceId = step.invoiceId;
       }
+      hubPayments.set(ref, {
+        invoiceId,
+        amountCents: item.paidCents,
+        traceNumber: item.traceNumber,
+        encounterId: item.encounterId,
+        claimId: item.claimId,
+      });
     }
     cursor = ledger.cursor;
   } while (cursor);
