@@ -8,6 +8,14 @@
  * Every task is the `reconcile` handler (lambdas/handlers/reconcile.ts) with a `step`.
  */
 
+/**
+ * The state machine's name per stage: known before it exists, so lib/functions.ts can grant the API function
+ * on it, and the local runtime names its copy the same way.
+ */
+export function reconciliationStateMachineName(stage: string): string {
+  return `rcm-hub-${stage}-reconciliation`;
+}
+
 /** Placeholder CDK replaces with the reconcile function's ARN (`definitionSubstitutions`). */
 export const RECONCILE_FUNCTION_PLACEHOLDER = 'ReconcileFunctionArn';
 

@@ -8,12 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
-import { RECONCILE_FUNCTION_PLACEHOLDER, reconciliationDefinition } from './reconciliation-definition.js';
+import {
+  RECONCILE_FUNCTION_PLACEHOLDER,
+  reconciliationDefinition,
+  reconciliationStateMachineName,
+} from './reconciliation-definition.js';
 
-/** Known before the state machine exists, so the API function can be granted it (lib/functions.ts). */
-export function reconciliationStateMachineName(stage: string): string {
-  return `rcm-hub-${stage}-reconciliation`;
-}
+export { reconciliationStateMachineName };
 
 export interface ReconciliationProps {
   stage: string;

@@ -23,7 +23,10 @@ import {
   type TableSpec,
   tables,
 } from '../lambdas/wiring.js';
-import { resolvedReconciliationDefinition } from '../lib/reconciliation-definition.js';
+import {
+  reconciliationStateMachineName,
+  resolvedReconciliationDefinition,
+} from '../lib/reconciliation-definition.js';
 import { createLocalApiGateway } from './api-gateway.js';
 import { type ClientRegistration, developmentClient, LocalTokenIssuer } from './auth.js';
 import { type LocalAws, startLocalAws } from './aws/server.js';
@@ -233,7 +236,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     // Reconciliation: the ASL lib/ deploys, its task bound below to the reconcile handler (same code as Lambda).
     const reconcileFunctionArn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:rcm-hub-local-reconcile`;
     const reconciliationArn = aws.stepFunctions.createStateMachine(
-      'rcm-hub-local-reconciliation',
+      reconciliationStateMachineName('local'),
       resolvedReconciliationDefinition(reconcileFunctionArn),
     );
     names[resourceEnv.reconciliationStateMachine] = reconciliationArn;

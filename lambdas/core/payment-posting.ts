@@ -14,6 +14,13 @@ export interface PaymentPostingContext {
   invoice: { invoiceId: string; residualCents: number; billTo: 'payer' | 'patient' } | undefined;
 }
 
+export type PaymentExceptionCause = 'payer-mismatch' | 'overpayment';
+
+/** The key of an exception a payment's posting opened (stable: a redelivery finds it open). */
+export function paymentExceptionKey(paymentId: string, cause: PaymentExceptionCause): string {
+  return `pay:${paymentId}:${cause}`;
+}
+
 export function paymentStepRef(paymentId: string): string {
   return `rcm:pay:${paymentId}`;
 }
@@ -21,7 +28,7 @@ export function paymentStepRef(paymentId: string): string {
 export function planPaymentPosting(p: PaymentReceived, ctx: PaymentPostingContext): PostingPlan {
   const invoice = ctx.invoice;
   if (invoice === undefined) throw new PostingDependencyMissing('invoice');
-  const key = (cause: string) => `pay:${p.paymentId}:${cause}`;
+  const key = (cause: PaymentExceptionCause) => paymentExceptionKey(p.paymentId, cause);
 
   // Cash from a patient on a payer invoice (or the reverse) would close the wrong receivable: someone must
   // decide where it belongs before anything is booked.

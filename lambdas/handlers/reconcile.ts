@@ -19,7 +19,7 @@ import { OdooReconciliationReader } from '../adapters/odoo/reconciliation-reader
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
-import { paymentStepRef } from '../core/payment-posting.js';
+import { paymentExceptionKey, paymentStepRef } from '../core/payment-posting.js';
 import type { PostingPlan } from '../core/posting-plan.js';
 import {
   type AcceptedPayment,
@@ -312,7 +312,8 @@ async function acceptedPayments(items: LedgerPayment[]): Promise<AcceptedPayment
       receivedDate: item.receivedDate,
       amountCents: item.amountCents,
       booked: workflow?.payments[item.paymentId] !== undefined,
-      refusedByRules: workflow?.exceptions[`pay:${item.paymentId}:payer-mismatch`] !== undefined,
+      refusedByRules:
+        workflow?.exceptions[paymentExceptionKey(item.paymentId, 'payer-mismatch')] !== undefined,
       refunded,
     });
   }
