@@ -4,7 +4,7 @@
  * the patient's overpayment (finance) and an invoice Odoo refused (integration, re-drivable from the DLQ).
  */
 import { InvalidCursor } from '../../lambdas/adapters/dynamodb/workflow-store.js';
-import { fieldErrors, ProblemType } from '../../lambdas/adapters/http/problem.js';
+import { ProblemType } from '../../lambdas/adapters/http/problem.js';
 import { type EventEnvelope, EventSource, followUpEvent } from '../../lambdas/core/envelope.js';
 import type { ExceptionOpened } from '../../lambdas/core/events.js';
 import {
@@ -18,6 +18,7 @@ import {
   exceptionView,
 } from '../../lambdas/core/exceptions.js';
 import type { ErrorCase, OperationContract, Samples } from './operations.js';
+import { invalidQueryCase } from './query-errors.js';
 
 const OPERATOR = '4k9financeops0client0id7q';
 const RESOLVED_AT = '2026-11-21T09:12:40.118Z';
@@ -97,22 +98,6 @@ const unavailable: ErrorCase = {
   by: 'handler',
 };
 
-function invalidQuery(): ErrorCase {
-  const parsed = ExceptionListQuery.safeParse({ limit: '500' });
-  const errors = parsed.success
-    ? []
-    : fieldErrors(parsed.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` }));
-  return {
-    status: 400,
-    type: ProblemType.validation,
-    title: 'Invalid query',
-    when: 'a query parameter breaks its rule, or is not one of the listed parameters (errors[] paths are query:<name>)',
-    detail: 'The query parameters do not match the contract.',
-    by: 'handler',
-    errors,
-  };
-}
-
 export const exceptionContracts: Record<string, OperationContract> = {
   listExceptions: {
     description:
@@ -131,7 +116,7 @@ export const exceptionContracts: Record<string, OperationContract> = {
       example: { team: 'integration', status: 'open', payerId: 'PAYER-BCBS-IL', limit: '25' },
     },
     errors: [
-      invalidQuery(),
+      invalidQueryCase(ExceptionListQuery),
       {
         status: 400,
         type: ProblemType.validation,

@@ -22,6 +22,7 @@ import {
 } from './examples.js';
 import { exceptionContracts } from './exceptions.js';
 import { fhirContracts } from './fhir.js';
+import { invalidQueryCase } from './query-errors.js';
 import { reconciliationContracts } from './reconciliations.js';
 import {
   Accepted,
@@ -330,23 +331,6 @@ function masterReadContract(kind: 'patient' | 'payer'): OperationContract {
   };
 }
 
-/** The 400 the list handler answers for a query, as read-workflows.ts builds it. */
-function invalidQueryCase(): ErrorCase {
-  const parsed = WorkflowListQuery.safeParse({ limit: '500' });
-  const errors = parsed.success
-    ? []
-    : fieldErrors(parsed.error).map((e) => ({ ...e, path: `query:${e.path.slice(1)}` }));
-  return {
-    status: 400,
-    type: ProblemType.validation,
-    title: 'Invalid query',
-    when: 'a query parameter breaks its rule, or is not one of the listed parameters (errors[] paths are query:<name>)',
-    detail: 'The query parameters do not match the contract.',
-    by: 'handler',
-    errors,
-  };
-}
-
 const storeUnavailable = unavailable(
   'Store unavailable',
   'The workflow store did not answer; retry.',
@@ -372,7 +356,7 @@ export const operationContracts: Record<string, OperationContract> = {
       example: { state: 'exception_pending', payerId: 'PAYER-BCBS-IL', olderThan: 'P2D', limit: '25' },
     },
     errors: [
-      invalidQueryCase(),
+      invalidQueryCase(WorkflowListQuery),
       {
         status: 400,
         type: ProblemType.validation,

@@ -12,6 +12,7 @@ import {
   ReconciliationRunListQuery,
 } from '../../lambdas/core/reconciliation.js';
 import type { ErrorCase, OperationContract } from './operations.js';
+import { invalidQueryCase } from './query-errors.js';
 
 const RUN_ID = 'rcn-835a0c9a-b876-54fa-9c1f-83b6e9910dc6';
 const PAYER = 'PAYER-BCBS-IL';
@@ -201,18 +202,7 @@ export const reconciliationContracts: Record<string, OperationContract> = {
     correlationHeader: true,
     exampleCorrelationId: CORRELATION_ID,
     query: { schema: ReconciliationRunListQuery, example: { limit: '20' } },
-    errors: [
-      {
-        status: 400,
-        type: ProblemType.validation,
-        title: 'Invalid query',
-        when: 'limit is not 1–100, the cursor is not one this API issued, or an unknown parameter is sent (errors[] paths are query:<name>)',
-        detail: 'The query parameters do not match the contract.',
-        by: 'handler',
-        errors: [{ path: 'query:limit', message: 'Too big: expected number to be <=100' }],
-      },
-      unavailable,
-    ],
+    errors: [invalidQueryCase(ReconciliationRunListQuery), unavailable],
   },
   startReconciliation: {
     description:
