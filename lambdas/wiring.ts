@@ -155,10 +155,10 @@ export const handlers = {
   slaSweeper: {
     entry: 'lambdas/handlers/sla-sweeper.ts',
     description:
-      'Scheduled: workflow funnel and SLA metrics (EMF); opens an exception for each encounter stuck past its stage threshold',
+      'Scheduled: workflow funnel and SLA metrics (EMF); opens an exception for each encounter stuck past its stage threshold, clears it once the encounter moves on',
     timeoutSeconds: 300,
     memoryMb: 512,
-    uses: ['workflowTable', 'eventBus'],
+    uses: ['workflowTable', 'eventBus', 'exceptionTable'],
   },
   fhir: {
     entry: 'lambdas/handlers/fhir.ts',

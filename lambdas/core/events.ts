@@ -120,9 +120,10 @@ export const ExceptionResolved = z
   .object({
     exceptionId: z.string(),
     key: z.string(),
-    outcome: z
-      .enum(['resolved', 'retried'])
-      .meta({ description: 'resolved: a person closed it; retried: its event was re-driven' }),
+    outcome: z.enum(['resolved', 'retried', 'cleared']).meta({
+      description:
+        'resolved: a person closed it; retried: its event was re-driven; cleared: the condition ended by itself (an SLA breach whose encounter moved on)',
+    }),
     resolutionCode: z.string().optional(),
   })
   .meta({ id: 'ExceptionResolved' });

@@ -5,7 +5,7 @@
  * table holds and turns the answers into metrics and exceptions; nothing here reads a clock or a table.
  */
 import { formatCents } from './money.js';
-import { WORKFLOW_STATES, type WorkflowState } from './workflow.js';
+import { stageIndex, WORKFLOW_STATES, type WorkflowState } from './workflow.js';
 
 /** States an encounter can be stuck in. A person already acts on exception_pending; later states are done. */
 export const SLA_STATES = [
@@ -304,6 +304,20 @@ export function summarize(
     ),
     openExceptions,
   };
+}
+
+/**
+ * The `sla:<state>` exceptions whose encounter has since moved past that state: the condition ended by itself
+ * (the claim arrived, the payer answered), so the breach is cleared rather than left for a person.
+ */
+export function clearedSlaKeys(stage: WorkflowState, openKeys: readonly string[]): string[] {
+  return openKeys.filter((key) => {
+    const state = key.startsWith('sla:') ? key.slice(4) : '';
+    return (
+      (SLA_STATES as readonly string[]).includes(state) &&
+      stageIndex(stage) > stageIndex(state as WorkflowState)
+    );
+  });
 }
 
 /** The wording of an `sla:<state>` exception (no PHI: state, hours, amount). */

@@ -2,14 +2,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EncounterDocuments } from '../adapters/dynamodb/encounter-documents.js';
+import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { type Workflow, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type EncounterEnvelope, type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
+import type { ExceptionResolved } from '../core/events.js';
+import { audit, exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
 import {
   assessEncounter,
+  clearedSlaKeys,
   type EncounterAssessment,
   type StuckEncounter,
   type SweepSummary,
@@ -26,6 +30,7 @@ const metrics = createMetrics('slaSweeper');
 const client = new DynamoDBClient({});
 const store = new WorkflowStore(client, requiredEnv(env.workflowTable));
 const documents = new EncounterDocuments(client, requiredEnv(env.workflowTable));
+const register = new ExceptionStore(client, requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 /** Stage thresholds (lib/ sets them from cdk.json `monitoring`; locally from startHub options). */
 const thresholds = MonitoringThresholds.parse(JSON.parse(process.env[env.slaThresholds] ?? '{}'));
@@ -36,7 +41,10 @@ const READ_CONCURRENCY = 8;
 export interface SweepResult extends SweepSummary {
   encounters: number;
   exceptionsOpened: number;
+  exceptionsCleared: number;
 }
+
+const SWEEPER_CLIENT = 'rcm-hub:sla-sweeper';
 
 /**
  * Scheduled (EventBridge, stage rate; locally a timer). Lists every workflow by state (byState index), reads
@@ -64,6 +72,12 @@ export const handler = async (): Promise<SweepResult> => {
       )),
     );
   }
+  let exceptionsCleared = 0;
+  for (const workflow of workflows) {
+    for (const key of clearedSlaKeys(workflow.stage, Object.keys(workflow.exceptions))) {
+      if (await clearSlaException(workflow, key)) exceptionsCleared += 1;
+    }
+  }
   const summary = summarize(assessments, thresholds);
   let exceptionsOpened = 0;
   for (const assessment of assessments) {
@@ -75,11 +89,12 @@ export const handler = async (): Promise<SweepResult> => {
   logger.info('SLA sweep done', {
     encounters: workflows.length,
     exceptionsOpened,
+    exceptionsCleared,
     remittancesUnposted: summary.remittancesUnposted.count,
     paymentsUnposted: summary.paymentsUnposted.count,
     invoicesAwaitingClaim: summary.invoicesAwaitingClaim.count,
   });
-  return { ...summary, encounters: workflows.length, exceptionsOpened };
+  return { ...summary, encounters: workflows.length, exceptionsOpened, exceptionsCleared };
 };
 
 async function listAll(): Promise<Workflow[]> {
@@ -111,7 +126,7 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
     time: nowIso,
     correlationId: `sla:${eventId}`,
     idempotencyKey: stuck.key,
-    clientId: 'rcm-hub:sla-sweeper',
+    clientId: SWEEPER_CLIENT,
     encounterId: workflow.encounterId,
     facilityId: workflow.facilityId,
     partitionKey: workflow.encounterId,
@@ -172,6 +187,83 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
     state: stuck.state,
     team: stuck.team,
     amountCents: stuck.amountCents,
+  });
+  return true;
+}
+
+/**
+ * Clears an `sla:<state>` exception whose encounter moved past that state: an `ExceptionResolved` (outcome
+ * `cleared`, one id per exception) removes the key from the workflow — the encounter leaves exception_pending
+ * when nothing else is open — and the register entry is closed with the sweeper as its author. A person who
+ * resolved it meanwhile wins; a repeated sweep finds nothing to clear.
+ */
+async function clearSlaException(workflow: Workflow, key: string): Promise<boolean> {
+  const now = new Date().toISOString();
+  const exceptionId = exceptionIdFor(workflow.encounterId, key);
+  const data: ExceptionResolved = { exceptionId, key, outcome: 'cleared', resolutionCode: 'cleared' };
+  const resolved: EventEnvelope = {
+    id: resolvedEventIdFor(exceptionId),
+    type: 'ExceptionResolved',
+    version: 1,
+    source: EventSource.workflow,
+    time: now,
+    correlationId: `sla:${exceptionId}`,
+    idempotencyKey: `exception:${exceptionId}`,
+    clientId: SWEEPER_CLIENT,
+    encounterId: workflow.encounterId,
+    facilityId: workflow.facilityId,
+    partitionKey: workflow.encounterId,
+    data,
+  };
+  const recorded = await store.recordEvent(
+    {
+      eventId: resolved.id,
+      type: resolved.type,
+      time: now,
+      correlationId: resolved.correlationId,
+      clientId: SWEEPER_CLIENT,
+      encounterId: workflow.encounterId,
+      facilityId: workflow.facilityId,
+      detail: data,
+    },
+    { kind: 'none' },
+    (draft) => {
+      delete draft.exceptions[key];
+    },
+  );
+  if (!recorded.applied) return false;
+  const note = `cleared by the SLA sweeper: the encounter moved on to ${recorded.workflow.stage}`;
+  const entry = await register.get(exceptionId);
+  if (entry?.status === 'open') {
+    await register
+      .close(entry, {
+        ...entry,
+        status: 'resolved',
+        updatedAt: now,
+        resolution: { code: 'cleared', note, at: now, clientId: SWEEPER_CLIENT },
+        audit: audit(entry.audit, 'resolved', SWEEPER_CLIENT, now, note),
+      })
+      .catch((error) => {
+        if (!(error instanceof ExceptionConflict)) throw error; // a person closed it meanwhile
+      });
+  }
+  const events: EventEnvelope[] = [resolved];
+  if (recorded.from !== recorded.to) {
+    events.push(
+      followUpEvent(
+        resolved,
+        'WorkflowStateChanged',
+        EventSource.workflow,
+        { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
+        now,
+      ),
+    );
+  }
+  await publisher.publish(...events);
+  logger.info('SLA breach cleared: the encounter moved on', {
+    encounterId: workflow.encounterId,
+    key,
+    stage: recorded.workflow.stage,
   });
   return true;
 }

@@ -221,4 +221,51 @@ describe('an encounter stuck in its state', () => {
       .at(-1);
     expect(billing?.values).toEqual([1]);
   });
+
+  it('clears that exception by itself once the claim arrives, in the workflow and the register', async () => {
+    // Prepare: the billing system submits the claim the invoice was waiting for.
+    const claim = await fetch(`${stuckHub.baseUrl}/v1/claims`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${stuckToken}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': `mon-stuck-claim-${Date.now()}`,
+      },
+      body: JSON.stringify({
+        claimId: 'C-MON-STUCK',
+        encounterId: 'ENC-MON-STUCK',
+        facilityId: 'FAC-MON',
+        payerId: 'PAYER-MON',
+        invoiceIds: ['INV-MON-STUCK'],
+        billedAmount: '250.00',
+        submittedDate: '2026-11-03',
+      }),
+    });
+    expect(claim.status).toBe(202);
+    await stuckHub.waitForIdle();
+
+    // Act
+    const sweep = (await stuckHub.runSlaSweep()) as { exceptionsCleared: number };
+    const again = (await stuckHub.runSlaSweep()) as { exceptionsCleared: number };
+    await stuckHub.waitForIdle();
+
+    // Assess: cleared once; the encounter stands at claim_submitted; the register says who closed it and why.
+    expect(sweep.exceptionsCleared).toBe(1);
+    expect(again.exceptionsCleared).toBe(0);
+    const read = async (path: string) =>
+      (await (
+        await fetch(`${stuckHub.baseUrl}${path}`, { headers: { Authorization: `Bearer ${stuckToken}` } })
+      ).json()) as Record<string, unknown>;
+    const workflow = await read('/v1/workflows/ENC-MON-STUCK');
+    expect(JSON.stringify(workflow.exceptions)).not.toContain('sla:invoice_issued');
+    expect(workflow.stage).toBe('claim_submitted');
+    const register = await read('/v1/exceptions?encounterId=ENC-MON-STUCK');
+    expect(register.items).toContainEqual(
+      expect.objectContaining({
+        key: 'sla:invoice_issued',
+        status: 'resolved',
+        resolution: expect.objectContaining({ code: 'cleared', clientId: 'rcm-hub:sla-sweeper' }),
+      }),
+    );
+  });
 });

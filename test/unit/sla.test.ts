@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AcceptedDocument,
   assessEncounter,
+  clearedSlaKeys,
   type EncounterSnapshot,
   invoicesAwaitingClaim,
   outstandingCents,
@@ -294,5 +295,22 @@ describe('a sweep summary', () => {
     });
     expect(summary.openExceptions.finance).toEqual({ count: 0, amountCents: 0 });
     expect(Object.keys(summary.encountersByState)).toEqual([...WORKFLOW_STATES]);
+  });
+});
+
+describe('clearedSlaKeys', () => {
+  it('clears an sla exception once the encounter has moved past its state, and nothing else', () => {
+    const keys = ['sla:invoice_issued', 'sla:claim_submitted', 'odoo-write:E1', 'sla:not-a-state'];
+    expect(clearedSlaKeys('claim_submitted', keys)).toEqual(['sla:invoice_issued']);
+    expect(clearedSlaKeys('payment_posted', keys)).toEqual(['sla:invoice_issued', 'sla:claim_submitted']);
+    expect(clearedSlaKeys('invoice_issued', keys)).toEqual([]);
+  });
+
+  it('never clears a breach of the state the encounter still stands in (property)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...SLA_STATES), (state) => {
+        expect(clearedSlaKeys(state, [`sla:${state}`])).toEqual([]);
+      }),
+    );
   });
 });
