@@ -159,10 +159,7 @@ export function compareRemittances(
 ): BatchComparison {
   const differences: Difference[] = [];
   const matches: DocumentMatch[] = [];
-  const paymentsByRef = groupBy(
-    odooPayments.filter((p) => p.active && p.hubRef),
-    (p) => p.hubRef as string,
-  );
+  const paymentsByRef = activeByHubRef(odooPayments);
   const movesByOrigin = groupBy(
     odooMoves.filter((m) => m.active && m.origin),
     (m) => m.origin,
@@ -363,10 +360,7 @@ export function comparePaymentsReceived(
 ): BatchComparison {
   const differences: Difference[] = [];
   const documents: DocumentMatch[] = [];
-  const byRef = groupBy(
-    odooPayments.filter((p) => p.active && p.hubRef),
-    (p) => p.hubRef as string,
-  );
+  const byRef = activeByHubRef(odooPayments);
   for (const p of payments) {
     const before = differences.length;
     const ref = paymentStepRef(p.paymentId);
@@ -715,6 +709,14 @@ export function dateRange(period: ReconciliationPeriod): { fromDate: string; toD
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
+}
+
+/** The active Odoo payments the hub made, by the step ref in their memo's marker. */
+function activeByHubRef(payments: readonly OdooPaymentSeen[]): Map<string, OdooPaymentSeen[]> {
+  return groupBy(
+    payments.filter((p) => p.active && p.hubRef),
+    (p) => p.hubRef as string,
+  );
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

@@ -21,7 +21,7 @@ import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
-import { type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
+import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import type { ExceptionResolved } from '../core/events.js';
 import {
   audit,
@@ -36,6 +36,7 @@ import {
   transition,
 } from '../core/exceptions.js';
 import { env } from '../wiring.js';
+import { recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('exceptions');
 const dynamodb = new DynamoDBClient({});
@@ -269,35 +270,5 @@ async function clearOnWorkflow(
     partitionKey: workflow?.encounterId ?? entry.scope,
     data,
   };
-  const events: EventEnvelope[] = [resolved];
-  if (workflow) {
-    const recorded = await workflows.recordEvent(
-      {
-        eventId: resolved.id,
-        type: resolved.type,
-        time: now,
-        correlationId: resolved.correlationId,
-        clientId,
-        encounterId: workflow.encounterId,
-        facilityId: workflow.facilityId,
-        detail: data,
-      },
-      { kind: 'none' },
-      (draft) => {
-        delete draft.exceptions[entry.key];
-      },
-    );
-    if (recorded.applied && recorded.from !== recorded.to) {
-      events.push(
-        followUpEvent(
-          resolved,
-          'WorkflowStateChanged',
-          EventSource.workflow,
-          { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
-          now,
-        ),
-      );
-    }
-  }
-  await publisher.publish(...events);
+  await recordExceptionResolved({ store: workflows, publisher }, resolved);
 }

@@ -23,7 +23,7 @@ import {
 import { WORKFLOW_STATES } from '../core/workflow.js';
 import { METRICS, MonitoringThresholds } from '../monitoring-alarms.js';
 import { env } from '../wiring.js';
-import { exceptionOpened, openException } from './booking/record.js';
+import { exceptionOpened, openException, recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('slaSweeper');
 const metrics = createMetrics('slaSweeper');
@@ -201,7 +201,7 @@ async function clearSlaException(workflow: Workflow, key: string): Promise<boole
   const now = new Date().toISOString();
   const exceptionId = exceptionIdFor(workflow.encounterId, key);
   const data: ExceptionResolved = { exceptionId, key, outcome: 'cleared', resolutionCode: 'cleared' };
-  const resolved: EventEnvelope = {
+  const resolved: EventEnvelope<'ExceptionResolved', ExceptionResolved> = {
     id: resolvedEventIdFor(exceptionId),
     type: 'ExceptionResolved',
     version: 1,
@@ -215,24 +215,8 @@ async function clearSlaException(workflow: Workflow, key: string): Promise<boole
     partitionKey: workflow.encounterId,
     data,
   };
-  const recorded = await store.recordEvent(
-    {
-      eventId: resolved.id,
-      type: resolved.type,
-      time: now,
-      correlationId: resolved.correlationId,
-      clientId: SWEEPER_CLIENT,
-      encounterId: workflow.encounterId,
-      facilityId: workflow.facilityId,
-      detail: data,
-    },
-    { kind: 'none' },
-    (draft) => {
-      delete draft.exceptions[key];
-    },
-  );
-  if (!recorded.applied) return false;
-  const note = `cleared by the SLA sweeper: the encounter moved on to ${recorded.workflow.stage}`;
+  if (!(await recordExceptionResolved({ store, publisher }, resolved))) return false;
+  const note = `cleared by the SLA sweeper: the encounter moved on to ${workflow.stage}`;
   const entry = await register.get(exceptionId);
   if (entry?.status === 'open') {
     await register
@@ -247,23 +231,10 @@ async function clearSlaException(workflow: Workflow, key: string): Promise<boole
         if (!(error instanceof ExceptionConflict)) throw error; // a person closed it meanwhile
       });
   }
-  const events: EventEnvelope[] = [resolved];
-  if (recorded.from !== recorded.to) {
-    events.push(
-      followUpEvent(
-        resolved,
-        'WorkflowStateChanged',
-        EventSource.workflow,
-        { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
-        now,
-      ),
-    );
-  }
-  await publisher.publish(...events);
   logger.info('SLA breach cleared: the encounter moved on', {
     encounterId: workflow.encounterId,
     key,
-    stage: recorded.workflow.stage,
+    stage: workflow.stage,
   });
   return true;
 }

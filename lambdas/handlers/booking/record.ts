@@ -10,6 +10,7 @@ import {
   EventSource,
   followUpEvent,
 } from '../../core/envelope.js';
+import type { ExceptionResolved } from '../../core/events.js';
 import { subjectsOf } from '../../core/exceptions.js';
 import type { BookingContext } from './context.js';
 
@@ -122,4 +123,50 @@ export function openException(
 
 export function addPayer(draft: Workflow, payerId: string): void {
   if (!draft.payerIds.includes(payerId)) draft.payerIds.push(payerId);
+}
+
+/**
+ * Closes an exception on its encounter: records the `ExceptionResolved` (its id is one per exception) with its
+ * key removed from the workflow — the encounter returns to its stage when nothing else is open — then publishes
+ * it and any state change. Publishing repeats on a repeated call (ids are stable; subscribers dedupe by id).
+ * Without an encounter it only publishes. Answers whether the workflow changed.
+ */
+export async function recordExceptionResolved(
+  deps: Pick<BookingContext, 'store' | 'publisher'>,
+  resolved: EventEnvelope<'ExceptionResolved', ExceptionResolved>,
+): Promise<boolean> {
+  const events: EventEnvelope[] = [resolved];
+  let applied = false;
+  if (resolved.encounterId && resolved.facilityId) {
+    const recorded = await deps.store.recordEvent(
+      {
+        eventId: resolved.id,
+        type: resolved.type,
+        time: resolved.time,
+        correlationId: resolved.correlationId,
+        clientId: resolved.clientId,
+        encounterId: resolved.encounterId,
+        facilityId: resolved.facilityId,
+        detail: resolved.data,
+      },
+      { kind: 'none' },
+      (draft) => {
+        delete draft.exceptions[resolved.data.key];
+      },
+    );
+    applied = recorded.applied;
+    if (recorded.applied && recorded.from !== recorded.to) {
+      events.push(
+        followUpEvent(
+          resolved,
+          'WorkflowStateChanged',
+          EventSource.workflow,
+          { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
+          resolved.time,
+        ),
+      );
+    }
+  }
+  await deps.publisher.publish(...events);
+  return applied;
 }
