@@ -150,6 +150,7 @@ async function writeRecord(record: SQSRecord): Promise<void> {
         kind: odooError.kind,
         fault: odooError.faultName,
         attempts,
+        ...(odooError.debug ? { odooTraceback: odooError.debug } : {}),
       });
       if (envelope.encounterId) {
         await store.noteOdooError(envelope.encounterId, {
@@ -276,6 +277,7 @@ async function rejectForGood(
     kind: error.kind,
     fault: error.faultName,
     attempts,
+    ...(error.debug ? { odooTraceback: error.debug } : {}),
   });
   const failure = { kind: error.kind, message: reason, attempts };
   const retryMark = retry ? `retry:${retry.attempt}` : undefined;
@@ -378,7 +380,8 @@ async function withQuickRetries<T>(work: () => Promise<T>): Promise<T> {
       const delay = IN_INVOCATION_BACKOFF_MS[attempt];
       if (delay === undefined || !isRetryable(error)) throw error;
       metrics.addMetric(METRICS.odooRetries, MetricUnit.Count, 1);
-      if (error instanceof OdooError && error.kind === 'auth') await odooClient(true);
+      if (error instanceof OdooError && (error.kind === 'auth' || error.kind === 'misconfiguration'))
+        await odooClient(true);
       await new Promise((resolve) => setTimeout(resolve, delay + Math.floor(Math.random() * delay)));
     }
   }

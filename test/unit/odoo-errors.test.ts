@@ -38,7 +38,7 @@ describe('Odoo faults', () => {
       'permanent',
     ],
     ['builtins.AttributeError', "type object 'account.move' has no attribute 'post_it'", 'permanent'],
-    ['psycopg2.OperationalError', 'FATAL:  database "rcm" does not exist', 'auth'],
+    ['psycopg2.OperationalError', 'FATAL:  database "rcm" does not exist', 'misconfiguration'],
     ['psycopg2.OperationalError', 'server closed the connection unexpectedly', 'transient'],
     ['odoo.exceptions.ValidationError', 'could not serialize access due to concurrent update', 'transient'],
     ['some.unknown.Fault', 'connection pool is full', 'transient'],

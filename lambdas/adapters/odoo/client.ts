@@ -1,9 +1,28 @@
 import type { OdooConnection } from '../secrets/odoo-connection.js';
-import { classifyHttpStatus, classifyOdooFault, OdooError } from './errors.js';
+import {
+  checkProtocol,
+  type OdooDialect,
+  type OdooVersion,
+  odooDialect,
+  parseOdooVersion,
+} from './dialect.js';
+import {
+  classifyHtmlPage,
+  classifyHttpStatus,
+  classifyOdooFault,
+  OdooError,
+  tracebackFrames,
+} from './errors.js';
 
-export interface OdooVersion {
-  serverVersion: string;
-  major: number;
+export type { OdooVersion } from './dialect.js';
+
+/** An Odoo fault as both protocols carry it (JSON-RPC in `error.data`, JSON-2 as the body of a 4xx/5xx). */
+interface OdooFault {
+  name?: string;
+  message?: string;
+  arguments?: unknown[];
+  context?: unknown;
+  debug?: string;
 }
 
 type Fetch = typeof fetch;
@@ -28,6 +47,7 @@ export class OdooClient {
   private uid: number | undefined;
   private requestId = 0;
   private version: OdooVersion | undefined;
+  private probed: OdooDialect | undefined;
 
   constructor(
     readonly connection: OdooConnection,
@@ -47,12 +67,25 @@ export class OdooClient {
     if (this.version) return this.version;
     if (this.connection.protocol === 'json2') {
       const info = (await this.http('GET', '/web/version')) as { version?: string; version_info?: unknown[] };
-      this.version = toVersion(String(info.version ?? '19.0'));
+      this.version = parseOdooVersion(String(info.version ?? ''));
     } else {
       const info = (await this.jsonRpc('common', 'version', [])) as { server_version?: string };
-      this.version = toVersion(String(info.server_version ?? '17.0'));
+      this.version = parseOdooVersion(String(info.server_version ?? ''));
     }
     return this.version;
+  }
+
+  /**
+   * What this server's version does differently (memo field, payment states, how a payment is reversed), probed
+   * once per connection from its version. Refuses, as a misconfiguration, a version the hub does not book into
+   * or a protocol the server does not serve (JSON-2 against 17).
+   */
+  async dialect(): Promise<OdooDialect> {
+    if (this.probed) return this.probed;
+    const dialect = odooDialect(await this.serverVersion());
+    checkProtocol(dialect, this.connection.protocol);
+    this.probed = dialect;
+    return dialect;
   }
 
   /** `execute_kw(model, method, args, kwargs)` in JSON-RPC terms; translated for JSON-2. */
@@ -100,8 +133,9 @@ export class OdooClient {
         kwargs,
       ])) as T;
     } catch (error) {
-      // A rotated key: forget the uid so the next call logs in again with the freshly read secret.
-      if (error instanceof OdooError && error.kind === 'auth') this.uid = undefined;
+      // A rotated key or a corrected database: forget the uid so the next call logs in again.
+      if (error instanceof OdooError && (error.kind === 'auth' || error.kind === 'misconfiguration'))
+        this.uid = undefined;
       throw error;
     }
   }
@@ -125,12 +159,18 @@ export class OdooClient {
     const body = { jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId };
     const payload = (await this.http('POST', '/jsonrpc', body)) as {
       result?: unknown;
-      error?: { message?: string; data?: { name?: string; message?: string } };
+      error?: { message?: string; data?: OdooFault };
     };
     if (payload.error) {
       const name = payload.error.data?.name ?? 'odoo.exceptions.UnknownError';
       const message = payload.error.data?.message ?? payload.error.message ?? 'Odoo Server Error';
-      throw new OdooError(classifyOdooFault(name, message), name, message);
+      throw new OdooError(
+        classifyOdooFault(name, message),
+        name,
+        message,
+        undefined,
+        tracebackFrames(payload.error.data?.debug),
+      );
     }
     // Methods returning None (account.payment.action_post, account.move.line.reconcile) send no `result`.
     return 'result' in payload ? payload.result : null;
@@ -176,35 +216,40 @@ export class OdooClient {
     try {
       parsed = text.length ? JSON.parse(text) : null;
     } catch {
-      // Under overload Odoo (or its proxy) answers with an HTML page, not JSON.
-      const kind = response.ok ? 'transient' : classifyHttpStatus(response.status);
+      // Under overload Odoo (or its proxy) answers with an HTML page, not JSON; JSON-2 answers an unknown
+      // database (X-Odoo-Database) with a 404 HTML page — a setup error, not the document's.
+      if (response.ok) {
+        throw new OdooError(
+          'transient',
+          `http.${response.status}`,
+          `Odoo answered HTTP ${response.status} with a non-JSON body`,
+          response.status,
+        );
+      }
+      const kind = classifyHtmlPage(response.status);
       throw new OdooError(
         kind,
         `http.${response.status}`,
-        `Odoo answered HTTP ${response.status} with a non-JSON body`,
+        kind === 'misconfiguration'
+          ? `Odoo answered HTTP ${response.status} with an HTML page for ${path}: check the database name (${this.connection.db}) and the URL`
+          : `Odoo answered HTTP ${response.status} with a non-JSON body`,
         response.status,
       );
     }
     if (!response.ok) {
-      const fault = parsed as { name?: string; message?: string } | null;
-      const name = fault?.name ?? `http.${response.status}`;
-      const kind = fault?.name
-        ? classifyOdooFault(fault.name, fault.message)
-        : classifyHttpStatus(response.status);
-      throw new OdooError(
-        kind,
-        name,
-        fault?.message ?? `Odoo answered HTTP ${response.status}`,
-        response.status,
-      );
+      // JSON-2: {name, message, arguments, context, debug} with 401 / 403 / 404 / 422 / 500.
+      const fault = (parsed && typeof parsed === 'object' ? parsed : {}) as OdooFault;
+      const name = typeof fault.name === 'string' ? fault.name : `http.${response.status}`;
+      const message =
+        typeof fault.message === 'string' ? fault.message : `Odoo answered HTTP ${response.status}`;
+      const kind =
+        typeof fault.name === 'string'
+          ? classifyOdooFault(fault.name, message)
+          : classifyHttpStatus(response.status);
+      throw new OdooError(kind, name, message, response.status, tracebackFrames(fault.debug));
     }
     return parsed;
   }
-}
-
-function toVersion(serverVersion: string): OdooVersion {
-  const major = Number.parseInt(serverVersion.replace(/^saas~/, ''), 10);
-  return { serverVersion, major: Number.isFinite(major) ? major : 17 };
 }
 
 /** JSON-2 takes named arguments only: map the positional forms our callers use. */

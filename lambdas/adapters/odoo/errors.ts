@@ -3,10 +3,13 @@
  *  - transient: worth retrying — network, HTTP 5xx/HTML pages under overload, pool exhaustion,
  *    serialization failures after Odoo's own retries, timeouts;
  *  - auth: credentials refused — retried (an operator may be rotating the key) and alarmed on;
+ *  - misconfiguration: the hub's Odoo setup is wrong, not the document — an unknown database (JSON-2 answers
+ *    it with a 404 HTML page), a model or method this Odoo lacks, rights the integration user lacks, an
+ *    unsupported version or protocol — retried like auth until an operator fixes it, never blamed on the data;
  *  - permanent: Odoo refuses the business content (validation, user errors, missing records, bad
  *    method) — retrying cannot help; dead-letter with the reason.
  */
-export type OdooFailureKind = 'transient' | 'auth' | 'permanent';
+export type OdooFailureKind = 'transient' | 'auth' | 'misconfiguration' | 'permanent';
 
 export class OdooError extends Error {
   constructor(
@@ -15,6 +18,11 @@ export class OdooError extends Error {
     readonly faultName: string,
     message: string,
     readonly httpStatus?: number,
+    /**
+     * Where Odoo refused: the frames of its traceback (`debug`), without source lines or the exception's
+     * message (`tracebackFrames`), for the hub's log — Odoo's own log keeps only a UserError's message.
+     */
+    readonly debug?: string,
   ) {
     super(message);
     this.name = 'OdooError';
@@ -44,10 +52,24 @@ export function classifyOdooFault(faultName: string, message = ''): OdooFailureK
   if (AUTH_FAULTS.includes(faultName)) return 'auth';
   // An unknown database is a configuration fault, not the document's: keep retrying until someone fixes it.
   if (faultName === 'psycopg2.OperationalError')
-    return /does not exist/i.test(message) ? 'auth' : 'transient';
+    return /does not exist/i.test(message) ? 'misconfiguration' : 'transient';
+  // JSON-2: a model or method this Odoo does not have (a module not installed, another version's API).
+  if (faultName === 'werkzeug.exceptions.NotFound') return 'misconfiguration';
+  // The integration user lacks a group (ACL): an operator grants it; a private method stays permanent.
+  if (faultName === 'odoo.exceptions.AccessError' && /you are not allowed to/i.test(message))
+    return 'misconfiguration';
   if (/could not serialize access|concurrent update|connection pool is full/i.test(message))
     return 'transient';
   return 'permanent';
+}
+
+/**
+ * An answer that is not JSON: Odoo's (or a proxy's) HTML error page. A 404 page means the URL or database names
+ * no Odoo endpoint (JSON-2 with an unknown `X-Odoo-Database`): a setup error, not the document's.
+ */
+export function classifyHtmlPage(status: number): OdooFailureKind {
+  if (status === 404) return 'misconfiguration';
+  return classifyHttpStatus(status);
 }
 
 export function classifyHttpStatus(status: number): OdooFailureKind {
@@ -58,4 +80,34 @@ export function classifyHttpStatus(status: number): OdooFailureKind {
 
 export function isRetryable(error: unknown): boolean {
   return !(error instanceof OdooError) || error.kind !== 'permanent';
+}
+
+const MAX_FRAMES = 12;
+
+/**
+ * The frames of a Python traceback (`File "…", line N, in f`) and the exception's class, innermost last, at most
+ * the last 12 frames: enough to name the line that refused. Source lines and the exception's message are left
+ * out — a message may quote a partner's name (PHI stays out of logs); the message is kept elsewhere.
+ */
+export function tracebackFrames(debug: unknown): string | undefined {
+  if (typeof debug !== 'string' || !debug.trim()) return undefined;
+  const lines = debug.split('\n');
+  const isFrame = (line: string) => /^\s*File "[^"]*", line \d+, in \S+/.test(line);
+  const frames = lines
+    .filter(isFrame)
+    .map((line) => line.trim().replace(/^File "(?:[^"]*?\/)?(odoo\/[^"]*|[^"/]*)"/, 'File "$1"'));
+  // The exception is the first unindented line after the innermost frame: `odoo.exceptions.UserError: …`.
+  let innermost = -1;
+  lines.forEach((line, index) => {
+    if (isFrame(line)) innermost = index;
+  });
+  const raised = lines.slice(innermost + 1).find((line) => line.length > 0 && !/^\s/.test(line));
+  const exception = raised && /^[A-Za-z_][\w.]*/.exec(raised)?.[0];
+  const kept = frames.slice(-MAX_FRAMES);
+  const skipped = frames.length - kept.length;
+  return [
+    ...(skipped > 0 ? [`… ${skipped} outer frames`] : []),
+    ...kept,
+    ...(exception ? [exception] : []),
+  ].join('\n');
 }
