@@ -390,13 +390,23 @@ describe('OdooReceivablesLedger against the Odoo sandbox', () => {
       payment_state: 'reversed',
       amount_residual: 0,
     });
-    const [cancelled] = await odoo.call<Array<{ state: string }>>(
+    // The payment stays in the books (17: its state is its entry's, posted), reversed by a posted entry.
+    const [payment] = await odoo.call<Array<{ state: string; move_id: [number, string] }>>(
       'account.payment',
       'read',
       [[ids(original, 'payment')]],
-      { fields: ['state'] },
+      { fields: ['state', 'move_id'] },
     );
-    expect(cancelled?.state).toBe('cancel');
+    expect(payment?.state).toBe('posted');
+    const paymentReversals = await odoo.call<Array<{ state: string; ref: string }>>(
+      'account.move',
+      'search_read',
+      [[['reversed_entry_id', '=', payment?.move_id[0]]]],
+      { fields: ['state', 'ref'] },
+    );
+    expect(paymentReversals).toEqual([
+      expect.objectContaining({ state: 'posted', ref: expect.stringContaining('[rcm:era:S6R:reversal]') }),
+    ]);
     const reversals = await Promise.all((reversed?.ids ?? []).map(read));
     expect(reversals.map((m) => [m.move_type, m.state, m.ref])).toEqual([
       ['out_invoice', 'posted', 'rcm:era:S6R:reversal:rcm:era:S6:pr-credit'],
@@ -596,12 +606,18 @@ describe('OdooReceivablesLedger after a half-executed plan', () => {
 });
 
 describe('OdooReceivablesLedger on Odoo 18', () => {
-  it('finds and cancels payments by their 18 memo field', async () => {
+  it('finds payments by their 18 memo field and reverses them by an entry', async () => {
     // A scripted Odoo 18 (the sandbox is a 17.0 server): the ledger must search `memo`, not `ref`.
     const calls: Array<{ model: string; method: string; args: unknown[] }> = [];
     const answers: Record<string, unknown> = {
       'account.payment.search_read': [{ id: 77, memo: 'ERA 1 [rcm:era:X18:payment]', state: 'in_process' }],
       'account.move.search_read': [],
+      'account.payment.read': [
+        { id: 77, state: 'in_process', move_id: [700, 'PBNK1'], journal_id: [6, 'Bank'] },
+      ],
+      'account.move.reversal.create': [5],
+      'account.move.reversal.refund_moves': { res_model: 'account.move', res_id: 701 },
+      'account.payment.write': true,
     };
     const fetch18 = (async (_url: unknown, init?: RequestInit) => {
       const { params, id } = JSON.parse(String(init?.body)) as {
@@ -657,9 +673,14 @@ describe('OdooReceivablesLedger on Odoo 18', () => {
     expect(calls.map((c) => `${c.model}.${c.method}`)).toEqual([
       'account.payment.search_read',
       'account.move.search_read',
-      'account.payment.action_draft',
-      'account.payment.action_cancel',
+      'account.payment.read',
+      'account.move.search_read',
+      'account.move.reversal.create',
+      'account.move.reversal.refund_moves',
+      'account.payment.write',
     ]);
+    // 18+: reversed by an entry, then marked canceled so Odoo's payment list reads it as undone.
+    expect(calls.at(-1)?.args).toEqual([[77], { state: 'canceled' }]);
   });
 });
 

@@ -4,6 +4,7 @@ import type { PostingStep } from '../../core/posting-plan.js';
 import { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts, OdooChart } from './accounts.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
+import { OdooPaymentReversal } from './payment-reversal.js';
 
 export { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts } from './accounts.js';
 
@@ -66,9 +67,6 @@ interface PaymentRow {
 }
 
 type Domain = unknown[];
-
-/** Payment states meaning "undone": `cancel` in 17 (the entry's state), `canceled` in 18. */
-const CANCELLED_PAYMENT_STATES = new Set(['cancel', 'canceled']);
 
 /**
  * How a payment carries its step ref: Odoo's memo (`ref` in 17, `memo` in 18) is `<memo> [<ref>]`. Found by
@@ -433,17 +431,11 @@ export class OdooReceivablesLedger {
     const originals = refs.length ? await this.findOriginalMoves(refs) : [];
     let wrote = false;
 
-    // Payments first: cancelling them unreconciles the invoices, so the moves below reverse cleanly.
-    const cancelledPaymentIds: number[] = [];
-    for (const payment of payments) {
-      cancelledPaymentIds.push(payment.id);
-      if (CANCELLED_PAYMENT_STATES.has(payment.state)) continue;
-      // 17: action_draft → button_draft removes the reconciliation; action_cancel → button_cancel.
-      // 18: button_cancel removes it. Both: draft first, then cancel.
-      if (payment.state !== 'draft') await this.odoo.call('account.payment', 'action_draft', [[payment.id]]);
-      await this.odoo.call('account.payment', 'action_cancel', [[payment.id]]);
-      wrote = true;
-    }
+    // Payments first: reversing them unreconciles the invoices, so the moves below reverse cleanly. A reversing
+    // entry per payment, never draft + cancel (payment-reversal.ts: 19 deletes the entry, the audit trail refuses).
+    const paymentReversal = await new OdooPaymentReversal(this.odoo).reverse(payments, step);
+    const cancelledPaymentIds = paymentReversal.paymentIds;
+    if (paymentReversal.wrote) wrote = true;
 
     const reversalIds: number[] = [];
     if (originals.length) {
@@ -704,10 +696,9 @@ export class OdooReceivablesLedger {
     }
   }
 
-  /** 17: `account.payment` inherits its move, the memo is `ref`; 18: the memo is `memo` (odoo.md). */
+  /** 17: `account.payment` inherits its move, the memo is `ref`; 18: the memo is `memo` (dialect.ts). */
   private async memoField(): Promise<'ref' | 'memo'> {
-    const { major } = await this.odoo.serverVersion();
-    return major >= 18 ? 'memo' : 'ref';
+    return (await this.odoo.dialect()).paymentMemoField;
   }
 }
 

@@ -2,6 +2,7 @@ import { odooAmountToCents } from '../../core/money.js';
 import { partnerRef } from '../../core/odoo-posting.js';
 import type { OdooMoveSeen, OdooPaymentSeen } from '../../core/reconciliation.js';
 import type { OdooClient } from './client.js';
+import { isLivePayment, reversedPaymentIds } from './payment-reversal.js';
 import { escapeLike, paymentMarker } from './receivables-ledger.js';
 
 type Many2one = [number, string] | false;
@@ -13,6 +14,7 @@ interface PaymentRow {
   date: string | false;
   partner_id: Many2one;
   reconciled_invoice_ids: number[];
+  move_id?: Many2one;
   [memoField: string]: unknown;
 }
 
@@ -27,7 +29,8 @@ interface MoveRow {
 }
 
 const MOVE_FIELDS = ['ref', 'invoice_origin', 'move_type', 'state', 'amount_total', 'amount_residual'];
-const CANCELLED = new Set(['cancel', 'canceled']);
+/** `move_id`: a payment whose entry a posted entry reverses is undone though 17 still calls it posted. */
+const PAYMENT_FIELDS = ['amount', 'state', 'date', 'partner_id', 'reconciled_invoice_ids', 'move_id'];
 /** A hub marker in a memo: `[rcm:…]` (receivables-ledger.ts writes it). */
 const MARKER = /\[(rcm:[^\]]+)\]/;
 
@@ -46,7 +49,7 @@ export class OdooReconciliationReader {
     const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
     const domain = [...Array(leaves.length - 1).fill('|'), ...leaves];
     const rows = await this.odoo.call<PaymentRow[]>('account.payment', 'search_read', [domain], {
-      fields: [memoField, 'amount', 'state', 'date', 'partner_id', 'reconciled_invoice_ids'],
+      fields: [memoField, ...PAYMENT_FIELDS],
       order: 'id',
     });
     const wanted = new Set(refs);
@@ -73,7 +76,7 @@ export class OdooReconciliationReader {
         ],
       ],
       {
-        fields: [memoField, 'amount', 'state', 'date', 'partner_id', 'reconciled_invoice_ids'],
+        fields: [memoField, ...PAYMENT_FIELDS],
         order: 'id',
         offset,
         limit,
@@ -113,6 +116,12 @@ export class OdooReconciliationReader {
   }
 
   private async toSeen(rows: PaymentRow[], memoField: string): Promise<OdooPaymentSeen[]> {
+    const dialect = await this.odoo.dialect();
+    const live = rows.filter((row) => isLivePayment(dialect, row.state));
+    // 18+ mark a payment the hub reversed `canceled`; 17 keeps it posted, its reversal entry tells.
+    const reversed = dialect.paymentReversal.markPaymentState
+      ? new Set<number>()
+      : await reversedPaymentIds(this.odoo, live);
     const invoiceIds = [...new Set(rows.flatMap((r) => r.reconciled_invoice_ids ?? []))];
     const refsById = new Map<number, string>();
     if (invoiceIds.length > 0) {
@@ -132,7 +141,7 @@ export class OdooReconciliationReader {
         ...(hubRef ? { hubRef } : {}),
         memo,
         amountCents: odooAmountToCents(row.amount),
-        active: !CANCELLED.has(row.state) && row.state !== 'draft',
+        active: isLivePayment(dialect, row.state) && !reversed.has(row.id),
         date: row.date || '',
         invoiceRefs: (row.reconciled_invoice_ids ?? []).flatMap((id) => {
           const ref = refsById.get(id);
@@ -142,10 +151,8 @@ export class OdooReconciliationReader {
     });
   }
 
-  /** 17: the memo is `ref`; 18+: `memo` (odoo.md). */
   private async memoField(): Promise<'ref' | 'memo'> {
-    const { major } = await this.odoo.serverVersion();
-    return major >= 18 ? 'memo' : 'ref';
+    return (await this.odoo.dialect()).paymentMemoField;
   }
 }
 

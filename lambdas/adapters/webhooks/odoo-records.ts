@@ -16,8 +16,7 @@ export async function readOdooRecord(
   hint: OdooWebhookHint,
 ): Promise<OdooRecord | undefined> {
   if (hint.model === 'account.payment') {
-    const { major } = await odoo.serverVersion();
-    const memoField = major >= 18 ? 'memo' : 'ref';
+    const memoField = (await odoo.dialect()).paymentMemoField;
     const [row] = await odoo.call<Array<Record<string, unknown>>>('account.payment', 'read', [[hint.id]], {
       fields: [
         'name',

@@ -8,7 +8,7 @@ import { userError } from '../errors.js';
 import { fromCents } from '../money.js';
 import { baseCreate, type Env, type ModelDef, type Registry, type Vals } from '../orm.js';
 import type { Row } from '../store.js';
-import { moveLines, postMoves } from './account_move.js';
+import { moveLines, postMoves, unreconcileLines } from './account_move.js';
 
 const REVERSE_TYPE: Record<string, string> = {
   entry: 'entry',
@@ -74,11 +74,19 @@ function reverseMoves(env: Env, wizardId: number, isModify: boolean): Record<str
   const reversals: number[] = [];
   const redirect: number[] = [];
   for (const move of moves) {
+    const cancel = isModify || move.move_type === 'entry';
+    // `_reverse_moves(cancel=True)` first removes every reconciliation of the original's lines (a payment's
+    // entry lets go of the invoice it paid), then posting the reversal reconciles the two with each other.
+    if (cancel)
+      unreconcileLines(
+        env,
+        moveLines(env, move.id).map((line) => line.id),
+      );
     const reversalId = reverseOne(env, wizard, move);
     reversals.push(reversalId);
     // "is_cancel_needed = not is_auto_post and (is_modify or self.move_type == 'entry')": post now,
     // which reconciles the reversal with its origin.
-    if (isModify || move.move_type === 'entry') postMoves(env, [reversalId]);
+    if (cancel) postMoves(env, [reversalId]);
     if (isModify) {
       const lines = moveLines(env, move.id).filter((l) => l.display_type === 'product');
       redirect.push(
