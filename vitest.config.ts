@@ -7,6 +7,8 @@ export default defineConfig({
       'test/infra/**/*.test.ts',
       'test/integration/**/*.test.ts',
       'test/chaos/**/*.smoke.test.ts',
+      // The conformance suite (issue 11) against the sandbox; `npm run test:odoo` runs it against a real Odoo.
+      'test/conformance/**/*.test.ts',
     ],
     // Integration suites run real servers; on two shared cores a suite can take several times its solo time.
     testTimeout: 120_000,

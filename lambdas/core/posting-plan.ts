@@ -17,6 +17,11 @@ export type PostingStep =
       amountCents: Cents;
       account: OdooAccountRole;
       label: string;
+      /**
+       * The business date it belongs to (the remittance's payment date), not the day it is booked. Optional
+       * only for plans fixed before it existed: those fall back to the payer invoice's date.
+       */
+      date?: string;
     }
   /** A new customer invoice for the patient's share, billed to the patient partner. */
   | {

@@ -169,6 +169,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       kind: 'creditNote',
       ref: refs.prCredit,
       invoiceId: invoice.invoiceId,
+      date: r.payment.date,
       amountCents: prBooked,
       account: 'patientResponsibilityTransfer',
       label: `Patient responsibility moved to the patient: ${groups.pr.adjustments
@@ -204,6 +205,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       kind: 'creditNote',
       ref: refs.coCredit,
       invoiceId: invoice.invoiceId,
+      date: r.payment.date,
       amountCents: coBooked,
       account: 'contractualAdjustments',
       label: contractualLabel,
@@ -214,6 +216,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       kind: 'creditNote',
       ref: refs.oaCredit,
       invoiceId: invoice.invoiceId,
+      date: r.payment.date,
       amountCents: otherBooked,
       account: 'otherAdjustments',
       label: `${carcList(groups.other.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,

@@ -11,52 +11,261 @@ export const DEFAULT_LEDGER_ACCOUNTS: LedgerAccounts = {
   patientResponsibilityTransfer: '400000',
 };
 
+/** What the hub books to in Odoo: account codes per role and the bank journal of remittances and payments. */
+export interface LedgerSetup {
+  accounts: LedgerAccounts;
+  bankJournalCode: string;
+}
+
+export const DEFAULT_LEDGER_SETUP: LedgerSetup = {
+  accounts: DEFAULT_LEDGER_ACCOUNTS,
+  bankJournalCode: 'BNK1',
+};
+
+/** Odoo module of the external ids the hub owns (`ir.model.data`, `rcm_hub.<name>`). */
+export const HUB_MODULE = 'rcm_hub';
+
+/** `ODOO_LEDGER_SETUP` (JSON, set from cdk.json's stage `odoo` block; locally from the environment) or defaults. */
+export function ledgerSetupFromEnv(value = process.env.ODOO_LEDGER_SETUP): LedgerSetup {
+  if (!value) return DEFAULT_LEDGER_SETUP;
+  const parsed = JSON.parse(value) as { accounts?: Partial<LedgerAccounts>; bankJournalCode?: string };
+  return {
+    accounts: { ...DEFAULT_LEDGER_ACCOUNTS, ...parsed.accounts },
+    bankJournalCode: parsed.bankJournalCode ?? DEFAULT_LEDGER_SETUP.bankJournalCode,
+  };
+}
+
+/** One record the hub books to, named by its external id; created with `values` when no record has `code`. */
+export interface HubRecord {
+  xmlid: string;
+  model: 'account.account' | 'account.journal';
+  code: string;
+  values: Record<string, unknown>;
+}
+
+const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; accountType: string }> = {
+  contractualAdjustments: {
+    name: 'account_contractual_adjustments',
+    label: 'Contractual Adjustments',
+    accountType: 'expense',
+  },
+  otherAdjustments: { name: 'account_other_adjustments', label: 'Other Adjustments', accountType: 'expense' },
+  patientResponsibilityTransfer: {
+    name: 'account_patient_responsibility',
+    label: 'Patient Responsibility',
+    accountType: 'income',
+  },
+};
+
+/** Every record the hub needs, for a stage's codes (docs/operations.md "Odoo setup"). */
+export function hubRecords(setup: LedgerSetup): HubRecord[] {
+  const accounts = (Object.keys(ACCOUNT_RECORDS) as OdooAccountRole[]).map((role) => {
+    const { name, label, accountType } = ACCOUNT_RECORDS[role];
+    const code = setup.accounts[role];
+    return {
+      xmlid: `${HUB_MODULE}.${name}`,
+      model: 'account.account' as const,
+      code,
+      values: { code, name: label, account_type: accountType },
+    };
+  });
+  const code = setup.bankJournalCode;
+  return [
+    ...accounts,
+    {
+      xmlid: `${HUB_MODULE}.journal_bank`,
+      model: 'account.journal',
+      code,
+      values: { code, name: `Bank ${code}`, type: 'bank' },
+    },
+  ];
+}
+
+export interface SetupReport {
+  ready: boolean;
+  records: Array<{
+    xmlid: string;
+    model: string;
+    code: string;
+    id?: number;
+    /** found: the external id existed; linked: an existing record got it; created: record and id created. */
+    outcome: 'found' | 'linked' | 'created' | 'missing';
+    problem?: string;
+  }>;
+}
+
 /**
- * Accounts and journals looked up by code once per instance (codes do not move between calls; ids differ
- * between databases). A failed look-up is not cached, so a transient fault is retried by the next call.
+ * Finds what the hub books to by external id and, where `create` allows, links an existing record of the
+ * configured code to it or creates the record: idempotent (a second run finds everything) and race-safe
+ * (the unique index on `ir.model.data` and Odoo's unique codes refuse a second writer, which then finds).
+ * A user without the rights (the integration user is a billing clerk, not an administrator) gets a report
+ * naming each missing record instead.
+ */
+export async function ensureHubSetup(
+  odoo: OdooClient,
+  setup: LedgerSetup,
+  { create = true } = {},
+): Promise<SetupReport> {
+  const records: SetupReport['records'] = [];
+  for (const record of hubRecords(setup)) {
+    const base = { xmlid: record.xmlid, model: record.model, code: record.code };
+    try {
+      const found = await lookupXmlid(odoo, record);
+      if (found !== undefined) {
+        const code = await recordCode(odoo, record.model, found);
+        if (code !== record.code) {
+          records.push({
+            ...base,
+            id: found,
+            outcome: 'missing',
+            problem: `${record.xmlid} names ${record.model} ${found} with code ${code ?? '(none)'}, the stage configures ${record.code}`,
+          });
+        } else records.push({ ...base, id: found, outcome: 'found' });
+        continue;
+      }
+      if (!create) {
+        records.push({
+          ...base,
+          outcome: 'missing',
+          problem: `${record.xmlid} (code ${record.code}) is missing`,
+        });
+        continue;
+      }
+      records.push({ ...base, ...(await findOrCreate(odoo, record)) });
+    } catch (error) {
+      if (!(error instanceof OdooError) || error.kind === 'transient') throw error;
+      records.push({
+        ...base,
+        outcome: 'missing',
+        problem: `${record.xmlid} (${record.model} code ${record.code}) is missing and ${odoo.connection.login} may not create it (${error.faultName}: ${error.message})`,
+      });
+    }
+  }
+  return { ready: records.every((r) => r.outcome !== 'missing'), records };
+}
+
+async function findOrCreate(
+  odoo: OdooClient,
+  record: HubRecord,
+): Promise<{ id: number; outcome: 'linked' | 'created' }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [existing, ...more] = await odoo.call<number[]>(
+        record.model,
+        'search',
+        [[['code', '=', record.code]]],
+        {
+          limit: 2,
+        },
+      );
+      if (more.length) {
+        throw new OdooError(
+          'permanent',
+          'rcm.AmbiguousReference',
+          `more than one Odoo ${record.model} has code ${record.code}`,
+        );
+      }
+      let id = existing;
+      const outcome = id === undefined ? 'created' : 'linked';
+      if (id === undefined) {
+        const [created] = await odoo.call<number[]>(record.model, 'create', [[record.values]]);
+        if (created === undefined)
+          throw new OdooError('transient', 'rcm.NoId', `Odoo created no ${record.model}`);
+        id = created;
+      }
+      const [module, name] = record.xmlid.split('.') as [string, string];
+      await odoo.call('ir.model.data', 'create', [
+        [{ module, name, model: record.model, res_id: id, noupdate: true }],
+      ]);
+      return { id, outcome };
+    } catch (error) {
+      // Another writer created the same code or external id first: the next round finds theirs.
+      const raced = error instanceof OdooError && error.faultName === 'odoo.exceptions.ValidationError';
+      if (!raced || attempt > 0) throw error;
+      const found = await lookupXmlid(odoo, record);
+      if (found !== undefined) return { id: found, outcome: 'linked' };
+    }
+  }
+}
+
+/** `ir.model.data.check_object_reference`: public, unlike reading `ir.model.data` (billing users may not). */
+async function lookupXmlid(odoo: OdooClient, record: HubRecord): Promise<number | undefined> {
+  const [module, name] = record.xmlid.split('.') as [string, string];
+  try {
+    const [, id] = await odoo.call<[string, number | false]>('ir.model.data', 'check_object_reference', [
+      module,
+      name,
+    ]);
+    return typeof id === 'number' ? id : undefined;
+  } catch (error) {
+    // Odoo: ValueError "External ID not found in the system: rcm_hub.x".
+    if (error instanceof OdooError && /External ID not found/i.test(error.message)) return undefined;
+    throw error;
+  }
+}
+
+async function recordCode(odoo: OdooClient, model: string, id: number): Promise<string | undefined> {
+  const [row] = await odoo.call<Array<{ code: string }>>(model, 'read', [[id]], { fields: ['code'] });
+  return row?.code;
+}
+
+/**
+ * The ids the posting roles and the bank journal resolve to, found by external id once per instance (ids
+ * differ between databases). On first use it runs the setup (which an administrator's key completes and a
+ * billing user's key only verifies); a setup that is not ready fails every booking with one error naming
+ * what is missing, classified as configuration (retried, alarmed), never as a refusal of the document.
  */
 export class OdooChart {
-  private readonly ids = new Map<string, Promise<number>>();
+  private static readonly perClient = new WeakMap<OdooClient, OdooChart>();
+  private ready: Promise<Map<string, number>> | undefined;
 
-  constructor(private readonly odoo: OdooClient) {}
-
-  accountId(code: string): Promise<number> {
-    return this.byCode('account.account', code);
-  }
-
-  journalId(code: string): Promise<number> {
-    return this.byCode('account.journal', code);
-  }
-
-  private byCode(model: 'account.account' | 'account.journal', code: string): Promise<number> {
-    const key = `${model}:${code}`;
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.search(model, code);
-      this.ids.set(key, id);
-      id.catch(() => this.ids.delete(key));
+  /** One chart per client (a writer instance): the setup runs on its first booking, not on every one. */
+  static of(odoo: OdooClient, setup: LedgerSetup = DEFAULT_LEDGER_SETUP): OdooChart {
+    let chart = OdooChart.perClient.get(odoo);
+    if (!chart || chart.setup !== setup) {
+      chart = new OdooChart(odoo, setup);
+      OdooChart.perClient.set(odoo, chart);
     }
+    return chart;
+  }
+
+  constructor(
+    private readonly odoo: OdooClient,
+    private readonly setup: LedgerSetup = DEFAULT_LEDGER_SETUP,
+  ) {}
+
+  async accountId(role: OdooAccountRole): Promise<number> {
+    return this.id(`${HUB_MODULE}.${ACCOUNT_RECORDS[role].name}`);
+  }
+
+  async bankJournalId(): Promise<number> {
+    return this.id(`${HUB_MODULE}.journal_bank`);
+  }
+
+  private async id(xmlid: string): Promise<number> {
+    if (!this.ready) {
+      this.ready = this.load();
+      this.ready.catch(() => {
+        this.ready = undefined;
+      });
+    }
+    const id = (await this.ready).get(xmlid);
+    if (id === undefined) throw new OdooError('permanent', 'rcm.UnknownAccount', `no Odoo record ${xmlid}`);
     return id;
   }
 
-  private async search(model: string, code: string): Promise<number> {
-    const found = await this.odoo.call<number[]>(model, 'search', [[['code', '=', code]]], { limit: 2 });
-    const what = model === 'account.account' ? 'account' : 'journal';
-    if (found.length > 1) {
-      throw new OdooError(
-        'permanent',
-        'rcm.AmbiguousReference',
-        `more than one Odoo ${what} has code ${code}`,
-      );
-    }
-    const [id] = found;
-    if (id === undefined) {
-      throw new OdooError(
-        'permanent',
-        what === 'account' ? 'rcm.UnknownAccount' : 'rcm.UnknownJournal',
-        `no Odoo ${what} has code ${code}`,
-      );
-    }
-    return id;
+  private async load(): Promise<Map<string, number>> {
+    const report = await ensureHubSetup(this.odoo, this.setup);
+    if (!report.ready) throw notSetUp(report);
+    return new Map(report.records.map((r) => [r.xmlid, r.id as number]));
   }
+}
+
+export function notSetUp(report: SetupReport): OdooError {
+  const problems = report.records.flatMap((r) => (r.problem ? [r.problem] : []));
+  return new OdooError(
+    'auth',
+    'rcm.OdooNotSetUp',
+    `Odoo is not set up for the hub: ${problems.join('; ')}. Run \`npm run odoo:setup\` with an Odoo administrator's key (docs/operations.md#odoo-setup).`,
+  );
 }

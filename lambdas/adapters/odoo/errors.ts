@@ -47,6 +47,8 @@ const AUTH_FAULTS = [
   'odoo.http.SessionExpiredException',
 ];
 
+const UNIQUE_NAME = /account_move_unique_name|Another entry with the same name already exists/i;
+
 export function classifyOdooFault(faultName: string, message = ''): OdooFailureKind {
   if (TRANSIENT_FAULTS.includes(faultName)) return 'transient';
   if (AUTH_FAULTS.includes(faultName)) return 'auth';
@@ -60,6 +62,10 @@ export function classifyOdooFault(faultName: string, message = ''): OdooFailureK
     return 'misconfiguration';
   if (/could not serialize access|concurrent update|connection pool is full/i.test(message))
     return 'transient';
+  // Two writers raced for the first number of a journal/year sequence (sequence.mixin names the first draft at
+  // once): Odoo refuses the second posting with the unique index on (name, journal). Not the data's fault: a
+  // retry numbers it anew (the ledger resets a draft's duplicate name before posting it again).
+  if (faultName === 'odoo.exceptions.ValidationError' && UNIQUE_NAME.test(message)) return 'transient';
   return 'permanent';
 }
 

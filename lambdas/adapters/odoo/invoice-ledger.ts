@@ -9,6 +9,7 @@ import {
 } from '../../core/odoo-posting.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
+import { postDraft } from './posting.js';
 
 export interface PostedInvoice {
   moveId: number;
@@ -88,7 +89,7 @@ export class OdooInvoiceLedger {
           `Odoo computed ${formatCents(odooTotal)} for invoice ${invoice.invoiceId}, the billing system sent ${formatCents(invoice.totalCents)}; left in draft (move ${moveId})`,
         );
       }
-      await this.odoo.call('account.move', 'action_post', [[moveId]]);
+      await postDraft(this.odoo, move);
       move = await this.readMove(moveId);
     }
     if (move.state !== 'posted') {

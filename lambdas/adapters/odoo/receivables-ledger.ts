@@ -1,12 +1,15 @@
 import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/money.js';
 import { partnerRef } from '../../core/odoo-posting.js';
 import type { PostingStep } from '../../core/posting-plan.js';
-import { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts, OdooChart } from './accounts.js';
+import { type LedgerSetup, ledgerSetupFromEnv, OdooChart } from './accounts.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
 import { OdooPaymentReversal } from './payment-reversal.js';
+import { postDraft } from './posting.js';
 
 export { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts } from './accounts.js';
+
+const ENV_SETUP = ledgerSetupFromEnv();
 
 export interface ExecutedStep {
   ref: string;
@@ -37,7 +40,10 @@ type Many2one = [number, string] | false;
 
 interface MoveRow {
   id: number;
+  name: string | false;
   ref: string | false;
+  journal_id: Many2one;
+  invoice_date: string | false;
   invoice_origin: string | false;
   state: 'draft' | 'posted' | 'cancel';
   move_type: string;
@@ -49,7 +55,10 @@ interface MoveRow {
 }
 
 const MOVE_FIELDS = [
+  'name',
   'ref',
+  'journal_id',
+  'invoice_date',
   'invoice_origin',
   'state',
   'move_type',
@@ -105,15 +114,12 @@ export function reversalRef(stepRef: string, originalRef: string): string {
  */
 export class OdooReceivablesLedger {
   private readonly chart: OdooChart;
-  private readonly bankJournalCode: string;
 
   constructor(
     private readonly odoo: OdooClient,
-    private readonly accounts: LedgerAccounts = DEFAULT_LEDGER_ACCOUNTS,
-    options: { bankJournalCode?: string } = {},
+    setup: LedgerSetup = ENV_SETUP,
   ) {
-    this.chart = new OdooChart(odoo);
-    this.bankJournalCode = options.bankJournalCode ?? 'BNK1';
+    this.chart = OdooChart.of(odoo, setup);
   }
 
   /** Executes each step in order, idempotently: a step whose ref already exists in Odoo is found, not redone. */
@@ -184,7 +190,7 @@ export class OdooReceivablesLedger {
       }
       if (found.state === 'draft') {
         this.checkTotal(found, step.amountCents, `credit note ${step.ref}`);
-        await this.odoo.call('account.move', 'action_post', [[found.id]]);
+        await postDraft(this.odoo, found);
       }
       await this.settleCreditNote(found.id, invoiceId, step.ref);
       return done(found.id, false);
@@ -206,7 +212,7 @@ export class OdooReceivablesLedger {
       );
     }
     const partnerId = many2oneId(invoice.partner_id);
-    const accountId = await this.chart.accountId(this.accounts[step.account]);
+    const accountId = await this.chart.accountId(step.account);
     const [created] = await this.odoo.call<number[]>('account.move', 'create', [
       [
         {
@@ -215,6 +221,8 @@ export class OdooReceivablesLedger {
           ref: step.ref,
           invoice_origin: step.ref,
           reversed_entry_id: invoice.id,
+          // The remittance's date, not the day of booking: an adjustment belongs to the period it was made in.
+          invoice_date: step.date ?? invoice.invoice_date,
           invoice_line_ids: [
             [
               0,
@@ -233,7 +241,7 @@ export class OdooReceivablesLedger {
     if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no credit note id');
     const draft = await this.readMove(created);
     this.checkTotal(draft, step.amountCents, `credit note ${step.ref}`);
-    await this.odoo.call('account.move', 'action_post', [[created]]);
+    await postDraft(this.odoo, draft);
     const invoiceAfter = await this.settleCreditNote(created, invoice.id, step.ref);
     // The invoice owes exactly the credit note less (or nothing, when the credit exceeds what it owed).
     const expected = Math.max(odooAmountToCents(invoice.amount_residual) - step.amountCents, 0);
@@ -324,7 +332,7 @@ export class OdooReceivablesLedger {
           `no Odoo partner carries ref ${patientRef} (patient invoice ${step.invoiceId}); master data must be synced first`,
         );
       }
-      const accountId = await this.chart.accountId(this.accounts.patientResponsibilityTransfer);
+      const accountId = await this.chart.accountId('patientResponsibilityTransfer');
       const [created] = await this.odoo.call<number[]>('account.move', 'create', [
         [
           {
@@ -353,7 +361,7 @@ export class OdooReceivablesLedger {
     }
     if (move.state === 'draft') {
       this.checkTotal(move, totalCents, `patient invoice ${step.invoiceId}`);
-      await this.odoo.call('account.move', 'action_post', [[move.id]]);
+      await postDraft(this.odoo, move);
     }
     return { ref: step.ref, kind: step.kind, model: 'account.move', ids: [move.id], alreadyPresent };
   }
@@ -388,7 +396,7 @@ export class OdooReceivablesLedger {
         `payment ${step.ref}: invoice ${step.invoiceId} owes ${formatCents(residual)}, paying ${formatCents(step.amountCents)} would write off ${formatCents(residual - step.amountCents)}, the plan says ${formatCents(step.writeOff.amountCents)}`,
       );
     }
-    const journalId = await this.chart.journalId(this.bankJournalCode);
+    const journalId = await this.chart.bankJournalId();
     const values: Record<string, unknown> = {
       amount: centsToOdooAmount(step.amountCents),
       payment_date: step.date,
@@ -397,7 +405,7 @@ export class OdooReceivablesLedger {
       payment_difference_handling: step.writeOff ? 'reconcile' : 'open',
     };
     if (step.writeOff) {
-      values.writeoff_account_id = await this.chart.accountId(this.accounts[step.writeOff.account]);
+      values.writeoff_account_id = await this.chart.accountId(step.writeOff.account);
       values.writeoff_label = step.writeOff.label;
     }
     const context = { active_model: 'account.move', active_ids: [invoice.id] };
@@ -521,10 +529,12 @@ export class OdooReceivablesLedger {
       ]);
       if (lines.length) await this.odoo.call('account.move.line', 'remove_move_reconcile', [lines]);
       const context = { active_model: 'account.move', active_ids: [move.id] };
+      // journal_id: Odoo's form fills it by onchange, over RPC it must be given ("null value in column
+      // journal_id"); the reversal goes to the journal of the move it reverses, dated as the remittance.
       const [wizardId] = await this.odoo.call<number[]>(
         'account.move.reversal',
         'create',
-        [[{ reason: step.reason, date: step.date }]],
+        [[{ reason: step.reason, date: step.date, journal_id: many2oneId(move.journal_id) ?? false }]],
         { context },
       );
       if (wizardId === undefined)
@@ -546,7 +556,7 @@ export class OdooReceivablesLedger {
     }
     // Our ref (a redelivery finds it), then post: Odoo reconciles it with the move it reverses.
     await this.odoo.call('account.move', 'write', [[reversalId], { ref, invoice_origin: step.ref }]);
-    await this.odoo.call('account.move', 'action_post', [[reversalId]]);
+    await postDraft(this.odoo, reversal ?? (await this.readMove(reversalId)));
     return { reversalId, wrote: true };
   }
 

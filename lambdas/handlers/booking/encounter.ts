@@ -53,6 +53,8 @@ export async function bookInvoice(
     },
     { kind: 'reach', state: 'invoice_issued' },
     (draft) => {
+      // The same invoice resent under a new Idempotency-Key is a new event but not new money: count it once.
+      if (!draft.odooInvoices[invoice.invoiceId]) draft.money.billedCents += invoice.totalCents;
       draft.odooInvoices[invoice.invoiceId] = {
         invoiceId: invoice.invoiceId,
         moveId: posted.moveId,
@@ -61,7 +63,6 @@ export async function bookInvoice(
         billTo: invoice.billTo.kind,
         totalCents: invoice.totalCents,
       };
-      draft.money.billedCents += invoice.totalCents;
       if (invoice.billTo.kind === 'payer') addPayer(draft, invoice.billTo.id);
       else draft.patientId ??= invoice.billTo.id;
       delete draft.lastOdooError;

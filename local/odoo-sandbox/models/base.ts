@@ -301,8 +301,6 @@ export function seedBase(env: Env): void {
     ['400000', 'Product Sales', 'income', false],
     ['450000', 'Other Income', 'income_other', false],
     ['600000', 'Expenses', 'expense', false],
-    ['651000', 'Contractual Adjustments', 'expense', false],
-    ['652000', 'Bad Debt Write-off', 'expense', false],
     ['999999', 'Undistributed Profits/Losses', 'equity_unaffected', false],
   ];
   for (const [code, name, accountType, reconcile] of accounts) {

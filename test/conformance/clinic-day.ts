@@ -1,0 +1,408 @@
+import { patientInvoiceId, remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
+
+/**
+ * A clinic day as the billing system, the clearinghouse and the payment gateway send it, one story per
+ * posting rule, with what finance must find in Odoo afterwards, to the cent. Dates are all in `year`, one
+ * no entry of the database has used yet, so every journal's first number of the year is raced for.
+ */
+export type Case =
+  | 'paid'
+  | 'co45-write-off'
+  | 'pr-and-patient-pays'
+  | 'zero-pay-deductible'
+  | 'denied'
+  | 'reversal-and-correction'
+  | 'oa-pi'
+  | 'billed-differs'
+  | 'reversal-after-patient-payment';
+
+export const CASES: Case[] = [
+  'paid',
+  'co45-write-off',
+  'pr-and-patient-pays',
+  'zero-pay-deductible',
+  'denied',
+  'reversal-and-correction',
+  'oa-pi',
+  'billed-differs',
+  'reversal-after-patient-payment',
+];
+
+export interface Request {
+  method: 'POST' | 'PUT';
+  path: string;
+  body: Record<string, unknown>;
+  key: string;
+  /** Sent only once the other requests of its encounter were delivered (a reversal after what it reverses). */
+  phase: number;
+}
+
+/** A posted entry finance expects, by what identifies it in Odoo. */
+export interface ExpectedBooks {
+  payerInvoice: {
+    ref: string;
+    totalCents: number;
+    residualCents: number;
+    paymentStates: string[];
+    date: string;
+  };
+  /** Credit notes on the payer invoice still in force (not reversed), by account code, with their date. */
+  creditNotes: Array<{
+    accountRole: 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+    amountCents: number;
+    date: string;
+  }>;
+  patientInvoice?: { ref: string; totalCents: number; residualCents: number; date: string };
+  /** Payments in force (posted), by step ref marker, with amount, date and write-off. */
+  payments: Array<{ marker: string; amountCents: number; date: string; writeOffCents: number }>;
+  /** Payments the hub booked and then undid (cancelled on 17). */
+  undonePayments: string[];
+}
+
+export interface Story {
+  kind: Case;
+  encounterId: string;
+  patientId: string;
+  requests: Request[];
+  books: ExpectedBooks;
+  workflow: { state: string; openExceptions: number; billedCents: number; patientBalanceCents: number };
+}
+
+const PAYERS = [
+  { id: 'PAYER-CONF-ACME', name: 'Acme Health Plan', payerType: 'commercial' },
+  { id: 'PAYER-CONF-MCR', name: 'Medicare Part B', payerType: 'medicare' },
+  { id: 'PAYER-CONF-MCD', name: 'State Medicaid', payerType: 'medicaid' },
+] as const;
+
+const dollars = (cents: number) => (cents / 100).toFixed(2);
+const adjustment = (group: string, reason: string, cents: number) => ({
+  group,
+  reason,
+  amount: dollars(cents),
+});
+
+export function clinicDay(run: string, year: number, encounters: number): Story[] {
+  return Array.from({ length: encounters }, (_, i) =>
+    story(run, year, i + 1, CASES[i % CASES.length] as Case),
+  );
+}
+
+function story(run: string, year: number, index: number, kind: Case): Story {
+  const n = `${run}-${String(index).padStart(3, '0')}`;
+  const encounterId = `ENC-CONF-${n}`;
+  const patientId = `PAT-CONF-${n}`;
+  const payer = PAYERS[index % PAYERS.length] as (typeof PAYERS)[number];
+  const invoiceId = `INV-CONF-${n}`;
+  const claimId = `CLM-CONF-${n}`;
+  const billed = 20_000 + index * 1_075;
+  const co = Math.round(billed * 0.2);
+  const serviceDate = `${year}-03-02`;
+  const invoiceDate = `${year}-03-03`;
+  const base = { encounterId, facilityId: 'FAC-CONF' };
+  const requests: Request[] = [
+    {
+      method: 'PUT',
+      path: `/v1/patients/${patientId}`,
+      body: {
+        name: `Conformance Patient ${n}`,
+        birthDate: '1980-01-15',
+        sourceSystem: 'ehr',
+        sourceUpdatedAt: `${year}-03-01T08:00:00Z`,
+      },
+      key: `pat-${n}`,
+      phase: 0,
+    },
+    {
+      method: 'PUT',
+      path: `/v1/payers/${payer.id}`,
+      body: {
+        name: payer.name,
+        payerType: payer.payerType,
+        sourceSystem: 'billing',
+        sourceUpdatedAt: `${year}-01-01T00:00:00Z`,
+      },
+      key: `payer-${payer.id}-${n}`,
+      phase: 0,
+    },
+    {
+      method: 'POST',
+      path: '/v1/charges',
+      body: {
+        chargeId: `CHG-CONF-${n}`,
+        ...base,
+        patientId,
+        lines: [
+          {
+            code: '99214',
+            codeSystem: 'CPT',
+            units: 1,
+            amount: dollars(billed),
+            serviceDate,
+            renderingProviderNpi: '1234567893',
+          },
+        ],
+      },
+      key: `chg-${n}`,
+      phase: 0,
+    },
+    {
+      method: 'POST',
+      path: '/v1/invoices',
+      body: {
+        invoiceId,
+        ...base,
+        issueDate: invoiceDate,
+        currency: 'USD',
+        billTo: { kind: 'payer', id: payer.id, name: payer.name },
+        lines: [
+          {
+            code: '99214',
+            codeSystem: 'CPT',
+            description: 'Office visit, established patient',
+            quantity: 1,
+            unitPrice: dollars(billed),
+          },
+        ],
+      },
+      key: `inv-${n}`,
+      phase: 0,
+    },
+    {
+      method: 'POST',
+      path: '/v1/claims',
+      body: {
+        claimId,
+        ...base,
+        payerId: payer.id,
+        invoiceIds: [invoiceId],
+        billedAmount: dollars(billed),
+        submittedDate: invoiceDate,
+      },
+      key: `clm-${n}`,
+      phase: 0,
+    },
+  ];
+  const eraDate = (suffix: string) =>
+    `${year}-${suffix === '1' ? '04-14' : suffix === '2' ? '05-12' : '06-09'}`;
+  const remittance = (
+    suffix: string,
+    claimStatus: string,
+    paid: number,
+    adjustments: ReturnType<typeof adjustment>[],
+    options: { sign?: number; billedCents?: number; phase?: number } = {},
+  ): Request => {
+    const sign = options.sign ?? 1;
+    return {
+      method: 'POST',
+      path: '/v1/remittances',
+      body: {
+        remittanceId: `ERA-CONF-${n}-${suffix}`,
+        claimId,
+        ...base,
+        payerId: payer.id,
+        payerClaimControlNumber: `PCCN-${n}`,
+        claimStatus,
+        billedAmount: dollars(sign * (options.billedCents ?? billed)),
+        paidAmount: dollars(sign * paid),
+        adjustments,
+        payment: { traceNumber: `TRN-${n}-${suffix}`, method: 'ACH', date: eraDate(suffix) },
+      },
+      key: `era-${n}-${suffix}`,
+      phase: options.phase ?? 0,
+    };
+  };
+  const marker = (suffix: string) => remittanceStepRefs(`ERA-CONF-${n}-${suffix}`).payment;
+  const patientPayment = (amount: number, patientInvoice: string, phase = 0): Request => ({
+    method: 'POST',
+    path: '/v1/payments',
+    body: {
+      paymentId: `PAY-CONF-${n}`,
+      ...base,
+      payer: { kind: 'patient', id: patientId },
+      amount: dollars(amount),
+      method: 'card',
+      traceNumber: `ch_${n}`,
+      receivedDate: `${year}-05-02`,
+      appliesTo: { invoiceId: patientInvoice },
+    },
+    key: `pay-${n}`,
+    phase,
+  });
+
+  const books: ExpectedBooks = {
+    payerInvoice: {
+      ref: invoiceId,
+      totalCents: billed,
+      residualCents: 0,
+      paymentStates: ['paid'],
+      date: invoiceDate,
+    },
+    creditNotes: [],
+    payments: [],
+    undonePayments: [],
+  };
+  const workflow = {
+    state: 'payment_posted',
+    openExceptions: 0,
+    billedCents: billed,
+    patientBalanceCents: 0,
+  };
+  switch (kind) {
+    case 'paid':
+      requests.push(remittance('1', '1', billed, []));
+      books.payments.push({ marker: marker('1'), amountCents: billed, date: eraDate('1'), writeOffCents: 0 });
+      break;
+    case 'co45-write-off':
+      requests.push(remittance('1', '1', billed - co, [adjustment('CO', '45', co)]));
+      books.payments.push({
+        marker: marker('1'),
+        amountCents: billed - co,
+        date: eraDate('1'),
+        writeOffCents: co,
+      });
+      break;
+    case 'pr-and-patient-pays': {
+      const deductible = 3_000;
+      requests.push(
+        remittance('1', '1', billed - co - deductible, [
+          adjustment('CO', '45', co),
+          adjustment('PR', '1', deductible),
+        ]),
+      );
+      const patientInvoice = patientInvoiceId(invoiceId, `ERA-CONF-${n}-1`);
+      requests.push(patientPayment(deductible, patientInvoice));
+      books.creditNotes.push({
+        accountRole: 'patientResponsibilityTransfer',
+        amountCents: deductible,
+        date: eraDate('1'),
+      });
+      books.patientInvoice = {
+        ref: patientInvoice,
+        totalCents: deductible,
+        residualCents: 0,
+        date: eraDate('1'),
+      };
+      books.payments.push(
+        { marker: marker('1'), amountCents: billed - co - deductible, date: eraDate('1'), writeOffCents: co },
+        { marker: `rcm:pay:PAY-CONF-${n}`, amountCents: deductible, date: `${year}-05-02`, writeOffCents: 0 },
+      );
+      break;
+    }
+    case 'zero-pay-deductible': {
+      requests.push(
+        remittance('1', '1', 0, [adjustment('CO', '45', co), adjustment('PR', '1', billed - co)]),
+      );
+      const patientInvoice = patientInvoiceId(invoiceId, `ERA-CONF-${n}-1`);
+      books.payerInvoice.paymentStates = ['paid', 'reversed'];
+      books.creditNotes.push(
+        { accountRole: 'patientResponsibilityTransfer', amountCents: billed - co, date: eraDate('1') },
+        { accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') },
+      );
+      books.patientInvoice = {
+        ref: patientInvoice,
+        totalCents: billed - co,
+        residualCents: billed - co,
+        date: eraDate('1'),
+      };
+      workflow.patientBalanceCents = billed - co;
+      break;
+    }
+    case 'denied':
+      requests.push(remittance('1', '4', 0, [adjustment('CO', '50', billed)]));
+      books.payerInvoice = { ...books.payerInvoice, residualCents: billed, paymentStates: ['not_paid'] };
+      Object.assign(workflow, { state: 'exception_pending', openExceptions: 1 });
+      break;
+    case 'reversal-and-correction':
+      requests.push(
+        remittance('1', '1', billed - co, [adjustment('CO', '45', co)]),
+        remittance('2', '22', billed - co, [adjustment('CO', '45', -co)], { sign: -1, phase: 1 }),
+        remittance('3', '1', billed - 1_000, [adjustment('CO', '45', 1_000)], { phase: 2 }),
+      );
+      books.payments.push({
+        marker: marker('3'),
+        amountCents: billed - 1_000,
+        date: eraDate('3'),
+        writeOffCents: 1_000,
+      });
+      books.undonePayments.push(marker('1'));
+      break;
+    case 'oa-pi': {
+      const oa = 700;
+      const pi = 300;
+      requests.push(
+        remittance('1', '1', billed - co - oa - pi, [
+          adjustment('CO', '45', co),
+          adjustment('OA', '94', oa),
+          adjustment('PI', '104', pi),
+        ]),
+      );
+      books.creditNotes.push({ accountRole: 'otherAdjustments', amountCents: oa + pi, date: eraDate('1') });
+      books.payments.push({
+        marker: marker('1'),
+        amountCents: billed - co - oa - pi,
+        date: eraDate('1'),
+        writeOffCents: co,
+      });
+      break;
+    }
+    case 'billed-differs':
+      // The payer adjudicated 5.00 less than the invoice says: CO-45 as a credit note, the 5.00 left open on
+      // the invoice, and billing told of the difference.
+      requests.push(
+        remittance('1', '1', billed - 500 - co, [adjustment('CO', '45', co)], { billedCents: billed - 500 }),
+      );
+      books.payerInvoice = { ...books.payerInvoice, residualCents: 500, paymentStates: ['partial'] };
+      books.creditNotes.push({ accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') });
+      books.payments.push({
+        marker: marker('1'),
+        amountCents: billed - 500 - co,
+        date: eraDate('1'),
+        writeOffCents: 0,
+      });
+      Object.assign(workflow, { state: 'exception_pending', openExceptions: 1 });
+      break;
+    case 'reversal-after-patient-payment': {
+      const deductible = 2_500;
+      requests.push(
+        remittance('1', '1', billed - co - deductible, [
+          adjustment('CO', '45', co),
+          adjustment('PR', '1', deductible),
+        ]),
+      );
+      const patientInvoice = patientInvoiceId(invoiceId, `ERA-CONF-${n}-1`);
+      requests.push(
+        patientPayment(deductible, patientInvoice, 1),
+        remittance(
+          '2',
+          '22',
+          billed - co - deductible,
+          [adjustment('CO', '45', -co), adjustment('PR', '1', -deductible)],
+          {
+            sign: -1,
+            phase: 2,
+          },
+        ),
+      );
+      // Everything the remittance booked is undone: the payer invoice owes its total again, the patient
+      // invoice is reversed, and the patient's payment stays with the patient as an unapplied credit (the
+      // hub's view shows it as a negative patient balance: 25.00 to refund or apply).
+      books.payerInvoice = { ...books.payerInvoice, residualCents: billed, paymentStates: ['not_paid'] };
+      books.patientInvoice = {
+        ref: patientInvoice,
+        totalCents: deductible,
+        residualCents: 0,
+        date: eraDate('1'),
+      };
+      books.payments.push({
+        marker: `rcm:pay:PAY-CONF-${n}`,
+        amountCents: deductible,
+        date: `${year}-05-02`,
+        writeOffCents: 0,
+      });
+      books.undonePayments.push(marker('1'));
+      workflow.patientBalanceCents = -deductible;
+      break;
+    }
+  }
+  return { kind, encounterId, patientId, requests, books, workflow };
+}

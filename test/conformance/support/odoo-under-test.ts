@@ -1,0 +1,149 @@
+import { type ChildProcess, exec, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { OdooClient } from '../../../lambdas/adapters/odoo/client.js';
+import type { OdooTarget as HubOdooTarget } from '../../../local/runtime.js';
+
+type OdooTarget = HubOdooTarget & { protocol: 'jsonrpc' | 'json2' };
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The Odoo the conformance suite runs against, named by the environment exactly as the hub is configured:
+ *  - ODOO_URL, ODOO_DB, ODOO_USER, ODOO_API_KEY (an administrator: setup and finance's reads),
+ *    ODOO_PROTOCOL (jsonrpc | json2), ODOO_INTEGRATION_USER / ODOO_INTEGRATION_API_KEY (what the hub runs as;
+ *    default: the administrator), ODOO_RESTART_COMMAND (a shell command that restarts that Odoo);
+ *  - without ODOO_URL (or outside `npm run test:odoo`): the hub's own Odoo sandbox, started here as its own program with a data file, so a
+ *    restart is a real stop and start that keeps the data, as for a real server.
+ */
+export interface OdooUnderTest {
+  kind: 'real' | 'sandbox';
+  /** The administrator: runs the hub's setup and reads the books as finance would. */
+  admin: OdooTarget;
+  /** What the hub connects as. */
+  hub: OdooTarget;
+  /** The administrator's client (JSON-RPC or JSON-2, as ODOO_PROTOCOL says). */
+  reader: OdooClient;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function odooUnderTest(): Promise<OdooUnderTest> {
+  const env = process.env;
+  // `npm test` always uses the sandbox (it needs nothing beside the repository); `npm run test:odoo` the env's.
+  if (env.ODOO_URL && env.RCM_CONFORMANCE_ODOO === '1') {
+    const protocol = env.ODOO_PROTOCOL === 'json2' ? ('json2' as const) : ('jsonrpc' as const);
+    const admin: OdooTarget = {
+      url: env.ODOO_URL,
+      db: required('ODOO_DB'),
+      login: required('ODOO_USER'),
+      apiKey: required('ODOO_API_KEY'),
+      protocol,
+    };
+    const hub: OdooTarget = env.ODOO_INTEGRATION_USER
+      ? { ...admin, login: env.ODOO_INTEGRATION_USER, apiKey: required('ODOO_INTEGRATION_API_KEY') }
+      : admin;
+    const restartCommand = env.ODOO_RESTART_COMMAND;
+    return {
+      kind: 'real',
+      admin,
+      hub,
+      reader: new OdooClient(admin, { timeoutMs: 60_000 }),
+      async restart() {
+        if (!restartCommand)
+          throw new Error('ODOO_RESTART_COMMAND is not set: the suite cannot restart this Odoo');
+        await promisify(exec)(restartCommand, { cwd: REPO_ROOT, timeout: 180_000 });
+        await waitForOdoo(admin);
+      },
+      async close() {},
+    };
+  }
+  const dataFile = join(mkdtempSync(join(tmpdir(), 'rcm-conformance-odoo-')), 'odoo-sandbox.json');
+  let child: ChildProcess | undefined;
+  let url = '';
+  const start = async (port: number) => {
+    const started = await startSandbox(dataFile, port);
+    child = started.child;
+    url = started.url;
+  };
+  const stop = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    await new Promise<void>((ok) => {
+      running.once('exit', () => ok());
+      running.kill('SIGTERM');
+    });
+  };
+  await start(0);
+  const admin: OdooTarget = { url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' };
+  return {
+    kind: 'sandbox',
+    admin,
+    hub: admin,
+    reader: new OdooClient(admin, { timeoutMs: 60_000 }),
+    async restart() {
+      const port = Number(new URL(url).port);
+      await stop();
+      await start(port);
+    },
+    close: stop,
+  };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set when ODOO_URL is set`);
+  return value;
+}
+
+async function startSandbox(dataFile: string, port: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'local/odoo-sandbox/main.ts'),
+      '--port',
+      String(port),
+      '--data',
+      dataFile,
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((ok, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        ok(match[1]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`Odoo sandbox exited with code ${code}: ${seen}`));
+    });
+  });
+  child.stdout?.resume();
+  return { child, url };
+}
+
+/** After a restart: Odoo answers `version` before its registry is loaded, so wait for a real call to work. */
+async function waitForOdoo(target: OdooTarget): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      await new OdooClient(target, { timeoutMs: 10_000 }).call('res.company', 'search', [[]], { limit: 1 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+  }
+}
