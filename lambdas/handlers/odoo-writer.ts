@@ -143,6 +143,8 @@ async function writeRecord(record: SQSRecord): Promise<void> {
     if (outcome.kind === 'held' && isEncounterEvent(envelope))
       await hold(envelope, outcome.waitingFor, retry);
     else if (isEncounterEvent(envelope)) await releaseHeldEvents(envelope.encounterId);
+    // A redelivery (or a person's retry) that went through: the error an earlier attempt noted is history.
+    if (envelope.encounterId && (attempts > 1 || retry)) await store.clearOdooError(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
     if (isRetryable(odooError) && attempts < maxReceiveCount) {

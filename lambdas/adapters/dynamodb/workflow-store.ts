@@ -510,6 +510,25 @@ export class WorkflowStore {
   }
 
   /**
+   * A redelivery went through: the workflow stops showing the Odoo error an earlier attempt noted. A no-op (one
+   * conditional update) when there is none; no timeline entry, as for noting it.
+   */
+  async clearOdooError(encounterId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: workflowKey(encounterId),
+          UpdateExpression: 'REMOVE lastOdooError',
+          ConditionExpression: 'attribute_exists(lastOdooError)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
    * Claim → encounter index (issue #4). Partners that answer a claim name only our claim id (FHIR
    * `ClaimResponse.request`, `PaymentReconciliation.detail.request`, an 835's CLP01), never the encounter;
    * every accepted ClaimSubmitted is indexed here as `CLAIM#<claimId>` / `ENC#<encounterId>`. A claim id
