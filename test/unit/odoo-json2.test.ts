@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OdooClient } from '../../lambdas/adapters/odoo/client.js';
+import { json2Body, OdooClient } from '../../lambdas/adapters/odoo/client.js';
 import {
   classifyHtmlPage,
   classifyOdooFault,
@@ -269,5 +269,36 @@ describe('fault classification added for JSON-2', () => {
     expect(kept.at(-2)).toBe('File "odoo/m19.py", line 20, in f19');
     expect(kept.at(-1)).toBe('odoo.exceptions.UserError');
     expect(tracebackFrames(undefined)).toBeUndefined();
+  });
+});
+
+describe('JSON-2 named arguments', () => {
+  it.each<[string, unknown[], Record<string, unknown>, Record<string, unknown>]>([
+    ['search', [[['ref', '=', 'x']]], { limit: 2 }, { domain: [['ref', '=', 'x']], limit: 2 }],
+    ['search_read', [[], ['name']], {}, { domain: [], fields: ['name'] }],
+    ['search_count', [], {}, { domain: [] }],
+    ['create', [{ name: 'x' }], {}, { vals_list: [{ name: 'x' }] }],
+    ['create', [[{ name: 'x' }]], { context: { a: 1 } }, { vals_list: [{ name: 'x' }], context: { a: 1 } }],
+    ['check_object_reference', ['rcm_hub', 'journal'], {}, { module: 'rcm_hub', xml_id: 'journal' }],
+    ['write', [[1], { name: 'x' }], {}, { ids: [1], vals: { name: 'x' } }],
+    ['read', [[1]], { fields: ['name'] }, { ids: [1], fields: ['name'] }],
+    ['action_post', [[1, 2]], {}, { ids: [1, 2] }],
+    ['reconcile', [[3, 4]], {}, { ids: [3, 4] }],
+  ])('%s %j %j → %j', (method, args, kwargs, expected) => {
+    // Prepare — JSON-RPC's execute_kw arguments, as the hub's callers pass them
+
+    // Act
+    const body = json2Body(method, args, kwargs);
+
+    // Assess
+    expect(body).toEqual(expected);
+  });
+
+  it('refuses positional arguments it cannot name rather than send them as something else', () => {
+    // Prepare / Act
+    const call = () => json2Body('action_create_payments', [[1], 'surprise'], {});
+
+    // Assess
+    expect(call).toThrowError(/named arguments/);
   });
 });

@@ -252,25 +252,64 @@ export class OdooClient {
   }
 }
 
-/** JSON-2 takes named arguments only: map the positional forms our callers use. */
-function json2Body(
+/**
+ * Model methods (`@api.model`: no `ids`) the hub calls with positional arguments, and their parameters' names in
+ * Odoo 19 (JSON-2 binds by name only; a positional first argument would be taken for `ids`).
+ */
+const MODEL_METHOD_PARAMS: Record<string, readonly string[]> = {
+  search: ['domain', 'offset', 'limit', 'order'],
+  search_read: ['domain', 'fields', 'offset', 'limit', 'order'],
+  search_count: ['domain', 'limit'],
+  create: ['vals_list'],
+  load: ['fields', 'data'],
+  default_get: ['fields'],
+  fields_get: ['allfields', 'attributes'],
+  check_object_reference: ['module', 'xml_id', 'raise_on_access_error'],
+};
+
+/** Record methods whose arguments after `ids` the hub passes positionally. */
+const RECORD_METHOD_PARAMS: Record<string, readonly string[]> = {
+  write: ['vals'],
+  read: ['fields'],
+};
+
+/** JSON-2 takes named arguments only: map the positional forms our callers use (JSON-RPC's `execute_kw`). */
+export function json2Body(
   method: string,
   args: unknown[],
   kwargs: Record<string, unknown>,
 ): Record<string, unknown> {
-  const [first, second] = args;
-  switch (method) {
-    case 'search':
-    case 'search_read':
-    case 'search_count':
-      return { domain: first ?? [], ...kwargs };
-    case 'create':
-      return { vals_list: Array.isArray(first) ? first : [first], ...kwargs };
-    case 'write':
-      return { ids: first, vals: second, ...kwargs };
-    case 'read':
-      return { ids: first, ...(second ? { fields: second } : {}), ...kwargs };
-    default:
-      return first !== undefined ? { ids: first, ...kwargs } : kwargs;
+  const named: Record<string, unknown> = {};
+  const modelParams = MODEL_METHOD_PARAMS[method];
+  if (modelParams) {
+    args.forEach((value, index) => {
+      const name = modelParams[index];
+      if (name === undefined)
+        throw new OdooError(
+          'permanent',
+          'rcm.TooManyArguments',
+          `${method} takes ${modelParams.length} arguments`,
+        );
+      named[name] = value;
+    });
+    // `create` takes a list of values; a single dict is wrapped, as JSON-RPC's create accepts both.
+    if (method === 'create' && named.vals_list !== undefined && !Array.isArray(named.vals_list))
+      named.vals_list = [named.vals_list];
+    if (method === 'search' || method === 'search_read' || method === 'search_count') named.domain ??= [];
+    return { ...named, ...kwargs };
   }
+  const [ids, ...rest] = args;
+  if (ids !== undefined) named.ids = ids;
+  const recordParams = RECORD_METHOD_PARAMS[method] ?? [];
+  rest.forEach((value, index) => {
+    const name = recordParams[index];
+    if (name === undefined)
+      throw new OdooError(
+        'permanent',
+        'rcm.TooManyArguments',
+        `JSON-2 needs named arguments: ${method} got ${rest.length} positional ones after ids`,
+      );
+    named[name] = value;
+  });
+  return { ...named, ...kwargs };
 }
