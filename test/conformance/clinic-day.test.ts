@@ -94,6 +94,13 @@ const many2oneId = (value: unknown) => (Array.isArray(value) ? (value[0] as numb
 describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO === '1' && process.env.ODOO_URL ? process.env.ODOO_URL : 'sandbox'})`, () => {
   let stories: Story[];
 
+  it('reports through GET /health that Odoo is ready for the hub', async () => {
+    const health = (await (await fetch(`${hub.baseUrl}/health`)).json()) as {
+      odoo: { status: string; setup?: { ready: boolean; missing: string[] } };
+    };
+    expect(health.odoo).toMatchObject({ status: 'up', setup: { ready: true, missing: [] } });
+  });
+
   it('delivers every document shuffled, concurrently, redelivered, across an Odoo restart', async () => {
     stories = clinicDay(run, year, ENCOUNTERS);
     const seed = Number(process.env.CONFORMANCE_SEED ?? 20_011_411);
