@@ -811,6 +811,8 @@ export const env = {
   reconciliationLagDays: 'RECONCILIATION_REMITTANCE_LAG_DAYS',
   /** JSON `{"<payerId>": days}`: payers whose expected lag differs from the default. */
   reconciliationPayerLagDays: 'RECONCILIATION_PAYER_LAG_DAYS',
+  /** JSON `{"accounts":{role: code},"bankJournalCode"}`: what the hub books to in Odoo (docs/operations.md#odoo-setup). */
+  odooLedgerSetup: 'ODOO_LEDGER_SETUP',
 } as const;
 
 /**

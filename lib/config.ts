@@ -53,6 +53,24 @@ export const StageConfig = z
     })
       .strict()
       .prefault({}),
+    /**
+     * What the hub books to in Odoo (docs/operations.md#odoo-setup): account codes per posting role and the bank
+     * journal's code; `npm run odoo:setup` finds or creates them by rcm_hub external id. Defaults: the generic chart.
+     */
+    odooLedger: z
+      .object({
+        accounts: z
+          .object({
+            contractualAdjustments: z.string().min(1).default('651000'),
+            otherAdjustments: z.string().min(1).default('652000'),
+            patientResponsibilityTransfer: z.string().min(1).default('400000'),
+          })
+          .strict()
+          .prefault({}),
+        bankJournalCode: z.string().min(1).max(5).default('BNK1'),
+      })
+      .strict()
+      .prefault({}),
     /** SQS event source `maxConcurrency` for the Odoo writer: bounds the load on Odoo (2 is the AWS minimum). */
     odooWriteConcurrency: z.number().int().min(2).max(1000),
     /** Receives before a message moves to the Odoo write DLQ. */

@@ -105,6 +105,9 @@ export class RcmHubStack extends Stack {
     this.odooWrites.addConsumers(this.functions.byName);
     this.webhooks.addConsumers(this.functions.byName);
     this.uploads.addProcessor(this.functions.byName.x12UploadProcessor);
+    // The codes the writer books to and the health check verifies (lambdas/adapters/odoo/accounts.ts).
+    for (const fn of [this.functions.byName.odooWriter, this.functions.byName.health])
+      fn.addEnvironment(env.odooLedgerSetup, JSON.stringify(config.odooLedger));
     const reconcile = this.functions.byName.reconcile;
     reconcile.addEnvironment(env.reconciliationLagDays, String(config.reconciliation.remittanceLagDays));
     reconcile.addEnvironment(

@@ -3,6 +3,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse } from '../adapters/http/api-request.js';
 import { createLogger } from '../adapters/observability.js';
+import { ensureHubSetup, ledgerSetupFromEnv, type SetupReport } from '../adapters/odoo/accounts.js';
 import { OdooClient } from '../adapters/odoo/client.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { env } from '../wiring.js';
@@ -38,6 +39,7 @@ async function checkOdoo() {
         database: connection.db,
         protocol: connection.protocol,
         serverVersion: version.serverVersion,
+        setup: await setupDetail(client, JSON.stringify(connection)),
       };
     } catch (error) {
       return {
@@ -51,6 +53,28 @@ async function checkOdoo() {
   } catch (error) {
     logger.warn('odoo connection secret unreadable', { error: error as Error });
     return { status: 'down', error: 'Odoo connection secret unreadable' };
+  }
+}
+
+/**
+ * Whether Odoo is ready for the hub (docs/operations.md#odoo-setup): every account and journal it books to
+ * found by its rcm_hub external id, verified with the hub's own key (nothing is created here). Names only
+ * external ids and codes, no data; cached a minute per connection so probes do not load Odoo.
+ */
+let setupCache: { key: string; at: number; detail: { ready: boolean; missing: string[] } } | undefined;
+
+async function setupDetail(client: OdooClient, key: string) {
+  if (setupCache?.key === key && Date.now() - setupCache.at < 60_000) return setupCache.detail;
+  try {
+    const report: SetupReport = await ensureHubSetup(client, ledgerSetupFromEnv(), { create: false });
+    const detail = {
+      ready: report.ready,
+      missing: report.records.flatMap((r) => (r.problem ? [r.problem] : [])),
+    };
+    setupCache = { key, at: Date.now(), detail };
+    return detail;
+  } catch (error) {
+    return { ready: false, missing: [`could not verify: ${(error as Error).message}`] };
   }
 }
 

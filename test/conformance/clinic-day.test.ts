@@ -132,6 +132,13 @@ const many2oneId = (value: unknown) => (Array.isArray(value) ? (value[0] as numb
 describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO === '1' && process.env.ODOO_URL ? process.env.ODOO_URL : 'sandbox'})`, () => {
   let stories: Story[];
 
+  it('reports through GET /health that Odoo is ready for the hub', async () => {
+    const health = (await (await fetch(`${hub.baseUrl}/health`)).json()) as {
+      odoo: { status: string; setup?: { ready: boolean; missing: string[] } };
+    };
+    expect(health.odoo).toMatchObject({ status: 'up', setup: { ready: true, missing: [] } });
+  });
+
   it('delivers every document shuffled, concurrently, redelivered, across an Odoo restart', async () => {
     stories = clinicDay(run, year, ENCOUNTERS);
     const seed = Number(process.env.CONFORMANCE_SEED ?? 20_011_411);
@@ -174,11 +181,15 @@ describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO 
   }, 900_000);
 
   it('leaves nothing dead-lettered, held or in error', async () => {
-    for (const [name, { dlqUrl }] of Object.entries(hub.queueUrls))
-      expect(hub.aws.sqs.messageCount(dlqUrl), `${name} DLQ`).toBe(0);
-    for (const [name, dlqUrl] of Object.entries(hub.ruleDlqUrls))
-      expect(hub.aws.sqs.messageCount(dlqUrl), `${name} DLQ`).toBe(0);
     const problems: string[] = [];
+    const dlqs = [
+      ...Object.entries(hub.queueUrls).map(([name, { dlqUrl }]) => [name, dlqUrl] as const),
+      ...Object.entries(hub.ruleDlqUrls),
+    ];
+    for (const [name, dlqUrl] of dlqs) {
+      const count = hub.aws.sqs.messageCount(dlqUrl);
+      if (count) problems.push(`${name} DLQ holds ${count}`);
+    }
     for (const story of stories) {
       const view = (await (
         await fetch(`${hub.baseUrl}/v1/workflows/${story.encounterId}`, {
@@ -198,9 +209,9 @@ describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO 
         billedCents: view.money.billedCents,
         patientBalanceCents: view.money.patientBalanceCents,
       };
-      if (JSON.stringify(got) !== JSON.stringify(story.workflow))
+      if (JSON.stringify(got) !== JSON.stringify(story.workflow) || view.lastOdooError)
         problems.push(
-          `${story.kind} ${story.encounterId}: ${JSON.stringify(got)} expected ${JSON.stringify(story.workflow)} (${view.exceptions.map((e) => `${e.key}: ${e.reason}`).join(' | ')})`,
+          `${story.kind} ${story.encounterId}: ${JSON.stringify(got)} expected ${JSON.stringify(story.workflow)} (${view.exceptions.map((e) => `${e.key}: ${e.reason}`).join(' | ')}) last Odoo error ${JSON.stringify(view.lastOdooError)}`,
         );
       if (view.held.length) problems.push(`${story.encounterId}: held ${JSON.stringify(view.held)}`);
     }

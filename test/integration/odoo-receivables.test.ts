@@ -605,6 +605,69 @@ describe('OdooReceivablesLedger after a half-executed plan', () => {
   });
 });
 
+describe('OdooReceivablesLedger reversing a remittance that dies at any write', () => {
+  // Issue 11: a reversal that failed half-way (payment cancelled, credit note unreconciled) could not be
+  // finished by a retry. Now a crash before or after each of its writes, then a redelivery, ends in the same
+  // books as an uninterrupted reversal.
+  it('converges on retry from what Odoo holds, whichever write it died at', async () => {
+    let outcomes = 0;
+    for (const when of ['before', 'after'] as const) {
+      for (let at = 0; ; at++) {
+        const key = `X${when[0]}${at}`;
+        const invoice = await payerInvoice(key, 100_00);
+        const pat = await patient(key);
+        const steps = prTransferSteps(key, invoice, pat.id, {
+          deductible: 10_00,
+          coinsurance: 10_00,
+          paid: 70_00,
+          co45: 10_00,
+        });
+        const executed = await ledger.execute(steps);
+        const reverse: PostingStep = {
+          kind: 'reverse',
+          ref: `rcm:era:${key}R:reversal`,
+          reversesRefs: steps.map((s) => s.ref),
+          date: '2026-01-15',
+          reason: 'reversal',
+        };
+        const crashing = new CrashingOdoo(odoo.connection, at, when);
+        const first = await new OdooReceivablesLedger(crashing).execute([reverse]).then(
+          () => 'completed',
+          (error: unknown) => error,
+        );
+        if (first === 'completed') break; // no write left to die at
+        expect(first).toMatchObject({ kind: 'transient' });
+        const [reversed] = await ledger.execute([reverse]);
+        expect(reversed?.ids, `${when} write ${at}`).toHaveLength(2);
+        expect(await read(invoice.moveId), `${when} write ${at}`).toMatchObject({
+          payment_state: 'not_paid',
+          amount_residual: 100,
+        });
+        expect(await read(ids(executed, 'patientInvoice'))).toMatchObject({ payment_state: 'reversed' });
+        const reversals = await odoo.call<Array<{ date: string; state: string }>>(
+          'account.move',
+          'search_read',
+          [[['id', 'in', reversed?.ids ?? []]]],
+          { fields: ['date', 'state'] },
+        );
+        expect(reversals.map((r) => [r.state, r.date])).toEqual([
+          ['posted', '2026-01-15'],
+          ['posted', '2026-01-15'],
+        ]);
+        const [paymentState] = await odoo.call<Array<{ state: string }>>(
+          'account.payment',
+          'read',
+          [[ids(executed, 'payment')]],
+          { fields: ['state'] },
+        );
+        expect(paymentState?.state).toBe('cancel');
+        outcomes++;
+      }
+    }
+    expect(outcomes).toBeGreaterThan(6);
+  });
+});
+
 describe('OdooReceivablesLedger on Odoo 18', () => {
   it('finds payments by their 18 memo field and reverses them by an entry', async () => {
     // A scripted Odoo 18 (the sandbox is a 17.0 server): the ledger must search `memo`, not `ref`.
@@ -685,6 +748,32 @@ describe('OdooReceivablesLedger on Odoo 18', () => {
 });
 
 /** An OdooClient whose next call of one method fails as a timeout would: before reaching Odoo, or after. */
+const READS = new Set(['search', 'search_read', 'search_count', 'read', 'check_object_reference']);
+
+/** Dies at the `at`-th write (0-based) of its life, before sending it or after Odoo committed it. */
+class CrashingOdoo extends OdooClient {
+  private writes = 0;
+
+  constructor(
+    connection: OdooClient['connection'],
+    private readonly at: number,
+    private readonly when: 'before' | 'after',
+  ) {
+    super(connection);
+  }
+
+  override async call<T = unknown>(
+    model: string,
+    method: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<T> {
+    if (READS.has(method) || this.writes++ !== this.at) return super.call<T>(model, method, args, kwargs);
+    if (this.when === 'after') await super.call(model, method, args, kwargs);
+    throw new OdooError('transient', 'timeout', `simulated crash ${this.when} ${model}.${method}`);
+  }
+}
+
 class FlakyOdoo extends OdooClient {
   private fault: { model: string; method: string; when: 'before' | 'after'; skip: number } | undefined;
 

@@ -30,6 +30,17 @@ describe('Odoo faults', () => {
       'The operation cannot be completed: missing required field',
       'permanent',
     ],
+    // A lost race for a sequence number (account_move_unique_name): retried, not the document's fault.
+    [
+      'odoo.exceptions.ValidationError',
+      'The operation cannot be completed: Another entry with the same name already exists.',
+      'transient',
+    ],
+    [
+      'odoo.exceptions.ValidationError',
+      'duplicate key value violates unique constraint "account_move_unique_name"',
+      'transient',
+    ],
     ['odoo.exceptions.UserError', 'You cannot modify a posted entry of this journal.', 'permanent'],
     ['odoo.exceptions.MissingError', 'Record does not exist or has been deleted.', 'permanent'],
     [

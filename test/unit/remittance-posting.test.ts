@@ -155,6 +155,7 @@ describe('posting a paid claim', () => {
         account: 'patientResponsibilityTransfer',
         label:
           'Patient responsibility moved to the patient: deductible (PR-1), coinsurance (PR-2), copay (PR-3) (ERA TRN-9)',
+        date: '2026-11-02',
       },
     ]);
     expect(step(plan, 'patientInvoice')).toEqual([
@@ -217,6 +218,7 @@ describe('posting a paid claim', () => {
         amountCents: 2_000,
         account: 'otherAdjustments',
         label: 'OA-94, PI-B7 other adjustment (ERA TRN-9)',
+        date: '2026-11-02',
       },
     ]);
     expect(step(plan, 'payment')[0]?.writeOff?.amountCents).toBe(3_000);
@@ -270,6 +272,7 @@ describe('posting a zero-paid claim with patient responsibility', () => {
       amountCents: 5_000,
       account: 'contractualAdjustments',
       label: 'CO-45 contractual adjustment (ERA TRN-9)',
+      date: '2026-11-02',
     });
     expect(step(plan, 'patientInvoice')[0]?.lines).toEqual([
       { label: 'Deductible (PR-1) for claim CLM-1 per payer PAYER-1', amountCents: 15_000 },

@@ -25,7 +25,10 @@ export const DEFAULT_LEDGER_SETUP: LedgerSetup = {
 /** Odoo module of the external ids the hub owns (`ir.model.data`, `rcm_hub.<name>`). */
 export const HUB_MODULE = 'rcm_hub';
 
-/** `ODOO_LEDGER_SETUP` (JSON, set from cdk.json's stage `odoo` block; locally from the environment) or defaults. */
+/**
+ * `ODOO_LEDGER_SETUP` (wiring.ts `env.odooLedgerSetup`; JSON set by CDK from cdk.json's stage `odooLedger`;
+ * locally from the environment) or the defaults (the generic chart's codes and 651000/652000).
+ */
 export function ledgerSetupFromEnv(value = process.env.ODOO_LEDGER_SETUP): LedgerSetup {
   if (!value) return DEFAULT_LEDGER_SETUP;
   const parsed = JSON.parse(value) as { accounts?: Partial<LedgerAccounts>; bankJournalCode?: string };

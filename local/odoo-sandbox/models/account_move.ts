@@ -373,16 +373,50 @@ function reconciledError(move: Row) {
 
 // ---- posting ----
 
-function nextDocumentNumber(env: Env, move: Row): string {
+/** The sequence a move is numbered in: `INV/2026/`, `RINV/2026/`, `PBNK1/2026/` (journal, type, year). */
+function sequencePrefix(env: Env, move: Row): string {
   const journal = env.row('account.journal', move.journal_id as number);
   let prefix = journal.code as string;
   // account_journal.py refund_sequence / payment_sequence: "R" and "P" prefixes (RINV, PBNK1)
   if (journal.refund_sequence && (move.move_type === 'out_refund' || move.move_type === 'in_refund'))
     prefix = `R${prefix}`;
   if (journal.payment_sequence && move._is_payment) prefix = `P${prefix}`;
-  const year = (move.date as string).slice(0, 4);
-  const number = env.store.nextCounter(`sequence:${prefix}/${year}`);
-  return `${prefix}/${year}/${String(number).padStart(5, '0')}`;
+  return `${prefix}/${(move.date as string).slice(0, 4)}/`;
+}
+
+/**
+ * sequence.mixin `_get_last_sequence` (17.0): the highest number any other move of the journal holds in
+ * this sequence, drafts with a name included; 0 when the sequence has none yet.
+ */
+function lastSequenceNumber(env: Env, move: Row, prefix: string): number {
+  let last = 0;
+  for (const other of env.store.all('account.move')) {
+    if (other.id === move.id || other.journal_id !== move.journal_id) continue;
+    const name = other.name as string | false;
+    if (!name || !name.startsWith(prefix)) continue;
+    const number = Number(name.slice(prefix.length));
+    if (Number.isInteger(number) && number > last) last = number;
+  }
+  return last;
+}
+
+/** sequence.mixin `_set_next_sequence`: one above the last number of the sequence. */
+function nextDocumentNumber(env: Env, move: Row): string {
+  const prefix = sequencePrefix(env, move);
+  return `${prefix}${String(lastSequenceNumber(env, move, prefix) + 1).padStart(5, '0')}`;
+}
+
+/**
+ * account_move.py `_compute_name` (17.0) on create: the first draft of a journal/year sequence is named at
+ * once (no last sequence to continue), later drafts stay "/" until posted. Two first drafts created
+ * concurrently on a real server both get `…/00001`; the sandbox runs one call at a time, so the second
+ * sees the first and stays "/" (docs/odoo-sandbox.md).
+ */
+export function nameFirstDraft(env: Env, move: Row): void {
+  if (move.name && move.name !== '/') return;
+  const prefix = sequencePrefix(env, move);
+  if (lastSequenceNumber(env, move, prefix) === 0)
+    env.store.update('account.move', move.id, { name: `${prefix}00001` });
 }
 
 function checkBalanced(env: Env, move: Row): void {
@@ -446,6 +480,17 @@ export function postMoves(env: Env, ids: number[]): void {
   }
   for (const move of moves) {
     const name = !move.name || move.name === '/' ? nextDocumentNumber(env, move) : (move.name as string);
+    // The unique index account_move_unique_name (name, journal) over posted moves, as Odoo words its violation.
+    const taken = env.store
+      .all('account.move')
+      .some(
+        (m) =>
+          m.id !== move.id && m.state === 'posted' && m.journal_id === move.journal_id && m.name === name,
+      );
+    if (taken)
+      throw validationError(
+        'The operation cannot be completed: Another entry with the same name already exists.',
+      );
     env.store.update('account.move', move.id, { state: 'posted', posted_before: true, name });
     for (const line of moveLines(env, move.id)) {
       // a freshly posted line's residual is its balance on reconcilable accounts
@@ -749,6 +794,9 @@ const accountMove: ModelDef = {
     syncInvoiceLines(env, id);
     const move = env.row('account.move', id);
     if (!isInvoice(move) && moveLines(env, id).length > 0) checkBalanced(env, move);
+    // A payment's entry is named once account_payment.ts has marked it (its own PBNK1 sequence).
+    const journal = env.row('account.journal', move.journal_id as number);
+    if (!(move.move_type === 'entry' && journal.payment_sequence)) nameFirstDraft(env, move);
     return id;
   },
   write(env, ids, vals) {

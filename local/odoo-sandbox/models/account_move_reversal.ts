@@ -137,7 +137,8 @@ const accountMoveReversal: ModelDef = {
     new_move_ids: { type: 'many2many', string: 'New Moves', relation: 'account.move' },
     date: { type: 'date', string: 'Reversal date' },
     reason: { type: 'char', string: 'Reason displayed on Credit Note' },
-    journal_id: { type: 'many2one', string: 'Journal', relation: 'account.journal' },
+    // Odoo 17 computes it in the form (onchange); over RPC a create without it fails on the NOT NULL column.
+    journal_id: { type: 'many2one', string: 'Journal', relation: 'account.journal', required: true },
   },
   displayName: (_env, row) => `Reversal ${row.id}`,
   create(env, vals) {

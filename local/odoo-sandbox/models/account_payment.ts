@@ -11,6 +11,7 @@ import {
   cancelMoves,
   checkFiscalyearLockDate,
   moveLines,
+  nameFirstDraft,
   postMoves,
   reconcileLines,
   resetToDraft,
@@ -85,6 +86,7 @@ function createPayment(env: Env, vals: Vals, writeOff?: WriteOff): number {
     currency_id: vals.currency_id || USD_ID,
   });
   env.store.update('account.move', moveId, { _is_payment: true });
+  nameFirstDraft(env, env.row('account.move', moveId));
   const id = baseCreate(env, 'account.payment', {
     move_id: moveId,
     payment_type: paymentType,
