@@ -654,13 +654,24 @@ describe('OdooReceivablesLedger reversing a remittance that dies at any write', 
           ['posted', '2026-01-15'],
           ['posted', '2026-01-15'],
         ]);
-        const [paymentState] = await odoo.call<Array<{ state: string }>>(
+        // The payment is undone by exactly one reversing entry of its own (issue 13), kept posted as 17 shows it.
+        const [payment] = await odoo.call<Array<{ state: string; move_id: [number, string] }>>(
           'account.payment',
           'read',
           [[ids(executed, 'payment')]],
-          { fields: ['state'] },
+          { fields: ['state', 'move_id'] },
         );
-        expect(paymentState?.state).toBe('cancel');
+        expect(payment?.state).toBe('posted');
+        const paymentReversals = await odoo.call<Array<{ date: string; state: string }>>(
+          'account.move',
+          'search_read',
+          [[['reversed_entry_id', '=', payment?.move_id[0]]]],
+          { fields: ['date', 'state'] },
+        );
+        expect(
+          paymentReversals.map((r) => [r.state, r.date]),
+          `${when} write ${at}`,
+        ).toEqual([['posted', '2026-01-15']]);
         outcomes++;
       }
     }
