@@ -32,7 +32,8 @@ async function checkOdoo() {
     const connection = await odooSecret.load();
     const client = new OdooClient(connection, { timeoutMs: 3000 });
     try {
-      const version = await client.serverVersion();
+      // The dialect, not only the version: JSON-2 against 17 or an unsupported version reads as down, with why.
+      const { version } = await client.dialect();
       return {
         status: 'up',
         url: connection.url,
