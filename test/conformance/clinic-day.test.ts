@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LEDGER_SETUP, ensureHubSetup, HUB_MODULE } from '../../lambdas/adapters/odoo/accounts.js';
 import { OdooClient } from '../../lambdas/adapters/odoo/client.js';
+import { handlers } from '../../lambdas/wiring.js';
 import type { Hub } from '../../local/runtime.js';
 import { accessToken, startTestHub } from '../integration/support/hub.js';
 import { CASES, clinicDay, type Request, type Story } from './clinic-day.js';
@@ -43,8 +44,10 @@ beforeAll(async () => {
   hub = await startTestHub({
     odoo: odoo.hub,
     // Longer than any one booking takes (else a second consumer takes the message while the first still books
-    // it); 20 receives outlast a restart of Odoo, as 5 × 6 min do in AWS.
-    odooWriteQueue: { visibilityTimeoutSeconds: 20, maxReceiveCount: 20 },
+    // it); 20 receives outlast a restart of Odoo, as 5 × 6 min do in AWS. At least the writer's function timeout,
+    // as AWS has it (6×): with 20 s, a booking slowed past 20 s on a loaded machine (19, load 20 on 2 cores) was
+    // taken by a second consumer while the first still booked it — the same payment twice in Odoo.
+    odooWriteQueue: { visibilityTimeoutSeconds: handlers.odooWriter.timeoutSeconds, maxReceiveCount: 20 },
     monitoring: { sweepIntervalSeconds: false },
   });
   token = await accessToken(hub);
