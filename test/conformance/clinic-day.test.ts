@@ -190,10 +190,10 @@ describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO 
       ['otherAdjustments', 'account_other_adjustments'],
       ['patientResponsibilityTransfer', 'account_patient_responsibility'],
     ] as const) {
-      const [, id] = await reader.call<[string, number]>('ir.model.data', 'check_object_reference', [
-        HUB_MODULE,
-        name,
-      ]);
+      const [, id] = await reader.call<[string, number]>('ir.model.data', 'check_object_reference', [], {
+        module: HUB_MODULE,
+        xml_id: name,
+      });
       roleAccount[role] = id;
     }
     const moveFields = [
