@@ -195,10 +195,11 @@ async function findOrCreate(
 async function lookupXmlid(odoo: OdooClient, record: HubRecord): Promise<number | undefined> {
   const [module, name] = record.xmlid.split('.') as [string, string];
   try {
-    const [, id] = await odoo.call<[string, number | false]>('ir.model.data', 'check_object_reference', [
+    // Named arguments: the same call over JSON-RPC (execute_kw kwargs) and JSON-2 (body).
+    const [, id] = await odoo.call<[string, number | false]>('ir.model.data', 'check_object_reference', [], {
       module,
-      name,
-    ]);
+      xml_id: name,
+    });
     return typeof id === 'number' ? id : undefined;
   } catch (error) {
     // Odoo: ValueError "External ID not found in the system: rcm_hub.x".

@@ -78,7 +78,15 @@ export async function odooUnderTest(): Promise<OdooUnderTest> {
       running.kill('SIGTERM');
     });
   };
-  await start(0);
+  // A port outside the ephemeral range (32768+): while the sandbox restarts, no other test's port-0 server can
+  // be handed its port, so the hub reconnects to its own Odoo, as it would to a restarted real server.
+  for (let attempt = 0; !url; attempt++) {
+    try {
+      await start(20_000 + Math.floor(Math.random() * 10_000));
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
   const admin: OdooTarget = { url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' };
   return {
     kind: 'sandbox',
