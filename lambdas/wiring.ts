@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { EventSource } from './core/envelope.js';
 import { ResolveExceptionRequest, RetryExceptionRequest } from './core/exceptions.js';
 import { intakes } from './core/intake.js';
+import type { Role } from './core/partners.js';
 import { ReconciliationRequest } from './core/reconciliation.js';
 import { WebhookReplayRequest } from './core/webhooks/quarantine.js';
 import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
@@ -271,7 +272,75 @@ export const scopes = {
   exceptionsWrite: 'rcm/exceptions.write',
   reconciliationsRun: 'rcm/reconciliations.run',
   reconciliationsRead: 'rcm/reconciliations.read',
+  /** `/health/details`: which Odoo, store and versions, and their errors (the open `/health` says only up/down). */
+  operationsRead: 'rcm/operations.read',
 } as const;
+
+/**
+ * Roles as scope bundles (core/partners.ts, docs/security.md#roles): what a kind of client may call at all.
+ * Which facilities, payers and exception teams it may touch is its registry binding, checked by the handlers.
+ */
+export const roleScopes: Record<Role, readonly string[]> = {
+  partner: [
+    scopes.masterDataWrite,
+    scopes.masterDataRead,
+    scopes.chargesWrite,
+    scopes.invoicesWrite,
+    scopes.claimsWrite,
+    scopes.remittancesWrite,
+    scopes.paymentsWrite,
+    scopes.workflowsRead,
+    scopes.subscriptionsManage,
+    scopes.fhirWrite,
+  ],
+  'finance-operations': [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRun,
+    scopes.reconciliationsRead,
+  ],
+  billing: [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRead,
+  ],
+  'integration-support': [
+    scopes.workflowsRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.webhooksOperate,
+    scopes.operationsRead,
+  ],
+  auditor: [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.reconciliationsRead,
+    scopes.operationsRead,
+  ],
+  automation: [
+    scopes.workflowsRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRun,
+    scopes.reconciliationsRead,
+  ],
+  developer: Object.values(scopes),
+};
+
+/** Scopes that operate the hub rather than feed it: a partner client never holds one (synth check, lib/api.ts). */
+export const opsScopes: readonly string[] = [
+  scopes.exceptionsRead,
+  scopes.exceptionsWrite,
+  scopes.reconciliationsRun,
+  scopes.reconciliationsRead,
+  scopes.webhooksOperate,
+  scopes.operationsRead,
+];
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
 function writeRoute(
@@ -811,6 +880,10 @@ export const env = {
   reconciliationLagDays: 'RECONCILIATION_REMITTANCE_LAG_DAYS',
   /** JSON `{"<payerId>": days}`: payers whose expected lag differs from the default. */
   reconciliationPayerLagDays: 'RECONCILIATION_PAYER_LAG_DAYS',
+  /** JSON array of the registered clients (core/partners.ts PartnerClient), set by lib/ from stage config. */
+  partnerRegistry: 'PARTNER_REGISTRY',
+  /** Local only: the registry file `npm run clients` maintains, re-read when it changes. */
+  partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
 } as const;
 
 /**

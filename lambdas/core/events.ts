@@ -185,6 +185,8 @@ export interface CanonicalEvent {
   data: unknown;
   /** The workflow it belongs to; absent for master data. */
   encounter?: { encounterId: string; facilityId: string };
+  /** Master data: the facility that owns the record (docs/security.md#ownership), carried on the envelope. */
+  ownerFacilityId?: string;
   /** FIFO ordering key: the encounter, or `patient:<id>` / `payer:<id>`. */
   partitionKey: string;
   /** Non-PHI facts for the timeline entry. */
