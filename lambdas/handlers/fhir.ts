@@ -36,6 +36,7 @@ import {
 } from '../core/fhir/outcome.js';
 import { ACCEPTED_TYPES, type AcceptedType } from '../core/fhir/resources.js';
 import { PartnerId } from '../core/identifiers.js';
+import { controlCharacterPaths, exceedsJsonDepth, MAX_JSON_DEPTH } from '../core/json-limits.js';
 import { mayRead, type Principal } from '../core/partners.js';
 import type { RemittanceReceived } from '../core/remittance.js';
 import { env, scopes } from '../wiring.js';
@@ -232,13 +233,29 @@ function readBody(event: APIGatewayProxyEvent): unknown {
   // R4 http.html#mime-type: application/fhir+json; plain application/json is accepted as FHIR servers do.
   if (!/^application\/(fhir\+)?json\b/i.test(contentType))
     throw new Refused(415, [issue('error', 'not-supported', 'send the body as application/fhir+json')]);
+  const text = raw.toString('utf8');
+  // Before any parsing (issue #15): a 20,000-deep element or a NUL in a string is refused, never a 5xx.
+  if (exceedsJsonDepth(text))
+    throw new Refused(400, [
+      issue('error', 'too-long', `elements nest deeper than ${MAX_JSON_DEPTH} levels`),
+    ]);
+  let json: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new Refused(400, [
       issue('error', 'structure', `the body is not valid JSON: ${(error as Error).message}`),
     ]);
   }
+  const controls = controlCharacterPaths(json);
+  if (controls.length > 0)
+    throw new Refused(
+      400,
+      controls
+        .slice(0, 50)
+        .map((path) => issue('error', 'value', `${path}: must not contain control characters`)),
+    );
+  return json;
 }
 
 /**

@@ -522,6 +522,17 @@ export function errorCases(route: ApiRoute, contract: OperationContract, samples
       },
     );
   }
+  if (route.scope !== null && (route.handler === 'ingest' || route.operationId === 'startReconciliation')) {
+    // Issue #15 (docs/security.md#ownership): the caller's registry binding does not cover the document.
+    cases.push({
+      status: 403,
+      type: ProblemType.notEntitled,
+      title: 'Not entitled',
+      when: 'the document is for a facility or payer the client does not act for, or touches an encounter, claim, patient or payer another facility owns',
+      detail: 'The record belongs to another facility.',
+      by: 'handler',
+    });
+  }
   if (route.scope !== null) {
     cases.push(
       {
