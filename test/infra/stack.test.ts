@@ -634,7 +634,10 @@ describe('per-client limits and roles (issue #15)', () => {
     expect(() => synthStage('prod', { context: { stages: { ...stages, prod: withOps } } })).toThrow(
       /beyond its role: rcm\/exceptions.write/,
     );
-    const developer = { ...(stages.prod as Record<string, unknown>), partners: [{ name: 'all', role: 'developer', facilities: '*' }] };
+    const developer = {
+      ...(stages.prod as Record<string, unknown>),
+      partners: [{ name: 'all', role: 'developer', facilities: '*' }],
+    };
     expect(() => synthStage('prod', { context: { stages: { ...stages, prod: developer } } })).toThrow(
       /developer \(all-scope\) role is local only/,
     );
