@@ -882,6 +882,10 @@ export const env = {
   reconciliationPayerLagDays: 'RECONCILIATION_PAYER_LAG_DAYS',
   /** JSON array of the registered clients (core/partners.ts PartnerClient), set by lib/ from stage config. */
   partnerRegistry: 'PARTNER_REGISTRY',
+  /** Local stage only ('true'): loopback webhook receivers allowed (the tests'), never in a deployed stage. */
+  webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
+  /** Local only: the hub's own loopback ports (Odoo sandbox, DynamoDB, gateway), refused as webhook targets. */
+  webhookDeniedLoopbackPorts: 'WEBHOOK_DENIED_LOOPBACK_PORTS',
   /** Local only: the registry file `npm run clients` maintains, re-read when it changes. */
   partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
 } as const;

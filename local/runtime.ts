@@ -261,6 +261,15 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     names[env.slaThresholds] = JSON.stringify(thresholds);
     // The partner registry the handlers read (docs/security.md#local-clients), kept by `npm run clients`.
     names[env.partnerRegistryFile] = registryFile(stateDir);
+    // Webhook targets (issue #15): loopback receivers are the tests'; the hub's own services never are.
+    names[env.webhookAllowLoopback] = 'true';
+    names[env.webhookDeniedLoopbackPorts] = [odoo.url, dynamodbEndpoint, ...Object.values(aws.env)]
+      .flatMap((value) => {
+        if (typeof value !== 'string' || !/^https?:\/\//.test(value)) return [];
+        const url = new URL(value);
+        return [url.port || (url.protocol === 'https:' ? '443' : '80')];
+      })
+      .join(',');
     Object.assign(process.env, names);
 
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
@@ -461,6 +470,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       gateway.listen(port, host, () => ok());
     });
     closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
+    process.env[env.webhookDeniedLoopbackPorts] =
+      `${process.env[env.webhookDeniedLoopbackPorts]},${(gateway.address() as AddressInfo).port}`;
     // `/__local/…` (alert topics, alarms, on-demand sweeps) before the gateway's own routes.
     const gatewayListeners = gateway.listeners('request') as ((...args: unknown[]) => void)[];
     gateway.removeAllListeners('request');

@@ -11,6 +11,7 @@ import {
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
 import { callerPrincipal } from '../adapters/partners/registry.js';
+import { targetProblem } from '../adapters/webhooks/target-guard.js';
 import { type Subscription, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import { SubscriptionRequest, subscriberUrlProblem } from '../core/webhooks/subscriptions.js';
 import { env } from '../wiring.js';
@@ -45,7 +46,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     switch (route) {
       case 'POST /v1/subscriptions': {
         const request = parseJsonBody(event, SubscriptionRequest);
-        const urlProblem = subscriberUrlProblem(request.url, stage);
+        // https only, and a host whose every address is public (issue #15); checked again at each delivery.
+        const urlProblem = subscriberUrlProblem(request.url, stage) ?? (await targetProblem(request.url));
         if (urlProblem) {
           throw new RequestRejected(
             problem(ProblemType.validation, 400, 'Validation failed', 'The subscription is not valid.', {

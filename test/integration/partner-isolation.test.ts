@@ -357,6 +357,24 @@ describe('webhook fan-out', () => {
   });
 });
 
+describe('subscription targets', () => {
+  it('refuses private, metadata and the hub’s own services, however the address is written', async () => {
+    for (const url of [
+      `${hub.odooUrl}/jsonrpc`,
+      'https://169.254.169.254/latest/meta-data',
+      'https://2852039166/',
+      'https://0x7f000001/',
+      'https://10.0.0.5/',
+      'https://[::1]/',
+      'https://[fd00::1]/',
+      'https://100.64.0.1/',
+    ]) {
+      const answer = await partnerA('POST', '/v1/subscriptions', { url, eventTypes: ['InvoicePosted'] });
+      expect(answer.status, url).toBe(400);
+    }
+  });
+});
+
 describe('npm run clients', () => {
   it('registers a client with the running hub and prints its id and secret as JSON', async () => {
     const { stdout } = await promisify(execFile)(
