@@ -28,6 +28,7 @@ import {
   Accepted,
   EncounterIdSchema,
   Health,
+  HealthStatus,
   PatientIdSchema,
   PatientRecord,
   PayerIdSchema,
@@ -425,7 +426,28 @@ export const operationContracts: Record<string, OperationContract> = {
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {
-    description: 'Unauthenticated liveness and dependency check. Returns no PHI and no secrets.',
+    description:
+      'Unauthenticated liveness check: up or down, nothing else (the details need rcm/operations.read on /health/details).',
+    success: {
+      description: 'Odoo and the store both answer',
+      schema: HealthStatus,
+      example: () => ({ status: 'up' }),
+      headers: [],
+    },
+    otherResponses: [
+      {
+        status: 503,
+        description: 'Odoo or the store does not answer',
+        schema: HealthStatus,
+        example: () => ({ status: 'down' }),
+      },
+    ],
+    correlationHeader: false,
+    errors: [],
+  },
+  getHealthDetails: {
+    description:
+      'Dependency report for operations: which Odoo and store, versions, errors. No PHI, no secrets.',
     success: {
       description: 'Odoo and the store both answer',
       schema: Health,

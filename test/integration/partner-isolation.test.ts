@@ -375,6 +375,19 @@ describe('subscription targets', () => {
   });
 });
 
+describe('/health', () => {
+  it('says only up or down without a token; the details need rcm/operations.read', async () => {
+    const open = await fetch(`${hub.baseUrl}/health`);
+    expect(open.status).toBe(200);
+    expect(await open.json()).toEqual({ status: 'up' });
+    expect((await fetch(`${hub.baseUrl}/health/details`)).status).toBe(401);
+    expect((await partnerA('GET', '/health/details')).status).toBe(403);
+    const details = await apiCaller(hub, await accessToken(hub), 'ops')('GET', '/health/details');
+    expect(details.status).toBe(200);
+    expect(details.body).toMatchObject({ status: 'ok', odoo: { status: 'up' }, store: { status: 'up' } });
+  });
+});
+
 describe('npm run clients', () => {
   it('registers a client with the running hub and prints its id and secret as JSON', async () => {
     const { stdout } = await promisify(execFile)(
