@@ -817,6 +817,8 @@ export interface TableSpec {
   partitionKey: string;
   sortKey?: string;
   ttlAttribute?: string;
+  /** Backed up although some items expire (their TTL is a retention limit, not working state). */
+  durable?: boolean;
   globalSecondaryIndexes?: readonly { indexName: string; partitionKey: string; sortKey?: string }[];
 }
 
@@ -835,7 +837,14 @@ export const tables = {
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
   IdempotencyTable: { resource: 'idempotencyTable', partitionKey: 'id', ttlAttribute: 'expiration' },
   /** Webhook receipts, quarantine, subscriptions and delivery logs (docs/webhooks.md#storage). */
-  WebhookTable: { resource: 'webhookTable', partitionKey: 'pk', sortKey: 'sk' },
+  // TTL `expiresAt` (seconds): raw inbound bodies do not outlive RAW_BODY_TTL_DAYS (issue #15).
+  WebhookTable: {
+    resource: 'webhookTable',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+    durable: true,
+  },
   /**
    * The exception register (lambdas/adapters/dynamodb/exception-store.ts): one entry per exception, and the
    * dead-lettered envelope kept with it. Sparse indexes: listing by status and team, search by subject.

@@ -180,6 +180,9 @@ export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;
 
 /** A canonical business event ready to be accepted: what any intake (JSON, X12, FHIR, webhook) produces. */
+/** Events whose data is PHI (patient demographics): never kept in the long event archive (lib/events.ts). */
+export const PHI_EVENT_TYPES = ['PatientUpserted'] as const;
+
 export interface CanonicalEvent {
   eventType: EventType;
   data: unknown;

@@ -643,3 +643,31 @@ describe('per-client limits and roles (issue #15)', () => {
     );
   });
 });
+
+describe('retention of PHI (issue #15)', () => {
+  let s: Synthesized;
+
+  beforeAll(() => {
+    s = synthStage('prod');
+  });
+
+  it('keeps PHI-bearing events (PatientUpserted) out of the long event archive', () => {
+    const [archive] = Object.values(resourcesOf(s, 'AWS::Events::Archive'));
+    expect(archive?.Properties.EventPattern['detail-type']).toEqual([
+      { 'anything-but': ['PatientUpserted'] },
+    ]);
+    expect(archive?.Properties.RetentionDays).toBe(
+      (stages.prod as { eventArchiveRetentionDays: number }).eventArchiveRetentionDays,
+    );
+  });
+
+  it('expires raw inbound webhook bodies (TTL on the webhook table), which stays backed up', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+});
