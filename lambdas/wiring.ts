@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { EventSource } from './core/envelope.js';
 import { ResolveExceptionRequest, RetryExceptionRequest } from './core/exceptions.js';
 import { intakes } from './core/intake.js';
+import type { Role } from './core/partners.js';
 import { ReconciliationRequest } from './core/reconciliation.js';
 import { WebhookReplayRequest } from './core/webhooks/quarantine.js';
 import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
@@ -271,7 +272,75 @@ export const scopes = {
   exceptionsWrite: 'rcm/exceptions.write',
   reconciliationsRun: 'rcm/reconciliations.run',
   reconciliationsRead: 'rcm/reconciliations.read',
+  /** `/health/details`: which Odoo, store and versions, and their errors (the open `/health` says only up/down). */
+  operationsRead: 'rcm/operations.read',
 } as const;
+
+/**
+ * Roles as scope bundles (core/partners.ts, docs/security.md#roles): what a kind of client may call at all.
+ * Which facilities, payers and exception teams it may touch is its registry binding, checked by the handlers.
+ */
+export const roleScopes: Record<Role, readonly string[]> = {
+  partner: [
+    scopes.masterDataWrite,
+    scopes.masterDataRead,
+    scopes.chargesWrite,
+    scopes.invoicesWrite,
+    scopes.claimsWrite,
+    scopes.remittancesWrite,
+    scopes.paymentsWrite,
+    scopes.workflowsRead,
+    scopes.subscriptionsManage,
+    scopes.fhirWrite,
+  ],
+  'finance-operations': [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRun,
+    scopes.reconciliationsRead,
+  ],
+  billing: [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRead,
+  ],
+  'integration-support': [
+    scopes.workflowsRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.webhooksOperate,
+    scopes.operationsRead,
+  ],
+  auditor: [
+    scopes.workflowsRead,
+    scopes.masterDataRead,
+    scopes.exceptionsRead,
+    scopes.reconciliationsRead,
+    scopes.operationsRead,
+  ],
+  automation: [
+    scopes.workflowsRead,
+    scopes.exceptionsRead,
+    scopes.exceptionsWrite,
+    scopes.reconciliationsRun,
+    scopes.reconciliationsRead,
+  ],
+  developer: Object.values(scopes),
+};
+
+/** Scopes that operate the hub rather than feed it: a partner client never holds one (synth check, lib/api.ts). */
+export const opsScopes: readonly string[] = [
+  scopes.exceptionsRead,
+  scopes.exceptionsWrite,
+  scopes.reconciliationsRun,
+  scopes.reconciliationsRead,
+  scopes.webhooksOperate,
+  scopes.operationsRead,
+];
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
 function writeRoute(
@@ -450,7 +519,17 @@ export const routes: readonly ApiRoute[] = [
     path: '/health',
     scope: null,
     handler: 'health',
-    summary: 'Which Odoo and which store the hub is using, and whether they answer.',
+    summary: 'Whether the hub is up (no details: those need rcm/operations.read on /health/details).',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getHealthDetails',
+    method: 'GET',
+    path: '/health/details',
+    scope: scopes.operationsRead,
+    handler: 'health',
+    summary: 'Which Odoo and which store the hub is using, and whether they answer (operations only).',
     idempotent: false,
     successStatus: 200,
   },
@@ -738,6 +817,8 @@ export interface TableSpec {
   partitionKey: string;
   sortKey?: string;
   ttlAttribute?: string;
+  /** Backed up although some items expire (their TTL is a retention limit, not working state). */
+  durable?: boolean;
   globalSecondaryIndexes?: readonly { indexName: string; partitionKey: string; sortKey?: string }[];
 }
 
@@ -756,7 +837,14 @@ export const tables = {
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
   IdempotencyTable: { resource: 'idempotencyTable', partitionKey: 'id', ttlAttribute: 'expiration' },
   /** Webhook receipts, quarantine, subscriptions and delivery logs (docs/webhooks.md#storage). */
-  WebhookTable: { resource: 'webhookTable', partitionKey: 'pk', sortKey: 'sk' },
+  // TTL `expiresAt` (seconds): raw inbound bodies do not outlive RAW_BODY_TTL_DAYS (issue #15).
+  WebhookTable: {
+    resource: 'webhookTable',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+    durable: true,
+  },
   /**
    * The exception register (lambdas/adapters/dynamodb/exception-store.ts): one entry per exception, and the
    * dead-lettered envelope kept with it. Sparse indexes: listing by status and team, search by subject.
@@ -813,6 +901,14 @@ export const env = {
   reconciliationPayerLagDays: 'RECONCILIATION_PAYER_LAG_DAYS',
   /** JSON `{"accounts":{role: code},"bankJournalCode"}`: what the hub books to in Odoo (docs/operations.md#odoo-setup). */
   odooLedgerSetup: 'ODOO_LEDGER_SETUP',
+  /** JSON array of the registered clients (core/partners.ts PartnerClient), set by lib/ from stage config. */
+  partnerRegistry: 'PARTNER_REGISTRY',
+  /** Local stage only ('true'): loopback webhook receivers allowed (the tests'), never in a deployed stage. */
+  webhookAllowLoopback: 'WEBHOOK_ALLOW_LOOPBACK',
+  /** Local only: the hub's own loopback ports (Odoo sandbox, DynamoDB, gateway), refused as webhook targets. */
+  webhookDeniedLoopbackPorts: 'WEBHOOK_DENIED_LOOPBACK_PORTS',
+  /** Local only: the registry file `npm run clients` maintains, re-read when it changes. */
+  partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
 } as const;
 
 /**

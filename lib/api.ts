@@ -7,9 +7,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { PROBLEM_BASE, ProblemType } from '../lambdas/adapters/http/problem.js';
-import { type ApiRoute, type HandlerName, routes } from '../lambdas/wiring.js';
+import { type ApiRoute, env, type HandlerName, opsScopes, roleScopes, routes } from '../lambdas/wiring.js';
 import { toApiGatewaySchema } from './api-models.js';
-import type { StageConfig } from './config.js';
+import type { ConfiguredClient, StageConfig } from './config.js';
 import { acknowledge } from './nag.js';
 
 export interface ApiProps {
@@ -19,10 +19,36 @@ export interface ApiProps {
   logRetention: logs.RetentionDays;
   throttle: StageConfig['apiThrottle'];
   wafRateLimitPer5Minutes: number;
-  functions: Record<HandlerName, lambda.IFunction>;
+  functions: Record<HandlerName, lambda.Function>;
+  /** The stage's OAuth clients (stage config `partners`) and the default per-client usage plan. */
+  partners: readonly ConfiguredClient[];
+  partnerThrottle: StageConfig['partnerThrottle'];
+}
+
+/** The scopes a configured client gets: its role's bundle, or the narrower list it names (never wider). */
+export function clientScopes(client: ConfiguredClient): readonly string[] {
+  const bundle = roleScopes[client.role];
+  const scopes = client.scopes ?? bundle;
+  const beyond = scopes.filter((scope) => !bundle.includes(scope));
+  if (beyond.length > 0)
+    throw new Error(
+      `client ${client.name} (${client.role}) asks for scopes beyond its role: ${beyond.join(', ')}`,
+    );
+  // The synth-time guard of issue #15: a partner never operates the hub, whatever its config says.
+  const ops = scopes.filter((scope) => opsScopes.includes(scope));
+  if (client.role === 'partner' && ops.length > 0)
+    throw new Error(`partner client ${client.name} may not hold ops scopes: ${ops.join(', ')}`);
+  return scopes;
 }
 
 /** `rcm/invoices.write` → resource server `rcm`, scope `invoices.write` (Cognito's OAuth scope spelling). */
+function pascalName(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 export function splitScope(scope: string): { identifier: string; name: string } {
   const slash = scope.indexOf('/');
   if (slash <= 0 || slash === scope.length - 1)
@@ -49,7 +75,8 @@ export class Api extends Construct {
   readonly restApi: apigw.RestApi;
   readonly userPool: cognito.UserPool;
   readonly userPoolDomain: cognito.UserPoolDomain;
-  readonly partnerClient: cognito.UserPoolClient;
+  /** One Cognito app client per configured client, by name (stage config `partners`). */
+  readonly clients: Record<string, cognito.UserPoolClient> = {};
   readonly resourceServers: Record<string, cognito.UserPoolResourceServer> = {};
   readonly webAcl: wafv2.CfnWebACL;
 
@@ -89,7 +116,8 @@ export class Api extends Construct {
       const { identifier, name } = splitScope(route.scope);
       scopesByServer.set(identifier, (scopesByServer.get(identifier) ?? new Set()).add(name));
     }
-    const oauthScopes: cognito.OAuthScope[] = [];
+    // `rcm/invoices.write` → its Cognito OAuth scope (the resource server's id is a token until deploy).
+    const scopeByName = new Map<string, cognito.OAuthScope>();
     for (const [identifier, names] of scopesByServer) {
       const scopes = [...names].map(
         (scopeName) =>
@@ -101,19 +129,33 @@ export class Api extends Construct {
         scopes,
       });
       this.resourceServers[identifier] = server;
-      oauthScopes.push(...scopes.map((s) => cognito.OAuthScope.resourceServer(server, s)));
+      for (const scope of scopes)
+        scopeByName.set(`${identifier}/${scope.scopeName}`, cognito.OAuthScope.resourceServer(server, scope));
     }
 
-    // A first client with every scope, for the team's own tests; each partner gets its own client with only
-    // the scopes it needs (docs/deploy.md#add-a-partner-client).
-    this.partnerClient = this.userPool.addClient('InternalClient', {
-      userPoolClientName: `rcm-hub-${props.stage}-internal`,
-      generateSecret: true,
-      oAuth: { flows: { clientCredentials: true }, scopes: oauthScopes },
-      accessTokenValidity: Duration.hours(1),
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-    });
+    // No all-scope client in any stage (issue #15): each configured client gets its role's scope bundle.
+    const registry: Record<string, unknown>[] = [];
+    for (const client of props.partners) {
+      const wanted = clientScopes(client).filter((scope) => scopeByName.has(scope));
+      const appClient = this.userPool.addClient(`Client${pascalName(client.name)}`, {
+        userPoolClientName: `rcm-hub-${props.stage}-${client.name}`,
+        generateSecret: true,
+        oAuth: {
+          flows: { clientCredentials: true },
+          scopes: wanted.map((scope) => scopeByName.get(scope) as cognito.OAuthScope),
+        },
+        accessTokenValidity: Duration.hours(1),
+        preventUserExistenceErrors: true,
+        enableTokenRevocation: true,
+      });
+      this.clients[client.name] = appClient;
+      const { scopes: _scopes, throttle: _throttle, ...binding } = client;
+      registry.push({ clientId: appClient.userPoolClientId, ...binding });
+    }
+    // The partner registry the handlers enforce (lambdas/adapters/partners/registry.ts): removing a client
+    // from config deletes its app client and, in the same deploy, its registry entry.
+    const registryJson = Stack.of(this).toJsonString(registry);
+    for (const fn of Object.values(props.functions)) fn.addEnvironment(env.partnerRegistry, registryJson);
 
     // The token endpoint lives on the user pool domain: https://<prefix>.auth.<region>.amazoncognito.com/oauth2/token
     this.userPoolDomain = this.userPool.addDomain('Domain', {
@@ -164,6 +206,24 @@ export class Api extends Construct {
       },
     });
 
+    // Per-client throttling (issue #15): one API key and usage plan per configured client, so one partner's
+    // burst is refused with 429 at the gateway while the others keep their own budget.
+    for (const client of props.partners) {
+      const limits = client.throttle ?? props.partnerThrottle;
+      const plan = this.restApi.addUsagePlan(`UsagePlan${pascalName(client.name)}`, {
+        name: `rcm-hub-${props.stage}-${client.name}`,
+        description: `Per-client limits of ${client.name} (${client.role})`,
+        throttle: { rateLimit: limits.rateLimit, burstLimit: limits.burstLimit },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+      plan.addApiKey(
+        this.restApi.addApiKey(`ApiKey${pascalName(client.name)}`, {
+          apiKeyName: `rcm-hub-${props.stage}-${client.name}`,
+          description: `API key of ${client.name}: sent as x-api-key with its bearer token`,
+        }),
+      );
+    }
+
     const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
       cognitoUserPools: [this.userPool],
       authorizerName: `rcm-hub-${props.stage}-cognito`,
@@ -203,6 +263,8 @@ export class Api extends Construct {
                 authorizationType: apigw.AuthorizationType.COGNITO,
                 authorizer,
                 authorizationScopes: [route.scope],
+                // Each client's usage plan is bound to its API key: the gateway throttles per client.
+                apiKeyRequired: true,
               }),
         },
       );

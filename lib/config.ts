@@ -5,7 +5,35 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { PartnerClient } from '../lambdas/core/partners.js';
 import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
+import { handlers } from '../lambdas/wiring.js';
+
+const Throttle = z
+  .object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() })
+  .strict();
+
+/**
+ * One OAuth client of the stage (docs/security.md#registry): CDK creates its Cognito app client with its
+ * role's scopes (or the narrower `scopes` given), its API key and usage plan, and enters it in the partner
+ * registry the handlers read. The `developer` all-scope role exists only in the local runtime.
+ */
+export const ConfiguredClient = PartnerClient.omit({ clientId: true })
+  .extend({
+    /** Narrower than the role's bundle (e.g. a read-only partner); never wider (checked at synth, lib/api.ts). */
+    scopes: z
+      .array(z.string().regex(/^rcm\/[a-z-]+\.[a-z]+$/))
+      .min(1)
+      .optional(),
+    /** This client's own usage plan limits; default `partnerThrottle`. */
+    throttle: Throttle.optional(),
+  })
+  .strict()
+  .refine((client) => client.role !== 'developer', {
+    path: ['role'],
+    message: 'the developer (all-scope) role is local only; give the client a role',
+  });
+export type ConfiguredClient = z.infer<typeof ConfiguredClient>;
 
 /** Retention values CloudWatch Logs accepts (the `RetentionDays` enum), INFINITE excluded on purpose. */
 const allowedRetentionDays = Object.values(RetentionDays).filter(
@@ -88,6 +116,25 @@ export const StageConfig = z
       .object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() })
       .strict()
       .default({ rateLimit: 50, burstLimit: 100 }),
+    /** The stage's OAuth clients and their bindings (docs/security.md#registry); names unique. */
+    partners: z
+      .array(ConfiguredClient)
+      .default([])
+      .refine((clients) => new Set(clients.map((c) => c.name)).size === clients.length, {
+        message: 'client names must be unique',
+      }),
+    /** Default per-client usage plan (API Gateway enforces it per API key): one partner cannot starve the rest. */
+    partnerThrottle: Throttle.default({ rateLimit: 10, burstLimit: 20 }),
+    /**
+     * Reserved concurrency per function: caps what API traffic can take from the account's pool and keeps
+     * that much for it. Unset: unreserved (new accounts often cannot reserve below their 100 unreserved).
+     */
+    reservedConcurrency: z
+      .partialRecord(
+        z.enum(Object.keys(handlers) as [keyof typeof handlers, ...(keyof typeof handlers)[]]),
+        z.number().int().min(1).max(1000),
+      )
+      .default({}),
     /** WAF rate-based rule: requests per client IP per 5 minutes before blocking. */
     wafRateLimitPer5Minutes: z.number().int().min(10).max(2_000_000_000).default(1000),
     /** Reconciliation (docs/reconciliation.md): when it runs, how many payers at once, expected payer lags. */

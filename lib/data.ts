@@ -71,7 +71,7 @@ export class Data extends Construct {
     // (7 years, beyond the 6-year HIPAA documentation retention), into an encrypted vault that outlives the
     // stack. Destroyable stages (dev) hold synthetic data only.
     const durable = (Object.keys(tables) as TableName[]).filter(
-      (name) => !(tables[name] as TableSpec).ttlAttribute,
+      (name) => !(tables[name] as TableSpec).ttlAttribute || (tables[name] as TableSpec).durable === true,
     );
     for (const name of Object.keys(tables) as TableName[]) {
       if (durable.includes(name)) continue;

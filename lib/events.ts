@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { PHI_EVENT_TYPES } from '../lambdas/core/events.js';
 import { type EventPattern, eventRoutes, type HandlerName } from '../lambdas/wiring.js';
 import { acknowledge } from './nag.js';
 
@@ -57,8 +58,13 @@ export class Events extends Construct {
     this.archive = new events.Archive(this, 'Archive', {
       sourceEventBus: busByArn,
       archiveName: `rcm-hub-${props.stage}-all`,
-      description: 'Every event on the bus, for replay',
-      eventPattern: { account: [Stack.of(this).account] },
+      description: 'Every event on the bus but PHI-bearing ones, for replay',
+      // PatientUpserted carries name, birth date and address (PHI): kept out of the long archive (issue #15);
+      // a lost patient update is re-sent by the EHR, and the master record holds the survivor meanwhile.
+      eventPattern: {
+        account: [Stack.of(this).account],
+        detailType: [{ 'anything-but': [...PHI_EVENT_TYPES] }] as unknown as string[],
+      },
       retention: Duration.days(props.archiveRetentionDays),
       kmsKey: props.key,
     });

@@ -256,6 +256,7 @@ export interface FunctionsProps {
   removalPolicy: RemovalPolicy;
   idempotencyTtlHours: number;
   resources: HubResources;
+  reservedConcurrency?: Partial<Record<HandlerName, number>>;
 }
 
 /** One function per entry of `handlers` in wiring.ts, with exactly the resources its `uses` lists. */
@@ -284,7 +285,18 @@ export class Functions extends Construct {
           fn.addEnvironment(resourceEnv[resource], bind(resource, props.resources, fn, access));
           writesWithKey ||= access === 'write' && encryptedDataResources.includes(resource);
         }
-        acknowledgeFunctionFindings(fn, spec, props.resources, writesWithKey, props.stage);
+        // Stage config `reservedConcurrency` (issue #15): API bursts cannot take the account's whole pool.
+        const reserved = props.reservedConcurrency?.[name];
+        if (reserved !== undefined)
+          (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reserved;
+        acknowledgeFunctionFindings(
+          fn,
+          spec,
+          props.resources,
+          writesWithKey,
+          props.stage,
+          reserved !== undefined,
+        );
         return [name, fn];
       }),
     ) as Record<HandlerName, RcmFunction>;
@@ -302,6 +314,7 @@ function acknowledgeFunctionFindings(
   resources: HubResources,
   writesWithKey: boolean,
   stage: string,
+  reserved: boolean,
 ): void {
   const role = fn.role as iam.Role;
   const stack = Stack.of(fn);
@@ -312,11 +325,15 @@ function acknowledgeFunctionFindings(
       reason:
         'No VPC: the function reaches only AWS APIs and Odoo over TLS on its public HTTPS endpoint, so a VPC adds NAT cost and cold start without a private path; a `vpc` stage option is future work (docs/deploy.md#network).',
     },
-    {
-      id: 'HIPAA.Security-LambdaConcurrency',
-      reason:
-        'Concurrency is bounded where it matters instead of per function: the Odoo writer by the SQS event source maxConcurrency (stage config), API handlers by API Gateway stage throttling and WAF rate limiting.',
-    },
+    ...(reserved
+      ? []
+      : [
+          {
+            id: 'HIPAA.Security-LambdaConcurrency',
+            reason:
+              'Concurrency is bounded where it matters instead of per function: the Odoo writer by the SQS event source maxConcurrency (stage config), API handlers by per-client usage plans, stage throttling and WAF rate limiting; stage config `reservedConcurrency` reserves it per function where the account allows.',
+          },
+        ]),
     {
       id: 'HIPAA.Security-LambdaDLQ',
       reason:

@@ -100,6 +100,7 @@ export class RcmHubStack extends Stack {
       removalPolicy,
       idempotencyTtlHours: config.idempotencyTtlHours,
       resources: this.resources,
+      reservedConcurrency: config.reservedConcurrency,
     });
     this.events.addRoutes(this.functions.byName);
     this.odooWrites.addConsumers(this.functions.byName);
@@ -132,6 +133,8 @@ export class RcmHubStack extends Stack {
       throttle: config.apiThrottle,
       wafRateLimitPer5Minutes: config.wafRateLimitPer5Minutes,
       functions: this.functions.byName,
+      partners: config.partners,
+      partnerThrottle: config.partnerThrottle,
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -184,7 +187,12 @@ export class RcmHubStack extends Stack {
       description: 'OAuth 2.0 token endpoint (client credentials)',
     });
     new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
-    new CfnOutput(this, 'InternalClientId', { value: this.api.partnerClient.userPoolClientId });
+    for (const [name, client] of Object.entries(this.api.clients)) {
+      new CfnOutput(this, `Client${name.replace(/(^|-)(\w)/g, (_m, _d, c: string) => c.toUpperCase())}Id`, {
+        value: client.userPoolClientId,
+        description: `Cognito app client of ${name} (secret: describe-user-pool-client)`,
+      });
+    }
     new CfnOutput(this, 'OdooSecretArn', { value: this.secrets.odooSecret.secretArn });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     for (const [audience, topic] of Object.entries(this.monitoring.topics)) {

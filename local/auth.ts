@@ -24,6 +24,13 @@ export interface AccessClaims extends JWTPayload {
   token_use: 'access';
 }
 
+/** Clients registered by `npm run clients` (local/clients.ts), looked up on every token request. */
+export interface RegisteredClients {
+  find(clientId: string): ClientRegistration | undefined;
+  /** Partner claims carried in the token (role, facilities, payers), for the caller's own information. */
+  claims(clientId: string): Record<string, string>;
+}
+
 const TOKEN_TTL_SECONDS = 3600;
 
 export class LocalTokenIssuer {
@@ -32,13 +39,20 @@ export class LocalTokenIssuer {
     private readonly publicKey: CryptoKey,
     private readonly issuer: string,
     private readonly clients: Map<string, ClientRegistration>,
+    private readonly registered: RegisteredClients,
   ) {}
+
+  /** A client added by `npm run clients` (read per call, so a revoked client stops at once), else a fixed one. */
+  private client(clientId: string): ClientRegistration | undefined {
+    return this.registered.find(clientId) ?? this.clients.get(clientId);
+  }
 
   /** Key pair kept under the state dir, so tokens outlive a restart like Cognito's would. */
   static async create(
     stateDir: string,
     issuer: string,
     clients: ClientRegistration[],
+    registered: RegisteredClients = { find: () => undefined, claims: () => ({}) },
   ): Promise<LocalTokenIssuer> {
     const keyFile = join(stateDir, 'token-signing-key.json');
     let privateKey: CryptoKey;
@@ -55,7 +69,13 @@ export class LocalTokenIssuer {
         { mode: 0o600 },
       );
     }
-    return new LocalTokenIssuer(privateKey, publicKey, issuer, new Map(clients.map((c) => [c.clientId, c])));
+    return new LocalTokenIssuer(
+      privateKey,
+      publicKey,
+      issuer,
+      new Map(clients.map((c) => [c.clientId, c])),
+      registered,
+    );
   }
 
   /** `POST /oauth2/token` as Cognito answers it (RFC 6749 §4.4, errors per §5.2). */
@@ -67,7 +87,7 @@ export class LocalTokenIssuer {
       return { status: 400, body: { error: 'unsupported_grant_type' } };
     }
     const credentials = clientCredentials(form, authorization);
-    const client = credentials ? this.clients.get(credentials.clientId) : undefined;
+    const client = credentials ? this.client(credentials.clientId) : undefined;
     if (!credentials || !client || !safeEqual(client.clientSecret, credentials.clientSecret)) {
       return { status: 401, body: { error: 'invalid_client' } };
     }
@@ -79,6 +99,8 @@ export class LocalTokenIssuer {
       client_id: client.clientId,
       scope: requested.join(' '),
       token_use: 'access',
+      // Informational: handlers decide from the registry itself, so a revocation counts before expiry.
+      ...this.registered.claims(client.clientId),
     })
       .setProtectedHeader({ alg: 'RS256', kid: 'local' })
       .setIssuer(this.issuer)
@@ -116,6 +138,8 @@ export class LocalTokenIssuer {
     }
     if (claims.token_use !== 'access')
       return { ok: false, status: 401, detail: 'Only access tokens are accepted.' };
+    if (!this.client(claims.client_id))
+      return { ok: false, status: 401, detail: 'The client behind this token has been revoked.' };
     if (!claims.scope.split(' ').includes(scope)) {
       return { ok: false, status: 403, detail: `The access token lacks the scope ${scope}.` };
     }

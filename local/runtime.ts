@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
+import { ALL, type PartnerClient } from '../lambdas/core/partners.js';
 import {
   MonitoringThresholds,
   type MonitoringThresholdsInput,
@@ -31,6 +32,15 @@ import { createLocalApiGateway } from './api-gateway.js';
 import { type ClientRegistration, developmentClient, LocalTokenIssuer } from './auth.js';
 import { type LocalAws, startLocalAws } from './aws/server.js';
 import { makeLambdaContext, type SqsEventSource, startSqsEventSource } from './aws/sqs-event-source.js';
+import {
+  type AddedClient,
+  addClient,
+  putRegistryEntry,
+  readRegistry,
+  registeredClient,
+  registryFile,
+  revokeClient,
+} from './clients.js';
 import type { LocalCloudWatch } from './cloudwatch.js';
 import { type LocalMonitoring, startLocalMonitoring } from './cloudwatch-monitoring.js';
 import type { LocalSns } from './sns.js';
@@ -57,7 +67,8 @@ export interface HubOptions {
   /** A real Odoo; without it the Odoo sandbox is started on `odooSandboxPort`. */
   odoo?: OdooTarget;
   odooSandboxPort?: number;
-  clients?: ClientRegistration[];
+  /** Extra fixed clients (explicit scopes); with `partner`, also entered in the partner registry. */
+  clients?: (ClientRegistration & { partner?: Omit<PartnerClient, 'clientId'> })[];
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Seconds an out-of-order event may wait before an exception opens (default 24 h). */
   heldEventMaxAgeSeconds?: number;
@@ -105,6 +116,10 @@ export interface Hub {
   odooSandbox: boolean;
   developmentClient: ClientRegistration;
   stateDir: string;
+  /** As `npm run clients -- add` does: a registered client with its secret and its role's scopes. */
+  registerClient(entry: Omit<PartnerClient, 'clientId'>): AddedClient;
+  /** As `npm run clients -- revoke NAME`: false when no such client. */
+  revokeClient(name: string): boolean;
   aws: LocalAws;
   dynamodbEndpoint: string;
   queueUrls: Record<string, { queueUrl: string; dlqUrl: string }>;
@@ -244,6 +259,17 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[env.reconciliationLagDays] = String(options.remittanceLagDays);
     const thresholds = MonitoringThresholds.parse(options.monitoring?.thresholds ?? {});
     names[env.slaThresholds] = JSON.stringify(thresholds);
+    // The partner registry the handlers read (docs/security.md#local-clients), kept by `npm run clients`.
+    names[env.partnerRegistryFile] = registryFile(stateDir);
+    // Webhook targets (issue #15): loopback receivers are the tests'; the hub's own services never are.
+    names[env.webhookAllowLoopback] = 'true';
+    names[env.webhookDeniedLoopbackPorts] = [odoo.url, dynamodbEndpoint, ...Object.values(aws.env)]
+      .flatMap((value) => {
+        if (typeof value !== 'string' || !/^https?:\/\//.test(value)) return [];
+        const url = new URL(value);
+        return [url.port || (url.protocol === 'https:' ? '443' : '80')];
+      })
+      .join(',');
     Object.assign(process.env, names);
 
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
@@ -405,10 +431,34 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
     const allScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
     const devClient = developmentClient(stateDir, allScopes);
-    const registry = await LocalTokenIssuer.create(stateDir, `http://${host}/rcm-hub-local`, [
-      devClient,
-      ...(options.clients ?? []),
-    ]);
+    // The README's all-scope client is a `developer`: every facility, payer and team. Local only: stage
+    // config refuses the role (lib/config.ts), so no deployed stage has such a client.
+    putRegistryEntry(stateDir, {
+      clientId: devClient.clientId,
+      name: 'developer',
+      role: 'developer',
+      facilities: ALL,
+    });
+    for (const client of options.clients ?? []) {
+      if (client.partner) putRegistryEntry(stateDir, { clientId: client.clientId, ...client.partner });
+    }
+    const registry = await LocalTokenIssuer.create(
+      stateDir,
+      `http://${host}/rcm-hub-local`,
+      [devClient, ...(options.clients ?? [])],
+      {
+        find: (clientId) => registeredClient(stateDir, clientId),
+        claims: (clientId) => {
+          const entry = readRegistry(stateDir).find((c) => c.clientId === clientId);
+          if (!entry) return {};
+          return {
+            'rcm:role': entry.role,
+            'rcm:facilities': entry.facilities === ALL ? ALL : entry.facilities.join(' '),
+            ...(entry.payers ? { 'rcm:payers': entry.payers.join(' ') } : {}),
+          };
+        },
+      },
+    );
     const gateway: Server = createLocalApiGateway({
       routes,
       tokens: registry,
@@ -420,6 +470,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       gateway.listen(port, host, () => ok());
     });
     closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
+    process.env[env.webhookDeniedLoopbackPorts] =
+      `${process.env[env.webhookDeniedLoopbackPorts]},${(gateway.address() as AddressInfo).port}`;
     // `/__local/…` (alert topics, alarms, on-demand sweeps) before the gateway's own routes.
     const gatewayListeners = gateway.listeners('request') as ((...args: unknown[]) => void)[];
     gateway.removeAllListeners('request');
@@ -434,6 +486,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       odooSandbox: !options.odoo,
       developmentClient: devClient,
       stateDir,
+      registerClient: (entry) => addClient(stateDir, entry),
+      revokeClient: (name) => revokeClient(stateDir, name) !== undefined,
       aws,
       dynamodbEndpoint,
       queueUrls,

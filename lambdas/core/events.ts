@@ -180,11 +180,16 @@ export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;
 
 /** A canonical business event ready to be accepted: what any intake (JSON, X12, FHIR, webhook) produces. */
+/** Events whose data is PHI (patient demographics): never kept in the long event archive (lib/events.ts). */
+export const PHI_EVENT_TYPES = ['PatientUpserted'] as const;
+
 export interface CanonicalEvent {
   eventType: EventType;
   data: unknown;
   /** The workflow it belongs to; absent for master data. */
   encounter?: { encounterId: string; facilityId: string };
+  /** Master data: the facility that owns the record (docs/security.md#ownership), carried on the envelope. */
+  ownerFacilityId?: string;
   /** FIFO ordering key: the encounter, or `patient:<id>` / `payer:<id>`. */
   partitionKey: string;
   /** Non-PHI facts for the timeline entry. */

@@ -11,6 +11,12 @@ export const PartnerId = z
   .regex(
     /^[A-Za-z0-9][A-Za-z0-9._:\-/]*$/,
     'must start with a letter or digit and use only A-Z a-z 0-9 . _ : - /',
+  )
+  // One id rule everywhere (issue #15): an id becomes a key, an Odoo ref and a URL segment; `.`/`..`
+  // segments, `//` and a trailing `/` would read as a path there.
+  .refine(
+    (id) => !/(^|\/)\.{1,2}(\/|$)|\/\/|\/$/.test(id),
+    'must not contain . or .. segments, // or end in /',
   );
 
 /** An ISO calendar date (YYYY-MM-DD) that exists. */

@@ -51,7 +51,8 @@ export const InvoiceIssuedRequest = z
     // Exact in BigInt: the limit must hold before any Number arithmetic could lose precision.
     // zod still runs this refinement when a member failed, so skip what is not a valid amount.
     const total = invoice.lines.reduce((sum, line) => {
-      if (!DecimalAmount.safeParse(line.unitPrice).success || typeof line.quantity !== 'number') return sum;
+      if (!DecimalAmount.safeParse(line.unitPrice).success || !Quantity.safeParse(line.quantity).success)
+        return sum; // quantity 1e308 would make BigInt(Infinity) throw: only valid members are summed
       return (
         sum + (BigInt(Math.round(line.quantity * 1000)) * BigInt(parseCents(line.unitPrice)) + 500n) / 1000n
       );

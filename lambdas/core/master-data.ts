@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CalendarDate } from './identifiers.js';
+import { CalendarDate, PartnerId } from './identifiers.js';
 
 /**
  * Patients and payers are master data: upserted as Odoo partners (payers as companies) and kept in a
@@ -11,6 +11,10 @@ export const SOURCE_AUTHORITY = ['ehr', 'billing', 'clearinghouse', 'gateway'] a
 export const SourceSystem = z.enum(SOURCE_AUTHORITY);
 
 const Provenance = {
+  /** The facility that owns the record (docs/security.md#ownership); needed when a client acts for several. */
+  facilityId: PartnerId.optional().meta({
+    description: 'Owning facility; required when the client acts for several facilities',
+  }),
   sourceSystem: SourceSystem,
   sourceUpdatedAt: z.iso
     .datetime({ offset: true })

@@ -21,7 +21,8 @@ export const PaymentRequest = z
       .meta({ description: 'The invoice this payment pays.' }),
   })
   .strict()
-  .refine((p) => parseCents(p.amount) > 0, {
+  // zod runs this refinement even when `amount` failed its own check: parse only a valid amount (issue #15).
+  .refine((p) => !DecimalAmount.safeParse(p.amount).success || parseCents(p.amount) > 0, {
     path: ['amount'],
     message: 'a payment must be greater than zero',
   })

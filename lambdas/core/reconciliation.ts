@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PartnerId } from './identifiers.js';
 import { type Cents, formatCents } from './money.js';
 import { paymentStepRef } from './payment-posting.js';
 import type { PostingStep } from './posting-plan.js';
@@ -734,8 +735,9 @@ export const ReconciliationRequest = z
     period: ReconciliationPeriod.meta({
       description: 'ISO 8601 instants with zone; remittances are selected by payment date inside it',
     }),
-    payerId: z.string().min(1).max(64).optional(),
-    facilityId: z.string().min(1).max(64).optional(),
+    // One id rule everywhere (core/identifiers.ts): no path traversal, quotes or control characters.
+    payerId: PartnerId.optional(),
+    facilityId: PartnerId.optional(),
   })
   .strict()
   .meta({ id: 'ReconciliationRequest' });

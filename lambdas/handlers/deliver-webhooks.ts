@@ -7,11 +7,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
+import { partnerDirectory } from '../adapters/partners/registry.js';
 import { type DeliveryMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { sendSigned } from '../adapters/webhooks/sender.js';
 import { type Delivery, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
+import { eventVisibleTo } from '../core/partners.js';
 import { nextRetry, parseRetryPolicy } from '../core/webhooks/retry.js';
 import { WEBHOOK_EVENT_SOURCE } from '../core/webhooks/sources.js';
 import { deliveryBody } from '../core/webhooks/subscriptions.js';
@@ -58,6 +60,13 @@ async function deliver(record: SQSRecord): Promise<void> {
   ]);
   if (!delivery || delivery.status === 'delivered' || delivery.status === 'dead') return;
   if (!subscription) return; // deleted: pending deliveries are dropped with it
+  // Checked again at delivery: a client revoked since the fan-out (or one that may no longer see the
+  // event's facility) gets nothing more, retries included (docs/security.md#webhooks).
+  const principal = partnerDirectory().principal(subscription.clientId);
+  if (!principal || !eventVisibleTo(principal, message.envelope)) {
+    logger.info('webhook delivery dropped: subscriber not entitled', { subscriptionId: subscription.id });
+    return;
+  }
 
   const body = deliveryBody(message.envelope);
   const result = await sendSigned(subscription.url, subscription.secret, body, {

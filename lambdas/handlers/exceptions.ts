@@ -7,7 +7,6 @@ import { InvalidCursor, WorkflowStore } from '../adapters/dynamodb/workflow-stor
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import {
-  callerClientId,
   header,
   jsonResponse,
   parseJsonBody,
@@ -17,6 +16,7 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal, notEntitled } from '../adapters/partners/registry.js';
 import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
@@ -35,6 +35,7 @@ import {
   resolvedEventIdFor,
   transition,
 } from '../core/exceptions.js';
+import { mayRead, type Principal, worksTeam } from '../core/partners.js';
 import { env } from '../wiring.js';
 import { recordExceptionResolved } from './booking/record.js';
 
@@ -57,17 +58,18 @@ const inbound = new WebhookQueue<InboundMessage>(sqs, requiredEnv(env.inboundWeb
  */
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   try {
-    const clientId = callerClientId(event);
+    const principal = callerPrincipal(event);
+    const clientId = principal.clientId;
     const route = `${event.httpMethod} ${event.resource}`;
     switch (route) {
       case 'GET /v1/exceptions':
-        return await list(event);
+        return await list(event, principal);
       case 'GET /v1/exceptions/{exceptionId}':
-        return jsonResponse(200, exceptionView(await found(event)));
+        return jsonResponse(200, exceptionView(await found(event, principal)));
       case 'POST /v1/exceptions/{exceptionId}/resolve':
-        return await resolve(event, clientId);
+        return await resolve(event, principal);
       case 'POST /v1/exceptions/{exceptionId}/retry':
-        return await retry(event, clientId);
+        return await retry(event, principal);
       default:
         throw new RequestRejected(problem(ProblemType.notFound, 404, 'Not found', `No route ${route}.`));
     }
@@ -94,16 +96,17 @@ function conflict(detail: string) {
   return problem(ProblemType.conflict, 409, 'Conflict', detail);
 }
 
-async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+async function list(event: APIGatewayProxyEvent, principal: Principal): Promise<APIGatewayProxyResult> {
   const query = parseQuery(event, ExceptionListQuery);
   const page = await register.list(query);
   return jsonResponse(200, {
-    items: page.items.map(exceptionView),
+    // Only the caller's facilities (docs/security.md#reads): a page may come back short, the cursor goes on.
+    items: page.items.filter((entry) => mayRead(principal, entry.facilityId)).map(exceptionView),
     ...(page.cursor ? { nextCursor: page.cursor } : {}),
   });
 }
 
-async function found(event: APIGatewayProxyEvent): Promise<ExceptionEntry> {
+async function found(event: APIGatewayProxyEvent, principal: Principal): Promise<ExceptionEntry> {
   const id = ExceptionId.safeParse(event.pathParameters?.exceptionId);
   if (!id.success) {
     throw new RequestRejected(
@@ -119,7 +122,8 @@ async function found(event: APIGatewayProxyEvent): Promise<ExceptionEntry> {
     );
   }
   const entry = await register.get(id.data);
-  if (!entry) {
+  // Another facility's exception answers exactly as an unknown one (docs/security.md#reads).
+  if (!entry || !mayRead(principal, entry.facilityId)) {
     throw new RequestRejected(
       problem(ProblemType.notFound, 404, 'Unknown exception', `No exception ${id.data}.`),
     );
@@ -127,9 +131,17 @@ async function found(event: APIGatewayProxyEvent): Promise<ExceptionEntry> {
   return entry;
 }
 
-async function resolve(event: APIGatewayProxyEvent, clientId: string): Promise<APIGatewayProxyResult> {
+/** Exception actions are a team's: a billing clerk does not resolve finance's exceptions (docs/security.md#roles). */
+function actionable(entry: ExceptionEntry, principal: Principal): void {
+  if (!worksTeam(principal, entry.team))
+    throw notEntitled(`This client does not work the ${entry.team} team's exceptions.`);
+}
+
+async function resolve(event: APIGatewayProxyEvent, principal: Principal): Promise<APIGatewayProxyResult> {
+  const clientId = principal.clientId;
   const request = parseJsonBody(event, ResolveExceptionRequest);
-  const entry = await found(event);
+  const entry = await found(event, principal);
+  actionable(entry, principal);
   const verdict = transition(entry.status, 'resolve', entry.redrive);
   if (!verdict.ok) throw new RequestRejected(conflict(verdict.reason));
   const now = new Date().toISOString();
@@ -156,10 +168,12 @@ async function resolve(event: APIGatewayProxyEvent, clientId: string): Promise<A
   return jsonResponse(200, exceptionView(next));
 }
 
-async function retry(event: APIGatewayProxyEvent, clientId: string): Promise<APIGatewayProxyResult> {
+async function retry(event: APIGatewayProxyEvent, principal: Principal): Promise<APIGatewayProxyResult> {
+  const clientId = principal.clientId;
   const request =
     event.body && header(event, 'Content-Type') ? parseJsonBody(event, RetryExceptionRequest) : {};
-  const entry = await found(event);
+  const entry = await found(event, principal);
+  actionable(entry, principal);
   const verdict = transition(entry.status, 'retry', entry.redrive);
   if (!verdict.ok) throw new RequestRejected(conflict(verdict.reason));
   const now = new Date().toISOString();

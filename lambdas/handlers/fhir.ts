@@ -12,14 +12,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
-import {
-  callerClientId,
-  correlationIdOf,
-  header,
-  MAX_BODY_BYTES,
-  RequestRejected,
-} from '../adapters/http/api-request.js';
+import { correlationIdOf, header, MAX_BODY_BYTES, RequestRejected } from '../adapters/http/api-request.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal } from '../adapters/partners/registry.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { EventType } from '../core/events.js';
 import { localIds, mapDocument, type ParsedDocument, parseDocument } from '../core/fhir/document.js';
@@ -40,9 +35,13 @@ import {
   statusFor,
 } from '../core/fhir/outcome.js';
 import { ACCEPTED_TYPES, type AcceptedType } from '../core/fhir/resources.js';
+import { PartnerId } from '../core/identifiers.js';
+import { controlCharacterPaths, exceedsJsonDepth, MAX_JSON_DEPTH } from '../core/json-limits.js';
+import { mayRead, type Principal } from '../core/partners.js';
 import type { RemittanceReceived } from '../core/remittance.js';
 import { env, scopes } from '../wiring.js';
 import { acceptEvents } from './intake/accept-events.js';
+import { entitleWrites } from './intake/entitlement.js';
 
 /**
  * The FHIR R4 edge (docs/fhir.md): `POST /fhir/r4/{Claim|Invoice|ClaimResponse|PaymentReconciliation}` and
@@ -171,11 +170,13 @@ function errorResponse(error: unknown, correlationId: string | undefined): APIGa
     const code =
       p.status === 401
         ? 'security'
-        : p.status === 413
-          ? 'too-long'
-          : p.status === 415
-            ? 'not-supported'
-            : 'invalid';
+        : p.status === 403
+          ? 'forbidden'
+          : p.status === 413
+            ? 'too-long'
+            : p.status === 415
+              ? 'not-supported'
+              : 'invalid';
     const issues = (p.errors ?? []).map((e) => issue('error', code, `${e.path}: ${e.message}`));
     return fhirResponse(
       p.status,
@@ -232,13 +233,29 @@ function readBody(event: APIGatewayProxyEvent): unknown {
   // R4 http.html#mime-type: application/fhir+json; plain application/json is accepted as FHIR servers do.
   if (!/^application\/(fhir\+)?json\b/i.test(contentType))
     throw new Refused(415, [issue('error', 'not-supported', 'send the body as application/fhir+json')]);
+  const text = raw.toString('utf8');
+  // Before any parsing (issue #15): a 20,000-deep element or a NUL in a string is refused, never a 5xx.
+  if (exceedsJsonDepth(text))
+    throw new Refused(400, [
+      issue('error', 'too-long', `elements nest deeper than ${MAX_JSON_DEPTH} levels`),
+    ]);
+  let json: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new Refused(400, [
       issue('error', 'structure', `the body is not valid JSON: ${(error as Error).message}`),
     ]);
   }
+  const controls = controlCharacterPaths(json);
+  if (controls.length > 0)
+    throw new Refused(
+      400,
+      controls
+        .slice(0, 50)
+        .map((path) => issue('error', 'value', `${path}: must not contain control characters`)),
+    );
+  return json;
 }
 
 /**
@@ -305,14 +322,18 @@ function checkCondition(condition: string, document: ParsedDocument): void {
   }
 }
 
-async function lookupContext(document: ParsedDocument, clientId: string, idempotencyKey: string) {
+async function lookupContext(document: ParsedDocument, principal: Principal, idempotencyKey: string) {
+  const clientId = principal.clientId;
+  // Only what the caller may see resolves: another facility's claim with the same id stays unknown to it.
+  const visible = <T extends { facilityId: string }>(found: T[]) =>
+    found.filter((f) => mayRead(principal, f.facilityId));
   const local = localIds(document);
   const resources = document.entries.flatMap((e) => (e.resource ? [e.resource] : []));
   const claimIds = [...new Set(resources.flatMap((r) => claimIdsNamed(r, local)))];
   const remittanceIds = [...new Set(resources.flatMap((r) => remittanceIdsNamed(r, local)))];
   const [claims, remittances] = await Promise.all([
-    Promise.all(claimIds.map(async (id) => [id, await store.findClaim(id)] as const)),
-    Promise.all(remittanceIds.map(async (id) => [id, await store.findRemittance(id)] as const)),
+    Promise.all(claimIds.map(async (id) => [id, visible(await store.findClaim(id))] as const)),
+    Promise.all(remittanceIds.map(async (id) => [id, visible(await store.findRemittance(id))] as const)),
   ]);
   return {
     local,
@@ -374,7 +395,8 @@ function describe(e: MappedEvent): string {
 }
 
 async function post(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
-  const clientId = callerClientId(event);
+  const principal = callerPrincipal(event);
+  const clientId = principal.clientId;
   const body = readBody(event);
   const routeType = event.pathParameters?.resourceType ?? /\/fhir\/r4\/(\w+)$/.exec(event.resource)?.[1];
   if (routeType !== undefined && !(ACCEPTED_TYPES as readonly string[]).includes(routeType))
@@ -382,7 +404,7 @@ async function post(event: APIGatewayProxyEvent, correlationId: string): Promise
   const document = parseDocument(body, routeType as AcceptedType | undefined);
   if (document.issues.length > 0) throw new Refused(statusFor(document.issues), document.issues);
   const idempotencyKey = keyOf(event, document, body);
-  const results = mapDocument(document, await lookupContext(document, clientId, idempotencyKey));
+  const results = mapDocument(document, await lookupContext(document, principal, idempotencyKey));
   const mappings = document.entries.map((e) => results.get(e.index) ?? { events: [], issues: e.issues });
   const headers = { 'X-Correlation-Id': correlationId };
 
@@ -442,6 +464,13 @@ async function post(event: APIGatewayProxyEvent, correlationId: string): Promise
     return fhirResponse(status, outcome, headers);
   }
   requireScopes(event, events);
+  try {
+    await entitleWrites(store, principal, events);
+  } catch (error) {
+    if (error instanceof RequestRejected)
+      throw new Refused(error.problem.status, [issue('error', 'forbidden', error.problem.detail)]);
+    throw error;
+  }
   const accepted = await accept({
     clientId,
     route: `${event.httpMethod} ${event.resource}`,
@@ -484,8 +513,17 @@ async function readPaymentReconciliation(
   correlationId: string,
 ): Promise<APIGatewayProxyResult> {
   const headers = { 'X-Correlation-Id': correlationId };
-  const remittanceId = event.pathParameters?.remittanceId ?? '';
-  const found = await store.findRemittance(remittanceId);
+  const id = PartnerId.safeParse(event.pathParameters?.remittanceId);
+  if (!id.success)
+    return fhirResponse(
+      400,
+      operationOutcome([issue('error', 'value', 'the remittance id in the path is not valid')]),
+      headers,
+    );
+  const remittanceId = id.data;
+  // Another facility's remittance answers 404, as if it did not exist (docs/security.md#reads).
+  const principal = callerPrincipal(event);
+  const found = (await store.findRemittance(remittanceId)).filter((f) => mayRead(principal, f.facilityId));
   if (found.length === 0)
     return fhirResponse(
       404,

@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse } from '../adapters/http/api-request.js';
 import { createLogger } from '../adapters/observability.js';
@@ -12,17 +12,30 @@ const logger = createLogger('health');
 const dynamodb = new DynamoDBClient({});
 const tableName = requiredEnv(env.workflowTable);
 
-/** No auth: says which Odoo and which store are in use, and whether each answers. No PHI, no secrets. */
-export const handler = async (): Promise<APIGatewayProxyResult> => {
+/**
+ * `GET /health` is open (load balancers, uptime probes) and says only up or down (issue #15: it once showed
+ * the Odoo URL, database, versions, table and Odoo's error text to anyone). `GET /health/details` carries the
+ * whole report and needs the `rcm/operations.read` scope at the gateway: every detail lives in
+ * `healthReport`, which only that route returns.
+ */
+export const handler = async (event?: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const report = await healthReport();
+  const statusCode = report.status === 'ok' ? 200 : 503;
+  if (event?.resource === '/health/details') return jsonResponse(statusCode, report);
+  return jsonResponse(statusCode, { status: report.status === 'ok' ? 'up' : 'down' });
+};
+
+/** The detailed report (operations only): which Odoo and store are in use, and whether each answers. */
+async function healthReport() {
   const [odoo, store] = await Promise.all([checkOdoo(), checkStore()]);
   const healthy = odoo.status === 'up' && store.status === 'up';
-  return jsonResponse(healthy ? 200 : 503, {
+  return {
     status: healthy ? 'ok' : 'degraded',
     stage: process.env[env.stage] ?? 'local',
     odoo,
     store,
-  });
-};
+  };
+}
 
 let odooSecret: OdooConnectionSecret | undefined;
 

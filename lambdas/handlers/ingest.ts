@@ -23,11 +23,13 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal, notEntitled, partnerDirectory } from '../adapters/partners/registry.js';
 import { createX12Intake, isX12Request } from '../adapters/x12/http-intake.js';
 import { PartnerId } from '../core/identifiers.js';
 import { type IntakeName, intakes } from '../core/intake.js';
 import { env, routes } from '../wiring.js';
 import { acceptEvents } from './intake/accept-events.js';
+import { entitleWrites } from './intake/entitlement.js';
 
 const logger = createLogger('ingest');
 const dynamodb = new DynamoDBClient({});
@@ -45,6 +47,8 @@ const idempotencyConfig = new IdempotencyConfig({
 
 interface AcceptCommand {
   clientId: string;
+  /** Master data: the owning facility the entitlement check settled (docs/security.md#ownership). */
+  ownerFacilityId?: string;
   intake: IntakeName;
   idempotencyKey: string;
   correlationId: string;
@@ -68,6 +72,7 @@ export interface Accepted {
 const accept = makeIdempotent(
   async ({
     clientId,
+    ownerFacilityId,
     intake: name,
     idempotencyKey,
     correlationId,
@@ -88,6 +93,7 @@ const accept = makeIdempotent(
             eventType: intake.eventType,
             data,
             ...(encounter ? { encounter } : {}),
+            ...(ownerFacilityId ? { ownerFacilityId } : {}),
             partitionKey: intake.partitionKey(data),
             facts: intake.facts(data),
           },
@@ -115,13 +121,24 @@ const accept = makeIdempotent(
 /** X12 bodies (835 on /v1/remittances, 277/277CA on /v1/claim-statuses): docs/x12.md. */
 const x12Intake = createX12Intake({
   store,
-  acceptEvents: (command) => acceptEvents({ store, publisher }, command),
+  // Every claim of an 835 (or status of a 277) is checked before any is recorded: all or nothing.
+  acceptEvents: async (command) =>
+    acceptEvents(
+      { store, publisher },
+      { ...command, events: await entitleWrites(store, principalOrRefuse(command.clientId), command.events) },
+    ),
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requiredEnv(env.idempotencyTable),
     awsSdkV3Client: dynamodb,
   }),
   config: idempotencyConfig,
 });
+
+function principalOrRefuse(clientId: string) {
+  const principal = partnerDirectory().principal(clientId);
+  if (!principal) throw notEntitled('This client is not in the partner registry (or was revoked).');
+  return principal;
+}
 
 const intakeByRoute = new Map<string, IntakeName>(
   routes.flatMap((route) =>
@@ -170,7 +187,8 @@ export const handler = async (
         }),
       );
     }
-    const violations = intake.violations?.(intake.toCanonical(request as never, pathParameters)) ?? [];
+    const canonical = intake.toCanonical(request as never, pathParameters);
+    const violations = intake.violations?.(canonical) ?? [];
     if (violations.length > 0) {
       throw new RequestRejected(
         problem(
@@ -182,8 +200,19 @@ export const handler = async (
         ),
       );
     }
+    const encounter = intake.encounter(canonical);
+    const [entitled] = await entitleWrites(store, callerPrincipal(event), [
+      {
+        eventType: intake.eventType,
+        data: canonical,
+        ...(encounter ? { encounter } : {}),
+        partitionKey: intake.partitionKey(canonical),
+        facts: {},
+      },
+    ]);
     const accepted = await accept({
       clientId,
+      ...(entitled?.ownerFacilityId ? { ownerFacilityId: entitled.ownerFacilityId } : {}),
       intake: name,
       idempotencyKey,
       correlationId,

@@ -2,10 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
-import { jsonResponse } from '../adapters/http/api-request.js';
+import { jsonResponse, rejectionResponse } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal } from '../adapters/partners/registry.js';
 import { PartnerId } from '../core/identifiers.js';
+import { ALL, mayRead } from '../core/partners.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('readMasterData');
@@ -28,7 +30,13 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       sourceUpdatedAt: string;
       payerType?: string;
     }>(kind, id.data);
-    if (!item)
+    const principal = callerPrincipal(event);
+    const owner = item ? await store.ownerOf(kind, id.data) : undefined;
+    const visible =
+      (kind === 'payer' && principal.payers !== ALL && principal.payers.includes(id.data)) ||
+      mayRead(principal, owner ?? null);
+    // Another facility's record answers exactly as an unknown one (docs/security.md#reads).
+    if (!item || !visible)
       return problemResponse(
         problem(ProblemType.notFound, 404, `Unknown ${kind}`, `No ${kind} ${id.data} has been synced.`),
       );
@@ -43,6 +51,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       version: item.version,
     });
   } catch (error) {
+    const rejected = rejectionResponse(error);
+    if (rejected) return rejected;
     logger.error('master data read failed', { error: error as Error });
     return problemResponse(
       problem(ProblemType.unavailable, 503, 'Store unavailable', 'The store did not answer; retry.'),

@@ -6,7 +6,9 @@ import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, parseQuery, rejectionResponse } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal } from '../adapters/partners/registry.js';
 import { PartnerId } from '../core/identifiers.js';
+import { mayRead, visibleFacilities } from '../core/partners.js';
 import { WorkflowState } from '../core/workflow.js';
 import { env } from '../wiring.js';
 
@@ -67,11 +69,13 @@ async function get(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> 
       ),
     );
   }
+  const principal = callerPrincipal(event);
   const [workflow, timeline] = await Promise.all([
     store.getWorkflow(encounterId.data),
     store.getTimeline(encounterId.data),
   ]);
-  if (!workflow)
+  // Another facility's encounter answers exactly as an unknown one (docs/security.md#reads).
+  if (!workflow || !mayRead(principal, workflow.facilityId, workflow.payerIds))
     return problemResponse(
       problem(
         ProblemType.notFound,
@@ -100,13 +104,16 @@ async function get(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> 
 
 async function list(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const query = parseQuery(event, WorkflowListQuery);
+  const principal = callerPrincipal(event);
   const { olderThan, ...rest } = query;
+  const facilityIds = visibleFacilities(principal);
   const page = await store.listWorkflows({
     ...rest,
+    ...(facilityIds ? { facilityIds } : {}),
     ...(olderThan ? { stateBefore: new Date(Date.now() - durationMs(olderThan)).toISOString() } : {}),
   });
   return jsonResponse(200, {
-    items: page.items.map(view),
+    items: page.items.filter((w) => mayRead(principal, w.facilityId, w.payerIds)).map(view),
     ...(page.cursor ? { nextCursor: page.cursor } : {}),
   });
 }

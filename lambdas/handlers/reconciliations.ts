@@ -10,7 +10,6 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ReconciliationStore } from '../adapters/dynamodb/reconciliation-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import {
-  callerClientId,
   correlationIdOf,
   idempotencyKeyOf,
   jsonResponse,
@@ -21,7 +20,9 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal, notEntitled } from '../adapters/partners/registry.js';
 import { deterministicEventId } from '../core/event-id.js';
+import { decideWrite, mayRead, type Principal, visibleFacilities } from '../core/partners.js';
 import {
   DifferenceClass,
   dedupe,
@@ -50,14 +51,16 @@ function runIdFor(clientId: string, idempotencyKey: string): string {
 }
 
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const correlationId = correlationIdOf(event);
+  let correlationId: string | undefined;
   try {
-    const clientId = callerClientId(event);
+    // Inside the try: a malformed X-Correlation-Id is the caller's 400, never a 500 (issue #15).
+    correlationId = correlationIdOf(event);
+    const principal = callerPrincipal(event);
     const route = `${event.httpMethod} ${event.resource}`;
-    if (route === 'POST /v1/reconciliations') return await startRun(event, clientId, correlationId);
-    if (route === 'GET /v1/reconciliations') return await listRuns(event, correlationId);
+    if (route === 'POST /v1/reconciliations') return await startRun(event, principal, correlationId);
+    if (route === 'GET /v1/reconciliations') return await listRuns(event, principal, correlationId);
     if (route === 'GET /v1/reconciliations/{runId}')
-      return await report(event.pathParameters?.runId ?? '', event, correlationId);
+      return await report(event.pathParameters?.runId ?? '', event, principal, correlationId);
     throw new RequestRejected(problem(ProblemType.notFound, 404, 'Not found', `No route ${route}.`));
   } catch (error) {
     const rejected = rejectionResponse(error, correlationId);
@@ -65,18 +68,35 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     logger.error('reconciliation request failed', { error: error as Error });
     return problemResponse(
       problem(ProblemType.unavailable, 503, 'Service unavailable', 'Try again shortly.', { correlationId }),
-      { 'Retry-After': '2', 'X-Correlation-Id': correlationId },
+      { 'Retry-After': '2', ...(correlationId ? { 'X-Correlation-Id': correlationId } : {}) },
     );
   }
 };
 
+/** A run over every facility is visible only to a caller that sees every facility (docs/security.md#reads). */
+function seesRun(principal: Principal, run: { facilityId?: string | null; payerId?: string }): boolean {
+  return mayRead(principal, run.facilityId ?? null, run.payerId ? [run.payerId] : []);
+}
+
 async function startRun(
   event: APIGatewayProxyEvent,
-  clientId: string,
+  principal: Principal,
   correlationId: string,
 ): Promise<APIGatewayProxyResult> {
+  const clientId = principal.clientId;
   const idempotencyKey = idempotencyKeyOf(event);
-  const request = parseJsonBody(event, ReconciliationRequest);
+  const parsed = parseJsonBody(event, ReconciliationRequest);
+  // A facility-bound caller reconciles its own facility only (its only one when it names none).
+  const only = visibleFacilities(principal);
+  const request =
+    parsed.facilityId === undefined && only?.length === 1 ? { ...parsed, facilityId: only[0] } : parsed;
+  const verdict = decideWrite(principal, {
+    ...(request.facilityId ? { facilityId: request.facilityId } : {}),
+    ...(request.payerId ? { payerIds: [request.payerId] } : {}),
+  });
+  if (!verdict.allowed) throw notEntitled(verdict.reason);
+  if (!seesRun(principal, request))
+    throw notEntitled('Name a facility (and payer) this client acts for: a run over all would cross them.');
   const runId = runIdFor(clientId, idempotencyKey);
   const input = { trigger: 'api', requestedBy: clientId, correlationId, ...request };
   try {
@@ -105,12 +125,19 @@ async function startRun(
 }
 
 /** The runs, newest first, without their differences (GET /v1/reconciliations/{runId} has those). */
-async function listRuns(event: APIGatewayProxyEvent, correlationId: string): Promise<APIGatewayProxyResult> {
+async function listRuns(
+  event: APIGatewayProxyEvent,
+  principal: Principal,
+  correlationId: string,
+): Promise<APIGatewayProxyResult> {
   const query = parseQuery(event, ReconciliationRunListQuery);
   const page = await runs.listRuns(query.limit, query.cursor);
   return jsonResponse(
     200,
-    { items: page.items, ...(page.cursor ? { nextCursor: page.cursor } : {}) },
+    {
+      items: page.items.filter((run) => seesRun(principal, run)),
+      ...(page.cursor ? { nextCursor: page.cursor } : {}),
+    },
     { 'X-Correlation-Id': correlationId },
   );
 }
@@ -125,6 +152,7 @@ async function sameRequest(runId: string, input: Record<string, unknown>): Promi
 async function report(
   runId: string,
   event: APIGatewayProxyEvent,
+  principal: Principal,
   correlationId: string,
 ): Promise<APIGatewayProxyResult> {
   const query = event.queryStringParameters ?? {};
@@ -136,7 +164,12 @@ async function report(
       }),
     );
   }
-  const run = /^[\w.-]{1,80}$/.test(runId) ? await runs.getRun(runId) : undefined;
+  const found = /^[\w.-]{1,80}$/.test(runId) ? await runs.getRun(runId) : undefined;
+  if (found && !seesRun(principal, found))
+    throw new RequestRejected(
+      problem(ProblemType.notFound, 404, 'Not found', `No reconciliation run ${runId}.`),
+    );
+  const run = found;
   let execution: { status?: string; error?: string } = {};
   try {
     const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(runId) }));

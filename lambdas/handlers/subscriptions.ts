@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
 import {
-  callerClientId,
   jsonResponse,
   parseJsonBody,
   RequestRejected,
@@ -11,6 +10,8 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal } from '../adapters/partners/registry.js';
+import { targetProblem } from '../adapters/webhooks/target-guard.js';
 import { type Subscription, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import { SubscriptionRequest, subscriberUrlProblem } from '../core/webhooks/subscriptions.js';
 import { env } from '../wiring.js';
@@ -38,13 +39,15 @@ async function owned(id: string, clientId: string): Promise<Subscription> {
 
 export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
   try {
-    const clientId = callerClientId(event);
+    // Registered clients only (a revoked one manages nothing); subscriptions are per client.
+    const clientId = callerPrincipal(event).clientId;
     const id = event.pathParameters?.subscriptionId;
     const route = `${event.httpMethod} ${event.resource}`;
     switch (route) {
       case 'POST /v1/subscriptions': {
         const request = parseJsonBody(event, SubscriptionRequest);
-        const urlProblem = subscriberUrlProblem(request.url, stage);
+        // https only, and a host whose every address is public (issue #15); checked again at each delivery.
+        const urlProblem = subscriberUrlProblem(request.url, stage) ?? (await targetProblem(request.url));
         if (urlProblem) {
           throw new RequestRejected(
             problem(ProblemType.validation, 400, 'Validation failed', 'The subscription is not valid.', {

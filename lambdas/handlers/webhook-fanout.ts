@@ -3,9 +3,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
+import { partnerDirectory } from '../adapters/partners/registry.js';
 import { type DeliveryMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import type { EventEnvelope } from '../core/envelope.js';
+import { eventVisibleTo } from '../core/partners.js';
 import type { SubscribableEventType } from '../core/webhooks/subscriptions.js';
 import { env } from '../wiring.js';
 
@@ -24,9 +26,13 @@ const deliveries = new WebhookQueue<DeliveryMessage>(
 export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): Promise<void> => {
   const envelope = event.detail;
   const type = envelope.type as SubscribableEventType;
-  const subscribers = (await store.subscriptions()).filter(
-    (s) => s.eventTypes.includes(type) && !isOwnDeadLetter(envelope, s.id),
-  );
+  // A subscriber gets only what its client may see (docs/security.md#webhooks); a client revoked from the
+  // registry gets nothing, whatever subscriptions it left behind.
+  const subscribers = (await store.subscriptions()).filter((s) => {
+    if (!s.eventTypes.includes(type) || isOwnDeadLetter(envelope, s.id)) return false;
+    const principal = partnerDirectory().principal(s.clientId);
+    return principal !== undefined && eventVisibleTo(principal, envelope);
+  });
   for (const subscription of subscribers) {
     const logged = await store.createDelivery({
       subscriptionId: subscription.id,

@@ -4,8 +4,10 @@ import type { S3Event } from 'aws-lambda';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import { RequestRejected } from '../adapters/http/api-request.js';
 import { PROBLEM_BASE, ProblemType } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { notEntitled, partnerDirectory } from '../adapters/partners/registry.js';
 import { UploadsBucket, uploadsS3Client } from '../adapters/s3/uploads-bucket.js';
 import { acceptRemittanceUpload } from '../adapters/x12/upload.js';
 import type { X12Issue } from '../core/x12/envelope.js';
@@ -13,6 +15,7 @@ import { segmentPath, X12Error } from '../core/x12/tokenizer.js';
 import { parseUploadObjectKey } from '../core/x12/uploads.js';
 import { env } from '../wiring.js';
 import { acceptEvents } from './intake/accept-events.js';
+import { entitleWrites } from './intake/entitlement.js';
 
 /**
  * S3 ObjectCreated (uploads/<clientId>/<uploadId>.835) → stream the object twice through
@@ -51,16 +54,20 @@ async function processObject(key: string): Promise<void> {
   }
   logger.appendKeys({ correlationId: upload.correlationId, uploadId: upload.uploadId });
   try {
+    // The uploader's registry binding applies as on POST /v1/remittances (docs/security.md#ownership): each
+    // batch is checked whole before it is recorded; a refused batch ends the upload as rejected (403).
+    const principal = partnerDirectory().principal(upload.clientId);
+    if (!principal) throw notEntitled('This client is not in the partner registry (or was revoked).');
     const outcome = await acceptRemittanceUpload(bucket.open(key), {
       store,
-      accept: (events) =>
+      accept: async (events) =>
         acceptEvents(
           { store, publisher },
           {
             clientId: upload.clientId,
             idempotencyKey: `upload:${upload.uploadId}`,
             correlationId: upload.correlationId,
-            events,
+            events: await entitleWrites(store, principal, events),
           },
         ),
       clientId: upload.clientId,
@@ -117,6 +124,21 @@ async function processObject(key: string): Promise<void> {
       },
     });
     logger.info('upload accepted', { claims: outcome.claims, accepted: outcome.accepted });
+  } catch (error) {
+    if (!(error instanceof RequestRejected)) throw error;
+    await store.finishUpload(upload.uploadId, {
+      status: 'rejected',
+      bytes: 0,
+      updatedAt: new Date().toISOString(),
+      problem: {
+        type: `${PROBLEM_BASE}${ProblemType.notEntitled}`,
+        title: error.problem.title,
+        status: 403,
+        detail: `${error.problem.detail} Batches of this file accepted before the refused one stay accepted.`,
+        errors: [],
+      },
+    });
+    logger.info('upload refused: not entitled');
   } finally {
     logger.removeKeys(['correlationId', 'uploadId']);
   }

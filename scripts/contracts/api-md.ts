@@ -56,7 +56,10 @@ const problemMeanings: Record<string, string> = {
     'The first request with this key is still running; retry after `Retry-After`.',
   [ProblemType.unauthorized]: 'No valid access token.',
   [ProblemType.forbidden]: 'The token lacks the scope the route needs.',
-  [ProblemType.notFound]: 'No such route, or no such resource.',
+  [ProblemType.notEntitled]:
+    'The client is not registered, or the document touches a facility, payer, encounter, claim or patient that is not its own (docs/security.md).',
+  [ProblemType.notFound]:
+    'No such route, or no such resource — or one the caller may not see (docs/security.md).',
   [ProblemType.methodNotAllowed]:
     'The route exists, the method does not (local runtime; API Gateway answers 404).',
   [ProblemType.conflict]: 'The request conflicts with the current state.',

@@ -28,6 +28,7 @@ import {
   Accepted,
   EncounterIdSchema,
   Health,
+  HealthStatus,
   PatientIdSchema,
   PatientRecord,
   PayerIdSchema,
@@ -425,7 +426,28 @@ export const operationContracts: Record<string, OperationContract> = {
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {
-    description: 'Unauthenticated liveness and dependency check. Returns no PHI and no secrets.',
+    description:
+      'Unauthenticated liveness check: up or down, nothing else (the details need rcm/operations.read on /health/details).',
+    success: {
+      description: 'Odoo and the store both answer',
+      schema: HealthStatus,
+      example: () => ({ status: 'up' }),
+      headers: [],
+    },
+    otherResponses: [
+      {
+        status: 503,
+        description: 'Odoo or the store does not answer',
+        schema: HealthStatus,
+        example: () => ({ status: 'down' }),
+      },
+    ],
+    correlationHeader: false,
+    errors: [],
+  },
+  getHealthDetails: {
+    description:
+      'Dependency report for operations: which Odoo and store, versions, errors. No PHI, no secrets.',
     success: {
       description: 'Odoo and the store both answer',
       schema: Health,
@@ -521,6 +543,17 @@ export function errorCases(route: ApiRoute, contract: OperationContract, samples
         by: 'handler',
       },
     );
+  }
+  if (route.scope !== null && (route.handler === 'ingest' || route.operationId === 'startReconciliation')) {
+    // Issue #15 (docs/security.md#ownership): the caller's registry binding does not cover the document.
+    cases.push({
+      status: 403,
+      type: ProblemType.notEntitled,
+      title: 'Not entitled',
+      when: 'the document is for a facility or payer the client does not act for, or touches an encounter, claim, patient or payer another facility owns',
+      detail: 'The record belongs to another facility.',
+      by: 'handler',
+    });
   }
   if (route.scope !== null) {
     cases.push(

@@ -354,7 +354,16 @@ export const StoreCheck = z
   ])
   .meta({ id: 'StoreCheck', description: "The workflow store; endpoint is 'aws' in the cloud" });
 
-/** `GET /health` → 200 when both answer, 503 (same shape, status `degraded`) otherwise (health.ts). */
+/** `GET /health` (open): only up or down, 200 or 503 (issue #15: no details without a scope). */
+export const HealthStatus = z
+  .object({ status: z.enum(['up', 'down']) })
+  .strict()
+  .meta({
+    id: 'HealthStatus',
+    description: 'Whether the hub is up; nothing else (details: /health/details).',
+  });
+
+/** `GET /health/details` → 200 when both answer, 503 (same shape, status `degraded`) otherwise (health.ts). */
 export const Health = z
   .object({
     status: z.enum(['ok', 'degraded']),

@@ -12,9 +12,11 @@ import {
   type HandlerName,
   type HandlerSpec,
   handlers,
+  opsScopes,
   queues,
   type Resource,
   resourceEnv,
+  roleScopes,
   routes,
   type TableSpec,
   tables,
@@ -328,7 +330,7 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
       }
     });
 
-    it('has one Cognito scope per distinct route scope and a client-credentials client with all of them', () => {
+    it('has one Cognito scope per distinct route scope and one client per configured client, with its role’s scopes only', () => {
       const routeScopes = [...new Set(routes.flatMap((r) => (r.scope ? [r.scope] : [])))];
       const servers = Object.values(resourcesOf(s, 'AWS::Cognito::UserPoolResourceServer'));
       const declared = servers.flatMap((srv) =>
@@ -338,12 +340,25 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
       );
       expect(declared.sort()).toEqual(routeScopes.sort());
       expect(new Set(routeScopes.map((sc) => splitScope(sc).identifier)).size).toBe(servers.length);
-      s.template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
-        GenerateSecret: true,
-        AllowedOAuthFlows: ['client_credentials'],
-      });
-      const client = Object.values(resourcesOf(s, 'AWS::Cognito::UserPoolClient'))[0];
-      expect(client?.Properties.AllowedOAuthScopes).toHaveLength(routeScopes.length);
+      // Issue #15: no all-scope client in any stage; each client holds its role's bundle.
+      const clients = Object.values(resourcesOf(s, 'AWS::Cognito::UserPoolClient'));
+      expect(clients).toHaveLength(config.partners.length);
+      for (const configured of config.partners) {
+        const client = clients.find((c) => c.Properties.ClientName === `rcm-hub-${stage}-${configured.name}`);
+        expect(client?.Properties).toMatchObject({
+          GenerateSecret: true,
+          AllowedOAuthFlows: ['client_credentials'],
+        });
+        const granted = (client?.Properties.AllowedOAuthScopes as unknown[]).map((scope) =>
+          JSON.stringify(scope),
+        );
+        expect(granted.length).toBeLessThan(routeScopes.length);
+        const bundle = roleScopes[configured.role].filter((scope) => routeScopes.includes(scope));
+        expect(granted).toHaveLength(bundle.length);
+        if (configured.role === 'partner') {
+          for (const ops of opsScopes) expect(granted.join(' ')).not.toContain(ops.split('/')[1]);
+        }
+      }
       s.template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
       s.template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     });
@@ -553,6 +568,106 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
         (alarm) => alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
       );
       expect(depthAlarms).toHaveLength(dlqs.length);
+    });
+  });
+});
+
+describe('per-client limits and roles (issue #15)', () => {
+  let s: Synthesized;
+  let config: StageConfig;
+
+  beforeAll(() => {
+    s = synthStage('prod');
+    config = StageConfigSchema.parse(stages.prod);
+  });
+
+  it('gives every configured client its own API key and usage plan throttle, and every scoped route needs the key', () => {
+    const plans = Object.values(resourcesOf(s, 'AWS::ApiGateway::UsagePlan'));
+    expect(plans).toHaveLength(config.partners.length);
+    for (const client of config.partners) {
+      const limits = client.throttle ?? config.partnerThrottle;
+      s.template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+        UsagePlanName: `rcm-hub-prod-${client.name}`,
+        Throttle: { RateLimit: limits.rateLimit, BurstLimit: limits.burstLimit },
+      });
+    }
+    s.template.resourceCountIs('AWS::ApiGateway::ApiKey', config.partners.length);
+    s.template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', config.partners.length);
+    const methods = Object.values(resourcesOf(s, 'AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.AuthorizationType === 'COGNITO_USER_POOLS',
+    );
+    expect(methods.length).toBe(routes.filter((r) => r.scope).length);
+    for (const method of methods) expect(method.Properties.ApiKeyRequired).toBe(true);
+  });
+
+  it('reserves the configured concurrency per function', () => {
+    const functions = resourcesOf(s, 'AWS::Lambda::Function');
+    const reserved = Object.values(functions)
+      .filter((f) => f.Properties.ReservedConcurrentExecutions !== undefined)
+      .map((f) => f.Properties.ReservedConcurrentExecutions)
+      .sort();
+    expect(reserved).toEqual(Object.values(config.reservedConcurrency).sort());
+  });
+
+  it('hands every function the partner registry with each client’s Cognito id and binding', () => {
+    const functions = Object.values(resourcesOf(s, 'AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Environment?.Variables?.[env.stage] === 'prod',
+    );
+    for (const fn of functions)
+      expect(fn.Properties.Environment.Variables[env.partnerRegistry]).toBeDefined();
+    const registry = JSON.stringify(functions[0]?.Properties.Environment.Variables[env.partnerRegistry]);
+    for (const client of config.partners) expect(registry).toContain(`\\"name\\":\\"${client.name}\\"`);
+  });
+
+  it('refuses at synth a partner client with an ops scope, and a developer (all-scope) client', () => {
+    const withOps = {
+      ...(stages.prod as Record<string, unknown>),
+      partners: [
+        {
+          name: 'sneaky',
+          role: 'partner',
+          facilities: ['FAC-1'],
+          scopes: ['rcm/invoices.write', 'rcm/exceptions.write'],
+        },
+      ],
+    };
+    expect(() => synthStage('prod', { context: { stages: { ...stages, prod: withOps } } })).toThrow(
+      /beyond its role: rcm\/exceptions.write/,
+    );
+    const developer = {
+      ...(stages.prod as Record<string, unknown>),
+      partners: [{ name: 'all', role: 'developer', facilities: '*' }],
+    };
+    expect(() => synthStage('prod', { context: { stages: { ...stages, prod: developer } } })).toThrow(
+      /developer \(all-scope\) role is local only/,
+    );
+  });
+});
+
+describe('retention of PHI (issue #15)', () => {
+  let s: Synthesized;
+
+  beforeAll(() => {
+    s = synthStage('prod');
+  });
+
+  it('keeps PHI-bearing events (PatientUpserted) out of the long event archive', () => {
+    const [archive] = Object.values(resourcesOf(s, 'AWS::Events::Archive'));
+    expect(archive?.Properties.EventPattern['detail-type']).toEqual([
+      { 'anything-but': ['PatientUpserted'] },
+    ]);
+    expect(archive?.Properties.RetentionDays).toBe(
+      (stages.prod as { eventArchiveRetentionDays: number }).eventArchiveRetentionDays,
+    );
+  });
+
+  it('expires raw inbound webhook bodies (TTL on the webhook table), which stays backed up', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
     });
   });
 });

@@ -81,6 +81,16 @@ const fake = vi.hoisted(() => {
   process.env.IDEMPOTENCY_TABLE_NAME = 'IdempotencyTable';
   process.env.EVENT_BUS_NAME = 'rcm-hub-bus';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  // The samples' clients, registered with every facility (issue #15: an unregistered client may do nothing).
+  process.env.PARTNER_REGISTRY = JSON.stringify(
+    [
+      '1h8clearinghouse0exmpl7q',
+      '4k9financeops0client0id7q',
+      '4tq7example0client0id2m8v',
+      '6c0ehr0example0client0k9z',
+      '7p2gateway0example0id0c4x',
+    ].map((clientId, i) => ({ clientId, name: `sample-${i}`, role: 'developer', facilities: '*' })),
+  );
   return {
     recorded: [] as Record<string, unknown>[],
     published: [] as Record<string, unknown>[],
@@ -118,6 +128,16 @@ vi.mock('../../lambdas/adapters/dynamodb/workflow-store.js', async (importOrigin
     }
     // accept-events.ts indexes claims and remittances by id (docs/fhir.md#claim-lookup), and payments in the
     // payer ledger reconciliation reads (docs/reconciliation.md#the-payer-ledger).
+    // Ownership (docs/security.md#ownership): the sample story's first writer owns every id.
+    async ownerOf() {
+      return undefined;
+    }
+    async claimOwner(_kind: string, _id: string, facilityId: string | null) {
+      return facilityId;
+    }
+    async findClaim() {
+      return [];
+    }
     async indexClaim() {}
     async indexRemittance() {}
     async indexPayment() {}
@@ -180,7 +200,8 @@ function apiEvent(
   route: ApiRoute,
   init: Partial<APIGatewayProxyEvent> & { clientId?: string },
 ): APIGatewayProxyEvent {
-  const { clientId, ...rest } = init;
+  // A registered client unless the test names another (issue #15: reads are per caller too).
+  const { clientId = '4tq7example0client0id2m8v', ...rest } = init;
   return {
     httpMethod: route.method,
     resource: route.path,

@@ -131,6 +131,8 @@ export interface MasterRecordItem<T> {
 export interface WorkflowQuery {
   state?: WorkflowState;
   facilityId?: string;
+  /** Only these facilities (the caller's binding, docs/security.md#reads); an empty list matches nothing. */
+  facilityIds?: readonly string[];
   payerId?: string;
   /** ISO time: only workflows in their state since before it. */
   stateBefore?: string;
@@ -154,6 +156,8 @@ export interface AppliedEffect {
   workflow: Workflow;
 }
 
+export type OwnedKind = 'encounter' | 'patient' | 'payer';
+const ownerKey = (kind: OwnedKind, id: string) => ({ pk: `OWNER#${kind}#${id}`, sk: 'OWNER' });
 const workflowKey = (encounterId: string) => ({ pk: `ENC#${encounterId}`, sk: 'WORKFLOW' });
 const MAX_VERSION_RETRIES = 5;
 /** An encounter sees dozens of events; keep the last 500 ids (a redelivery older than that is long settled). */
@@ -414,6 +418,37 @@ export class WorkflowStore {
     return encounters;
   }
 
+  /**
+   * Records who owns a business id at its first accepted write (docs/security.md#ownership): a conditional put
+   * so two concurrent first writers agree on one owner. Answers the owner that stands (null: no facility).
+   */
+  async claimOwner(
+    kind: OwnedKind,
+    id: string,
+    facilityId: string | null,
+    clientId: string,
+  ): Promise<string | null> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...ownerKey(kind, id), facilityId, clientId, at: new Date().toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return facilityId;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return (await this.ownerOf(kind, id)) ?? null;
+    }
+  }
+
+  /** The owner recorded for a business id; undefined when nobody wrote it yet. */
+  async ownerOf(kind: OwnedKind, id: string): Promise<string | null | undefined> {
+    const item = await getItem<{ facilityId: string | null }>(this.doc, this.tableName, ownerKey(kind, id));
+    return item ? item.facilityId : undefined;
+  }
+
   /** The surviving master record of a patient or payer (PHI for patients: encrypted at rest, never logged). */
   async getMasterRecord<T>(kind: 'patient' | 'payer', id: string): Promise<MasterRecordItem<T> | undefined> {
     return getItem(this.doc, this.tableName, { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER' });
@@ -460,6 +495,13 @@ export class WorkflowStore {
       if (query.facilityId) {
         filters.push('facilityId = :facility');
         values[':facility'] = query.facilityId;
+      }
+      if (query.facilityIds) {
+        const names = query.facilityIds.map((facility, i) => {
+          values[`:visible${i}`] = facility;
+          return `:visible${i}`;
+        });
+        filters.push(names.length ? `facilityId IN (${names.join(', ')})` : 'attribute_not_exists(pk)');
       }
       if (query.payerId) {
         filters.push('contains(payerIds, :payer)');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { CorrelationId, IdempotencyKey } from '../../core/identifiers.js';
+import { controlCharacterPaths, exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/json-limits.js';
 import { fieldErrors, type Problem, ProblemType, problem, problemResponse } from './problem.js';
 
 /** API Gateway allows 10 MB; our contract allows 256 KB per business document. */
@@ -109,9 +110,20 @@ export function parseJsonBody<TSchema extends z.ZodType>(
       ),
     );
   }
+  const text = raw.toString('utf8');
+  if (exceedsJsonDepth(text)) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.validation,
+        400,
+        'Too deeply nested',
+        `The body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+      ),
+    );
+  }
   let json: unknown;
   try {
-    json = JSON.parse(raw.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new RequestRejected(
       problem(
@@ -120,6 +132,16 @@ export function parseJsonBody<TSchema extends z.ZodType>(
         'Malformed JSON',
         `The body is not valid JSON: ${(error as Error).message}`,
       ),
+    );
+  }
+  const controls = controlCharacterPaths(json);
+  if (controls.length > 0) {
+    throw new RequestRejected(
+      problem(ProblemType.validation, 400, 'Validation failed', 'Text must not carry control characters.', {
+        errors: controls
+          .slice(0, 50)
+          .map((path) => ({ path, message: 'must not contain control characters' })),
+      }),
     );
   }
   const parsed = schema.safeParse(json);

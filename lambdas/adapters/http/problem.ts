@@ -34,6 +34,8 @@ export const ProblemType = {
   requestInProgress: 'request-in-progress',
   unauthorized: 'unauthorized',
   forbidden: 'insufficient-scope',
+  /** The caller's role or partner binding does not cover what the request touches (docs/security.md). */
+  notEntitled: 'not-entitled',
   notFound: 'not-found',
   methodNotAllowed: 'method-not-allowed',
   conflict: 'conflict',

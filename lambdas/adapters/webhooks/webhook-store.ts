@@ -76,6 +76,9 @@ const deliveryKey = (subscriptionId: string, eventId: string) => ({
 
 const strip = withoutKeys;
 
+/** Days a raw inbound body (and its dedupe record) is kept; a quarantined one must be replayed before. */
+export const RAW_BODY_TTL_DAYS = 35;
+
 export class WebhookStore {
   private readonly doc: DynamoDBDocumentClient;
 
@@ -94,7 +97,13 @@ export class WebhookStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...receiptKey(receipt.source, receipt.deliveryId), ...receipt },
+          // The raw body may hold PHI: the receipt (body and dedupe record) expires after RAW_BODY_TTL_DAYS
+          // (issue #15), far beyond any sender's retry window (docs/security.md#retention).
+          Item: {
+            ...receiptKey(receipt.source, receipt.deliveryId),
+            ...receipt,
+            expiresAt: Math.floor(Date.now() / 1000) + RAW_BODY_TTL_DAYS * 86_400,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

@@ -132,6 +132,24 @@ export function createX12Intake(options: X12IntakeOptions) {
         ),
       );
     }
+    // A NUL (or other control byte but the segment terminators' CR/LF) is never X12 data, and Odoo's
+    // PostgreSQL cannot store it: refused before the tokenizer sees the file (issue #15).
+    const control = body.findIndex((byte) => byte < 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
+    if (control >= 0 || body.includes(0x7f)) {
+      throw new RequestRejected(
+        problem(
+          ProblemType.validation,
+          400,
+          'Validation failed',
+          'The X12 file carries a control character.',
+          {
+            errors: [
+              { path: `byte:${control >= 0 ? control : body.indexOf(0x7f)}`, message: 'control character' },
+            ],
+          },
+        ),
+      );
+    }
     const document = await readDocument(intake === 'submitRemittance' ? '835' : '277', body);
     const answer = await accept({
       clientId,

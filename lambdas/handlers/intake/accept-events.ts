@@ -49,7 +49,7 @@ export async function acceptEvents(
       correlationId: command.correlationId,
       idempotencyKey: command.idempotencyKey,
       clientId: command.clientId,
-      ...(event.encounter ?? {}),
+      ...(event.encounter ?? (event.ownerFacilityId ? { facilityId: event.ownerFacilityId } : {})),
       partitionKey: event.partitionKey,
       data: event.data,
     };
