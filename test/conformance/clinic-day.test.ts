@@ -139,8 +139,11 @@ const many2oneId = (value: unknown) => (Array.isArray(value) ? (value[0] as numb
 describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO === '1' && process.env.ODOO_URL ? process.env.ODOO_URL : 'sandbox'})`, () => {
   let stories: Story[];
 
-  it('reports through GET /health that Odoo is ready for the hub', async () => {
-    const health = (await (await fetch(`${hub.baseUrl}/health`)).json()) as {
+  it('reports through GET /health/details that Odoo is ready for the hub', async () => {
+    const response = await fetch(`${hub.baseUrl}/health/details`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const health = (await response.json()) as {
       odoo: { status: string; setup?: { ready: boolean; missing: string[] } };
     };
     expect(health.odoo).toMatchObject({ status: 'up', setup: { ready: true, missing: [] } });
