@@ -193,13 +193,9 @@ export const TriageView = z
     ),
     signals: z.array(z.string()),
     summary: z.string(),
-    priorityRank: z
-      .number()
-      .int()
-      .optional()
-      .meta({
-        description: 'Rank in its team’s open queue by exposure (1 = most at risk); open exceptions only',
-      }),
+    priorityRank: z.number().int().optional().meta({
+      description: 'Rank in its team’s open queue by exposure (1 = most at risk); open exceptions only',
+    }),
   })
   .meta({ id: 'Triage' });
 export type TriageView = z.infer<typeof TriageView>;
