@@ -14,6 +14,7 @@ import { OdooWrites } from './odoo-writes.js';
 import { Reconciliation, reconciliationStateMachineName } from './reconciliation.js';
 import { Secrets } from './secrets.js';
 import { Security } from './security.js';
+import { TriageSchedules } from './triage.js';
 import { Uploads } from './uploads.js';
 import { Webhooks } from './webhooks.js';
 
@@ -34,6 +35,7 @@ export class RcmHubStack extends Stack {
   readonly webhooks: Webhooks;
   readonly uploads: Uploads;
   readonly functions: Functions;
+  readonly triageSchedules: TriageSchedules;
   readonly reconciliation: Reconciliation;
   /** Every wiring.ts `Resource`, as built here (what functions get in their environment and grants). */
   readonly resources: HubResources;
@@ -130,6 +132,9 @@ export class RcmHubStack extends Stack {
       wafRateLimitPer5Minutes: config.wafRateLimitPer5Minutes,
       functions: this.functions.byName,
     });
+
+    // Triage retrain and payer insights run on schedules of their own (docs/triage.md).
+    this.triageSchedules = new TriageSchedules(this, 'TriageSchedules', { functions: this.functions.byName });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,

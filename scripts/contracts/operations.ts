@@ -36,6 +36,7 @@ import {
   WorkflowList,
   WorkflowListQuery,
 } from './responses.js';
+import { triageContracts } from './triage.js';
 import { uploadContracts } from './uploads.js';
 import { webhookContracts } from './webhooks.js';
 
@@ -422,6 +423,7 @@ export const operationContracts: Record<string, OperationContract> = {
   ...exceptionContracts,
   // Reconciliation runs (scripts/contracts/reconciliations.ts, docs/reconciliation.md).
   ...reconciliationContracts,
+  ...triageContracts,
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {

@@ -553,7 +553,9 @@ export class WorkflowStore {
     const remittance = entry.remittance as {
       payerId?: string;
       paidCents?: number;
+      billedCents?: number;
       claimStatus?: string;
+      adjustments?: Array<{ reason?: string }>;
       payment?: { traceNumber?: string; date?: string };
     };
     if (remittance.payerId && remittance.payment?.date) {
@@ -568,6 +570,9 @@ export class WorkflowStore {
         traceNumber: remittance.payment.traceNumber ?? '',
         paidCents: remittance.paidCents ?? 0,
         claimStatus: remittance.claimStatus ?? '',
+        // For payer insights (docs/triage.md#anomalies): billed amount and CARC codes, no patient data.
+        ...(remittance.billedCents !== undefined ? { billedCents: remittance.billedCents } : {}),
+        carcs: [...new Set((remittance.adjustments ?? []).flatMap((a) => (a.reason ? [a.reason] : [])))],
       });
     }
   }

@@ -323,9 +323,17 @@ export interface AnomalyTransition {
   finding?: Finding;
 }
 
-/** `anomaly:<metric>:<payerId>` or `anomaly:<metric>:<payerId>@<facilityId>` — one exception per metric and scope. */
-export function anomalyKey(metric: AnomalyMetric, payerId: string, facilityId?: string): string {
-  return `anomaly:${metric}:${payerId}${facilityId ? `@${facilityId}` : ''}`;
+/**
+ * `anomaly:<metric>:<payerId>[@<facilityId>]:<since>` — one exception per metric, scope and episode (the date
+ * it opened), so an anomaly that returns after clearing opens a new exception rather than finding the old one.
+ */
+export function anomalyKey(
+  metric: AnomalyMetric,
+  payerId: string,
+  facilityId: string | undefined,
+  since: string,
+): string {
+  return `anomaly:${metric}:${payerId}${facilityId ? `@${facilityId}` : ''}:${since.slice(0, 10)}`;
 }
 
 /**
@@ -344,7 +352,7 @@ export function transitions(
   for (const finding of findings) {
     const open = next[finding.metric];
     if (!open && finding.breach) {
-      const key = anomalyKey(finding.metric, payerId, facilityId);
+      const key = anomalyKey(finding.metric, payerId, facilityId, at);
       next[finding.metric] = { openedAt: at, key, ...(finding.code ? { code: finding.code } : {}) };
       changes.push({ kind: 'open', metric: finding.metric, key, finding });
     } else if (open && finding.normal) {

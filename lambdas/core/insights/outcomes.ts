@@ -56,3 +56,59 @@ export function mad(values: readonly number[]): number {
 export function byPaidDate(a: ClaimOutcome, b: ClaimOutcome): number {
   return a.paidDate.localeCompare(b.paidDate) || a.claimId.localeCompare(b.claimId);
 }
+
+/** A payer-ledger remittance (adapters/dynamodb/reconciliation-store.ts LedgerRemittance) as insights read it. */
+export interface LedgerEra {
+  claimId: string;
+  facilityId?: string;
+  paymentDate: string;
+  paidCents: number;
+  claimStatus: string;
+  billedCents?: number;
+  carcs?: readonly string[];
+}
+
+export interface LedgerSubmission {
+  claimId: string;
+  facilityId?: string;
+  submittedDate: string;
+  billedCents: number;
+}
+
+/**
+ * Joins a payer's claims and remittances by claim id: the latest remittance of a claim adjudicates it
+ * (a reversal, status 22, undoes it), claims without one are open. Denied: status 4, or nothing paid.
+ */
+export function outcomesFromLedger(
+  claims: readonly LedgerSubmission[],
+  eras: readonly LedgerEra[],
+): { outcomes: ClaimOutcome[]; open: OpenClaim[] } {
+  const latest = new Map<string, LedgerEra>();
+  for (const era of [...eras].sort((a, b) => a.paymentDate.localeCompare(b.paymentDate))) {
+    if (era.claimStatus === '22') latest.delete(era.claimId);
+    else latest.set(era.claimId, era);
+  }
+  const outcomes: ClaimOutcome[] = [];
+  const open: OpenClaim[] = [];
+  const seen = new Set<string>();
+  for (const claim of claims) {
+    if (seen.has(claim.claimId)) continue;
+    seen.add(claim.claimId);
+    const era = latest.get(claim.claimId);
+    if (!era) {
+      open.push({ ...claim });
+      continue;
+    }
+    outcomes.push({
+      claimId: claim.claimId,
+      ...(claim.facilityId ? { facilityId: claim.facilityId } : {}),
+      submittedDate: claim.submittedDate,
+      paidDate: era.paymentDate.slice(0, 10),
+      billedCents: era.billedCents ?? claim.billedCents,
+      paidCents: era.paidCents,
+      denied: era.claimStatus === '4' || era.paidCents <= 0,
+      carcs: era.carcs ?? [],
+    });
+  }
+  return { outcomes, open };
+}
