@@ -99,7 +99,6 @@ export const RULES: Record<string, Partial<Record<Cause, number>>> = {
   'carc:denial_coding': { denial_coding: 8 },
   'carc:denial_timely_filing': { denial_timely_filing: 8 },
   'carc:duplicate_or_retransmission': { duplicate_or_retransmission: 8 },
-  'carc:underpayment': { underpayment: 2 },
   'team:integration': {
     odoo_unavailable: 1,
     odoo_configuration_missing: 1,

@@ -233,9 +233,7 @@ export const CARC_CLASS: Record<string, Cause> = {
   '182': 'denial_coding',
   '29': 'denial_timely_filing',
   '18': 'duplicate_or_retransmission',
-  '45': 'underpayment',
-  '94': 'underpayment',
-  '131': 'underpayment',
+  // CO-45 (charge above the fee schedule) is on nearly every paid claim: the contract, not a short-pay.
 };
 
 export interface NextAction {
