@@ -29,6 +29,16 @@ describe('triage and payer insights in the dev stack', () => {
     });
   });
 
+  it('alarms integration when the Odoo write backlog needs over 2 h to clear at the measured posting rate', () => {
+    const [alarm] = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.AlarmName === 'rcm-hub-dev-OdooWriteBacklogDrain',
+    );
+    expect(alarm?.Properties.Threshold).toBe(7200);
+    expect(alarm?.Properties.AlarmDescription).toContain('at this rate the backlog clears in 3 h 20 min');
+    expect(JSON.stringify(alarm?.Properties.Metrics)).toContain('PERIOD(deleted)');
+    expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain('IntegrationAlerts');
+  });
+
   it('guards each triage and insights route with its scope', () => {
     const expected: Record<string, string> = {
       getExceptionTriage: scopes.exceptionsRead,
