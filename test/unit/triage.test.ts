@@ -9,6 +9,7 @@ import {
 import { classify, train } from '../../lambdas/core/triage/model.js';
 import { signalsOf, type TriageSubject } from '../../lambdas/core/triage/signals.js';
 import { mostSimilar } from '../../lambdas/core/triage/similar.js';
+import { phiFreeEvidence, summaryOf } from '../../lambdas/core/triage/summary.js';
 import { CAUSES, type Cause } from '../../lambdas/core/triage/taxonomy.js';
 import { feedbackOf, TriageView, triage } from '../../lambdas/core/triage/triage.js';
 
@@ -214,5 +215,40 @@ describe('triage rules that hold for all inputs', () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+describe('the optional summariser port (off by default)', () => {
+  const suggestion = () => {
+    const t = triage(
+      subject({ reason: 'InvoiceIssued refused by Odoo: patient Jane Roe DOB 1970-01-01 partner missing' }),
+      context(),
+    );
+    return {
+      ...t,
+      similar: [
+        {
+          exceptionId: 'e1',
+          similarity: 0.9,
+          cause: 'master_data_mismatch' as Cause,
+          note: 'called Jane Roe at 555-0100',
+          resolvedAt: OPENED,
+        },
+      ],
+    };
+  };
+
+  it('is fed only PHI-free evidence: no reason text, ids, payer or notes', () => {
+    const fed = JSON.stringify(phiFreeEvidence(suggestion()));
+    for (const leak of ['Jane', 'Roe', '1970', '555-0100', 'PAYER-1', 'f25ea16c', 'evt-1'])
+      expect(fed).not.toContain(leak);
+    expect(fed).toContain('master_data_mismatch');
+  });
+
+  it('without a summariser, or when it fails, the triage keeps its own summary', async () => {
+    const t = suggestion();
+    expect(await summaryOf(t)).toBe(t.summary);
+    expect(await summaryOf(t, { summarise: () => Promise.reject(new Error('throttled')) })).toBe(t.summary);
+    expect(await summaryOf(t, { summarise: async (e) => `Likely ${e.causeLabel}.` })).toMatch(/^Likely /);
   });
 });
