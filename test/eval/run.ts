@@ -253,34 +253,48 @@ print(
   `Synthetic scenario (test/eval/scenario.ts): ${PAYERS} payers over ${WEEKS} simulated weeks; ${t.history.length} exceptions resolved by people in the first half (5 % labelled with a plausible wrong cause) train the model, ${t.test.length} planted in the second half are triaged.`,
 );
 print();
-print('| Measure | Goal | Result |');
-print('|---|---|---|');
-print(
-  `| Top-1 cause accuracy, rules only (\`${t.rules.version}\`) | — | ${pct(t.accuracy(t.results.rules))} |`,
-);
-print(
-  `| Top-1 cause accuracy, trained (\`${t.trained.version}\`) | ≥ 90 % | ${pct(t.accuracy(t.results.trained))} |`,
-);
-print(`| Suggestion = the person's label (acceptance, trained) | — | ${pct(t.accepted)} |`);
-print(
-  `| Money at risk in the top decile by exposure | ≥ 80 % | ${pct(t.exposureShare)} (by amount alone: ${pct(t.amountShare)}; perfect ranking: ${pct(t.oracle)}) |`,
-);
-print(`| Exposure above money at stake | 0 | ${t.never} |`);
 const found = an.delays.filter((d) => d.delay !== undefined);
 const delays = found.map((d) => d.delay as number).sort((x, y) => x - y);
-print(`| Planted payer anomalies detected | all | ${found.length} of ${an.delays.length} |`);
-print(
-  `| Detection delay after onset (claims; median / max) | ≤ 50 | ${delays.length ? `${delays[Math.floor(delays.length / 2)]} / ${delays[delays.length - 1]}` : 'n/a'} |`,
-);
-print(
-  `| False alarms per payer-month on normal weeks | ≤ 1 | ${(an.falseAlarms / an.payerMonths).toFixed(2)} (${an.falseAlarms} in ${an.payerMonths.toFixed(1)} payer-months) |`,
-);
-print(
-  `| 30-day cash forecast MAPE, all cut-offs | ≤ 15 % | ${pct(fc.all)} (${fc.errors.length} payer cut-offs) |`,
-);
-print(
-  `| 30-day cash forecast MAPE, normal periods only | ≤ 15 % | ${pct(fc.normal)} (${fc.normalCount} payer cut-offs) |`,
-);
+const rows: string[][] = [
+  ['Measure', 'Goal', 'Result'],
+  [`Top-1 cause accuracy, rules only (\`${t.rules.version}\`)`, '—', pct(t.accuracy(t.results.rules))],
+  [`Top-1 cause accuracy, trained (\`${t.trained.version}\`)`, '≥ 90 %', pct(t.accuracy(t.results.trained))],
+  ["Suggestion = the person's label (acceptance, trained)", '—', pct(t.accepted)],
+  [
+    'Money at risk in the top decile by exposure',
+    '≥ 80 %',
+    `${pct(t.exposureShare)} (by amount alone: ${pct(t.amountShare)}; perfect ranking: ${pct(t.oracle)})`,
+  ],
+  ['Exposure above money at stake', '0', String(t.never)],
+  ['Planted payer anomalies detected', 'all', `${found.length} of ${an.delays.length}`],
+  [
+    'Detection delay after onset (claims; median / max)',
+    '≤ 50',
+    delays.length ? `${delays[Math.floor(delays.length / 2)]} / ${delays[delays.length - 1]}` : 'n/a',
+  ],
+  [
+    'False alarms per payer-month on normal weeks',
+    '≤ 1',
+    `${(an.falseAlarms / an.payerMonths).toFixed(2)} (${an.falseAlarms} in ${an.payerMonths.toFixed(1)} payer-months)`,
+  ],
+  [
+    '30-day cash forecast MAPE, all cut-offs',
+    '≤ 15 %',
+    `${pct(fc.all)} (${fc.errors.length} payer cut-offs)`,
+  ],
+  [
+    '30-day cash forecast MAPE, normal periods only',
+    '≤ 15 %',
+    `${pct(fc.normal)} (${fc.normalCount} payer cut-offs)`,
+  ],
+];
+// Aligned as Biome formats Markdown tables, so `--write` leaves docs/benchmarks.md formatted.
+const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+const line = (cells: readonly string[]) =>
+  `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+print(line(rows[0] as string[]));
+print(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows.slice(1)) print(line(r));
 print();
 print(
   'Anomalies: ' +
