@@ -30,6 +30,7 @@ const hub = await startHub({
   port: Number(process.env.PORT ?? 3000),
   // The scheduled reconciliation (docs/reconciliation.md); 0 turns it off.
   reconciliationEveryMinutes: Number(process.env.RCM_LOCAL_RECONCILIATION_MINUTES ?? 60),
+  triageSchedules: true,
 });
 const { clientId, clientSecret } = hub.developmentClient;
 console.log(`

@@ -64,6 +64,13 @@ export const METRICS = {
   reconciliationVarianceCents: 'ReconciliationVarianceCents',
   reconciliationVarianceCount: 'ReconciliationVarianceCount',
   reconciliationFailedPayers: 'ReconciliationFailedPayers',
+  // Triage and payer insights (docs/triage.md)
+  triageSuggestionsAccepted: 'TriageSuggestionsAccepted',
+  triageSuggestionsOverridden: 'TriageSuggestionsOverridden',
+  triageModelExamples: 'TriageModelExamples',
+  openPayerAnomalies: 'OpenPayerAnomalies',
+  expectedCash7dCents: 'ExpectedCash7dCents',
+  expectedCash30dCents: 'ExpectedCash30dCents',
 } as const;
 
 const hours = z

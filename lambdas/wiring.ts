@@ -229,6 +229,34 @@ export const handlers = {
       'inboundWebhookQueue',
     ],
   },
+  // Triage and payer insights (docs/triage.md): suggestions and forecasts only; they never change money.
+  insights: {
+    entry: 'lambdas/handlers/insights.ts',
+    description:
+      'GET /v1/exceptions/{id}/triage, /v1/insights/payers/{payerId}, /v1/triage/model; POST /v1/triage/model/retrain',
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    // Retrain writes the model and re-suggests for open entries (the triage fields and an audit line only).
+    uses: ['exceptionTable'],
+  },
+  triageRetrain: {
+    entry: 'lambdas/handlers/triage-retrain.ts',
+    description:
+      'Scheduled: retrain the triage model from the causes people chose when resolving; re-suggest for open exceptions',
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    uses: ['exceptionTable'],
+  },
+  payerInsights: {
+    entry: 'lambdas/handlers/payer-insights.ts',
+    description:
+      'Scheduled: per payer (and facility) baselines, payment anomalies (open once, clear once) and 7/30-day cash forecasts',
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    // Reads the payer ledger; opens anomaly exceptions on the bus, clears them in the register.
+    uses: ['workflowTable', 'exceptionTable', 'eventBus'],
+    readOnly: ['workflowTable'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 export type HandlerName = keyof typeof handlers;
 
@@ -274,6 +302,10 @@ export const scopes = {
   reconciliationsRead: 'rcm/reconciliations.read',
   /** `/health/details`: which Odoo, store and versions, and their errors (the open `/health` says only up/down). */
   operationsRead: 'rcm/operations.read',
+  /** Payer baselines, anomalies and cash forecasts (docs/triage.md). */
+  insightsRead: 'rcm/insights.read',
+  /** Retraining the triage model from people's resolutions. */
+  triageTrain: 'rcm/triage.train',
 } as const;
 
 /**
@@ -300,6 +332,8 @@ export const roleScopes: Record<Role, readonly string[]> = {
     scopes.exceptionsWrite,
     scopes.reconciliationsRun,
     scopes.reconciliationsRead,
+    scopes.insightsRead,
+    scopes.triageTrain,
   ],
   billing: [
     scopes.workflowsRead,
@@ -307,6 +341,7 @@ export const roleScopes: Record<Role, readonly string[]> = {
     scopes.exceptionsRead,
     scopes.exceptionsWrite,
     scopes.reconciliationsRead,
+    scopes.insightsRead,
   ],
   'integration-support': [
     scopes.workflowsRead,
@@ -321,6 +356,7 @@ export const roleScopes: Record<Role, readonly string[]> = {
     scopes.exceptionsRead,
     scopes.reconciliationsRead,
     scopes.operationsRead,
+    scopes.insightsRead,
   ],
   automation: [
     scopes.workflowsRead,
@@ -340,6 +376,8 @@ export const opsScopes: readonly string[] = [
   scopes.reconciliationsRead,
   scopes.webhooksOperate,
   scopes.operationsRead,
+  scopes.insightsRead,
+  scopes.triageTrain,
 ];
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
@@ -663,6 +701,51 @@ export const routes: readonly ApiRoute[] = [
     idempotent: false,
     successStatus: 202,
   },
+  // Triage and payer insights (docs/triage.md): suggestions a person reads; only people change money.
+  {
+    operationId: 'getExceptionTriage',
+    method: 'GET',
+    path: '/v1/exceptions/{exceptionId}/triage',
+    scope: scopes.exceptionsRead,
+    handler: 'insights',
+    summary:
+      'Probable cause with confidence, evidence in plain words, revenue exposure and priority rank, next action with its API call, similar resolved cases.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getPayerInsights',
+    method: 'GET',
+    path: '/v1/insights/payers/{payerId}',
+    scope: scopes.insightsRead,
+    handler: 'insights',
+    summary:
+      "A payer's baselines, open anomalies (with the claims behind them) and expected cash for the next 7 and 30 days.",
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'getTriageModel',
+    method: 'GET',
+    path: '/v1/triage/model',
+    scope: scopes.exceptionsRead,
+    handler: 'insights',
+    summary:
+      'The triage model in use: version, labelled examples, earlier versions, acceptance and overrides.',
+    idempotent: false,
+    successStatus: 200,
+  },
+  {
+    operationId: 'retrainTriageModel',
+    method: 'POST',
+    path: '/v1/triage/model/retrain',
+    scope: scopes.triageTrain,
+    handler: 'insights',
+    summary:
+      'Retrain now from the causes people chose (as the schedule does); open exceptions get the new suggestion.',
+    idempotent: false,
+    successStatus: 200,
+  },
   // FHIR R4 (docs/fhir.md): answers are application/fhir+json, errors OperationOutcome.
   ...(['Claim', 'Invoice', 'ClaimResponse', 'PaymentReconciliation'] as const).map(
     (type): ApiRoute => ({
@@ -909,6 +992,8 @@ export const env = {
   webhookDeniedLoopbackPorts: 'WEBHOOK_DENIED_LOOPBACK_PORTS',
   /** Local only: the registry file `npm run clients` maintains, re-read when it changes. */
   partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
+  /** JSON `{"default": {"filingDays","appealDays"}, "payers": {"<payerId>": {...}}}` for triage exposure. */
+  triagePayerWindows: 'TRIAGE_PAYER_WINDOWS',
 } as const;
 
 /**
@@ -920,7 +1005,19 @@ export const schedules = {
     handler: 'slaSweeper',
     description: 'SLA sweep: workflow funnel and business metrics, exceptions for stuck encounters',
   },
-} as const satisfies Record<string, { handler: HandlerName; description: string }>;
+  // Triage and insights run at a fixed rate of their own (lib/triage.ts builds the rules; local/ the timers).
+  TriageRetrain: {
+    handler: 'triageRetrain',
+    description: 'Triage retrain: learn from the causes people chose when resolving exceptions',
+    rateMinutes: 24 * 60,
+  },
+  PayerInsights: {
+    handler: 'payerInsights',
+    description: 'Payer insights: baselines, payment anomalies and cash forecasts per payer',
+    rateMinutes: 60,
+  },
+} as const satisfies Record<string, { handler: HandlerName; description: string; rateMinutes?: number }>;
+export type ScheduleName = keyof typeof schedules;
 
 /** Which environment variable carries each resource's name or address. */
 export const resourceEnv: Record<Resource, string> = {

@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { alarmName } from '../lambdas/monitoring-alarms.js';
 import type { QueueName, Resource } from '../lambdas/wiring.js';
 import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
@@ -14,6 +15,7 @@ import { OdooWrites } from './odoo-writes.js';
 import { Reconciliation, reconciliationStateMachineName } from './reconciliation.js';
 import { Secrets } from './secrets.js';
 import { Security } from './security.js';
+import { backlogDrainAlarm, TriageSchedules } from './triage.js';
 import { Uploads } from './uploads.js';
 import { Webhooks } from './webhooks.js';
 
@@ -34,6 +36,7 @@ export class RcmHubStack extends Stack {
   readonly webhooks: Webhooks;
   readonly uploads: Uploads;
   readonly functions: Functions;
+  readonly triageSchedules: TriageSchedules;
   readonly reconciliation: Reconciliation;
   /** Every wiring.ts `Resource`, as built here (what functions get in their environment and grants). */
   readonly resources: HubResources;
@@ -137,6 +140,9 @@ export class RcmHubStack extends Stack {
       partnerThrottle: config.partnerThrottle,
     });
 
+    // Triage retrain and payer insights run on schedules of their own (docs/triage.md).
+    this.triageSchedules = new TriageSchedules(this, 'TriageSchedules', { functions: this.functions.byName });
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,
       key,
@@ -145,6 +151,15 @@ export class RcmHubStack extends Stack {
       queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
       restApi: this.api.restApi,
     });
+    // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
+    this.monitoring.addAlarm(
+      'OdooWriteBacklogDrainAlarm',
+      {
+        ...backlogDrainAlarm(this.odooWrites.queues.OdooWriteQueue.queue),
+        alarmName: alarmName(stage, 'OdooWriteBacklogDrain'),
+      },
+      'integration',
+    );
     for (const name of Object.keys(this.odooWrites.queues) as QueueName[]) {
       this.monitoring.addDlqAlarm(
         `${name}DlqAlarm`,

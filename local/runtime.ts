@@ -21,6 +21,8 @@ import {
   queues,
   resourceEnv,
   routes,
+  type ScheduleName,
+  schedules,
   type TableSpec,
   tables,
 } from '../lambdas/wiring.js';
@@ -100,6 +102,11 @@ export interface HubOptions {
     alarmPeriodSeconds?: number;
     sweepIntervalSeconds?: number | false;
   };
+  /**
+   * Triage retrain and payer insights (docs/triage.md): run them on their wiring.ts rate (`true`, as `npm start`
+   * does) or only on demand (default: hub.runSchedule / POST /__local/schedules/{name}).
+   */
+  triageSchedules?: boolean;
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -131,6 +138,8 @@ export interface Hub {
   cloudwatch: LocalCloudWatch;
   /** Runs the SLA sweeper now, as its schedule would, and evaluates the alarms (also POST /__local/sla-sweeps). */
   runSlaSweep(): Promise<unknown>;
+  /** Runs a scheduled function now, as its EventBridge schedule would (also POST /__local/schedules/{name}). */
+  runSchedule(name: ScheduleName): Promise<unknown>;
   /** Resolves when the bus has no pending delivery and every queue is drained. */
   waitForIdle(): Promise<void>;
   close(): Promise<void>;
@@ -326,6 +335,35 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     closers.push(async () => monitoring.close());
 
+    // Schedules with their own rate (wiring.ts: triage retrain, payer insights); the SLA sweep is monitoring's.
+    const runSchedule = (name: ScheduleName): Promise<unknown> =>
+      name === 'SlaSweep'
+        ? monitoring.runSweep()
+        : invoke(schedules[name].handler, {
+            version: '0',
+            id: crypto.randomUUID(),
+            'detail-type': 'Scheduled Event',
+            source: 'aws.events',
+            account: ACCOUNT,
+            time: new Date().toISOString(),
+            region: REGION,
+            resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`],
+            detail: {},
+          });
+    if (options.triageSchedules) {
+      for (const [name, spec] of Object.entries(schedules)) {
+        if (!('rateMinutes' in spec)) continue;
+        const timer = setInterval(() => {
+          runSchedule(name as ScheduleName).catch((error) => {
+            if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+              console.error(`[${name}] scheduled run failed: ${(error as Error).message}`);
+          });
+        }, spec.rateMinutes * 60_000);
+        timer.unref();
+        closers.push(async () => clearInterval(timer));
+      }
+    }
+
     aws.stepFunctions.bindFunction(reconcileFunctionArn, (payload) => invoke('reconcile', payload));
     // The EventBridge schedule of lib/reconciliation.ts: a run over the previous UTC day, every payer.
     if (options.reconciliationEveryMinutes) {
@@ -476,6 +514,22 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const gatewayListeners = gateway.listeners('request') as ((...args: unknown[]) => void)[];
     gateway.removeAllListeners('request');
     gateway.on('request', (req, res) => {
+      const scheduled = /^\/__local\/schedules\/(\w+)$/.exec(req.url ?? '');
+      if (req.method === 'POST' && scheduled) {
+        const name = scheduled[1] as ScheduleName;
+        const send = (status: number, body: unknown) => {
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(body ?? null, null, 2));
+        };
+        if (!(name in schedules))
+          send(404, { message: `no schedule ${name}; schedules: ${Object.keys(schedules).join(', ')}` });
+        else
+          runSchedule(name).then(
+            (result) => send(200, result),
+            (error) => send(500, { message: (error as Error).message }),
+          );
+        return;
+      }
       if (monitoring.handleHttp(req, res)) return;
       for (const listener of gatewayListeners) listener(req, res);
     });
@@ -495,6 +549,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       sns: monitoring.sns,
       cloudwatch: monitoring.cloudwatch,
       runSlaSweep: () => monitoring.runSweep(),
+      runSchedule,
       async waitForIdle() {
         for (let settled = 0; settled < 2; ) {
           await aws.events.waitForIdle();

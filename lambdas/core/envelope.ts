@@ -10,6 +10,8 @@ export const EventSource = {
   webhooks: 'rcm-hub.webhooks',
   /** Differences the reconciliation run found (docs/reconciliation.md). */
   reconciliation: 'rcm-hub.reconciliation',
+  /** Payer anomalies the insights sweep found (docs/triage.md#anomalies). */
+  insights: 'rcm-hub.insights',
 } as const;
 export type EventSource = (typeof EventSource)[keyof typeof EventSource];
 

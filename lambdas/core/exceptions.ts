@@ -3,6 +3,8 @@ import type { EventEnvelope } from './envelope.js';
 import { deterministicEventId } from './event-id.js';
 import type { ExceptionOpened } from './events.js';
 import { CorrelationId, PartnerId } from './identifiers.js';
+import type { TriageSubject } from './triage/signals.js';
+import { ActionSchema, CauseSchema, type Triage, TriageView } from './triage/triage.js';
 
 /**
  * The exception register (docs/operations.md#exceptions): every `ExceptionOpened` on the bus becomes one
@@ -86,7 +88,7 @@ export function transition(
 
 export interface AuditEntry {
   at: string;
-  action: 'opened' | 'resolved' | 'retried' | 'retry-failed';
+  action: 'opened' | 'resolved' | 'retried' | 'retry-failed' | 'triaged';
   /** OAuth client id of the caller (or of the event's cause for `opened`). */
   clientId: string;
   note?: string;
@@ -161,7 +163,23 @@ export interface ExceptionEntry {
   attempt: number;
   retryOf?: string;
   retriedAs?: string;
-  resolution?: { code?: string; note: string; at: string; clientId: string };
+  resolution?: {
+    code?: string;
+    note: string;
+    at: string;
+    clientId: string;
+    /** The cause and action the person chose (docs/triage.md): what the triage model learns from. */
+    cause?: Triage['cause'];
+    action?: Triage['nextAction']['action'];
+    /** How the choice compares with the suggestion, and which model version made it. */
+    feedback?: {
+      suggestedCause?: Triage['cause'];
+      modelVersion?: string;
+      outcome: 'accepted' | 'overridden' | 'unlabelled';
+    };
+  };
+  /** The latest triage (lambdas/core/triage): a suggestion; it never changes money or status. */
+  triage?: Triage;
   redriven?: { kind: Redrive['kind']; from: string; reference: string; at: string };
   audit: AuditEntry[];
   version: number;
@@ -230,6 +248,10 @@ export const ExceptionListQuery = z
     correlationId: CorrelationId.optional().meta({
       description: 'Exceptions caused by the request with this X-Correlation-Id',
     }),
+    sort: z.enum(['openedAt', 'priority', 'exposure']).optional().meta({
+      description:
+        'openedAt (default): newest first. priority / exposure: open exceptions by revenue exposure, highest first, with their priority rank per team (docs/triage.md)',
+    }),
     limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: 'Page size' }),
     cursor: z
       .string()
@@ -255,6 +277,10 @@ export const ResolveExceptionRequest = z
       .regex(/^[A-Za-z0-9._:-]+$/, 'must use only A-Z a-z 0-9 . _ : -')
       .optional()
       .meta({ description: 'Your own code for how it was resolved (e.g. written-off, fixed-in-odoo)' }),
+    cause: CauseSchema.optional().meta({
+      description: 'The cause you found (docs/triage.md#taxonomy); the triage model learns from it',
+    }),
+    action: ActionSchema.optional().meta({ description: 'What you did about it' }),
   })
   .strict()
   .meta({ id: 'ResolveExceptionRequest' });
@@ -304,8 +330,26 @@ export const ExceptionView = z
     retryOf: ExceptionId.optional().meta({ description: 'The exception whose retry failed into this one' }),
     retriedAs: ExceptionId.optional().meta({ description: 'The exception its retry failed into' }),
     resolution: z
-      .object({ code: z.string().optional(), note: z.string(), at: z.string(), clientId: z.string() })
+      .object({
+        code: z.string().optional(),
+        note: z.string(),
+        at: z.string(),
+        clientId: z.string(),
+        cause: CauseSchema.optional(),
+        action: ActionSchema.optional(),
+        feedback: z
+          .object({
+            suggestedCause: CauseSchema.optional(),
+            modelVersion: z.string().optional(),
+            outcome: z.enum(['accepted', 'overridden', 'unlabelled']),
+          })
+          .optional()
+          .meta({ description: 'The person’s cause against the triage suggestion (acceptance is measured)' }),
+      })
       .optional(),
+    triage: TriageView.optional().meta({
+      description: 'Probable cause, evidence, exposure and next action (a suggestion; people decide)',
+    }),
     redriven: z
       .object({
         kind: z.enum(['dead-letter', 'held', 'quarantined-webhook', 'none']),
@@ -319,7 +363,7 @@ export const ExceptionView = z
     audit: z.array(
       z.object({
         at: z.string(),
-        action: z.enum(['opened', 'resolved', 'retried', 'retry-failed']),
+        action: z.enum(['opened', 'resolved', 'retried', 'retry-failed', 'triaged']),
         clientId: z.string(),
         note: z.string().optional(),
       }),
@@ -331,6 +375,22 @@ export type ExceptionView = z.infer<typeof ExceptionView>;
 export const ExceptionList = z
   .object({ items: z.array(ExceptionView), nextCursor: z.string().optional() })
   .meta({ id: 'ExceptionList' });
+
+/** What triage reads of an entry (lambdas/core/triage/signals.ts): ids, wording, money, age — no patient data. */
+export function triageSubject(entry: ExceptionEntry): TriageSubject {
+  return {
+    id: entry.id,
+    key: entry.key,
+    team: entry.team,
+    reason: entry.reason,
+    amountCents: entry.amountCents,
+    ...(entry.payerId ? { payerId: entry.payerId } : {}),
+    openedAt: entry.openedAt,
+    attempt: entry.attempt,
+    redriveKind: entry.redrive.kind,
+    ...(entry.subjects.encounterId ? { encounterId: entry.subjects.encounterId } : {}),
+  };
+}
 
 /** What the API shows of an entry (its internals — scope, version, source event of the projection — stay in). */
 export function exceptionView(entry: ExceptionEntry): ExceptionView {

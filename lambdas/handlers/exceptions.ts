@@ -3,6 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { InvalidCursor, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
@@ -38,11 +39,14 @@ import {
 import { mayRead, type Principal, worksTeam } from '../core/partners.js';
 import { env } from '../wiring.js';
 import { recordExceptionResolved } from './booking/record.js';
+import { countFeedback, resolutionFeedback } from './triage/feedback.js';
+import { prioritizedPage } from './triage/priority.js';
 
 const logger = createLogger('exceptions');
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});
 const register = new ExceptionStore(dynamodb, requiredEnv(env.exceptionTable));
+const triage = new TriageStore(dynamodb, requiredEnv(env.exceptionTable));
 const workflows = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const odooWrites = new OdooWriteQueue(sqs, requiredEnv(env.odooWriteQueue));
@@ -98,6 +102,24 @@ function conflict(detail: string) {
 
 async function list(event: APIGatewayProxyEvent, principal: Principal): Promise<APIGatewayProxyResult> {
   const query = parseQuery(event, ExceptionListQuery);
+  // By priority or exposure: the open queue ranked by triage (docs/triage.md#priority).
+  if (query.sort === 'priority' || query.sort === 'exposure') {
+    if (query.status && query.status !== 'open')
+      throw new RequestRejected(
+        problem(
+          ProblemType.validation,
+          400,
+          'Invalid query',
+          'sort=priority|exposure ranks open exceptions only.',
+          {
+            errors: [
+              { path: 'query:status', message: 'must be open (or omitted) with sort=priority|exposure' },
+            ],
+          },
+        ),
+      );
+    return jsonResponse(200, await prioritizedPage(register, query));
+  }
   const page = await register.list(query);
   return jsonResponse(200, {
     // Only the caller's facilities (docs/security.md#reads): a page may come back short, the cursor goes on.
@@ -155,10 +177,13 @@ async function resolve(event: APIGatewayProxyEvent, principal: Principal): Promi
       note: request.note,
       at: now,
       clientId,
+      // The person's cause and action, against the triage suggestion (what retraining learns from).
+      ...resolutionFeedback(entry, request),
     },
     audit: audit(entry.audit, 'resolved', clientId, now, request.note),
   };
   await register.close(entry, next);
+  await countFeedback(triage, next);
   if (entry.redrive.kind === 'dead-letter') {
     // Handled by a person: the DLQ message goes (no manual redrive books it later), and so does the copy.
     await (await deadLetters.find(entry.redrive.eventId)).remove();

@@ -1,15 +1,19 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { EventCatalog, type ExceptionOpened } from '../core/events.js';
-import { entryFromOpened } from '../core/exceptions.js';
+import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
 import { env } from '../wiring.js';
+import { suggest, withTriage } from './triage/suggest.js';
 
 const logger = createLogger('projectExceptions');
-const store = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+const client = new DynamoDBClient({});
+const store = new ExceptionStore(client, requiredEnv(env.exceptionTable));
+const triageStore = new TriageStore(client, requiredEnv(env.exceptionTable));
 
 /**
  * Bus rule target (wiring.ts `ExceptionRegister`): every `ExceptionOpened`, whoever published it (the Odoo
@@ -27,7 +31,7 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
     return;
   }
   const envelope = parsed.data as EventEnvelope<'ExceptionOpened', ExceptionOpened>;
-  const entry = entryFromOpened(envelope);
+  const entry = await triaged(entryFromOpened(envelope));
   const created = await store.open(entry);
   if (entry.retryOf) await store.linkRetry(entry.retryOf, entry.id, envelope.clientId, envelope.time);
   logger.info(created ? 'exception registered' : 'exception already registered', {
@@ -36,3 +40,19 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
     correlationId: envelope.correlationId,
   });
 };
+
+/**
+ * The entry with its triage (docs/triage.md), written with it. Triage only suggests: if it fails, the entry is
+ * registered without one (the next retrain suggests for it) rather than held back.
+ */
+async function triaged(entry: ExceptionEntry): Promise<ExceptionEntry> {
+  try {
+    return withTriage(entry, await suggest(triageStore, entry, Date.now()));
+  } catch (error) {
+    logger.warn('triage failed; registered without a suggestion', {
+      exceptionId: entry.id,
+      error: error as Error,
+    });
+    return entry;
+  }
+}

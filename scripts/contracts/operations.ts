@@ -37,6 +37,7 @@ import {
   WorkflowList,
   WorkflowListQuery,
 } from './responses.js';
+import { triageContracts } from './triage.js';
 import { uploadContracts } from './uploads.js';
 import { webhookContracts } from './webhooks.js';
 
@@ -423,6 +424,7 @@ export const operationContracts: Record<string, OperationContract> = {
   ...exceptionContracts,
   // Reconciliation runs (scripts/contracts/reconciliations.ts, docs/reconciliation.md).
   ...reconciliationContracts,
+  ...triageContracts,
   getPatient: masterReadContract('patient'),
   getPayer: masterReadContract('payer'),
   getHealth: {

@@ -241,8 +241,9 @@ describe('resolving an exception', () => {
         clientId: hub.developmentClient.clientId,
       },
     });
-    expect(resolved.body.audit.map((a) => a.action)).toEqual(['opened', 'resolved']);
-    expect(resolved.body.audit[1]?.clientId).toBe(hub.developmentClient.clientId);
+    // Issue 17: the triage suggestion is recorded between the opening and the person's action.
+    expect(resolved.body.audit.map((a) => a.action)).toEqual(['opened', 'triaged', 'resolved']);
+    expect(resolved.body.audit.at(-1)?.clientId).toBe(hub.developmentClient.clientId);
     expect(twice.status).toBe(409);
     expect(await workflowState(refused.encounterId)).toMatchObject({
       state: 'charge_ready',

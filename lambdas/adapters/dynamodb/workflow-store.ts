@@ -614,7 +614,9 @@ export class WorkflowStore {
     const remittance = entry.remittance as {
       payerId?: string;
       paidCents?: number;
+      billedCents?: number;
       claimStatus?: string;
+      adjustments?: Array<{ reason?: string }>;
       payment?: { traceNumber?: string; date?: string };
     };
     if (remittance.payerId && remittance.payment?.date) {
@@ -629,6 +631,9 @@ export class WorkflowStore {
         traceNumber: remittance.payment.traceNumber ?? '',
         paidCents: remittance.paidCents ?? 0,
         claimStatus: remittance.claimStatus ?? '',
+        // For payer insights (docs/triage.md#anomalies): billed amount and CARC codes, no patient data.
+        ...(remittance.billedCents !== undefined ? { billedCents: remittance.billedCents } : {}),
+        carcs: [...new Set((remittance.adjustments ?? []).flatMap((a) => (a.reason ? [a.reason] : [])))],
       });
     }
   }
