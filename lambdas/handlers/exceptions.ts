@@ -118,7 +118,10 @@ async function list(event: APIGatewayProxyEvent, principal: Principal): Promise<
           },
         ),
       );
-    return jsonResponse(200, await prioritizedPage(register, query));
+    return jsonResponse(
+      200,
+      await prioritizedPage(register, query, (entry) => mayRead(principal, entry.facilityId)),
+    );
   }
   const page = await register.list(query);
   return jsonResponse(200, {

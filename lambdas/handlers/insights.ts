@@ -5,10 +5,12 @@ import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, RequestRejected, rejectionResponse } from '../adapters/http/api-request.js';
 import { ProblemType, problem, problemResponse } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
+import { callerPrincipal } from '../adapters/partners/registry.js';
 import { ExceptionId, exceptionIdFor } from '../core/exceptions.js';
 import { PartnerId } from '../core/identifiers.js';
 import type { Finding } from '../core/insights/anomaly.js';
 import type { PayerInsightsView } from '../core/insights/view.js';
+import { mayRead, type Principal } from '../core/partners.js';
 import { rankByTeam } from '../core/triage/exposure.js';
 import type { TriageView } from '../core/triage/triage.js';
 import { env } from '../wiring.js';
@@ -28,7 +30,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     const route = `${event.httpMethod} ${event.resource}`;
     switch (route) {
       case 'GET /v1/exceptions/{exceptionId}/triage':
-        return jsonResponse(200, await exceptionTriage(event));
+        return jsonResponse(200, await exceptionTriage(event, callerPrincipal(event)));
       case 'GET /v1/insights/payers/{payerId}':
         return jsonResponse(200, await payerInsights(event));
       case 'GET /v1/triage/model':
@@ -62,12 +64,13 @@ function invalid(path: string, title: string, message: string): RequestRejected 
   );
 }
 
-async function exceptionTriage(event: APIGatewayProxyEvent): Promise<TriageView> {
+async function exceptionTriage(event: APIGatewayProxyEvent, principal: Principal): Promise<TriageView> {
   const id = ExceptionId.safeParse(event.pathParameters?.exceptionId);
   if (!id.success)
     throw invalid('path:exceptionId', 'Invalid exception id', id.error.issues[0]?.message ?? 'invalid');
   const entry = await store.register.get(id.data);
-  if (!entry)
+  // Another facility's exception is as unknown as a missing one (docs/security.md#reads).
+  if (!entry || !mayRead(principal, entry.facilityId))
     throw new RequestRejected(
       problem(ProblemType.notFound, 404, 'Unknown exception', `No exception ${id.data}.`),
     );

@@ -51,6 +51,8 @@ export function withRank(entry: ExceptionEntry, ranks: Map<string, number>): Exc
 export async function prioritizedPage(
   register: ExceptionStore,
   query: ExceptionListQuery,
+  /** The caller's view (docs/security.md#reads): what it may not see is neither listed nor counted. */
+  visible: (entry: ExceptionEntry) => boolean,
 ): Promise<{ items: ExceptionView[]; nextCursor?: string }> {
   const { limit, cursor, sort: _sort, ...filters } = query;
   let offset = 0;
@@ -59,7 +61,7 @@ export async function prioritizedPage(
     if (!decoded) throw new InvalidCursor();
     offset = Number(decoded[1]);
   }
-  const entries = await openQueue(register, filters);
+  const entries = (await openQueue(register, filters)).filter(visible);
   // Ranks are per team over the whole open queue of that team, whatever else the query filters on.
   const teams = [...new Set(entries.map((e) => e.team))];
   const ranks = new Map<string, number>();
