@@ -158,6 +158,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       host,
       stateDir: join(stateDir, 'queues'),
       s3Dir: join(stateDir, 's3'),
+      // Accepted events are on disk before PutEvents answers (and so before intake's 202): issue 12.
+      events: { journalDir: join(stateDir, 'bus') },
       region: REGION,
       accountId: ACCOUNT,
       ...(options.stepFunctions?.retryIntervalScale !== undefined
@@ -341,6 +343,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         },
       });
     }
+
+    // A rule's work is durable once the queues it wrote to are on disk; then the bus forgets the event.
+    aws.events.settleWith(() => aws.sqs.flush());
+    const recovered = aws.events.recover();
+    if (recovered && process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+      console.error(`[local-aws] re-delivering ${recovered} event(s) accepted before the last stop`);
+    closers.push(() => aws.events.flushJournal());
 
     const sources: SqsEventSource[] = [];
     for (const [name, spec] of Object.entries(queues)) {
