@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
+import { OdooBreakerStore } from '../lambdas/adapters/dynamodb/odoo-breaker-store.js';
 import {
   MonitoringThresholds,
   type MonitoringThresholdsInput,
@@ -33,6 +34,7 @@ import { type LocalAws, startLocalAws } from './aws/server.js';
 import { makeLambdaContext, type SqsEventSource, startSqsEventSource } from './aws/sqs-event-source.js';
 import type { LocalCloudWatch } from './cloudwatch.js';
 import { type LocalMonitoring, startLocalMonitoring } from './cloudwatch-monitoring.js';
+import { startOdooBreakerProbe } from './odoo-breaker-probe.js';
 import type { LocalSns } from './sns.js';
 
 /**
@@ -84,6 +86,8 @@ export interface HubOptions {
    * Monitoring (docs/local-runtime.md#alarms): stage thresholds (default: the schema's), every alarm's period
    * (tests: 1 s) and the SLA sweep interval in seconds (default: the thresholds' rate; `false`: on demand only).
    */
+  /** How often the Odoo breaker probe looks (default 500 ms; the probe itself waits per the breaker policy). */
+  breakerProbeIntervalMs?: number;
   monitoring?: {
     thresholds?: MonitoringThresholdsInput;
     alarmPeriodSeconds?: number;
@@ -351,10 +355,29 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       console.error(`[local-aws] re-delivering ${recovered} event(s) accepted before the last stop`);
     closers.push(() => aws.events.flushJournal());
 
+    // The Odoo circuit breaker (issue 12): the writers feed it, this probe pauses the writer's event source
+    // while it is open and resumes it when Odoo answers again.
+    let writerSource: SqsEventSource | undefined;
+    const breakerProbe = startOdooBreakerProbe({
+      store: new OdooBreakerStore(
+        new DynamoDBClient({ endpoint: dynamodbEndpoint, region: REGION }),
+        process.env[env.workflowTable] as string,
+      ),
+      odoo,
+      backlog: () => aws.sqs.messageCount(queueUrls.OdooWriteQueue?.queueUrl as string),
+      drained: () => writerSource?.deleted ?? 0,
+      ...(options.breakerProbeIntervalMs !== undefined ? { intervalMs: options.breakerProbeIntervalMs } : {}),
+      log: (message) => {
+        if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT') console.error(message);
+      },
+    });
+    closers.push(() => breakerProbe.close());
+
     const sources: SqsEventSource[] = [];
     for (const [name, spec] of Object.entries(queues)) {
       sources.push(
         startSqsEventSource({
+          ...(name === 'OdooWriteQueue' ? { paused: () => breakerProbe.paused() } : {}),
           sqs: aws.sqs,
           queueUrl: queueUrls[name]?.queueUrl as string,
           handler: (event) => invoke(spec.consumer, event) as never,
@@ -372,6 +395,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         }),
       );
     }
+    writerSource = sources[Object.keys(queues).indexOf('OdooWriteQueue')];
     closers.push(async () => {
       await Promise.all(sources.map((s) => s.stop()));
     });
