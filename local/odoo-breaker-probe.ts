@@ -60,7 +60,9 @@ export function startOdooBreakerProbe(options: {
     if (paused && !wasPaused) options.log?.('[odoo-breaker] Odoo failing: writers paused, probing');
     samples.push({ at: now, drained: options.drained() });
     while (samples.length > 2 && (samples[0] as { at: number }).at < now - 10_000) samples.shift();
-    if (now - lastBacklogWrite >= 2_000) {
+    // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
+    const quiet = record.version === 0 && isConsuming(record.state) && options.backlog() === 0;
+    if (!quiet && now - lastBacklogWrite >= 2_000) {
       lastBacklogWrite = now;
       const first = samples[0] as { at: number; drained: number };
       const seconds = (now - first.at) / 1000;
