@@ -27,6 +27,12 @@ function required(name: string): string {
 const hub = await startHub({
   fresh,
   odoo,
+  // Another state dir than .rcm-hub/ (e.g. a second hub, the chaos suite).
+  ...(process.env.RCM_STATE_DIR ? { stateDir: process.env.RCM_STATE_DIR } : {}),
+  // A shorter redelivery wait for rehearsals (the chaos suite); AWS keeps 6 × the writer's timeout.
+  ...(process.env.RCM_ODOO_WRITE_VISIBILITY_SECONDS
+    ? { odooWriteQueue: { visibilityTimeoutSeconds: Number(process.env.RCM_ODOO_WRITE_VISIBILITY_SECONDS) } }
+    : {}),
   port: Number(process.env.PORT ?? 3000),
   // The scheduled reconciliation (docs/reconciliation.md); 0 turns it off.
   reconciliationEveryMinutes: Number(process.env.RCM_LOCAL_RECONCILIATION_MINUTES ?? 60),

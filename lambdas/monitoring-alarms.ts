@@ -55,6 +55,9 @@ export const METRICS = {
   remittancesUnpostedCents: 'RemittancesUnpostedCents',
   oldestUnpostedRemittanceAgeSeconds: 'OldestUnpostedRemittanceAgeSeconds',
   paymentsUnposted: 'PaymentsUnposted',
+  invoicesUnposted: 'InvoicesUnposted',
+  invoicesUnpostedCents: 'InvoicesUnpostedCents',
+  oldestUnpostedInvoiceAgeSeconds: 'OldestUnpostedInvoiceAgeSeconds',
   paymentsUnpostedCents: 'PaymentsUnpostedCents',
   oldestUnpostedPaymentAgeSeconds: 'OldestUnpostedPaymentAgeSeconds',
   openExceptions: 'OpenExceptions',
@@ -94,6 +97,8 @@ export const MonitoringThresholds = z
     paymentUnpostedHours: hours.default(24),
     /** A payer invoice posted in Odoo with no claim after this long alerts billing. */
     invoiceAwaitingClaimHours: hours.default(72),
+    /** An accepted invoice not in Odoo after this long opens an integration exception (issue 12). */
+    invoiceUnpostedHours: hours.default(2),
     /** Largest absolute variance of one payer in a reconciliation run (cents) before finance is alerted. */
     variancePerPayerCents: z.number().int().min(0).default(50_000),
     /** Share of Odoo calls that fail, over 5 minutes, before integration is alerted. */
@@ -306,6 +311,16 @@ export function alarmDefinitions(t: MonitoringThresholds): AlarmDefinition[] {
       comparison: 'GreaterThanThreshold',
       threshold: t.api5xxPer5Minutes,
       description: `The partner API answered more than ${t.api5xxPer5Minutes} server errors (5xx) in 5 minutes. The value is the number of 5xx answers (a count). Runbook: ${RUNBOOK}#alarm-api-5xx. Look: the API access log (correlation ids) and GET /health.`,
+    },
+    // issue 12: an accepted invoice that never reached Odoo is found by the sweeper, not by a customer
+    {
+      name: 'InvoicesUnposted',
+      audience: 'integration',
+      metric: sweeper(METRICS.invoicesUnposted),
+      ...gauge,
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      description: `Accepted invoices are not in Odoo after ${t.invoiceUnpostedHours} h (each has an unposted:invoice exception). The value is the number of those invoices (a count; the amount is InvoicesUnpostedCents, ${CENTS}). Runbook: ${RUNBOOK}#odoo-outage-breaker-and-duplicates. Look: GET /health (Odoo, backlog) and GET /v1/exceptions?status=open.`,
     },
   ];
 }

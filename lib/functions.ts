@@ -204,6 +204,8 @@ const bindings: {
   // A retry takes the refused message out of the DLQ: receive (briefly hidden), delete it, make others visible.
   odooWriteDlqRedrive: (queue, fn) => {
     queue.grantConsumeMessages(fn);
+    // FIFO hides what follows a group's head: the scan moves heads to the back of their group (issue 12).
+    queue.grantSendMessages(fn);
     return queue.queueUrl;
   },
   // Exact actions on uploads/* only (no bucket-level or wildcard actions): the API signs presigned PUTs

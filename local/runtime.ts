@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
+import { OdooBreakerStore } from '../lambdas/adapters/dynamodb/odoo-breaker-store.js';
 import { ALL, type PartnerClient } from '../lambdas/core/partners.js';
 import {
   MonitoringThresholds,
@@ -45,6 +46,7 @@ import {
 } from './clients.js';
 import type { LocalCloudWatch } from './cloudwatch.js';
 import { type LocalMonitoring, startLocalMonitoring } from './cloudwatch-monitoring.js';
+import { startOdooBreakerProbe } from './odoo-breaker-probe.js';
 import type { LocalSns } from './sns.js';
 
 /**
@@ -97,6 +99,8 @@ export interface HubOptions {
    * Monitoring (docs/local-runtime.md#alarms): stage thresholds (default: the schema's), every alarm's period
    * (tests: 1 s) and the SLA sweep interval in seconds (default: the thresholds' rate; `false`: on demand only).
    */
+  /** How often the Odoo breaker probe looks (default 500 ms; the probe itself waits per the breaker policy). */
+  breakerProbeIntervalMs?: number;
   monitoring?: {
     thresholds?: MonitoringThresholdsInput;
     alarmPeriodSeconds?: number;
@@ -182,6 +186,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       host,
       stateDir: join(stateDir, 'queues'),
       s3Dir: join(stateDir, 's3'),
+      // Accepted events are on disk before PutEvents answers (and so before intake's 202): issue 12.
+      events: { journalDir: join(stateDir, 'bus') },
       region: REGION,
       accountId: ACCOUNT,
       ...(options.stepFunctions?.retryIntervalScale !== undefined
@@ -406,10 +412,36 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       });
     }
 
+    // A rule's work is durable once the queues it wrote to are on disk; then the bus forgets the event.
+    aws.events.settleWith(() => aws.sqs.flush());
+    const recovered = aws.events.recover();
+    if (recovered && process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+      console.error(`[local-aws] re-delivering ${recovered} event(s) accepted before the last stop`);
+    closers.push(() => aws.events.flushJournal());
+
+    // The Odoo circuit breaker (issue 12): the writers feed it, this probe pauses the writer's event source
+    // while it is open and resumes it when Odoo answers again.
+    let writerSource: SqsEventSource | undefined;
+    const breakerProbe = startOdooBreakerProbe({
+      store: new OdooBreakerStore(
+        new DynamoDBClient({ endpoint: dynamodbEndpoint, region: REGION }),
+        process.env[env.workflowTable] as string,
+      ),
+      odoo,
+      backlog: () => aws.sqs.messageCount(queueUrls.OdooWriteQueue?.queueUrl as string),
+      drained: () => writerSource?.deleted ?? 0,
+      ...(options.breakerProbeIntervalMs !== undefined ? { intervalMs: options.breakerProbeIntervalMs } : {}),
+      log: (message) => {
+        if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT') console.error(message);
+      },
+    });
+    closers.push(() => breakerProbe.close());
+
     const sources: SqsEventSource[] = [];
     for (const [name, spec] of Object.entries(queues)) {
       sources.push(
         startSqsEventSource({
+          ...(name === 'OdooWriteQueue' ? { paused: () => breakerProbe.paused() } : {}),
           sqs: aws.sqs,
           queueUrl: queueUrls[name]?.queueUrl as string,
           handler: (event) => invoke(spec.consumer, event) as never,
@@ -427,6 +459,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         }),
       );
     }
+    writerSource = sources[Object.keys(queues).indexOf('OdooWriteQueue')];
     closers.push(async () => {
       await Promise.all(sources.map((s) => s.stop()));
     });
@@ -609,7 +642,12 @@ async function createTables(endpoint: string): Promise<void> {
   client.destroy();
 }
 
-/** The sandbox is its own program: the hub reaches it only over HTTP, as it would a real Odoo. */
+/**
+ * The sandbox is its own program: the hub reaches it only over HTTP, as it would a real Odoo. It is supervised
+ * (issue 12): it exits with the hub even on `kill -9` (a pipe on its stdin closes), a sandbox left over by a
+ * killed hub (pid file) is stopped first, and one that dies while the hub runs is restarted on the same port
+ * with its data file (it persists every transaction, as Odoo commits).
+ */
 async function startOdooSandbox(
   stateDir: string,
   port: number,
@@ -617,44 +655,110 @@ async function startOdooSandbox(
 ): Promise<OdooTarget> {
   const main = join(REPO_ROOT, 'local', 'odoo-sandbox', 'main.ts');
   if (!existsSync(main)) throw new Error(`Odoo sandbox not found at ${main}`);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', main, '--port', String(port), '--data', join(stateDir, 'odoo-sandbox.json')],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        ODOO_SANDBOX_DB: 'rcm',
-        ODOO_SANDBOX_USER: 'admin',
-        ODOO_SANDBOX_API_KEY: 'admin',
+  const pidFile = join(stateDir, 'odoo-sandbox.pid');
+  await reapOrphan(pidFile);
+  let closing = false;
+  let child: ChildProcess | undefined;
+  let restarts = 0;
+  const spawnOnce = (listenPort: number): Promise<{ url: string; process: ChildProcess }> => {
+    const proc: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', main, '--port', String(listenPort), '--data', join(stateDir, 'odoo-sandbox.json')],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: {
+          ...process.env,
+          ODOO_SANDBOX_DB: 'rcm',
+          ODOO_SANDBOX_USER: 'admin',
+          ODOO_SANDBOX_API_KEY: 'admin',
+          ODOO_SANDBOX_EXIT_WITH_PARENT: '1',
+        },
       },
-    },
-  );
-  closers.push(
-    () =>
-      new Promise<void>((ok) => {
-        if (child.exitCode !== null) return ok();
-        child.once('exit', () => ok());
-        child.kill('SIGTERM');
-      }),
-  );
-  const url = await new Promise<string>((ok, fail) => {
-    let seen = '';
-    const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 30_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(seen);
-      if (match?.[1]) {
+    );
+    if (proc.pid) writeFileSync(pidFile, String(proc.pid));
+    return new Promise((ok, fail) => {
+      let seen = '';
+      const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 30_000);
+      const onData = (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = /listening on (http:\/\/\S+)/.exec(seen);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          proc.stdout?.off('data', onData);
+          proc.stdout?.resume();
+          ok({ url: match[1], process: proc });
+        }
+      };
+      proc.stdout?.on('data', onData);
+      proc.once('exit', (code, signal) => {
         clearTimeout(timer);
-        ok(match[1]);
-      }
+        fail(new Error(`Odoo sandbox exited with ${signal ?? `code ${code}`}: ${seen}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`Odoo sandbox exited with code ${code}: ${seen}`));
+  };
+  const first = await spawnOnce(port);
+  const url = first.url;
+  const actualPort = Number(new URL(url).port);
+  const supervise = (proc: ChildProcess) => {
+    child = proc;
+    proc.once('exit', (code, signal) => {
+      if (closing) return;
+      restarts += 1;
+      if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
+        console.error(
+          `[odoo-sandbox] exited (${signal ?? `code ${code}`}); restarting on port ${actualPort}`,
+        );
+      const again = () =>
+        spawnOnce(actualPort).then(
+          (next) => (closing ? void stopChild(next.process) : supervise(next.process)),
+          () => {
+            // The port may still be held for a moment: try again shortly, unless the hub is closing.
+            if (!closing && restarts < 50) setTimeout(() => void again(), 500).unref();
+          },
+        );
+      void again();
     });
+  };
+  supervise(first.process);
+  closers.push(async () => {
+    closing = true;
+    if (child) await stopChild(child);
+    rmSync(pidFile, { force: true });
   });
-  child.stdout?.resume();
   return { url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' };
+}
+
+/** Waits for a child to end; a child that already died by a signal has `signalCode` set, not `exitCode`. */
+function stopChild(proc: ChildProcess): Promise<void> {
+  return new Promise<void>((ok) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return ok();
+    proc.once('exit', () => ok());
+    proc.kill('SIGTERM');
+  });
+}
+
+/** A sandbox left by a hub that was killed before the pipe trick existed (or raced it): stop it, if it is one. */
+async function reapOrphan(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    // Only a process whose command line is the sandbox's: a recycled pid must not be killed.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (!cmdline.includes('odoo-sandbox')) return;
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return; // gone already, or no /proc (macOS): the pipe on stdin stops orphans there
+  }
+  // It frees the port when it is gone.
+  for (let waited = 0; waited < 5_000; waited += 100) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -35,6 +35,8 @@ export interface SlaThresholds {
   remittanceUnpostedHours: number;
   paymentUnpostedHours: number;
   invoiceAwaitingClaimHours: number;
+  /** An accepted invoice not in Odoo after this long is overdue (issue 12: nothing accepted may vanish). */
+  invoiceUnpostedHours: number;
 }
 
 /** What the rules need of a workflow item (adapters/dynamodb/workflow-store.ts `Workflow` has all of it). */
@@ -114,8 +116,8 @@ export function stuckInState(
 }
 
 export interface UnpostedDocument {
-  kind: 'remittance' | 'payment';
-  /** remittanceId or paymentId. */
+  kind: 'invoice' | 'remittance' | 'payment';
+  /** invoiceId, remittanceId or paymentId. */
   id: string;
   eventId: string;
   acceptedAt: string;
@@ -128,13 +130,22 @@ export interface UnpostedDocument {
   why: 'held' | 'refused' | 'pending';
 }
 
+/** Per accepted document type: what it is, the field naming it, the booking it must reach, its amount. */
+const POSTED_DOCUMENTS = {
+  InvoiceIssued: { kind: 'invoice', idField: 'invoiceId', amountField: 'totalCents' },
+  RemittanceReceived: { kind: 'remittance', idField: 'remittanceId', amountField: 'paidCents' },
+  PaymentReceived: { kind: 'payment', idField: 'paymentId', amountField: 'amountCents' },
+} as const;
+
 /**
- * Accepted-but-not-posted documents: a RemittanceReceived (PaymentReceived) in the timeline whose remittanceId
- * (paymentId) the workflow has not booked. Booking is keyed by the document id, so a document re-sent under a
- * new key counts once (from its first acceptance) and a booked one never counts, whatever else is held.
+ * Accepted-but-not-posted documents: an InvoiceIssued (RemittanceReceived, PaymentReceived) in the timeline
+ * whose invoiceId (remittanceId, paymentId) the workflow has not booked in Odoo. Booking is keyed by the
+ * document id, so a document re-sent under a new key counts once (from its first acceptance) and a booked one
+ * never counts, whatever else is held.
  */
 export function unpostedDocuments(
-  snapshot: Pick<EncounterSnapshot, 'remittances' | 'payments' | 'exceptions'>,
+  snapshot: Pick<EncounterSnapshot, 'remittances' | 'payments' | 'exceptions'> &
+    Partial<Pick<EncounterSnapshot, 'odooInvoices'>>,
   documents: readonly AcceptedDocument[],
   held: readonly HeldDocument[],
   now: number,
@@ -142,18 +153,19 @@ export function unpostedDocuments(
   const heldIds = new Set(held.map((h) => h.eventId));
   const byId = new Map<string, UnpostedDocument>();
   for (const doc of [...documents].sort((a, b) => a.time.localeCompare(b.time))) {
-    const kind =
-      doc.type === 'RemittanceReceived'
-        ? 'remittance'
-        : doc.type === 'PaymentReceived'
-          ? 'payment'
-          : undefined;
-    if (!kind) continue;
-    const id = doc.detail[kind === 'remittance' ? 'remittanceId' : 'paymentId'];
+    const spec = POSTED_DOCUMENTS[doc.type as keyof typeof POSTED_DOCUMENTS];
+    if (!spec) continue;
+    const kind = spec.kind;
+    const id = doc.detail[spec.idField];
     if (typeof id !== 'string') continue;
-    const booked = kind === 'remittance' ? snapshot.remittances : snapshot.payments;
+    const booked =
+      kind === 'invoice'
+        ? (snapshot.odooInvoices ?? {})
+        : kind === 'remittance'
+          ? snapshot.remittances
+          : snapshot.payments;
     if (booked[id] !== undefined || byId.has(`${kind}:${id}`)) continue;
-    const amount = doc.detail[kind === 'remittance' ? 'paidCents' : 'amountCents'];
+    const amount = doc.detail[spec.amountField];
     byId.set(`${kind}:${id}`, {
       kind,
       id,
@@ -250,6 +262,7 @@ export interface SweepSummary {
   invoicesAwaitingClaim: Backlog;
   remittancesUnposted: Backlog;
   paymentsUnposted: Backlog;
+  invoicesUnposted: Backlog;
   openExceptions: Record<Team, { count: number; amountCents: number }>;
 }
 
@@ -302,6 +315,10 @@ export function summarize(
       unposted.filter((u) => u.kind === 'payment'),
       thresholds.paymentUnpostedHours,
     ),
+    invoicesUnposted: backlog(
+      unposted.filter((u) => u.kind === 'invoice'),
+      thresholds.invoiceUnpostedHours,
+    ),
     openExceptions,
   };
 }
@@ -324,4 +341,80 @@ export function clearedSlaKeys(stage: WorkflowState, openKeys: readonly string[]
 export function stuckReason(stuck: StuckEncounter): string {
   const hours = Math.floor(stuck.ageMs / HOUR_MS);
   return `in ${stuck.state} for ${hours} h (threshold ${stuck.thresholdHours} h); ${formatCents(stuck.amountCents)} open`;
+}
+
+/** The threshold (hours) after which an accepted document of this kind should be in Odoo. */
+export function unpostedThresholdHours(
+  kind: UnpostedDocument['kind'],
+  thresholds: Pick<
+    SlaThresholds,
+    'invoiceUnpostedHours' | 'remittanceUnpostedHours' | 'paymentUnpostedHours'
+  >,
+): number {
+  if (kind === 'invoice') return thresholds.invoiceUnpostedHours;
+  return kind === 'remittance' ? thresholds.remittanceUnpostedHours : thresholds.paymentUnpostedHours;
+}
+
+/** The exception an overdue unposted document opens: one per document, whoever accepted it and how often. */
+export function unpostedKey(document: Pick<UnpostedDocument, 'kind' | 'id'>): string {
+  return `unposted:${document.kind}:${document.id}`;
+}
+
+export interface UnpostedBreach {
+  document: UnpostedDocument;
+  key: string;
+  team: Team;
+  thresholdHours: number;
+  reason: string;
+}
+
+/**
+ * Accepted invoices that should be in Odoo by now and are neither held (they wait for something a person can
+ * see) nor refused (an `odoo-write:` exception is open already): lost on the way, or stuck behind an outage.
+ * Each becomes an integration exception, so nothing accepted disappears silently. Remittances and payments
+ * keep their finance alarms (RemittancesUnposted, PaymentsUnposted) over the same list; pass their kinds to
+ * open exceptions for them too.
+ */
+export function overdueUnposted(
+  unposted: readonly UnpostedDocument[],
+  thresholds: Pick<
+    SlaThresholds,
+    'invoiceUnpostedHours' | 'remittanceUnpostedHours' | 'paymentUnpostedHours'
+  >,
+  kinds: readonly UnpostedDocument['kind'][] = ['invoice'],
+): UnpostedBreach[] {
+  return unposted.flatMap((document) => {
+    const thresholdHours = unpostedThresholdHours(document.kind, thresholds);
+    if (!kinds.includes(document.kind)) return [];
+    if (document.why !== 'pending' || document.ageMs <= thresholdHours * HOUR_MS) return [];
+    const hours = Math.floor(document.ageMs / HOUR_MS);
+    return [
+      {
+        document,
+        key: unpostedKey(document),
+        team: 'integration' as const,
+        thresholdHours,
+        reason: `accepted ${document.kind} ${document.id} not in Odoo after ${hours} h (threshold ${thresholdHours} h); ${formatCents(document.amountCents)} at stake`,
+      },
+    ];
+  });
+}
+
+/** The `unposted:<kind>:<id>` exceptions whose document has since been booked: cleared by the sweeper. */
+export function clearedUnpostedKeys(
+  snapshot: Pick<EncounterSnapshot, 'remittances' | 'payments' | 'odooInvoices'>,
+  openKeys: readonly string[],
+): string[] {
+  return openKeys.filter((key) => {
+    const match = /^unposted:(invoice|remittance|payment):(.+)$/.exec(key);
+    if (!match) return false;
+    const [, kind, id] = match as unknown as [string, UnpostedDocument['kind'], string];
+    const booked =
+      kind === 'invoice'
+        ? snapshot.odooInvoices
+        : kind === 'remittance'
+          ? snapshot.remittances
+          : snapshot.payments;
+    return booked[id] !== undefined;
+  });
 }

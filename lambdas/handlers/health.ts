@@ -1,11 +1,13 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse } from '../adapters/http/api-request.js';
 import { createLogger } from '../adapters/observability.js';
 import { ensureHubSetup, ledgerSetupFromEnv, type SetupReport } from '../adapters/odoo/accounts.js';
 import { OdooClient } from '../adapters/odoo/client.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
+import { breakerSummary } from '../core/odoo-breaker.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('health');
@@ -27,14 +29,37 @@ export const handler = async (event?: APIGatewayProxyEvent): Promise<APIGatewayP
 
 /** The detailed report (operations only): which Odoo and store are in use, and whether each answers. */
 async function healthReport() {
-  const [odoo, store] = await Promise.all([checkOdoo(), checkStore()]);
+  const [odoo, store, odooWrites] = await Promise.all([checkOdoo(), checkStore(), checkOdooWrites()]);
   const healthy = odoo.status === 'up' && store.status === 'up';
   return {
     status: healthy ? 'ok' : 'degraded',
     stage: process.env[env.stage] ?? 'local',
     odoo,
     store,
+    odooWrites,
   };
+}
+
+// --- issue 12: the Odoo circuit breaker and the write backlog ("Odoo down, backlog N, draining at R/s") ---
+let breakerStore: OdooBreakerStore | undefined;
+
+async function checkOdooWrites() {
+  try {
+    breakerStore ??= new OdooBreakerStore(dynamodb, tableName);
+    const { state, backlog } = await breakerStore.read();
+    const now = Date.now();
+    return {
+      breaker: state.status,
+      since: new Date(state.since).toISOString(),
+      ...(state.status === 'open' ? { nextProbeAt: new Date(state.nextProbeAt).toISOString() } : {}),
+      backlog: backlog?.backlog ?? null,
+      drainingPerSecond: backlog?.drainPerSecond ?? null,
+      backlogObservedAt: backlog ? new Date(backlog.observedAt).toISOString() : null,
+      summary: breakerSummary(state, backlog?.backlog ?? 0, backlog?.drainPerSecond ?? 0, now),
+    };
+  } catch (error) {
+    return { breaker: 'unknown', error: (error as Error).name };
+  }
 }
 
 let odooSecret: OdooConnectionSecret | undefined;

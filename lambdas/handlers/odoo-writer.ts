@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
@@ -28,6 +29,7 @@ import {
   retryKey,
   subjectsOf,
 } from '../core/exceptions.js';
+import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
@@ -43,6 +45,7 @@ const metrics = createMetrics('odooWriter');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const exceptions = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
+const breaker = new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
 const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
@@ -110,6 +113,19 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
   }
 };
 
+/**
+ * Feeds the circuit breaker (core/odoo-breaker.ts): consecutive failed writes open it and the writers stop
+ * taking messages until the probe finds Odoo back. Best effort: the breaker never fails a write.
+ */
+async function noteBreaker(outcome: CallOutcome): Promise<void> {
+  try {
+    const now = Date.now();
+    await breaker.update((record) => ({ ...record, state: recordOutcome(record.state, outcome, now) }));
+  } catch (error) {
+    logger.warn('circuit breaker state not updated', { error: (error as Error).message });
+  }
+}
+
 /** A refusal (ValidationError…) is Odoo working as designed; only what a retry may fix counts as an error. */
 function countOdooCall(sample: OdooCallSample): void {
   metrics.addMetric(METRICS.odooCalls, MetricUnit.Count, 1);
@@ -139,7 +155,14 @@ async function writeRecord(record: SQSRecord): Promise<void> {
   const retry = retryOf(record);
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
-    const outcome = await withQuickRetries(() => book(envelope));
+    const outcome = await withQuickRetries(() => book(envelope)).catch(async (error: unknown) => {
+      if (error instanceof OdooError)
+        await noteBreaker(
+          error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
+        );
+      throw error;
+    });
+    await noteBreaker({ kind: 'success' });
     if (outcome.kind === 'held' && isEncounterEvent(envelope))
       await hold(envelope, outcome.waitingFor, retry);
     else if (isEncounterEvent(envelope)) await releaseHeldEvents(envelope.encounterId);

@@ -14,11 +14,14 @@ import { audit, exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js
 import {
   assessEncounter,
   clearedSlaKeys,
+  clearedUnpostedKeys,
   type EncounterAssessment,
+  overdueUnposted,
   type StuckEncounter,
   type SweepSummary,
   stuckReason,
   summarize,
+  type UnpostedBreach,
 } from '../core/sla.js';
 import { WORKFLOW_STATES } from '../core/workflow.js';
 import { METRICS, MonitoringThresholds } from '../monitoring-alarms.js';
@@ -53,8 +56,10 @@ const SWEEPER_CLIENT = 'rcm-hub:sla-sweeper';
  * metrics that the alarm table (lambdas/monitoring-alarms.ts) watches. An encounter stuck in its state longer
  * than the stage threshold gets an `sla:<state>` exception (once per stay in that state) and an ExceptionOpened.
  */
-export const handler = async (): Promise<SweepResult> => {
-  const now = Date.now();
+export const handler = async (): Promise<SweepResult> => sweep(Date.now());
+
+/** One sweep as of `now` (epoch ms): the clock is the caller's, so a test never depends on today. */
+export async function sweep(now: number): Promise<SweepResult> {
   const workflows = await listAll();
   const assessments: EncounterAssessment[] = [];
   for (let i = 0; i < workflows.length; i += READ_CONCURRENCY) {
@@ -75,15 +80,22 @@ export const handler = async (): Promise<SweepResult> => {
   let exceptionsCleared = 0;
   for (const workflow of workflows) {
     for (const key of clearedSlaKeys(workflow.stage, Object.keys(workflow.exceptions))) {
-      if (await clearSlaException(workflow, key)) exceptionsCleared += 1;
+      if (await clearSlaException(workflow, key, now, `the encounter moved on to ${workflow.stage}`))
+        exceptionsCleared += 1;
+    }
+    for (const key of clearedUnpostedKeys(workflow, Object.keys(workflow.exceptions))) {
+      if (await clearSlaException(workflow, key, now, 'the document is in Odoo now')) exceptionsCleared += 1;
     }
   }
   const summary = summarize(assessments, thresholds);
   let exceptionsOpened = 0;
   for (const assessment of assessments) {
-    if (!assessment.stuck) continue;
     const workflow = workflows.find((w) => w.encounterId === assessment.encounterId) as Workflow;
-    if (await openSlaException(workflow, assessment.stuck)) exceptionsOpened += 1;
+    if (assessment.stuck && (await openSlaException(workflow, assessment.stuck, now))) exceptionsOpened += 1;
+    for (const breach of overdueUnposted(assessment.unposted, thresholds)) {
+      if (workflow.exceptions[breach.key]) continue;
+      if (await openUnpostedException(workflow, breach, now)) exceptionsOpened += 1;
+    }
   }
   publishMetrics(summary);
   logger.info('SLA sweep done', {
@@ -93,9 +105,10 @@ export const handler = async (): Promise<SweepResult> => {
     remittancesUnposted: summary.remittancesUnposted.count,
     paymentsUnposted: summary.paymentsUnposted.count,
     invoicesAwaitingClaim: summary.invoicesAwaitingClaim.count,
+    invoicesUnposted: summary.invoicesUnposted.count,
   });
   return { ...summary, encounters: workflows.length, exceptionsOpened, exceptionsCleared };
-};
+}
 
 async function listAll(): Promise<Workflow[]> {
   const all: Workflow[] = [];
@@ -115,9 +128,66 @@ async function listAll(): Promise<Workflow[]> {
  * encounter, the key and when the encounter entered the state: a sweep that runs again (or twice at once)
  * records it once, and an encounter stuck again after a resolution gets a fresh one.
  */
-async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Promise<boolean> {
-  const nowIso = new Date().toISOString();
-  const eventId = deterministicEventId('SlaBreached', workflow.encounterId, stuck.key, workflow.stateSince);
+async function openSlaException(workflow: Workflow, stuck: StuckEncounter, now: number): Promise<boolean> {
+  return openSweepException(workflow, now, {
+    key: stuck.key,
+    team: stuck.team,
+    reason: stuckReason(stuck),
+    amountCents: stuck.amountCents,
+    basis: workflow.stateSince,
+    detail: {
+      state: stuck.state,
+      team: stuck.team,
+      hoursInState: Math.floor(stuck.ageMs / 3_600_000),
+      thresholdHours: stuck.thresholdHours,
+      amountCents: stuck.amountCents,
+    },
+    // Moved on since the listing (a claim arrived): nothing is stuck any more.
+    stillApplies: (draft) => draft.state === stuck.state && draft.stateSince === workflow.stateSince,
+  });
+}
+
+/**
+ * Opens `unposted:<kind>:<id>` for an accepted document that has not reached Odoo within its SLA (issue 12):
+ * once per document (the id derives from the document's accepting event), unless it was booked meanwhile.
+ */
+async function openUnpostedException(
+  workflow: Workflow,
+  breach: UnpostedBreach,
+  now: number,
+): Promise<boolean> {
+  const { document } = breach;
+  return openSweepException(workflow, now, {
+    key: breach.key,
+    team: breach.team,
+    reason: breach.reason,
+    amountCents: document.amountCents,
+    basis: document.eventId,
+    detail: {
+      document: document.kind,
+      hoursUnposted: Math.floor(document.ageMs / 3_600_000),
+      thresholdHours: breach.thresholdHours,
+      amountCents: document.amountCents,
+    },
+    stillApplies: (draft) => clearedUnpostedKeys(draft, [breach.key]).length === 0,
+  });
+}
+
+interface SweepFinding {
+  key: string;
+  team: StuckEncounter['team'];
+  reason: string;
+  amountCents: number;
+  /** What makes this finding new (the stay in a state, the accepting event): part of the event id. */
+  basis: string;
+  detail: Record<string, unknown>;
+  stillApplies: (draft: Workflow) => boolean;
+}
+
+async function openSweepException(workflow: Workflow, now: number, finding: SweepFinding): Promise<boolean> {
+  const nowIso = new Date(now).toISOString();
+  const stuck = finding;
+  const eventId = deterministicEventId('SlaBreached', workflow.encounterId, stuck.key, finding.basis);
   const cause: EncounterEnvelope = {
     id: eventId,
     type: 'SlaBreached',
@@ -132,13 +202,7 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
     partitionKey: workflow.encounterId,
     data: {},
   };
-  const detail = {
-    state: stuck.state,
-    team: stuck.team,
-    hoursInState: Math.floor(stuck.ageMs / 3_600_000),
-    thresholdHours: stuck.thresholdHours,
-    amountCents: stuck.amountCents,
-  };
+  const detail = finding.detail;
   const recorded = await store.recordEvent(
     {
       eventId,
@@ -152,14 +216,13 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
     },
     { kind: 'none' },
     (draft) => {
-      // Moved on since the listing (a claim arrived): nothing is stuck any more.
-      if (draft.state !== stuck.state || draft.stateSince !== workflow.stateSince) return;
+      if (!finding.stillApplies(draft)) return;
       openException(
         draft,
         {
           key: stuck.key,
           team: stuck.team,
-          reason: stuckReason(stuck),
+          reason: finding.reason,
           amountCents: stuck.amountCents,
           sourceEventId: eventId,
         },
@@ -182,9 +245,9 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
     );
   }
   await publisher.publish(...events);
-  logger.info('encounter stuck: exception opened', {
+  logger.info('sweep finding: exception opened', {
     encounterId: workflow.encounterId,
-    state: stuck.state,
+    key: stuck.key,
     team: stuck.team,
     amountCents: stuck.amountCents,
   });
@@ -197,8 +260,13 @@ async function openSlaException(workflow: Workflow, stuck: StuckEncounter): Prom
  * when nothing else is open — and the register entry is closed with the sweeper as its author. A person who
  * resolved it meanwhile wins; a repeated sweep finds nothing to clear.
  */
-async function clearSlaException(workflow: Workflow, key: string): Promise<boolean> {
-  const now = new Date().toISOString();
+async function clearSlaException(
+  workflow: Workflow,
+  key: string,
+  nowMs: number,
+  why: string,
+): Promise<boolean> {
+  const now = new Date(nowMs).toISOString();
   const exceptionId = exceptionIdFor(workflow.encounterId, key);
   const data: ExceptionResolved = { exceptionId, key, outcome: 'cleared', resolutionCode: 'cleared' };
   const resolved: EventEnvelope<'ExceptionResolved', ExceptionResolved> = {
@@ -216,7 +284,7 @@ async function clearSlaException(workflow: Workflow, key: string): Promise<boole
     data,
   };
   if (!(await recordExceptionResolved({ store, publisher }, resolved))) return false;
-  const note = `cleared by the SLA sweeper: the encounter moved on to ${workflow.stage}`;
+  const note = `cleared by the SLA sweeper: ${why}`;
   const entry = await register.get(exceptionId);
   if (entry?.status === 'open') {
     await register
@@ -231,7 +299,7 @@ async function clearSlaException(workflow: Workflow, key: string): Promise<boole
         if (!(error instanceof ExceptionConflict)) throw error; // a person closed it meanwhile
       });
   }
-  logger.info('SLA breach cleared: the encounter moved on', {
+  logger.info('SLA breach cleared', {
     encounterId: workflow.encounterId,
     key,
     stage: workflow.stage,
@@ -275,5 +343,12 @@ function publishMetrics(summary: SweepSummary): void {
   metrics.addMetric(METRICS.paymentsUnposted, count, payments.overdueCount);
   metrics.addMetric(METRICS.paymentsUnpostedCents, cents, payments.overdueCents);
   metrics.addMetric(METRICS.oldestUnpostedPaymentAgeSeconds, seconds, payments.oldestAgeSeconds);
+  metrics.addMetric(METRICS.invoicesUnposted, count, summary.invoicesUnposted.overdueCount);
+  metrics.addMetric(METRICS.invoicesUnpostedCents, cents, summary.invoicesUnposted.overdueCents);
+  metrics.addMetric(
+    METRICS.oldestUnpostedInvoiceAgeSeconds,
+    seconds,
+    summary.invoicesUnposted.oldestAgeSeconds,
+  );
   metrics.publishStoredMetrics();
 }

@@ -1,4 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { AwsServiceError } from './errors.js';
 import {
@@ -44,6 +55,12 @@ export interface LocalEventBusOptions {
   archiveLimit?: number;
   /** Called when a delivery gives up and the rule has no `onDeadLetter`. Default: console.error. */
   logger?: (message: string, extra?: unknown) => void;
+  /**
+   * Durable bus (issue 12): every accepted event that matches a rule is written (and fsynced) here before
+   * PutEvents answers, and removed once every matched target has finished and `settle` has made the targets'
+   * effects durable; `recover()` re-delivers what a killed process left. In AWS PutEvents is durable itself.
+   */
+  journalDir?: string;
 }
 
 export interface ArchivedEvent {
@@ -94,6 +111,13 @@ export class LocalEventBus {
   private idleWaiters: Array<() => void> = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly journalDir: string | undefined;
+  /** Targets still to finish, per journaled event id. */
+  private readonly outstanding = new Map<string, number>();
+  private finishedIds: string[] = [];
+  private compactTimer: NodeJS.Timeout | undefined;
+  private compacting: Promise<void> = Promise.resolve();
+  private settle: () => Promise<void> = async () => undefined;
 
   constructor(opts: LocalEventBusOptions) {
     this.accountId = opts.accountId;
@@ -103,6 +127,63 @@ export class LocalEventBus {
     this.maxDelayMs = opts.retryMaxDelayMs ?? 1000;
     this.archiveLimit = opts.archiveLimit ?? 10_000;
     this.log = opts.logger ?? ((m, e) => console.error(m, e));
+    this.journalDir = opts.journalDir;
+    if (this.journalDir) mkdirSync(this.journalDir, { recursive: true });
+  }
+
+  /**
+   * What makes a finished delivery's effects durable (the runtime passes the local SQS flush): a journaled event
+   * is forgotten only after it, so a kill between "target done" and "queue on disk" replays the event.
+   */
+  settleWith(settle: () => Promise<void>): void {
+    this.settle = settle;
+  }
+
+  /** Events accepted but not yet delivered everywhere (durable bus only). */
+  get journaledEvents(): number {
+    return this.outstanding.size;
+  }
+
+  /**
+   * Re-delivers every event a previous process accepted but did not finish delivering (call once the rules
+   * exist). At least once: a target may see an event again, as EventBridge allows.
+   */
+  recover(): number {
+    const dir = this.journalDir;
+    if (!dir) return 0;
+    let count = 0;
+    for (const file of readdirSync(dir)) {
+      if (!file.endsWith('.json')) continue;
+      let entry: { busName: string; event: BusEvent };
+      try {
+        entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { busName: string; event: BusEvent };
+      } catch {
+        // Cut short by the crash, so never acknowledged to its caller: nothing to deliver.
+        rmSync(join(dir, file), { force: true });
+        continue;
+      }
+      if (this.outstanding.has(entry.event.id)) continue;
+      this.route(entry.busName, entry.event, false, 'recovered');
+      count++;
+    }
+    return count;
+  }
+
+  /** Writes all settled journal removals now (tests, shutdown). */
+  async flushJournal(): Promise<void> {
+    if (this.compactTimer) {
+      clearTimeout(this.compactTimer);
+      this.compactTimer = undefined;
+    }
+    const ids = this.finishedIds;
+    this.finishedIds = [];
+    const dir = this.journalDir;
+    if (!dir || ids.length === 0) return this.compacting;
+    this.compacting = this.compacting.then(async () => {
+      await this.settle();
+      for (const id of ids) rmSync(join(dir, `${id}.json`), { force: true });
+    });
+    return this.compacting;
   }
 
   busArn(name: string): string {
@@ -296,14 +377,27 @@ export class LocalEventBus {
       resources: Array.isArray(e.Resources) ? e.Resources : [],
       detail,
     };
-    this.route(busName, event, true);
+    this.route(busName, event, true, 'write');
     return { EventId: event.id };
   }
 
-  private route(busName: string, event: BusEvent, archive: boolean): void {
+  private route(
+    busName: string,
+    event: BusEvent,
+    archive: boolean,
+    journal: 'write' | 'recovered' | 'none' = 'none',
+  ): void {
     const matched: Rule[] = [];
     for (const rule of this.rules.values()) {
       if (rule.eventBusName === busName && matchesEventPattern(rule.pattern, event)) matched.push(rule);
+    }
+    if (this.journalDir && journal !== 'none') {
+      if (matched.length === 0) {
+        if (journal === 'recovered') this.forget(event.id);
+      } else {
+        if (journal === 'write') this.writeJournal(busName, event);
+        this.outstanding.set(event.id, matched.length);
+      }
     }
     if (archive) {
       this.archive.push({
@@ -329,6 +423,7 @@ export class LocalEventBus {
       attempt++;
       try {
         await rule.target(structuredClone(event));
+        this.targetDone(event.id);
         this.finish();
       } catch (err) {
         const retriesUsed = attempt - 1;
@@ -352,6 +447,7 @@ export class LocalEventBus {
                 err,
               );
           } finally {
+            this.targetDone(event.id);
             this.finish();
           }
           return;
@@ -364,6 +460,38 @@ export class LocalEventBus {
       }
     };
     setImmediate(() => void run());
+  }
+
+  private writeJournal(busName: string, event: BusEvent): void {
+    const file = join(this.journalDir as string, `${event.id}.json`);
+    const fd = openSync(file, 'w');
+    try {
+      writeSync(fd, JSON.stringify({ busName, event }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private targetDone(eventId: string): void {
+    const left = this.outstanding.get(eventId);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.outstanding.set(eventId, left - 1);
+      return;
+    }
+    this.forget(eventId);
+  }
+
+  private forget(eventId: string): void {
+    this.outstanding.delete(eventId);
+    this.finishedIds.push(eventId);
+    if (this.compactTimer || this.closed) return;
+    this.compactTimer = setTimeout(() => {
+      this.compactTimer = undefined;
+      void this.flushJournal().catch((err) => this.log('[local-aws] event journal not compacted', err));
+    }, 20);
+    this.compactTimer.unref?.();
   }
 
   private finish(): void {

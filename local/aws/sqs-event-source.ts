@@ -31,10 +31,18 @@ export interface SqsEventSourceOptions {
   memoryLimitInMB?: number;
   /** Invocation errors (thrown handler, timeout, invalid response) go here. Default: console.error. */
   onError?: (error: unknown, event: SQSEvent) => void;
+  /**
+   * While this answers true, no message is received (issue 12: the Odoo circuit breaker is open). This is what
+   * disabling the event source mapping does in AWS: receives are not spent on a dead Odoo, and polling resumes
+   * as soon as it answers false.
+   */
+  paused?: () => boolean;
 }
 
 export interface SqsEventSource {
   stop(): Promise<void>;
+  /** Messages processed and deleted so far (the drain rate is its slope). */
+  readonly deleted: number;
   /** Resolves when no batch is being processed and the queue has no visible message. */
   waitForIdle(): Promise<void>;
 }
@@ -137,6 +145,7 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
   const abort = new AbortController();
   let stopped = false;
   let busy = 0;
+  let deleted = 0;
 
   async function collectBatch(): Promise<ReceivedMessage[]> {
     const want = {
@@ -217,6 +226,7 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
       if (failed.has(m.MessageId)) continue;
       try {
         sqs.deleteMessage(queueUrl, m.ReceiptHandle);
+        deleted++;
       } catch (err) {
         // e.g. FIFO receipt handle expired because the function outlived the visibility timeout
         report(err, event);
@@ -226,6 +236,10 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
 
   async function worker(): Promise<void> {
     while (!stopped) {
+      if (opts.paused?.()) {
+        await sleep(pollInterval);
+        continue;
+      }
       let batch: ReceivedMessage[];
       try {
         batch = await collectBatch();
@@ -250,6 +264,9 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
   const workers = Array.from({ length: concurrency }, () => worker());
 
   return {
+    get deleted() {
+      return deleted;
+    },
     async stop() {
       stopped = true;
       abort.abort();

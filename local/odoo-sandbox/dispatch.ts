@@ -4,7 +4,7 @@
  * odoo/service/model.py (`execute_kw`, `check_method_name`) and odoo/api.py (`call_kw`).
  */
 import { accessError, attributeError, OdooError, typeError, userError } from './errors.js';
-import { loadMethod } from './models/ir_model_data.js';
+import { getExternalIdMethod, loadMethod } from './models/ir_model_data.js';
 import { Env, type MethodDef, type Registry, type Vals } from './orm.js';
 import type { Store } from './store.js';
 
@@ -154,6 +154,7 @@ const ORM_METHODS: Record<string, MethodDef> = {
     },
   },
   load: loadMethod,
+  get_external_id: getExternalIdMethod,
 };
 
 export function resolveMethod(registry: Registry, model: string, method: string): MethodDef {

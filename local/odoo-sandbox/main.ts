@@ -49,3 +49,11 @@ const stop = (signal: string) => {
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
 process.on('SIGINT', () => stop('SIGINT'));
+
+// Started by the hub with a pipe on stdin: the pipe closes when the hub dies, even by `kill -9`, and the
+// sandbox follows it instead of living on as an orphan that holds the port (issue 12).
+if (process.env.ODOO_SANDBOX_EXIT_WITH_PARENT === '1') {
+  process.stdin.on('end', () => stop('parent exit'));
+  process.stdin.on('error', () => stop('parent exit'));
+  process.stdin.resume();
+}

@@ -108,6 +108,17 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
     }
     return undefined;
   };
+  /** A `create` constraint also refuses the records `load` would create (load creates through `create`). */
+  const violatedLoadConstraint = (model: string, method: string, args: unknown[]): OdooError | undefined => {
+    if (method !== 'load') return undefined;
+    const kwargs = (args[6] ?? {}) as { fields?: string[]; data?: unknown[][] };
+    const fields = (args[5] as unknown[] | undefined)?.[0] ?? kwargs.fields ?? [];
+    const data = (args[5] as unknown[] | undefined)?.[1] ?? kwargs.data ?? [];
+    const rows = (data as unknown[][]).map((cells) =>
+      Object.fromEntries((fields as string[]).map((field, index) => [field, cells[index]])),
+    );
+    return violatedConstraint(model, 'create', [rows]);
+  };
   const cooldown: Cooldown = { after: 5, durationSeconds: 60 };
   const loginFailures = new Map<string, { failures: number; previous: number }>();
   let stats = new Map<string, number>();
@@ -297,6 +308,17 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
       const args = params.args ?? [];
       const violation = violatedConstraint(String(args[3]), String(args[4]), (args[5] as unknown[]) ?? []);
       if (violation) return sendJson(res, 200, jsonRpcError(id, violation));
+      const refused = violatedLoadConstraint(String(args[3]), String(args[4]), args);
+      // load() catches the refusal of a record it creates and answers it as a message (odoo/models.py `load`)
+      if (refused)
+        return sendJson(res, 200, {
+          jsonrpc: '2.0',
+          id,
+          result: {
+            ids: false,
+            messages: [{ type: 'error', message: refused.message, rows: { from: 0, to: 0 } }],
+          },
+        });
     }
     try {
       const result = dispatchRpc(

@@ -23,6 +23,7 @@ const thresholds: SlaThresholds = {
   stuckHours: { charge_ready: 48, invoice_issued: 120, claim_submitted: 720, payer_response_received: 168 },
   remittanceUnpostedHours: 24,
   paymentUnpostedHours: 24,
+  invoiceUnpostedHours: 2,
   invoiceAwaitingClaimHours: 72,
 };
 

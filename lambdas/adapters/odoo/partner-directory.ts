@@ -1,29 +1,44 @@
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
+import { loadByExternalId, pickCanonical } from './external-records.js';
+
+/** Searches and `load`s before giving a lost race to SQS: the loser finds the winner's partner at once. */
+const RACE_ATTEMPTS = 3;
+/** Enough candidates to see our external id among partners that share a reference (legacy duplicates). */
+const CANDIDATES = 20;
 
 /**
- * Partners upserted by canonical reference: found by `ref` (ours, `rcm:<kind>:<id>`), written if present,
- * created if absent. Odoo does not make `ref` unique, so two matches are refused rather than guessed.
+ * Partners upserted by canonical reference: found by `ref` (ours, `rcm:<kind>:<id>`) and written, or created
+ * together with their external id in one transaction (`load`), so two writers of one new payer, or a retry
+ * after a create that committed late, never make a second partner. Partners that share a `ref` (made before
+ * external ids, or by hand) are resolved deterministically (`pickCanonical`), never refused.
  */
 export class OdooPartnerDirectory {
   constructor(private readonly odoo: OdooClient) {}
 
-  async upsert(ref: string, values: Record<string, unknown>): Promise<number> {
-    const found = await this.odoo.call<number[]>('res.partner', 'search', [[['ref', '=', ref]]], {
-      limit: 2,
-    });
-    if (found.length > 1)
-      throw new OdooError(
-        'permanent',
-        'rcm.AmbiguousPartner',
-        `more than one Odoo partner carries ref ${ref}`,
+  async upsert(ref: string, values: Record<string, unknown>, externalId: string): Promise<number> {
+    for (let attempt = 0; attempt < RACE_ATTEMPTS; attempt += 1) {
+      const found = await this.odoo.call<number[]>('res.partner', 'search', [[['ref', '=', ref]]], {
+        limit: CANDIDATES,
+        order: 'id',
+      });
+      const kept = await pickCanonical(
+        this.odoo,
+        'res.partner',
+        found.map((id) => ({ id })),
+        externalId,
       );
-    if (found[0] !== undefined) {
-      await this.odoo.call('res.partner', 'write', [[found[0]], values]);
-      return found[0];
+      if (kept) {
+        await this.odoo.call('res.partner', 'write', [[kept.id], values]);
+        return kept.id;
+      }
+      const created = await loadByExternalId(this.odoo, 'res.partner', externalId, values);
+      if (created !== undefined) return created;
     }
-    const [created] = await this.odoo.call<number[]>('res.partner', 'create', [[values]]);
-    if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no partner id');
-    return created;
+    throw new OdooError(
+      'transient',
+      'rcm.ExternalIdRace',
+      `${externalId} is being created by another writer`,
+    );
   }
 }

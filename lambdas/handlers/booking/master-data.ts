@@ -6,6 +6,7 @@ import {
   type PayerUpserted,
   survivingRecord,
 } from '../../core/master-data.js';
+import { partnerExternalId } from '../../core/odoo-external-ids.js';
 import { masterPartnerValues } from '../../core/odoo-partners.js';
 import { partnerRef } from '../../core/odoo-posting.js';
 import { type BookingContext, type BookingOutcome, done } from './context.js';
@@ -37,6 +38,7 @@ export async function bookMasterData(
     odooPartnerId = await directory.upsert(
       partnerRef({ kind, id }),
       masterPartnerValues(kind as never, record as never),
+      partnerExternalId({ kind, id }),
     );
     const written = await context.store.putMasterRecord(
       kind,

@@ -167,8 +167,9 @@ export const loadMethod: MethodDef = {
         const vals: Vals = { ...record.vals };
         const dbid = vals.__dbid as number | undefined;
         delete vals.__dbid;
+        // Odoo 17 appends the imported lines, even to an existing (posted) record: no clear command first.
         for (const [field, children] of Object.entries(record.children)) {
-          vals[field] = [[5], ...children.map((c) => [0, 0, c])];
+          vals[field] = children.map((c) => [0, 0, c]);
         }
         let existing: number | undefined = dbid;
         if (record.xmlid) {
@@ -208,6 +209,27 @@ export const loadMethod: MethodDef = {
         ],
       });
     }
+  },
+};
+
+/**
+ * `get_external_id()` (odoo/models.py): `{id: 'module.name' or ''}` per record, read from ir.model.data as
+ * superuser, so callers without rights on ir.model.data may use it.
+ */
+export const getExternalIdMethod: MethodDef = {
+  params: [],
+  run(env, ids, kw) {
+    const model = String(kw.__model);
+    const out: Record<string, string> = {};
+    const rows = env.store
+      .all('ir.model.data')
+      .filter((row) => row.model === model)
+      .sort((a, b) => a.id - b.id);
+    for (const id of ids) {
+      const row = rows.find((r) => r.res_id === id);
+      out[String(id)] = row ? `${row.module as string}.${row.name as string}` : '';
+    }
+    return out;
   },
 };
 

@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalRecord,
+  externalIdName,
+  invoiceExternalId,
+  loadCell,
+  partnerExternalId,
+} from '../../lambdas/core/odoo-external-ids.js';
+
+describe('external ids of the records the hub creates in Odoo', () => {
+  it('two different keys never share an external id (the unique index must not merge them)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (a, b) => {
+        fc.pre(a !== b);
+        expect(externalIdName('invoice', a)).not.toBe(externalIdName('invoice', b));
+      }),
+    );
+    // the separator between parts cannot be forged by a key
+    expect(externalIdName('invoice', 'A__1', 2)).not.toBe(externalIdName('invoice', 'A', '1__2'));
+  });
+
+  it('spells ids Odoo accepts: module rcm_hub, a name of letters, digits, - and _', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.integer({ min: 1 }), (invoiceId, partnerId) => {
+        expect(invoiceExternalId(invoiceId, partnerId)).toMatch(/^rcm_hub\.[A-Za-z0-9_-]+$/);
+      }),
+    );
+    expect(partnerExternalId({ kind: 'payer', id: 'BCBS.TX' })).toBe('rcm_hub.partner__payer__BCBS_2e_TX');
+  });
+
+  it('writes load() cells as import text and refuses float amounts', () => {
+    expect([true, false, 1, 'x', null].map(loadCell)).toEqual(['1', '', '1', 'x', '']);
+    expect(() => loadCell(12.5)).toThrow(/decimal strings/);
+  });
+
+  it('keeps the record with our external id, else a preferred one, else the oldest', () => {
+    const rows = [
+      { id: 9, state: 'draft' },
+      { id: 4, state: 'draft' },
+      { id: 7, state: 'posted' },
+    ];
+    expect(canonicalRecord(rows, { 9: 'rcm_hub.x' }, 'rcm_hub.x')?.id).toBe(9);
+    expect(canonicalRecord(rows, {}, 'rcm_hub.x', (r) => r.state === 'posted')?.id).toBe(7);
+    expect(canonicalRecord(rows, { 4: '__import__.y' }, 'rcm_hub.x')?.id).toBe(4);
+    // order of the search answer does not matter: every writer keeps the same record
+    fc.assert(
+      fc.property(fc.shuffledSubarray(rows, { minLength: 1 }), (subset) => {
+        const reversed = [...subset].reverse();
+        expect(canonicalRecord(subset, {}, 'rcm_hub.x')).toEqual(canonicalRecord(reversed, {}, 'rcm_hub.x'));
+      }),
+    );
+  });
+});
