@@ -79,7 +79,12 @@ const FAULTS: Array<[RegExp, string, string]> = [
   [/AccessDenied|Unauthorized|credentials/i, 'AccessDenied', 'Odoo refused the hub’s credentials'],
   [/AccessError/i, 'AccessError', 'Odoo refused access to a record or method'],
   [/ValidationError/i, 'ValidationError', 'Odoo refused the data as invalid (ValidationError)'],
-  [/MissingError/i, 'MissingError', 'Odoo could not find a record the write names (MissingError)'],
+  // A refusal inside `load` keeps only Odoo's message, not the exception's name (odoo/models.py `load`).
+  [
+    /MissingError|Record does not exist or has been deleted/i,
+    'MissingError',
+    'Odoo could not find a record the write names (MissingError)',
+  ],
   [/UserError/i, 'UserError', 'Odoo refused the operation (UserError)'],
   [
     /timed? ?out|ETIMEDOUT|ECONNRESET|ECONNREFUSED|HTTP 5\d\d|unavailable/i,
@@ -92,7 +97,8 @@ const FAULTS: Array<[RegExp, string, string]> = [
 /** Words in reasons that tell causes apart (a fixed vocabulary, so the model never learns free text). */
 const WORDS: Array<[RegExp, string, string]> = [
   [
-    /\b(journal|account(?:ing)?|tax|sequence|chart)\b/i,
+    // Not a model name such as account.move, which every invoice reason names.
+    /\b(journal|account(?:ing)?|tax|sequence|chart)\b(?!\.)/i,
     'config',
     'names an Odoo journal, account, tax or sequence',
   ],
