@@ -61,8 +61,16 @@ export interface HubOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Seconds an out-of-order event may wait before an exception opens (default 24 h). */
   heldEventMaxAgeSeconds?: number;
-  /** Overrides for the Odoo write queue (tests shorten the visibility timeout to see redelivery quickly). */
-  odooWriteQueue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /**
+   * Overrides for the Odoo write queue. To see a failed write retried quickly, shorten `retryDelaySeconds`
+   * (the writer makes the failed message visible again that soon), not the visibility timeout: a visibility
+   * timeout shorter than a slow invocation redelivers a message while it is still being written.
+   */
+  odooWriteQueue?: {
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+    retryDelaySeconds?: number;
+  };
   /**
    * Webhooks (docs/webhooks.md): per-source secrets seeded into the local Secrets Manager (default: the
    * development secrets below), the outbound retry policy (tests shorten it) and the signature tolerance.
@@ -228,6 +236,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.queueResource]] = queueUrl;
       names[resourceEnv[spec.dlqResource]] = dlqUrl;
       if (name === 'OdooWriteQueue') names[env.odooWriteMaxReceiveCount] = String(maxReceiveCount);
+      if (name === 'OdooWriteQueue' && override?.retryDelaySeconds !== undefined)
+        names[env.odooWriteRetryDelaySeconds] = String(override.retryDelaySeconds);
+      else if (name === 'OdooWriteQueue') delete process.env[env.odooWriteRetryDelaySeconds]; // an earlier hub's
       // The same DLQ, for the exception register's retries (in AWS a separate receive/delete grant).
       if (name === 'OdooWriteQueue') names[resourceEnv.odooWriteDlqRedrive] = dlqUrl;
     }
