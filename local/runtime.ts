@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -137,11 +137,27 @@ const UPLOADS_BUCKET = 'rcm-hub-local-remittance-uploads';
 
 let hubGeneration = 0;
 
+/** A port the hub needs is taken (usually by another `npm start`): says which variable picks another one. */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  constructor(
+    readonly port: number,
+    readonly variable: 'PORT' | 'ODOO_SANDBOX_PORT',
+  ) {
+    super(
+      `port ${port} (${variable}) is in use, probably by another npm start: stop it, or start this one on free ports (PORT=… ODOO_SANDBOX_PORT=… npm start)`,
+    );
+  }
+}
+
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const generation = ++hubGeneration;
   const host = options.host ?? '127.0.0.1';
   const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.rcm-hub'));
   if (options.fresh) rmSync(stateDir, { recursive: true, force: true });
+  // The state dir holds PHI (queues, tables, the sandbox's partners) and the development client's secret.
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, 0o700);
   mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
   mkdirSync(join(stateDir, 'queues'), { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -427,7 +443,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     await new Promise<void>((ok, fail) => {
-      gateway.once('error', fail);
+      gateway.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'PORT') : error),
+      );
       gateway.listen(port, host, () => ok());
     });
     closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
@@ -524,7 +542,7 @@ async function startOdooSandbox(
     ['--import', 'tsx', main, '--port', String(port), '--data', join(stateDir, 'odoo-sandbox.json')],
     {
       cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
         ODOO_SANDBOX_DB: 'rcm',
@@ -533,14 +551,24 @@ async function startOdooSandbox(
       },
     },
   );
+  // If this process dies without closing the hub (an uncaught error), the sandbox must not outlive it.
+  const killChild = () => child.kill('SIGTERM');
+  process.once('exit', killChild);
   closers.push(
     () =>
       new Promise<void>((ok) => {
+        process.off('exit', killChild);
         if (child.exitCode !== null) return ok();
         child.once('exit', () => ok());
         child.kill('SIGTERM');
       }),
   );
+  // Its stderr is passed on, except the port-in-use line: the hub says that itself, once (PortInUseError).
+  let portInUse = false;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (chunk.toString().includes(`port ${port} is in use`)) portInUse = true;
+    else process.stderr.write(chunk);
+  });
   const url = await new Promise<string>((ok, fail) => {
     let seen = '';
     const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 30_000);
@@ -552,9 +580,14 @@ async function startOdooSandbox(
         ok(match[1]);
       }
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': its stderr has been read by then.
+    child.once('close', (code) => {
       clearTimeout(timer);
-      fail(new Error(`Odoo sandbox exited with code ${code}: ${seen}`));
+      fail(
+        portInUse
+          ? new PortInUseError(port, 'ODOO_SANDBOX_PORT')
+          : new Error(`Odoo sandbox exited with code ${code}: ${seen}`),
+      );
     });
   });
   child.stdout?.resume();
