@@ -18,10 +18,10 @@ import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
 import { lambdaBundling } from '../../lib/bundling.js';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
+import { benchX12, x12BenchLines } from './x12-835.js';
 
 // The SDK's own switch for its Node-version notice (as npm start and the tests): figures, not nine-line warnings.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-import { benchX12, x12BenchLines } from './x12-835.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const lines: string[] = [];
