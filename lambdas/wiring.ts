@@ -961,6 +961,12 @@ export const env = {
   odooWriteMaxReceiveCount: 'ODOO_WRITE_MAX_RECEIVE_COUNT',
   /** Seconds an out-of-order event may wait for what it depends on before an exception is opened. */
   heldEventMaxAgeSeconds: 'HELD_EVENT_MAX_AGE_SECONDS',
+  /**
+   * Seconds until a transiently failed Odoo write is received again (unset: the queue's visibility timeout).
+   * The local runtime and tests shorten the retry without shortening the visibility timeout, which must outlast
+   * any invocation in flight (else a slow write is redelivered while it runs and books twice). Not set in AWS.
+   */
+  odooWriteRetryDelaySeconds: 'ODOO_WRITE_RETRY_DELAY_SECONDS',
   webhookTable: 'WEBHOOK_TABLE_NAME',
   webhookSourcesSecret: 'WEBHOOK_SOURCES_SECRET_ID',
   inboundWebhookQueue: 'INBOUND_WEBHOOK_QUEUE_URL',

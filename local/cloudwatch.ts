@@ -26,7 +26,7 @@ export interface MetricDatum {
 }
 
 /** The datapoints of one EMF document: one per (dimension set, metric), as CloudWatch Logs extracts them. */
-export function parseEmf(line: string): MetricDatum[] {
+export function parseEmf(line: string, now: () => number = Date.now): MetricDatum[] {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(line) as Record<string, unknown>;
@@ -44,7 +44,7 @@ export function parseEmf(line: string): MetricDatum[] {
       }
     | undefined;
   if (!aws || !Array.isArray(aws.CloudWatchMetrics)) return [];
-  const timestamp = typeof aws.Timestamp === 'number' ? aws.Timestamp : Date.now();
+  const timestamp = typeof aws.Timestamp === 'number' ? aws.Timestamp : now();
   const out: MetricDatum[] = [];
   for (const directive of aws.CloudWatchMetrics) {
     const sets = directive.Dimensions?.length ? directive.Dimensions : [[]];
@@ -141,6 +141,8 @@ export interface LocalCloudWatchOptions {
   periodSeconds?: number;
   /** How often alarms are evaluated besides on each new datapoint (ms; default 10 s; 0 = only on data). */
   evaluationIntervalMs?: number;
+  /** The clock (ms since the epoch; default Date.now): tests drive time instead of depending on today's date. */
+  now?: () => number;
 }
 
 interface AlarmRuntime {
@@ -183,9 +185,11 @@ export class LocalCloudWatch {
   private readonly data: MetricDatum[] = [];
   private readonly runtimes: AlarmRuntime[];
   private readonly timer: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
 
   constructor(private readonly options: LocalCloudWatchOptions) {
-    const now = new Date().toISOString();
+    this.now = options.now ?? Date.now;
+    const now = new Date(this.now()).toISOString();
     this.runtimes = options.alarms.map((definition) => ({
       definition,
       status: {
@@ -207,11 +211,11 @@ export class LocalCloudWatch {
 
   /** One stdout line of a handler: its EMF datapoints are stored, then the alarms are evaluated. */
   ingest(line: string): void {
-    const datapoints = parseEmf(line);
+    const datapoints = parseEmf(line, this.now);
     if (datapoints.length === 0) return;
     this.data.push(...datapoints);
     // Keep memory bounded: the longest period of the table × its evaluation periods is well under a day.
-    const horizon = Date.now() - 86_400_000;
+    const horizon = this.now() - 86_400_000;
     while (this.data.length > 0 && (this.data[0]?.timestamp ?? 0) < horizon) this.data.shift();
     this.evaluate();
   }
@@ -230,7 +234,7 @@ export class LocalCloudWatch {
   }
 
   /** Evaluates every locally evaluable alarm at `now`; notifies on → ALARM and ALARM → OK. */
-  evaluate(now = Date.now()): void {
+  evaluate(now = this.now()): void {
     for (const runtime of this.runtimes) {
       if (!runtime.status.evaluatedLocally) continue;
       const next = this.decide(runtime.definition, now);

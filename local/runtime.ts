@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -76,8 +76,16 @@ export interface HubOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** Seconds an out-of-order event may wait before an exception opens (default 24 h). */
   heldEventMaxAgeSeconds?: number;
-  /** Overrides for the Odoo write queue (tests shorten the visibility timeout to see redelivery quickly). */
-  odooWriteQueue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /**
+   * Overrides for the Odoo write queue. To see a failed write retried quickly, shorten `retryDelaySeconds`
+   * (the writer makes the failed message visible again that soon), not the visibility timeout: a visibility
+   * timeout shorter than a slow invocation redelivers a message while it is still being written.
+   */
+  odooWriteQueue?: {
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+    retryDelaySeconds?: number;
+  };
   /**
    * Webhooks (docs/webhooks.md): per-source secrets seeded into the local Secrets Manager (default: the
    * development secrets below), the outbound retry policy (tests shorten it) and the signature tolerance.
@@ -157,11 +165,27 @@ const UPLOADS_BUCKET = 'rcm-hub-local-remittance-uploads';
 
 let hubGeneration = 0;
 
+/** A port the hub needs is taken (usually by another `npm start`): says which variable picks another one. */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  constructor(
+    readonly port: number,
+    readonly variable: 'PORT' | 'ODOO_SANDBOX_PORT',
+  ) {
+    super(
+      `port ${port} (${variable}) is in use, probably by another npm start: stop it, or start this one on free ports (PORT=… ODOO_SANDBOX_PORT=… npm start)`,
+    );
+  }
+}
+
 export async function startHub(options: HubOptions = {}): Promise<Hub> {
   const generation = ++hubGeneration;
   const host = options.host ?? '127.0.0.1';
   const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, '.rcm-hub'));
   if (options.fresh) rmSync(stateDir, { recursive: true, force: true });
+  // The state dir holds PHI (queues, tables, the sandbox's partners) and the development client's secret.
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  chmodSync(stateDir, 0o700);
   mkdirSync(join(stateDir, 'dynamodb'), { recursive: true });
   mkdirSync(join(stateDir, 'queues'), { recursive: true });
   const closers: Array<() => Promise<void>> = [];
@@ -258,6 +282,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.queueResource]] = queueUrl;
       names[resourceEnv[spec.dlqResource]] = dlqUrl;
       if (name === 'OdooWriteQueue') names[env.odooWriteMaxReceiveCount] = String(maxReceiveCount);
+      if (name === 'OdooWriteQueue' && override?.retryDelaySeconds !== undefined)
+        names[env.odooWriteRetryDelaySeconds] = String(override.retryDelaySeconds);
+      else if (name === 'OdooWriteQueue') delete process.env[env.odooWriteRetryDelaySeconds]; // an earlier hub's
       // The same DLQ, for the exception register's retries (in AWS a separate receive/delete grant).
       if (name === 'OdooWriteQueue') names[resourceEnv.odooWriteDlqRedrive] = dlqUrl;
     }
@@ -537,7 +564,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     await new Promise<void>((ok, fail) => {
-      gateway.once('error', fail);
+      gateway.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'EADDRINUSE' ? new PortInUseError(port, 'PORT') : error),
+      );
       gateway.listen(port, host, () => ok());
     });
     closers.push(() => new Promise<void>((ok) => gateway.close(() => ok())));
@@ -666,7 +695,7 @@ async function startOdooSandbox(
       ['--import', 'tsx', main, '--port', String(listenPort), '--data', join(stateDir, 'odoo-sandbox.json')],
       {
         cwd: REPO_ROOT,
-        stdio: ['pipe', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'pipe'],
         env: {
           ...process.env,
           ODOO_SANDBOX_DB: 'rcm',
@@ -677,6 +706,12 @@ async function startOdooSandbox(
       },
     );
     if (proc.pid) writeFileSync(pidFile, String(proc.pid));
+    // Its stderr is passed on, except the port-in-use line: the hub says that itself, once (PortInUseError).
+    let portInUse = false;
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes(`port ${listenPort} is in use`)) portInUse = true;
+      else process.stderr.write(chunk);
+    });
     return new Promise((ok, fail) => {
       let seen = '';
       const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 30_000);
@@ -691,9 +726,14 @@ async function startOdooSandbox(
         }
       };
       proc.stdout?.on('data', onData);
-      proc.once('exit', (code, signal) => {
+      // 'close', not 'exit': its stderr has been read by then.
+      proc.once('close', (code, signal) => {
         clearTimeout(timer);
-        fail(new Error(`Odoo sandbox exited with ${signal ?? `code ${code}`}: ${seen}`));
+        fail(
+          portInUse
+            ? new PortInUseError(listenPort, 'ODOO_SANDBOX_PORT')
+            : new Error(`Odoo sandbox exited with ${signal ?? `code ${code}`}: ${seen}`),
+        );
       });
     });
   };

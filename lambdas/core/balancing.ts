@@ -4,7 +4,7 @@ import type { RemittanceReceived } from './remittance.js';
  * Claim-level balancing of one 835 claim payment (CLP loop), checked at the edge so a partner hears about an
  * unbalanced remittance as a 400 with field paths instead of finance finding it in the ledger.
  *
- * The rules are the 835 TR3's claim balancing and CLP05 rule (see /work/shared/samples/x12/SOURCES.md):
+ * The rules are the 835 TR3's claim balancing and CLP05 rule (see test/fixtures/x12/SOURCES.md):
  *   - CLP03 billed − CLP04 paid = Σ CAS amounts of every group (CO, PR, OA, PI; amounts may be negative);
  *   - CLP05 patient responsibility = Σ PR adjustments (X12 RFI 2548);
  *   - a reversal (CLP02 22) repeats the original with every amount negated, so billed and paid are ≤ 0 and

@@ -51,6 +51,8 @@ const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
 /** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
+/** Seconds until a failed write is tried again; 0 (unset) leaves it to the queue's visibility timeout. */
+const retryDelaySeconds = numberEnv(env.odooWriteRetryDelaySeconds, 0);
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
 
@@ -64,11 +66,12 @@ async function odooClient(forceFetch = false): Promise<OdooClient> {
   return cachedClient.client;
 }
 
+const writeQueue = new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQueue));
 const context: BookingContext = {
   store,
   publisher,
   odoo: () => odooClient(),
-  queue: new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQueue)),
+  queue: writeQueue,
   now: () => new Date().toISOString(),
 };
 
@@ -104,10 +107,15 @@ const processor = new SqsFifoPartialProcessorAsync();
 
 export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
   try {
-    return await processPartialResponse(event, writeRecord, processor, {
+    const response = await processPartialResponse(event, writeRecord, processor, {
       context: lambdaContext,
       skipGroupOnError: true,
+      // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
+      // deleted), so the retry delay below applies to it too.
+      throwOnFullBatchFailure: retryDelaySeconds === 0,
     });
+    if (retryDelaySeconds > 0) await retrySoon(event, response);
+    return response;
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
@@ -123,6 +131,22 @@ async function noteBreaker(outcome: CallOutcome): Promise<void> {
     await breaker.update((record) => ({ ...record, state: recordOutcome(record.state, outcome, now) }));
   } catch (error) {
     logger.warn('circuit breaker state not updated', { error: (error as Error).message });
+  }
+}
+
+/**
+ * Failed records (and the ones skipped behind them in their FIFO group) come back after the retry delay instead
+ * of the visibility timeout. Best effort: if this fails, the visibility timeout still brings them back.
+ */
+async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<void> {
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  for (const record of event.Records) {
+    if (!failed.has(record.messageId)) continue;
+    await writeQueue.retryIn(record.receiptHandle, retryDelaySeconds).catch((error: unknown) => {
+      logger.warn('could not shorten the retry delay; the visibility timeout applies', {
+        error: (error as Error).message,
+      });
+    });
   }
 }
 

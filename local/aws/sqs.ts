@@ -482,7 +482,7 @@ export class LocalSqs {
       for (const s of snapshots) {
         const file = join(dir, `${encodeURIComponent(s.name)}.json`);
         const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-        await writeFile(tmp, s.json, 'utf8');
+        await writeFile(tmp, s.json, { encoding: 'utf8', mode: 0o600 }); // message bodies may hold PHI
         await rename(tmp, file);
       }
       for (const n of removed) await rm(join(dir, `${encodeURIComponent(n)}.json`), { force: true });

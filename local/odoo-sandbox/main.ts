@@ -32,6 +32,11 @@ const sandbox = await startOdooSandbox({
   db,
   login: process.env.ODOO_SANDBOX_USER ?? 'admin',
   apiKey: process.env.ODOO_SANDBOX_API_KEY ?? 'admin',
+}).catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EADDRINUSE') throw error;
+  // One line the parent (npm start) can pass on as it is.
+  console.error(`odoo-sandbox: port ${port} is in use (set ODOO_SANDBOX_PORT to another port)`);
+  process.exit(3);
 });
 console.log(`odoo-sandbox listening on ${sandbox.url} (db ${db})`);
 

@@ -188,9 +188,10 @@ export class Store {
       nextIds: Object.fromEntries(this.nextIds),
       counters: Object.fromEntries(this.counters),
     };
-    mkdirSync(dirname(this.dataFile), { recursive: true });
+    mkdirSync(dirname(this.dataFile), { recursive: true, mode: 0o700 });
     const temp = `${this.dataFile}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify(snapshot));
+    // Partners are patients: the file holds PHI, readable by its owner only.
+    writeFileSync(temp, JSON.stringify(snapshot), { mode: 0o600 });
     renameSync(temp, this.dataFile);
   }
 }

@@ -89,7 +89,8 @@ function curlFor(route: ApiRoute, samples: Samples): string[] {
   const query = new URLSearchParams(contractOf(route).query?.example ?? {}).toString();
   const lines = [`curl -si -X ${route.method} "${base}${path}${query ? `?${query}` : ''}"`];
   if (route.scope) lines.push('  -H "Authorization: Bearer $TOKEN"');
-  if (route.idempotent) lines.push('  -H "Idempotency-Key: $(uuidgen)"');
+  // A fresh key per request, with what every reader has (Node); uuidgen is not on a stock Debian.
+  if (route.idempotent) lines.push('  -H "Idempotency-Key: $(node -p \'crypto.randomUUID()\')"');
   const correlationId = exampleCorrelationId(route, samples);
   if (correlationId) lines.push(`  -H "X-Correlation-Id: ${correlationId}"`);
   if (route.requestSchema) {
@@ -334,13 +335,15 @@ export function apiMarkdown(samples: Samples): string {
     '',
     `Token endpoint: locally ${code(`${LOCAL_SERVER}${TOKEN_PATH}`)}; in AWS the Cognito domain (stack output ${code('TokenUrl')},`,
     `${code(`https://<prefix>.auth.<region>.amazoncognito.com${TOKEN_PATH}`)}). The client authenticates with HTTP Basic;`,
-    `omit ${code('scope')} to get all of the client's scopes. Locally, ${code('npm start')} prints a development client`,
-    'id and secret that holds every scope.',
+    `omit ${code('scope')} to get all of the client's scopes (add e.g. ${code(`-d scope=${writeScope}`)} to narrow the token).`,
+    `Locally, ${code('npm start')} writes a development client that holds every scope, with the URLs, to`,
+    `${code('.rcm-hub/dev-client.env')}; the examples below use these four variables:`,
     '',
     '```sh',
-    `TOKEN=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" \\`,
-    `  -d grant_type=client_credentials -d scope=${writeScope} \\`,
-    `  "$TOKEN_URL" | jq -r .access_token)`,
+    'source .rcm-hub/dev-client.env   # locally; in AWS set them yourself:',
+    `# export API=<ApiUrl> TOKEN_URL=<TokenUrl> CLIENT_ID=<app client id> CLIENT_SECRET=<app client secret>`,
+    `TOKEN=$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials "$TOKEN_URL" \\`,
+    `  | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
     '```',
     '',
     'The answer is `{"access_token": "…", "token_type": "Bearer", "expires_in": 3600}`; reuse the token until it',
@@ -397,7 +400,10 @@ export function apiMarkdown(samples: Samples): string {
     ...familySections(samples),
     '## Operations',
     '',
-    'Examples use `$API` (base URL) and `$TOKEN` (access token) from above.',
+    'Examples use `$API` (base URL) and `$TOKEN` (access token) from above, and run from the repository root (bodies',
+    'are read from `events/samples/requests/`). Ids in paths are examples: a run id, upload id, subscription id or',
+    'exception id comes from an earlier answer (its `Location` header or body), so those calls answer 404 until you',
+    'put in your own.',
     '',
     ...routes.flatMap((r) => routeSection(r, samples)),
     '## Events',

@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { X12Parser } from 'node-x12';
 import { X12parser as StreamingX12Parser } from 'x12-parser';
 import { type Remittance835, read835 } from '../../lambdas/core/x12/remittance-835.js';
@@ -112,7 +113,7 @@ function viaNodeX12(text: string): { count: number; paidCents: number } {
   return { count, paidCents };
 }
 
-const SAMPLES_DIR = new URL('../../../shared/samples/x12/', import.meta.url);
+const SAMPLES_DIR = new URL('../fixtures/x12/', import.meta.url);
 
 /** Each public sample 835 through the three readers: what claims and paid total does each one see? */
 async function sampleAgreement(): Promise<X12BenchResult['samples']> {
@@ -134,7 +135,7 @@ async function sampleAgreement(): Promise<X12BenchResult['samples']> {
     }
   };
   for (const file of files) {
-    const buffer = readFileSync(join(SAMPLES_DIR.pathname, file));
+    const buffer = readFileSync(join(fileURLToPath(SAMPLES_DIR), file));
     rows.push({
       file,
       ours: await describe(async () => {

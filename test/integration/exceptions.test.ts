@@ -31,7 +31,7 @@ let hub: Hub;
 let token: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ odooWriteQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 8 } });
+  hub = await startTestHub({ odooWriteQueue: { retryDelaySeconds: 1, maxReceiveCount: 8 } });
   token = await accessToken(hub);
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubSystem } from '../../lambdas/core/fhir/systems.js';
 import type { Hub } from '../../local/runtime.js';
@@ -6,11 +7,12 @@ import { fhirClaim, fhirInvoice } from '../unit/fhir-fixtures.js';
 import { accessToken, eventually, startTestHub } from './support/hub.js';
 
 /**
- * Issue #4, FHIR: the public HL7 examples in ../shared/samples/fhir/ either post in the local runtime (after
+ * Issue #4, FHIR: the public HL7 examples in test/fixtures/fhir/ either post in the local runtime (after
  * seeding what they reference through the JSON API) or are refused with the exact OperationOutcome; Bundles
  * are all-or-nothing (transaction) or per entry (batch); a remittance reads back as a PaymentReconciliation.
  */
-const SAMPLES = '/work/shared/samples/fhir/';
+/** Copies of the public samples, kept in the repository (test/fixtures/fhir/SOURCES.md). */
+const SAMPLES = fileURLToPath(new URL('../fixtures/fhir/', import.meta.url));
 const sample = (name: string) =>
   JSON.parse(readFileSync(`${SAMPLES}${name}`, 'utf8')) as Record<string, unknown>;
 

@@ -47,7 +47,7 @@ let token: string;
 beforeAll(async () => {
   // Short visibility timeout so redeliveries after an Odoo outage happen within the test.
   hub = await startTestHub({
-    odooWriteQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 8 },
+    odooWriteQueue: { retryDelaySeconds: 1, maxReceiveCount: 1000 },
     clients: [
       { clientId: 'read-only-partner', clientSecret: 'read-only-secret-123', scopes: ['rcm/workflows.read'] },
     ],

@@ -29,7 +29,7 @@ beforeAll(async () => {
       sweepIntervalSeconds: false,
     },
     // Odoo "down" must not dead-letter the remittance: it keeps being retried, quickly.
-    odooWriteQueue: { visibilityTimeoutSeconds: 1, maxReceiveCount: 1000 },
+    odooWriteQueue: { retryDelaySeconds: 1, maxReceiveCount: 1000 },
   });
   token = await accessToken(hub);
   call = apiCaller(hub, token, 'mon-it');

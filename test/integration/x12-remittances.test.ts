@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaimSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
@@ -10,7 +11,8 @@ import { accessToken, itemCount, odoo, startTestHub } from './support/hub.js';
  * they name are seeded first through the JSON API (patient, payer, charges, invoice, claim), as a billing
  * system would have sent them before the payer answered.
  */
-const SAMPLES = '/work/shared/samples/x12';
+/** Copies of the public samples, kept in the repository (test/fixtures/x12/SOURCES.md). */
+const SAMPLES = fileURLToPath(new URL('../fixtures/x12', import.meta.url));
 const sample = (name: string) => readFileSync(`${SAMPLES}/${name}`, 'latin1');
 
 let hub: Hub;

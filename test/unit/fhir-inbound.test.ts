@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { ClaimStatusChanged, ClaimSubmitted } from '../../lambdas/core/claim.js';
 import { localIds, mapDocument, parseDocument } from '../../lambdas/core/fhir/document.js';
@@ -20,7 +21,8 @@ import { category, fhirClaim, fhirClaimResponse, fhirInvoice, usd } from './fhir
  * Issue #4: FHIR R4 financial resources become the hub's canonical events through the same intakes as the
  * JSON API, and every refusal points at the FHIR element with a reason a partner can act on.
  */
-const SAMPLES = '/work/shared/samples/fhir/';
+/** Copies of the public samples, kept in the repository (test/fixtures/fhir/SOURCES.md). */
+const SAMPLES = fileURLToPath(new URL('../fixtures/fhir/', import.meta.url));
 const sample = (name: string) =>
   JSON.parse(readFileSync(`${SAMPLES}${name}`, 'utf8')) as Record<string, unknown>;
 

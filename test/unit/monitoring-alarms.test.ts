@@ -100,7 +100,7 @@ describe('the local CloudWatch stand-in', () => {
   let cloudwatch: LocalCloudWatch | undefined;
   afterEach(() => cloudwatch?.close());
 
-  function standIn() {
+  function standIn(now: () => number = Date.now) {
     const sns = new LocalSns(['finance', 'billing', 'integration'], (t) => `arn:aws:sns:us-east-1:0:${t}`);
     cloudwatch = new LocalCloudWatch({
       namespace: 'rcm-hub-local',
@@ -112,6 +112,7 @@ describe('the local CloudWatch stand-in', () => {
       account: '000000000000',
       periodSeconds: 60,
       evaluationIntervalMs: 0,
+      now,
     });
     return { sns, cloudwatch };
   }
@@ -164,20 +165,30 @@ describe('the local CloudWatch stand-in', () => {
   });
 
   it('notifies on ALARM and on the way back to OK only, once each', () => {
-    // Prepare
-    const { sns, cloudwatch } = standIn();
+    // Prepare: the stand-in's clock is the test's, so the outcome never depends on today's date.
     const t0 = Date.parse('2026-12-01T10:00:10Z');
+    let clock = t0;
+    const { sns, cloudwatch } = standIn(() => clock);
+    const at = (ms: number) => {
+      clock = t0 + ms;
+      return clock;
+    };
 
     // Act: breach, breach again, clear, clear again.
-    cloudwatch.ingest(emf(123_456, t0));
-    cloudwatch.evaluate(t0 + 1000);
-    cloudwatch.ingest(emf(123_456, t0 + 60_000));
-    cloudwatch.evaluate(t0 + 61_000);
-    cloudwatch.ingest(emf(0, t0 + 120_000));
-    cloudwatch.evaluate(t0 + 121_000);
-    cloudwatch.ingest(emf(0, t0 + 180_000));
-    cloudwatch.evaluate(t0 + 181_000);
-    cloudwatch.evaluate(t0 + 600_000); // no data (ignore): state kept, no message
+    cloudwatch.ingest(emf(123_456, at(0)));
+    at(1000);
+    cloudwatch.evaluate();
+    cloudwatch.ingest(emf(123_456, at(60_000)));
+    at(61_000);
+    cloudwatch.evaluate();
+    cloudwatch.ingest(emf(0, at(120_000)));
+    at(121_000);
+    cloudwatch.evaluate();
+    cloudwatch.ingest(emf(0, at(180_000)));
+    at(181_000);
+    cloudwatch.evaluate();
+    at(600_000);
+    cloudwatch.evaluate(); // no data (ignore): state kept, no message
 
     // Assess
     const messages = sns.messages('finance').map((m) => JSON.parse(m.Message));
@@ -201,8 +212,9 @@ describe('the local CloudWatch stand-in', () => {
   });
 
   it('a clean first sweep is not news: INSUFFICIENT_DATA → OK notifies nobody', () => {
-    const { sns, cloudwatch } = standIn();
-    cloudwatch.ingest(emf(0, Date.now()));
+    const t0 = Date.parse('2026-12-01T10:00:10Z');
+    const { sns, cloudwatch } = standIn(() => t0);
+    cloudwatch.ingest(emf(0, t0));
     expect(cloudwatch.alarms()[0]?.state).toBe('OK');
     expect(sns.messages()).toEqual([]);
   });

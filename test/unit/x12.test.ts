@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { hubClaimStatus, read277, toClaimStatusChanged } from '../../lambdas/core/x12/claim-status-277.js';
 import { read835 } from '../../lambdas/core/x12/remittance-835.js';
@@ -11,10 +12,10 @@ import { X12Error, X12Tokenizer } from '../../lambdas/core/x12/tokenizer.js';
 import { write835 } from '../../lambdas/core/x12/write-835.js';
 
 /**
- * Issue #4, X12 part: the public sample files (/work/shared/samples/x12, see SOURCES.md) read, balance or
+ * Issue #4, X12 part: the public sample files (test/fixtures/x12, see SOURCES.md) read, balance or
  * are refused with the exact reason and segment position.
  */
-const SAMPLES = '/work/shared/samples/x12';
+const SAMPLES = fileURLToPath(new URL('../fixtures/x12', import.meta.url));
 const sample = (name: string) => readFileSync(`${SAMPLES}/${name}`);
 
 /** Feeds a document in tiny chunks: segments and even the ISA straddle chunk boundaries. */

@@ -1,4 +1,4 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../core/envelope.js';
 
 /**
@@ -38,6 +38,17 @@ export class OdooWriteQueue {
             ]),
           ),
         },
+      }),
+    );
+  }
+
+  /** Makes a received message visible again in `seconds` (the retry delay of a failed write). */
+  async retryIn(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(Math.round(seconds), 12 * 3600)),
       }),
     );
   }

@@ -463,7 +463,7 @@ class Builder835 {
 }
 
 /**
- * The 835's own balancing (005010X221A1 section 1.10.2, see /work/shared/samples/x12/SOURCES.md):
+ * The 835's own balancing (005010X221A1 section 1.10.2, see test/fixtures/x12/SOURCES.md):
  *   service      SVC02 − Σ CAS(line) = SVC03
  *   claim        CLP03 − Σ CAS(claim + lines) = CLP04
  *   transaction  BPR02 = Σ CLP04 − Σ PLB amounts (a positive PLB reduces the payment)

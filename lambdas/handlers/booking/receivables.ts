@@ -73,6 +73,13 @@ export async function bookRemittance(
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
   const denied = plan.steps.length === 0 && remittance.paidCents === 0;
+  // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
+  const patientMoves = await readMoves(
+    context,
+    plan.steps.flatMap((step) =>
+      step.kind === 'patientInvoice' ? (executed.find((e) => e.ref === step.ref)?.ids.slice(0, 1) ?? []) : [],
+    ),
+  );
 
   await recordFollowUp(
     context,
@@ -107,12 +114,13 @@ export async function bookRemittance(
         if (step.kind !== 'patientInvoice') continue;
         const booked = executed.find((e) => e.ref === step.ref);
         const total = step.lines.reduce((sum, line) => sum + line.amountCents, 0);
-        if (booked?.ids[0] !== undefined) {
+        const move = booked?.ids[0] === undefined ? undefined : patientMoves.get(booked.ids[0]);
+        if (move) {
           draft.odooInvoices[step.invoiceId] = {
             invoiceId: step.invoiceId,
-            moveId: booked.ids[0],
-            moveName: step.invoiceId,
-            partnerId: 0,
+            moveId: move.id,
+            moveName: move.name,
+            partnerId: move.partnerId,
             billTo: 'patient',
             totalCents: total,
           };
@@ -193,4 +201,21 @@ function openPlanExceptions(draft: Workflow, plan: PostingPlan, sourceEventId: s
       now,
     );
   }
+}
+
+/** Odoo's number and customer of the moves a plan booked (one read for all of them). */
+async function readMoves(
+  context: BookingContext,
+  ids: number[],
+): Promise<Map<number, { id: number; name: string; partnerId: number }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await (await context.odoo()).call<
+    Array<{ id: number; name: string | false; partner_id: [number, string] | false }>
+  >('account.move', 'read', [ids], { fields: ['name', 'partner_id'] });
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      { id: row.id, name: row.name || String(row.id), partnerId: row.partner_id ? row.partner_id[0] : 0 },
+    ]),
+  );
 }

@@ -11,7 +11,7 @@ export async function startTestHub(options: HubOptions = {}): Promise<Hub> {
     odooSandboxPort: 0,
     stateDir: mkdtempSync(join(tmpdir(), 'rcm-hub-it-')),
     fresh: true,
-    logLevel: 'SILENT',
+    logLevel: (process.env.IT_LOG_LEVEL as HubOptions['logLevel']) ?? 'SILENT',
     ...options,
   });
 }
