@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOdooSandbox } from '../../../local/odoo-sandbox/server.js';
@@ -265,7 +265,17 @@ async function startHubProcess(
     await sleep(100);
   }
   const field = (name: string) => new RegExp(`${name}\\s+(\\S+)`).exec(out)?.[1] as string;
-  return { child, baseUrl: field('API'), clientId: field('Client id'), clientSecret: field('Client secret') };
+  // The development client as `npm start` leaves it for a shell (dev-client.env, mode 0600).
+  const exported = (name: string) =>
+    new RegExp(`^export ${name}='?([^'\\n]+)'?$`, 'm').exec(
+      readFileSync(join(stateDir, 'dev-client.env'), 'utf8'),
+    )?.[1] as string;
+  return {
+    child,
+    baseUrl: field('API'),
+    clientId: exported('CLIENT_ID'),
+    clientSecret: exported('CLIENT_SECRET'),
+  };
 }
 
 async function fetchToken(hub: HubProcess): Promise<string> {
