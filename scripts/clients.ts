@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util';
 import { ALL, PartnerClient, ROLES } from '../lambdas/core/partners.js';
 import { addClient, readRegistry, revokeClient } from '../local/clients.js';
 
+// The AWS SDK's notice about Node 20 (README, The two commands): silenced by its own switch.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {

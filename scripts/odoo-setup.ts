@@ -10,6 +10,9 @@
 import { ensureHubSetup, ledgerSetupFromEnv } from '../lambdas/adapters/odoo/accounts.js';
 import { OdooClient } from '../lambdas/adapters/odoo/client.js';
 
+// The AWS SDK's notice about Node 20 (README, The two commands): silenced by its own switch.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 function required(name: string): string {
   const value = process.env[name];
   if (!value) {

@@ -1,6 +1,7 @@
 import type { OdooClient } from './client.js';
 import type { OdooDialect } from './dialect.js';
 import { OdooError } from './errors.js';
+import { draftReversal } from './posting.js';
 
 type Many2one = [number, string] | false;
 
@@ -155,38 +156,16 @@ export class OdooPaymentReversal {
         `reversal ${booking.ref} is dated ${booking.date}, in the future: Odoo cannot book it yet`,
       );
     }
-    const context = { active_model: 'account.move', active_ids: [moveId] };
-    // journal_id: the wizard computes it only in the UI (onchange); over RPC it must be given (odoo.md).
-    const [wizardId] = await this.odoo.call<number[]>(
-      'account.move.reversal',
-      'create',
-      [
-        [
-          {
-            reason: `${booking.reason} [${booking.ref}]`,
-            date: booking.date,
-            journal_id: idOf(payment.journal_id) ?? false,
-          },
-        ],
-      ],
-      { context },
+    return draftReversal(
+      this.odoo,
+      moveId,
+      {
+        reason: `${booking.reason} [${booking.ref}]`,
+        date: booking.date,
+        journalId: idOf(payment.journal_id) ?? false,
+      },
+      `payment ${payment.id} (${booking.ref})`,
     );
-    if (wizardId === undefined)
-      throw new OdooError('transient', 'rcm.NoId', 'Odoo created no reversal wizard id');
-    const action = await this.odoo.call<{ res_id?: number } | null>(
-      'account.move.reversal',
-      'refund_moves',
-      [[wizardId]],
-      { context },
-    );
-    if (typeof action?.res_id !== 'number') {
-      throw new OdooError(
-        'permanent',
-        'rcm.UnexpectedAnswer',
-        `Odoo's reversal wizard returned no single entry for payment ${payment.id} (${booking.ref}): ${JSON.stringify(action)}`,
-      );
-    }
-    return action.res_id;
   }
 }
 

@@ -26,3 +26,42 @@ export async function postDraft(
     if (row?.state !== 'posted') throw error;
   }
 }
+
+/**
+ * Odoo's reversal wizard over RPC: a draft reversing entry of `moveId` (a credit note for an invoice), dated
+ * `date`, in the journal of the move it reverses. `journal_id` is filled by onchange in the form only; over
+ * RPC it must be given ("null value in column journal_id", odoo.md). Returns the draft's id; the caller
+ * labels and posts it.
+ */
+export async function draftReversal(
+  odoo: OdooClient,
+  moveId: number,
+  entry: { reason: string; date: string; journalId: number | false },
+  subject: string,
+): Promise<number> {
+  const context = { active_model: 'account.move', active_ids: [moveId] };
+  const [wizardId] = await odoo.call<number[]>(
+    'account.move.reversal',
+    'create',
+    [[{ reason: entry.reason, date: entry.date, journal_id: entry.journalId }]],
+    { context },
+  );
+  if (wizardId === undefined)
+    throw new OdooError('transient', 'rcm.NoId', 'Odoo created no reversal wizard id');
+  const action = await odoo.call<{ res_id?: number } | null>(
+    'account.move.reversal',
+    'refund_moves',
+    [[wizardId]],
+    {
+      context,
+    },
+  );
+  if (typeof action?.res_id !== 'number') {
+    throw new OdooError(
+      'permanent',
+      'rcm.UnexpectedAnswer',
+      `Odoo's reversal wizard returned no single entry for ${subject}: ${JSON.stringify(action)}`,
+    );
+  }
+  return action.res_id;
+}

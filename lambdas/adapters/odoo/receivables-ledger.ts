@@ -5,7 +5,7 @@ import { type LedgerSetup, ledgerSetupFromEnv, OdooChart } from './accounts.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
 import { OdooPaymentReversal } from './payment-reversal.js';
-import { postDraft } from './posting.js';
+import { draftReversal, postDraft } from './posting.js';
 
 export { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts } from './accounts.js';
 
@@ -528,31 +528,13 @@ export class OdooReceivablesLedger {
         ],
       ]);
       if (lines.length) await this.odoo.call('account.move.line', 'remove_move_reconcile', [lines]);
-      const context = { active_model: 'account.move', active_ids: [move.id] };
-      // journal_id: Odoo's form fills it by onchange, over RPC it must be given ("null value in column
-      // journal_id"); the reversal goes to the journal of the move it reverses, dated as the remittance.
-      const [wizardId] = await this.odoo.call<number[]>(
-        'account.move.reversal',
-        'create',
-        [[{ reason: step.reason, date: step.date, journal_id: many2oneId(move.journal_id) ?? false }]],
-        { context },
+      // Dated as the remittance, in the journal of the move it reverses.
+      reversalId = await draftReversal(
+        this.odoo,
+        move.id,
+        { reason: step.reason, date: step.date, journalId: many2oneId(move.journal_id) ?? false },
+        ref,
       );
-      if (wizardId === undefined)
-        throw new OdooError('transient', 'rcm.NoId', 'Odoo created no reversal wizard id');
-      const action = await this.odoo.call<{ res_id?: number } | null>(
-        'account.move.reversal',
-        'refund_moves',
-        [[wizardId]],
-        { context },
-      );
-      reversalId = action?.res_id;
-      if (typeof reversalId !== 'number') {
-        throw new OdooError(
-          'permanent',
-          'rcm.UnexpectedAnswer',
-          `Odoo's reversal wizard returned no single move for ${ref}: ${JSON.stringify(action)}`,
-        );
-      }
     }
     // Our ref (a redelivery finds it), then post: Odoo reconciles it with the move it reverses.
     await this.odoo.call('account.move', 'write', [[reversalId], { ref, invoice_origin: step.ref }]);
