@@ -255,6 +255,10 @@ async function startHubProcess(
     },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
+  // A run cut short (a test timeout abandons its promise, so no finally runs) must not leave the hub behind.
+  const orphanGuard = () => child.kill('SIGKILL');
+  process.once('exit', orphanGuard);
+  child.once('exit', () => process.off('exit', orphanGuard));
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     out += chunk.toString();
