@@ -1,7 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { ExceptionConflict } from '../adapters/dynamodb/exception-store.js';
 import {
   type LedgerClaim,
   type LedgerRemittance,
@@ -15,7 +14,7 @@ import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionOpened, ExceptionResolved } from '../core/events.js';
-import { audit, exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
 import {
   type AnomalyState,
   type AnomalyTransition,
@@ -213,20 +212,8 @@ async function clearAnomaly(change: AnomalyTransition, now: Date): Promise<boole
       data,
     },
   );
-  const entry = await store.register.get(exceptionId);
-  if (entry?.status !== 'open') return false;
   const note = `cleared: the payer is back to normal (${change.finding?.explanation ?? change.metric})`;
-  await store.register
-    .close(entry, {
-      ...entry,
-      status: 'resolved',
-      updatedAt: at,
-      resolution: { code: 'cleared', note, at, clientId: CLIENT },
-      audit: audit(entry.audit, 'resolved', CLIENT, at, note),
-    })
-    .catch((error) => {
-      if (!(error instanceof ExceptionConflict)) throw error;
-    });
+  if (!(await store.register.clear(exceptionId, CLIENT, at, note))) return false;
   logger.info('payer anomaly cleared', { metric: change.metric });
   return true;
 }

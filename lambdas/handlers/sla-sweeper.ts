@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EncounterDocuments } from '../adapters/dynamodb/encounter-documents.js';
-import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
+import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { type Workflow, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
@@ -10,7 +10,7 @@ import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type EncounterEnvelope, type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionResolved } from '../core/events.js';
-import { audit, exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
 import {
   assessEncounter,
   clearedSlaKeys,
@@ -284,21 +284,7 @@ async function clearSlaException(
     data,
   };
   if (!(await recordExceptionResolved({ store, publisher }, resolved))) return false;
-  const note = `cleared by the SLA sweeper: ${why}`;
-  const entry = await register.get(exceptionId);
-  if (entry?.status === 'open') {
-    await register
-      .close(entry, {
-        ...entry,
-        status: 'resolved',
-        updatedAt: now,
-        resolution: { code: 'cleared', note, at: now, clientId: SWEEPER_CLIENT },
-        audit: audit(entry.audit, 'resolved', SWEEPER_CLIENT, now, note),
-      })
-      .catch((error) => {
-        if (!(error instanceof ExceptionConflict)) throw error; // a person closed it meanwhile
-      });
-  }
+  await register.clear(exceptionId, SWEEPER_CLIENT, now, `cleared by the SLA sweeper: ${why}`);
   logger.info('SLA breach cleared', {
     encounterId: workflow.encounterId,
     key,

@@ -154,6 +154,29 @@ export class ExceptionStore {
   }
 
   /**
+   * Closes an open entry as `cleared` by an automation (the SLA sweeper, the payer-insights sweep) once its cause
+   * went away. A person who closed it meanwhile wins; an entry not open is left as it is. Returns whether it was
+   * open when read (closed now, by this call or by that person).
+   */
+  async clear(id: string, clientId: string, at: string, note: string): Promise<boolean> {
+    const entry = await this.get(id);
+    if (entry?.status !== 'open') return false;
+    try {
+      await this.close(entry, {
+        ...entry,
+        status: 'resolved',
+        updatedAt: at,
+        resolution: { code: 'cleared', note, at, clientId },
+        audit: audit(entry.audit, 'resolved', clientId, at, note),
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof ExceptionConflict) return true;
+      throw error;
+    }
+  }
+
+  /**
    * Keeps the dead-lettered envelope with its exception (first copy wins). It holds PHI (patient names travel
    * inside envelopes): the table is encrypted with the stage CMK and the copy is never returned by the API.
    */
