@@ -6,7 +6,7 @@
  *
  * Dimensions never carry PHI: payer, team, state and queue names only — never patient, member or claim ids.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SLA_STATES, type SlaState } from './core/sla.js';
 import type { QueueName } from './wiring.js';
 

@@ -2,7 +2,7 @@
  * The one table of wiring. The CDK stack (lib/) and the local runtime (local/) both read it, so an API
  * route, its scope and schema, or an event route exists in exactly one place and cannot drift.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { EventSource } from './core/envelope.js';
 import { ResolveExceptionRequest, RetryExceptionRequest } from './core/exceptions.js';
 import { intakes } from './core/intake.js';

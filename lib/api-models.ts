@@ -7,7 +7,7 @@
  * re-validates every body; the gateway check is a first, cheaper gate.
  */
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

@@ -1,12 +1,25 @@
 /**
  * How every Lambda is bundled, in one place: RcmFunction (lib/functions.ts) passes it to NodejsFunction, and
- * the benchmark (test/bench) builds with it to measure what ships. ESM, minified, source maps, the AWS SDK
- * and Powertools inside the bundle (no layer, no external SDK: both cost cold start, aws-cdk #25492,
+ * the benchmark (test/bench/bundles.ts) and the bundle test build with it to measure what ships. ESM, minified,
+ * the AWS SDK and Powertools inside the bundle (no layer, no external SDK: both cost cold start, aws-cdk #25492,
  * powertools #1725).
  */
+import path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * Swapped in by the bundler only (issue 16): in Lambda the execution role's credentials are in the environment,
+ * so the SDK's default chain (SSO, INI, process, web identity, IMDS and the STS/SSO clients behind them, about
+ * 110 KiB) is never reached there. Paths are relative to the repository root, where NodejsFunction runs esbuild.
+ */
+export const bundlerAliases = {
+  '@aws-sdk/credential-provider-node': './lambdas/adapters/aws/lambda-credentials.ts',
+} as const;
+
 export const lambdaBundling = {
   format: 'esm',
   minify: true,
+  /** Decided on measured init cost: docs/benchmarks.md "Source maps at init". */
   sourceMap: true,
   /** Matches LAMBDA_RUNTIME in lib/functions.ts. */
   target: 'node24',
@@ -14,4 +27,26 @@ export const lambdaBundling = {
   mainFields: ['module', 'main'],
   // ESM bundles have no `require`; some dependencies still call it (powertools #2290, #2464).
   banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+  aliases: bundlerAliases,
 } as const;
+
+/** The same bundle through esbuild's API (bench, tests): CDK's `sourceMap: true` is esbuild's linked map. */
+export function esbuildOptions(
+  repoRoot: string,
+  sourceMap: boolean = lambdaBundling.sourceMap,
+): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: lambdaBundling.format,
+    minify: lambdaBundling.minify,
+    sourcemap: sourceMap ? 'linked' : false,
+    target: lambdaBundling.target,
+    mainFields: [...lambdaBundling.mainFields],
+    banner: { js: lambdaBundling.banner },
+    alias: Object.fromEntries(
+      Object.entries(lambdaBundling.aliases).map(([from, to]) => [from, path.resolve(repoRoot, to)]),
+    ),
+    logLevel: 'silent',
+  };
+}

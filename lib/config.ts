@@ -4,7 +4,7 @@
  * synth with the field path and the reason instead of a CloudFormation error half-way through a deploy.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PartnerClient } from '../lambdas/core/partners.js';
 import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
 import { handlers } from '../lambdas/wiring.js';

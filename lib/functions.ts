@@ -23,6 +23,7 @@ import {
   type TableSpec,
   tables,
 } from '../lambdas/wiring.js';
+import { lambdaBundling } from './bundling.js';
 import { type TableName, tableResource } from './data.js';
 import { acknowledge } from './nag.js';
 import { reconciliationStateMachineName } from './reconciliation.js';
@@ -35,7 +36,7 @@ export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  * runtime this aws-cdk-lib knows, which is 24.x; Powertools 2.x supports it.
  */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
+const ESBUILD_TARGET = lambdaBundling.target;
 
 export interface RcmFunctionProps {
   stage: string;
@@ -81,13 +82,18 @@ export class RcmFunction extends NodejsFunction {
       loggingFormat: lambda.LoggingFormat.JSON,
       bundling: {
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
+        minify: lambdaBundling.minify,
+        sourceMap: lambdaBundling.sourceMap,
         target: ESBUILD_TARGET,
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // ESM bundles have no `require`; some dependencies (Tracer's X-Ray SDK) still call it (powertools #2290, #2464).
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
+        externalModules: [...lambdaBundling.externalModules],
+        mainFields: [...lambdaBundling.mainFields],
+        banner: lambdaBundling.banner,
+        // esbuild's `--alias:from=to`, resolved from the project root where NodejsFunction runs esbuild.
+        esbuildArgs: {
+          '--alias': Object.entries(lambdaBundling.aliases).map(
+            ([from, to]) => `${from}=${path.join(repoRoot, to)}`,
+          ),
+        },
       },
       environment: {
         // sourceMap without this flag gives minified stack traces (aws-cdk #19067).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deterministicEventId } from './event-id.js';
 
 /** `source` values on the bus: who vouches for the event. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChargeFinalized } from './charge.js';
 import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
 import { eventEnvelope } from './envelope.js';

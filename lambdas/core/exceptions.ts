@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EventEnvelope } from './envelope.js';
 import { deterministicEventId } from './event-id.js';
 import type { ExceptionOpened } from './events.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Partner-supplied identifiers: printable, no whitespace at the ends, bounded so they fit DynamoDB keys,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { remittanceBalanceViolations } from './balancing.js';
 import { type ChargeFinalized, ChargeFinalizedRequest, toCanonicalCharge } from './charge.js';
 import {

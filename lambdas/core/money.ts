@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Money crosses our edges as decimal strings ("125.00") and lives inside as integer cents.

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { BillTo, InvoiceIssued } from './invoice.js';
 import { centsToOdooAmount } from './money.js';
 

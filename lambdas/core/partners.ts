@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EXCEPTION_TEAMS, type ExceptionTeam } from './exceptions.js';
 import { PartnerId } from './identifiers.js';
 

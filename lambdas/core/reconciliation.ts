@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PartnerId } from './identifiers.js';
 import { type Cents, formatCents } from './money.js';
 import { paymentStepRef } from './payment-posting.js';

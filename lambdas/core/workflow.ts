@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One workflow per encounter. The happy path only moves forward; a stage may be skipped (a partner that

@@ -14,7 +14,8 @@ import {
 } from '../adapters/http/api-request.js';
 import { ProblemType, problem } from '../adapters/http/problem.js';
 import { createLogger } from '../adapters/observability.js';
-import { UploadsBucket, uploadsS3Client } from '../adapters/s3/uploads-bucket.js';
+import { UploadUrls } from '../adapters/s3/upload-urls.js';
+import { uploadsS3Client } from '../adapters/s3/uploads-bucket.js';
 import {
   type RemittanceUploadCreated,
   type RemittanceUploadView,
@@ -33,7 +34,7 @@ import { env } from '../wiring.js';
 const logger = createLogger('remittance-uploads');
 const dynamodb = new DynamoDBClient({});
 const store = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
-const bucket = new UploadsBucket(uploadsS3Client(), requiredEnv(env.remittanceUploadsBucket));
+const bucket = new UploadUrls(uploadsS3Client(), requiredEnv(env.remittanceUploadsBucket));
 
 const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: '[clientId, operation, idempotencyKey]',

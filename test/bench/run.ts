@@ -1,22 +1,18 @@
 /**
  * `npm run bench`: figures, never assertions. Prints a Markdown report; `--write` also replaces the results
  * block in docs/benchmarks.md.
- *   1. bundle size of every Lambda, built with the same esbuild options as lib/ (RcmFunction)
- *   2. cold init: importing each bundle in a fresh Node process (module init only, this machine)
+ *   1. bundle size of every Lambda as deployed, against its floor (test/bench/bundles.ts)
+ *   2. cold init of each bundle and its floor, and what source maps cost at init
  *   3. throughput and latency of the local hub: invoices accepted by the API and posted in the Odoo sandbox
  *   4. Odoo RPCs per invoice, first delivery and duplicate, counted by the sandbox
  *   5. X12 835 reading: a generated 20,000-claim file, our streaming reader next to node-x12 (test/bench/x12-835.ts)
  *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
-import { lambdaBundling } from '../../lib/bundling.js';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
+import { benchBundles, benchSourceMaps, bundleBenchLines, sourceMapBenchLines } from './bundles.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
@@ -35,51 +31,6 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 const median = (values: number[]) => percentile(values, 50);
-
-async function bundles() {
-  const outdir = mkdtempSync(join(tmpdir(), 'rcm-bench-bundle-'));
-  const built: Array<{ name: string; file: string; bytes: number; gzip: number }> = [];
-  for (const [name, spec] of Object.entries(handlers)) {
-    const outfile = join(outdir, `${name}.mjs`);
-    await build({
-      entryPoints: [join(root, spec.entry)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      minify: lambdaBundling.minify,
-      sourcemap: lambdaBundling.sourceMap ? 'external' : false,
-      target: lambdaBundling.target,
-      mainFields: [...lambdaBundling.mainFields],
-      banner: { js: lambdaBundling.banner },
-      logLevel: 'silent',
-    });
-    const content = readFileSync(outfile);
-    built.push({ name, file: outfile, bytes: statSync(outfile).size, gzip: gzipSync(content).length });
-  }
-  return built;
-}
-
-function coldInit(file: string, runs = 5): number {
-  const fakeEnv: Record<string, string> = { ...process.env } as Record<string, string>;
-  for (const variable of Object.values(resourceEnv)) fakeEnv[variable] = 'bench';
-  fakeEnv[env.odooWriteQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
-  fakeEnv[env.odooWriteDlq] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue-dlq.fifo';
-  fakeEnv.AWS_REGION = 'us-east-1';
-  fakeEnv.AWS_ACCESS_KEY_ID = 'bench';
-  fakeEnv.AWS_SECRET_ACCESS_KEY = 'bench';
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: fakeEnv,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    samples.push(Number(out));
-  }
-  return median(samples);
-}
 
 async function throughput(invoices: number, concurrency: number) {
   const hub = await startTestHub();
@@ -160,13 +111,10 @@ print(
   `### Results (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()})`,
 );
 print();
-print('| Lambda | bundle (minified ESM) | gzip | cold init (module import, median of 5) |');
-print('| --- | ---: | ---: | ---: |');
-for (const bundle of await bundles()) {
-  print(
-    `| ${bundle.name} | ${(bundle.bytes / 1024).toFixed(0)} KiB | ${(bundle.gzip / 1024).toFixed(0)} KiB | ${coldInit(bundle.file).toFixed(0)} ms |`,
-  );
-}
+for (const line of bundleBenchLines(await benchBundles())) print(line);
+print();
+for (const line of sourceMapBenchLines(await benchSourceMaps(['health', 'ingest', 'odooWriter'])))
+  print(line);
 print();
 const t = await throughput(invoices, concurrency);
 print(

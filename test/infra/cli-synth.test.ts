@@ -58,6 +58,8 @@ describe('cdk synth of the dev stage, bundled', () => {
       // SDK and Powertools are bundled (externalModules: []), not resolved from the runtime.
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(code).not.toMatch(/from\s*["']@aws-lambda-powertools\//);
+      // lib/bundling.ts aliases the SDK's default credential chain to the environment provider (issue 16).
+      expect(code).not.toContain('Could not load credentials from any providers');
     }
   });
 });

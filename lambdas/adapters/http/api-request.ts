@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { CorrelationId, IdempotencyKey } from '../../core/identifiers.js';
 import { controlCharacterPaths, exceedsJsonDepth, MAX_JSON_DEPTH } from '../../core/json-limits.js';
 import { fieldErrors, type Problem, ProblemType, problem, problemResponse } from './problem.js';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * RFC 9457 problem details. Every error a caller sees has this shape, whether the gateway (cloud:

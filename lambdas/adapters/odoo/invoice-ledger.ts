@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { BillTo, InvoiceIssued } from '../../core/invoice.js';
 import { formatCents, odooAmountToCents } from '../../core/money.js';
 import { invoiceExternalId, partnerExternalId } from '../../core/odoo-external-ids.js';

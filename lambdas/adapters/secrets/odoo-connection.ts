@@ -1,5 +1,5 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Where Odoo is and how to log in. In AWS the JSON lives in Secrets Manager (rotated by an operator);

@@ -1,5 +1,5 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WEBHOOK_SOURCES, type WebhookSource } from '../../core/webhooks/sources.js';
 
 /**

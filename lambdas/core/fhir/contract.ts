@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The FHIR edge's answers as zod schemas, for the generated API contract (scripts/contracts). They describe

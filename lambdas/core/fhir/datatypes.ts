@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The FHIR R4 data types the hub reads (https://hl7.org/fhir/R4/datatypes.html), as zod schemas. Objects are

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { ClaimStatus } from '../claim.js';
 import type { EventType } from '../events.js';
 import { type IntakeName, intakes } from '../intake.js';

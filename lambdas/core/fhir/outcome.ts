@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /**
  * OperationOutcome (https://hl7.org/fhir/R4/operationoutcome.html): how the FHIR edge answers errors and

@@ -1,5 +1,5 @@
 /** API shapes of payer insights and the triage model (GET /v1/insights/payers/{payerId}, /v1/triage/model). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ANOMALY_METRICS } from './anomaly.js';
 
 const Metric = z.enum(ANOMALY_METRICS);

@@ -4,7 +4,7 @@
  * the deadline approaches; the deadlines are data per payer (stage config), not code. Integer cents in, integer
  * cents out, never more than the money at stake.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Cause, TAXONOMY } from './taxonomy.js';
 
 export const PayerWindow = z

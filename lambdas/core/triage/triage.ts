@@ -3,7 +3,7 @@
  * revenue exposure, the runbook's next action with its API call, and the most similar resolved cases. It only
  * suggests and ranks: nothing here changes money, an exception's status or what the hub books.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { expectedLossProbability, exposureCents, type PayerWindows, windowFor } from './exposure.js';
 import { type Classification, classify, type TriageModel } from './model.js';
 import { type Signal, signalsOf, type TriageSubject } from './signals.js';

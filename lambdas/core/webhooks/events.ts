@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CalendarDate, PartnerId } from '../identifiers.js';
 import { DecimalAmount } from '../money.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** An operator's replay of a quarantined webhook: optionally with the body corrected by hand. */
 export const WebhookReplayRequest = z

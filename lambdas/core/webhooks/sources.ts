@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClaimStatusRequest } from '../claim.js';
 import { EventSource } from '../envelope.js';
 import type { EventType } from '../events.js';

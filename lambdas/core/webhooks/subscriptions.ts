@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Business events a partner may subscribe to (high-value ones; the whole catalog stays internal). */
 export const SUBSCRIBABLE_EVENT_TYPES = [

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RemittanceClaimStatus, RemittanceReceived } from '../remittance.js';
 import type { ClaimPayment835, ProviderAdjustment835, Remittance835 } from './remittance-835.js';
 import type { SegmentPosition } from './tokenizer.js';

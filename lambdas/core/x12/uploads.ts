@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The large-file path for X12 835s (docs/x12.md#large-files): an upload record per (client, Idempotency-Key),

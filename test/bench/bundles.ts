@@ -1,0 +1,227 @@
+/**
+ * Lambda bundles as deployed, next to their floors (issue 16).
+ *
+ * Each handler is built with lib/bundling.ts (the options RcmFunction hands NodejsFunction). Its floor is a bundle
+ * built with the very same options from a generated entry that imports only the AWS SDK and Powertools bindings the
+ * handler's own source files import (read from the esbuild metafile, so the list follows the code) and constructs
+ * its SDK clients at module scope as handlers do: the least a handler with those dependencies can weigh. The ratios
+ * say what our code, zod and the wiring add on top.
+ *
+ * Cold init is measured as deployed: a fresh `node` per sample, with the NODE_OPTIONS the functions get
+ * (`--enable-source-maps` while source maps ship) and the map file beside the bundle, importing the module and
+ * stopping the clock when the import settles; fastest of `runs`, taken in turn with the floor. Module init only; Lambda adds its own runtime
+ * start, the same for every bundle.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
+import { esbuildOptions, lambdaBundling } from '../../lib/bundling.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+export interface BundleFigures {
+  name: string;
+  bytes: number;
+  gzip: number;
+  initMs: number;
+  floorBytes: number;
+  floorInitMs: number;
+  /** The AWS SDK and Powertools bindings the floor holds, `package: names`. */
+  floorImports: string[];
+}
+
+const PLATFORM_PACKAGE = /^@aws-sdk\/|^@aws-lambda-powertools\//;
+// `import { A, type B, C as D } from 'pkg'`, possibly over several lines; `import type {…}` is skipped below.
+const NAMED_IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g;
+
+/** The value bindings each platform package gives the handler's own (non-node_modules) source files. */
+export function platformImports(metafile: Metafile): Map<string, Set<string>> {
+  const byPackage = new Map<string, Set<string>>();
+  for (const input of Object.keys(metafile.inputs)) {
+    if (input.includes('node_modules') || !/\.ts$/.test(input)) continue;
+    const source = readFileSync(resolve(root, input), 'utf8');
+    for (const match of source.matchAll(NAMED_IMPORT)) {
+      const [, typeOnly, names, specifier] = match;
+      if (typeOnly || !specifier || !PLATFORM_PACKAGE.test(specifier)) continue;
+      for (const raw of (names ?? '').split(',')) {
+        const name = raw.trim();
+        if (!name || name.startsWith('type ')) continue;
+        const imported = name.split(/\s+as\s+/)[0]?.trim();
+        if (!imported) continue;
+        const set = byPackage.get(specifier) ?? new Set<string>();
+        set.add(imported);
+        byPackage.set(specifier, set);
+      }
+    }
+  }
+  return byPackage;
+}
+
+/** The floor's entry: the same platform bindings, clients constructed at module scope, nothing of ours. */
+export function floorSource(imports: Map<string, Set<string>>): string {
+  const lines: string[] = [];
+  const keep: string[] = [];
+  let index = 0;
+  for (const [specifier, names] of [...imports].sort(([a], [b]) => a.localeCompare(b))) {
+    const aliases = [...names].sort().map((name) => ({ name, local: `p${index++}_${name}` }));
+    lines.push(`import { ${aliases.map((a) => `${a.name} as ${a.local}`).join(', ')} } from '${specifier}';`);
+    for (const { name, local } of aliases) {
+      keep.push(/^@aws-sdk\/client-/.test(specifier) && /Client$/.test(name) ? `new ${local}({})` : local);
+    }
+  }
+  lines.push(`export const floor = [${keep.join(', ')}];`);
+  lines.push('export const handler = async () => floor.length;');
+  return `${lines.join('\n')}\n`;
+}
+
+/** `entry` is a file, or `{ source }`: a generated entry resolved from the repository (its node_modules). */
+async function bundle(entry: string | { source: string }, outfile: string, sourceMap: boolean) {
+  const input =
+    typeof entry === 'string'
+      ? { entryPoints: [entry] }
+      : {
+          stdin: { contents: entry.source, resolveDir: root, loader: 'js' as const, sourcefile: 'floor.mjs' },
+        };
+  const result = await build({ ...esbuildOptions(root, sourceMap), ...input, outfile, metafile: true });
+  return {
+    bytes: statSync(outfile).size,
+    gzip: gzipSync(readFileSync(outfile)).length,
+    metafile: result.metafile,
+  };
+}
+
+function initEnv(sourceMap: boolean): Record<string, string> {
+  const variables: Record<string, string> = { ...process.env } as Record<string, string>;
+  for (const variable of Object.values(resourceEnv)) variables[variable] = 'bench';
+  variables[env.odooWriteQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
+  variables[env.odooWriteDlq] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue-dlq.fifo';
+  variables.AWS_REGION = 'us-east-1';
+  variables.AWS_ACCESS_KEY_ID = 'bench';
+  variables.AWS_SECRET_ACCESS_KEY = 'bench';
+  variables.NODE_OPTIONS = sourceMap ? '--enable-source-maps' : '';
+  return variables;
+}
+
+function initOnce(file: string, sourceMap: boolean): number {
+  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: initEnv(sourceMap),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  return Number(out);
+}
+
+/**
+ * Module-init time of each `[file, sourceMap]`, as deployed: samples taken in turn (a, b, a, b …) so that load from
+ * elsewhere on the machine falls on both alike, and the fastest of `runs` kept — the figure least disturbed by
+ * that load (a shared two-core machine here), which is what a comparison of two bundles needs.
+ */
+export function coldInit(files: Array<[string, boolean]>, runs = 7): number[] {
+  const best = files.map(() => Number.POSITIVE_INFINITY);
+  for (let i = 0; i < runs; i++) {
+    files.forEach(([file, sourceMap], index) => {
+      best[index] = Math.min(best[index] ?? Number.POSITIVE_INFINITY, initOnce(file, sourceMap));
+    });
+  }
+  return best;
+}
+
+export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
+  const outdir = mkdtempSync(join(tmpdir(), 'rcm-bench-bundle-'));
+  mkdirSync(join(outdir, 'floor'));
+  const figures: BundleFigures[] = [];
+  for (const [name, spec] of Object.entries(handlers)) {
+    const outfile = join(outdir, `${name}.mjs`);
+    const built = await bundle(join(root, spec.entry), outfile, lambdaBundling.sourceMap);
+    const imports = platformImports(built.metafile);
+    const floorOut = join(outdir, 'floor', `${name}.mjs`);
+    const floor = await bundle({ source: floorSource(imports) }, floorOut, lambdaBundling.sourceMap);
+    const init = coldInit(
+      [
+        [outfile, lambdaBundling.sourceMap],
+        [floorOut, lambdaBundling.sourceMap],
+      ],
+      runs,
+    );
+    figures.push({
+      name,
+      bytes: built.bytes,
+      gzip: built.gzip,
+      initMs: init[0] ?? Number.NaN,
+      floorBytes: floor.bytes,
+      floorInitMs: init[1] ?? Number.NaN,
+      floorImports: [...imports].map(([pkg, names]) => `${pkg}: ${[...names].join(', ')}`),
+    });
+  }
+  return figures;
+}
+
+/** What shipping source maps costs at init: the same bundle with map + `--enable-source-maps`, and without. */
+export async function benchSourceMaps(names: string[], runs = 7) {
+  const outdir = mkdtempSync(join(tmpdir(), 'rcm-bench-maps-'));
+  const rows: Array<{ name: string; withMapsMs: number; withoutMapsMs: number; mapBytes: number }> = [];
+  for (const name of names) {
+    const spec = handlers[name as keyof typeof handlers];
+    const withMaps = join(outdir, `${name}.maps.mjs`);
+    const withoutMaps = join(outdir, `${name}.nomaps.mjs`);
+    await bundle(join(root, spec.entry), withMaps, true);
+    await bundle(join(root, spec.entry), withoutMaps, false);
+    const [withMapsMs = Number.NaN, withoutMapsMs = Number.NaN] = coldInit(
+      [
+        [withMaps, true],
+        [withoutMaps, false],
+      ],
+      runs,
+    );
+    rows.push({
+      name,
+      withMapsMs,
+      withoutMapsMs,
+      mapBytes: statSync(`${withMaps}.map`).size,
+    });
+  }
+  return rows;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+export function bundleBenchLines(figures: BundleFigures[]): string[] {
+  const lines = [
+    `Lambda bundles as deployed (minified ESM, source maps ${lambdaBundling.sourceMap ? 'on' : 'off'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of 7 module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
+    '',
+    '| Lambda | bundle | gzip | floor | size ÷ floor | cold init | floor init | init ÷ floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const f of figures) {
+    lines.push(
+      `| ${f.name} | ${kib(f.bytes)} | ${kib(f.gzip)} | ${kib(f.floorBytes)} | ${(f.bytes / f.floorBytes).toFixed(2)} | ${f.initMs.toFixed(0)} ms | ${f.floorInitMs.toFixed(0)} ms | ${(f.initMs / f.floorInitMs).toFixed(2)} |`,
+    );
+  }
+  const sizeRatios = figures.map((f) => f.bytes / f.floorBytes);
+  const initRatios = figures.map((f) => f.initMs / f.floorInitMs);
+  lines.push(
+    '',
+    `Size ÷ floor ${Math.min(...sizeRatios).toFixed(2)}–${Math.max(...sizeRatios).toFixed(2)}; init ÷ floor ${Math.min(...initRatios).toFixed(2)}–${Math.max(...initRatios).toFixed(2)} (goal ≤ 1.10).`,
+  );
+  return lines;
+}
+
+export function sourceMapBenchLines(rows: Awaited<ReturnType<typeof benchSourceMaps>>): string[] {
+  const lines = [
+    'Source maps at init (linked map + `--enable-source-maps`, against the same bundle with neither):',
+    '',
+    '| Lambda | map | init with maps | init without | cost |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.name} | ${kib(r.mapBytes)} | ${r.withMapsMs.toFixed(0)} ms | ${r.withoutMapsMs.toFixed(0)} ms | ${(((r.withMapsMs - r.withoutMapsMs) / r.withoutMapsMs) * 100).toFixed(0)} % |`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,91 @@
+/**
+ * What the deployed bundles leave out (issue 16), checked on esbuild's metafile with the options RcmFunction
+ * deploys with (lib/bundling.ts): the SDK's credential chain beyond the environment, zod's locales, and the S3
+ * presigner outside the one handler that presigns. Sizes and init times are the bench's (`npm run bench`).
+ */
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultProvider } from '../../lambdas/adapters/aws/lambda-credentials.js';
+import { handlers } from '../../lambdas/wiring.js';
+import { esbuildOptions } from '../../lib/bundling.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** The node_modules packages that put bytes into the bundle of `handler`. */
+async function packagesIn(handler: keyof typeof handlers): Promise<Set<string>> {
+  const result = await build({
+    ...esbuildOptions(root, false),
+    entryPoints: [path.join(root, handlers[handler].entry)],
+    write: false,
+    outfile: path.join(root, 'cdk.out', 'bundle-test', `${handler}.mjs`),
+    metafile: true,
+  });
+  const output = Object.values(result.metafile.outputs).find((o) => o.entryPoint);
+  const packages = new Set<string>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {})) {
+    const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/.exec(input);
+    if (match && bytesInOutput > 0) packages.add(`${match[1]}/${match[2]}`);
+  }
+  return packages;
+}
+
+const packageNames = (files: Set<string>) =>
+  new Set(
+    [...files].map((f) =>
+      f
+        .split('/')
+        .slice(0, f.startsWith('@') ? 2 : 1)
+        .join('/'),
+    ),
+  );
+
+describe('deployed bundles', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('carry only the environment credential provider, not the SSO/INI/process/web-identity/IMDS chain', async () => {
+    const packages = packageNames(await packagesIn('odooWriter'));
+
+    expect(packages).toContain('@aws-sdk/credential-provider-env');
+    for (const left of [
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/credential-provider-ini',
+      '@aws-sdk/credential-provider-sso',
+      '@aws-sdk/credential-provider-process',
+      '@aws-sdk/credential-provider-web-identity',
+      '@aws-sdk/nested-clients',
+      '@smithy/credential-provider-imds',
+    ]) {
+      expect(packages, left).not.toContain(left);
+    }
+  });
+
+  it('leave out zod locales (namespace import) and keep the presigner to the handler that presigns', async () => {
+    const processor = await packagesIn('x12UploadProcessor');
+    const uploads = await packagesIn('remittanceUploads');
+
+    // English messages are zod's default error map; the other 40-odd locales stay out.
+    expect([...processor].filter((file) => /^zod\/.*\/locales\//.test(file))).toEqual([
+      'zod/v4/locales/en.js',
+    ]);
+    expect(packageNames(processor)).not.toContain('@aws-sdk/s3-request-presigner');
+    expect(packageNames(uploads)).toContain('@aws-sdk/s3-request-presigner');
+  });
+
+  it('read the execution role credentials Lambda puts in the environment', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDLAMBDA';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+    process.env.AWS_SESSION_TOKEN = 'token';
+
+    const credentials = await defaultProvider()();
+
+    expect(credentials).toMatchObject({
+      accessKeyId: 'AKIDLAMBDA',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+    });
+  });
+});
