@@ -19,8 +19,15 @@ export const bundlerAliases = {
 export const lambdaBundling = {
   format: 'esm',
   minify: true,
-  /** Decided on measured init cost: docs/benchmarks.md "Source maps at init". */
+  /**
+   * Decided on measured init cost (docs/benchmarks.md "Source maps at init"): a linked map read through
+   * `--enable-source-maps` made module init 7-64 % slower. The map is still built, beside the bundle but not
+   * linked (Node never reads it), for `npm run stack` to resolve a logged stack trace; `keepNames` keeps function
+   * and class names in the minified code so the raw trace in CloudWatch already says where it failed.
+   */
   sourceMap: true,
+  sourceMapMode: 'external',
+  keepNames: true,
   /** Matches LAMBDA_RUNTIME in lib/functions.ts. */
   target: 'node24',
   externalModules: [] as string[],
@@ -30,17 +37,25 @@ export const lambdaBundling = {
   aliases: bundlerAliases,
 } as const;
 
-/** The same bundle through esbuild's API (bench, tests): CDK's `sourceMap: true` is esbuild's linked map. */
+export type SourceMapSetting = 'linked' | 'external' | false;
+
+/** What deploys: the map kind of lambdaBundling, `false` when none is built. */
+export const deployedSourceMap: SourceMapSetting = lambdaBundling.sourceMap
+  ? lambdaBundling.sourceMapMode
+  : false;
+
+/** The same bundle through esbuild's API (bench, tests); `sourceMap` lets the bench compare other settings. */
 export function esbuildOptions(
   repoRoot: string,
-  sourceMap: boolean = lambdaBundling.sourceMap,
+  sourceMap: SourceMapSetting = deployedSourceMap,
 ): BuildOptions {
   return {
     bundle: true,
     platform: 'node',
     format: lambdaBundling.format,
     minify: lambdaBundling.minify,
-    sourcemap: sourceMap ? 'linked' : false,
+    sourcemap: sourceMap,
+    keepNames: lambdaBundling.keepNames,
     target: lambdaBundling.target,
     mainFields: [...lambdaBundling.mainFields],
     banner: { js: lambdaBundling.banner },

@@ -6,7 +6,12 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+  SourceMapMode,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -84,6 +89,8 @@ export class RcmFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         minify: lambdaBundling.minify,
         sourceMap: lambdaBundling.sourceMap,
+        sourceMapMode: SourceMapMode.EXTERNAL,
+        keepNames: lambdaBundling.keepNames,
         target: ESBUILD_TARGET,
         externalModules: [...lambdaBundling.externalModules],
         mainFields: [...lambdaBundling.mainFields],
@@ -96,8 +103,7 @@ export class RcmFunction extends NodejsFunction {
         },
       },
       environment: {
-        // sourceMap without this flag gives minified stack traces (aws-cdk #19067).
-        NODE_OPTIONS: '--enable-source-maps',
+        // No `--enable-source-maps`: the map ships unlinked (lib/bundling.ts sourceMapMode), so Node never reads it.
         POWERTOOLS_SERVICE_NAME: 'rcm-hub',
         POWERTOOLS_METRICS_NAMESPACE: `rcm-hub-${props.stage}`,
         // Responses and events carry PHI: never into traces or logs.

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
-import { esbuildOptions, lambdaBundling } from '../../lib/bundling.js';
+import { deployedSourceMap, esbuildOptions, type SourceMapSetting } from '../../lib/bundling.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -79,7 +79,7 @@ export function floorSource(imports: Map<string, Set<string>>): string {
 }
 
 /** `entry` is a file, or `{ source }`: a generated entry resolved from the repository (its node_modules). */
-async function bundle(entry: string | { source: string }, outfile: string, sourceMap: boolean) {
+async function bundle(entry: string | { source: string }, outfile: string, sourceMap: SourceMapSetting) {
   const input =
     typeof entry === 'string'
       ? { entryPoints: [entry] }
@@ -94,7 +94,7 @@ async function bundle(entry: string | { source: string }, outfile: string, sourc
   };
 }
 
-function initEnv(sourceMap: boolean): Record<string, string> {
+function initEnv(sourceMap: SourceMapSetting): Record<string, string> {
   const variables: Record<string, string> = { ...process.env } as Record<string, string>;
   for (const variable of Object.values(resourceEnv)) variables[variable] = 'bench';
   variables[env.odooWriteQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
@@ -102,11 +102,12 @@ function initEnv(sourceMap: boolean): Record<string, string> {
   variables.AWS_REGION = 'us-east-1';
   variables.AWS_ACCESS_KEY_ID = 'bench';
   variables.AWS_SECRET_ACCESS_KEY = 'bench';
-  variables.NODE_OPTIONS = sourceMap ? '--enable-source-maps' : '';
+  // Only a linked map is read, and only with this flag (what lib/functions.ts sets when maps are linked).
+  variables.NODE_OPTIONS = sourceMap === 'linked' ? '--enable-source-maps' : '';
   return variables;
 }
 
-function initOnce(file: string, sourceMap: boolean): number {
+function initOnce(file: string, sourceMap: SourceMapSetting): number {
   const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env: initEnv(sourceMap),
@@ -121,7 +122,7 @@ function initOnce(file: string, sourceMap: boolean): number {
  * elsewhere on the machine falls on both alike, and the fastest of `runs` kept — the figure least disturbed by
  * that load (a shared two-core machine here), which is what a comparison of two bundles needs.
  */
-export function coldInit(files: Array<[string, boolean]>, runs = 7): number[] {
+export function coldInit(files: Array<[string, SourceMapSetting]>, runs = 7): number[] {
   const best = files.map(() => Number.POSITIVE_INFINITY);
   for (let i = 0; i < runs; i++) {
     files.forEach(([file, sourceMap], index) => {
@@ -137,14 +138,14 @@ export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
   const figures: BundleFigures[] = [];
   for (const [name, spec] of Object.entries(handlers)) {
     const outfile = join(outdir, `${name}.mjs`);
-    const built = await bundle(join(root, spec.entry), outfile, lambdaBundling.sourceMap);
+    const built = await bundle(join(root, spec.entry), outfile, deployedSourceMap);
     const imports = platformImports(built.metafile);
     const floorOut = join(outdir, 'floor', `${name}.mjs`);
-    const floor = await bundle({ source: floorSource(imports) }, floorOut, lambdaBundling.sourceMap);
+    const floor = await bundle({ source: floorSource(imports) }, floorOut, deployedSourceMap);
     const init = coldInit(
       [
-        [outfile, lambdaBundling.sourceMap],
-        [floorOut, lambdaBundling.sourceMap],
+        [outfile, deployedSourceMap],
+        [floorOut, deployedSourceMap],
       ],
       runs,
     );
@@ -169,11 +170,11 @@ export async function benchSourceMaps(names: string[], runs = 7) {
     const spec = handlers[name as keyof typeof handlers];
     const withMaps = join(outdir, `${name}.maps.mjs`);
     const withoutMaps = join(outdir, `${name}.nomaps.mjs`);
-    await bundle(join(root, spec.entry), withMaps, true);
+    await bundle(join(root, spec.entry), withMaps, 'linked');
     await bundle(join(root, spec.entry), withoutMaps, false);
     const [withMapsMs = Number.NaN, withoutMapsMs = Number.NaN] = coldInit(
       [
-        [withMaps, true],
+        [withMaps, 'linked'],
         [withoutMaps, false],
       ],
       runs,
@@ -192,7 +193,7 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export function bundleBenchLines(figures: BundleFigures[]): string[] {
   const lines = [
-    `Lambda bundles as deployed (minified ESM, source maps ${lambdaBundling.sourceMap ? 'on' : 'off'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of 7 module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
+    `Lambda bundles as deployed (minified ESM, source map ${deployedSourceMap || 'none'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of 7 module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
     '',
     '| Lambda | bundle | gzip | floor | size ÷ floor | cold init | floor init | init ÷ floor |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

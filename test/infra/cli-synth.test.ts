@@ -55,6 +55,8 @@ describe('cdk synth of the dev stage, bundled', () => {
         ),
       ).toBe(true);
       expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
+      // …beside the bundle, not linked: Node never reads it at init (lib/bundling.ts sourceMapMode).
+      expect(code).not.toContain('sourceMappingURL');
       // SDK and Powertools are bundled (externalModules: []), not resolved from the runtime.
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(code).not.toMatch(/from\s*["']@aws-lambda-powertools\//);
