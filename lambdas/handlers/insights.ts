@@ -13,7 +13,7 @@ import type { PayerInsightsView } from '../core/insights/view.js';
 import { mayRead, type Principal } from '../core/partners.js';
 import { rankByTeam } from '../core/triage/exposure.js';
 import type { TriageView } from '../core/triage/triage.js';
-import { env } from '../env.js';
+import { env } from '../wiring.js';
 import { openQueue, rankable } from './triage/priority.js';
 import { currentModel, retrain } from './triage/suggest.js';
 

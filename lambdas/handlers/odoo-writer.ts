@@ -30,8 +30,8 @@ import {
   subjectsOf,
 } from '../core/exceptions.js';
 import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
-import { env } from '../env.js';
 import { METRICS } from '../monitoring-alarms.js';
+import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookMasterData } from './booking/master-data.js';
@@ -48,9 +48,7 @@ const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.
 const breaker = new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
 const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
-// Always set, by lib/odoo-writes.ts and local/runtime.ts from the queue's spec: reading `queues` here would
-// bundle wiring.ts (the route table and every intake schema) into the busiest function (issue 16).
-const maxReceiveCount = Number(requiredEnv(env.odooWriteMaxReceiveCount));
+const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
 /** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
 /** Seconds until a failed write is tried again; 0 (unset) leaves it to the queue's visibility timeout. */

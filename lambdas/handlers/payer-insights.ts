@@ -24,8 +24,8 @@ import {
 } from '../core/insights/anomaly.js';
 import { forecastCash } from '../core/insights/forecast.js';
 import { addDays, type ClaimOutcome, outcomesFromLedger } from '../core/insights/outcomes.js';
-import { env } from '../env.js';
 import { METRICS } from '../monitoring-alarms.js';
+import { env } from '../wiring.js';
 import { recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('payerInsights');

@@ -7,7 +7,7 @@ import { createLogger } from '../adapters/observability.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { EventCatalog, type ExceptionOpened } from '../core/events.js';
 import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
-import { env } from '../env.js';
+import { env } from '../wiring.js';
 import { suggest, withTriage } from './triage/suggest.js';
 
 const logger = createLogger('projectExceptions');

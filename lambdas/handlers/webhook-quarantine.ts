@@ -15,7 +15,7 @@ import { createLogger } from '../adapters/observability.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import { WebhookReplayRequest } from '../core/webhooks/quarantine.js';
-import { env } from '../env.js';
+import { env } from '../wiring.js';
 
 const logger = createLogger('webhookQuarantine');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
