@@ -1000,6 +1000,8 @@ export const env = {
   partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
   /** JSON `{"default": {"filingDays","appealDays"}, "payers": {"<payerId>": {...}}}` for triage exposure. */
   triagePayerWindows: 'TRIAGE_PAYER_WINDOWS',
+  /** JSON `{"<team>": "<SNS topic ARN>"}`: where a newly registered exception's alert goes (docs/triage.md#alerts). */
+  exceptionAlertTopics: 'EXCEPTION_ALERT_TOPICS',
 } as const;
 
 /**

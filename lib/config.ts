@@ -6,6 +6,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { PartnerClient } from '../lambdas/core/partners.js';
+import { PayerWindows } from '../lambdas/core/triage/exposure.js';
 import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
 import { handlers } from '../lambdas/wiring.js';
 
@@ -153,6 +154,14 @@ export const StageConfig = z
         remittanceLagDays: z.number().int().min(1).max(365).default(30),
         payerRemittanceLagDays: z.record(z.string(), z.number().int().min(1).max(365)).default({}),
       })
+      .strict()
+      .prefault({}),
+    /**
+     * Triage (docs/triage.md#exposure): each payer's timely-filing and appeal windows in days, as data. They set
+     * how fast a denial's or a filing problem's exposure grows with age; payers not listed use `default`.
+     */
+    triage: z
+      .object({ payerWindows: PayerWindows.prefault({}) })
       .strict()
       .prefault({}),
   })

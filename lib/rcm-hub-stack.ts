@@ -3,7 +3,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { alarmName } from '../lambdas/monitoring-alarms.js';
-import type { QueueName, Resource } from '../lambdas/wiring.js';
+import type { HandlerName, QueueName, Resource } from '../lambdas/wiring.js';
 import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
 import type { Stage } from './config.js';
@@ -18,6 +18,13 @@ import { Security } from './security.js';
 import { backlogDrainAlarm, TriageSchedules } from './triage.js';
 import { Uploads } from './uploads.js';
 import { Webhooks } from './webhooks.js';
+
+/** The functions that triage exceptions (lambdas/handlers/triage/suggest.ts) and so price their exposure. */
+export const TRIAGE_FUNCTIONS = [
+  'projectExceptions',
+  'insights',
+  'triageRetrain',
+] as const satisfies readonly HandlerName[];
 
 export interface RcmHubStackProps extends StackProps {
   stage: Stage;
@@ -112,6 +119,12 @@ export class RcmHubStack extends Stack {
     // The codes the writer books to and the health check verifies (lambdas/adapters/odoo/accounts.ts).
     for (const fn of [this.functions.byName.odooWriter, this.functions.byName.health])
       fn.addEnvironment(env.odooLedgerSetup, JSON.stringify(config.odooLedger));
+    // Timely-filing and appeal windows per payer (stage data) for every function that triages an exception.
+    for (const fn of TRIAGE_FUNCTIONS)
+      this.functions.byName[fn].addEnvironment(
+        env.triagePayerWindows,
+        JSON.stringify(config.triage.payerWindows),
+      );
     const reconcile = this.functions.byName.reconcile;
     reconcile.addEnvironment(env.reconciliationLagDays, String(config.reconciliation.remittanceLagDays));
     reconcile.addEnvironment(
@@ -151,6 +164,15 @@ export class RcmHubStack extends Stack {
       queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
       restApi: this.api.restApi,
     });
+    // Each newly registered exception alerts its team's topic with its triage (docs/triage.md#alerts).
+    const register = this.functions.byName.projectExceptions;
+    register.addEnvironment(
+      env.exceptionAlertTopics,
+      JSON.stringify(
+        Object.fromEntries(Object.entries(this.monitoring.topics).map(([team, t]) => [team, t.topicArn])),
+      ),
+    );
+    for (const topic of Object.values(this.monitoring.topics)) topic.grantPublish(register);
     // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
     this.monitoring.addAlarm(
       'OdooWriteBacklogDrainAlarm',

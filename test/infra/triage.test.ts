@@ -2,8 +2,10 @@ import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type HandlerName, routes, schedules, scopes } from '../../lambdas/wiring.js';
-import { type Synthesized, synthStage } from './synth.js';
+import { env, type HandlerName, routes, schedules, scopes } from '../../lambdas/wiring.js';
+import { loadStage } from '../../lib/config.js';
+import { TRIAGE_FUNCTIONS } from '../../lib/rcm-hub-stack.js';
+import { cdkContext, type Synthesized, synthStage } from './synth.js';
 
 function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -77,5 +79,54 @@ describe('triage and payer insights in the dev stack', () => {
     expect(insights).toContain(workflowTable);
     expect(insights).toContain('events:PutEvents');
     expect(insights).not.toContain('sqs:');
+  });
+
+  const environmentOf = (name: HandlerName): Record<string, unknown> => {
+    const fn = s.stack.functions.byName[name];
+    const resource = s.template.toJSON().Resources[logicalId(fn)];
+    return resource.Properties.Environment?.Variables ?? {};
+  };
+
+  it("gives every function that triages the stage's payer windows from cdk.json, and no other function", () => {
+    const stage = loadStage('dev', cdkContext.stages);
+    const expected = JSON.stringify(stage.config.triage.payerWindows);
+    expect(JSON.parse(expected).payers['PAYER-ACME-HEALTH']).toEqual({ filingDays: 180, appealDays: 120 });
+    for (const name of TRIAGE_FUNCTIONS) expect(environmentOf(name)[env.triagePayerWindows]).toBe(expected);
+    for (const name of ['odooWriter', 'exceptions', 'payerInsights', 'slaSweeper'] as const)
+      expect(environmentOf(name)[env.triagePayerWindows]).toBeUndefined();
+  });
+
+  it('lets the exception register publish alerts to the three team topics (KMS-encrypted) and nothing else', () => {
+    const topics = environmentOf('projectExceptions')[env.exceptionAlertTopics];
+    const ids = Object.fromEntries(
+      Object.entries(s.stack.monitoring.topics).map(([team, topic]) => [team, { Ref: logicalId(topic) }]),
+    );
+    expect(JSON.stringify(topics)).toBe(
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          [
+            '{"finance":"',
+            ids.finance,
+            '","billing":"',
+            ids.billing,
+            '","integration":"',
+            ids.integration,
+            '"}',
+          ],
+        ],
+      }),
+    );
+    const role = s.stack.functions.byName.projectExceptions.role as IConstruct;
+    const policy = JSON.stringify(
+      Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes(logicalId(role)),
+      ),
+    );
+    expect(policy).toContain('sns:Publish');
+    expect(policy).toContain('kms:GenerateDataKey');
+    for (const id of Object.values(ids)) expect(policy).toContain(id.Ref);
+    for (const name of ['insights', 'payerInsights', 'slaSweeper', 'odooWriter'] as const)
+      expect(environmentOf(name)[env.exceptionAlertTopics]).toBeUndefined();
   });
 });
