@@ -19,6 +19,7 @@ import {
   type AnomalyState,
   type AnomalyTransition,
   assessPayer,
+  facilityScopes,
   frozenSince,
   transitions,
 } from '../core/insights/anomaly.js';
@@ -41,8 +42,6 @@ const CLIENT = 'rcm-hub:payer-insights';
 const HISTORY_DAYS = 120;
 /** Claims read per payer: old enough to have been adjudicated within the history, or still open. */
 const CLAIM_DAYS = 240;
-/** A facility gets its own baselines once it has this many adjudicated claims of the payer. */
-const FACILITY_MIN_CLAIMS = 300;
 const PAGE = 500;
 
 export interface InsightsResult {
@@ -77,15 +76,9 @@ export const handler = async (event?: { time?: string }): Promise<InsightsResult
       outcomes.filter((o) => o.paidDate >= addDays(today, -90)),
     );
     const facilities: PayerInsights[] = [];
-    const byFacility = new Map<string, ClaimOutcome[]>();
-    for (const o of outcomes)
-      if (o.facilityId) byFacility.set(o.facilityId, [...(byFacility.get(o.facilityId) ?? []), o]);
-    if (byFacility.size > 1) {
-      for (const [facilityId, list] of [...byFacility].sort(([a], [b]) => a.localeCompare(b))) {
-        if (list.length < FACILITY_MIN_CLAIMS) continue;
-        const before = previous?.facilities?.find((f) => f.facilityId === facilityId);
-        facilities.push(await assess(payerId, facilityId, list, before, now, result));
-      }
+    for (const scope of facilityScopes(outcomes)) {
+      const before = previous?.facilities?.find((f) => f.facilityId === scope.facilityId);
+      facilities.push(await assess(payerId, scope.facilityId, scope.outcomes, before, now, result));
     }
     await store.putInsights({ ...payer, forecast, ...(facilities.length ? { facilities } : {}) });
     result.openAnomalies +=
