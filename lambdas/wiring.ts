@@ -1002,6 +1002,8 @@ export const env = {
   triagePayerWindows: 'TRIAGE_PAYER_WINDOWS',
   /** JSON `{"<team>": "<SNS topic ARN>"}`: where a newly registered exception's alert goes (docs/triage.md#alerts). */
   exceptionAlertTopics: 'EXCEPTION_ALERT_TOPICS',
+  /** Bedrock model id for the optional triage summariser (unset: off; docs/triage.md#summariser). */
+  triageSummaryModelId: 'TRIAGE_SUMMARY_MODEL_ID',
 } as const;
 
 /**

@@ -161,7 +161,17 @@ export const StageConfig = z
      * how fast a denial's or a filing problem's exposure grows with age; payers not listed use `default`.
      */
     triage: z
-      .object({ payerWindows: PayerWindows.prefault({}) })
+      .object({
+        payerWindows: PayerWindows.prefault({}),
+        /**
+         * Optional prose summaries of the triage by an Amazon Bedrock model (docs/triage.md#summariser), e.g.
+         * `anthropic.claude-3-haiku-20240307-v1:0`. Unset (the default): off, and no Bedrock permission at all.
+         */
+        summaryModelId: z
+          .string()
+          .regex(/^[a-z0-9-]+\.[A-Za-z0-9.:_-]{1,100}$/, 'must be a Bedrock foundation model id')
+          .optional(),
+      })
       .strict()
       .prefault({}),
   })

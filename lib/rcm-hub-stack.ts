@@ -1,4 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -125,6 +126,24 @@ export class RcmHubStack extends Stack {
         env.triagePayerWindows,
         JSON.stringify(config.triage.payerWindows),
       );
+    // The optional Bedrock summariser: only the insights function, only the one model, only when configured.
+    if (config.triage.summaryModelId) {
+      const insights = this.functions.byName.insights;
+      insights.addEnvironment(env.triageSummaryModelId, config.triage.summaryModelId);
+      insights.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['bedrock:InvokeModel'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'bedrock',
+              account: '',
+              resource: 'foundation-model',
+              resourceName: config.triage.summaryModelId,
+            }),
+          ],
+        }),
+      );
+    }
     const reconcile = this.functions.byName.reconcile;
     reconcile.addEnvironment(env.reconciliationLagDays, String(config.reconciliation.remittanceLagDays));
     reconcile.addEnvironment(

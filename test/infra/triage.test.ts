@@ -129,4 +129,34 @@ describe('triage and payer insights in the dev stack', () => {
     for (const name of ['insights', 'payerInsights', 'slaSweeper', 'odooWriter'] as const)
       expect(environmentOf(name)[env.exceptionAlertTopics]).toBeUndefined();
   });
+
+  it('has no Bedrock permission or summariser model unless the stage names one (off by default)', () => {
+    expect(JSON.stringify(s.template.findResources('AWS::IAM::Policy'))).not.toContain('bedrock:');
+    expect(environmentOf('insights')[env.triageSummaryModelId]).toBeUndefined();
+  });
+
+  it('with a summariser model configured, only the insights function may invoke that one model', () => {
+    const stages = cdkContext.stages as Record<string, Record<string, unknown>>;
+    const dev = stages.dev as { triage: Record<string, unknown> };
+    const modelId = 'anthropic.claude-3-haiku-20240307-v1:0';
+    const withModel = synthStage('dev', {
+      context: { stages: { ...stages, dev: { ...dev, triage: { ...dev.triage, summaryModelId: modelId } } } },
+    });
+    const insights = withModel.stack.functions.byName.insights;
+    const resources = withModel.template.toJSON().Resources;
+    expect(resources[logicalId(insights)].Properties.Environment.Variables[env.triageSummaryModelId]).toBe(
+      modelId,
+    );
+    const policies = Object.values(withModel.template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p).includes('bedrock:'),
+    );
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies[0]?.Properties.Roles)).toContain(logicalId(insights.role as IConstruct));
+    const statement = (
+      policies[0]?.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>
+    ).find((st) => JSON.stringify(st.Action).includes('bedrock:'));
+    expect(statement?.Action).toBe('bedrock:InvokeModel');
+    expect(JSON.stringify(statement?.Resource)).toContain(`:bedrock:`);
+    expect(JSON.stringify(statement?.Resource)).toContain(`::foundation-model/${modelId}`);
+  });
 });

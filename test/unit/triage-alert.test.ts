@@ -1,10 +1,15 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import {
+  BedrockEvidenceSummariser,
+  SUMMARY_INSTRUCTIONS,
+} from '../../lambdas/adapters/bedrock/evidence-summariser.js';
 import { AlertPublisher, alertTopicsFrom } from '../../lambdas/adapters/sns/alert-publisher.js';
 import { type AlertSubject, exceptionAlert, snsSubject } from '../../lambdas/core/triage/alert.js';
 import { DEFAULT_WINDOWS } from '../../lambdas/core/triage/exposure.js';
 import { train } from '../../lambdas/core/triage/model.js';
+import { phiFreeEvidence, summaryOf } from '../../lambdas/core/triage/summary.js';
 import { triage } from '../../lambdas/core/triage/triage.js';
 
 /**
@@ -182,5 +187,54 @@ describe('AlertPublisher (SNS adapter)', () => {
     expect(sent).toHaveLength(0);
     expect(alertTopicsFrom(undefined)).toEqual({});
     expect(() => alertTopicsFrom('{"billing":"not-an-arn"}')).toThrow();
+  });
+});
+
+describe('Bedrock summariser adapter (optional, off by default)', () => {
+  function fakeBedrock(answer: string | Error) {
+    const sent: Array<Record<string, unknown>> = [];
+    const client = {
+      send: async (command: { input: Record<string, unknown> }) => {
+        sent.push(command.input);
+        if (answer instanceof Error) throw answer;
+        return { output: { message: { role: 'assistant', content: [{ text: answer }] } } };
+      },
+    };
+    return { client, sent };
+  }
+
+  it('sends the model only the PHI-free evidence, with the instructions, and shows its prose', async () => {
+    // Prepare
+    const e = entry();
+    const t = triaged(e);
+    const { client, sent } = fakeBedrock('An authorization denial; appeal it.');
+    const summariser = new BedrockEvidenceSummariser(client, 'anthropic.claude-3-haiku-20240307-v1:0');
+
+    // Act
+    const summary = await summaryOf(t, summariser);
+
+    // Assess
+    expect(summary).toBe('An authorization denial; appeal it.');
+    expect(sent).toHaveLength(1);
+    const input = sent[0] as {
+      modelId: string;
+      system: Array<{ text: string }>;
+      messages: Array<{ role: string; content: Array<{ text: string }> }>;
+      inferenceConfig: { temperature: number };
+    };
+    expect(input.modelId).toBe('anthropic.claude-3-haiku-20240307-v1:0');
+    expect(input.system).toEqual([{ text: SUMMARY_INSTRUCTIONS }]);
+    expect(input.inferenceConfig.temperature).toBe(0);
+    expect(input.messages).toHaveLength(1);
+    expect(JSON.parse(input.messages[0]?.content[0]?.text as string)).toEqual(phiFreeEvidence(t));
+    const everything = JSON.stringify(input);
+    for (const secret of ['CLM-88213', 'Jane', 'Roe', '00912', 'ENC-55102', 'PAYER-1', 'FAC-NORTH', ID])
+      expect(everything).not.toContain(secret);
+  });
+
+  it("a failing model leaves the triage's own summary", async () => {
+    const t = triaged(entry());
+    const { client } = fakeBedrock(new Error('ThrottlingException'));
+    expect(await summaryOf(t, new BedrockEvidenceSummariser(client, 'm.x'))).toBe(t.summary);
   });
 });
