@@ -183,15 +183,17 @@ export class RcmHubStack extends Stack {
       queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
       restApi: this.api.restApi,
     });
-    // Each newly registered exception alerts its team's topic with its triage (docs/triage.md#alerts).
-    const register = this.functions.byName.projectExceptions;
-    register.addEnvironment(
-      env.exceptionAlertTopics,
-      JSON.stringify(
-        Object.fromEntries(Object.entries(this.monitoring.topics).map(([team, t]) => [team, t.topicArn])),
-      ),
-    );
-    for (const topic of Object.values(this.monitoring.topics)) topic.grantPublish(register);
+    // Each newly registered exception alerts its team's topic with its triage, and a payer anomaly alerts once
+    // more when it clears (docs/triage.md#alerts).
+    for (const fn of [this.functions.byName.projectExceptions, this.functions.byName.payerInsights]) {
+      fn.addEnvironment(
+        env.exceptionAlertTopics,
+        JSON.stringify(
+          Object.fromEntries(Object.entries(this.monitoring.topics).map(([team, t]) => [team, t.topicArn])),
+        ),
+      );
+      for (const topic of Object.values(this.monitoring.topics)) topic.grantPublish(fn);
+    }
     // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
     this.monitoring.addAlarm(
       'OdooWriteBacklogDrainAlarm',

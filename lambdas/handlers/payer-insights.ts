@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
 import {
   type LedgerClaim,
   type LedgerRemittance,
@@ -11,6 +12,7 @@ import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
+import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionOpened, ExceptionResolved } from '../core/events.js';
@@ -25,6 +27,7 @@ import {
 } from '../core/insights/anomaly.js';
 import { forecastCash } from '../core/insights/forecast.js';
 import { addDays, type ClaimOutcome, outcomesFromLedger } from '../core/insights/outcomes.js';
+import { anomalyClearedAlert } from '../core/triage/alert.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env } from '../wiring.js';
 import { recordExceptionResolved } from './booking/record.js';
@@ -36,6 +39,7 @@ const ledger = new ReconciliationStore(client, requiredEnv(env.workflowTable));
 const workflows = new WorkflowStore(client, requiredEnv(env.workflowTable));
 const store = new TriageStore(client, requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
+const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env[env.exceptionAlertTopics]));
 
 const CLIENT = 'rcm-hub:payer-insights';
 /** Adjudications read per payer: the baseline (28 days), the window and a frozen baseline's reach back. */
@@ -208,5 +212,19 @@ async function clearAnomaly(change: AnomalyTransition, now: Date): Promise<boole
   const note = `cleared: the payer is back to normal (${change.finding?.explanation ?? change.metric})`;
   if (!(await store.register.clear(exceptionId, CLIENT, at, note))) return false;
   logger.info('payer anomaly cleared', { metric: change.metric });
+  // Its second and last alert (the register sent the first when it opened): only when this sweep closed it.
+  const finding = change.finding;
+  await alerts
+    .publish(
+      anomalyClearedAlert({
+        exceptionId,
+        team: finding?.team ?? 'finance',
+        metric: change.metric,
+        ...(finding ? { explanation: finding.explanation } : {}),
+      }),
+    )
+    .catch((error: Error) =>
+      logger.error('anomaly cleared alert not published', { exceptionId, error: error.name }),
+    );
   return true;
 }

@@ -96,39 +96,42 @@ describe('triage and payer insights in the dev stack', () => {
       expect(environmentOf(name)[env.triagePayerWindows]).toBeUndefined();
   });
 
-  it('lets the exception register publish alerts to the three team topics (KMS-encrypted) and nothing else', () => {
-    const topics = environmentOf('projectExceptions')[env.exceptionAlertTopics];
-    const ids = Object.fromEntries(
-      Object.entries(s.stack.monitoring.topics).map(([team, topic]) => [team, { Ref: logicalId(topic) }]),
-    );
-    expect(JSON.stringify(topics)).toBe(
-      JSON.stringify({
-        'Fn::Join': [
-          '',
-          [
-            '{"finance":"',
-            ids.finance,
-            '","billing":"',
-            ids.billing,
-            '","integration":"',
-            ids.integration,
-            '"}',
+  it.each(['projectExceptions', 'payerInsights'] as const)(
+    'lets %s publish alerts to the three team topics (KMS-encrypted); no other function',
+    (name) => {
+      const topics = environmentOf(name)[env.exceptionAlertTopics];
+      const ids = Object.fromEntries(
+        Object.entries(s.stack.monitoring.topics).map(([team, topic]) => [team, { Ref: logicalId(topic) }]),
+      );
+      expect(JSON.stringify(topics)).toBe(
+        JSON.stringify({
+          'Fn::Join': [
+            '',
+            [
+              '{"finance":"',
+              ids.finance,
+              '","billing":"',
+              ids.billing,
+              '","integration":"',
+              ids.integration,
+              '"}',
+            ],
           ],
-        ],
-      }),
-    );
-    const role = s.stack.functions.byName.projectExceptions.role as IConstruct;
-    const policy = JSON.stringify(
-      Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) =>
-        JSON.stringify(p.Properties.Roles).includes(logicalId(role)),
-      ),
-    );
-    expect(policy).toContain('sns:Publish');
-    expect(policy).toContain('kms:GenerateDataKey');
-    for (const id of Object.values(ids)) expect(policy).toContain(id.Ref);
-    for (const name of ['insights', 'payerInsights', 'slaSweeper', 'odooWriter'] as const)
-      expect(environmentOf(name)[env.exceptionAlertTopics]).toBeUndefined();
-  });
+        }),
+      );
+      const role = s.stack.functions.byName[name].role as IConstruct;
+      const policy = JSON.stringify(
+        Object.values(s.template.findResources('AWS::IAM::Policy')).filter((p) =>
+          JSON.stringify(p.Properties.Roles).includes(logicalId(role)),
+        ),
+      );
+      expect(policy).toContain('sns:Publish');
+      expect(policy).toContain('kms:GenerateDataKey');
+      for (const id of Object.values(ids)) expect(policy).toContain(id.Ref);
+      for (const other of ['insights', 'exceptions', 'slaSweeper', 'odooWriter'] as const)
+        expect(environmentOf(other)[env.exceptionAlertTopics]).toBeUndefined();
+    },
+  );
 
   it('has no Bedrock permission or summariser model unless the stage names one (off by default)', () => {
     expect(JSON.stringify(s.template.findResources('AWS::IAM::Policy'))).not.toContain('bedrock:');

@@ -284,5 +284,11 @@ describe('payer anomalies on a running hub', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ status: 'resolved', resolution: { code: 'cleared' } });
     expect(after[0]?.audit.filter((a) => a.action === 'resolved')).toHaveLength(1);
+    // Two alerts in all for the episode: opened, then cleared (two sweeps after clearing add nothing).
+    const alerts = hub.sns.messages('billing').filter((m) => m.Message.includes(after[0]?.id as string));
+    expect(alerts.map((m) => m.Subject)).toEqual([
+      expect.stringMatching(/^\[billing\] Payer payment anomaly: \$/),
+      '[billing] Cleared: PAYER-ANOMALY-1 denial rate back to normal',
+    ]);
   });
 });

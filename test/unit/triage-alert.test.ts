@@ -6,7 +6,12 @@ import {
   SUMMARY_INSTRUCTIONS,
 } from '../../lambdas/adapters/bedrock/evidence-summariser.js';
 import { AlertPublisher, alertTopicsFrom } from '../../lambdas/adapters/sns/alert-publisher.js';
-import { type AlertSubject, exceptionAlert, snsSubject } from '../../lambdas/core/triage/alert.js';
+import {
+  type AlertSubject,
+  anomalyClearedAlert,
+  exceptionAlert,
+  snsSubject,
+} from '../../lambdas/core/triage/alert.js';
 import { DEFAULT_WINDOWS } from '../../lambdas/core/triage/exposure.js';
 import { train } from '../../lambdas/core/triage/model.js';
 import { phiFreeEvidence, summaryOf } from '../../lambdas/core/triage/summary.js';
@@ -109,6 +114,26 @@ describe('exception alert (SNS) with cause, exposure and next action', () => {
     );
     expect(alert.message).toContain('Probable cause: Payer payment anomaly');
     expect(alert.message).not.toContain('CLM-');
+  });
+
+  it('a payer anomaly that clears by itself says so once more, with the statistics now', () => {
+    const alert = anomalyClearedAlert({
+      exceptionId: ID,
+      team: 'billing',
+      metric: 'denial-rate',
+      explanation:
+        'Payer PAYER-1@FAC-C: denial rate 9 % over the last 50 claims against 8 % ± 2 % for 28 days',
+    });
+    expect(alert.subject).toBe('[billing] Cleared: PAYER-1@FAC-C denial rate back to normal');
+    expect(alert.message).toContain(`Exception ${ID} was closed as cleared`);
+    expect(alert.message).toContain('Now: Payer PAYER-1@FAC-C: denial rate 9 % over the last 50 claims');
+    const odd = anomalyClearedAlert({
+      exceptionId: ID,
+      team: 'finance',
+      metric: 'volume',
+      explanation: 'CLM-9 x',
+    });
+    expect(odd.message).not.toContain('CLM-9');
   });
 
   it('without a triage it still alerts, with the money at stake and where to look', () => {

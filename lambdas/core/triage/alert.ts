@@ -107,6 +107,33 @@ export function exceptionAlert(subject: AlertSubject, triage: Triage | undefined
   };
 }
 
+/**
+ * The second and last alert of a payer anomaly: it cleared by itself (the payer is back to normal) and its
+ * exception was closed as `cleared`. Built from the sweep's own statistics sentence only, as the opening one.
+ */
+export function anomalyClearedAlert(input: {
+  exceptionId: string;
+  team: string;
+  metric: string;
+  explanation?: string;
+}): ExceptionAlert {
+  const what = input.metric.replace(/-/g, ' ');
+  const now =
+    input.explanation && ANOMALY_EXPLANATION.test(input.explanation) ? input.explanation : undefined;
+  const scope = now?.match(/^Payer ([^:]+):/)?.[1];
+  const lines = [
+    `Cleared for ${input.team}: the payer's ${what} is back to normal${scope ? ` (${scope})` : ''}.`,
+    `Exception ${input.exceptionId} was closed as cleared (GET /v1/exceptions/${input.exceptionId}).`,
+    ...(now ? [`Now: ${now}.`] : []),
+    'Nothing to do unless you disagree: the exception keeps its audit trail, and a new episode opens a new exception.',
+  ];
+  return {
+    team: input.team,
+    subject: snsSubject(`[${input.team}] Cleared: ${scope ? `${scope} ` : ''}${what} back to normal`),
+    message: lines.join('\n'),
+  };
+}
+
 const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** SNS subjects are printable ASCII without line breaks, under 100 characters. */
