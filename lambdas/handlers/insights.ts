@@ -1,7 +1,6 @@
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { BedrockEvidenceSummariser } from '../adapters/bedrock/evidence-summariser.js';
+import type { BedrockEvidenceSummariser } from '../adapters/bedrock/evidence-summariser.js';
 import { type PayerInsights, TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, RequestRejected, rejectionResponse } from '../adapters/http/api-request.js';
@@ -22,11 +21,22 @@ import { currentModel, retrain } from './triage/suggest.js';
 
 const logger = createLogger('insights');
 const store = new TriageStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
-/** The optional prose summariser (docs/triage.md#summariser): only when the stage names a Bedrock model. */
+/**
+ * The optional prose summariser (docs/triage.md#summariser): only when the stage names a Bedrock model. Its
+ * client is loaded on first use, so a stage without it pays nothing at cold start.
+ */
 const summaryModelId = process.env[env.triageSummaryModelId];
-const summariser = summaryModelId
-  ? new BedrockEvidenceSummariser(new BedrockRuntimeClient({}), summaryModelId)
-  : undefined;
+let summariser: Promise<BedrockEvidenceSummariser> | undefined;
+const summariserOf = (modelId: string) => {
+  summariser ??= Promise.all([
+    import('@aws-sdk/client-bedrock-runtime'),
+    import('../adapters/bedrock/evidence-summariser.js'),
+  ]).then(
+    ([{ BedrockRuntimeClient }, { BedrockEvidenceSummariser }]) =>
+      new BedrockEvidenceSummariser(new BedrockRuntimeClient({}), modelId),
+  );
+  return summariser;
+};
 
 /**
  * Triage and payer insights (docs/triage.md): an exception's triage with its priority rank in its team's open
@@ -91,8 +101,8 @@ async function exceptionTriage(event: APIGatewayProxyEvent, principal: Principal
         'This exception has no triage yet; the next retrain suggests one.',
       ),
     );
-  const triage = summariser
-    ? { ...entry.triage, summary: await summaryOf(entry.triage, summariser) }
+  const triage = summaryModelId
+    ? { ...entry.triage, summary: await summaryOf(entry.triage, await summariserOf(summaryModelId)) }
     : entry.triage;
   if (entry.status !== 'open') return triage;
   const ranks = rankByTeam((await openQueue(store.register, { team: entry.team })).map(rankable));
