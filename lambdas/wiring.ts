@@ -1000,6 +1000,10 @@ export const env = {
   partnerRegistryFile: 'PARTNER_REGISTRY_FILE',
   /** JSON `{"default": {"filingDays","appealDays"}, "payers": {"<payerId>": {...}}}` for triage exposure. */
   triagePayerWindows: 'TRIAGE_PAYER_WINDOWS',
+  /** JSON `{"<team>": "<SNS topic ARN>"}`: where a newly registered exception's alert goes (docs/triage.md#alerts). */
+  exceptionAlertTopics: 'EXCEPTION_ALERT_TOPICS',
+  /** Bedrock model id for the optional triage summariser (unset: off; docs/triage.md#summariser). */
+  triageSummaryModelId: 'TRIAGE_SUMMARY_MODEL_ID',
 } as const;
 
 /**

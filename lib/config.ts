@@ -6,6 +6,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
 import { PartnerClient } from '../lambdas/core/partners.js';
+import { PayerWindows } from '../lambdas/core/triage/exposure.js';
 import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
 import { handlers } from '../lambdas/wiring.js';
 
@@ -152,6 +153,24 @@ export const StageConfig = z
         /** Days a payer normally takes to remit; a claim past it with no remittance is reported to billing. */
         remittanceLagDays: z.number().int().min(1).max(365).default(30),
         payerRemittanceLagDays: z.record(z.string(), z.number().int().min(1).max(365)).default({}),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Triage (docs/triage.md#exposure): each payer's timely-filing and appeal windows in days, as data. They set
+     * how fast a denial's or a filing problem's exposure grows with age; payers not listed use `default`.
+     */
+    triage: z
+      .object({
+        payerWindows: PayerWindows.prefault({}),
+        /**
+         * Optional prose summaries of the triage by an Amazon Bedrock model (docs/triage.md#summariser), e.g.
+         * `anthropic.claude-3-haiku-20240307-v1:0`. Unset (the default): off, and no Bedrock permission at all.
+         */
+        summaryModelId: z
+          .string()
+          .regex(/^[a-z0-9-]+\.[A-Za-z0-9.:_-]{1,100}$/, 'must be a Bedrock foundation model id')
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -1,9 +1,10 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { alarmName } from '../lambdas/monitoring-alarms.js';
-import type { QueueName, Resource } from '../lambdas/wiring.js';
+import type { HandlerName, QueueName, Resource } from '../lambdas/wiring.js';
 import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
 import type { Stage } from './config.js';
@@ -18,6 +19,13 @@ import { Security } from './security.js';
 import { backlogDrainAlarm, TriageSchedules } from './triage.js';
 import { Uploads } from './uploads.js';
 import { Webhooks } from './webhooks.js';
+
+/** The functions that triage exceptions (lambdas/handlers/triage/suggest.ts) and so price their exposure. */
+export const TRIAGE_FUNCTIONS = [
+  'projectExceptions',
+  'insights',
+  'triageRetrain',
+] as const satisfies readonly HandlerName[];
 
 export interface RcmHubStackProps extends StackProps {
   stage: Stage;
@@ -112,6 +120,30 @@ export class RcmHubStack extends Stack {
     // The codes the writer books to and the health check verifies (lambdas/adapters/odoo/accounts.ts).
     for (const fn of [this.functions.byName.odooWriter, this.functions.byName.health])
       fn.addEnvironment(env.odooLedgerSetup, JSON.stringify(config.odooLedger));
+    // Timely-filing and appeal windows per payer (stage data) for every function that triages an exception.
+    for (const fn of TRIAGE_FUNCTIONS)
+      this.functions.byName[fn].addEnvironment(
+        env.triagePayerWindows,
+        JSON.stringify(config.triage.payerWindows),
+      );
+    // The optional Bedrock summariser: only the insights function, only the one model, only when configured.
+    if (config.triage.summaryModelId) {
+      const insights = this.functions.byName.insights;
+      insights.addEnvironment(env.triageSummaryModelId, config.triage.summaryModelId);
+      insights.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['bedrock:InvokeModel'],
+          resources: [
+            Stack.of(this).formatArn({
+              service: 'bedrock',
+              account: '',
+              resource: 'foundation-model',
+              resourceName: config.triage.summaryModelId,
+            }),
+          ],
+        }),
+      );
+    }
     const reconcile = this.functions.byName.reconcile;
     reconcile.addEnvironment(env.reconciliationLagDays, String(config.reconciliation.remittanceLagDays));
     reconcile.addEnvironment(
@@ -151,6 +183,17 @@ export class RcmHubStack extends Stack {
       queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
       restApi: this.api.restApi,
     });
+    // Each newly registered exception alerts its team's topic with its triage, and a payer anomaly alerts once
+    // more when it clears (docs/triage.md#alerts).
+    for (const fn of [this.functions.byName.projectExceptions, this.functions.byName.payerInsights]) {
+      fn.addEnvironment(
+        env.exceptionAlertTopics,
+        JSON.stringify(
+          Object.fromEntries(Object.entries(this.monitoring.topics).map(([team, t]) => [team, t.topicArn])),
+        ),
+      );
+      for (const topic of Object.values(this.monitoring.topics)) topic.grantPublish(fn);
+    }
     // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
     this.monitoring.addAlarm(
       'OdooWriteBacklogDrainAlarm',

@@ -18,6 +18,11 @@ import { LocalSns } from './sns.js';
 
 export const LOCAL_STAGE = 'local';
 
+/** The local alert topic of an audience, named as lib/monitoring.ts names the stage's topics. */
+export function localAlertTopicArn(region: string, account: string, topic: string): string {
+  return `arn:aws:sns:${region}:${account}:rcm-hub-${LOCAL_STAGE}-${topic}-alerts`;
+}
+
 export interface LocalMonitoringOptions {
   thresholds: MonitoringThresholds;
   region: string;
@@ -45,10 +50,7 @@ export interface LocalMonitoring {
 const REGION_NAMES: Record<string, string> = { 'us-east-1': 'US East (N. Virginia)' };
 
 export function startLocalMonitoring(options: LocalMonitoringOptions): LocalMonitoring {
-  const sns = new LocalSns(
-    AUDIENCES,
-    (topic) => `arn:aws:sns:${options.region}:${options.account}:rcm-hub-${LOCAL_STAGE}-${topic}-alerts`,
-  );
+  const sns = new LocalSns(AUDIENCES, (topic) => localAlertTopicArn(options.region, options.account, topic));
   const cloudwatch = new LocalCloudWatch({
     namespace: metricsNamespace(LOCAL_STAGE),
     alarms: alarmDefinitions(options.thresholds),

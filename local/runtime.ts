@@ -9,7 +9,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import dynalite from 'dynalite';
 import { OdooBreakerStore } from '../lambdas/adapters/dynamodb/odoo-breaker-store.js';
 import { ALL, type PartnerClient } from '../lambdas/core/partners.js';
+import { PayerWindows, type PayerWindowsInput } from '../lambdas/core/triage/exposure.js';
 import {
+  AUDIENCES,
   MonitoringThresholds,
   type MonitoringThresholdsInput,
   metricsNamespace,
@@ -45,7 +47,7 @@ import {
   revokeClient,
 } from './clients.js';
 import type { LocalCloudWatch } from './cloudwatch.js';
-import { type LocalMonitoring, startLocalMonitoring } from './cloudwatch-monitoring.js';
+import { type LocalMonitoring, localAlertTopicArn, startLocalMonitoring } from './cloudwatch-monitoring.js';
 import { startOdooBreakerProbe } from './odoo-breaker-probe.js';
 import type { LocalSns } from './sns.js';
 
@@ -119,6 +121,8 @@ export interface HubOptions {
    * does) or only on demand (default: hub.runSchedule / POST /__local/schedules/{name}).
    */
   triageSchedules?: boolean;
+  /** Timely-filing and appeal windows per payer (cdk.json `triage.payerWindows`); default 90 / 180 days. */
+  triagePayerWindows?: PayerWindowsInput;
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -312,6 +316,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         return [url.port || (url.protocol === 'https:' ? '443' : '80')];
       })
       .join(',');
+    // Triage (docs/triage.md): the stage's payer windows, and each team's alert topic for exception alerts.
+    if (options.triagePayerWindows)
+      names[env.triagePayerWindows] = JSON.stringify(PayerWindows.parse(options.triagePayerWindows));
+    else delete process.env[env.triagePayerWindows]; // an earlier hub's
+    names[env.exceptionAlertTopics] = JSON.stringify(
+      Object.fromEntries(AUDIENCES.map((team) => [team, localAlertTopicArn(REGION, ACCOUNT, team)])),
+    );
     Object.assign(process.env, names);
 
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
@@ -367,6 +378,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       },
     });
     closers.push(async () => monitoring.close());
+    // The handlers' SNS Publish (exception alerts) lands on the same topics the alarms notify.
+    aws.bindSns(
+      (topicArn, subject, message) => monitoring.sns.publishToArn(topicArn, subject, message).MessageId,
+    );
 
     // Schedules with their own rate (wiring.ts: triage retrain, payer insights); the SLA sweep is monitoring's.
     const runSchedule = (name: ScheduleName): Promise<unknown> =>

@@ -16,6 +16,14 @@ export interface SnsMessage {
   Timestamp: string;
 }
 
+/**
+ * A CloudWatch alarm's notification (its Message is the alarm JSON), as opposed to an exception alert that
+ * the exception register publishes in plain words (docs/triage.md#alerts) on the same topics.
+ */
+export function isAlarmNotification(message: SnsMessage): boolean {
+  return /^(ALARM|OK|INSUFFICIENT_DATA): "/.test(message.Subject) && message.Message.startsWith('{');
+}
+
 export class LocalSns {
   private readonly published: SnsMessage[] = [];
   private readonly arns = new Map<string, string>();
@@ -48,6 +56,13 @@ export class LocalSns {
     };
     this.published.push(entry);
     return entry;
+  }
+
+  /** As SNS `Publish` by topic ARN (the handlers' SNSClient, through local/aws/server.ts); throws when unknown. */
+  publishToArn(topicArn: string, subject: string, message: string): SnsMessage {
+    const topic = [...this.arns].find(([, arn]) => arn === topicArn)?.[0];
+    if (topic === undefined) throw new Error(`no local SNS topic ${topicArn}`);
+    return this.publish(topic, subject, message);
   }
 
   /** Everything published, oldest first; one topic's only when `topic` is given. */

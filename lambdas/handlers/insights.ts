@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { BedrockEvidenceSummariser } from '../adapters/bedrock/evidence-summariser.js';
 import { type PayerInsights, TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, RequestRejected, rejectionResponse } from '../adapters/http/api-request.js';
@@ -12,6 +13,7 @@ import type { Finding } from '../core/insights/anomaly.js';
 import type { PayerInsightsView } from '../core/insights/view.js';
 import { mayRead, type Principal } from '../core/partners.js';
 import { rankByTeam } from '../core/triage/exposure.js';
+import { summaryOf } from '../core/triage/summary.js';
 import type { TriageView } from '../core/triage/triage.js';
 import { env } from '../wiring.js';
 import { openQueue, rankable } from './triage/priority.js';
@@ -19,6 +21,22 @@ import { currentModel, retrain } from './triage/suggest.js';
 
 const logger = createLogger('insights');
 const store = new TriageStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+/**
+ * The optional prose summariser (docs/triage.md#summariser): only when the stage names a Bedrock model. Its
+ * client is loaded on first use, so a stage without it pays nothing at cold start.
+ */
+const summaryModelId = process.env[env.triageSummaryModelId];
+let summariser: Promise<BedrockEvidenceSummariser> | undefined;
+const summariserOf = (modelId: string) => {
+  summariser ??= Promise.all([
+    import('@aws-sdk/client-bedrock-runtime'),
+    import('../adapters/bedrock/evidence-summariser.js'),
+  ]).then(
+    ([{ BedrockRuntimeClient }, { BedrockEvidenceSummariser }]) =>
+      new BedrockEvidenceSummariser(new BedrockRuntimeClient({}), modelId),
+  );
+  return summariser;
+};
 
 /**
  * Triage and payer insights (docs/triage.md): an exception's triage with its priority rank in its team's open
@@ -83,10 +101,13 @@ async function exceptionTriage(event: APIGatewayProxyEvent, principal: Principal
         'This exception has no triage yet; the next retrain suggests one.',
       ),
     );
-  if (entry.status !== 'open') return entry.triage;
+  const triage = summaryModelId
+    ? { ...entry.triage, summary: await summaryOf(entry.triage, await summariserOf(summaryModelId)) }
+    : entry.triage;
+  if (entry.status !== 'open') return triage;
   const ranks = rankByTeam((await openQueue(store.register, { team: entry.team })).map(rankable));
   const rank = ranks.get(entry.id);
-  return { ...entry.triage, ...(rank !== undefined ? { priorityRank: rank } : {}) };
+  return { ...triage, ...(rank !== undefined ? { priorityRank: rank } : {}) };
 }
 
 function baselines(findings: readonly Finding[]): PayerInsightsView['baselines'] {

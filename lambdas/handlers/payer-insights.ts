@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
 import {
   type LedgerClaim,
   type LedgerRemittance,
@@ -11,6 +12,7 @@ import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
+import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionOpened, ExceptionResolved } from '../core/events.js';
@@ -19,11 +21,13 @@ import {
   type AnomalyState,
   type AnomalyTransition,
   assessPayer,
+  facilityScopes,
   frozenSince,
   transitions,
 } from '../core/insights/anomaly.js';
 import { forecastCash } from '../core/insights/forecast.js';
 import { addDays, type ClaimOutcome, outcomesFromLedger } from '../core/insights/outcomes.js';
+import { anomalyClearedAlert } from '../core/triage/alert.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env } from '../wiring.js';
 import { recordExceptionResolved } from './booking/record.js';
@@ -35,14 +39,13 @@ const ledger = new ReconciliationStore(client, requiredEnv(env.workflowTable));
 const workflows = new WorkflowStore(client, requiredEnv(env.workflowTable));
 const store = new TriageStore(client, requiredEnv(env.exceptionTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
+const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env[env.exceptionAlertTopics]));
 
 const CLIENT = 'rcm-hub:payer-insights';
 /** Adjudications read per payer: the baseline (28 days), the window and a frozen baseline's reach back. */
 const HISTORY_DAYS = 120;
 /** Claims read per payer: old enough to have been adjudicated within the history, or still open. */
 const CLAIM_DAYS = 240;
-/** A facility gets its own baselines once it has this many adjudicated claims of the payer. */
-const FACILITY_MIN_CLAIMS = 300;
 const PAGE = 500;
 
 export interface InsightsResult {
@@ -77,15 +80,9 @@ export const handler = async (event?: { time?: string }): Promise<InsightsResult
       outcomes.filter((o) => o.paidDate >= addDays(today, -90)),
     );
     const facilities: PayerInsights[] = [];
-    const byFacility = new Map<string, ClaimOutcome[]>();
-    for (const o of outcomes)
-      if (o.facilityId) byFacility.set(o.facilityId, [...(byFacility.get(o.facilityId) ?? []), o]);
-    if (byFacility.size > 1) {
-      for (const [facilityId, list] of [...byFacility].sort(([a], [b]) => a.localeCompare(b))) {
-        if (list.length < FACILITY_MIN_CLAIMS) continue;
-        const before = previous?.facilities?.find((f) => f.facilityId === facilityId);
-        facilities.push(await assess(payerId, facilityId, list, before, now, result));
-      }
+    for (const scope of facilityScopes(outcomes)) {
+      const before = previous?.facilities?.find((f) => f.facilityId === scope.facilityId);
+      facilities.push(await assess(payerId, scope.facilityId, scope.outcomes, before, now, result));
     }
     await store.putInsights({ ...payer, forecast, ...(facilities.length ? { facilities } : {}) });
     result.openAnomalies +=
@@ -215,5 +212,19 @@ async function clearAnomaly(change: AnomalyTransition, now: Date): Promise<boole
   const note = `cleared: the payer is back to normal (${change.finding?.explanation ?? change.metric})`;
   if (!(await store.register.clear(exceptionId, CLIENT, at, note))) return false;
   logger.info('payer anomaly cleared', { metric: change.metric });
+  // Its second and last alert (the register sent the first when it opened): only when this sweep closed it.
+  const finding = change.finding;
+  await alerts
+    .publish(
+      anomalyClearedAlert({
+        exceptionId,
+        team: finding?.team ?? 'finance',
+        metric: change.metric,
+        ...(finding ? { explanation: finding.explanation } : {}),
+      }),
+    )
+    .catch((error: Error) =>
+      logger.error('anomaly cleared alert not published', { exceptionId, error: error.name }),
+    );
   return true;
 }

@@ -1,12 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
+import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { EventCatalog, type ExceptionOpened } from '../core/events.js';
 import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
+import { exceptionAlert } from '../core/triage/alert.js';
 import { env } from '../wiring.js';
 import { suggest, withTriage } from './triage/suggest.js';
 
@@ -14,6 +17,7 @@ const logger = createLogger('projectExceptions');
 const client = new DynamoDBClient({});
 const store = new ExceptionStore(client, requiredEnv(env.exceptionTable));
 const triageStore = new TriageStore(client, requiredEnv(env.exceptionTable));
+const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env[env.exceptionAlertTopics]));
 
 /**
  * Bus rule target (wiring.ts `ExceptionRegister`): every `ExceptionOpened`, whoever published it (the Odoo
@@ -39,7 +43,26 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
     team: entry.team,
     correlationId: envelope.correlationId,
   });
+  if (created) await alert(entry);
 };
+
+/**
+ * One alert per registered exception, to its team's topic, with the triage's cause, exposure and next action
+ * (docs/triage.md#alerts). Only the first registration alerts, so a redelivered event does not alert again.
+ * A failed publish is logged, not retried: the entry is in the register either way, and the open-exceptions
+ * alarm of its team still counts it (retrying the event would find it registered and alert nobody).
+ */
+async function alert(entry: ExceptionEntry): Promise<void> {
+  try {
+    await alerts.publish(exceptionAlert(entry, entry.triage));
+  } catch (error) {
+    logger.error('exception alert not published', {
+      exceptionId: entry.id,
+      team: entry.team,
+      error: (error as Error).name,
+    });
+  }
+}
 
 /**
  * The entry with its triage (docs/triage.md), written with it. Triage only suggests: if it fails, the entry is

@@ -14,7 +14,7 @@ import { LocalStepFunctions, type LocalStepFunctionsOptions } from './step-funct
 /**
  * One loopback HTTP server speaking the AWS JSON protocols of SQS (1.0, `AmazonSQS.*`), EventBridge (1.1,
  * `AWSEvents.*`), Secrets Manager (1.1, `secretsmanager.*`) and Step Functions (1.0, `AWSStepFunctions.*`),
- * dispatching on `X-Amz-Target`. The real SDK v3 clients reach it through `AWS_ENDPOINT_URL_SQS` /
+ * dispatching on `X-Amz-Target`, and SNS `Publish` in the Query protocol (a form body without a target). The real SDK v3 clients reach it through `AWS_ENDPOINT_URL_SQS` /
  * `AWS_ENDPOINT_URL_EVENTBRIDGE` / `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL_SFN` (see `localAwsEnv`).
  * Requests are not authenticated (SigV4 is not checked).
  */
@@ -46,6 +46,8 @@ export interface LocalAws {
   s3: LocalS3;
   /** Step Functions stand-in (local/aws/step-functions.ts); bind Task resources with `bindFunction`. */
   stepFunctions: LocalStepFunctions;
+  /** Where SNS `Publish` calls go (the runtime binds the alert topics of local/sns.ts); unbound: NotFound. */
+  bindSns(sink: SnsSink): void;
   /** Environment the hub's Lambda code needs so the unmodified SDK clients reach this server. */
   env: Record<string, string>;
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export function localAwsEnv(endpoint: string, region = 'us-east-1'): Record<stri
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
     AWS_ENDPOINT_URL_S3: endpoint,
     AWS_ENDPOINT_URL_SFN: endpoint,
+    AWS_ENDPOINT_URL_SNS: endpoint,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -66,6 +69,47 @@ export function localAwsEnv(endpoint: string, region = 'us-east-1'): Record<stri
 }
 
 const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** Publishes to a topic by ARN and answers the message id; throws NotFound for an unknown topic. */
+export type SnsSink = (topicArn: string, subject: string, message: string) => string;
+
+const xmlEscape = (text: string): string =>
+  text.replace(/[<>&'"]/g, (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`);
+
+/**
+ * SNS `Publish` in the Query protocol, as the SDK's SNSClient sends it (the only SNS call the hub makes):
+ * the 256 KB message limit and SNS's subject rule (printable ASCII, no line break, under 100) are enforced.
+ */
+function answerSnsQuery(
+  form: URLSearchParams,
+  requestId: string,
+  sink: SnsSink | undefined,
+): { status: number; xml: string } {
+  const fail = (status: number, code: string, message: string) => ({
+    status,
+    xml: `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  });
+  if (form.get('Action') !== 'Publish')
+    return fail(400, 'InvalidAction', `SNS ${form.get('Action')} is not supported locally.`);
+  const topicArn = form.get('TopicArn') ?? '';
+  const message = form.get('Message') ?? '';
+  const subject = form.get('Subject') ?? '';
+  if (!message) return fail(400, 'InvalidParameter', 'Invalid parameter: Empty message');
+  if (Buffer.byteLength(message) > 256 * 1024)
+    return fail(400, 'InvalidParameter', 'Invalid parameter: Message too long');
+  if (subject && !/^[\x20-\x7e]{1,99}$/.test(subject))
+    return fail(400, 'InvalidParameter', 'Invalid parameter: Subject');
+  if (!sink) return fail(404, 'NotFound', 'Topic does not exist');
+  try {
+    const messageId = sink(topicArn, subject, message);
+    return {
+      status: 200,
+      xml: `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+    };
+  } catch {
+    return fail(404, 'NotFound', 'Topic does not exist');
+  }
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -96,6 +140,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
   const s3 = new LocalS3(opts.s3Dir ?? mkdtempSync(join(tmpdir(), 'rcm-local-s3-')));
   const stepFunctions = new LocalStepFunctions({ ...opts.stepFunctions, accountId, region });
 
+  let snsSink: SnsSink | undefined;
   const server = createServer((req, res) => {
     void dispatch(req, res);
   });
@@ -112,6 +157,18 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
       return;
     }
     const requestId = randomUUID();
+    // SNS speaks the AWS Query protocol (form body, XML answer), not JSON: dispatched before the JSON ones.
+    if (!req.headers['x-amz-target'] && /x-www-form-urlencoded/.test(String(req.headers['content-type']))) {
+      const raw = await readBody(req).catch(() => '');
+      const { status, xml } = answerSnsQuery(new URLSearchParams(raw), requestId, snsSink);
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(xml),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(xml);
+      return;
+    }
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.indexOf('.');
     const prefix = dot >= 0 ? target.slice(0, dot) : '';
@@ -200,6 +257,9 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
     s3,
     stepFunctions,
     env: localAwsEnv(endpoint, region),
+    bindSns(sink) {
+      snsSink = sink;
+    },
     close() {
       closing ??= (async () => {
         eventsRef.close();

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import {
   type AnomalyState,
   assessPayer,
+  FACILITY_MIN_CLAIMS,
   frozenSince,
   transitions,
 } from '../../lambdas/core/insights/anomaly.js';
@@ -20,10 +21,12 @@ import { train, usualCause } from '../../lambdas/core/triage/model.js';
 import { signalsOf } from '../../lambdas/core/triage/signals.js';
 import type { ResolvedCase } from '../../lambdas/core/triage/similar.js';
 import type { Cause } from '../../lambdas/core/triage/taxonomy.js';
-import { triage } from '../../lambdas/core/triage/triage.js';
+import { formatDollars, triage } from '../../lambdas/core/triage/triage.js';
 import {
+  CHARGE_MIX,
   type ClaimRecord,
   claimsOf,
+  FACILITIES,
   type PlantedException,
   payerProfiles,
   plantExceptions,
@@ -126,7 +129,14 @@ function evaluateTriage() {
       );
   const accepted =
     results.trained.filter((x) => x.t.cause === x.e.labelledCause).length / results.trained.length;
+  const amounts = test.map((e) => Math.abs(e.amountCents)).sort((a, b) => b - a);
+  const amountTotal = amounts.reduce((a, b) => a + b, 0);
+  const amountTopDecile =
+    amounts.slice(0, Math.ceil(amounts.length / 10)).reduce((a, b) => a + b, 0) / amountTotal;
+  const amountMedian = amounts[Math.floor(amounts.length / 2)] as number;
   return {
+    amountTopDecile,
+    amountMedian,
     rules,
     trained,
     test,
@@ -143,65 +153,172 @@ function evaluateTriage() {
 }
 
 // ---- 2. anomalies ----
+interface ScopeChange {
+  index: number;
+  kind: 'open' | 'clear';
+  metric: string;
+  date: string;
+}
+
+/**
+ * Replays one scope's adjudications in order (a payer, or one payer's facility), as the hourly sweep sees them:
+ * after each claim, the findings over the history the handler reads and the open/clear transitions. A facility
+ * scope exists only while the facility has FACILITY_MIN_CLAIMS adjudications in the handler's 120-day history.
+ */
+function scanScope(all: readonly ClaimRecord[], payerId: string, facilityId?: string): ScopeChange[] {
+  let state: AnomalyState = {};
+  const changes: ScopeChange[] = [];
+  let start = 0;
+  let historyStart = 0;
+  for (let i = 0; i < all.length; i += 1) {
+    const now = all[i] as ClaimRecord;
+    if (facilityId) {
+      const since = addDays(now.paidDate, -120);
+      while ((all[historyStart] as ClaimRecord).paidDate < since) historyStart += 1;
+      if (i + 1 - historyStart < FACILITY_MIN_CLAIMS) continue;
+    }
+    const frozen = frozenSince(state);
+    const from = addDays(frozen && frozen < now.paidDate ? frozen : now.paidDate, -(28 + 21));
+    while ((all[start] as ClaimRecord).paidDate < from) start += 1;
+    while (start > 0 && (all[start - 1] as ClaimRecord).paidDate >= from) start -= 1;
+    const label = `Payer ${facilityId ? `${payerId}@${facilityId}` : payerId}`;
+    const findings = assessPayer(label, all.slice(start, i + 1), undefined, frozen);
+    const step = transitions(state, findings, payerId, now.paidDate, facilityId);
+    state = step.next;
+    for (const change of step.changes)
+      changes.push({ index: i, kind: change.kind, metric: change.metric, date: now.paidDate });
+  }
+  return changes;
+}
+
+/**
+ * Scores a scope's transitions against its planted fault (`affected` claims): the first opening after onset
+ * is the detection (its delay in this scope's claims), an opening outside the fault and the 28 days its claims
+ * stay in the baseline afterwards is a false alarm, and the time outside that is the normal time.
+ */
+function scoreScope(
+  all: readonly ClaimRecord[],
+  changes: readonly ScopeChange[],
+  end: string,
+  affected: (c: ClaimRecord) => boolean,
+  /**
+   * A slow-pay fault shows first as claims that do not arrive, before the first slowed one is paid: from its
+   * onset (the first slowed submission) an alarm is not false, and one before the first slowed payment is a
+   * detection 0 claims after it (reported as early).
+   */
+  faultOnset?: string,
+) {
+  const onsetIndex = all.findIndex(affected);
+  const lastAffected = all.map(affected).lastIndexOf(true);
+  const firstPaid = onsetIndex >= 0 ? (all[onsetIndex] as ClaimRecord).paidDate : undefined;
+  const faultFrom = firstPaid && faultOnset && faultOnset < firstPaid ? faultOnset : firstPaid;
+  const faultTo = lastAffected >= 0 ? addDays((all[lastAffected] as ClaimRecord).paidDate, 28) : undefined;
+  const inFault = (date: string) =>
+    faultFrom !== undefined && faultTo !== undefined && date >= faultFrom && date <= faultTo;
+  let first: { index: number; metric: string } | undefined;
+  let cleared: number | undefined;
+  const falseAlarms: string[] = [];
+  for (const change of changes) {
+    if (change.kind === 'open') {
+      if (inFault(change.date)) {
+        if (!first && (change.index >= onsetIndex || faultOnset))
+          first = { index: change.index, metric: change.metric };
+      } else falseAlarms.push(`${change.metric} on ${change.date}`);
+    } else if (first && cleared === undefined && change.index > lastAffected) {
+      cleared = change.index - lastAffected;
+    }
+  }
+  const days = daysBetween((all[0] as ClaimRecord).paidDate, end) + 1;
+  const faultDays = faultFrom && faultTo ? Math.min(daysBetween(faultFrom, faultTo) + 1, days) : 0;
+  // How many adjudications the scope had in the 28 days before onset: a baseline needs 4 blocks of 50.
+  const baselineClaims = faultFrom
+    ? all.filter((c) => c.paidDate < faultFrom && c.paidDate >= addDays(faultFrom, -28)).length
+    : 0;
+  return {
+    baselineClaims,
+    ...(first
+      ? {
+          delay: Math.max(0, first.index - onsetIndex),
+          metric: first.metric,
+          ...(first.index < onsetIndex ? { early: true } : {}),
+        }
+      : {}),
+    ...(cleared !== undefined ? { cleared } : {}),
+    falseAlarms,
+    normalDays: days - faultDays,
+  };
+}
+
+interface Detection {
+  scope: string;
+  kind: string;
+  baselineClaims: number;
+  delay?: number;
+  /** Seen before the first slowed claim was paid (slow-pay: from the claims that did not arrive). */
+  early?: boolean;
+  metric?: string;
+  cleared?: number;
+}
+
 function evaluateAnomalies() {
   const r = rng(SEED + 1);
   const profiles = payerProfiles(r, PAYERS, WEEKS);
   const end = addDays(START, WEEKS * 7 - 1);
-  const delays: Array<{ payerId: string; kind: string; delay?: number; metric?: string; cleared?: number }> =
-    [];
+  const delays: Detection[] = [];
+  const facilityDelays: Detection[] = [];
+  /** Whether the payer-level scope saw a facility's own fault at all (usually it is averaged away). */
+  const payerSawFacilityFault: string[] = [];
   let falseAlarms = 0;
   let normalDays = 0;
   const falseDetail: string[] = [];
+  let facilityFalseAlarms = 0;
+  let facilityNormalDays = 0;
+  const facilityFalseDetail: string[] = [];
   for (const profile of profiles) {
     const all = claimsOf(r, profile, WEEKS)
       .filter((c) => c.paidDate <= end)
       .sort(byPaidDate);
-    const a = profile.anomaly;
-    const onsetIndex = a ? all.findIndex((c) => c.affected) : -1;
-    const lastAffected = a ? all.map((c) => c.affected).lastIndexOf(true) : -1;
-    // Normal time: everything except the fault and the 28 days its claims stay in the baseline afterwards.
-    const faultFrom = onsetIndex >= 0 ? (all[onsetIndex] as ClaimRecord).paidDate : undefined;
-    const faultTo = lastAffected >= 0 ? addDays((all[lastAffected] as ClaimRecord).paidDate, 28) : undefined;
-    const inFault = (date: string) =>
-      faultFrom !== undefined && faultTo !== undefined && date >= faultFrom && date <= faultTo;
-    let state: AnomalyState = {};
-    let first: { index: number; metric: string } | undefined;
-    let cleared: number | undefined;
-    let start = 0;
-    for (let i = 0; i < all.length; i += 1) {
-      const now = all[i] as ClaimRecord;
-      const frozen = frozenSince(state);
-      const from = addDays(frozen && frozen < now.paidDate ? frozen : now.paidDate, -(28 + 21));
-      while ((all[start] as ClaimRecord).paidDate < from) start += 1;
-      while (start > 0 && (all[start - 1] as ClaimRecord).paidDate >= from) start -= 1;
-      const findings = assessPayer(profile.payerId, all.slice(start, i + 1), undefined, frozen);
-      const step = transitions(state, findings, profile.payerId, now.paidDate);
-      state = step.next;
-      for (const change of step.changes) {
-        if (change.kind === 'open') {
-          if (inFault(now.paidDate)) {
-            if (!first && i >= onsetIndex) first = { index: i, metric: change.metric };
-          } else {
-            falseAlarms += 1;
-            falseDetail.push(`${profile.payerId} ${change.metric} on ${now.paidDate}`);
-          }
-        } else if (change.kind === 'clear' && first && cleared === undefined && i > lastAffected) {
-          cleared = i - lastAffected;
-        }
-      }
+    const slowOnset =
+      profile.anomaly?.kind === 'slow-pay' ? addDays(START, profile.anomaly.onsetDay) : undefined;
+    const payerChanges = scanScope(all, profile.payerId);
+    const payer = scoreScope(all, payerChanges, end, (c) => c.affected, slowOnset);
+    falseAlarms += payer.falseAlarms.length;
+    falseDetail.push(...payer.falseAlarms.map((f) => `${profile.payerId} ${f}`));
+    normalDays += payer.normalDays;
+    const { falseAlarms: _f, normalDays: _n, ...found } = payer;
+    if (profile.anomaly) delays.push({ scope: profile.payerId, kind: profile.anomaly.kind, ...found });
+    else if (profile.facilityFault && found.delay !== undefined)
+      payerSawFacilityFault.push(`${profile.payerId} (${found.metric} after ${found.delay} claims)`);
+
+    for (const { facilityId } of FACILITIES) {
+      const own = all.filter((c) => c.facilityId === facilityId);
+      const scope = `${profile.payerId}@${facilityId}`;
+      const score = scoreScope(
+        own,
+        scanScope(own, profile.payerId, facilityId),
+        end,
+        (c) => c.affected,
+        slowOnset,
+      );
+      facilityFalseAlarms += score.falseAlarms.length;
+      facilityFalseDetail.push(...score.falseAlarms.map((f) => `${scope} ${f}`));
+      facilityNormalDays += score.normalDays;
+      const { falseAlarms: _ff, normalDays: _nn, ...seen } = score;
+      if (profile.facilityFault?.facilityId === facilityId)
+        facilityDelays.push({ scope, kind: 'facility denial-spike', ...seen });
     }
-    const days = daysBetween((all[0] as ClaimRecord).paidDate, end) + 1;
-    const faultDays = faultFrom && faultTo ? Math.min(daysBetween(faultFrom, faultTo) + 1, days) : 0;
-    normalDays += days - faultDays;
-    if (a)
-      delays.push({
-        payerId: profile.payerId,
-        kind: a.kind,
-        ...(first ? { delay: first.index - onsetIndex, metric: first.metric } : {}),
-        ...(cleared !== undefined ? { cleared } : {}),
-      });
   }
-  return { delays, falseAlarms, payerMonths: normalDays / 30, falseDetail };
+  return {
+    delays,
+    falseAlarms,
+    payerMonths: normalDays / 30,
+    falseDetail,
+    facilityDelays,
+    facilityFalseAlarms,
+    facilityMonths: facilityNormalDays / 30,
+    facilityFalseDetail,
+    payerSawFacilityFault,
+  };
 }
 
 // ---- 3. forecasts ----
@@ -258,6 +375,10 @@ print(
 print();
 const found = an.delays.filter((d) => d.delay !== undefined);
 const delays = found.map((d) => d.delay as number).sort((x, y) => x - y);
+const facilityFound = an.facilityDelays.filter((d) => d.delay !== undefined);
+const facilityDelays = facilityFound.map((d) => d.delay as number).sort((x, y) => x - y);
+const medianMax = (xs: readonly number[]) =>
+  xs.length ? `${xs[Math.floor(xs.length / 2)]} / ${xs[xs.length - 1]}` : 'n/a';
 const rows: string[][] = [
   ['Measure', 'Goal', 'Result'],
   [`Top-1 cause accuracy, rules only (\`${t.rules.version}\`)`, '—', pct(t.accuracy(t.results.rules))],
@@ -268,17 +389,30 @@ const rows: string[][] = [
     '≥ 80 %',
     `${pct(t.exposureShare)} (by amount alone: ${pct(t.amountShare)}; perfect ranking: ${pct(t.oracle)})`,
   ],
+  ['Top-decile share achieved ÷ perfect ranking (ceiling)', '—', pct(t.exposureShare / t.oracle)],
+  [
+    'Gain over ranking by amount alone, of the possible gain',
+    '—',
+    pct((t.exposureShare - t.amountShare) / (t.oracle - t.amountShare)),
+  ],
   ['Exposure above money at stake', '0', String(t.never)],
   ['Planted payer anomalies detected', 'all', `${found.length} of ${an.delays.length}`],
-  [
-    'Detection delay after onset (claims; median / max)',
-    '≤ 50',
-    delays.length ? `${delays[Math.floor(delays.length / 2)]} / ${delays[delays.length - 1]}` : 'n/a',
-  ],
+  ['Detection delay after onset (claims; median / max)', '≤ 50', medianMax(delays)],
   [
     'False alarms per payer-month on normal weeks',
     '≤ 1',
     `${(an.falseAlarms / an.payerMonths).toFixed(2)} (${an.falseAlarms} in ${an.payerMonths.toFixed(1)} payer-months)`,
+  ],
+  [
+    'Planted facility anomalies detected (per facility)',
+    'all',
+    `${facilityFound.length} of ${an.facilityDelays.length}`,
+  ],
+  ["Facility detection delay (facility's claims; median / max)", '≤ 50', medianMax(facilityDelays)],
+  [
+    'False alarms per facility-month on normal weeks',
+    '≤ 1',
+    `${(an.facilityFalseAlarms / an.facilityMonths).toFixed(2)} (${an.facilityFalseAlarms} in ${an.facilityMonths.toFixed(1)} facility-months)`,
   ],
   [
     '30-day cash forecast MAPE, all cut-offs',
@@ -299,17 +433,17 @@ print(line(rows[0] as string[]));
 print(line(widths.map((w) => '-'.repeat(w))));
 for (const r of rows.slice(1)) print(line(r));
 print();
+const detection = (d: Detection) =>
+  `${d.scope} ${d.kind} (${d.baselineClaims} claims in the 28 days before) → ${d.delay !== undefined ? (d.early ? `${d.metric} before the first slowed claim was paid` : `${d.metric} after ${d.delay} claims`) : 'not detected'}${d.cleared !== undefined ? `, cleared ${d.cleared} claims after the fault ended` : ', not cleared by the end'}`;
+print(`Anomalies: ${an.delays.map(detection).join('; ')}.`);
 print(
-  'Anomalies: ' +
-    an.delays
-      .map(
-        (d) =>
-          `${d.payerId} ${d.kind} → ${d.delay !== undefined ? `${d.metric} after ${d.delay} claims` : 'not detected'}${d.cleared !== undefined ? `, cleared ${d.cleared} claims after the fault ended` : ', not cleared by the end'}`,
-      )
-      .join('; ') +
-    '.',
+  `Facility anomalies: ${an.facilityDelays.map(detection).join('; ')}. At the payer level the same faults were ${an.payerSawFacilityFault.length ? `seen for ${an.payerSawFacilityFault.join(', ')}` : 'not seen (averaged away over the payer’s other facilities)'}.`,
 );
 if (an.falseDetail.length) print(`False alarms: ${an.falseDetail.join('; ')}.`);
+if (an.facilityFalseDetail.length) print(`Facility false alarms: ${an.facilityFalseDetail.join('; ')}.`);
+print(
+  `Charges (CHARGE_MIX): ${CHARGE_MIX.map((c) => `${c.type} ${Math.round(c.share * 100)} % of claims, median ${formatDollars(c.medianCents)}`).join('; ')}; the triaged exceptions' money at stake: median ${formatDollars(t.amountMedian)}, the largest tenth of them hold ${pct(t.amountTopDecile)} of it.`,
+);
 const worst = [...t.confusion.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
 if (worst.length)
   print(`Most frequent confusions (trained): ${worst.map(([k, n]) => `${k} (${n})`).join(', ')}.`);

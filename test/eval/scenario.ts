@@ -3,10 +3,11 @@
  * are `PAYER-01`…, claims `C-<payer>-<n>`, no names, no member ids, nothing that could be a real patient.
  * The same seed gives the same scenario, byte for byte.
  *
- *  - claims: per payer, a weekday-seasonal volume, billed amounts (log-normal), denials with CARC codes,
+ *  - claims: per payer, a weekday-seasonal volume, billed charges by claim type (CHARGE_MIX: professional,
+ *    outpatient, inpatient; log-normal within a type), denials with CARC codes,
  *    paid-to-billed ratios and days to pay (log-normal), over `weeks` simulated weeks;
  *  - anomalies: some payers get a planted fault (denial spike with one CARC, short-pay, slow pay) from an onset
- *    day for a few weeks, then return to normal;
+ *    day for a few weeks, then return to normal; two others a fault at one of their three facilities only;
  *  - exceptions: faults with a known cause, written the way the hub's producers word them, with the
  *    ambiguity real ones have (a ValidationError may be configuration or master data) and a person's label
  *    that is wrong now and then.
@@ -48,7 +49,41 @@ const poisson = (r: Random, mean: number): number => {
 
 export const START = '2026-01-05'; // a Monday
 
+/**
+ * Billed charges by claim type (docs/triage.md#evaluation). A/R money is heavy-tailed: public aggregates say
+ * inpatient stays are about 7 % of people's care but 29 % of spending, at a mean cost of about $10,400 per stay
+ * (AHRQ HCUP Statistical Briefs #180, #181, 2012), and hospitals bill charges of roughly three times cost; a
+ * professional or outpatient claim is hundreds to a few thousand dollars. Each claim draws its type, then a
+ * log-normal charge around the type's median. The parameters come from those aggregates, rounded; they were not
+ * fitted to any goal of the evaluation.
+ */
+export const CHARGE_MIX = [
+  { type: 'professional', share: 0.7, medianCents: 180_00, sigma: 0.8 },
+  { type: 'outpatient', share: 0.25, medianCents: 1_500_00, sigma: 0.9 },
+  { type: 'inpatient', share: 0.05, medianCents: 20_000_00, sigma: 0.9 },
+] as const;
+
+export function billedChargeCents(r: Random): number {
+  let roll = r();
+  let kind: (typeof CHARGE_MIX)[number] = CHARGE_MIX[CHARGE_MIX.length - 1] as (typeof CHARGE_MIX)[number];
+  for (const c of CHARGE_MIX) {
+    roll -= c.share;
+    if (roll <= 0) {
+      kind = c;
+      break;
+    }
+  }
+  return Math.max(20_00, Math.round(Math.exp(Math.log(kind.medianCents) + kind.sigma * normal(r))));
+}
+
 export type PlantedKind = 'denial-spike' | 'short-pay' | 'slow-pay';
+
+/** The facilities whose claims go to every payer, with their share of the claims. */
+export const FACILITIES = [
+  { facilityId: 'FAC-A', share: 0.5 },
+  { facilityId: 'FAC-B', share: 0.3 },
+  { facilityId: 'FAC-C', share: 0.2 },
+] as const;
 
 export interface PayerProfile {
   payerId: string;
@@ -57,13 +92,18 @@ export interface PayerProfile {
   paidRatio: number;
   daysMedian: number;
   anomaly?: { kind: PlantedKind; onsetDay: number; endDay: number; code?: string };
+  /** One facility's own fault (a clinic's coding problem): its denials of this payer rise, with one CARC. */
+  facilityFault?: { facilityId: string; onsetDay: number; endDay: number; code: string };
 }
 
 export interface ClaimRecord extends ClaimOutcome {
   payerId: string;
+  facilityId: string;
   submittedDay: number;
-  /** Whether the claim was submitted (or adjudicated) under the planted fault. */
+  /** Whether the claim was submitted (or adjudicated) under a planted fault (the payer's or its facility's). */
   affected: boolean;
+  /** Whether it was under its facility's own fault. */
+  facilityAffected: boolean;
 }
 
 const WEEKDAY_FACTOR = [0.15, 1.1, 1, 1, 0.95, 0.9, 0.1]; // Sun..Sat: clinics bill on weekdays
@@ -78,6 +118,16 @@ export function payerProfiles(r: Random, count: number, weeks: number): PayerPro
       paidRatio: 0.55 + r() * 0.25,
       daysMedian: 12 + Math.floor(r() * 18),
     };
+    // Two of the others get a fault at one facility only (+25 points of denials with CARC 16), three weeks.
+    if (i % 4 === 1) {
+      const onsetDay = 7 * Math.floor(weeks / 2) + Math.floor(r() * 7);
+      profile.facilityFault = {
+        facilityId: i % 8 === 1 ? 'FAC-B' : 'FAC-C',
+        onsetDay,
+        endDay: onsetDay + 21,
+        code: '16',
+      };
+    }
     // Half the payers get a planted fault in the second half, lasting three weeks.
     if (i % 2 === 0) {
       const onsetDay = 7 * Math.floor(weeks / 2) + Math.floor(r() * 7);
@@ -101,7 +151,9 @@ export function claimsOf(r: Random, p: PayerProfile, weeks: number): ClaimRecord
     const count = poisson(r, p.weekdayVolume * (WEEKDAY_FACTOR[weekday] as number));
     for (let k = 0; k < count; k += 1) {
       n += 1;
-      const billedCents = Math.max(2_000, Math.round(Math.exp(Math.log(45_000) + 1.0 * normal(r))));
+      let roll = r();
+      const facilityId = (FACILITIES.find((f) => (roll -= f.share) <= 0) ?? FACILITIES[0]).facilityId;
+      const billedCents = billedChargeCents(r);
       let daysToPay = Math.max(3, Math.round(p.daysMedian * Math.exp(0.35 * normal(r))));
       let denialRate = p.denialRate;
       let paidRatio = p.paidRatio;
@@ -118,14 +170,23 @@ export function claimsOf(r: Random, p: PayerProfile, weeks: number): ClaimRecord
         if (a.kind === 'denial-spike') denialRate = Math.min(0.6, p.denialRate + 0.22);
         if (a.kind === 'short-pay') paidRatio = p.paidRatio - 0.18;
       }
+      const f = p.facilityFault;
+      const facilityAffected =
+        f !== undefined && f.facilityId === facilityId && paidDay >= f.onsetDay && paidDay < f.endDay;
+      if (facilityAffected) {
+        affected = true;
+        denialRate = Math.min(0.6, denialRate + 0.25);
+      }
       const denied = r() < denialRate;
       const carcs: string[] = [];
       let paidCents = 0;
       if (denied) {
         const code =
-          affected && a?.kind === 'denial-spike'
-            ? (a.code as string)
-            : pick(r, ['197', '16', '27', '4', '29', '18']);
+          facilityAffected && r() < 0.8
+            ? (f?.code as string)
+            : affected && a?.kind === 'denial-spike'
+              ? (a.code as string)
+              : pick(r, ['197', '16', '27', '4', '29', '18']);
         carcs.push(code);
       } else {
         const ratio = Math.min(1, Math.max(0.05, paidRatio + 0.06 * normal(r)));
@@ -135,6 +196,8 @@ export function claimsOf(r: Random, p: PayerProfile, weeks: number): ClaimRecord
       }
       claims.push({
         payerId: p.payerId,
+        facilityId,
+        facilityAffected,
         claimId: `C-${p.payerId}-${n}`,
         submittedDay: day,
         submittedDate: addDays(START, day),
@@ -483,9 +546,15 @@ export function plantExceptions(
     const payer = pick(r, payers);
     const t = pick(r, TEMPLATES[cause])(r, id, payer);
     const day = fromDay + Math.floor(r() * (toDay - fromDay));
-    // Heavy-tailed money at stake: most exceptions are small, a few carry most of the revenue.
+    // The money at stake is the claim's (or its invoice's, its payment's) charge: most exceptions are small, the
+    // few inpatient ones carry most of the revenue. An anomaly is about the claims behind it (here 25 of them);
+    // an undelivered partner webhook carries no money.
     const amountCents =
-      cause === 'partner_endpoint_failure' ? 0 : Math.round(Math.exp(Math.log(20_000) + 1.4 * normal(r)));
+      cause === 'partner_endpoint_failure'
+        ? 0
+        : cause === 'payer_anomaly'
+          ? Array.from({ length: 25 }, () => billedChargeCents(r)).reduce((a, b) => a + b, 0)
+          : billedChargeCents(r);
     const attempt = t.key.startsWith('odoo-write') && r() < 0.2 ? 1 + Math.floor(r() * 2) : 0;
     // Per-instance variation around the generator's rate: two denials of one class are not equally recoverable.
     const trueLossProbability = Math.min(1, TRUE_LOSS[cause] * (0.6 + 0.8 * r()));

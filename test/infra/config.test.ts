@@ -41,6 +41,21 @@ describe('stage config', () => {
     }
   });
 
+  it('reads the triage payer windows as data, with 90 / 180 days by default and bad windows refused', () => {
+    const { triage: _omitted, ...withoutTriage } = stages.dev as Record<string, unknown>;
+    expect(loadStage('dev', { dev: withoutTriage }).config.triage.payerWindows).toEqual({
+      default: { filingDays: 90, appealDays: 180 },
+      payers: {},
+    });
+    const bad = {
+      ...stages.dev,
+      triage: { payerWindows: { payers: { 'PAYER-X': { filingDays: 0, appealDays: 30 } } } },
+    };
+    expect(() => loadStage('dev', { dev: bad })).toThrow(
+      /triage\.payerWindows\.payers\["PAYER-X"\]\.filingDays/,
+    );
+  });
+
   it('rejects unknown keys (a typo is not silently ignored)', () => {
     expect(() => loadStage('dev', { dev: { ...stages.dev, odooWriteConcurency: 3 } })).toThrow(
       /odooWriteConcurency/,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
-import type { SnsMessage } from '../../local/sns.js';
+import { isAlarmNotification, type SnsMessage } from '../../local/sns.js';
 import { seedClaimThroughApi } from './support/claims.js';
 import {
   type ApiCall,
@@ -43,6 +43,7 @@ afterAll(async () => {
 const alarmsOn = (topic: string): Array<SnsMessage & { alarm: Record<string, unknown> }> =>
   hub.sns
     .messages(topic)
+    .filter(isAlarmNotification)
     .map((m) => ({ ...m, alarm: JSON.parse(m.Message) as Record<string, unknown> }))
     .filter((m) => m.alarm.AlarmName === 'rcm-hub-local-RemittancesUnposted');
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
+import { isAlarmNotification } from '../../local/sns.js';
 import { seedClaimThroughApi } from './support/claims.js';
 import {
   type ApiCall,
@@ -281,6 +282,7 @@ describe('reconciliation (Step Functions, local)', () => {
     const alerts = await eventually(async () => {
       const found = hub.sns
         .messages('finance')
+        .filter(isAlarmNotification)
         .map((m) => JSON.parse(m.Message) as Record<string, unknown>)
         .filter((a) => a.AlarmName === 'rcm-hub-local-ReconciliationPayerVariance');
       return found.length > 0 ? found : undefined;
@@ -380,6 +382,7 @@ describe('reconciliation (Step Functions, local)', () => {
     const states = await eventually(async () => {
       const found = hub.sns
         .messages('finance')
+        .filter(isAlarmNotification)
         .map((m) => JSON.parse(m.Message) as { AlarmName: string; NewStateValue: string })
         .filter((a) => a.AlarmName === 'rcm-hub-local-ReconciliationPayerVariance')
         .map((a) => a.NewStateValue);

@@ -119,6 +119,23 @@ describe('triage of an exception, and learning from the person who resolves it',
     expect(sorted.body.items[0]?.triage?.priorityRank).toBe(1);
   });
 
+  it("alerts the team's SNS topic once with the cause, its confidence, the money at risk and the next action", () => {
+    const alerts = hub.sns.messages('integration').filter((m) => m.Message.includes(exception.id));
+    expect(alerts).toHaveLength(1);
+    const [alert] = alerts;
+    const t = exception.triage as Triage;
+    expect(alert?.Subject).toMatch(/^\[integration\] Master-data mismatch: \$[\d,]+\.\d\d at risk$/);
+    expect(alert?.Message).toContain(
+      `Probable cause: Master-data mismatch, ${Math.round(t.confidence * 100)} % confidence`,
+    );
+    expect(alert?.Message).toMatch(/Revenue at risk: \$[\d,]+\.\d\d of \$[\d,]+\.\d\d at stake/);
+    expect(alert?.Message).toContain(`API: POST /v1/exceptions/${exception.id}/retry.`);
+    // No PHI: not the reason (Odoo's message), the invoice, or the encounter.
+    expect(alert?.Message).not.toContain('res.partner 4412');
+    expect(alert?.Message).not.toContain('INV-TRI-A');
+    expect(alert?.Message).not.toContain('ENC-');
+  });
+
   it('resolve records the cause and action the person chose, against the suggestion', async () => {
     const resolved = await api<ExceptionView>('POST', `/v1/exceptions/${exception.id}/resolve`, {
       note: 'The journal for this payer was missing in Odoo; created it and re-posted by hand.',
@@ -237,6 +254,14 @@ describe('payer anomalies on a running hub', () => {
       /^Payer PAYER-ANOMALY-1: denial rate 50 % over the last 50 claims against 10 % ± \d+ % for 28 days\. Claims: CLM-AN-/,
     );
     expect(opened[0]?.triage?.cause).toBe('payer_anomaly');
+    // One alert to billing (two sweeps, one exception): what moved, never the claims behind it.
+    const alerts = hub.sns.messages('billing').filter((m) => m.Message.includes(opened[0]?.id as string));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.Message).toMatch(
+      /What moved: Payer PAYER-ANOMALY-1: denial rate 50 % over the last 50 claims against 10 % ± \d+ % for 28 days\./,
+    );
+    expect(alerts[0]?.Message).toContain('Probable cause: Payer payment anomaly');
+    expect(alerts[0]?.Message).not.toContain('CLM-AN-');
     const insights = await api<{
       anomalies: Array<{ metric: string; exceptionId: string; claimIds: string[] }>;
       forecast?: unknown;
@@ -259,5 +284,11 @@ describe('payer anomalies on a running hub', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ status: 'resolved', resolution: { code: 'cleared' } });
     expect(after[0]?.audit.filter((a) => a.action === 'resolved')).toHaveLength(1);
+    // Two alerts in all for the episode: opened, then cleared (two sweeps after clearing add nothing).
+    const alerts = hub.sns.messages('billing').filter((m) => m.Message.includes(after[0]?.id as string));
+    expect(alerts.map((m) => m.Subject)).toEqual([
+      expect.stringMatching(/^\[billing\] Payer payment anomaly: \$/),
+      '[billing] Cleared: PAYER-ANOMALY-1 denial rate back to normal',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AnomalyState,
   assessPayer,
+  facilityScopes,
   frozenSince,
   transitions,
 } from '../../lambdas/core/insights/anomaly.js';
@@ -93,6 +94,66 @@ describe('payer anomalies (issue 17)', () => {
     );
     expect(outcomes).toEqual([expect.objectContaining({ claimId: 'A', denied: false, paidCents: 70 })]);
     expect(open.map((c) => c.claimId)).toEqual(['B', 'C']);
+  });
+});
+
+describe('payer anomalies per facility (issue 17)', () => {
+  /** Three facilities of one payer (50 / 30 / 20 % of its claims); FAC-C alone denies 45 % (CARC 16) from day 34. */
+  function threeFacilities(spikeAtC: boolean): ClaimOutcome[] {
+    return steady(40).map((c, n) => {
+      const slot = n % 10;
+      const facilityId = slot < 5 ? 'FAC-A' : slot < 8 ? 'FAC-B' : 'FAC-C';
+      const spiked = spikeAtC && facilityId === 'FAC-C' && c.paidDate >= addDays('2026-01-05', 34);
+      const denied = spiked ? (n * 7) % 100 < 45 : c.denied;
+      return {
+        ...c,
+        facilityId,
+        denied,
+        paidCents: denied ? 0 : c.paidCents || 70_00,
+        carcs: denied ? ['16'] : ['45'],
+      };
+    });
+  }
+
+  it('one clinic denied far more than usual: seen at that facility, averaged away at the payer level', () => {
+    // Prepare
+    const outcomes = threeFacilities(true);
+
+    // Act
+    const scopes = facilityScopes(outcomes);
+    const payerLevel = assessPayer('Payer P', outcomes).find((f) => f.metric === 'denial-rate');
+    const byScope = scopes.map((scope) => ({
+      facilityId: scope.facilityId,
+      claims: scope.outcomes.length,
+      denial: assessPayer(`Payer P@${scope.facilityId}`, scope.outcomes).find(
+        (f) => f.metric === 'denial-rate',
+      ),
+    }));
+
+    // Assess
+    expect(byScope.map((s) => [s.facilityId, s.claims])).toEqual([
+      ['FAC-A', 800],
+      ['FAC-B', 480],
+      ['FAC-C', 320],
+    ]);
+    expect(payerLevel?.breach).toBe(false);
+    expect(byScope.filter((s) => s.denial?.breach).map((s) => s.facilityId)).toEqual(['FAC-C']);
+    const atC = byScope.find((s) => s.facilityId === 'FAC-C')?.denial;
+    expect(atC?.explanation).toMatch(
+      /^Payer P@FAC-C: denial rate 40 % over the last 50 claims against \d+ % ± \d+ % for 28 days$/,
+    );
+    const opened = transitions({}, atC ? [atC] : [], 'P', '2026-02-14T10:00:00Z', 'FAC-C');
+    expect(opened.changes.map((c) => c.key)).toEqual(['anomaly:denial-rate:P@FAC-C:2026-02-14']);
+  });
+
+  it('no facility scopes for a payer with one facility, and none for a facility with too few claims', () => {
+    const outcomes = threeFacilities(false);
+    expect(facilityScopes(outcomes.map((o) => ({ ...o, facilityId: 'FAC-A' })))).toEqual([]);
+    expect(facilityScopes(outcomes, 400).map((s) => s.facilityId)).toEqual(['FAC-A', 'FAC-B']);
+    const quiet = facilityScopes(outcomes).flatMap((scope) =>
+      assessPayer(scope.facilityId, scope.outcomes).filter((f) => f.breach),
+    );
+    expect(quiet).toEqual([]);
   });
 });
 

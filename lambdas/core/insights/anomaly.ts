@@ -323,6 +323,28 @@ export interface AnomalyTransition {
   finding?: Finding;
 }
 
+/** A facility gets its own baselines once it has this many adjudicated claims of the payer. */
+export const FACILITY_MIN_CLAIMS = 300;
+
+/**
+ * The facility scopes of one payer's claims: each facility with at least `minClaims` adjudicated claims, sorted
+ * by facility, assessed on its own so that one clinic's problem is not averaged away in the payer's numbers.
+ * A payer whose claims all come from one facility has none (that facility is the payer scope already).
+ */
+export function facilityScopes(
+  outcomes: readonly ClaimOutcome[],
+  minClaims = FACILITY_MIN_CLAIMS,
+): Array<{ facilityId: string; outcomes: ClaimOutcome[] }> {
+  const byFacility = new Map<string, ClaimOutcome[]>();
+  for (const o of outcomes)
+    if (o.facilityId) byFacility.set(o.facilityId, [...(byFacility.get(o.facilityId) ?? []), o]);
+  if (byFacility.size < 2) return [];
+  return [...byFacility]
+    .filter(([, list]) => list.length >= minClaims)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([facilityId, list]) => ({ facilityId, outcomes: list }));
+}
+
 /**
  * `anomaly:<metric>:<payerId>[@<facilityId>]:<since>` — one exception per metric, scope and episode (the date
  * it opened), so an anomaly that returns after clearing opens a new exception rather than finding the old one.

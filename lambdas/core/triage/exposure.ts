@@ -25,6 +25,7 @@ export const PayerWindows = z
   })
   .strict();
 export type PayerWindows = z.infer<typeof PayerWindows>;
+export type PayerWindowsInput = z.input<typeof PayerWindows>;
 
 export const DEFAULT_WINDOWS: PayerWindows = PayerWindows.parse({});
 

@@ -53,7 +53,7 @@ const KIND_TEXT: Record<string, string> = {
   refund: 'a partial refund must be booked by hand',
 };
 
-function kindText(kind: string): string {
+export function kindText(kind: string): string {
   if (KIND_TEXT[kind]) return KIND_TEXT[kind] as string;
   const [family, detail] = kind.split(':');
   switch (family) {
