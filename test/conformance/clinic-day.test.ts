@@ -236,7 +236,9 @@ describe(`conformance: a clinic day in Odoo (${process.env.RCM_CONFORMANCE_ODOO 
     for (const [role, name] of [
       ['contractualAdjustments', 'account_contractual_adjustments'],
       ['otherAdjustments', 'account_other_adjustments'],
-      ['patientResponsibilityTransfer', 'account_patient_responsibility'],
+      ['patientResponsibilityTransfer', 'account_patient_responsibility_clearing'],
+      ['payerInitiatedReductions', 'account_payer_initiated_reductions'],
+      ['deniedClaims', 'account_denied_claims'],
     ] as const) {
       const [, id] = await reader.call<[string, number]>('ir.model.data', 'check_object_reference', [], {
         module: HUB_MODULE,

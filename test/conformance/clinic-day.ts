@@ -1,3 +1,4 @@
+import type { OdooAccountRole } from '../../lambdas/core/posting-plan.js';
 import { patientInvoiceId, remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
 
 /**
@@ -48,7 +49,7 @@ export interface ExpectedBooks {
   };
   /** Credit notes on the payer invoice still in force (not reversed), by account code, with their date. */
   creditNotes: Array<{
-    accountRole: 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+    accountRole: OdooAccountRole;
     amountCents: number;
     date: string;
   }>;
@@ -293,11 +294,14 @@ function story(run: string, year: number, index: number, kind: Case): Story {
         remittance('1', '1', 0, [adjustment('CO', '45', co), adjustment('PR', '1', billed - co)]),
       );
       const patientInvoice = patientInvoiceId(invoiceId, `ERA-CONF-${n}-1`);
-      books.payerInvoice.paymentStates = ['paid', 'reversed'];
-      books.creditNotes.push(
-        { accountRole: 'patientResponsibilityTransfer', amountCents: billed - co, date: eraDate('1') },
-        { accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') },
-      );
+      // Issue 14: the CO-45 write-off rides on a 0.00 payment (the ERA's own zero payment), so Odoo reads the
+      // invoice `paid`; closed by two credit notes it read `reversed`, as if the bill had been cancelled.
+      books.creditNotes.push({
+        accountRole: 'patientResponsibilityTransfer',
+        amountCents: billed - co,
+        date: eraDate('1'),
+      });
+      books.payments.push({ marker: marker('1'), amountCents: 0, date: eraDate('1'), writeOffCents: co });
       books.patientInvoice = {
         ref: patientInvoice,
         totalCents: billed - co,
@@ -327,21 +331,28 @@ function story(run: string, year: number, index: number, kind: Case): Story {
       books.undonePayments.push(marker('1'));
       break;
     case 'oa-pi': {
+      // Issue 14: by reason code class — OA-94 (processed in excess of charges) is contractual and rides on
+      // the write-off with CO-45; OA-121 goes to other adjustments, PI-104 to payer-initiated reductions.
+      const oa94 = 400;
       const oa = 700;
       const pi = 300;
       requests.push(
-        remittance('1', '1', billed - co - oa - pi, [
+        remittance('1', '1', billed - co - oa94 - oa - pi, [
           adjustment('CO', '45', co),
-          adjustment('OA', '94', oa),
+          adjustment('OA', '94', oa94),
+          adjustment('OA', '121', oa),
           adjustment('PI', '104', pi),
         ]),
       );
-      books.creditNotes.push({ accountRole: 'otherAdjustments', amountCents: oa + pi, date: eraDate('1') });
+      books.creditNotes.push(
+        { accountRole: 'otherAdjustments', amountCents: oa, date: eraDate('1') },
+        { accountRole: 'payerInitiatedReductions', amountCents: pi, date: eraDate('1') },
+      );
       books.payments.push({
         marker: marker('1'),
-        amountCents: billed - co - oa - pi,
+        amountCents: billed - co - oa94 - oa - pi,
         date: eraDate('1'),
-        writeOffCents: co,
+        writeOffCents: co + oa94,
       });
       break;
     }
