@@ -1,3 +1,5 @@
+import { denialWriteOffRef } from '../../lambdas/core/denial-write-off.js';
+import { exceptionIdFor } from '../../lambdas/core/exceptions.js';
 import type { OdooAccountRole } from '../../lambdas/core/posting-plan.js';
 import { patientInvoiceId, remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
 
@@ -15,7 +17,9 @@ export type Case =
   | 'reversal-and-correction'
   | 'oa-pi'
   | 'billed-differs'
-  | 'reversal-after-patient-payment';
+  | 'reversal-after-patient-payment'
+  | 'denied-line-written-off'
+  | 'denial-written-off';
 
 export const CASES: Case[] = [
   'paid',
@@ -27,6 +31,8 @@ export const CASES: Case[] = [
   'oa-pi',
   'billed-differs',
   'reversal-after-patient-payment',
+  'denied-line-written-off',
+  'denial-written-off',
 ];
 
 export interface Request {
@@ -36,6 +42,11 @@ export interface Request {
   key: string;
   /** Sent only once the other requests of its encounter were delivered (a reversal after what it reverses). */
   phase: number;
+  /**
+   * A person's action rather than a partner's delivery (resolving an exception): answered 200 once, 409 for a
+   * redelivery of an exception already resolved. Partner deliveries are answered 202.
+   */
+  personAction?: boolean;
 }
 
 /** A posted entry finance expects, by what identifies it in Odoo. */
@@ -54,8 +65,14 @@ export interface ExpectedBooks {
     date: string;
   }>;
   patientInvoice?: { ref: string; totalCents: number; residualCents: number; date: string };
-  /** Payments in force (posted), by step ref marker, with amount, date and write-off. */
-  payments: Array<{ marker: string; amountCents: number; date: string; writeOffCents: number }>;
+  /** Payments in force (posted), by step ref marker, with amount, date and write-off (on its account role). */
+  payments: Array<{
+    marker: string;
+    amountCents: number;
+    date: string;
+    writeOffCents: number;
+    writeOffRole?: OdooAccountRole;
+  }>;
   /** Payments the hub booked and then undid (cancelled on 17). */
   undonePayments: string[];
 }
@@ -66,6 +83,8 @@ export interface Story {
   patientId: string;
   requests: Request[];
   books: ExpectedBooks;
+  /** The exception a person resolves in this story, whose resolution date dates the write-off. */
+  resolvedException?: string;
   workflow: { state: string; openExceptions: number; billedCents: number; patientBalanceCents: number };
 }
 
@@ -81,6 +100,9 @@ const adjustment = (group: string, reason: string, cents: number) => ({
   reason,
   amount: dollars(cents),
 });
+
+/** The date of a write-off a person approved: the day they resolved the exception (read back from the register). */
+export const ON_RESOLUTION = 'on-resolution';
 
 export function clinicDay(run: string, year: number, encounters: number): Story[] {
   return Array.from({ length: encounters }, (_, i) =>
@@ -213,6 +235,14 @@ function story(run: string, year: number, index: number, kind: Case): Story {
     };
   };
   const marker = (suffix: string) => remittanceStepRefs(`ERA-CONF-${n}-${suffix}`).payment;
+  const resolveNotRecoverable = (key: string, phase: number): Request => ({
+    method: 'POST',
+    path: `/v1/exceptions/${exceptionIdFor(encounterId, key)}/resolve`,
+    body: { note: 'Appeal window closed; not recoverable', outcome: 'not-recoverable' },
+    key: `resolve-${n}`,
+    phase,
+    personAction: true,
+  });
   const patientPayment = (amount: number, patientInvoice: string, phase = 0): Request => ({
     method: 'POST',
     path: '/v1/payments',
@@ -414,6 +444,54 @@ function story(run: string, year: number, index: number, kind: Case): Story {
       workflow.patientBalanceCents = -deductible;
       break;
     }
+    case 'denied-line-written-off': {
+      // Issue 14: line 2 of a paid claim denied CO-50 (not medically necessary). The denied amount stays open on
+      // the payer invoice (CO-45 is a credit note, since the payment cannot close it) until billing resolves
+      // the exception as not recoverable; then a 0.00 payment writes it off to the denial account and closes it.
+      const denied = 2_500;
+      const key = `era:ERA-CONF-${n}-1:denied-lines`;
+      requests.push(
+        remittance('1', '1', billed - co - denied, [
+          adjustment('CO', '45', co),
+          adjustment('CO', '50', denied),
+        ]),
+        resolveNotRecoverable(key, 1),
+      );
+      books.creditNotes.push({ accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') });
+      books.payments.push(
+        { marker: marker('1'), amountCents: billed - co - denied, date: eraDate('1'), writeOffCents: 0 },
+        {
+          marker: denialWriteOffRef(exceptionIdFor(encounterId, key)),
+          amountCents: 0,
+          date: ON_RESOLUTION,
+          writeOffCents: denied,
+          writeOffRole: 'deniedClaims',
+        },
+      );
+      break;
+    }
+    case 'denial-written-off': {
+      // Issue 14: a whole claim denied CO-29 (timely filing), resolved by billing as not recoverable.
+      const key = `era:ERA-CONF-${n}-1:denied`;
+      requests.push(remittance('1', '4', 0, [adjustment('CO', '29', billed)]), resolveNotRecoverable(key, 1));
+      books.payments.push({
+        marker: denialWriteOffRef(exceptionIdFor(encounterId, key)),
+        amountCents: 0,
+        date: ON_RESOLUTION,
+        writeOffCents: billed,
+        writeOffRole: 'deniedClaims',
+      });
+      break;
+    }
   }
-  return { kind, encounterId, patientId, requests, books, workflow };
+  const resolvedException = requests.find((r) => r.personAction)?.path.split('/')[3];
+  return {
+    kind,
+    encounterId,
+    patientId,
+    requests,
+    books,
+    workflow,
+    ...(resolvedException ? { resolvedException } : {}),
+  };
 }
