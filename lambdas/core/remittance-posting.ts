@@ -186,38 +186,41 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
     .map((a) => prReasonName(a.reason))
     .filter(unique)
     .join(', ')} (ERA ${r.payment.traceNumber})`;
-  const candidates: Array<{ booked: Cents; account: OdooAccountRole; ref: string; label: string }> = [
-    {
-      booked: coBooked,
-      account: 'contractualAdjustments',
-      ref: refs.coCredit,
-      label: `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`,
-    },
-    { booked: prBooked, account: 'patientResponsibilityTransfer', ref: refs.prCredit, label: prLabel },
-    {
-      booked: oaBooked,
-      account: 'otherAdjustments',
-      ref: refs.oaCredit,
-      label: `${carcList(groups.oa.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,
-    },
-    {
-      booked: piBooked,
-      account: 'payerInitiatedReductions',
-      ref: refs.piCredit,
-      label: `${carcList(groups.pi.adjustments)} payer-initiated reduction (ERA ${r.payment.traceNumber})`,
-    },
-  ];
+  type Booking = { booked: Cents; account: OdooAccountRole; ref: string; label: string };
+  const contractual: Booking = {
+    booked: coBooked,
+    account: 'contractualAdjustments',
+    ref: refs.coCredit,
+    label: `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`,
+  };
+  const patient: Booking = {
+    booked: prBooked,
+    account: 'patientResponsibilityTransfer',
+    ref: refs.prCredit,
+    label: prLabel,
+  };
+  const other: Booking = {
+    booked: oaBooked,
+    account: 'otherAdjustments',
+    ref: refs.oaCredit,
+    label: `${carcList(groups.oa.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,
+  };
+  const payerInitiated: Booking = {
+    booked: piBooked,
+    account: 'payerInitiatedReductions',
+    ref: refs.piCredit,
+    label: `${carcList(groups.pi.adjustments)} payer-initiated reduction (ERA ${r.payment.traceNumber})`,
+  };
   // The contractual allowance rides on the payment as it always did; when the payer paid nothing and there is
   // no contractual amount, the 0.00 payment carries the PR transfer (or OA, PI) instead, so the invoice is
   // still closed by a payment.
-  const writeOff = closes
-    ? candidates.slice(0, r.paidCents > 0 ? 1 : candidates.length).find((c) => c.booked > 0)
-    : undefined;
+  const writeOffOrder = r.paidCents > 0 ? [contractual] : [contractual, patient, other, payerInitiated];
+  const writeOff = closes ? writeOffOrder.find((c) => c.booked > 0) : undefined;
 
   // Credit notes first (PR, contractual, OA, PI), so that the payment meets the residual it is meant to close;
   // the patient invoice right after the PR credit note that it mirrors.
-  for (const c of [candidates[1], candidates[0], candidates[2], candidates[3]]) {
-    if (c === undefined || c.booked <= 0) continue;
+  for (const c of [patient, contractual, other, payerInitiated]) {
+    if (c.booked <= 0) continue;
     if (c !== writeOff) {
       steps.push({
         kind: 'creditNote',
@@ -229,7 +232,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
         label: c.label,
       });
     }
-    if (c.account === 'patientResponsibilityTransfer' && patientId !== undefined) {
+    if (c === patient && patientId !== undefined) {
       steps.push({
         kind: 'patientInvoice',
         ref: refs.prInvoice,

@@ -18,6 +18,7 @@ export type Case =
   | 'oa-pi'
   | 'billed-differs'
   | 'reversal-after-patient-payment'
+  | 'denied-line-open'
   | 'denied-line-written-off'
   | 'denial-written-off';
 
@@ -31,6 +32,7 @@ export const CASES: Case[] = [
   'oa-pi',
   'billed-differs',
   'reversal-after-patient-payment',
+  'denied-line-open',
   'denied-line-written-off',
   'denial-written-off',
 ];
@@ -442,6 +444,28 @@ function story(run: string, year: number, index: number, kind: Case): Story {
       });
       books.undonePayments.push(marker('1'));
       workflow.patientBalanceCents = -deductible;
+      break;
+    }
+    case 'denied-line-open': {
+      // Issue 14: a paid claim with a CO-16 line (lacks information). Before, the CO-16 was written off with the
+      // CO-45 as contractual and the invoice read paid; now the 40.00 stays receivable (partial) and billing
+      // holds an open `denied-lines` exception to correct and resubmit.
+      const denied = 4_000;
+      requests.push(
+        remittance('1', '1', billed - co - denied, [
+          adjustment('CO', '45', co),
+          adjustment('CO', '16', denied),
+        ]),
+      );
+      books.payerInvoice = { ...books.payerInvoice, residualCents: denied, paymentStates: ['partial'] };
+      books.creditNotes.push({ accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') });
+      books.payments.push({
+        marker: marker('1'),
+        amountCents: billed - co - denied,
+        date: eraDate('1'),
+        writeOffCents: 0,
+      });
+      Object.assign(workflow, { state: 'exception_pending', openExceptions: 1 });
       break;
     }
     case 'denied-line-written-off': {
