@@ -92,7 +92,9 @@ export const StageConfig = z
           .object({
             contractualAdjustments: z.string().min(1).default('651000'),
             otherAdjustments: z.string().min(1).default('652000'),
-            patientResponsibilityTransfer: z.string().min(1).default('400000'),
+            patientResponsibilityTransfer: z.string().min(1).default('121500'),
+            payerInitiatedReductions: z.string().min(1).default('653000'),
+            deniedClaims: z.string().min(1).default('654000'),
           })
           .strict()
           .prefault({}),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ChargeFinalized } from './charge.js';
 import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
+import { DenialWriteOffApproved } from './denial-write-off.js';
 import { eventEnvelope } from './envelope.js';
 import { InvoiceIssued } from './invoice.js';
 import { PatientUpserted, PayerUpserted } from './master-data.js';
@@ -149,6 +150,21 @@ export const WorkflowStateChanged = z
   .meta({ id: 'WorkflowStateChanged' });
 export type WorkflowStateChanged = z.infer<typeof WorkflowStateChanged>;
 
+export const DenialWrittenOff = z
+  .object({
+    exceptionId: z.string(),
+    remittanceId: z.string(),
+    claimId: z.string(),
+    invoiceId: z.string(),
+    amountCents: z
+      .number()
+      .int()
+      .meta({ description: 'Written off to the denial account: what was still open of the denied amount' }),
+    steps: z.array(ExecutedStep),
+  })
+  .meta({ id: 'DenialWrittenOff' });
+export type DenialWrittenOff = z.infer<typeof DenialWrittenOff>;
+
 /** The event catalog: one schema per `detail-type`, from which events/catalog is generated. */
 export const EventCatalog = {
   PatientUpserted: eventEnvelope('PatientUpserted', PatientUpserted),
@@ -175,6 +191,9 @@ export const EventCatalog = {
   PaymentReversed: eventEnvelope('PaymentReversed', PaymentReversed),
   // X12 835 PLB (docs/x12.md): a provider-level adjustment of an ERA, not tied to one claim.
   ProviderAdjustmentReceived: eventEnvelope('ProviderAdjustmentReceived', ProviderAdjustmentReceived),
+  // Issue 14: a denial a person resolved as not recoverable, and its write-off to the denial account.
+  DenialWriteOffApproved: eventEnvelope('DenialWriteOffApproved', DenialWriteOffApproved),
+  DenialWrittenOff: eventEnvelope('DenialWrittenOff', DenialWrittenOff),
 } as const;
 export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;

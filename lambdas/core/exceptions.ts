@@ -165,6 +165,8 @@ export interface ExceptionEntry {
   retriedAs?: string;
   resolution?: {
     code?: string;
+    /** Denials only: not-recoverable queued the write-off to the denial account (denial-write-off.ts). */
+    outcome?: 'recoverable' | 'not-recoverable';
     note: string;
     at: string;
     clientId: string;
@@ -281,6 +283,10 @@ export const ResolveExceptionRequest = z
       description: 'The cause you found (docs/triage.md#taxonomy); the triage model learns from it',
     }),
     action: ActionSchema.optional().meta({ description: 'What you did about it' }),
+    outcome: z.enum(['recoverable', 'not-recoverable']).optional().meta({
+      description:
+        'Denial exceptions only (era:<id>:denied, era:<id>:denied-lines): not-recoverable writes the denied amount still open off to the denial account in Odoo; recoverable (the default) books nothing (appealed, rebilled)',
+    }),
   })
   .strict()
   .meta({ id: 'ResolveExceptionRequest' });
@@ -332,6 +338,7 @@ export const ExceptionView = z
     resolution: z
       .object({
         code: z.string().optional(),
+        outcome: z.enum(['recoverable', 'not-recoverable']).optional(),
         note: z.string(),
         at: z.string(),
         clientId: z.string(),

@@ -6,7 +6,14 @@ import type { Cents } from './money.js';
  * that is unique to it and stable across redeliveries: the adapter finds an existing record by it before
  * creating one, so executing a plan twice books it once.
  */
-export type OdooAccountRole = 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+export type OdooAccountRole =
+  | 'contractualAdjustments'
+  | 'otherAdjustments'
+  | 'patientResponsibilityTransfer'
+  /** PI adjustments that are not contractual or denials (e.g. PI-104 managed care withholding). */
+  | 'payerInitiatedReductions'
+  /** Denied amounts a person resolved as not recoverable (never written off by the hub on its own). */
+  | 'deniedClaims';
 
 export type PostingStep =
   /** A credit note (out_refund) against an invoice, e.g. moving patient responsibility off the payer invoice. */

@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
+import { type AdjustmentClass, adjustmentClass, carcEntry } from './carc.js';
 import { type Cents, formatCents } from './money.js';
-import type { ExceptionToOpen, PostingPlan, PostingStep } from './posting-plan.js';
+import type { ExceptionToOpen, OdooAccountRole, PostingPlan, PostingStep } from './posting-plan.js';
 import type { RemittanceReceived } from './remittance.js';
 
 /**
  * Posting rules for one 835 claim payment (a hospital finance team's; docs/posting-rules.md has a worked
  * example for each). Pure: the caller looks up the context, the Odoo adapter executes the plan.
  *
- * Amounts are booked by adjustment group (CAS01): PR moves to the patient (credit note on the payer invoice
- * + a patient invoice), CO is written off to contractual adjustments, OA/PI go to other adjustments. A
- * remittance is assumed balanced (balancing.ts runs at the edge); the plan's money must add up regardless.
+ * Amounts are booked by adjustment class (group CAS01 and reason CAS02, carc.ts): PR moves to the patient
+ * through a clearing account (credit note on the payer invoice + a patient invoice), contractual codes are
+ * written off to the contractual allowance, OA and PI to their own accounts, and denied amounts stay open on
+ * the payer invoice with an exception for billing. A remittance is assumed balanced (balancing.ts runs at the
+ * edge); the plan's money must add up regardless.
  */
 
 export interface RemittancePostingContext {
@@ -50,13 +53,8 @@ const PROCESSED_STATUSES: ReadonlySet<string> = new Set(['1', '2', '3', '19', '2
 /** Odoo `ref` and our invoice ids are bounded like every partner id (identifiers.ts). */
 const MAX_INVOICE_ID_LENGTH = 64;
 
-/**
- * CARC 23 "the impact of prior payer(s) adjudication including payments and/or adjustments": on a
- * secondary (CLP02 2/20) or tertiary remittance it restates what an earlier payer already settled, which the
- * earlier remittance already took off the invoice. Booking it again would credit the same money twice, so it
- * is never posted (see "Secondary payer" in docs/posting-rules.md).
- */
-const PRIOR_PAYER_IMPACT_CARC = '23';
+/** The exception cause for denied lines of a paid claim (resolvable as not recoverable, denial-write-off.ts). */
+export const DENIED_LINES_CAUSE = 'denied-lines';
 
 /** Refs are derived from the remittance id alone, so a redelivery plans the same refs. */
 export function remittanceStepRefs(remittanceId: string) {
@@ -67,6 +65,7 @@ export function remittanceStepRefs(remittanceId: string) {
     prInvoice: `${base}:pr-invoice`,
     coCredit: `${base}:co-credit`,
     oaCredit: `${base}:oa-credit`,
+    piCredit: `${base}:pi-credit`,
     reversal: `${base}:reversal`,
   };
 }
@@ -136,11 +135,14 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
   // raises it. A negative total (a payer paying above billed) shows up as overpayment instead.
   const prBooked = Math.max(groups.pr.total, 0);
   const coBooked = Math.max(groups.co.total, 0);
-  const otherBooked = Math.max(groups.other.total, 0);
+  const oaBooked = Math.max(groups.oa.total, 0);
+  const piBooked = Math.max(groups.pi.total, 0);
+  // Denied lines are not booked at all: the amount stays receivable on the payer invoice for billing.
+  const deniedOpen = Math.max(groups.denied.total, 0);
   const patientId = ctx.patientId;
   if (prBooked > 0 && patientId === undefined) throw new PostingDependencyMissing('patient');
 
-  const credits = prBooked + coBooked + otherBooked;
+  const credits = prBooked + coBooked + oaBooked + piBooked;
   if (credits > invoice.residualCents) {
     return noPosting({
       key: exceptionKey('adjustments-exceed-residual'),
@@ -163,66 +165,90 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       amountCents: Math.abs(difference),
     });
   }
-
-  if (prBooked > 0 && patientId !== undefined) {
-    steps.push({
-      kind: 'creditNote',
-      ref: refs.prCredit,
-      invoiceId: invoice.invoiceId,
-      date: r.payment.date,
-      amountCents: prBooked,
-      account: 'patientResponsibilityTransfer',
-      label: `Patient responsibility moved to the patient: ${groups.pr.adjustments
-        .map((a) => prReasonName(a.reason))
-        .filter(unique)
-        .join(', ')} (ERA ${r.payment.traceNumber})`,
-    });
-    steps.push({
-      kind: 'patientInvoice',
-      ref: refs.prInvoice,
-      invoiceId: patientInvoiceId(invoice.invoiceId, r.remittanceId),
-      patientId,
-      issueDate: r.payment.date,
-      lines: groups.pr.adjustments
-        .filter((a) => a.amountCents !== 0)
-        .map((a) => ({
-          label: `${capitalize(prReasonName(a.reason))} for claim ${r.claimId} per payer ${r.payerId}`,
-          amountCents: a.amountCents,
-        })),
+  if (deniedOpen > 0) {
+    exceptions.push({
+      key: exceptionKey(DENIED_LINES_CAUSE),
+      team: 'billing',
+      reason: `payer ${r.payerId} denied ${formatCents(deniedOpen)} of claim ${r.claimId} (${denialList(groups.denied.adjustments)}); the amount stays open on invoice ${invoice.invoiceId}: appeal or rebill, or resolve as not recoverable to write it off`,
+      amountCents: deniedOpen,
     });
   }
 
-  // Odoo owes `owed` once the credit notes and the CO write-off are applied; the payment should be exactly it.
+  // Odoo owes `owed` once the credit notes and the write-off are applied; the payment should be exactly it.
   const owed = invoice.residualCents - credits;
   const excess = Math.max(r.paidCents - owed, 0);
-  // A write-off on the payment closes the invoice's whole remaining difference in Odoo's payment wizard, so it
-  // is only right when payment + CO is exactly what is left; otherwise CO is a credit note of its own amount.
-  const coAsWriteOff = coBooked > 0 && r.paidCents > 0 && r.paidCents === owed;
-  const contractualLabel = `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`;
+  // Odoo's payment wizard writes off the invoice's whole remaining difference, so a write-off rides on the
+  // payment only when payment + adjustments close the invoice exactly (no denied amount left open). Then the
+  // payment carries one class as its write-off — even a 0.00 payment, as the ERA reports it — and Odoo reads
+  // the invoice `paid`; closed by credit notes alone it would read `reversed` (docs/posting-rules.md).
+  const closes = deniedOpen === 0 && r.paidCents === owed && r.paidCents >= 0;
+  const prLabel = `Patient responsibility moved to the patient: ${groups.pr.adjustments
+    .map((a) => prReasonName(a.reason))
+    .filter(unique)
+    .join(', ')} (ERA ${r.payment.traceNumber})`;
+  type Booking = { booked: Cents; account: OdooAccountRole; ref: string; label: string };
+  const contractual: Booking = {
+    booked: coBooked,
+    account: 'contractualAdjustments',
+    ref: refs.coCredit,
+    label: `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`,
+  };
+  const patient: Booking = {
+    booked: prBooked,
+    account: 'patientResponsibilityTransfer',
+    ref: refs.prCredit,
+    label: prLabel,
+  };
+  const other: Booking = {
+    booked: oaBooked,
+    account: 'otherAdjustments',
+    ref: refs.oaCredit,
+    label: `${carcList(groups.oa.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,
+  };
+  const payerInitiated: Booking = {
+    booked: piBooked,
+    account: 'payerInitiatedReductions',
+    ref: refs.piCredit,
+    label: `${carcList(groups.pi.adjustments)} payer-initiated reduction (ERA ${r.payment.traceNumber})`,
+  };
+  // The contractual allowance rides on the payment as it always did; when the payer paid nothing and there is
+  // no contractual amount, the 0.00 payment carries the PR transfer (or OA, PI) instead, so the invoice is
+  // still closed by a payment.
+  const writeOffOrder = r.paidCents > 0 ? [contractual] : [contractual, patient, other, payerInitiated];
+  const writeOff = closes ? writeOffOrder.find((c) => c.booked > 0) : undefined;
 
-  if (coBooked > 0 && !coAsWriteOff) {
-    steps.push({
-      kind: 'creditNote',
-      ref: refs.coCredit,
-      invoiceId: invoice.invoiceId,
-      date: r.payment.date,
-      amountCents: coBooked,
-      account: 'contractualAdjustments',
-      label: contractualLabel,
-    });
+  // Credit notes first (PR, contractual, OA, PI), so that the payment meets the residual it is meant to close;
+  // the patient invoice right after the PR credit note that it mirrors.
+  for (const c of [patient, contractual, other, payerInitiated]) {
+    if (c.booked <= 0) continue;
+    if (c !== writeOff) {
+      steps.push({
+        kind: 'creditNote',
+        ref: c.ref,
+        invoiceId: invoice.invoiceId,
+        date: r.payment.date,
+        amountCents: c.booked,
+        account: c.account,
+        label: c.label,
+      });
+    }
+    if (c === patient && patientId !== undefined) {
+      steps.push({
+        kind: 'patientInvoice',
+        ref: refs.prInvoice,
+        invoiceId: patientInvoiceId(invoice.invoiceId, r.remittanceId),
+        patientId,
+        issueDate: r.payment.date,
+        lines: groups.pr.adjustments
+          .filter((a) => a.amountCents !== 0)
+          .map((a) => ({
+            label: `${capitalize(prReasonName(a.reason))} for claim ${r.claimId} per payer ${r.payerId}`,
+            amountCents: a.amountCents,
+          })),
+      });
+    }
   }
-  if (otherBooked > 0) {
-    steps.push({
-      kind: 'creditNote',
-      ref: refs.oaCredit,
-      invoiceId: invoice.invoiceId,
-      date: r.payment.date,
-      amountCents: otherBooked,
-      account: 'otherAdjustments',
-      label: `${carcList(groups.other.adjustments)} other adjustment (ERA ${r.payment.traceNumber})`,
-    });
-  }
-  if (r.paidCents > 0) {
+  if (r.paidCents > 0 || writeOff !== undefined) {
     steps.push({
       kind: 'payment',
       ref: refs.payment,
@@ -231,14 +257,8 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       amountCents: r.paidCents,
       date: r.payment.date,
       memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
-      ...(coAsWriteOff
-        ? {
-            writeOff: {
-              amountCents: coBooked,
-              account: 'contractualAdjustments' as const,
-              label: contractualLabel,
-            },
-          }
+      ...(writeOff
+        ? { writeOff: { amountCents: writeOff.booked, account: writeOff.account, label: writeOff.label } }
         : {}),
     });
   }
@@ -257,7 +277,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
     exceptions,
     summary: {
       paidCents: r.paidCents,
-      adjustedCents: coBooked + otherBooked,
+      adjustedCents: coBooked + oaBooked + piBooked,
       patientResponsibilityCents: prBooked,
       patientPaidCents: 0,
     },
@@ -292,7 +312,7 @@ function planReversal(r: RemittanceReceived, ctx: RemittancePostingContext): Pos
     // The reversal's own (negated) amounts: the workflow's running totals go back by what the original added.
     summary: {
       paidCents: r.paidCents,
-      adjustedCents: groups.co.total + groups.other.total,
+      adjustedCents: groups.co.total + groups.oa.total + groups.pi.total,
       patientResponsibilityCents: groups.pr.total,
       patientPaidCents: 0,
     },
@@ -306,18 +326,39 @@ interface GroupTotal {
   total: Cents;
 }
 
-/** PR, CO and OA+PI with their net totals; prior-payer impact (CARC 23 outside PR) belongs to none of them. */
-function adjustmentGroups(r: RemittanceReceived): { pr: GroupTotal; co: GroupTotal; other: GroupTotal } {
-  const pick = (keep: (a: Adjustment) => boolean): GroupTotal => {
-    const adjustments = r.adjustments.filter(keep);
+/**
+ * The adjustments by what the rules do with them (carc.ts `adjustmentClass`, the CARC table as data): PR to the
+ * patient, contractual to the allowance, OA and PI to their own accounts, denials left open; prior-payer
+ * impact (CARC 23 outside PR) belongs to none of them.
+ */
+function adjustmentGroups(r: RemittanceReceived): {
+  pr: GroupTotal;
+  co: GroupTotal;
+  oa: GroupTotal;
+  pi: GroupTotal;
+  denied: GroupTotal;
+} {
+  const classed = r.adjustments.map((a) => ({ a, cls: adjustmentClass(a.group, a.reason) }));
+  const pick = (cls: AdjustmentClass): GroupTotal => {
+    const adjustments = classed.filter((c) => c.cls === cls).map((c) => c.a);
     return { adjustments, total: sumCents(adjustments.map((a) => a.amountCents)) };
   };
-  const priorPayer = (a: Adjustment) => a.group !== 'PR' && a.reason === PRIOR_PAYER_IMPACT_CARC;
   return {
-    pr: pick((a) => a.group === 'PR'),
-    co: pick((a) => a.group === 'CO' && !priorPayer(a)),
-    other: pick((a) => (a.group === 'OA' || a.group === 'PI') && !priorPayer(a)),
+    pr: pick('patient'),
+    co: pick('contractual'),
+    oa: pick('other'),
+    pi: pick('payer-initiated'),
+    denied: pick('denial'),
   };
+}
+
+/** "CO-50 not medically necessary …, OA-18 …": each denied code once, with the CARC table's description. */
+function denialList(adjustments: Adjustment[]): string {
+  return adjustments
+    .filter((a) => a.amountCents !== 0)
+    .map((a) => `${a.group}-${a.reason} ${carcEntry(a.reason)?.description ?? 'denied'}`)
+    .filter(unique)
+    .join('; ');
 }
 
 /** Exact integer sum; refuses totals beyond what a Number holds exactly rather than booking a rounded one. */

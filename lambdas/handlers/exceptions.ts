@@ -22,7 +22,9 @@ import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
+import { type DenialWriteOffApproved, denialOf } from '../core/denial-write-off.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
+import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionResolved } from '../core/events.js';
 import {
   audit,
@@ -170,6 +172,9 @@ async function resolve(event: APIGatewayProxyEvent, principal: Principal): Promi
   const verdict = transition(entry.status, 'resolve', entry.redrive);
   if (!verdict.ok) throw new RequestRejected(conflict(verdict.reason));
   const now = new Date().toISOString();
+  // Issue 14: only a person writes a denial off; the booking goes through the Odoo write queue, before the
+  // exception closes, so a failure here leaves it open to try again (the queue dedupes the second send).
+  if (request.outcome === 'not-recoverable') await approveDenialWriteOff(entry, clientId, request.note, now);
   await clearOnWorkflow(entry, clientId, 'resolved', now, request.resolutionCode);
   const next: ExceptionEntry = {
     ...entry,
@@ -177,6 +182,7 @@ async function resolve(event: APIGatewayProxyEvent, principal: Principal): Promi
     updatedAt: now,
     resolution: {
       ...(request.resolutionCode ? { code: request.resolutionCode } : {}),
+      ...(request.outcome ? { outcome: request.outcome } : {}),
       note: request.note,
       at: now,
       clientId,
@@ -276,6 +282,55 @@ async function redrive(
     case 'none':
       throw new RequestRejected(conflict('Nothing can be re-driven for this exception; resolve it.'));
   }
+}
+
+/**
+ * Queues the write-off of a denial resolved as not recoverable (core/denial-write-off.ts): one
+ * `DenialWriteOffApproved` per exception (its id is derived from the exception's), in the encounter's FIFO group.
+ */
+async function approveDenialWriteOff(
+  entry: ExceptionEntry,
+  clientId: string,
+  note: string,
+  now: string,
+): Promise<void> {
+  const denial = denialOf(entry.key);
+  const encounterId = entry.subjects.encounterId;
+  const workflow = encounterId ? await workflows.getWorkflow(encounterId) : undefined;
+  if (!denial || !workflow || entry.amountCents <= 0) {
+    throw new RequestRejected(
+      problem(
+        ProblemType.validation,
+        400,
+        'Not a denial',
+        'outcome not-recoverable writes off a denied amount: only denial exceptions (era:<id>:denied, era:<id>:denied-lines) of an encounter take it.',
+        { errors: [{ path: '/outcome', message: `exception ${entry.key} is not a denial of an encounter` }] },
+      ),
+    );
+  }
+  const data: DenialWriteOffApproved = {
+    exceptionId: entry.id,
+    exceptionKey: entry.key,
+    remittanceId: denial.remittanceId,
+    amountCents: entry.amountCents,
+    note,
+    resolvedOn: now.slice(0, 10),
+  };
+  const approval: EventEnvelope<'DenialWriteOffApproved', DenialWriteOffApproved> = {
+    id: deterministicEventId('DenialWriteOffApproved', entry.id),
+    type: 'DenialWriteOffApproved',
+    version: 1,
+    source: EventSource.workflow,
+    time: now,
+    correlationId: entry.subjects.correlationId ?? entry.id,
+    idempotencyKey: `exception:${entry.id}:write-off`,
+    clientId,
+    encounterId: workflow.encounterId,
+    facilityId: workflow.facilityId,
+    partitionKey: workflow.encounterId,
+    data,
+  };
+  await odooWrites.enqueue(approval);
 }
 
 /**

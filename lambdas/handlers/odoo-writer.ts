@@ -33,6 +33,7 @@ import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
+import { bookDenialWriteOff } from './booking/denial-write-off.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookMasterData } from './booking/master-data.js';
 import { bookPayment, bookRemittance } from './booking/receivables.js';
@@ -101,6 +102,8 @@ const encounterBookings: Record<string, EncounterBooking> = {
   // Inbound webhooks (docs/webhooks.md): a gateway refund reverses the payment; an Odoo-side entry is recorded.
   PaymentRefunded: bookPaymentRefund,
   OdooEntryRecorded: bookOdooEntry,
+  // Issue 14: a denial resolved as not recoverable is written off to the denial account.
+  DenialWriteOffApproved: bookDenialWriteOff,
 };
 
 const processor = new SqsFifoPartialProcessorAsync();

@@ -117,6 +117,16 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
     description:
       'A refunded payment was reversed in Odoo (cancelled, so the invoice owes it again), or left to finance when the refund is partial.',
   },
+  DenialWriteOffApproved: {
+    sources: [EventSource.workflow],
+    description:
+      'A person resolved a denial exception (era:<id>:denied or era:<id>:denied-lines) as not recoverable through POST /v1/exceptions/{exceptionId}/resolve; queued for the Odoo writer. docs/posting-rules.md#denials.',
+  },
+  DenialWrittenOff: {
+    sources: [EventSource.odooWriter],
+    description:
+      'The denied amount still open on the payer invoice was written off to the denial account (a 0.00 payment with write-off when it closes the invoice, else a credit note).',
+  },
 };
 
 export const eventTypes = Object.keys(EventCatalog) as EventType[];

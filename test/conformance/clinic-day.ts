@@ -1,3 +1,6 @@
+import { denialWriteOffRef } from '../../lambdas/core/denial-write-off.js';
+import { exceptionIdFor } from '../../lambdas/core/exceptions.js';
+import type { OdooAccountRole } from '../../lambdas/core/posting-plan.js';
 import { patientInvoiceId, remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
 
 /**
@@ -14,7 +17,10 @@ export type Case =
   | 'reversal-and-correction'
   | 'oa-pi'
   | 'billed-differs'
-  | 'reversal-after-patient-payment';
+  | 'reversal-after-patient-payment'
+  | 'denied-line-open'
+  | 'denied-line-written-off'
+  | 'denial-written-off';
 
 export const CASES: Case[] = [
   'paid',
@@ -26,6 +32,9 @@ export const CASES: Case[] = [
   'oa-pi',
   'billed-differs',
   'reversal-after-patient-payment',
+  'denied-line-open',
+  'denied-line-written-off',
+  'denial-written-off',
 ];
 
 export interface Request {
@@ -35,6 +44,11 @@ export interface Request {
   key: string;
   /** Sent only once the other requests of its encounter were delivered (a reversal after what it reverses). */
   phase: number;
+  /**
+   * A person's action rather than a partner's delivery (resolving an exception): answered 200 once, 409 for a
+   * redelivery of an exception already resolved. Partner deliveries are answered 202.
+   */
+  personAction?: boolean;
 }
 
 /** A posted entry finance expects, by what identifies it in Odoo. */
@@ -48,13 +62,19 @@ export interface ExpectedBooks {
   };
   /** Credit notes on the payer invoice still in force (not reversed), by account code, with their date. */
   creditNotes: Array<{
-    accountRole: 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+    accountRole: OdooAccountRole;
     amountCents: number;
     date: string;
   }>;
   patientInvoice?: { ref: string; totalCents: number; residualCents: number; date: string };
-  /** Payments in force (posted), by step ref marker, with amount, date and write-off. */
-  payments: Array<{ marker: string; amountCents: number; date: string; writeOffCents: number }>;
+  /** Payments in force (posted), by step ref marker, with amount, date and write-off (on its account role). */
+  payments: Array<{
+    marker: string;
+    amountCents: number;
+    date: string;
+    writeOffCents: number;
+    writeOffRole?: OdooAccountRole;
+  }>;
   /** Payments the hub booked and then undid (cancelled on 17). */
   undonePayments: string[];
 }
@@ -65,6 +85,8 @@ export interface Story {
   patientId: string;
   requests: Request[];
   books: ExpectedBooks;
+  /** The exception a person resolves in this story, whose resolution date dates the write-off. */
+  resolvedException?: string;
   workflow: { state: string; openExceptions: number; billedCents: number; patientBalanceCents: number };
 }
 
@@ -80,6 +102,9 @@ const adjustment = (group: string, reason: string, cents: number) => ({
   reason,
   amount: dollars(cents),
 });
+
+/** The date of a write-off a person approved: the day they resolved the exception (read back from the register). */
+export const ON_RESOLUTION = 'on-resolution';
 
 export function clinicDay(run: string, year: number, encounters: number): Story[] {
   return Array.from({ length: encounters }, (_, i) =>
@@ -212,6 +237,14 @@ function story(run: string, year: number, index: number, kind: Case): Story {
     };
   };
   const marker = (suffix: string) => remittanceStepRefs(`ERA-CONF-${n}-${suffix}`).payment;
+  const resolveNotRecoverable = (key: string, phase: number): Request => ({
+    method: 'POST',
+    path: `/v1/exceptions/${exceptionIdFor(encounterId, key)}/resolve`,
+    body: { note: 'Appeal window closed; not recoverable', outcome: 'not-recoverable' },
+    key: `resolve-${n}`,
+    phase,
+    personAction: true,
+  });
   const patientPayment = (amount: number, patientInvoice: string, phase = 0): Request => ({
     method: 'POST',
     path: '/v1/payments',
@@ -293,11 +326,14 @@ function story(run: string, year: number, index: number, kind: Case): Story {
         remittance('1', '1', 0, [adjustment('CO', '45', co), adjustment('PR', '1', billed - co)]),
       );
       const patientInvoice = patientInvoiceId(invoiceId, `ERA-CONF-${n}-1`);
-      books.payerInvoice.paymentStates = ['paid', 'reversed'];
-      books.creditNotes.push(
-        { accountRole: 'patientResponsibilityTransfer', amountCents: billed - co, date: eraDate('1') },
-        { accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') },
-      );
+      // Issue 14: the CO-45 write-off rides on a 0.00 payment (the ERA's own zero payment), so Odoo reads the
+      // invoice `paid`; closed by two credit notes it read `reversed`, as if the bill had been cancelled.
+      books.creditNotes.push({
+        accountRole: 'patientResponsibilityTransfer',
+        amountCents: billed - co,
+        date: eraDate('1'),
+      });
+      books.payments.push({ marker: marker('1'), amountCents: 0, date: eraDate('1'), writeOffCents: co });
       books.patientInvoice = {
         ref: patientInvoice,
         totalCents: billed - co,
@@ -327,21 +363,28 @@ function story(run: string, year: number, index: number, kind: Case): Story {
       books.undonePayments.push(marker('1'));
       break;
     case 'oa-pi': {
+      // Issue 14: by reason code class — OA-94 (processed in excess of charges) is contractual and rides on
+      // the write-off with CO-45; OA-121 goes to other adjustments, PI-104 to payer-initiated reductions.
+      const oa94 = 400;
       const oa = 700;
       const pi = 300;
       requests.push(
-        remittance('1', '1', billed - co - oa - pi, [
+        remittance('1', '1', billed - co - oa94 - oa - pi, [
           adjustment('CO', '45', co),
-          adjustment('OA', '94', oa),
+          adjustment('OA', '94', oa94),
+          adjustment('OA', '121', oa),
           adjustment('PI', '104', pi),
         ]),
       );
-      books.creditNotes.push({ accountRole: 'otherAdjustments', amountCents: oa + pi, date: eraDate('1') });
+      books.creditNotes.push(
+        { accountRole: 'otherAdjustments', amountCents: oa, date: eraDate('1') },
+        { accountRole: 'payerInitiatedReductions', amountCents: pi, date: eraDate('1') },
+      );
       books.payments.push({
         marker: marker('1'),
-        amountCents: billed - co - oa - pi,
+        amountCents: billed - co - oa94 - oa - pi,
         date: eraDate('1'),
-        writeOffCents: co,
+        writeOffCents: co + oa94,
       });
       break;
     }
@@ -403,6 +446,76 @@ function story(run: string, year: number, index: number, kind: Case): Story {
       workflow.patientBalanceCents = -deductible;
       break;
     }
+    case 'denied-line-open': {
+      // Issue 14: a paid claim with a CO-16 line (lacks information). Before, the CO-16 was written off with the
+      // CO-45 as contractual and the invoice read paid; now the 40.00 stays receivable (partial) and billing
+      // holds an open `denied-lines` exception to correct and resubmit.
+      const denied = 4_000;
+      requests.push(
+        remittance('1', '1', billed - co - denied, [
+          adjustment('CO', '45', co),
+          adjustment('CO', '16', denied),
+        ]),
+      );
+      books.payerInvoice = { ...books.payerInvoice, residualCents: denied, paymentStates: ['partial'] };
+      books.creditNotes.push({ accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') });
+      books.payments.push({
+        marker: marker('1'),
+        amountCents: billed - co - denied,
+        date: eraDate('1'),
+        writeOffCents: 0,
+      });
+      Object.assign(workflow, { state: 'exception_pending', openExceptions: 1 });
+      break;
+    }
+    case 'denied-line-written-off': {
+      // Issue 14: line 2 of a paid claim denied CO-50 (not medically necessary). The denied amount stays open on
+      // the payer invoice (CO-45 is a credit note, since the payment cannot close it) until billing resolves
+      // the exception as not recoverable; then a 0.00 payment writes it off to the denial account and closes it.
+      const denied = 2_500;
+      const key = `era:ERA-CONF-${n}-1:denied-lines`;
+      requests.push(
+        remittance('1', '1', billed - co - denied, [
+          adjustment('CO', '45', co),
+          adjustment('CO', '50', denied),
+        ]),
+        resolveNotRecoverable(key, 1),
+      );
+      books.creditNotes.push({ accountRole: 'contractualAdjustments', amountCents: co, date: eraDate('1') });
+      books.payments.push(
+        { marker: marker('1'), amountCents: billed - co - denied, date: eraDate('1'), writeOffCents: 0 },
+        {
+          marker: denialWriteOffRef(exceptionIdFor(encounterId, key)),
+          amountCents: 0,
+          date: ON_RESOLUTION,
+          writeOffCents: denied,
+          writeOffRole: 'deniedClaims',
+        },
+      );
+      break;
+    }
+    case 'denial-written-off': {
+      // Issue 14: a whole claim denied CO-29 (timely filing), resolved by billing as not recoverable.
+      const key = `era:ERA-CONF-${n}-1:denied`;
+      requests.push(remittance('1', '4', 0, [adjustment('CO', '29', billed)]), resolveNotRecoverable(key, 1));
+      books.payments.push({
+        marker: denialWriteOffRef(exceptionIdFor(encounterId, key)),
+        amountCents: 0,
+        date: ON_RESOLUTION,
+        writeOffCents: billed,
+        writeOffRole: 'deniedClaims',
+      });
+      break;
+    }
   }
-  return { kind, encounterId, patientId, requests, books, workflow };
+  const resolvedException = requests.find((r) => r.personAction)?.path.split('/')[3];
+  return {
+    kind,
+    encounterId,
+    patientId,
+    requests,
+    books,
+    workflow,
+    ...(resolvedException ? { resolvedException } : {}),
+  };
 }

@@ -267,8 +267,9 @@ function encounterStory(index: number, kind: Case): { requests: Request[]; expec
         patientInvoiceId: patientInvoice,
         patientResidualCents: billed - co,
         patientBalanceCents: billed - co,
-        // Closed by credit notes only: Odoo shows such an invoice as reversed, not paid.
-        payerStates: ['paid', 'reversed'],
+        // Issue 14: closed by the PR credit note and a 0.00 payment carrying the CO-45 write-off, so Odoo reads
+        // it paid; closed by credit notes only it read `reversed`, which an A/R aging takes for a cancelled bill.
+        payerStates: ['paid'],
       });
       break;
     }

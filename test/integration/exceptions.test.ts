@@ -256,6 +256,25 @@ describe('resolving an exception', () => {
     await sandboxAdmin(hub, 'constraints', undefined, 'DELETE');
   });
 
+  it('writes off only denials: outcome not-recoverable on another exception is refused and leaves it open', async () => {
+    // Prepare
+    const refused = await refusedInvoice('not-a-denial');
+    const [exception] = await list({ encounterId: refused.encounterId });
+
+    // Act
+    const answer = await api<{ errors?: Array<{ path: string }> }>(
+      'POST',
+      `/v1/exceptions/${exception?.id}/resolve`,
+      { note: 'write it off', outcome: 'not-recoverable' },
+    );
+
+    // Assess: nothing queued, nothing closed (issue 14: only a denial's amount is written off by a person).
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.map((e) => e.path)).toEqual(['/outcome']);
+    expect((await list({ encounterId: refused.encounterId }))[0]?.status).toBe('open');
+    await sandboxAdmin(hub, 'constraints', undefined, 'DELETE');
+  });
+
   it('needs a note, and the exceptions scopes', async () => {
     // Prepare
     const readOnly = await accessToken(hub, hub.developmentClient, 'rcm/exceptions.read');

@@ -313,19 +313,54 @@ describe('OdooReceivablesLedger against the Odoo sandbox', () => {
       paymentState: 'not_paid',
       state: 'posted',
     });
-    // the PR credit note books to 400000
-    const creditLines = await odoo.call<LineView[]>(
+    // Issue 14: PR moves through the 121500 clearing account, not revenue: the credit note debits it, the
+    // patient invoice credits it, and nothing is left on it.
+    const clearingLines = await odoo.call<Array<LineView & { move_id: [number, string] }>>(
       'account.move.line',
       'search_read',
       [
         [
-          ['move_id', '=', ids(executed, 'creditNote')],
-          ['account_id.code', '=', '400000'],
+          ['move_id', 'in', [ids(executed, 'creditNote'), ids(executed, 'patientInvoice')]],
+          ['account_id.code', 'in', ['121500', '400000']],
         ],
       ],
-      { fields: ['debit', 'credit'] },
+      { fields: ['debit', 'credit', 'move_id', 'account_id'] },
     );
-    expect(creditLines).toEqual([expect.objectContaining({ debit: 40, credit: 0 })]);
+    expect(
+      clearingLines.map((l) => [
+        l.move_id[0],
+        (l as unknown as { account_id: [number, string] }).account_id[1],
+        l.debit,
+        l.credit,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        [ids(executed, 'creditNote'), expect.stringContaining('121500'), 40, 0],
+        [ids(executed, 'patientInvoice'), expect.stringContaining('121500'), 0, 25],
+        [ids(executed, 'patientInvoice'), expect.stringContaining('121500'), 0, 15],
+      ]),
+    );
+    expect(clearingLines).toHaveLength(3);
+  });
+
+  it('3b. zero pay: PR credit note and a 0.00 payment carrying the CO write-off leave the invoice paid, not reversed', async () => {
+    const invoice = await payerInvoice('S3B', 200_00);
+    const pat = await patient('S3B');
+    const steps = prTransferSteps('S3B', invoice, pat.id, {
+      deductible: 100_00,
+      coinsurance: 50_00,
+      paid: 0,
+      co45: 50_00,
+    });
+    const executed = await executeTwice(steps);
+    expect(await read(invoice.moveId)).toMatchObject({ payment_state: 'paid', amount_residual: 0 });
+    const [pay] = await odoo.call<Array<{ amount: number; state: string }>>(
+      'account.payment',
+      'read',
+      [[ids(executed, 'payment')]],
+      { fields: ['amount', 'state'] },
+    );
+    expect(pay).toMatchObject({ amount: 0, state: 'posted' });
   });
 
   it('4. partial payment without write-off: partial, the rest still owed', async () => {

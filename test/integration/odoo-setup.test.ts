@@ -39,16 +39,21 @@ describe("the hub's Odoo setup", () => {
     expect(before.records.map((r) => [r.xmlid, r.outcome])).toEqual([
       ['rcm_hub.account_contractual_adjustments', 'missing'],
       ['rcm_hub.account_other_adjustments', 'missing'],
-      ['rcm_hub.account_patient_responsibility', 'missing'],
+      ['rcm_hub.account_patient_responsibility_clearing', 'missing'],
+      ['rcm_hub.account_payer_initiated_reductions', 'missing'],
+      ['rcm_hub.account_denied_claims', 'missing'],
       ['rcm_hub.journal_bank', 'missing'],
     ]);
     const first = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
     expect(first.ready).toBe(true);
-    // 651000/652000 are the hub's own (created); 400000 and BNK1 are the stock chart's (linked).
+    // The adjustment accounts and the PR clearing account are the hub's own (created); BNK1 is the stock
+    // chart's (linked). Issue 14: PR moves through 121500 clearing, no longer through 400000 revenue.
     expect(first.records.map((r) => [r.code, r.outcome])).toEqual([
       ['651000', 'created'],
       ['652000', 'created'],
-      ['400000', 'linked'],
+      ['121500', 'created'],
+      ['653000', 'created'],
+      ['654000', 'created'],
       ['BNK1', 'linked'],
     ]);
     const second = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
@@ -56,12 +61,15 @@ describe("the hub's Odoo setup", () => {
     const accounts = await odoo.call<Array<{ code: string; account_type: string }>>(
       'account.account',
       'search_read',
-      [[['code', 'in', ['651000', '652000']]]],
+      [[['code', 'in', ['121500', '651000', '652000', '653000', '654000']]]],
       { fields: ['code', 'account_type'] },
     );
     expect(accounts.map((a) => [a.code, a.account_type]).sort()).toEqual([
+      ['121500', 'asset_current'],
       ['651000', 'expense'],
       ['652000', 'expense'],
+      ['653000', 'expense'],
+      ['654000', 'expense'],
     ]);
   });
 
@@ -87,7 +95,14 @@ describe("the hub's Odoo setup", () => {
     const setup = ledgerSetupFromEnv(
       JSON.stringify({ accounts: { contractualAdjustments: '5100' }, bankJournalCode: 'BNK2' }),
     );
-    expect(hubRecords(setup).map((r) => r.code)).toEqual(['5100', '652000', '400000', 'BNK2']);
+    expect(hubRecords(setup).map((r) => r.code)).toEqual([
+      '5100',
+      '652000',
+      '121500',
+      '653000',
+      '654000',
+      'BNK2',
+    ]);
     expect(ledgerSetupFromEnv('')).toEqual(DEFAULT_LEDGER_SETUP);
   });
 });

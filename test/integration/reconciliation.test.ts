@@ -62,7 +62,8 @@ function remittance(tag: string, billedCents: number, paidCents: number, group: 
     claimStatus: '1',
     billedAmount: dollars(billedCents),
     paidAmount: dollars(paidCents),
-    adjustments: [{ group, reason: group === 'CO' ? '45' : '94', amount: dollars(adjustedCents) }],
+    // OA as a credit note of its own: OA-121 (an OA-94 is contractual since issue 14 and rides on the write-off).
+    adjustments: [{ group, reason: group === 'CO' ? '45' : '121', amount: dollars(adjustedCents) }],
     payment: { traceNumber: `TRN-${tag}`, method: 'ACH', date: DAY },
   };
 }

@@ -181,7 +181,8 @@ const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived'];
 const EXCEPTION_WRITE_ROUTES = ['resolveException', 'retryException'];
 /** Reconciliation runs (issue #6, docs/reconciliation.md): a body, not an intake. */
 const RECONCILIATION_WRITE_ROUTES = ['startReconciliation'];
-const EXCEPTION_EVENTS: EventType[] = ['ExceptionResolved'];
+// Issue 14: a denial resolved as not recoverable queues its write-off, which the Odoo writer books.
+const EXCEPTION_EVENTS: EventType[] = ['ExceptionResolved', 'DenialWriteOffApproved', 'DenialWrittenOff'];
 const routeOf = (operationId: string) => routes.find((r) => r.operationId === operationId) as ApiRoute;
 
 /** The samples parsed by their EventCatalog schemas (a sample that does not parse fails its own test). */

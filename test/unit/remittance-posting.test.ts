@@ -195,14 +195,15 @@ describe('posting a paid claim', () => {
     ]);
   });
 
-  it('OA and PI adjustments go to other adjustments as a credit note of their own', () => {
-    // Prepare
+  it('adjustments go by reason code class: OA-94 is contractual, OA and PI otherwise to their own accounts', () => {
+    // Prepare: CO-45 and OA-94 (processed in excess of charges) are the contract; OA-121 and PI-104 are not.
     const r = remittance({
       paidCents: 15_000,
       adjustments: [
         co45(3_000),
-        { group: 'OA', reason: '94', amountCents: 1_500 },
-        { group: 'PI', reason: 'B7', amountCents: 500 },
+        { group: 'OA', reason: '94', amountCents: 1_000 },
+        { group: 'OA', reason: '121', amountCents: 500 },
+        { group: 'PI', reason: '104', amountCents: 500 },
       ],
     });
 
@@ -215,14 +216,92 @@ describe('posting a paid claim', () => {
         kind: 'creditNote',
         ref: 'rcm:era:ERA-1:oa-credit',
         invoiceId: 'INV-1',
-        amountCents: 2_000,
+        amountCents: 500,
         account: 'otherAdjustments',
-        label: 'OA-94, PI-B7 other adjustment (ERA TRN-9)',
+        label: 'OA-121 other adjustment (ERA TRN-9)',
+        date: '2026-11-02',
+      },
+      {
+        kind: 'creditNote',
+        ref: 'rcm:era:ERA-1:pi-credit',
+        invoiceId: 'INV-1',
+        amountCents: 500,
+        account: 'payerInitiatedReductions',
+        label: 'PI-104 payer-initiated reduction (ERA TRN-9)',
         date: '2026-11-02',
       },
     ]);
-    expect(step(plan, 'payment')[0]?.writeOff?.amountCents).toBe(3_000);
+    expect(step(plan, 'payment')[0]?.writeOff).toEqual({
+      amountCents: 4_000,
+      account: 'contractualAdjustments',
+      label: 'CO-45, OA-94 contractual adjustment (ERA TRN-9)',
+    });
     expect(plan.summary.adjustedCents).toBe(5_000);
+  });
+
+  it('a denied line of a paid claim stays receivable on the payer invoice and goes to billing', () => {
+    // Prepare: line 1 paid 120.00 after CO-45 30.00; line 2 (50.00) denied CO-50, not medically necessary.
+    const r = remittance({
+      paidCents: 12_000,
+      adjustments: [co45(3_000), { group: 'CO', reason: '50', amountCents: 5_000 }],
+    });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess: CO-45 cannot ride on the payment (the invoice stays open by 50.00), so it is a credit note.
+    expect(plan.steps).toEqual([
+      expect.objectContaining({
+        kind: 'creditNote',
+        ref: 'rcm:era:ERA-1:co-credit',
+        amountCents: 3_000,
+        account: 'contractualAdjustments',
+        label: 'CO-45 contractual adjustment (ERA TRN-9)',
+      }),
+      expect.objectContaining({ kind: 'payment', amountCents: 12_000 }),
+    ]);
+    expect(step(plan, 'payment')[0]?.writeOff).toBeUndefined();
+    expect(plan.exceptions).toEqual([
+      {
+        key: 'era:ERA-1:denied-lines',
+        team: 'billing',
+        reason:
+          "payer PAYER-1 denied 50.00 of claim CLM-1 (CO-50 Non-covered: not deemed a 'medical necessity' by the payer); the amount stays open on invoice INV-1: appeal or rebill, or resolve as not recoverable to write it off",
+        amountCents: 5_000,
+      },
+    ]);
+    expect(plan.summary).toEqual({
+      paidCents: 12_000,
+      adjustedCents: 3_000,
+      patientResponsibilityCents: 0,
+      patientPaidCents: 0,
+    });
+  });
+
+  it('denial codes are denials under OA and PI too, and each is named with its description', () => {
+    // Prepare
+    const r = remittance({
+      paidCents: 16_000,
+      adjustments: [
+        { group: 'OA', reason: '18', amountCents: 2_500 },
+        { group: 'PI', reason: '197', amountCents: 1_500 },
+      ],
+    });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess
+    expect(plan.steps).toEqual([expect.objectContaining({ kind: 'payment', amountCents: 16_000 })]);
+    expect(plan.exceptions).toEqual([
+      expect.objectContaining({
+        key: 'era:ERA-1:denied-lines',
+        amountCents: 4_000,
+        reason: expect.stringContaining(
+          'OA-18 Exact duplicate claim/service; PI-197 Precertification/notification/authorization/pre-treatment absent',
+        ),
+      }),
+    ]);
   });
 
   it('a secondary payer pays the residual and its OA-23 prior-payer impact is not booked again', () => {
@@ -251,28 +330,33 @@ describe('posting a paid claim', () => {
 });
 
 describe('posting a zero-paid claim with patient responsibility', () => {
-  it('a deductible not met moves the allowed amount to the patient and credits CO without a payment', () => {
+  it('a deductible not met moves the allowed amount to the patient; a 0.00 payment carries the CO write-off', () => {
     // Prepare
     const r = remittance({ paidCents: 0, adjustments: [co45(5_000), pr('1', 15_000)] });
 
     // Act
     const plan = planRemittancePosting(r, context());
 
-    // Assess
-    expect(step(plan, 'payment')).toEqual([]);
+    // Assess: closed by a (0.00) payment, Odoo reads the invoice `paid`, not `reversed`.
     expect(plan.steps.map((s) => [s.ref, 'amountCents' in s ? s.amountCents : undefined])).toEqual([
       ['rcm:era:ERA-1:pr-credit', 15_000],
       ['rcm:era:ERA-1:pr-invoice', undefined],
-      ['rcm:era:ERA-1:co-credit', 5_000],
+      ['rcm:era:ERA-1:payment', 0],
     ]);
-    expect(step(plan, 'creditNote')[1]).toEqual({
-      kind: 'creditNote',
-      ref: 'rcm:era:ERA-1:co-credit',
+    expect(step(plan, 'creditNote')[0]).toMatchObject({ account: 'patientResponsibilityTransfer' });
+    expect(step(plan, 'payment')[0]).toEqual({
+      kind: 'payment',
+      ref: 'rcm:era:ERA-1:payment',
       invoiceId: 'INV-1',
-      amountCents: 5_000,
-      account: 'contractualAdjustments',
-      label: 'CO-45 contractual adjustment (ERA TRN-9)',
+      partner: { kind: 'payer', id: 'PAYER-1' },
+      amountCents: 0,
       date: '2026-11-02',
+      memo: 'ERA TRN-9 claim CLM-1',
+      writeOff: {
+        amountCents: 5_000,
+        account: 'contractualAdjustments',
+        label: 'CO-45 contractual adjustment (ERA TRN-9)',
+      },
     });
     expect(step(plan, 'patientInvoice')[0]?.lines).toEqual([
       { label: 'Deductible (PR-1) for claim CLM-1 per payer PAYER-1', amountCents: 15_000 },
@@ -284,6 +368,45 @@ describe('posting a zero-paid claim with patient responsibility', () => {
       patientResponsibilityCents: 15_000,
       patientPaidCents: 0,
     });
+  });
+
+  it('with nothing paid and no contractual amount, the 0.00 payment carries the PR transfer itself', () => {
+    // Prepare
+    const r = remittance({ paidCents: 0, adjustments: [pr('1', 20_000)] });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess
+    expect(step(plan, 'creditNote')).toEqual([]);
+    expect(step(plan, 'patientInvoice')).toHaveLength(1);
+    expect(step(plan, 'payment')[0]).toMatchObject({
+      amountCents: 0,
+      writeOff: {
+        amountCents: 20_000,
+        account: 'patientResponsibilityTransfer',
+        label: 'Patient responsibility moved to the patient: deductible (PR-1) (ERA TRN-9)',
+      },
+    });
+  });
+
+  it('with a denied line left open, nothing is closed and the adjustments are credit notes', () => {
+    // Prepare
+    const r = remittance({
+      paidCents: 0,
+      adjustments: [co45(5_000), pr('1', 10_000), { group: 'CO', reason: '16', amountCents: 5_000 }],
+    });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess
+    expect(plan.steps.map((s) => s.ref)).toEqual([
+      'rcm:era:ERA-1:pr-credit',
+      'rcm:era:ERA-1:pr-invoice',
+      'rcm:era:ERA-1:co-credit',
+    ]);
+    expect(plan.exceptions.map((e) => [e.key, e.amountCents])).toEqual([['era:ERA-1:denied-lines', 5_000]]);
   });
 });
 
@@ -604,8 +727,9 @@ function adjustmentsOf(group: Adjustment['group'], reasons: string[], total: num
 }
 
 /**
- * A balanced remittance without overpayment, and the invoice it pays: billed = paid + CO + PR + OA/PI + the
- * prior payer's share (OA-23), every group total ≥ 0, the invoice's residual already down by the prior share.
+ * A balanced remittance without overpayment, and the invoice it pays: billed = paid + contractual (CO-45/253,
+ * OA-94) + PR + OA other + PI + denied lines (CO-50/16, OA-18) + the prior payer's share (OA-23), every class
+ * total ≥ 0, the invoice's residual already down by the prior share.
  */
 const postable = fc
   .record({
@@ -613,6 +737,8 @@ const postable = fc
     co: fc.integer({ min: 0, max: 1_000_000 }),
     pr: fc.integer({ min: 0, max: 1_000_000 }),
     other: fc.integer({ min: 0, max: 200_000 }),
+    pi: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 100_000 })),
+    denied: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 300_000 })),
     prior: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 1_000_000 })),
     status: fc.constantFrom(...PROCESSED),
     remittanceId: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/),
@@ -623,22 +749,28 @@ const postable = fc
       .tuple(
         adjustmentsOf('CO', ['45', '253'], t.co),
         adjustmentsOf('PR', ['1', '2', '3', '96'], t.pr),
-        adjustmentsOf('OA', ['94', 'A2'], t.other),
+        adjustmentsOf('OA', ['121', 'A2'], t.other),
+        adjustmentsOf('PI', ['104'], t.pi),
+        adjustmentsOf('CO', ['50', '16'], t.denied),
+        fc.boolean(),
       )
-      .map(([co, pr, other]) => {
-        const billed = t.paid + t.co + t.pr + t.other + t.prior;
+      .map(([co, pr, other, pi, denied, oa94]) => {
+        const billed = t.paid + t.co + t.pr + t.other + t.pi + t.denied + t.prior;
         const prior: Adjustment[] = t.prior > 0 ? [{ group: 'OA', reason: '23', amountCents: t.prior }] : [];
+        // OA-94 is contractual whatever its group: moving one CO piece under OA changes nothing booked.
+        const contractual =
+          oa94 && co[0] ? [{ ...co[0], group: 'OA' as const, reason: '94' }, ...co.slice(1)] : co;
         const r = remittance({
           remittanceId: t.remittanceId,
           claimStatus: t.status,
           billedCents: billed,
           paidCents: t.paid,
-          adjustments: [...co, ...pr, ...other, ...prior],
+          adjustments: [...contractual, ...pr, ...other, ...pi, ...denied, ...prior],
         });
         const ctx = context({
           payerInvoice: { invoiceId: t.invoiceId, totalCents: billed, residualCents: billed - t.prior },
         });
-        return { r, ctx, prior: t.prior };
+        return { r, ctx, prior: t.prior, denied: t.denied };
       }),
   );
 
@@ -653,7 +785,7 @@ function bookedOnPayerInvoice(plan: PostingPlan): number {
 describe('remittance posting, for all balanced remittances without overpayment', () => {
   it('the remittance balances and the plan books exactly what was billed, or opens a denial for it', () => {
     fc.assert(
-      fc.property(postable, ({ r, ctx, prior }) => {
+      fc.property(postable, ({ r, ctx, prior, denied }) => {
         // Act
         const violations = remittanceBalanceViolations(r);
         const plan = planRemittancePosting(r, ctx);
@@ -666,8 +798,16 @@ describe('remittance posting, for all balanced remittances without overpayment',
           ]);
           return;
         }
-        expect(plan.exceptions).toEqual([]);
-        expect(bookedOnPayerInvoice(plan) + prior).toBe(r.billedCents);
+        // Denied lines are never booked: they stay open on the invoice, with one exception for their amount.
+        expect(plan.exceptions).toEqual(
+          denied > 0
+            ? [expect.objectContaining({ key: `era:${r.remittanceId}:denied-lines`, amountCents: denied })]
+            : [],
+        );
+        const booked = bookedOnPayerInvoice(plan);
+        expect(booked + prior + denied).toBe(r.billedCents);
+        // An invoice the plan closes is closed by a payment (Odoo: `paid`), never by credit notes alone.
+        if (booked === (ctx.payerInvoice?.residualCents ?? -1)) expect(step(plan, 'payment')).toHaveLength(1);
         const patientTotal = step(plan, 'patientInvoice').reduce(
           (sum, s) => sum + s.lines.reduce((lineSum, line) => lineSum + line.amountCents, 0),
           0,
@@ -677,7 +817,8 @@ describe('remittance posting, for all balanced remittances without overpayment',
           plan.summary.paidCents +
             plan.summary.adjustedCents +
             plan.summary.patientResponsibilityCents +
-            prior,
+            prior +
+            denied,
         ).toBe(r.billedCents);
       }),
       RUNS,

@@ -8,7 +8,10 @@ export type LedgerAccounts = Record<OdooAccountRole, string>;
 export const DEFAULT_LEDGER_ACCOUNTS: LedgerAccounts = {
   contractualAdjustments: '651000',
   otherAdjustments: '652000',
-  patientResponsibilityTransfer: '400000',
+  // A clearing account, not revenue: the PR credit note debits it, the patient invoice credits it (nets to 0).
+  patientResponsibilityTransfer: '121500',
+  payerInitiatedReductions: '653000',
+  deniedClaims: '654000',
 };
 
 /** What the hub books to in Odoo: account codes per role and the bank journal of remittances and payments. */
@@ -27,7 +30,7 @@ export const HUB_MODULE = 'rcm_hub';
 
 /**
  * `ODOO_LEDGER_SETUP` (wiring.ts `env.odooLedgerSetup`; JSON set by CDK from cdk.json's stage `odooLedger`;
- * locally from the environment) or the defaults (the generic chart's codes and 651000/652000).
+ * locally from the environment) or the defaults (the generic chart's codes and the hub's own 121500, 651000–654000).
  */
 export function ledgerSetupFromEnv(value = process.env.ODOO_LEDGER_SETUP): LedgerSetup {
   if (!value) return DEFAULT_LEDGER_SETUP;
@@ -53,11 +56,19 @@ const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; ac
     accountType: 'expense',
   },
   otherAdjustments: { name: 'account_other_adjustments', label: 'Other Adjustments', accountType: 'expense' },
+  // Its own external id (not account_patient_responsibility, which named 400000 revenue before issue 14): a
+  // database set up earlier gets the clearing account created beside it instead of a code conflict.
   patientResponsibilityTransfer: {
-    name: 'account_patient_responsibility',
-    label: 'Patient Responsibility',
-    accountType: 'income',
+    name: 'account_patient_responsibility_clearing',
+    label: 'Patient Responsibility Clearing',
+    accountType: 'asset_current',
   },
+  payerInitiatedReductions: {
+    name: 'account_payer_initiated_reductions',
+    label: 'Payer-Initiated Reductions',
+    accountType: 'expense',
+  },
+  deniedClaims: { name: 'account_denied_claims', label: 'Denial Write-offs', accountType: 'expense' },
 };
 
 /** Every record the hub needs, for a stage's codes (docs/operations.md "Odoo setup"). */
