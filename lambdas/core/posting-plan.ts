@@ -6,7 +6,14 @@ import type { Cents } from './money.js';
  * that is unique to it and stable across redeliveries: the adapter finds an existing record by it before
  * creating one, so executing a plan twice books it once.
  */
-export type OdooAccountRole = 'contractualAdjustments' | 'otherAdjustments' | 'patientResponsibilityTransfer';
+export type OdooAccountRole =
+  | 'contractualAdjustments'
+  | 'otherAdjustments'
+  | 'patientResponsibilityTransfer'
+  // ERA-level money (era-deposit.ts): PLB L6 interest, PLB codes finance reviews, the deposit's clearing account.
+  | 'plbInterestIncome'
+  | 'plbOtherAdjustments'
+  | 'eraDepositClearing';
 
 export type PostingStep =
   /** A credit note (out_refund) against an invoice, e.g. moving patient responsibility off the payer invoice. */

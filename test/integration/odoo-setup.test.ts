@@ -40,7 +40,11 @@ describe("the hub's Odoo setup", () => {
       ['rcm_hub.account_contractual_adjustments', 'missing'],
       ['rcm_hub.account_other_adjustments', 'missing'],
       ['rcm_hub.account_patient_responsibility', 'missing'],
+      ['rcm_hub.account_plb_interest_income', 'missing'],
+      ['rcm_hub.account_plb_other_adjustments', 'missing'],
+      ['rcm_hub.account_era_deposit_clearing', 'missing'],
       ['rcm_hub.journal_bank', 'missing'],
+      ['rcm_hub.journal_era_deposits', 'missing'],
     ]);
     const first = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
     expect(first.ready).toBe(true);
@@ -49,7 +53,11 @@ describe("the hub's Odoo setup", () => {
       ['651000', 'created'],
       ['652000', 'created'],
       ['400000', 'linked'],
+      ['451000', 'created'],
+      ['653000', 'created'],
+      ['101403', 'linked'],
       ['BNK1', 'linked'],
+      ['ERA', 'created'],
     ]);
     const second = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
     expect(second.records.map((r) => [r.outcome, r.id])).toEqual(first.records.map((r) => ['found', r.id]));
@@ -87,7 +95,16 @@ describe("the hub's Odoo setup", () => {
     const setup = ledgerSetupFromEnv(
       JSON.stringify({ accounts: { contractualAdjustments: '5100' }, bankJournalCode: 'BNK2' }),
     );
-    expect(hubRecords(setup).map((r) => r.code)).toEqual(['5100', '652000', '400000', 'BNK2']);
+    expect(hubRecords(setup).map((r) => r.code)).toEqual([
+      '5100',
+      '652000',
+      '400000',
+      '451000',
+      '653000',
+      '101403',
+      'BNK2',
+      'ERA',
+    ]);
     expect(ledgerSetupFromEnv('')).toEqual(DEFAULT_LEDGER_SETUP);
   });
 });
