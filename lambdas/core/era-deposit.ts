@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { type Cents, formatCents } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole } from './posting-plan.js';
 import type { Remittance835 } from './x12/remittance-835.js';
@@ -86,6 +87,25 @@ export interface EraDeposit {
   providerAdjustments: Array<{ reason: string; reference?: string; amountCents: Cents }>;
 }
 
+/**
+ * The ERA-level event: one per 835 transaction whose payer the hub knows (from the claims it placed), accepted
+ * with the ERA's claim payments; the Odoo writer books its deposit (partition `era:<TRN02>`).
+ */
+export const EraDepositReceived = z
+  .object({
+    traceNumber: z.string().meta({ description: 'TRN02: the check or EFT trace number the bank shows' }),
+    payerId: z.string(),
+    date: z.string().meta({ description: 'BPR16 (or DTM*405) payment date' }),
+    method: z.string().meta({ description: 'BPR04: ACH, CHK, FWT, BOP, NON' }),
+    depositCents: z.number().int().meta({ description: 'BPR02 signed by BPR03' }),
+    claimPayments: z.array(z.object({ claimId: z.string(), paidCents: z.number().int() })),
+    providerAdjustments: z.array(
+      z.object({ reason: z.string(), reference: z.string().optional(), amountCents: z.number().int() }),
+    ),
+  })
+  .meta({ id: 'EraDepositReceived' });
+export type EraDepositReceived = z.infer<typeof EraDepositReceived>;
+
 /** One line of the deposit entry. `account` is a role, or the payer's own receivable account. */
 export interface DepositLine {
   account: OdooAccountRole | 'payerReceivable';
@@ -119,6 +139,11 @@ export function eraPaymentMarkerPrefix(traceNumber: string): string {
   return `[rcm:era:${traceNumber}:`;
 }
 
+/** How the deposit entry's claim-payments line is labelled (the adapter finds it by this prefix). */
+export function claimPaymentsLabelPrefix(traceNumber: string): string {
+  return `ERA ${traceNumber} claim payments`;
+}
+
 /** The deposit booking for one ERA: a balanced entry, or a refusal when the ERA does not balance. */
 export function planEraDeposit(era: EraDeposit): EraDepositPlan {
   const trace = era.traceNumber;
@@ -144,7 +169,7 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
     lines.push({
       account: 'eraDepositClearing',
       balanceCents: -claimsCents,
-      label: `ERA ${trace} claim payments (${era.claimPayments.length} claims)`,
+      label: `${claimPaymentsLabelPrefix(trace)} (${era.claimPayments.length} claims)`,
       role: 'claimPayments',
     });
   }
@@ -211,6 +236,8 @@ export interface DepositBooked {
 
 export interface DepositDifference {
   key: string;
+  /** reconciliation.ts DifferenceClass: no deposit, a deposit of another amount, payments − PLB ≠ BPR02. */
+  class: 'missing_in_odoo' | 'amount_variance' | 'deposit_variance';
   traceNumber: string;
   payerId: string;
   expectedCents: Cents;
@@ -233,6 +260,7 @@ export function compareDeposit(era: EraDeposit, booked: DepositBooked): DepositD
       out.push({
         ...base,
         key: `recon:deposit_missing:${trace}`,
+        class: 'missing_in_odoo',
         actualCents: 0,
         amountCents: Math.abs(era.depositCents),
         reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) and Odoo holds no deposit for it; the bank statement line cannot be matched`,
@@ -242,6 +270,7 @@ export function compareDeposit(era: EraDeposit, booked: DepositBooked): DepositD
     out.push({
       ...base,
       key: `recon:deposit_amount:${trace}`,
+      class: 'amount_variance',
       actualCents: booked.depositLineCents,
       amountCents: Math.abs(booked.depositLineCents - era.depositCents),
       reason: `ERA ${trace}: Odoo's deposit is ${formatCents(booked.depositLineCents)}, the payer sent ${formatCents(era.depositCents)} (BPR02)`,
@@ -252,6 +281,7 @@ export function compareDeposit(era: EraDeposit, booked: DepositBooked): DepositD
     out.push({
       ...base,
       key: `recon:deposit_variance:${trace}`,
+      class: 'deposit_variance',
       actualCents: net,
       amountCents: Math.abs(net - era.depositCents),
       reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) but Odoo holds claim payments ${formatCents(booked.claimPaymentsCents)} − provider-level adjustments ${formatCents(booked.providerAdjustmentsCents)} = ${formatCents(net)} (${net > era.depositCents ? 'more' : 'less'} by ${formatCents(Math.abs(net - era.depositCents))})`,

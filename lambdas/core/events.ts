@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ChargeFinalized } from './charge.js';
 import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
 import { eventEnvelope } from './envelope.js';
+import { EraDepositReceived } from './era-deposit.js';
 import { InvoiceIssued } from './invoice.js';
 import { PatientUpserted, PayerUpserted } from './master-data.js';
 import { PaymentReceived } from './payment.js';
@@ -175,6 +176,8 @@ export const EventCatalog = {
   PaymentReversed: eventEnvelope('PaymentReversed', PaymentReversed),
   // X12 835 PLB (docs/x12.md): a provider-level adjustment of an ERA, not tied to one claim.
   ProviderAdjustmentReceived: eventEnvelope('ProviderAdjustmentReceived', ProviderAdjustmentReceived),
+  // X12 835 BPR/TRN/PLB (docs/posting-rules.md): one ERA's deposit, booked as one journal entry (issue 14).
+  EraDepositReceived: eventEnvelope('EraDepositReceived', EraDepositReceived),
 } as const;
 export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;

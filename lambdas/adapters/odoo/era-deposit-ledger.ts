@@ -1,4 +1,5 @@
 import {
+  claimPaymentsLabelPrefix,
   type DepositBooked,
   type EraDepositPlan,
   eraDepositRef,
@@ -77,9 +78,8 @@ export class OdooEraDepositLedger {
       }
       await postDraft(this.odoo, move);
     }
-    const claimsLine = plan.lines.find((l) => l.role === 'claimPayments');
-    const settledPaymentIds = claimsLine
-      ? await this.settleClaimPayments(move.id, claimsLine.label, plan)
+    const settledPaymentIds = plan.lines.some((l) => l.role === 'claimPayments')
+      ? await this.settleClaimPayments(move.id, plan.traceNumber)
       : [];
     return { moveId: move.id, alreadyPresent, settledPaymentIds };
   }
@@ -261,7 +261,34 @@ export class OdooEraDepositLedger {
     return row;
   }
 
-  private async settleClaimPayments(moveId: number, label: string, plan: EraDepositPlan): Promise<number[]> {
+  /**
+   * Called after a claim payment of the ERA is booked (whichever of the two comes last reconciles): matches the
+   * deposit entry's claim-payments line, if the deposit is booked, with the trace's claim payments not yet matched.
+   */
+  async settle(traceNumber: string): Promise<number[]> {
+    const move = await this.findEntry(await this.chart.depositJournalId(), eraDepositRef(traceNumber));
+    if (move?.state !== 'posted') return [];
+    return this.settleClaimPayments(move.id, traceNumber);
+  }
+
+  /**
+   * Claim payments of one ERA are booked in parallel (one FIFO group per encounter), each then settling: two
+   * writers can pick the same open line, and the second reconcile is refused "already reconciled". Reading again
+   * leaves out what the first matched; after three rounds the rest waits for the next booking of the trace.
+   */
+  private async settleClaimPayments(moveId: number, traceNumber: string): Promise<number[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.settleOnce(moveId, traceNumber);
+      } catch (error) {
+        const raced = error instanceof OdooError && /already reconciled/i.test(error.message);
+        if (!raced) throw error;
+        if (attempt >= 2) return [];
+      }
+    }
+  }
+
+  private async settleOnce(moveId: number, traceNumber: string): Promise<number[]> {
     const clearing = await this.chart.accountId('eraDepositClearing');
     const [claimsLine] = await this.odoo.call<LineRow[]>(
       'account.move.line',
@@ -270,13 +297,13 @@ export class OdooEraDepositLedger {
         [
           ['move_id', '=', moveId],
           ['account_id', '=', clearing],
-          ['name', '=', label],
+          ['name', '=like', `${escapeLike(claimPaymentsLabelPrefix(traceNumber))}%`],
         ],
       ],
       { fields: ['name', 'balance', 'reconciled', 'amount_residual'], limit: 1 },
     );
     if (!claimsLine || claimsLine.reconciled) return [];
-    const ids = (await this.eraPayments(plan.traceNumber)).map((p) => p.id);
+    const ids = (await this.eraPayments(traceNumber)).map((p) => p.id);
     if (!ids.length) return [];
     const lines = await this.odoo.call<Array<{ id: number; payment_id: Many2one }>>(
       'account.move.line',
