@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Cents, formatCents } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole } from './posting-plan.js';
-import type { Remittance835 } from './x12/remittance-835.js';
+import { claimInterestInPaid, type Remittance835 } from './x12/remittance-835.js';
 
 /**
  * ERA-level money (issue 14): the deposit the payer sent (BPR02) and its provider-level adjustments (PLB), booked
@@ -82,8 +82,11 @@ export interface EraDeposit {
   method: string;
   /** BPR02 signed by BPR03. */
   depositCents: Cents;
-  /** Every CLP of the ERA with its CLP04 (matched to an encounter or not: the cash arrived either way). */
-  claimPayments: Array<{ claimId: string; paidCents: Cents }>;
+  /**
+   * Every CLP of the ERA (matched to an encounter or not: the cash arrived either way): `paidCents` is what the
+   * claim payment books on the invoice (CLP04 less the AMT*I interest it carries), `interestCents` that interest.
+   */
+  claimPayments: Array<{ claimId: string; paidCents: Cents; interestCents?: Cents }>;
   providerAdjustments: Array<{ reason: string; reference?: string; amountCents: Cents }>;
 }
 
@@ -98,7 +101,13 @@ export const EraDepositReceived = z
     date: z.string().meta({ description: 'BPR16 (or DTM*405) payment date' }),
     method: z.string().meta({ description: 'BPR04: ACH, CHK, FWT, BOP, NON' }),
     depositCents: z.number().int().meta({ description: 'BPR02 signed by BPR03' }),
-    claimPayments: z.array(z.object({ claimId: z.string(), paidCents: z.number().int() })),
+    claimPayments: z.array(
+      z.object({
+        claimId: z.string(),
+        paidCents: z.number().int().meta({ description: 'CLP04 less the AMT*I interest it carries' }),
+        interestCents: z.number().int().optional().meta({ description: 'AMT*I interest carried in CLP04' }),
+      }),
+    ),
     providerAdjustments: z.array(
       z.object({ reason: z.string(), reference: z.string().optional(), amountCents: z.number().int() }),
     ),
@@ -139,6 +148,9 @@ export function eraPaymentMarkerPrefix(traceNumber: string): string {
   return `[rcm:era:${traceNumber}:`;
 }
 
+/** Label prefix of a claim-interest line (AMT*I); PLB lines start with `PLB `. */
+export const CLAIM_INTEREST_LABEL = 'AMT*I';
+
 /** How the deposit entry's claim-payments line is labelled (the adapter finds it by this prefix). */
 export function claimPaymentsLabelPrefix(traceNumber: string): string {
   return `ERA ${traceNumber} claim payments`;
@@ -148,11 +160,12 @@ export function claimPaymentsLabelPrefix(traceNumber: string): string {
 export function planEraDeposit(era: EraDeposit): EraDepositPlan {
   const trace = era.traceNumber;
   const claimsCents = sum(era.claimPayments.map((c) => c.paidCents));
+  const interestCents = sum(era.claimPayments.map((c) => c.interestCents ?? 0));
   const plbCents = sum(era.providerAdjustments.map((p) => p.amountCents));
-  if (claimsCents - plbCents !== era.depositCents) {
+  if (claimsCents + interestCents - plbCents !== era.depositCents) {
     // balance835 refuses such a file at the edge; a plan must never book one that does not add up.
     throw new RangeError(
-      `ERA ${trace} does not balance: BPR02 ${formatCents(era.depositCents)} but Σ CLP04 ${formatCents(claimsCents)} − Σ PLB ${formatCents(plbCents)} = ${formatCents(claimsCents - plbCents)}`,
+      `ERA ${trace} does not balance: BPR02 ${formatCents(era.depositCents)} but Σ CLP04 ${formatCents(claimsCents + interestCents)} − Σ PLB ${formatCents(plbCents)} = ${formatCents(claimsCents + interestCents - plbCents)}`,
     );
   }
   const lines: DepositLine[] = [];
@@ -171,6 +184,16 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
       balanceCents: -claimsCents,
       label: `${claimPaymentsLabelPrefix(trace)} (${era.claimPayments.length} claims)`,
       role: 'claimPayments',
+    });
+  }
+  // AMT*I: interest paid with a claim (inside its CLP04) is the provider's income, like PLB L6.
+  for (const claim of era.claimPayments) {
+    if (!claim.interestCents) continue;
+    lines.push({
+      account: 'plbInterestIncome',
+      balanceCents: -claim.interestCents,
+      label: `${CLAIM_INTEREST_LABEL} interest on claim ${claim.claimId} (ERA ${trace}, payer ${era.payerId})`,
+      role: 'providerAdjustment',
     });
   }
   for (const [i, plb] of era.providerAdjustments.entries()) {
@@ -215,7 +238,14 @@ export function eraDepositOf(transaction: Remittance835, payerId: string): EraDe
     date: transaction.payment.date as string,
     method: transaction.payment.method,
     depositCents: transaction.payment.amountCents,
-    claimPayments: transaction.claims.map((c) => ({ claimId: c.claimId, paidCents: c.paidCents })),
+    claimPayments: transaction.claims.map((c) => {
+      const interestCents = claimInterestInPaid(c);
+      return {
+        claimId: c.claimId,
+        paidCents: c.paidCents - interestCents,
+        ...(interestCents ? { interestCents } : {}),
+      };
+    }),
     providerAdjustments: transaction.providerAdjustments.map((p) => ({
       reason: p.reason,
       ...(p.reference ? { reference: p.reference } : {}),
@@ -230,7 +260,7 @@ export interface DepositBooked {
   depositLineCents?: Cents;
   /** Σ of the hub's active claim payments in Odoo carrying this trace. */
   claimPaymentsCents: Cents;
-  /** Σ of the PLB lines of the deposit entry (0 when there is none). */
+  /** Σ of the PLB and AMT*I interest lines of the deposit entry, signed as PLB (0 when there is none). */
   providerAdjustmentsCents: Cents;
 }
 

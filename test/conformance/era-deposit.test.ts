@@ -14,9 +14,9 @@ import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js'
 /**
  * Issue 14 (ERA-level money), against whatever Odoo the ODOO_* variables name (the sandbox in `npm test`, a real
  * Odoo 17 under `npm run test:odoo`), books checked to the cent: the synthetic ERA test/fixtures/x12/
- * synthetic-era-plb.835 (two claims paid 1,000.00; PLB L6 −7.50, WO 25.00, CS 2.21; BPR02 980.29) is booked as
+ * synthetic-era-plb.835 (three claims paid 1,255.25 of which AMT*I interest 5.25; PLB L6 −7.50, WO 25.00, CS 2.21; BPR02 1,235.54) is booked as
  * the hub books it — one payment per claim, then one deposit entry — as the integration user. The deposit line is
- * BPR02 and the only open line a bank statement line of the trace can match; interest, recoupment and the CS
+ * BPR02 and the only open line a bank statement line of the trace can match; claim interest, PLB interest, recoupment and the CS
  * adjustment sit on their accounts with the payer and the trace; a redelivery writes nothing; reconciliation
  * reads back no difference, and a deposit that differs from the payments by 7.50 is reported as 7.50.
  */
@@ -31,7 +31,8 @@ function fixture(): string {
     .replaceAll('EFT20261102A', `EFT${run}`)
     .replaceAll('CLM-', `CLM-${run}-`)
     .replaceAll('PCN-A', `PCN-${run}-A`)
-    .replaceAll('PCN-B', `PCN-${run}-B`);
+    .replaceAll('PCN-B', `PCN-${run}-B`)
+    .replaceAll('PCN-C', `PCN-${run}-C`);
 }
 
 beforeAll(async () => {
@@ -118,8 +119,8 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
     const deposits = new OdooEraDepositLedger(hub);
     const booked = await deposits.book(plan);
     expect(booked.alreadyPresent).toBe(false);
-    expect(booked.settledPaymentIds).toHaveLength(2);
-    figures.push(`booked 2 claims + deposit in ${Date.now() - started} ms`);
+    expect(booked.settledPaymentIds).toHaveLength(3);
+    figures.push(`booked 3 claims + deposit in ${Date.now() - started} ms`);
 
     const lines = await odoo.reader.call<Line[]>(
       'account.move.line',
@@ -144,8 +145,9 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
       l.name,
     ]);
     expect(books).toEqual([
-      [clearing, 98_029, `ERA EFT${run} deposit (ACH) from payer ${payerId}`],
-      [clearing, -100_000, `ERA EFT${run} claim payments (2 claims)`],
+      [clearing, 123_554, `ERA EFT${run} deposit (ACH) from payer ${payerId}`],
+      [clearing, -125_000, `ERA EFT${run} claim payments (3 claims)`],
+      [interest, -525, `AMT*I interest on claim CLM-${run}-C (ERA EFT${run}, payer ${payerId})`],
       [interest, -750, `PLB L6 interest owed (ERA EFT${run}, payer ${payerId})`],
       [receivable, 2_500, `PLB WO overpayment recovery ref PCN-OLD-9 (ERA EFT${run}, payer ${payerId})`],
       [other, 221, `PLB CS adjustment ref GARN-4 (ERA EFT${run}, payer ${payerId})`],
@@ -187,7 +189,7 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
       { fields: LINE_FIELDS },
     );
     const onClearing = candidates.filter((l) => l.account_id[0] === clearing);
-    expect(onClearing.map((l) => odooAmountToCents(l.amount_residual))).toEqual([98_029]);
+    expect(onClearing.map((l) => odooAmountToCents(l.amount_residual))).toEqual([123_554]);
   });
 
   it('books nothing again on a redelivery, and reconciliation reads back no difference', async () => {
@@ -200,22 +202,22 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
 
     const booked = await deposits.booked(`EFT${run}`);
     expect(booked).toMatchObject({
-      depositLineCents: 98_029,
-      claimPaymentsCents: 100_000,
-      providerAdjustmentsCents: 1_971,
+      depositLineCents: 123_554,
+      claimPaymentsCents: 125_000,
+      providerAdjustmentsCents: 1_446,
     });
     expect(compareDeposit(era, booked)).toEqual([]);
     // The payer announced 7.50 more than it paid on claims (an L6 the books lack): 7.50, not 0 differences.
     const withUnbookedInterest = {
       ...era,
-      depositCents: 100_750,
+      depositCents: 125_750,
       providerAdjustments: [{ reason: 'L6', amountCents: -750 }],
     };
     const unbooked = await deposits.booked(`EFT${run}-NONE`);
     expect(
       compareDeposit(withUnbookedInterest, { ...unbooked, claimPaymentsCents: booked.claimPaymentsCents }),
     ).toEqual([
-      expect.objectContaining({ key: expect.stringContaining('deposit_missing'), amountCents: 100_750 }),
+      expect.objectContaining({ key: expect.stringContaining('deposit_missing'), amountCents: 125_750 }),
       expect.objectContaining({ key: expect.stringContaining('deposit_variance'), amountCents: 750 }),
     ]);
   });

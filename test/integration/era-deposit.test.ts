@@ -6,10 +6,10 @@ import { type ApiCall, accessToken, apiCaller, odoo, startTestHub } from './supp
 
 /**
  * Issue 14 (ERA-level money), through the local hub: the synthetic ERA test/fixtures/x12/synthetic-era-plb.835
- * (claims paid 600.00 + 400.00, PLB L6 −7.50, WO 25.00, CS 2.21, BPR02 980.29) posted as application/edi-x12
+ * (claims paid 600.00 + 400.00 + 255.25 with AMT*I 5.25, PLB L6 −7.50, WO 25.00, CS 2.21, BPR02 1,235.54) posted as application/edi-x12
  * after its claims. The writer books each claim payment and one deposit entry for the trace, matched with each
  * other; the reconciliation run finds nothing for the trace, and once the deposit is taken out of the books in
- * Odoo it reports the missing deposit and the 19.71 by which payments − PLB now miss BPR02.
+ * Odoo it reports the missing deposit and the 14.46 by which payments − PLB now miss BPR02.
  */
 const PAYER = 'PAYER-ERA';
 const TRACE = 'EFT20261102A';
@@ -68,6 +68,7 @@ describe('an ERA with provider-level adjustments, through the hub', () => {
     for (const [claimId, billedCents] of [
       ['CLM-A', 70_000],
       ['CLM-B', 40_000],
+      ['CLM-C', 30_000],
     ] as const) {
       await seedClaimThroughApi(seed, {
         claimId,
@@ -96,8 +97,9 @@ describe('an ERA with provider-level adjustments, through the hub', () => {
     expect(answer.status).toBe(202);
     const lines = await depositLines();
     expect(lines.map((l) => [l.account_id[1].slice(0, 6), Math.round((l.debit - l.credit) * 100)])).toEqual([
-      ['101403', 98_029],
-      ['101403', -100_000],
+      ['101403', 123_554],
+      ['101403', -125_000],
+      ['451000', -525],
       ['451000', -750],
       ['121000', 2_500],
       ['653000', 221],
@@ -122,8 +124,8 @@ describe('an ERA with provider-level adjustments, through the hub', () => {
         .map((d) => [d.class, d.amountCents])
         .sort(),
     ).toEqual([
-      ['deposit_variance', 1_971],
-      ['missing_in_odoo', 98_029],
+      ['deposit_variance', 1_446],
+      ['missing_in_odoo', 123_554],
     ]);
   });
 });

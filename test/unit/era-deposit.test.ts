@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { remittanceBalanceViolations } from '../../lambdas/core/balancing.js';
 import {
   compareDeposit,
   type EraDeposit,
@@ -7,7 +9,12 @@ import {
   PLB_REASONS,
   planEraDeposit,
 } from '../../lambdas/core/era-deposit.js';
-import { read835Text } from '../../lambdas/core/x12/remittance-835.js';
+import {
+  claimInterestInPaid,
+  type Remittance835,
+  read835Text,
+} from '../../lambdas/core/x12/remittance-835.js';
+import { plannedRemittances, toRemittanceReceived } from '../../lambdas/core/x12/remittance-events.js';
 
 /** ERA-level money (issue 14): the deposit is BPR02, PLB is booked, reconciliation sees BPR02 (docs/posting-rules.md). */
 
@@ -102,6 +109,28 @@ describe('the ERA deposit', () => {
     expect(plan.exceptions[0]?.reason).toMatch(/CS \(adjustment\) ref GARN-4 of 24\.21 on ERA EFT-77/);
   });
 
+  it('books AMT*I interest carried in a claim payment to interest income, under the claim, not on the invoice', () => {
+    const plan = planEraDeposit(
+      era({
+        claimPayments: [
+          { claimId: 'CLM-1', paidCents: 60_000 },
+          { claimId: 'CLM-3', paidCents: 25_000, interestCents: 525 },
+        ],
+        depositCents: 85_525,
+      }),
+    );
+    expect(lineOf(plan, 'claimPayments')[0]?.balanceCents).toBe(-85_000);
+    expect(lineOf(plan, 'providerAdjustment')).toEqual([
+      {
+        account: 'plbInterestIncome',
+        balanceCents: -525,
+        label: 'AMT*I interest on claim CLM-3 (ERA EFT-77, payer PAYER-1)',
+        role: 'providerAdjustment',
+      },
+    ]);
+    expect(lineOf(plan, 'deposit')[0]?.balanceCents).toBe(85_525);
+  });
+
   it('treats a PLB code it has no row for as one finance reviews, never as interest or payer balance', () => {
     const plan = planEraDeposit(era({ providerAdjustments: [{ reason: 'ZZ', amountCents: 100 }] }));
     expect(lineOf(plan, 'providerAdjustment')[0]?.account).toBe('plbOtherAdjustments');
@@ -138,36 +167,49 @@ describe('the ERA deposit', () => {
     );
   });
 
-  it('reads BPR02, TRN02 and every CLP04 and PLB of a transaction', async () => {
-    const x12 = [
-      'ISA*00*          *00*          *ZZ*PAYER          *ZZ*PROVIDER       *261102*1200*^*00501*000000901*0*T*:~',
-      'GS*HP*PAYER*PROVIDER*20261102*1200*901*X*005010X221A1~',
-      'ST*835*0001~',
-      'BPR*I*1007.50*C*ACH*CCP*01*111*DA*33*1234567890**01*111*DA*22*20261102~',
-      'TRN*1*EFT-77*1234567890~',
-      'N1*PR*ACME HEALTH~',
-      'N1*PE*CLINIC*XX*1999999999~',
-      'LX*1~',
-      'CLP*CLM-1*1*700.00*600.00**12*PCN-1~',
-      'CAS*CO*45*100.00~',
-      'CLP*CLM-2*1*400.00*400.00**12*PCN-2~',
-      'PLB*1999999999*20261231*L6*-7.50~',
-      'SE*11*0001~',
-      'GE*1*901~',
-      'IEA*1*000000901~',
-    ].join('');
-    const read = await read835Text(x12);
+  it('reads BPR02, TRN02, every CLP04 (less the AMT*I interest it carries) and PLB of a transaction', async () => {
+    const read = await read835Text(
+      readFileSync(new URL('../fixtures/x12/synthetic-era-plb.835', import.meta.url), 'latin1'),
+    );
     expect(read.issues).toEqual([]);
-    const deposit = eraDepositOf(read.transactions[0] as never, 'PAYER-1');
+    const transaction = read.transactions[0] as Remittance835;
+    const deposit = eraDepositOf(transaction, 'PAYER-1');
     expect(deposit).toMatchObject({
-      traceNumber: 'EFT-77',
-      depositCents: 100_750,
+      traceNumber: 'EFT20261102A',
+      depositCents: 123_554,
       claimPayments: [
-        { claimId: 'CLM-1', paidCents: 60_000 },
-        { claimId: 'CLM-2', paidCents: 40_000 },
+        { claimId: 'CLM-A', paidCents: 60_000 },
+        { claimId: 'CLM-B', paidCents: 40_000 },
+        { claimId: 'CLM-C', paidCents: 25_000, interestCents: 525 },
       ],
-      providerAdjustments: [{ reason: 'L6', amountCents: -750 }],
+      providerAdjustments: [
+        { reason: 'L6', amountCents: -750 },
+        { reason: 'WO', reference: 'PCN-OLD-9', amountCents: 2_500 },
+        { reason: 'CS', reference: 'GARN-4', amountCents: 221 },
+      ],
     });
+    // The claim payment the hub books on CLM-C's invoice is CLP04 less the interest: 300.00 − CO-45 50.00.
+    const [, , planned] = plannedRemittances([transaction]);
+    const remittance = toRemittanceReceived(planned as never, {
+      encounterId: 'E',
+      facilityId: 'F',
+      payerId: 'P',
+    });
+    expect(remittance.paidCents).toBe(25_000);
+    expect(remittanceBalanceViolations(remittance)).toEqual([]);
+    expect(planEraDeposit(deposit).lines.reduce((sum, l) => sum + l.balanceCents, 0)).toBe(0);
+  });
+
+  it('leaves CLP04 whole when the claim balances without the interest (paid apart, e.g. by PLB L6)', () => {
+    const claim = {
+      billedCents: 30_000,
+      paidCents: 25_000,
+      interestCents: 525,
+      adjustments: [{ group: 'CO' as const, reason: '45', amountCents: 5_000 }],
+      services: [],
+    };
+    expect(claimInterestInPaid(claim)).toBe(0);
+    expect(claimInterestInPaid({ ...claim, paidCents: 25_525 })).toBe(525);
   });
 });
 

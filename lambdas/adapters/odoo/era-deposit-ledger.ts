@@ -1,4 +1,5 @@
 import {
+  CLAIM_INTEREST_LABEL,
   claimPaymentsLabelPrefix,
   type DepositBooked,
   type EraDepositPlan,
@@ -108,7 +109,8 @@ export class OdooEraDepositLedger {
         const onClearing = Array.isArray(line.account_id) && line.account_id[0] === clearing;
         if (onClearing && name.startsWith(depositPrefix))
           depositLineCents = (depositLineCents ?? 0) + odooAmountToCents(line.balance);
-        else if (name.startsWith('PLB ')) providerAdjustmentsCents += odooAmountToCents(line.balance);
+        else if (name.startsWith('PLB ') || name.startsWith(`${CLAIM_INTEREST_LABEL} `))
+          providerAdjustmentsCents += odooAmountToCents(line.balance);
       }
     }
     const payments = await this.eraPayments(traceNumber);
