@@ -190,6 +190,64 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
     );
     const onClearing = candidates.filter((l) => l.account_id[0] === clearing);
     expect(onClearing.map((l) => odooAmountToCents(l.amount_residual))).toEqual([123_554]);
+
+    // The bank's statement line of the EFT, matched as Odoo's reconciliation widget does (Enterprise; Community 17
+    // keeps the model): the line's counterpart on Outstanding Receipts (`counterpart_account_id`, create's own
+    // hook) reconciled with that one candidate. The sandbox has no bank statement model: real Odoo only.
+    if (odoo.kind !== 'real') return;
+    // Statement lines need "Show Full Accounting Features" (account.group_account_user), which a stock Invoicing
+    // database does not give: finance's user has it; the administrator gets it here.
+    const [, group] = await odoo.reader.call<[string, number]>(
+      'ir.model.data',
+      'check_object_reference',
+      [],
+      {
+        module: 'account',
+        xml_id: 'group_account_user',
+      },
+    );
+    const [admin] = await odoo.reader.call<number[]>('res.users', 'search', [
+      [['login', '=', odoo.admin.login]],
+    ]);
+    await odoo.reader.call('res.users', 'write', [[admin], { groups_id: [[4, group]] }]);
+    const [bankJournal] = await odoo.reader.call<number[]>('account.journal', 'search', [
+      [['code', '=', 'BNK1']],
+    ]);
+    const [statementLineId] = await odoo.reader.call<number[]>('account.bank.statement.line', 'create', [
+      [
+        {
+          journal_id: bankJournal,
+          date: '2026-11-03',
+          amount: 1235.54,
+          payment_ref: `ACH CCD TRN*1*EFT${run}*1999999999 SYNTHETIC HEALTH PLAN`,
+          counterpart_account_id: clearing,
+        },
+      ],
+    ]);
+    const [statementLine] = await odoo.reader.call<Array<{ move_id: [number, string] }>>(
+      'account.bank.statement.line',
+      'read',
+      [[statementLineId]],
+      { fields: ['move_id'] },
+    );
+    const [counterpart] = await odoo.reader.call<number[]>('account.move.line', 'search', [
+      [
+        ['move_id', '=', statementLine?.move_id[0]],
+        ['account_id', '=', clearing],
+      ],
+    ]);
+    await odoo.reader.call('account.move.line', 'reconcile', [[counterpart, onClearing[0]?.id]]);
+    const [matched] = await odoo.reader.call<Array<{ is_reconciled: boolean; amount_residual: number }>>(
+      'account.bank.statement.line',
+      'read',
+      [[statementLineId]],
+      { fields: ['is_reconciled', 'amount_residual'] },
+    );
+    expect(matched).toMatchObject({ is_reconciled: true, amount_residual: 0 });
+    const [deposit] = await odoo.reader.call<Line[]>('account.move.line', 'read', [[onClearing[0]?.id]], {
+      fields: LINE_FIELDS,
+    });
+    expect(deposit?.reconciled).toBe(true);
   });
 
   it('books nothing again on a redelivery, and reconciliation reads back no difference', async () => {
