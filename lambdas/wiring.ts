@@ -880,6 +880,13 @@ export const eventRoutes: readonly EventRoute[] = [
     target: { handler: 'enqueueOdooWrite' },
   },
   {
+    name: 'OdooWritesFromX12Deposits',
+    description:
+      "An ERA's deposit (835 BPR/TRN/PLB), booked as one journal entry per trace by the Odoo writer",
+    pattern: { source: [EventSource.api], 'detail-type': ['EraDepositReceived'] },
+    target: { handler: 'enqueueOdooWrite' },
+  },
+  {
     name: 'ExceptionRegister',
     description: 'Every exception opened anywhere in the hub, projected into the exception register',
     pattern: { 'detail-type': ['ExceptionOpened'] },

@@ -95,10 +95,15 @@ export const StageConfig = z
             patientResponsibilityTransfer: z.string().min(1).default('121500'),
             payerInitiatedReductions: z.string().min(1).default('653000'),
             deniedClaims: z.string().min(1).default('654000'),
+            plbInterestIncome: z.string().min(1).default('451000'),
+            plbOtherAdjustments: z.string().min(1).default('655000'),
+            eraDepositClearing: z.string().min(1).default('101403'),
           })
           .strict()
           .prefault({}),
         bankJournalCode: z.string().min(1).max(5).default('BNK1'),
+        /** The journal of ERA deposits (one entry per ERA, docs/posting-rules.md). */
+        depositJournalCode: z.string().min(1).max(5).default('ERA'),
       })
       .strict()
       .prefault({}),

@@ -3,6 +3,7 @@ import { ChargeFinalized } from './charge.js';
 import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
 import { DenialWriteOffApproved } from './denial-write-off.js';
 import { eventEnvelope } from './envelope.js';
+import { EraDepositReceived } from './era-deposit.js';
 import { InvoiceIssued } from './invoice.js';
 import { PatientUpserted, PayerUpserted } from './master-data.js';
 import { PaymentReceived } from './payment.js';
@@ -194,6 +195,8 @@ export const EventCatalog = {
   // Issue 14: a denial a person resolved as not recoverable, and its write-off to the denial account.
   DenialWriteOffApproved: eventEnvelope('DenialWriteOffApproved', DenialWriteOffApproved),
   DenialWrittenOff: eventEnvelope('DenialWrittenOff', DenialWrittenOff),
+  // X12 835 BPR/TRN/PLB (docs/posting-rules.md): one ERA's deposit, booked as one journal entry (issue 14).
+  EraDepositReceived: eventEnvelope('EraDepositReceived', EraDepositReceived),
 } as const;
 export type EventType = keyof typeof EventCatalog;
 export type EventOf<T extends EventType> = z.infer<(typeof EventCatalog)[T]>;

@@ -13,7 +13,11 @@ export type OdooAccountRole =
   /** PI adjustments that are not contractual or denials (e.g. PI-104 managed care withholding). */
   | 'payerInitiatedReductions'
   /** Denied amounts a person resolved as not recoverable (never written off by the hub on its own). */
-  | 'deniedClaims';
+  | 'deniedClaims'
+  // ERA-level money (era-deposit.ts): PLB L6 interest, PLB codes finance reviews, the deposit's clearing account.
+  | 'plbInterestIncome'
+  | 'plbOtherAdjustments'
+  | 'eraDepositClearing';
 
 export type PostingStep =
   /** A credit note (out_refund) against an invoice, e.g. moving patient responsibility off the payer invoice. */

@@ -25,6 +25,8 @@ export const DIFFERENCE_CLASSES = [
   'unapplied_cash',
   /** A submitted claim with no remittance after the payer's expected lag. */
   'remittance_not_received',
+  /** An ERA's deposit (BPR02) differs from the claim payments Odoo holds less its PLB (era-deposit.ts). */
+  'deposit_variance',
 ] as const;
 export const DifferenceClass = z.enum(DIFFERENCE_CLASSES);
 export type DifferenceClass = z.infer<typeof DifferenceClass>;
@@ -43,6 +45,7 @@ export const DIFFERENCE_TEAM: Record<DifferenceClass, 'finance' | 'billing' | 'i
   wrong_invoice: 'finance',
   unapplied_cash: 'finance',
   remittance_not_received: 'billing',
+  deposit_variance: 'finance',
 };
 
 /** A remittance the hub accepted for the payer in the period, with the plan the Odoo writer fixed for it. */

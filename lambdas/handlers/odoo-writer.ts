@@ -35,6 +35,7 @@ import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
+import { bookEraDeposit } from './booking/era-deposit.js';
 import { bookMasterData } from './booking/master-data.js';
 import { bookPayment, bookRemittance } from './booking/receivables.js';
 import { exceptionOpened, openException, recordFollowUp } from './booking/record.js';
@@ -229,6 +230,7 @@ function parseEnvelope(record: SQSRecord): EventEnvelope {
 async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
   if (envelope.type === 'PatientUpserted' || envelope.type === 'PayerUpserted')
     return bookMasterData(envelope, context);
+  if (envelope.type === 'EraDepositReceived') return bookEraDeposit(envelope, context);
   const booking = encounterBookings[envelope.type];
   if (!booking || !isEncounterEvent(envelope)) {
     throw new OdooError(
@@ -398,6 +400,7 @@ function subjectIdOf(envelope: EventEnvelope): string {
     'claimId',
     'chargeId',
     'patientId',
+    'traceNumber',
     'payerId',
   ]) {
     if (typeof data[key] === 'string') return data[key] as string;
@@ -408,7 +411,7 @@ function subjectIdOf(envelope: EventEnvelope): string {
 /** Revenue at stake for an exception: what the event would have booked. */
 function amountAtStake(envelope: EventEnvelope): number {
   const data = envelope.data as Record<string, unknown>;
-  for (const key of ['totalCents', 'paidCents', 'amountCents', 'billedCents']) {
+  for (const key of ['totalCents', 'paidCents', 'amountCents', 'billedCents', 'depositCents']) {
     if (typeof data[key] === 'number') return Math.abs(data[key] as number);
   }
   return 0;

@@ -4,6 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod';
 import {
   type LedgerClaim,
+  type LedgerDeposit,
   type LedgerPayment,
   type LedgerRemittance,
   type PayerRunResult,
@@ -14,10 +15,12 @@ import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
+import { OdooEraDepositLedger } from '../adapters/odoo/era-deposit-ledger.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
 import { OdooReconciliationReader } from '../adapters/odoo/reconciliation-reader.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
+import { compareDeposit } from '../core/era-deposit.js';
 import { deterministicEventId } from '../core/event-id.js';
 import { paymentExceptionKey, paymentStepRef } from '../core/payment-posting.js';
 import type { PostingPlan } from '../core/posting-plan.js';
@@ -27,6 +30,7 @@ import {
   comparePayerPayments,
   comparePaymentsReceived,
   compareRemittances,
+  DIFFERENCE_TEAM,
   type Difference,
   type DocumentMatch,
   dateRange,
@@ -62,6 +66,8 @@ const payerLagDays = parseLagOverrides(process.env[env.reconciliationPayerLagDay
 const REMITTANCES_PER_BATCH = 25;
 const PAYMENTS_PER_PAGE = 100;
 const CLAIMS_PER_BATCH = 50;
+/** ERA deposits per batch: each costs about four Odoo reads. */
+const DEPOSITS_PER_BATCH = 25;
 /** How far back overdue claims are looked for (older ones were reported by earlier runs). */
 const CLAIM_LOOKBACK_DAYS = 180;
 const RECONCILIATION_SOURCE = EventSource.reconciliation;
@@ -83,7 +89,7 @@ export const StartInput = z.object({
 
 /** Where a payer's reconciliation continues: its phases in order, and the key or offset inside one. */
 const Cursor = z.object({
-  phase: z.enum(['remittances', 'receipts', 'payments', 'claims']),
+  phase: z.enum(['remittances', 'deposits', 'receipts', 'payments', 'claims']),
   after: z.string().optional(),
 });
 type Cursor = z.infer<typeof Cursor>;
@@ -193,7 +199,36 @@ async function batch(input: z.infer<typeof BatchInput>) {
       await reader.moves(origins, invoiceRefs),
     ];
     ({ differences, documents } = compareRemittances(input.payerId, accepted, payments, moves));
-    next = page.cursor ? { phase: 'remittances', after: page.cursor } : { phase: 'receipts' };
+    next = page.cursor ? { phase: 'remittances', after: page.cursor } : { phase: 'deposits' };
+  } else if (cursor.phase === 'deposits') {
+    // Each ERA's BPR02 against what Odoo holds for its trace (issue 14): deposit line, payments − PLB.
+    const page = await runs.ledgerPage<LedgerDeposit>(
+      input.payerId,
+      'DEP',
+      range,
+      DEPOSITS_PER_BATCH,
+      cursor.after,
+    );
+    await odoo();
+    const ledger = new OdooEraDepositLedger(cachedClient?.client as OdooClient);
+    for (const { deposit } of page.items) {
+      const booked = await ledger.booked(deposit.traceNumber);
+      for (const d of compareDeposit(deposit, booked)) {
+        differences.push({
+          key: d.key,
+          class: d.class,
+          team: DIFFERENCE_TEAM[d.class],
+          payerId: input.payerId,
+          amountCents: d.amountCents,
+          expectedCents: d.expectedCents,
+          actualCents: d.actualCents,
+          traceNumber: d.traceNumber,
+          odooIds: booked.moveId === undefined ? [] : [booked.moveId],
+          reason: d.reason,
+        });
+      }
+    }
+    next = page.cursor ? { phase: 'deposits', after: page.cursor } : { phase: 'receipts' };
   } else if (cursor.phase === 'receipts') {
     const page = await runs.ledgerPage<LedgerPayment>(
       input.payerId,

@@ -102,6 +102,11 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
     description:
       'A provider-level adjustment of an ERA (835 PLB: interest, recoupment, forward balance), accepted by POST /v1/remittances as application/edi-x12; no encounter (partitionKey provider:<PLB01>), amount as sent (positive reduces the payment). docs/x12.md.',
   },
+  EraDepositReceived: {
+    sources: [EventSource.api],
+    description:
+      'One ERA (835 transaction) as money: BPR02 deposit, TRN02 trace, every CLP04 and PLB; accepted by POST /v1/remittances as application/edi-x12 when the hub placed at least one of its claims (that gives the payer). The Odoo writer books one deposit entry per trace (partition era:<TRN02>). docs/posting-rules.md.',
+  },
   PaymentRefunded: {
     sources: [EventSource.webhooks],
     description:

@@ -42,7 +42,11 @@ describe("the hub's Odoo setup", () => {
       ['rcm_hub.account_patient_responsibility_clearing', 'missing'],
       ['rcm_hub.account_payer_initiated_reductions', 'missing'],
       ['rcm_hub.account_denied_claims', 'missing'],
+      ['rcm_hub.account_plb_interest_income', 'missing'],
+      ['rcm_hub.account_plb_other_adjustments', 'missing'],
+      ['rcm_hub.account_era_deposit_clearing', 'missing'],
       ['rcm_hub.journal_bank', 'missing'],
+      ['rcm_hub.journal_era_deposits', 'missing'],
     ]);
     const first = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
     expect(first.ready).toBe(true);
@@ -54,7 +58,11 @@ describe("the hub's Odoo setup", () => {
       ['121500', 'created'],
       ['653000', 'created'],
       ['654000', 'created'],
+      ['451000', 'created'],
+      ['655000', 'created'],
+      ['101403', 'linked'],
       ['BNK1', 'linked'],
+      ['ERA', 'created'],
     ]);
     const second = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
     expect(second.records.map((r) => [r.outcome, r.id])).toEqual(first.records.map((r) => ['found', r.id]));
@@ -101,7 +109,11 @@ describe("the hub's Odoo setup", () => {
       '121500',
       '653000',
       '654000',
+      '451000',
+      '655000',
+      '101403',
       'BNK2',
+      'ERA',
     ]);
     expect(ledgerSetupFromEnv('')).toEqual(DEFAULT_LEDGER_SETUP);
   });

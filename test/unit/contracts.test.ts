@@ -175,8 +175,8 @@ const intakeNames = Object.keys(intakes) as IntakeName[];
 /** Issue #5: routes with a body that are not intakes, and events accepted from webhooks rather than a route. */
 const WEBHOOK_WRITE_ROUTES = ['createSubscription', 'replayQuarantinedWebhook'];
 const WEBHOOK_EVENTS: EventType[] = ['PaymentRefunded', 'OdooEntryRecorded', 'PaymentReversed'];
-/** Issue #4: accepted from an 835 (its PLB segments) rather than from an intake route; payer-level, no encounter. */
-const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived'];
+/** Issue #4: accepted from an 835 (its PLB segments; issue 14: its BPR/TRN deposit) rather than from an intake route; payer-level, no encounter. */
+const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived', 'EraDepositReceived'];
 /** Issue #6: the exception register's routes with a body, and the event they record (test/unit/exceptions.test.ts). */
 const EXCEPTION_WRITE_ROUTES = ['resolveException', 'retryException'];
 /** Reconciliation runs (issue #6, docs/reconciliation.md): a body, not an intake. */

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EraDepositReceived } from '../../core/era-deposit.js';
 import type {
   Difference,
   DocumentMatch,
@@ -14,6 +15,7 @@ import { getItem, queryPartition } from './items.js';
  *   PAYER#<payerId> / ERA#<paymentDate>#<remittanceId>#…    remittances accepted, by payment date
  *   PAYER#<payerId> / CLAIM#<submittedDate>#<claimId>#…     claims accepted, by submission date
  *   PAYER#<payerId> / PAY#<receivedDate>#<paymentId>#…      payments outside an ERA (patients: PAYER#(patients))
+ *   PAYER#<payerId> / DEP#<paymentDate>#<traceNumber>        ERA deposits booked (BPR02, claims, PLB)
  *   RECON#<runId> / RUN                                     the run report
  *   RECONCILIATION_RUNS / <startedAt>#<runId>               the runs, newest last (for GET /v1/reconciliations)
  *   RECON#<runId> / BATCH#<payerId>#<cursor>                one batch's findings (rewritten on retry)
@@ -37,6 +39,13 @@ export interface LedgerPayment {
   receivedDate: string;
   traceNumber: string;
   amountCents: number;
+}
+
+export interface LedgerDeposit {
+  traceNumber: string;
+  paymentDate: string;
+  depositCents: number;
+  deposit: EraDepositReceived;
 }
 
 export interface LedgerClaim {
@@ -98,9 +107,9 @@ export class ReconciliationStore {
   }
 
   /** One page of a payer's ledger of `kind` between two dates (inclusive), after `cursor`. */
-  async ledgerPage<T extends LedgerRemittance | LedgerClaim | LedgerPayment>(
+  async ledgerPage<T extends LedgerRemittance | LedgerClaim | LedgerPayment | LedgerDeposit>(
     payerId: string,
-    kind: 'ERA' | 'CLAIM' | 'PAY',
+    kind: 'ERA' | 'CLAIM' | 'PAY' | 'DEP',
     range: { fromDate: string; toDate: string },
     limit: number,
     cursor?: string,

@@ -660,6 +660,26 @@ export class WorkflowStore {
     });
   }
 
+  /**
+   * An ERA's deposit (BPR02, claims, PLB; no PHI) in the payer ledger reconciliation reads: BPR02 is compared
+   * with what Odoo holds for the trace (core/era-deposit.ts `compareDeposit`). Idempotent put.
+   */
+  async indexDeposit(deposit: {
+    payerId: string;
+    traceNumber: string;
+    date: string;
+    depositCents: number;
+  }): Promise<void> {
+    await putPayerLedgerEntry(this.doc, this.tableName, deposit.payerId, {
+      sk: `DEP#${deposit.date}#${deposit.traceNumber}`,
+      kind: 'deposit',
+      traceNumber: deposit.traceNumber,
+      paymentDate: deposit.date,
+      depositCents: deposit.depositCents,
+      deposit,
+    });
+  }
+
   async findRemittance(remittanceId: string): Promise<RemittanceIndexEntry[]> {
     return queryPartition(this.doc, this.tableName, `REMITTANCE#${remittanceId}`, { consistent: true });
   }

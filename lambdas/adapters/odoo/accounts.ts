@@ -12,17 +12,25 @@ export const DEFAULT_LEDGER_ACCOUNTS: LedgerAccounts = {
   patientResponsibilityTransfer: '121500',
   payerInitiatedReductions: '653000',
   deniedClaims: '654000',
+  plbInterestIncome: '451000',
+  plbOtherAdjustments: '655000',
+  // The generic chart's Outstanding Receipts: where Odoo 17 books inbound payments of a bank journal, and what its
+  // bank reconciliation proposes for a statement line (era-deposit.ts).
+  eraDepositClearing: '101403',
 };
 
 /** What the hub books to in Odoo: account codes per role and the bank journal of remittances and payments. */
 export interface LedgerSetup {
   accounts: LedgerAccounts;
   bankJournalCode: string;
+  /** The general journal the ERA deposit entries go to (era-deposit.ts); optional for setups written before it. */
+  depositJournalCode?: string;
 }
 
 export const DEFAULT_LEDGER_SETUP: LedgerSetup = {
   accounts: DEFAULT_LEDGER_ACCOUNTS,
   bankJournalCode: 'BNK1',
+  depositJournalCode: 'ERA',
 };
 
 /** Odoo module of the external ids the hub owns (`ir.model.data`, `rcm_hub.<name>`). */
@@ -34,10 +42,15 @@ export const HUB_MODULE = 'rcm_hub';
  */
 export function ledgerSetupFromEnv(value = process.env.ODOO_LEDGER_SETUP): LedgerSetup {
   if (!value) return DEFAULT_LEDGER_SETUP;
-  const parsed = JSON.parse(value) as { accounts?: Partial<LedgerAccounts>; bankJournalCode?: string };
+  const parsed = JSON.parse(value) as {
+    accounts?: Partial<LedgerAccounts>;
+    bankJournalCode?: string;
+    depositJournalCode?: string;
+  };
   return {
     accounts: { ...DEFAULT_LEDGER_ACCOUNTS, ...parsed.accounts },
     bankJournalCode: parsed.bankJournalCode ?? DEFAULT_LEDGER_SETUP.bankJournalCode,
+    depositJournalCode: parsed.depositJournalCode ?? DEFAULT_LEDGER_SETUP.depositJournalCode,
   };
 }
 
@@ -49,7 +62,10 @@ export interface HubRecord {
   values: Record<string, unknown>;
 }
 
-const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; accountType: string }> = {
+const ACCOUNT_RECORDS: Record<
+  OdooAccountRole,
+  { name: string; label: string; accountType: string; reconcile?: boolean }
+> = {
   contractualAdjustments: {
     name: 'account_contractual_adjustments',
     label: 'Contractual Adjustments',
@@ -69,18 +85,34 @@ const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; ac
     accountType: 'expense',
   },
   deniedClaims: { name: 'account_denied_claims', label: 'Denial Write-offs', accountType: 'expense' },
+  plbInterestIncome: {
+    name: 'account_plb_interest_income',
+    label: 'Prompt-Pay Interest Income (ERA)',
+    accountType: 'income_other',
+  },
+  plbOtherAdjustments: {
+    name: 'account_plb_other_adjustments',
+    label: 'Provider-Level Adjustments (ERA PLB)',
+    accountType: 'expense',
+  },
+  eraDepositClearing: {
+    name: 'account_era_deposit_clearing',
+    label: 'Outstanding Receipts',
+    accountType: 'asset_current',
+    reconcile: true,
+  },
 };
 
 /** Every record the hub needs, for a stage's codes (docs/operations.md "Odoo setup"). */
 export function hubRecords(setup: LedgerSetup): HubRecord[] {
   const accounts = (Object.keys(ACCOUNT_RECORDS) as OdooAccountRole[]).map((role) => {
-    const { name, label, accountType } = ACCOUNT_RECORDS[role];
+    const { name, label, accountType, reconcile } = ACCOUNT_RECORDS[role];
     const code = setup.accounts[role];
     return {
       xmlid: `${HUB_MODULE}.${name}`,
       model: 'account.account' as const,
       code,
-      values: { code, name: label, account_type: accountType },
+      values: { code, name: label, account_type: accountType, ...(reconcile ? { reconcile } : {}) },
     };
   });
   const code = setup.bankJournalCode;
@@ -91,6 +123,20 @@ export function hubRecords(setup: LedgerSetup): HubRecord[] {
       model: 'account.journal',
       code,
       values: { code, name: `Bank ${code}`, type: 'bank' },
+    },
+    ...depositJournalRecords(setup),
+  ];
+}
+
+function depositJournalRecords(setup: LedgerSetup): HubRecord[] {
+  const code = setup.depositJournalCode ?? DEFAULT_LEDGER_SETUP.depositJournalCode;
+  if (code === undefined) return [];
+  return [
+    {
+      xmlid: `${HUB_MODULE}.journal_era_deposits`,
+      model: 'account.journal',
+      code,
+      values: { code, name: 'ERA Deposits', type: 'general' },
     },
   ];
 }
@@ -255,6 +301,10 @@ export class OdooChart {
 
   async bankJournalId(): Promise<number> {
     return this.id(`${HUB_MODULE}.journal_bank`);
+  }
+
+  async depositJournalId(): Promise<number> {
+    return this.id(`${HUB_MODULE}.journal_era_deposits`);
   }
 
   private async id(xmlid: string): Promise<number> {

@@ -1,10 +1,11 @@
+import { type EraDepositReceived, eraDepositOf } from '../../core/era-deposit.js';
 import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent, EventType } from '../../core/events.js';
 import { subjectsOf } from '../../core/exceptions.js';
 import { intakes } from '../../core/intake.js';
 import { type Read277, toClaimStatusChanged } from '../../core/x12/claim-status-277.js';
 import type { X12Issue } from '../../core/x12/envelope.js';
-import type { Read835 } from '../../core/x12/remittance-835.js';
+import type { Read835, Remittance835 } from '../../core/x12/remittance-835.js';
 import {
   plannedRemittances,
   providerAdjustments,
@@ -54,12 +55,19 @@ export async function acceptRemittanceDocument(
   context: DocumentContext,
   /** Remittance-id repeat counts of earlier batches of the same file (upload path). */
   seen?: Map<string, number>,
+  /**
+   * One `EraDepositReceived` per transaction whose payer a placed claim names (issue 14). Only when the
+   * transactions are whole: the upload path sees a transaction's claims in batches.
+   */
+  { deposits = seen === undefined }: { deposits?: boolean } = {},
 ): Promise<RemittanceDocumentAnswer> {
   const directory = new ClaimDirectory(context.store);
   const events: X12Event[] = [];
   const placed: Array<{ remittanceId: string; claimId: string; encounterId: string }> = [];
   const unmatched: UnmatchedClaim[] = [];
   const intake = intakes.submitRemittance;
+  /** The payer of each transaction, from the first claim of it the hub placed. */
+  const payerOf = new Map<Remittance835, string>();
   for (const planned of plannedRemittances(read.transactions, seen)) {
     const { claim } = planned;
     const resolution = await directory.resolve(claim.claimId, claim.payerClaimControlNumber);
@@ -87,6 +95,7 @@ export async function acceptRemittanceDocument(
       continue;
     }
     const data = toRemittanceReceived(planned, resolution);
+    if (!payerOf.has(planned.transaction)) payerOf.set(planned.transaction, resolution.payerId);
     const encounter = { encounterId: resolution.encounterId, facilityId: resolution.facilityId };
     events.push({
       eventType: intake.eventType,
@@ -112,6 +121,10 @@ export async function acceptRemittanceDocument(
       discriminator: data.adjustmentId,
     });
   }
+  if (deposits) {
+    for (const [transaction, payerId] of payerOf)
+      events.push(eraDepositEvent(eraDepositOf(transaction, payerId)));
+  }
   const envelopes = await context.accept(events);
   const idOf = eventIds(events, envelopes);
   return {
@@ -126,6 +139,23 @@ export async function acceptRemittanceDocument(
     })),
     unmatched,
     warnings: read.warnings,
+  };
+}
+
+/** An ERA's deposit as an event: its own FIFO group (`era:<TRN02>`), stable per trace across resends. */
+export function eraDepositEvent(data: EraDepositReceived): X12Event {
+  return {
+    eventType: 'EraDepositReceived',
+    data,
+    partitionKey: `era:${data.traceNumber}`,
+    facts: {
+      traceNumber: data.traceNumber,
+      payerId: data.payerId,
+      depositCents: data.depositCents,
+      claims: data.claimPayments.length,
+      providerAdjustments: data.providerAdjustments.length,
+    },
+    discriminator: `${data.traceNumber}:deposit`,
   };
 }
 

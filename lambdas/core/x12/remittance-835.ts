@@ -38,6 +38,8 @@ export interface ClaimPayment835 {
   filingIndicator: string;
   /** CLP07: the payer's claim control number, the key that matches across ERAs and 277s. */
   payerClaimControlNumber?: string;
+  /** AMT*I (2100): interest the payer paid on this claim (prompt-pay), when sent. See `claimInterestInPaid`. */
+  interestCents?: number;
   /** Claim-level CAS. */
   adjustments: Adjustment835[];
   services: ServicePayment835[];
@@ -293,6 +295,13 @@ class Builder835 {
         this.closeClaim();
         this.plb(segment);
         return;
+      case 'AMT':
+        // 2100 AMT*I: claim interest (issue 14: booked to interest income, never dropped). Other AMT: not needed.
+        if (this.claim && !this.service && e[0] === 'I') {
+          const interest = this.amount(segment, 2, 'AMT02 claim interest');
+          if (interest !== undefined) this.claim.interestCents = (this.claim.interestCents ?? 0) + interest;
+        }
+        return;
       default:
         return; // NM1, MIA, MOA, AMT, QTY, LQ, PER, TS3, TS2, N3, N4, RDM, CUR: not needed for posting
     }
@@ -475,6 +484,27 @@ export function balance835(t: Remittance835): X12Issue[] {
   return [...issues, ...balanceTransaction(t, paidTotal)];
 }
 
+/**
+ * The AMT*I interest CLP04 carries: payers that pay prompt-pay interest with the claim add it to CLP04 without a
+ * CAS for it (CLP03 − Σ CAS = CLP04 − AMT*I); others pay it apart (a PLB L6) and CLP03 − Σ CAS = CLP04 holds as
+ * is. The claim's own payment is then CLP04 − this; the interest is income (era-deposit.ts), not the invoice's.
+ */
+export function claimInterestInPaid(
+  claim: Pick<ClaimPayment835, 'billedCents' | 'paidCents' | 'interestCents'> & {
+    adjustments: ReadonlyArray<{ amountCents: number }>;
+    services: ReadonlyArray<{ adjustments: ReadonlyArray<{ amountCents: number }> }>;
+  },
+): number {
+  const interest = claim.interestCents ?? 0;
+  if (interest === 0) return 0;
+  const adjustments = [...claim.adjustments, ...claim.services.flatMap((s) => s.adjustments)].reduce(
+    (sum, a) => sum + BigInt(a.amountCents),
+    0n,
+  );
+  const left = BigInt(claim.billedCents) - adjustments;
+  return left !== BigInt(claim.paidCents) && left === BigInt(claim.paidCents - interest) ? interest : 0;
+}
+
 /** Service and claim balancing of one CLP loop (done as each claim closes, so nothing needs keeping). */
 export function balanceClaim(claim: ClaimPayment835): X12Issue[] {
   const issues: X12Issue[] = [];
@@ -504,7 +534,9 @@ export function balanceClaim(claim: ClaimPayment835): X12Issue[] {
   }
   const billed = BigInt(claim.billedCents);
   const paid = BigInt(claim.paidCents);
-  if (billed - adjustments !== paid) {
+  // CLP04 may carry the AMT*I interest on top of what the CAS leave to pay (claimInterestInPaid).
+  const interest = BigInt(claim.interestCents ?? 0);
+  if (billed - adjustments !== paid && (interest === 0n || billed - adjustments !== paid - interest)) {
     issues.push(
       issueAt(
         claim.position,

@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import type { RemittanceClaimStatus, RemittanceReceived } from '../remittance.js';
-import type { ClaimPayment835, ProviderAdjustment835, Remittance835 } from './remittance-835.js';
+import {
+  type ClaimPayment835,
+  claimInterestInPaid,
+  type ProviderAdjustment835,
+  type Remittance835,
+} from './remittance-835.js';
 import type { SegmentPosition } from './tokenizer.js';
 
 /**
@@ -90,7 +95,8 @@ export function toRemittanceReceived(planned: PlannedRemittance, match: ClaimMat
     payerClaimControlNumber: claim.payerClaimControlNumber ?? claim.claimId,
     claimStatus: claim.status as RemittanceClaimStatus,
     billedCents: claim.billedCents,
-    paidCents: claim.paidCents,
+    // Interest CLP04 carries is not the invoice's money: the deposit books it to interest income (era-deposit.ts).
+    paidCents: claim.paidCents - claimInterestInPaid(claim),
     patientResponsibilityCents: claim.patientResponsibilityCents ?? prTotal,
     adjustments,
     payment: {

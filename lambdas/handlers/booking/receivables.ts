@@ -1,4 +1,5 @@
 import type { Workflow } from '../../adapters/dynamodb/workflow-store.js';
+import { OdooEraDepositLedger } from '../../adapters/odoo/era-deposit-ledger.js';
 import { OdooReceivablesLedger } from '../../adapters/odoo/receivables-ledger.js';
 import type { EncounterEnvelope } from '../../core/envelope.js';
 import { formatCents } from '../../core/money.js';
@@ -72,6 +73,9 @@ export async function bookRemittance(
   }
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
+  // The ERA's deposit entry (its own FIFO group) may be booked already: match this claim's payment with it.
+  if (plan.steps.some((step) => step.kind === 'payment'))
+    await new OdooEraDepositLedger(await context.odoo()).settle(remittance.payment.traceNumber);
   const denied = plan.steps.length === 0 && remittance.paidCents === 0;
   // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
   const patientMoves = await readMoves(

@@ -35,7 +35,7 @@ const moveOf = (env: Env, payment: Row) => env.row('account.move', payment.move_
 function paymentLineVals(env: Env, payment: Row, writeOff?: WriteOff): Vals[] {
   const amount = payment._amount as Cents;
   const sign = payment.payment_type === 'inbound' ? 1 : -1;
-  const outstanding = accountByCode(env, payment.payment_type === 'inbound' ? '101402' : '101403');
+  const outstanding = accountByCode(env, payment.payment_type === 'inbound' ? '101403' : '101404');
   const counterpart = accountByCode(env, payment.partner_type === 'supplier' ? '211000' : '121000');
   const memo = (payment._memo as string) || '';
   const liquidity = sign * amount;
@@ -201,7 +201,7 @@ const accountPayment: ModelDef = {
       type: 'many2one',
       string: 'Outstanding Account',
       relation: 'account.account',
-      compute: (env, row) => accountByCode(env, row.payment_type === 'outbound' ? '101403' : '101402'),
+      compute: (env, row) => accountByCode(env, row.payment_type === 'outbound' ? '101404' : '101403'),
     },
     // account_payment.py `_compute_reconciliation_status`: is_reconciled looks at the receivable side,
     // is_matched at the liquidity side (bank statement matching, which the sandbox does not model).

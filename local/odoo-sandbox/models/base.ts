@@ -293,8 +293,10 @@ export function seedBase(env: Env): void {
   });
   const accounts: [string, string, string, boolean][] = [
     ['101401', 'Bank', 'asset_cash', false],
-    ['101402', 'Outstanding Receipts', 'asset_current', true],
-    ['101403', 'Outstanding Payments', 'asset_current', true],
+    // The generic chart's codes as a stock Odoo 17 has them (101402 is the bank suspense account there).
+    ['101402', 'Bank Suspense Account', 'asset_current', false],
+    ['101403', 'Outstanding Receipts', 'asset_current', true],
+    ['101404', 'Outstanding Payments', 'asset_current', true],
     ['101501', 'Cash', 'asset_cash', false],
     ['121000', 'Account Receivable', 'asset_receivable', true],
     ['211000', 'Account Payable', 'liability_payable', true],
@@ -322,7 +324,7 @@ export function seedBase(env: Env): void {
     fiscalyear_lock_date: false,
     period_lock_date: false,
     tax_lock_date: false,
-    account_journal_payment_debit_account_id: accountByCode(env, '101402'),
+    account_journal_payment_debit_account_id: accountByCode(env, '101403'),
   });
   const journals: [string, string, string, string | false, boolean, boolean][] = [
     ['Customer Invoices', 'INV', 'sale', '400000', true, false],
