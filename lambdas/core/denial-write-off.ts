@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Cents, formatCents } from './money.js';
 import type { PostingPlan } from './posting-plan.js';
 import { DENIED_LINES_CAUSE } from './remittance-posting.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Cents, formatCents } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole } from './posting-plan.js';
 import { claimInterestInPaid, type Remittance835 } from './x12/remittance-835.js';

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ExceptionAlert } from '../../core/triage/alert.js';
 
 /** `{"finance": "<topic arn>", "billing": …, "integration": …}`: the stage's alert topic per team. */
