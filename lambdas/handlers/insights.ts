@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { type PayerInsights, TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, RequestRejected, rejectionResponse } from '../adapters/http/api-request.js';
@@ -18,7 +19,12 @@ import { openQueue, rankable } from './triage/priority.js';
 import { currentModel, retrain } from './triage/suggest.js';
 
 const logger = createLogger('insights');
-const store = new TriageStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+const dynamodb = new DynamoDBClient({});
+const store = new TriageStore(
+  dynamodb,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(dynamodb, requiredEnv(env.auditTable)),
+);
 
 /**
  * Triage and payer insights (docs/triage.md): an exception's triage with its priority rank in its team's open

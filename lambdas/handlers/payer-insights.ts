@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import {
   type LedgerClaim,
   type LedgerRemittance,
@@ -33,7 +34,11 @@ const metrics = createMetrics('payerInsights');
 const client = new DynamoDBClient({});
 const ledger = new ReconciliationStore(client, requiredEnv(env.workflowTable));
 const workflows = new WorkflowStore(client, requiredEnv(env.workflowTable));
-const store = new TriageStore(client, requiredEnv(env.exceptionTable));
+const store = new TriageStore(
+  client,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(client, requiredEnv(env.auditTable)),
+);
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 
 const CLIENT = 'rcm-hub:payer-insights';

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { requiredEnv } from '../adapters/environment.js';
 import {
   callerClientId,
@@ -14,11 +15,14 @@ import { ProblemType, problem, problemResponse } from '../adapters/http/problem.
 import { createLogger } from '../adapters/observability.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
+import { auditStreams } from '../core/audit.js';
 import { WebhookReplayRequest } from '../core/webhooks/quarantine.js';
 import { env } from '../wiring.js';
 
 const logger = createLogger('webhookQuarantine');
-const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
+const dynamodb = new DynamoDBClient({});
+const store = new WebhookStore(dynamodb, requiredEnv(env.webhookTable));
+const auditLog = new AuditLog(dynamodb, requiredEnv(env.auditTable));
 const inbound = new WebhookQueue<InboundMessage>(new SQSClient({}), requiredEnv(env.inboundWebhookQueue));
 
 /**
@@ -43,6 +47,13 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       );
     }
     await inbound.send({ source, deliveryId }, { source, replayedBy: operator });
+    // Who replayed what, and whether with a body of their own: a line of the delivery's audit stream.
+    await auditLog.append(auditStreams.webhook(source, deliveryId), {
+      at: new Date().toISOString(),
+      action: 'replayed',
+      actor: operator,
+      note: request.correctedBody === undefined ? 'replayed as received' : 'replayed with a corrected body',
+    });
     logger.info('quarantined webhook replayed', { source, corrected: request.correctedBody !== undefined });
     return jsonResponse(202, { status: 'replaying', source, deliveryId });
   } catch (error) {
