@@ -375,6 +375,12 @@ export const roleScopes: Record<Role, readonly string[]> = {
   developer: Object.values(scopes),
 };
 
+/**
+ * Each client's request budget when its stage config gives none (`partnerThrottle`): API Gateway enforces it
+ * per API key in AWS (lib/api.ts), the local gateway per token's client (local/throttle.ts).
+ */
+export const DEFAULT_CLIENT_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+
 /** Scopes that operate the hub rather than feed it: a partner client never holds one (synth check, lib/api.ts). */
 export const opsScopes: readonly string[] = [
   scopes.exceptionsRead,
