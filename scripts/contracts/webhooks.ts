@@ -79,12 +79,9 @@ export const QuarantineList = z
         deliveryId: z.string(),
         reason: z.string(),
         quarantinedAt: z.string(),
-        facilityId: z
-          .string()
-          .optional()
-          .meta({
-            description: 'The facility the payload names; only its people (and all-facility clients) see it',
-          }),
+        facilityId: z.string().optional().meta({
+          description: 'The facility the payload names; only its people (and all-facility clients) see it',
+        }),
       }),
     ),
   })

@@ -6,6 +6,7 @@ import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PHI_EVENT_TYPES } from '../../lambdas/core/events.js';
 import {
   env,
   eventRoutes,
@@ -25,6 +26,7 @@ import { splitScope } from '../../lib/api.js';
 import { type StageConfig, StageConfig as StageConfigSchema } from '../../lib/config.js';
 import { ITEM_CHANGING_ACTIONS, type TableName } from '../../lib/data.js';
 import { reconciliationStateMachineName } from '../../lib/reconciliation.js';
+import { matchesEventPattern } from '../../local/aws/event-pattern.js';
 import { cdkContext, type Synthesized, synthStage } from './synth.js';
 
 const stages = cdkContext.stages as Record<string, unknown>;
@@ -670,6 +672,15 @@ describe('retention of PHI (issue #15)', () => {
     expect(archive?.Properties.RetentionDays).toBe(
       (stages.prod as { eventArchiveRetentionDays: number }).eventArchiveRetentionDays,
     );
+  });
+
+  it('the archive pattern, evaluated as EventBridge does, drops every PHI event type and keeps the rest', () => {
+    const [archive] = Object.values(resourcesOf(s, 'AWS::Events::Archive'));
+    const { account: _account, ...pattern } = archive?.Properties.EventPattern as Record<string, unknown>;
+    const event = (type: string) => ({ 'detail-type': type, source: 'rcm-hub.api', detail: {} });
+    for (const type of PHI_EVENT_TYPES) expect(matchesEventPattern(pattern, event(type)), type).toBe(false);
+    for (const type of ['InvoiceIssued', 'PayerUpserted', 'RemittanceReceived', 'ExceptionOpened'])
+      expect(matchesEventPattern(pattern, event(type)), type).toBe(true);
   });
 
   it('expires raw inbound webhook bodies (TTL on the webhook table), which stays backed up', () => {

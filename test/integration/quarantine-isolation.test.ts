@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../lambdas/adapters/dynamodb/audit-log.js';
+import { RAW_BODY_TTL_DAYS } from '../../lambdas/adapters/webhooks/webhook-store.js';
 import { auditStreams, verifyChain } from '../../lambdas/core/audit.js';
 import { signatureHeader } from '../../lambdas/core/webhooks/signature.js';
 import type { Hub } from '../../local/runtime.js';
@@ -118,6 +120,25 @@ describe('quarantined webhooks by facility', () => {
     const lines = await log.lines(stream);
     expect(lines.map((l) => [l.action, l.actor])).toEqual([['replayed', supportAId]]);
     expect(verifyChain(stream, lines).intact).toBe(true);
+  });
+
+  it('keeps the raw body (PHI) no longer than 35 days: the receipt carries its DynamoDB TTL', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const deliveryId = await quarantined('FAC-A');
+    const after = Math.ceil(Date.now() / 1000);
+    const client = new DynamoDBClient({
+      endpoint: hub.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const out = await DynamoDBDocumentClient.from(client).send(
+      new GetCommand({ TableName: 'WebhookTable', Key: { pk: `RCPT#gateway#${deliveryId}`, sk: 'RECEIPT' } }),
+    );
+    client.destroy();
+    expect(out.Item?.rawBody).toContain(deliveryId);
+    expect(out.Item?.expiresAt).toBeGreaterThanOrEqual(before + RAW_BODY_TTL_DAYS * 86_400);
+    expect(out.Item?.expiresAt).toBeLessThanOrEqual(after + RAW_BODY_TTL_DAYS * 86_400);
+    expect(RAW_BODY_TTL_DAYS).toBe(35);
   });
 
   it('the exception a quarantined delivery opens is its facility’s too', async () => {
