@@ -18,6 +18,9 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { type AuditLine, type ChainVerdict, verifyChain } from '../lambdas/core/audit.js';
 
+// The AWS SDK's notice about Node 20 (README, The two commands): silenced by its own switch, as the other scripts.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export interface AuditReport {
   intact: boolean;
   streams: number;
@@ -125,8 +128,15 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(report, null, 2));
     process.exitCode = report.intact ? 0 : 1;
   } catch (error) {
+    const missing = (error as Error).name === 'ResourceNotFoundException';
     console.error(
-      `audit:verify: ${(error as Error).message}${local ? ' (is the hub running? pass --endpoint with its DynamoDB URL)' : ''}`,
+      `audit:verify: ${(error as Error).message}${
+        missing
+          ? ` (no ${tables.auditTable}/${tables.exceptionTable} there: has the hub run with this state dir?)`
+          : local
+            ? ' (is the hub running? stop it, or pass --endpoint with its DynamoDB URL)'
+            : ''
+      }`,
     );
     process.exitCode = 2;
   } finally {
@@ -135,7 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  await main();
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
