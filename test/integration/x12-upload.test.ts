@@ -155,6 +155,11 @@ describe('POST /v1/remittance-uploads (large X12 835s)', () => {
     // FAC-OTHER's. Accepting batch by batch would have kept the first two batches, claim 0 with them.
     const spec = generatedRemittance(450);
     spec.traceNumber = 'EFT-MIXED-FACILITIES';
+    // Claim ids of their own: the first test of this file placed the generated ones already.
+    for (const c of spec.claims) {
+      c.claimId = `MIX-${c.claimId}`;
+      c.payerClaimControlNumber = `MIX${c.payerClaimControlNumber}`;
+    }
     const own = spec.claims[0];
     const foreign = spec.claims[449];
     if (!own || !foreign) throw new Error('no claim');
@@ -199,7 +204,9 @@ describe('POST /v1/remittance-uploads (large X12 835s)', () => {
     });
     expect((outcome.problem as { detail: string }).detail).toContain('Nothing of this file was accepted.');
     for (const encounterId of [ownEncounter, foreignEncounter]) {
-      const view = (await call('GET', `/v1/workflows/${encounterId}`)).body as { remittances: unknown[] };
+      const view = (await call('GET', `/v1/workflows/${encounterId}`)).body as {
+        remittances: Array<{ traceNumber: string }>;
+      };
       expect(view.remittances, encounterId).toEqual([]);
     }
   });
