@@ -34,7 +34,9 @@ export type Resource =
   // Large X12 835s uploaded through presigned S3 PUTs (docs/x12.md#large-files).
   | 'remittanceUploadsBucket'
   // Reconciliation (docs/reconciliation.md): the state machine the API starts and reads executions of.
-  | 'reconciliationStateMachine';
+  | 'reconciliationStateMachine'
+  // The append-only, hash-chained audit trail (docs/security.md#audit): PutItem/GetItem/Query only.
+  | 'auditTable';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */
@@ -136,7 +138,8 @@ export const handlers = {
     description: 'Quarantined inbound webhooks: list them, replay one (optionally with a corrected body)',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['webhookTable', 'inboundWebhookQueue'],
+    // auditTable: every replay is a line of the delivery's audit stream.
+    uses: ['webhookTable', 'inboundWebhookQueue', 'auditTable'],
   },
   webhookFanout: {
     entry: 'lambdas/handlers/webhook-fanout.ts',
@@ -159,7 +162,7 @@ export const handlers = {
       'Scheduled: workflow funnel and SLA metrics (EMF); opens an exception for each encounter stuck past its stage threshold, clears it once the encounter moves on',
     timeoutSeconds: 300,
     memoryMb: 512,
-    uses: ['workflowTable', 'eventBus', 'exceptionTable'],
+    uses: ['workflowTable', 'eventBus', 'exceptionTable', 'auditTable'],
   },
   fhir: {
     entry: 'lambdas/handlers/fhir.ts',
@@ -209,7 +212,7 @@ export const handlers = {
       'Bus rule target: one exception register entry per ExceptionOpened (idempotent), linked to the retry it failed',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['exceptionTable'],
+    uses: ['exceptionTable', 'auditTable'],
   },
   exceptions: {
     entry: 'lambdas/handlers/exceptions.ts',
@@ -221,6 +224,7 @@ export const handlers = {
     // the inbound webhook queue; resolve and retry clear the exception on the workflow.
     uses: [
       'exceptionTable',
+      'auditTable',
       'workflowTable',
       'eventBus',
       'odooWriteQueue',
@@ -237,7 +241,7 @@ export const handlers = {
     timeoutSeconds: 60,
     memoryMb: 512,
     // Retrain writes the model and re-suggests for open entries (the triage fields and an audit line only).
-    uses: ['exceptionTable'],
+    uses: ['exceptionTable', 'auditTable'],
   },
   triageRetrain: {
     entry: 'lambdas/handlers/triage-retrain.ts',
@@ -245,7 +249,7 @@ export const handlers = {
       'Scheduled: retrain the triage model from the causes people chose when resolving; re-suggest for open exceptions',
     timeoutSeconds: 300,
     memoryMb: 512,
-    uses: ['exceptionTable'],
+    uses: ['exceptionTable', 'auditTable'],
   },
   payerInsights: {
     entry: 'lambdas/handlers/payer-insights.ts',
@@ -254,7 +258,7 @@ export const handlers = {
     timeoutSeconds: 300,
     memoryMb: 1024,
     // Reads the payer ledger; opens anomaly exceptions on the bus, clears them in the register.
-    uses: ['workflowTable', 'exceptionTable', 'eventBus'],
+    uses: ['workflowTable', 'exceptionTable', 'eventBus', 'auditTable'],
     readOnly: ['workflowTable'],
   },
 } as const satisfies Record<string, HandlerSpec>;
@@ -306,6 +310,8 @@ export const scopes = {
   insightsRead: 'rcm/insights.read',
   /** Retraining the triage model from people's resolutions. */
   triageTrain: 'rcm/triage.train',
+  /** Reading an audit chain with its verification (docs/security.md#audit). */
+  auditRead: 'rcm/audit.read',
 } as const;
 
 /**
@@ -357,6 +363,7 @@ export const roleScopes: Record<Role, readonly string[]> = {
     scopes.reconciliationsRead,
     scopes.operationsRead,
     scopes.insightsRead,
+    scopes.auditRead,
   ],
   automation: [
     scopes.workflowsRead,
@@ -368,6 +375,12 @@ export const roleScopes: Record<Role, readonly string[]> = {
   developer: Object.values(scopes),
 };
 
+/**
+ * Each client's request budget when its stage config gives none (`partnerThrottle`): API Gateway enforces it
+ * per API key in AWS (lib/api.ts), the local gateway per token's client (local/throttle.ts).
+ */
+export const DEFAULT_CLIENT_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
+
 /** Scopes that operate the hub rather than feed it: a partner client never holds one (synth check, lib/api.ts). */
 export const opsScopes: readonly string[] = [
   scopes.exceptionsRead,
@@ -378,6 +391,7 @@ export const opsScopes: readonly string[] = [
   scopes.operationsRead,
   scopes.insightsRead,
   scopes.triageTrain,
+  scopes.auditRead,
 ];
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
@@ -701,6 +715,17 @@ export const routes: readonly ApiRoute[] = [
     idempotent: false,
     successStatus: 202,
   },
+  {
+    operationId: 'getExceptionAudit',
+    method: 'GET',
+    path: '/v1/exceptions/{exceptionId}/audit',
+    scope: scopes.auditRead,
+    handler: 'exceptions',
+    summary:
+      "An exception's hash-chained audit trail, walked from its first line: intact, or the first broken link.",
+    idempotent: false,
+    successStatus: 200,
+  },
   // Triage and payer insights (docs/triage.md): suggestions a person reads; only people change money.
   {
     operationId: 'getExceptionTriage',
@@ -909,6 +934,8 @@ export interface TableSpec {
   ttlAttribute?: string;
   /** Backed up although some items expire (their TTL is a retention limit, not working state). */
   durable?: boolean;
+  /** Items are only ever added: PutItem/GetItem/Query grants, Update/Delete denied (docs/security.md#audit). */
+  appendOnly?: boolean;
   globalSecondaryIndexes?: readonly { indexName: string; partitionKey: string; sortKey?: string }[];
 }
 
@@ -952,6 +979,12 @@ export const tables = {
       { indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'openedAt' },
     ],
   },
+  /**
+   * The audit trail (lambdas/adapters/dynamodb/audit-log.ts): append-only lines, hash-chained per stream
+   * (`exception#<id>`, `webhook#<source>#<deliveryId>`), `seq` zero-padded. Never updated or deleted: the
+   * functions get PutItem/GetItem/Query only and the table's resource policy denies the rest (lib/data.ts).
+   */
+  AuditTable: { resource: 'auditTable', partitionKey: 'stream', sortKey: 'seq', appendOnly: true },
 } as const satisfies Record<string, TableSpec>;
 
 /** Environment variable names shared by lib/ (CDK) and local/ (runtime) — one spelling. */
@@ -1011,6 +1044,7 @@ export const env = {
   exceptionAlertTopics: 'EXCEPTION_ALERT_TOPICS',
   /** Bedrock model id for the optional triage summariser (unset: off; docs/triage.md#summariser). */
   triageSummaryModelId: 'TRIAGE_SUMMARY_MODEL_ID',
+  auditTable: 'AUDIT_TABLE_NAME',
 } as const;
 
 /**
@@ -1054,4 +1088,5 @@ export const resourceEnv: Record<Resource, string> = {
   exceptionTable: env.exceptionTable,
   odooWriteDlqRedrive: env.odooWriteDlqRedrive,
   reconciliationStateMachine: env.reconciliationStateMachine,
+  auditTable: env.auditTable,
 };

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { PartnerClient } from '../lambdas/core/partners.js';
 import { PayerWindows } from '../lambdas/core/triage/exposure.js';
 import { AUDIENCES, type Audience, MonitoringThresholds } from '../lambdas/monitoring-alarms.js';
-import { handlers } from '../lambdas/wiring.js';
+import { DEFAULT_CLIENT_THROTTLE, handlers } from '../lambdas/wiring.js';
 
 const Throttle = z
   .object({ rateLimit: z.number().positive(), burstLimit: z.number().int().positive() })
@@ -132,7 +132,7 @@ export const StageConfig = z
         message: 'client names must be unique',
       }),
     /** Default per-client usage plan (API Gateway enforces it per API key): one partner cannot starve the rest. */
-    partnerThrottle: Throttle.default({ rateLimit: 10, burstLimit: 20 }),
+    partnerThrottle: Throttle.default({ ...DEFAULT_CLIENT_THROTTLE }),
     /**
      * Reserved concurrency per function: caps what API traffic can take from the account's pool and keeps
      * that much for it. Unset: unreserved (new accounts often cannot reserve below their 100 unreserved).

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { type Resource, type TableSpec, tables } from '../lambdas/wiring.js';
@@ -25,6 +26,34 @@ export interface DataProps {
 }
 
 const attribute = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+
+/** Actions that change or remove an item: denied to every principal on an append-only table (the audit). */
+export const ITEM_CHANGING_ACTIONS = [
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:PartiQLDelete',
+] as const;
+
+/**
+ * The audit table's resource policy (docs/security.md#audit): whoever holds an identity grant, nobody updates
+ * or deletes a line. (PutItem stays: the functions add lines with `attribute_not_exists(seq)`; a line rewritten
+ * by a role that skipped the condition breaks the hash chain, which the verification finds.)
+ */
+function appendOnlyPolicy(): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AppendOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...ITEM_CHANGING_ACTIONS],
+        resources: ['*'],
+      }),
+    ],
+  });
+}
 
 /**
  * The hub's state, one DynamoDB table per entry of `tables` in wiring.ts (key schema, TTL, indexes shared with
@@ -53,6 +82,7 @@ export class Data extends Construct {
           encryptionKey: props.key,
           deletionProtection: retained,
           removalPolicy: props.removalPolicy,
+          ...(spec.appendOnly ? { resourcePolicy: appendOnlyPolicy() } : {}),
         });
         for (const index of spec.globalSecondaryIndexes ?? []) {
           table.addGlobalSecondaryIndex({

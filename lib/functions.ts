@@ -137,6 +137,7 @@ export interface HubResources {
   odooWriteDlqRedrive: sqs.IQueue;
   /** Referenced by name (lib/reconciliation.ts creates it after the functions its tasks call). */
   reconciliationStateMachine: sfn.IStateMachine;
+  auditTable: dynamodb.ITable;
 }
 
 type Access = 'read' | 'write';
@@ -231,6 +232,17 @@ const bindings: {
       else bucket.encryptionKey.grant(fn, 'kms:GenerateDataKey', 'kms:Encrypt');
     }
     return bucket.bucketName;
+  },
+  // Append-only (docs/security.md#audit): add a line, read lines; never UpdateItem, DeleteItem or BatchWriteItem.
+  // Exact KMS actions (no GenerateDataKey*/ReEncrypt* wildcards): DynamoDB asks for a data key and decrypts it.
+  auditTable: (table, fn, access) => {
+    const reads = ['dynamodb:GetItem', 'dynamodb:Query'];
+    table.grant(fn, ...(access === 'read' ? reads : ['dynamodb:PutItem', ...reads]));
+    table.encryptionKey?.grant(
+      fn,
+      ...(access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
+    );
+    return table.tableName;
   },
   // Start executions and read the ones it started (status for the run report); nothing else.
   reconciliationStateMachine: (stateMachine, fn) => {

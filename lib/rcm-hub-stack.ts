@@ -102,6 +102,7 @@ export class RcmHubStack extends Stack {
       ),
       exceptionTable: this.data.tables[tableFor('exceptionTable')],
       odooWriteDlqRedrive: queueFor('odooWriteDlq'),
+      auditTable: this.data.tables[tableFor('auditTable')],
     };
 
     this.functions = new Functions(this, 'Functions', {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { type Problem, ProblemType, problem } from '../lambdas/adapters/http/problem.js';
+import { PROBLEM_BASE, type Problem, ProblemType, problem } from '../lambdas/adapters/http/problem.js';
 import type { ApiRoute, HandlerName } from '../lambdas/wiring.js';
 import type { LocalTokenIssuer } from './auth.js';
+import type { ClientThrottle } from './throttle.js';
 
 /**
  * The local API Gateway: the routes of the wiring table, the Cognito authorizer's checks, and REST API
@@ -26,6 +27,8 @@ export interface LocalApiGatewayOptions {
   invoke: (handler: HandlerName, event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
   tokens: LocalTokenIssuer;
   stage?: string;
+  /** Per-client limits on the scoped routes (AWS: each client's usage plan, bound to its API key). */
+  throttle?: ClientThrottle;
 }
 
 export function compileRoute(route: ApiRoute): CompiledRoute {
@@ -115,6 +118,21 @@ async function serve(
       return writeProblem(res, p, verdict.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
     }
     claims = verdict.claims;
+    // After the authorizer, as API Gateway applies the usage plan of the caller's key: 429 problem+json.
+    const allowed = options.throttle?.take(verdict.claims.client_id ?? '') ?? { ok: true };
+    if (!allowed.ok) {
+      return writeProblem(
+        res,
+        {
+          type: `${PROBLEM_BASE}throttled`,
+          title: 'Too many requests',
+          status: 429,
+          detail: 'Request rate limit of this client exceeded; retry later.',
+          correlationId: requestId,
+        },
+        { 'Retry-After': String(allowed.retryAfterSeconds) },
+      );
+    }
   }
 
   const values = match.pattern.exec(url.pathname)?.slice(1) ?? [];

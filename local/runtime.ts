@@ -17,6 +17,7 @@ import {
   metricsNamespace,
 } from '../lambdas/monitoring-alarms.js';
 import {
+  DEFAULT_CLIENT_THROTTLE,
   env,
   eventRoutes,
   type HandlerName,
@@ -50,6 +51,7 @@ import type { LocalCloudWatch } from './cloudwatch.js';
 import { type LocalMonitoring, localAlertTopicArn, startLocalMonitoring } from './cloudwatch-monitoring.js';
 import { startOdooBreakerProbe } from './odoo-breaker-probe.js';
 import type { LocalSns } from './sns.js';
+import { type ClientLimits, ClientThrottle } from './throttle.js';
 
 /**
  * The whole hub on one machine: dynalite for DynamoDB (real wire protocol, data under the state dir),
@@ -73,6 +75,12 @@ export interface HubOptions {
   /** A real Odoo; without it the Odoo sandbox is started on `odooSandboxPort`. */
   odoo?: OdooTarget;
   odooSandboxPort?: number;
+  /**
+   * Per-client throttling on the scoped routes (docs/security.md#throttling): every client of the partner
+   * registry but the developer gets `default` (wiring.ts DEFAULT_CLIENT_THROTTLE, as stage config's
+   * `partnerThrottle`), or its own limits by name, as its usage plan would in AWS.
+   */
+  clientThrottle?: { default?: ClientLimits; byName?: Record<string, ClientLimits> };
   /** Extra fixed clients (explicit scopes); with `partner`, also entered in the partner registry. */
   clients?: (ClientRegistration & { partner?: Omit<PartnerClient, 'clientId'> })[];
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -575,6 +583,16 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     const gateway: Server = createLocalApiGateway({
       routes,
       tokens: registry,
+      // Registry clients are throttled as their usage plans are in AWS; the local all-scope developer is not.
+      throttle: new ClientThrottle((clientId) => {
+        const entry = readRegistry(stateDir).find((c) => c.clientId === clientId);
+        if (!entry || entry.role === 'developer') return undefined;
+        return (
+          options.clientThrottle?.byName?.[entry.name] ??
+          options.clientThrottle?.default ??
+          DEFAULT_CLIENT_THROTTLE
+        );
+      }),
       invoke: (name, event) => invoke(name, event as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>,
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);

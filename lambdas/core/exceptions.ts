@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { AuditAction, AuditFact, AuditLine } from './audit.js';
 import type { EventEnvelope } from './envelope.js';
 import { deterministicEventId } from './event-id.js';
 import type { ExceptionOpened } from './events.js';
@@ -86,22 +87,29 @@ export function transition(
   return { ok: true, status: action === 'resolve' ? 'resolved' : 'retried' };
 }
 
+/** One line of an exception's audit trail as the API shows it (core/audit.ts keeps the chained lines). */
 export interface AuditEntry {
   at: string;
-  action: 'opened' | 'resolved' | 'retried' | 'retry-failed' | 'triaged';
-  /** OAuth client id of the caller (or of the event's cause for `opened`). */
+  action: Exclude<AuditAction, 'replayed'>;
+  /** OAuth client id of the caller (or of the event's cause for `opened`, or the automation's name). */
   clientId: string;
   note?: string;
 }
 
-export function audit(
-  trail: readonly AuditEntry[],
-  action: AuditEntry['action'],
-  clientId: string,
-  at: string,
-  note?: string,
-): AuditEntry[] {
-  return [...trail, { at, action, clientId, ...(note ? { note } : {}) }];
+/** The first line of every exception's trail (version 1); triage on the way in adds `triaged` (version 2). */
+export function openingFact(entry: ExceptionEntry, openedBy: string): AuditFact & { entryVersion: number } {
+  return { at: entry.openedAt, action: 'opened', actor: openedBy, entryVersion: 1 };
+}
+
+export function auditTrailView(lines: readonly AuditLine[]): AuditEntry[] {
+  return [...lines]
+    .sort((a, b) => a.seq - b.seq)
+    .map((line) => ({
+      at: line.at,
+      action: line.action as AuditEntry['action'],
+      clientId: line.actor,
+      ...(line.note !== undefined ? { note: line.note } : {}),
+    }));
 }
 
 /** Ids an exception can be searched by; never patient names or member ids. */
@@ -183,7 +191,7 @@ export interface ExceptionEntry {
   /** The latest triage (lambdas/core/triage): a suggestion; it never changes money or status. */
   triage?: Triage;
   redriven?: { kind: Redrive['kind']; from: string; reference: string; at: string };
-  audit: AuditEntry[];
+  /** Bumped by every change; each change is the audit line with this number (core/audit.ts). */
   version: number;
 }
 
@@ -218,7 +226,6 @@ export function entryFromOpened(envelope: EventEnvelope<'ExceptionOpened', Excep
     redrive: redriveFor(data.key, data.sourceEventId, envelope.encounterId),
     attempt: retryAttemptOf(data.key),
     ...(data.retryOf ? { retryOf: data.retryOf } : {}),
-    audit: audit([], 'opened', envelope.clientId, envelope.time),
     version: 1,
   };
 }
@@ -370,7 +377,7 @@ export const ExceptionView = z
     audit: z.array(
       z.object({
         at: z.string(),
-        action: z.enum(['opened', 'resolved', 'retried', 'retry-failed', 'triaged']),
+        action: z.enum(['opened', 'triaged', 'retried', 'retry-failed', 'resolved', 'cleared']),
         clientId: z.string(),
         note: z.string().optional(),
       }),
@@ -399,8 +406,11 @@ export function triageSubject(entry: ExceptionEntry): TriageSubject {
   };
 }
 
-/** What the API shows of an entry (its internals — scope, version, source event of the projection — stay in). */
-export function exceptionView(entry: ExceptionEntry): ExceptionView {
+/**
+ * What the API shows of an entry (its internals — scope, version, source event of the projection — stay in),
+ * with its audit trail read from the audit table.
+ */
+export function exceptionView(entry: ExceptionEntry, trail: readonly AuditLine[]): ExceptionView {
   const {
     scope: _scope,
     version: _version,
@@ -408,5 +418,5 @@ export function exceptionView(entry: ExceptionEntry): ExceptionView {
     facilityId: _facility,
     ...view
   } = entry;
-  return view;
+  return { ...view, audit: auditTrailView(trail) };
 }

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { ExceptionConflict, ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { InvalidCursor, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
@@ -22,12 +23,12 @@ import { OdooWriteDlqRedrive } from '../adapters/sqs/dead-letter-redrive.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
 import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
+import { verifiedTrailView } from '../core/audit.js';
 import { type DenialWriteOffApproved, denialOf } from '../core/denial-write-off.js';
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionResolved } from '../core/events.js';
 import {
-  audit,
   type ExceptionEntry,
   ExceptionId,
   ExceptionListQuery,
@@ -47,8 +48,9 @@ import { prioritizedPage } from './triage/priority.js';
 const logger = createLogger('exceptions');
 const dynamodb = new DynamoDBClient({});
 const sqs = new SQSClient({});
-const register = new ExceptionStore(dynamodb, requiredEnv(env.exceptionTable));
-const triage = new TriageStore(dynamodb, requiredEnv(env.exceptionTable));
+const auditLog = new AuditLog(dynamodb, requiredEnv(env.auditTable));
+const register = new ExceptionStore(dynamodb, requiredEnv(env.exceptionTable), auditLog);
+const triage = new TriageStore(dynamodb, requiredEnv(env.exceptionTable), auditLog);
 const workflows = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const odooWrites = new OdooWriteQueue(sqs, requiredEnv(env.odooWriteQueue));
@@ -71,7 +73,15 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       case 'GET /v1/exceptions':
         return await list(event, principal);
       case 'GET /v1/exceptions/{exceptionId}':
-        return jsonResponse(200, exceptionView(await found(event, principal)));
+        return jsonResponse(200, await view(await found(event, principal)));
+      case 'GET /v1/exceptions/{exceptionId}/audit': {
+        // The chain itself, walked from its first line (docs/security.md#audit): for auditors.
+        const entry = await found(event, principal);
+        return jsonResponse(
+          200,
+          verifiedTrailView(entry.id, await register.auditTrail(entry.id), entry.version),
+        );
+      }
       case 'POST /v1/exceptions/{exceptionId}/resolve':
         return await resolve(event, principal);
       case 'POST /v1/exceptions/{exceptionId}/retry':
@@ -126,11 +136,17 @@ async function list(event: APIGatewayProxyEvent, principal: Principal): Promise<
     );
   }
   const page = await register.list(query);
+  // Only the caller's facilities (docs/security.md#reads): a page may come back short, the cursor goes on.
+  const visible = page.items.filter((entry) => mayRead(principal, entry.facilityId));
   return jsonResponse(200, {
-    // Only the caller's facilities (docs/security.md#reads): a page may come back short, the cursor goes on.
-    items: page.items.filter((entry) => mayRead(principal, entry.facilityId)).map(exceptionView),
+    items: await Promise.all(visible.map(view)),
     ...(page.cursor ? { nextCursor: page.cursor } : {}),
   });
+}
+
+/** An entry as the API shows it, with its trail from the audit table. */
+async function view(entry: ExceptionEntry) {
+  return exceptionView(entry, await register.auditTrail(entry.id));
 }
 
 async function found(event: APIGatewayProxyEvent, principal: Principal): Promise<ExceptionEntry> {
@@ -189,17 +205,21 @@ async function resolve(event: APIGatewayProxyEvent, principal: Principal): Promi
       // The person's cause and action, against the triage suggestion (what retraining learns from).
       ...resolutionFeedback(entry, request),
     },
-    audit: audit(entry.audit, 'resolved', clientId, now, request.note),
   };
-  await register.close(entry, next);
-  await countFeedback(triage, next);
+  const closed = await register.close(entry, next, {
+    at: now,
+    action: 'resolved',
+    actor: clientId,
+    note: request.note,
+  });
+  await countFeedback(triage, closed);
   if (entry.redrive.kind === 'dead-letter') {
     // Handled by a person: the DLQ message goes (no manual redrive books it later), and so does the copy.
     await (await deadLetters.find(entry.redrive.eventId)).remove();
     await register.dropDeadLetter(entry.id);
   }
   logger.info('exception resolved', { exceptionId: entry.id, team: entry.team });
-  return jsonResponse(200, exceptionView(next));
+  return jsonResponse(200, await view(closed));
 }
 
 async function retry(event: APIGatewayProxyEvent, principal: Principal): Promise<APIGatewayProxyResult> {
@@ -218,11 +238,15 @@ async function retry(event: APIGatewayProxyEvent, principal: Principal): Promise
     status: verdict.status,
     updatedAt: now,
     redriven: { kind: entry.redrive.kind, ...redriven, at: now },
-    audit: audit(entry.audit, 'retried', clientId, now, request.note),
   };
-  await register.close(entry, next);
+  const closed = await register.close(entry, next, {
+    at: now,
+    action: 'retried',
+    actor: clientId,
+    ...(request.note ? { note: request.note } : {}),
+  });
   logger.info('exception retried', { exceptionId: entry.id, kind: entry.redrive.kind, from: redriven.from });
-  return jsonResponse(202, exceptionView(next));
+  return jsonResponse(202, await view(closed));
 }
 
 /**

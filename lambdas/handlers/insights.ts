@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { BedrockEvidenceSummariser } from '../adapters/bedrock/evidence-summariser.js';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { type PayerInsights, TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { jsonResponse, RequestRejected, rejectionResponse } from '../adapters/http/api-request.js';
@@ -20,7 +21,12 @@ import { openQueue, rankable } from './triage/priority.js';
 import { currentModel, retrain } from './triage/suggest.js';
 
 const logger = createLogger('insights');
-const store = new TriageStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+const dynamodb = new DynamoDBClient({});
+const store = new TriageStore(
+  dynamodb,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(dynamodb, requiredEnv(env.auditTable)),
+);
 /**
  * The optional prose summariser (docs/triage.md#summariser): only when the stage names a Bedrock model. Its
  * client is loaded on first use, so a stage without it pays nothing at cold start.

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import {
   type LedgerClaim,
   type LedgerRemittance,
@@ -37,7 +38,11 @@ const metrics = createMetrics('payerInsights');
 const client = new DynamoDBClient({});
 const ledger = new ReconciliationStore(client, requiredEnv(env.workflowTable));
 const workflows = new WorkflowStore(client, requiredEnv(env.workflowTable));
-const store = new TriageStore(client, requiredEnv(env.exceptionTable));
+const store = new TriageStore(
+  client,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(client, requiredEnv(env.auditTable)),
+);
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env[env.exceptionAlertTopics]));
 

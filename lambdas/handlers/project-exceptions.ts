@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
@@ -11,12 +12,13 @@ import { EventCatalog, type ExceptionOpened } from '../core/events.js';
 import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
 import { exceptionAlert } from '../core/triage/alert.js';
 import { env } from '../wiring.js';
-import { suggest, withTriage } from './triage/suggest.js';
+import { openingFacts, suggest, withTriage } from './triage/suggest.js';
 
 const logger = createLogger('projectExceptions');
 const client = new DynamoDBClient({});
-const store = new ExceptionStore(client, requiredEnv(env.exceptionTable));
-const triageStore = new TriageStore(client, requiredEnv(env.exceptionTable));
+const auditLog = new AuditLog(client, requiredEnv(env.auditTable));
+const store = new ExceptionStore(client, requiredEnv(env.exceptionTable), auditLog);
+const triageStore = new TriageStore(client, requiredEnv(env.exceptionTable), auditLog);
 const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env[env.exceptionAlertTopics]));
 
 /**
@@ -36,7 +38,8 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
   }
   const envelope = parsed.data as EventEnvelope<'ExceptionOpened', ExceptionOpened>;
   const entry = await triaged(entryFromOpened(envelope));
-  const created = await store.open(entry);
+  // Audit lines: opened by the client whose request caused it; triaged by the model, when it suggested.
+  const created = await store.open(entry, (stored) => openingFacts(stored, envelope.clientId));
   if (entry.retryOf) await store.linkRetry(entry.retryOf, entry.id, envelope.clientId, envelope.time);
   logger.info(created ? 'exception registered' : 'exception already registered', {
     exceptionId: entry.id,

@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { EncounterDocuments } from '../adapters/dynamodb/encounter-documents.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { type Workflow, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
@@ -33,7 +34,11 @@ const metrics = createMetrics('slaSweeper');
 const client = new DynamoDBClient({});
 const store = new WorkflowStore(client, requiredEnv(env.workflowTable));
 const documents = new EncounterDocuments(client, requiredEnv(env.workflowTable));
-const register = new ExceptionStore(client, requiredEnv(env.exceptionTable));
+const register = new ExceptionStore(
+  client,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(client, requiredEnv(env.auditTable)),
+);
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 /** Stage thresholds (lib/ sets them from cdk.json `monitoring`; locally from startHub options). */
 const thresholds = MonitoringThresholds.parse(JSON.parse(process.env[env.slaThresholds] ?? '{}'));

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
@@ -9,7 +10,12 @@ import { type RetrainResult, retrain } from './triage/suggest.js';
 
 const logger = createLogger('triageRetrain');
 const metrics = createMetrics('triageRetrain');
-const store = new TriageStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+const dynamodb = new DynamoDBClient({});
+const store = new TriageStore(
+  dynamodb,
+  requiredEnv(env.exceptionTable),
+  new AuditLog(dynamodb, requiredEnv(env.auditTable)),
+);
 
 /**
  * Scheduled (wiring.ts `TriageRetrain`; also POST /v1/triage/model/retrain): retrains the triage model from

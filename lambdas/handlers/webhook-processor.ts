@@ -14,6 +14,7 @@ import { type InboundMessage, WebhookQueue } from '../adapters/webhooks/queues.j
 import { type Receipt, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
+import { claimedFacility } from '../core/webhooks/quarantine.js';
 import {
   type Mapping,
   mapClearinghouse,
@@ -119,8 +120,10 @@ async function settle(receipt: Receipt, mapping: Mapping): Promise<void> {
     logger.info('webhook ignored', { source, reason: mapping.reason });
     return;
   }
-  // Quarantine: the body stays in the (encrypted) receipt; a person fixes the mapping and replays it.
+  // Quarantine: the body stays in the (encrypted) receipt; a person fixes the mapping and replays it. The
+  // facility the payload names decides who sees it (docs/security.md#webhooks): its people, and the exception.
   const key = `webhook:${source}:${deliveryId}`;
+  const facilityId = claimedFacility(receipt.rawBody);
   const exception: EventEnvelope = {
     id: deterministicEventId('ExceptionOpened', key),
     type: 'ExceptionOpened',
@@ -130,6 +133,7 @@ async function settle(receipt: Receipt, mapping: Mapping): Promise<void> {
     correlationId,
     idempotencyKey: key,
     clientId: `webhook:${source}`,
+    ...(facilityId ? { facilityId } : {}),
     partitionKey: key,
     data: {
       key,
@@ -141,6 +145,10 @@ async function settle(receipt: Receipt, mapping: Mapping): Promise<void> {
   };
   // The exception first: a crash before the receipt is settled repeats both (same exception id), never neither.
   await publisher.publish(exception);
-  await webhooks.settleReceipt(source, deliveryId, { status: 'quarantined', reason: mapping.reason });
+  await webhooks.settleReceipt(source, deliveryId, {
+    status: 'quarantined',
+    reason: mapping.reason,
+    ...(facilityId ? { facilityId } : {}),
+  });
   logger.warn('webhook quarantined', { source, deliveryId, reason: mapping.reason });
 }

@@ -15,7 +15,7 @@ import { segmentPath, X12Error } from '../core/x12/tokenizer.js';
 import { parseUploadObjectKey } from '../core/x12/uploads.js';
 import { env } from '../wiring.js';
 import { acceptEvents } from './intake/accept-events.js';
-import { entitleWrites } from './intake/entitlement.js';
+import { checkWrites, entitleWrites } from './intake/entitlement.js';
 
 /**
  * S3 ObjectCreated (uploads/<clientId>/<uploadId>.835) → stream the object twice through
@@ -53,28 +53,42 @@ async function processObject(key: string): Promise<void> {
     return;
   }
   logger.appendKeys({ correlationId: upload.correlationId, uploadId: upload.uploadId });
+  // Events of this file recorded so far: what a refusal in the accepting pass leaves behind.
+  let acceptedBeforeRefusal = 0;
   try {
-    // The uploader's registry binding applies as on POST /v1/remittances (docs/security.md#ownership): each
-    // batch is checked whole before it is recorded; a refused batch ends the upload as rejected (403).
+    // The uploader's registry binding applies as on POST /v1/remittances (docs/security.md#ownership): all or
+    // nothing — every batch is checked in the validation pass, before any is accepted; one claim the uploader
+    // may not act for rejects the whole file (403) and nothing of it is recorded.
     const principal = partnerDirectory().principal(upload.clientId);
     if (!principal) throw notEntitled('This client is not in the partner registry (or was revoked).');
-    const outcome = await acceptRemittanceUpload(bucket.open(key), {
-      store,
-      accept: async (events) =>
-        acceptEvents(
-          { store, publisher },
-          {
-            clientId: upload.clientId,
-            idempotencyKey: `upload:${upload.uploadId}`,
-            correlationId: upload.correlationId,
-            events: await entitleWrites(store, principal, events),
-          },
-        ),
-      clientId: upload.clientId,
-      idempotencyKey: `upload:${upload.uploadId}`,
-      correlationId: upload.correlationId,
-      now: () => new Date().toISOString(),
-    }).catch((error: unknown) => {
+    const outcome = await acceptRemittanceUpload(
+      bucket.open(key),
+      {
+        store,
+        accept: async (events) => {
+          const recorded = await acceptEvents(
+            { store, publisher },
+            {
+              clientId: upload.clientId,
+              idempotencyKey: `upload:${upload.uploadId}`,
+              correlationId: upload.correlationId,
+              events: await entitleWrites(store, principal, events),
+            },
+          );
+          acceptedBeforeRefusal += recorded.length;
+          return recorded;
+        },
+        clientId: upload.clientId,
+        idempotencyKey: `upload:${upload.uploadId}`,
+        correlationId: upload.correlationId,
+        now: () => new Date().toISOString(),
+      },
+      {
+        check: async (events) => {
+          await checkWrites(store, principal, events);
+        },
+      },
+    ).catch((error: unknown) => {
       if (!(error instanceof X12Error)) throw error;
       // A syntax fault stops the reader in pass 1, before anything is accepted.
       return {
@@ -134,7 +148,13 @@ async function processObject(key: string): Promise<void> {
         type: `${PROBLEM_BASE}${ProblemType.notEntitled}`,
         title: error.problem.title,
         status: 403,
-        detail: `${error.problem.detail} Batches of this file accepted before the refused one stay accepted.`,
+        // The whole file is checked before any batch is accepted, so a refusal normally leaves nothing recorded.
+        // Only an encounter claimed by another facility while the file was being accepted refuses a later batch:
+        // then what was accepted before stays, and the answer says how much (docs/security.md#ownership).
+        detail:
+          acceptedBeforeRefusal === 0
+            ? `${error.problem.detail} Nothing of this file was accepted.`
+            : `${error.problem.detail} ${acceptedBeforeRefusal} events of this file accepted before the refusal stay accepted (ownership changed while it was processed).`,
         errors: [],
       },
     });

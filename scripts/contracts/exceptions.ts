@@ -5,10 +5,17 @@
  */
 import { InvalidCursor } from '../../lambdas/adapters/dynamodb/workflow-store.js';
 import { ProblemType } from '../../lambdas/adapters/http/problem.js';
+import {
+  type AuditFact,
+  type AuditLine,
+  AuditTrailView,
+  auditStreams,
+  chainLine,
+  verifiedTrailView,
+} from '../../lambdas/core/audit.js';
 import { type EventEnvelope, EventSource, followUpEvent } from '../../lambdas/core/envelope.js';
 import type { ExceptionOpened } from '../../lambdas/core/events.js';
 import {
-  audit,
   type ExceptionEntry,
   ExceptionId,
   ExceptionList,
@@ -16,6 +23,7 @@ import {
   ExceptionView,
   entryFromOpened,
   exceptionView,
+  openingFact,
 } from '../../lambdas/core/exceptions.js';
 import type { ErrorCase, OperationContract, Samples } from './operations.js';
 import { invalidQueryCase } from './query-errors.js';
@@ -51,6 +59,18 @@ export function refusedInvoiceEntry(s: Samples): ExceptionEntry {
   );
   return entryFromOpened(opened as EventEnvelope<'ExceptionOpened', ExceptionOpened>);
 }
+
+/** The chained lines of an entry's trail: opened by the client that caused it, then `more`. */
+function trailOf(entry: ExceptionEntry, more: AuditFact[] = []): AuditLine[] {
+  const stream = auditStreams.exception(entry.id);
+  const facts = [openingFact(entry, OPENED_BY), ...more];
+  const lines: AuditLine[] = [];
+  for (const fact of facts) lines.push(chainLine(stream, lines.at(-1), fact));
+  return lines;
+}
+
+const OPENED_BY = '7hq2partner0client0id3mz';
+const RESOLVE_NOTE = 'Refunded the 10.00 to the patient’s card (gateway refund RF-1120).';
 
 const exceptionIdParam = {
   exceptionId: {
@@ -106,7 +126,10 @@ export const exceptionContracts: Record<string, OperationContract> = {
       description: 'One page of exceptions',
       schema: ExceptionList,
       example: (s) => ({
-        items: [exceptionView(refusedInvoiceEntry(s)), exceptionView(overpaymentEntry(s))],
+        items: [
+          exceptionView(refusedInvoiceEntry(s), trailOf(refusedInvoiceEntry(s))),
+          exceptionView(overpaymentEntry(s), trailOf(overpaymentEntry(s))),
+        ],
       }),
       headers: [],
     },
@@ -135,7 +158,26 @@ export const exceptionContracts: Record<string, OperationContract> = {
     success: {
       description: 'The exception',
       schema: ExceptionView,
-      example: (s) => exceptionView(refusedInvoiceEntry(s)),
+      example: (s) => exceptionView(refusedInvoiceEntry(s), trailOf(refusedInvoiceEntry(s))),
+      headers: [],
+    },
+    correlationHeader: false,
+    pathParams: exceptionIdParam,
+    errors: [invalidId, unknown, unavailable],
+  },
+  getExceptionAudit: {
+    description:
+      'The exception’s audit lines as stored in the append-only audit table, each with the SHA-256 of its canonical form covering the previous line’s hash, and the verdict of walking them from the first: intact (with the head hash to note), or the first broken link — a line altered, unlinked from its predecessor, missing from the numbering, or a trail that ends before the exception’s current version (docs/security.md#audit).',
+    success: {
+      description: 'The chain and its verification',
+      schema: AuditTrailView,
+      example: (s) => {
+        const entry = overpaymentEntry(s);
+        const lines = trailOf(entry, [
+          { at: RESOLVED_AT, action: 'resolved', actor: OPERATOR, note: RESOLVE_NOTE, entryVersion: 2 },
+        ]);
+        return verifiedTrailView(entry.id, lines, 2);
+      },
       headers: [],
     },
     correlationHeader: false,
@@ -150,14 +192,16 @@ export const exceptionContracts: Record<string, OperationContract> = {
       schema: ExceptionView,
       example: (s) => {
         const entry = overpaymentEntry(s);
-        const note = 'Refunded the 10.00 to the patient’s card (gateway refund RF-1120).';
-        return exceptionView({
-          ...entry,
-          status: 'resolved',
-          updatedAt: RESOLVED_AT,
-          resolution: { code: 'refunded', note, at: RESOLVED_AT, clientId: OPERATOR },
-          audit: audit(entry.audit, 'resolved', OPERATOR, RESOLVED_AT, note),
-        });
+        const note = RESOLVE_NOTE;
+        return exceptionView(
+          {
+            ...entry,
+            status: 'resolved',
+            updatedAt: RESOLVED_AT,
+            resolution: { code: 'refunded', note, at: RESOLVED_AT, clientId: OPERATOR },
+          },
+          trailOf(entry, [{ at: RESOLVED_AT, action: 'resolved', actor: OPERATOR, note, entryVersion: 2 }]),
+        );
       },
       headers: [],
     },
@@ -176,18 +220,28 @@ export const exceptionContracts: Record<string, OperationContract> = {
       example: (s) => {
         const entry = refusedInvoiceEntry(s);
         const eventId = s.events.InvoiceIssued.id;
-        return exceptionView({
-          ...entry,
-          status: 'retried',
-          updatedAt: RETRIED_AT,
-          redriven: {
-            kind: 'dead-letter',
-            from: 'dead-letter-queue',
-            reference: `${eventId}:retry:1`,
-            at: RETRIED_AT,
+        return exceptionView(
+          {
+            ...entry,
+            status: 'retried',
+            updatedAt: RETRIED_AT,
+            redriven: {
+              kind: 'dead-letter',
+              from: 'dead-letter-queue',
+              reference: `${eventId}:retry:1`,
+              at: RETRIED_AT,
+            },
           },
-          audit: audit(entry.audit, 'retried', OPERATOR, RETRIED_AT, 'Prior authorization added in Odoo.'),
-        });
+          trailOf(entry, [
+            {
+              at: RETRIED_AT,
+              action: 'retried',
+              actor: OPERATOR,
+              note: 'Prior authorization added in Odoo.',
+              entryVersion: 2,
+            },
+          ]),
+        );
       },
       headers: [],
     },

@@ -74,7 +74,15 @@ export const DeliveryLog = z
 export const QuarantineList = z
   .object({
     items: z.array(
-      z.object({ source: z.string(), deliveryId: z.string(), reason: z.string(), quarantinedAt: z.string() }),
+      z.object({
+        source: z.string(),
+        deliveryId: z.string(),
+        reason: z.string(),
+        quarantinedAt: z.string(),
+        facilityId: z.string().optional().meta({
+          description: 'The facility the payload names; only its people (and all-facility clients) see it',
+        }),
+      }),
     ),
   })
   .meta({ id: 'QuarantineList' });
@@ -345,6 +353,14 @@ export const webhookContracts: Record<string, OperationContract> = {
         title: 'Not found',
         when: 'no quarantined webhook has this source and delivery id (already replayed?)',
         detail: 'No quarantined webhook gateway/evt_3QyDISPUTEexample.',
+        by: 'handler',
+      },
+      {
+        status: 403,
+        type: ProblemType.notEntitled,
+        title: 'Not entitled',
+        when: 'the corrected body names a facility the client does not act for (docs/security.md#webhooks)',
+        detail: 'This client does not act for facility FAC-SOUTH.',
         by: 'handler',
       },
       unavailable,

@@ -6,6 +6,7 @@ import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PHI_EVENT_TYPES } from '../../lambdas/core/events.js';
 import {
   env,
   eventRoutes,
@@ -23,8 +24,9 @@ import {
 } from '../../lambdas/wiring.js';
 import { splitScope } from '../../lib/api.js';
 import { type StageConfig, StageConfig as StageConfigSchema } from '../../lib/config.js';
-import type { TableName } from '../../lib/data.js';
+import { ITEM_CHANGING_ACTIONS, type TableName } from '../../lib/data.js';
 import { reconciliationStateMachineName } from '../../lib/reconciliation.js';
+import { matchesEventPattern } from '../../local/aws/event-pattern.js';
 import { cdkContext, type Synthesized, synthStage } from './synth.js';
 
 const stages = cdkContext.stages as Record<string, unknown>;
@@ -673,6 +675,15 @@ describe('retention of PHI (issue #15)', () => {
     );
   });
 
+  it('the archive pattern, evaluated as EventBridge does, drops every PHI event type and keeps the rest', () => {
+    const [archive] = Object.values(resourcesOf(s, 'AWS::Events::Archive'));
+    const { account: _account, ...pattern } = archive?.Properties.EventPattern as Record<string, unknown>;
+    const event = (type: string) => ({ 'detail-type': type, source: 'rcm-hub.api', detail: {} });
+    for (const type of PHI_EVENT_TYPES) expect(matchesEventPattern(pattern, event(type)), type).toBe(false);
+    for (const type of ['InvoiceIssued', 'PayerUpserted', 'RemittanceReceived', 'ExceptionOpened'])
+      expect(matchesEventPattern(pattern, event(type)), type).toBe(true);
+  });
+
   it('expires raw inbound webhook bodies (TTL on the webhook table), which stays backed up', () => {
     s.template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
@@ -680,6 +691,82 @@ describe('retention of PHI (issue #15)', () => {
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
+    });
+  });
+});
+
+describe('append-only audit (issue #15)', () => {
+  let s: Synthesized;
+
+  beforeAll(() => {
+    s = synthStage('prod');
+  });
+
+  const auditTableId = () => logicalId(s.stack.data.tables.AuditTable);
+  /** Every IAM statement in the stack that names the audit table. */
+  const statementsOnAudit = () =>
+    Object.values(resourcesOf(s, 'AWS::IAM::Policy'))
+      .flatMap(
+        (p) =>
+          p.Properties.PolicyDocument.Statement as Array<{
+            Effect: string;
+            Action: string | string[];
+            Resource: unknown;
+          }>,
+      )
+      .filter((st) => JSON.stringify(st.Resource).includes(auditTableId()));
+  const actionsOf = (st: { Action: string | string[] }) => [st.Action].flat();
+
+  it('grants no Update, Delete or batch write on the audit table in any policy', () => {
+    const statements = statementsOnAudit();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      for (const action of actionsOf(st)) {
+        expect(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']).toContain(action);
+      }
+    }
+  });
+
+  it('grants it exactly to the functions wiring.ts says use it, and to no other', () => {
+    const users = (Object.keys(handlers) as HandlerName[]).filter((name) =>
+      (handlers[name].uses as readonly Resource[]).includes('auditTable'),
+    );
+    expect(users).toEqual(
+      expect.arrayContaining(['exceptions', 'projectExceptions', 'slaSweeper', 'webhookQuarantine']),
+    );
+    const policies = Object.values(resourcesOf(s, 'AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes(auditTableId()),
+    );
+    const roles = policies.flatMap((p) => JSON.stringify(p.Properties.Roles));
+    for (const name of Object.keys(handlers) as HandlerName[]) {
+      const role = logicalId(s.stack.functions.byName[name].role as IConstruct);
+      expect(
+        roles.some((r) => r.includes(role)),
+        name,
+      ).toBe(users.includes(name));
+    }
+  });
+
+  it('denies item changes to every principal in the table’s resource policy; CMK, PITR and backup as the others', () => {
+    const table = s.template.toJSON().Resources[auditTableId()];
+    expect(table.Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'stream', KeyType: 'HASH' },
+        { AttributeName: 'seq', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      DeletionProtectionEnabled: true,
+    });
+    expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+    const [deny] = table.Properties.ResourcePolicy.PolicyDocument.Statement;
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+    expect([deny.Action].flat().sort()).toEqual([...ITEM_CHANGING_ACTIONS].sort());
+    s.template.hasResourceProperties('AWS::Backup::BackupSelection', {
+      BackupSelection: Match.objectLike({
+        Resources: Match.arrayWith([{ 'Fn::GetAtt': [auditTableId(), 'Arn'] }]),
+      }),
     });
   });
 });

@@ -1,6 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
+import { verifyAuditTable } from '../../scripts/audit-verify.js';
 import { accessToken, invoiceRequest, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
 
 /**
@@ -327,6 +329,25 @@ describe('a retry that fails again', () => {
       state: 'exception_pending',
       openExceptions: 1,
     });
+    // The retried entry's trail: opened, triaged, retried, then the failure it was linked to (issue #15).
+    const trail = (await api<ExceptionView>('GET', `/v1/exceptions/${first?.id}`)).body.audit;
+    expect(trail.map((a) => a.action)).toEqual(['opened', 'triaged', 'retried', 'retry-failed']);
+    expect(trail.at(-1)?.note).toBe(`failed again: exception ${second?.id}`);
     await sandboxAdmin(hub, 'constraints', undefined, 'DELETE');
+  });
+
+  it('leaves every audit chain of these actions intact: each change one linked line (issue #15)', async () => {
+    const client = new DynamoDBClient({
+      endpoint: hub.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const report = await verifyAuditTable(client, {
+      auditTable: 'AuditTable',
+      exceptionTable: 'ExceptionTable',
+    });
+    client.destroy();
+    expect(report.broken).toEqual([]);
+    expect(report.exceptions).toBeGreaterThanOrEqual(4);
   });
 });

@@ -150,6 +150,67 @@ describe('POST /v1/remittance-uploads (large X12 835s)', () => {
     expect(view.remittances).toEqual([]);
   });
 
+  it('refuses a file with one claim of another facility whole: no batch before it is kept (issue #15)', async () => {
+    // Prepare: the uploader acts for FAC-UPL only; claim 0 is its own, claim 449 (the third batch of 200) is
+    // FAC-OTHER's. Accepting batch by batch would have kept the first two batches, claim 0 with them.
+    const spec = generatedRemittance(450);
+    spec.traceNumber = 'EFT-MIXED-FACILITIES';
+    // Claim ids of their own: the first test of this file placed the generated ones already.
+    for (const c of spec.claims) {
+      c.claimId = `MIX-${c.claimId}`;
+      c.payerClaimControlNumber = `MIX${c.payerClaimControlNumber}`;
+    }
+    const own = spec.claims[0];
+    const foreign = spec.claims[449];
+    if (!own || !foreign) throw new Error('no claim');
+    const ownEncounter = await seedClaim(own.claimId, own.billedCents);
+    const foreignEncounter = await seedClaimThroughApi(call, {
+      claimId: foreign.claimId,
+      billedCents: foreign.billedCents,
+      prefix: 'OTHER',
+      payerId: 'PAYER-UPL',
+      payerName: 'Upload Payer',
+    });
+    await hub.waitForIdle();
+    const added = hub.registerClient({ name: 'upl-clinic', role: 'partner', facilities: ['FAC-UPL'] });
+    const clinicToken = await accessToken(hub, { ...added, scopes: [...added.scopes] });
+    const created = await fetch(`${hub.baseUrl}/v1/remittance-uploads`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${clinicToken}`, 'Idempotency-Key': `upl-mixed-${Date.now()}` },
+    });
+    expect(created.status).toBe(201);
+    const upload = (await created.json()) as { uploadUrl: string; statusUrl: string };
+
+    // Act
+    await put(upload.uploadUrl, [...write835(spec, { lineBreak: '\n' })].join(''));
+    // The upload is the clinic's: only its own client reads its status.
+    const outcome = await eventually(
+      async () => {
+        const view = await fetch(`${hub.baseUrl}${upload.statusUrl}`, {
+          headers: { Authorization: `Bearer ${clinicToken}` },
+        });
+        const body = view.ok ? ((await view.json()) as Record<string, unknown>) : {};
+        return ['accepted', 'rejected'].includes(body.status as string) ? body : undefined;
+      },
+      120_000,
+      'upload outcome',
+    );
+    await hub.waitForIdle();
+
+    // Assess: 403 for the whole file, and neither encounter got a remittance from it
+    expect(outcome).toMatchObject({
+      status: 'rejected',
+      problem: { status: 403, type: 'https://rcm-hub.dev/problems/not-entitled' },
+    });
+    expect((outcome.problem as { detail: string }).detail).toContain('Nothing of this file was accepted.');
+    for (const encounterId of [ownEncounter, foreignEncounter]) {
+      const view = (await call('GET', `/v1/workflows/${encounterId}`)).body as {
+        remittances: Array<{ traceNumber: string }>;
+      };
+      expect(view.remittances, encounterId).toEqual([]);
+    }
+  });
+
   it('ignores an object without an upload record, and answers 404 for an unknown upload', async () => {
     // Act
     const stray = await fetch(

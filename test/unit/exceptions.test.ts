@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { auditStreams, chainLine } from '../../lambdas/core/audit.js';
 import { type EventEnvelope, EventSource, followUpEvent } from '../../lambdas/core/envelope.js';
 import { EventCatalog, type ExceptionOpened } from '../../lambdas/core/events.js';
 import {
-  audit,
+  auditTrailView,
   EXCEPTION_STATUSES,
   ExceptionListQuery,
   type ExceptionStatus,
@@ -13,6 +14,7 @@ import {
   exceptionIdFor,
   exceptionScope,
   exceptionView,
+  openingFact,
   type Redrive,
   redriveFor,
   resolvedEventIdFor,
@@ -191,19 +193,29 @@ describe('status transitions', () => {
     }
   });
 
-  it('the audit trail only grows, each action with who and when', () => {
+  it('the trail the API shows is the chained lines in order, each action with who and when', () => {
     // Prepare
-    const opening = audit([], 'opened', 'partner-billing', '2026-11-02T15:04:08.000Z');
+    const stream = auditStreams.exception('e1');
+    const opening = chainLine(stream, undefined, {
+      at: '2026-11-02T15:04:08.000Z',
+      action: 'opened',
+      actor: 'partner-billing',
+      entryVersion: 1,
+    });
+    const closing = chainLine(stream, opening, {
+      at: '2026-11-03T09:00:00.000Z',
+      action: 'resolved',
+      actor: 'finance-ops',
+      note: 'written off',
+      entryVersion: 2,
+    });
 
     // Act
-    const closed = audit(opening, 'resolved', 'finance-ops', '2026-11-03T09:00:00.000Z', 'written off');
+    const trail = auditTrailView([closing, opening]);
 
     // Assess
-    expect(opening).toEqual([
+    expect(trail).toEqual([
       { at: '2026-11-02T15:04:08.000Z', action: 'opened', clientId: 'partner-billing' },
-    ]);
-    expect(closed).toEqual([
-      ...opening,
       { at: '2026-11-03T09:00:00.000Z', action: 'resolved', clientId: 'finance-ops', note: 'written off' },
     ]);
   });
@@ -231,9 +243,21 @@ describe('register entries', () => {
       },
       redrive: { kind: 'dead-letter', eventId: invoiceIssued.id },
       openedByEventId: event.id,
-      audit: [{ action: 'opened', clientId: invoiceIssued.clientId, at: event.time }],
+      version: 1,
     });
-    expect(ExceptionView.parse(exceptionView(entry))).toEqual(exceptionView(entry));
+    expect(openingFact(entry, invoiceIssued.clientId)).toEqual({
+      action: 'opened',
+      actor: invoiceIssued.clientId,
+      at: event.time,
+      entryVersion: 1,
+    });
+    const trail = [
+      chainLine(auditStreams.exception(entry.id), undefined, openingFact(entry, invoiceIssued.clientId)),
+    ];
+    expect(exceptionView(entry, trail).audit).toEqual([
+      { action: 'opened', clientId: invoiceIssued.clientId, at: event.time },
+    ]);
+    expect(ExceptionView.parse(exceptionView(entry, trail))).toEqual(exceptionView(entry, trail));
   });
 
   it('a redelivered ExceptionOpened makes exactly the same entry', () => {
@@ -260,7 +284,7 @@ describe('register entries', () => {
 
   it('the view hides the register’s internals', () => {
     // Act
-    const view = exceptionView(entryFromOpened(opened)) as Record<string, unknown>;
+    const view = exceptionView(entryFromOpened(opened), []) as Record<string, unknown>;
 
     // Assess
     for (const internal of ['scope', 'version', 'openedByEventId', 'facilityId'])

@@ -7,9 +7,9 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type AuditFact, type AuditLine, auditStreams, type ChainVerdict } from '../../core/audit.js';
 import type { EventEnvelope } from '../../core/envelope.js';
 import {
-  audit,
   EXCEPTION_STATUSES,
   EXCEPTION_TEAMS,
   type ExceptionEntry,
@@ -18,6 +18,7 @@ import {
   type ExceptionSubjects,
   type ExceptionTeam,
 } from '../../core/exceptions.js';
+import type { AuditLog } from './audit-log.js';
 import { decodeCursor, encodeCursor } from './items.js';
 
 /**
@@ -27,6 +28,8 @@ import { decodeCursor, encodeCursor } from './items.js';
  *                                    open, so a retry works after SQS's retention (14 days) pruned the DLQ
  * Indexes (wiring.ts): byStatusTeam (`<status>#<team>`, openedAt) and one per subject (encounterId, claimId,
  * invoiceId, traceNumber, correlationId; openedAt). Only ENTRY items carry those attributes (sparse).
+ * The entry is working state; its audit trail is not here but in the append-only audit table (AuditLog): every
+ * change bumps `version` with a conditional write, then records the line numbered by that version.
  */
 const entryKey = (id: string) => ({ pk: `EXC#${id}`, sk: 'ENTRY' });
 const deadLetterKey = (id: string) => ({ pk: `EXC#${id}`, sk: 'DEADLETTER' });
@@ -67,23 +70,39 @@ function toEntry(item: Record<string, unknown>): ExceptionEntry {
     invoiceId: _i,
     traceNumber: _t,
     correlationId: _k,
+    // Entries written before the audit table carried their trail inline; it is not read any more.
+    audit: _legacyTrail,
     ...entry
   } = item;
   return entry as unknown as ExceptionEntry;
 }
 
+export type ExceptionFact = AuditFact & { entryVersion: number };
+
 export class ExceptionStore {
   private readonly doc: DynamoDBDocumentClient;
 
+  /** `auditLog`: for the functions that change entries (the Odoo writer only keeps dead-letter copies). */
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly auditLog?: AuditLog,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  /** Writes a new entry; false when it exists (a redelivered ExceptionOpened changes nothing). */
-  async open(entry: ExceptionEntry): Promise<boolean> {
+  private get trail(): AuditLog {
+    if (!this.auditLog) throw new Error('ExceptionStore: this function was given no audit table');
+    return this.auditLog;
+  }
+
+  /**
+   * Writes a new entry and its first audit lines (`facts` of the entry); false when it exists. A redelivered
+   * ExceptionOpened changes nothing, but records the stored entry's opening lines if the first delivery stopped
+   * before it did (same facts, so recording them again is a no-op).
+   */
+  async open(entry: ExceptionEntry, facts: (entry: ExceptionEntry) => ExceptionFact[]): Promise<boolean> {
+    let created = true;
     try {
       await this.doc.send(
         new PutCommand({
@@ -92,36 +111,62 @@ export class ExceptionStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      created = false;
     }
+    const stored = created ? entry : await this.get(entry.id);
+    // Only while the entry is as it was opened: later lines belong to the actions that changed it.
+    if (stored && (created || (stored.status === 'open' && stored.version <= 2)))
+      for (const fact of facts(stored)) await this.record(stored.id, fact);
+    return created;
   }
 
   /** Links a retried exception to the one its failed retry opened; once (a redelivery finds it linked). */
   async linkRetry(retriedId: string, newId: string, clientId: string, at: string): Promise<void> {
     const current = await this.get(retriedId);
     if (!current || current.retriedAs) return;
-    await this.doc
-      .send(
+    try {
+      await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: entryKey(retriedId),
-          UpdateExpression: 'SET retriedAs = :new, audit = :audit, updatedAt = :at, version = :next',
+          UpdateExpression: 'SET retriedAs = :new, updatedAt = :at, version = :next',
           ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(retriedAs) AND version = :v',
           ExpressionAttributeValues: {
             ':new': newId,
-            ':audit': audit(current.audit, 'retry-failed', clientId, at, `failed again: exception ${newId}`),
             ':at': at,
             ':v': current.version,
             ':next': current.version + 1,
           },
         }),
-      )
-      .catch((error) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+    await this.record(retriedId, {
+      at,
+      action: 'retry-failed',
+      actor: clientId,
+      note: `failed again: exception ${newId}`,
+      entryVersion: current.version + 1,
+    });
+  }
+
+  /** Records the line of a change this store (or the triage store) made to entry `id`. */
+  async record(id: string, fact: ExceptionFact): Promise<AuditLine> {
+    return this.trail.record(auditStreams.exception(id), fact);
+  }
+
+  /** The entry's audit trail, first line first. */
+  async auditTrail(id: string): Promise<AuditLine[]> {
+    return this.trail.lines(auditStreams.exception(id));
+  }
+
+  /** Walks the entry's chain: every line linked, none missing, and the last one at the entry's version. */
+  async verifyAudit(entry: ExceptionEntry): Promise<ChainVerdict> {
+    return this.trail.verify(auditStreams.exception(entry.id), { entryVersion: entry.version });
   }
 
   async get(id: string): Promise<ExceptionEntry | undefined> {
@@ -133,14 +178,16 @@ export class ExceptionStore {
 
   /**
    * Closes an open entry: written only if nobody changed it since it was read (`version`), so two people
-   * resolving or retrying at once cannot both succeed. Throws ExceptionConflict otherwise.
+   * resolving or retrying at once cannot both succeed. Throws ExceptionConflict otherwise. Then records the
+   * action as the audit line of the version it made.
    */
-  async close(entry: ExceptionEntry, next: ExceptionEntry): Promise<void> {
+  async close(entry: ExceptionEntry, next: ExceptionEntry, fact: AuditFact): Promise<ExceptionEntry> {
+    const closed = { ...next, version: entry.version + 1 };
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: toItem({ ...next, version: entry.version + 1 }),
+          Item: toItem(closed),
           ConditionExpression: '#status = :open AND version = :v',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':open': 'open', ':v': entry.version },
@@ -151,6 +198,8 @@ export class ExceptionStore {
         throw new ExceptionConflict(`exception ${entry.id} changed meanwhile`);
       throw error;
     }
+    await this.record(entry.id, { ...fact, entryVersion: closed.version });
+    return closed;
   }
 
   /**
@@ -162,13 +211,16 @@ export class ExceptionStore {
     const entry = await this.get(id);
     if (entry?.status !== 'open') return false;
     try {
-      await this.close(entry, {
-        ...entry,
-        status: 'resolved',
-        updatedAt: at,
-        resolution: { code: 'cleared', note, at, clientId },
-        audit: audit(entry.audit, 'resolved', clientId, at, note),
-      });
+      await this.close(
+        entry,
+        {
+          ...entry,
+          status: 'resolved',
+          updatedAt: at,
+          resolution: { code: 'cleared', note, at, clientId },
+        },
+        { at, action: 'cleared', actor: clientId, note },
+      );
       return true;
     } catch (error) {
       if (error instanceof ExceptionConflict) return true;

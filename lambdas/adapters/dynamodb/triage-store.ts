@@ -1,10 +1,12 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AuditEntry, EXCEPTION_TEAMS, type ExceptionEntry } from '../../core/exceptions.js';
+import type { AuditFact } from '../../core/audit.js';
+import { EXCEPTION_TEAMS, type ExceptionEntry } from '../../core/exceptions.js';
 import type { AnomalyState, Finding } from '../../core/insights/anomaly.js';
 import type { CashForecast } from '../../core/insights/forecast.js';
 import type { TriageModel } from '../../core/triage/model.js';
 import type { Triage } from '../../core/triage/triage.js';
+import type { AuditLog } from './audit-log.js';
 import { ExceptionStore } from './exception-store.js';
 import { getItem, queryPartition } from './items.js';
 
@@ -51,9 +53,10 @@ export class TriageStore {
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
+    auditLog?: AuditLog,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    this.register = new ExceptionStore(client, tableName);
+    this.register = new ExceptionStore(client, tableName, auditLog);
   }
 
   async currentModel(): Promise<StoredModel | undefined> {
@@ -125,31 +128,30 @@ export class TriageStore {
    * Replaces an open entry's triage (a newer model's suggestion), with a `triaged` audit line. Only while
    * the entry is open and unchanged since read (`version`): a person's resolve always wins.
    */
-  async retriage(entry: ExceptionEntry, triage: Triage, line: AuditEntry): Promise<boolean> {
+  async retriage(entry: ExceptionEntry, triage: Triage, fact: AuditFact): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `EXC#${entry.id}`, sk: 'ENTRY' },
-          UpdateExpression:
-            'SET triage = :t, audit = list_append(audit, :a), version = :next, updatedAt = :at',
+          UpdateExpression: 'SET triage = :t, version = :next, updatedAt = :at',
           ConditionExpression: '#status = :open AND version = :v',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':t': triage,
-            ':a': [line],
             ':next': entry.version + 1,
             ':v': entry.version,
             ':open': 'open',
-            ':at': line.at,
+            ':at': fact.at,
           },
         }),
       );
-      return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+    await this.register.record(entry.id, { ...fact, entryVersion: entry.version + 1 });
+    return true;
   }
 
   /** Every entry with `status` (all teams), newest first per team, up to `max`. */

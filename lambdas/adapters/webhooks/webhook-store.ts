@@ -32,6 +32,8 @@ export interface Receipt {
   status: ReceiptStatus;
   /** The body exactly as received (may hold PHI: the table is KMS-encrypted, never logged). */
   rawBody: string;
+  /** Quarantined: the facility the payload names (core/webhooks/quarantine.ts claimedFacility). */
+  facilityId?: string;
   reason?: string;
   eventIds?: string[];
   settledAt?: string;
@@ -130,20 +132,26 @@ export class WebhookStore {
   async settleReceipt(
     source: string,
     deliveryId: string,
-    outcome: { status: Exclude<ReceiptStatus, 'received'>; reason?: string; eventIds?: string[] },
+    outcome: {
+      status: Exclude<ReceiptStatus, 'received'>;
+      reason?: string;
+      eventIds?: string[];
+      facilityId?: string;
+    },
   ): Promise<void> {
     const settledAt = new Date().toISOString();
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: receiptKey(source, deliveryId),
-        UpdateExpression: 'SET #status = :status, settledAt = :at, reason = :reason, eventIds = :ids',
+        UpdateExpression: `SET #status = :status, settledAt = :at, reason = :reason, eventIds = :ids${outcome.facilityId ? ', facilityId = :facility' : ''}`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
           ':status': outcome.status,
           ':at': settledAt,
           ':reason': outcome.reason ?? null,
           ':ids': outcome.eventIds ?? [],
+          ...(outcome.facilityId ? { ':facility': outcome.facilityId } : {}),
         },
       }),
     );
@@ -158,6 +166,7 @@ export class WebhookStore {
             deliveryId,
             reason: outcome.reason,
             quarantinedAt: settledAt,
+            ...(outcome.facilityId ? { facilityId: outcome.facilityId } : {}),
           },
         }),
       );
@@ -167,7 +176,9 @@ export class WebhookStore {
   /** Quarantined receipts, oldest first: what a person must map and replay (docs/operations.md). */
   async quarantined(
     limit = 100,
-  ): Promise<Array<{ source: string; deliveryId: string; reason: string; quarantinedAt: string }>> {
+  ): Promise<
+    Array<{ source: string; deliveryId: string; reason: string; quarantinedAt: string; facilityId?: string }>
+  > {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -181,6 +192,7 @@ export class WebhookStore {
       deliveryId: item.deliveryId as string,
       reason: item.reason as string,
       quarantinedAt: item.quarantinedAt as string,
+      ...(typeof item.facilityId === 'string' ? { facilityId: item.facilityId } : {}),
     }));
   }
 

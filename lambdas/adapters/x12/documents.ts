@@ -34,6 +34,8 @@ export interface DocumentContext {
   idempotencyKey: string;
   correlationId: string;
   now: () => string;
+  /** A check run (large uploads check a whole file before accepting any of it): nothing is stored. */
+  dryRun?: boolean;
 }
 
 export interface RemittanceDocumentAnswer {
@@ -259,12 +261,13 @@ async function keep(
   entry: Omit<UnmatchedEntry, 'correlationId' | 'clientId' | 'keptAt'> & { wouldBe: EventType },
 ): Promise<void> {
   const { wouldBe, ...rest } = entry;
-  await context.store.keepUnmatched({
-    ...rest,
-    correlationId: context.correlationId,
-    clientId: context.clientId,
-    keptAt: context.now(),
-  });
+  if (!context.dryRun)
+    await context.store.keepUnmatched({
+      ...rest,
+      correlationId: context.correlationId,
+      clientId: context.clientId,
+      keptAt: context.now(),
+    });
   events.push({
     eventType: 'ExceptionOpened',
     data: {

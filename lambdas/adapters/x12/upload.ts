@@ -1,14 +1,21 @@
 import type { X12Issue } from '../../core/x12/envelope.js';
 import { type ClaimPayment835, type Remittance835, read835 } from '../../core/x12/remittance-835.js';
 import type { UnmatchedClaim } from '../../core/x12/remittance-events.js';
-import { acceptRemittanceDocument, type DocumentContext } from './documents.js';
+import {
+  type AcceptFn,
+  acceptRemittanceDocument,
+  type DocumentContext,
+  type RemittanceDocumentAnswer,
+} from './documents.js';
 
 /**
  * The large-file path (docs/x12.md#large-files): an 835 too big for a request body (over 256 KB; API
  * Gateway's hard limit is 10 MB, a 20,000-claim ERA is ~15 MB) is read from object storage as a stream,
  * twice, and never held whole:
  *   1. validate: every envelope, syntax and balancing rule, keeping only sums (constant memory). Any issue
- *      refuses the whole file — nothing is posted, as on the inline path.
+ *      refuses the whole file — nothing is posted, as on the inline path. With `check` (the uploader's
+ *      entitlement, docs/security.md#ownership), every batch's events are also checked here, storing nothing:
+ *      a file with one claim the uploader may not act for is refused whole, before any batch is accepted.
  *   2. accept: read again and accept the claim payments in batches of `batchSize`, each batch through the
  *      same document acceptance as the inline path (claim index, unmatched kept, content-derived ids), all
  *      under the upload's own idempotency key. A crash mid-way is mended by running again: ids are stable,
@@ -25,13 +32,84 @@ export interface UploadOutcome {
   providerAdjustments: number;
 }
 
+type Placed = { claim: ClaimPayment835; transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'> };
+
+/** One batch of claim payments through the document acceptance, grouped back into their transactions. */
+async function acceptBatch(
+  claims: Placed[],
+  context: DocumentContext,
+  seen: Map<string, number>,
+): Promise<RemittanceDocumentAnswer> {
+  const transactions = new Map<string, Remittance835>();
+  for (const { claim, transaction } of claims) {
+    const key = `${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
+    let t = transactions.get(key);
+    if (!t) {
+      t = { ...(transaction as Remittance835), claims: [], providerAdjustments: [] };
+      transactions.set(key, t);
+    }
+    t.claims.push(claim);
+  }
+  return acceptRemittanceDocument(
+    {
+      transactions: [...transactions.values()],
+      issues: [],
+      warnings: [],
+      bytes: 0,
+      segments: 0,
+      claims: claims.length,
+    },
+    context,
+    seen,
+  );
+}
+
 export async function acceptRemittanceUpload(
   open: () => AsyncIterable<Buffer>,
   context: DocumentContext,
-  options: { batchSize?: number } = {},
+  options: {
+    batchSize?: number;
+    /** Refuses (throws) events the uploader may not write; run over the whole file before accepting any. */
+    check?: (events: Parameters<AcceptFn>[0]) => Promise<void>;
+  } = {},
 ): Promise<UploadOutcome> {
   const batchSize = options.batchSize ?? 200;
-  const validation = await read835(open(), { keepClaims: false });
+  const check = options.check;
+  const dryRun: DocumentContext = {
+    ...context,
+    dryRun: true,
+    accept: async (events) => {
+      await check?.(events);
+      return events.map(() => ({ id: '' }));
+    },
+  };
+  let checking: Placed[] = [];
+  const checkSeen = new Map<string, number>();
+  const checkBatch = async () => {
+    const claims = checking;
+    checking = [];
+    await acceptBatch(claims, dryRun, checkSeen);
+  };
+  const validation = await read835(open(), {
+    keepClaims: false,
+    ...(check
+      ? {
+          onClaim: (claim: ClaimPayment835, transaction: Placed['transaction']) => {
+            checking.push({ claim, transaction });
+            return checking.length >= batchSize ? checkBatch() : undefined;
+          },
+        }
+      : {}),
+  });
+  if (check && validation.issues.length === 0) {
+    if (checking.length > 0) await checkBatch();
+    const plbs = validation.transactions.filter((t) => t.providerAdjustments.length > 0);
+    if (plbs.length > 0)
+      await acceptRemittanceDocument(
+        { transactions: plbs, issues: [], warnings: [], bytes: 0, segments: 0, claims: 0 },
+        dryRun,
+      );
+  }
   if (validation.issues.length > 0) {
     return {
       status: 'refused',
@@ -44,10 +122,7 @@ export async function acceptRemittanceUpload(
     };
   }
 
-  let batch: Array<{
-    claim: ClaimPayment835;
-    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'>;
-  }> = [];
+  let batch: Placed[] = [];
   let accepted = 0;
   const unmatched: UnmatchedClaim[] = [];
   // Remittance ids number repeats (`#n`) across the whole file, not per batch.
@@ -55,28 +130,7 @@ export async function acceptRemittanceUpload(
   const flush = async () => {
     const claims = batch;
     batch = [];
-    const transactions = new Map<string, Remittance835>();
-    for (const { claim, transaction } of claims) {
-      const key = `${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
-      let t = transactions.get(key);
-      if (!t) {
-        t = { ...(transaction as Remittance835), claims: [], providerAdjustments: [] };
-        transactions.set(key, t);
-      }
-      t.claims.push(claim);
-    }
-    const answer = await acceptRemittanceDocument(
-      {
-        transactions: [...transactions.values()],
-        issues: [],
-        warnings: [],
-        bytes: 0,
-        segments: 0,
-        claims: claims.length,
-      },
-      context,
-      seen,
-    );
+    const answer = await acceptBatch(claims, context, seen);
     accepted += answer.accepted.length;
     unmatched.push(...answer.unmatched);
   };

@@ -30,12 +30,35 @@ export async function entitleWrites(
   principal: Principal,
   events: CanonicalEvent[],
 ): Promise<CanonicalEvent[]> {
-  const pending: {
-    event: CanonicalEvent;
-    subject: EventSubject;
-    claims: Claim[];
-    owners: (string | null)[];
-  }[] = [];
+  const pending = await checkWrites(store, principal, events);
+  const entitled: CanonicalEvent[] = [];
+  for (const { event, subject, claims, owners } of pending) {
+    for (const claim of claims)
+      owners.push(await store.claimOwner(claim.kind, claim.id, claim.facilityId, principal.clientId));
+    enforce(decideWrite(principal, { ...withFacility(subject), ownerFacilities: owners }));
+    const ownerFacilityId = subject.master ? owners.at(-1) : undefined;
+    entitled.push(ownerFacilityId ? { ...event, ownerFacilityId } : event);
+  }
+  return entitled;
+}
+
+interface Pending {
+  event: CanonicalEvent;
+  subject: EventSubject;
+  claims: Claim[];
+  owners: (string | null)[];
+}
+
+/**
+ * The checks of entitleWrites against what is owned now, writing nothing: throws the 403 rejection, or returns
+ * the ids still to claim. A large upload runs it over the whole file before accepting any batch.
+ */
+export async function checkWrites(
+  store: WorkflowStore,
+  principal: Principal,
+  events: CanonicalEvent[],
+): Promise<Pending[]> {
+  const pending: Pending[] = [];
   for (const event of events) {
     const subject = eventSubject(event);
     enforce(decideWrite(principal, subject));
@@ -65,15 +88,7 @@ export async function entitleWrites(
     enforce(decideWrite(principal, { ...withFacility(subject), ownerFacilities: owners }));
     pending.push({ event, subject, claims, owners });
   }
-  const entitled: CanonicalEvent[] = [];
-  for (const { event, subject, claims, owners } of pending) {
-    for (const claim of claims)
-      owners.push(await store.claimOwner(claim.kind, claim.id, claim.facilityId, principal.clientId));
-    enforce(decideWrite(principal, { ...withFacility(subject), ownerFacilities: owners }));
-    const ownerFacilityId = subject.master ? owners.at(-1) : undefined;
-    entitled.push(ownerFacilityId ? { ...event, ownerFacilityId } : event);
-  }
-  return entitled;
+  return pending;
 }
 
 function withFacility(subject: EventSubject): { facilityId?: string } {

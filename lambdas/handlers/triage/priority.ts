@@ -6,6 +6,7 @@
 
 import type { ExceptionStore } from '../../adapters/dynamodb/exception-store.js';
 import { InvalidCursor } from '../../adapters/dynamodb/items.js';
+import type { AuditLine } from '../../core/audit.js';
 import {
   type ExceptionEntry,
   type ExceptionListQuery,
@@ -40,8 +41,12 @@ export async function openQueue(
   return entries;
 }
 
-export function withRank(entry: ExceptionEntry, ranks: Map<string, number>): ExceptionView {
-  const view = exceptionView(entry);
+export function withRank(
+  entry: ExceptionEntry,
+  trail: readonly AuditLine[],
+  ranks: Map<string, number>,
+): ExceptionView {
+  const view = exceptionView(entry, trail);
   const rank = ranks.get(entry.id);
   return view.triage && rank !== undefined
     ? { ...view, triage: { ...view.triage, priorityRank: rank } }
@@ -81,5 +86,9 @@ export async function prioritizedPage(
   const page = sorted.slice(offset, offset + limit);
   const next =
     offset + limit < sorted.length ? Buffer.from(`p${offset + limit}`).toString('base64url') : undefined;
-  return { items: page.map((e) => withRank(e, ranks)), ...(next ? { nextCursor: next } : {}) };
+  const trails = await Promise.all(page.map((e) => register.auditTrail(e.id)));
+  return {
+    items: page.map((e, i) => withRank(e, trails[i] ?? [], ranks)),
+    ...(next ? { nextCursor: next } : {}),
+  };
 }

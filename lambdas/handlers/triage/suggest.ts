@@ -4,8 +4,10 @@
  * module only reads and writes them through the TriageStore.
  */
 
+import type { ExceptionFact } from '../../adapters/dynamodb/exception-store.js';
 import type { TriageStore } from '../../adapters/dynamodb/triage-store.js';
-import { audit, type ExceptionEntry, triageSubject } from '../../core/exceptions.js';
+import type { AuditFact } from '../../core/audit.js';
+import { type ExceptionEntry, openingFact, triageSubject } from '../../core/exceptions.js';
 import { DEFAULT_WINDOWS, PayerWindows } from '../../core/triage/exposure.js';
 import { type TrainingExample, type TriageModel, train, usualCause } from '../../core/triage/model.js';
 import { signalsOf } from '../../core/triage/signals.js';
@@ -81,13 +83,22 @@ export async function suggest(
   });
 }
 
-/** The entry with its suggestion and the audit line that records which model made it. */
+/** The entry with its suggestion: a change of its own (a version, and the audit line of `triagedFact`). */
 export function withTriage(entry: ExceptionEntry, suggestion: Triage): ExceptionEntry {
-  return {
-    ...entry,
-    triage: suggestion,
-    audit: audit(entry.audit, 'triaged', TRIAGE_CLIENT, suggestion.triagedAt, auditNote(suggestion)),
-  };
+  return { ...entry, triage: suggestion, version: entry.version + 1 };
+}
+
+/** The audit line that records which model suggested what. */
+export function triagedFact(suggestion: Triage): AuditFact {
+  return { at: suggestion.triagedAt, action: 'triaged', actor: TRIAGE_CLIENT, note: auditNote(suggestion) };
+}
+
+/** The opening lines of a new entry: opened (1) and, when it came with a suggestion, triaged (2). */
+export function openingFacts(entry: ExceptionEntry, openedBy: string): ExceptionFact[] {
+  return [
+    openingFact(entry, openedBy),
+    ...(entry.triage ? [{ ...triagedFact(entry.triage), entryVersion: 2 }] : []),
+  ];
 }
 
 export function auditNote(suggestion: Triage): string {
@@ -129,8 +140,7 @@ export async function retrain(store: TriageStore, now: number): Promise<RetrainR
   for (const entry of await store.entries('open', RETRIAGE_LIMIT)) {
     if (entry.triage?.modelVersion === model.version) continue;
     const suggestion = await suggest(store, entry, now, model, pool.slice(0, SIMILAR_POOL));
-    const line = withTriage(entry, suggestion).audit.at(-1);
-    if (line && (await store.retriage(entry, suggestion, line))) retriaged += 1;
+    if (await store.retriage(entry, suggestion, triagedFact(suggestion))) retriaged += 1;
   }
   return {
     version: model.version,
