@@ -11,6 +11,7 @@ import { Data, tableFor } from './data.js';
 import { Events } from './events.js';
 import { Functions, type HubResources } from './functions.js';
 import { Monitoring } from './monitoring.js';
+import { OdooBreaker } from './odoo-breaker.js';
 import { OdooWrites } from './odoo-writes.js';
 import { Reconciliation, reconciliationStateMachineName } from './reconciliation.js';
 import { Secrets } from './secrets.js';
@@ -33,6 +34,7 @@ export class RcmHubStack extends Stack {
   readonly secrets: Secrets;
   readonly events: Events;
   readonly odooWrites: OdooWrites;
+  readonly odooBreaker: OdooBreaker;
   readonly webhooks: Webhooks;
   readonly uploads: Uploads;
   readonly functions: Functions;
@@ -107,6 +109,16 @@ export class RcmHubStack extends Stack {
     });
     this.events.addRoutes(this.functions.byName);
     this.odooWrites.addConsumers(this.functions.byName);
+    // Issue 12: the writer's event source mapping is the breaker's switch; the probe flips it.
+    const writerEventSource = this.odooWrites.eventSources.OdooWriteQueue;
+    if (!writerEventSource) throw new Error('OdooWriteQueue has no event source');
+    this.odooBreaker = new OdooBreaker(this, 'OdooBreaker', {
+      stage,
+      writer: this.functions.byName.odooWriter,
+      writerEventSource,
+      writeQueue: this.odooWrites.queues.OdooWriteQueue.queue,
+      probe: this.functions.byName.odooBreakerProbe,
+    });
     this.webhooks.addConsumers(this.functions.byName);
     this.uploads.addProcessor(this.functions.byName.x12UploadProcessor);
     // The codes the writer books to and the health check verifies (lambdas/adapters/odoo/accounts.ts).

@@ -1,0 +1,146 @@
+import {
+  type BreakerState,
+  type CallOutcome,
+  consumerAction,
+  isConsuming,
+  probeDue,
+  recordProbe,
+} from './odoo-breaker.js';
+
+/**
+ * One cycle of the Odoo breaker's probe (issue 12), the same in AWS (lambdas/handlers/odoo-breaker-probe.ts)
+ * and locally (local/odoo-breaker-probe.ts); only the ports differ. A cycle reads the breaker the writers
+ * feed, probes Odoo with one cheap call when a probe is due (never with a message, so no receive is spent),
+ * makes the consumers follow the breaker (paused while open, resumed when closed), and records the backlog
+ * and drain rate /health and the alarms report. No clock is read here: every cycle is given `now`.
+ */
+export interface BreakerRecordPort {
+  state: BreakerState;
+  backlog?: { backlog: number; drainPerSecond: number; observedAt: number };
+  version: number;
+}
+
+export interface OdooBreakerProbePorts {
+  store: {
+    read(options: { fresh?: boolean }): Promise<BreakerRecordPort>;
+    update(
+      change: (record: BreakerRecordPort) => Omit<BreakerRecordPort, 'version'>,
+    ): Promise<BreakerRecordPort>;
+  };
+  /** One cheap Odoo call; resolves when Odoo answered (a refusal counts as an answer), rejects otherwise. */
+  probeOdoo(): Promise<void>;
+  /** The writer's event source: `enabled()` is undefined while it is changing state. */
+  consumers: { enabled(): Promise<boolean | undefined>; setEnabled(enabled: boolean): Promise<void> };
+  /** Messages waiting on the Odoo write queue (visible and in flight). */
+  backlog(): Promise<number>;
+  /**
+   * Messages the writers deleted so far (a counter), when the adapter can count them; without it the drain
+   * rate is the backlog's net decrease (arrivals during the window make it read low, never high).
+   */
+  drained?(): number;
+  log?(message: string): void;
+}
+
+export interface OdooBreakerProbeOptions {
+  /** Drain rate window (ms). */
+  windowMs?: number;
+  /** Backlog is written to the store at most this often (ms): /health reads it, it need not be live. */
+  backlogWriteEveryMs?: number;
+}
+
+export interface ProbeCycleResult {
+  state: BreakerState;
+  /** What the consumers do after this cycle. */
+  consuming: boolean;
+  backlog: number;
+}
+
+/** A stored observation older than this says nothing about the current rate (the AWS probe runs each minute). */
+const STORED_SAMPLE_MAX_AGE_MS = 5 * 60_000;
+
+interface Sample {
+  at: number;
+  backlog: number;
+  drained?: number;
+}
+
+export class OdooBreakerProbeCycle {
+  private readonly samples: Sample[] = [];
+  private lastBacklogWrite = Number.NEGATIVE_INFINITY;
+  private readonly windowMs: number;
+  private readonly writeEveryMs: number;
+
+  constructor(
+    private readonly ports: OdooBreakerProbePorts,
+    options: OdooBreakerProbeOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 10_000;
+    this.writeEveryMs = options.backlogWriteEveryMs ?? 2_000;
+  }
+
+  async run(now: number, clock: () => number = () => now): Promise<ProbeCycleResult> {
+    const { ports } = this;
+    let record = await ports.store.read({ fresh: true });
+    if (probeDue(record.state, now)) {
+      let outcome: CallOutcome;
+      try {
+        await ports.probeOdoo();
+        outcome = { kind: 'success' };
+      } catch (error) {
+        outcome = { kind: 'failed', error: (error as Error).message };
+      }
+      const at = clock();
+      record = await ports.store.update((current) => ({
+        ...current,
+        state: recordProbe(current.state, outcome, at),
+      }));
+      if (isConsuming(record.state)) ports.log?.('[odoo-breaker] Odoo answers again: writers resume');
+    }
+    const action = consumerAction(record.state, await ports.consumers.enabled());
+    if (action === 'pause') {
+      await ports.consumers.setEnabled(false);
+      ports.log?.('[odoo-breaker] Odoo failing: writers paused, probing');
+    } else if (action === 'resume') {
+      await ports.consumers.setEnabled(true);
+      ports.log?.('[odoo-breaker] writers resumed');
+    }
+
+    const backlog = await ports.backlog();
+    this.samples.push({ at: now, backlog, ...(ports.drained ? { drained: ports.drained() } : {}) });
+    while (this.samples.length > 2 && (this.samples[0] as Sample).at < now - this.windowMs)
+      this.samples.shift();
+    // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
+    const quiet = record.version === 0 && isConsuming(record.state) && backlog === 0;
+    if (!quiet && now - this.lastBacklogWrite >= this.writeEveryMs) {
+      this.lastBacklogWrite = now;
+      const drainPerSecond = Math.round(this.drainRate(record, backlog, now) * 10) / 10;
+      await ports.store.update((current) => ({
+        ...current,
+        backlog: { backlog, drainPerSecond, observedAt: now },
+      }));
+    }
+    return { state: record.state, consuming: isConsuming(record.state), backlog };
+  }
+
+  /** Messages removed per second over the window; a fresh instance starts from the stored observation. */
+  private drainRate(record: BreakerRecordPort, backlog: number, now: number): number {
+    const first = this.samples[0] as Sample;
+    const last = this.samples[this.samples.length - 1] as Sample;
+    if (first.drained !== undefined && last.drained !== undefined) {
+      const seconds = (last.at - first.at) / 1000;
+      return seconds > 0 ? (last.drained - first.drained) / seconds : 0;
+    }
+    // No counter (AWS): the net decrease, from the oldest sample this instance holds or the stored one.
+    const from =
+      first.at < now
+        ? first
+        : record.backlog &&
+            record.backlog.observedAt < now &&
+            now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
+          ? { at: record.backlog.observedAt, backlog: record.backlog.backlog }
+          : undefined;
+    if (!from) return record.backlog?.drainPerSecond ?? 0;
+    const seconds = (now - from.at) / 1000;
+    return seconds > 0 ? Math.max(0, from.backlog - backlog) / seconds : 0;
+  }
+}
