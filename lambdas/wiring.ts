@@ -1022,6 +1022,8 @@ export const env = {
   odooBreakerProbeFunction: 'ODOO_BREAKER_PROBE_FUNCTION_NAME',
   /** AWS only (issue 12): the Odoo write queue whose depth the probe reads (GetQueueAttributes only, no send). */
   odooBreakerBacklogQueue: 'ODOO_BREAKER_BACKLOG_QUEUE_URL',
+  /** AWS only (issue 12): the integration alerts topic the probe tells "Odoo down, backlog N, draining at R/s". */
+  odooBreakerAlertTopic: 'ODOO_BREAKER_ALERT_TOPIC_ARN',
 } as const;
 
 /**

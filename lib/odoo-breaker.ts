@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { env } from '../lambdas/wiring.js';
@@ -39,10 +40,12 @@ export const odooBreakerProbeName = (stage: string): string => `rcm-hub-${stage}
  */
 export class OdooBreaker extends Construct {
   readonly schedule: events.Rule;
+  private readonly probe: lambda.Function;
 
   constructor(scope: Construct, id: string, props: OdooBreakerProps) {
     super(scope, id);
     const { probe, writer, writerEventSource, writeQueue, stage } = props;
+    this.probe = probe;
     const probeName = odooBreakerProbeName(stage);
     const cfnProbe = probe.node.defaultChild as lambda.CfnFunction;
     cfnProbe.functionName = probeName;
@@ -91,5 +94,11 @@ export class OdooBreaker extends Construct {
       // A missed minute is repaired by the next one; retrying later would only overlap them.
       targets: [new targets.LambdaFunction(probe, { retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
     });
+  }
+
+  /** The topic the probe tells when the breaker opens and closes (publish on that one topic only). */
+  tellTopic(topic: sns.ITopic): void {
+    this.probe.addEnvironment(env.odooBreakerAlertTopic, topic.topicArn);
+    topic.grantPublish(this.probe);
   }
 }

@@ -2,7 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { alarmName } from '../lambdas/monitoring-alarms.js';
+import { alarmName, QUEUE_DLQ_ALARMS } from '../lambdas/monitoring-alarms.js';
 import type { QueueName, Resource } from '../lambdas/wiring.js';
 import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
@@ -163,6 +163,8 @@ export class RcmHubStack extends Stack {
       queues: { ...this.odooWrites.queues, ...this.webhooks.queues },
       restApi: this.api.restApi,
     });
+    // Issue 12: the breaker probe tells the integration topic "Odoo down, backlog N, draining at R/s".
+    this.odooBreaker.tellTopic(this.monitoring.topics.integration);
     // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
     this.monitoring.addAlarm(
       'OdooWriteBacklogDrainAlarm',
@@ -172,23 +174,16 @@ export class RcmHubStack extends Stack {
       },
       'integration',
     );
-    for (const name of Object.keys(this.odooWrites.queues) as QueueName[]) {
-      this.monitoring.addDlqAlarm(
-        `${name}DlqAlarm`,
-        this.odooWrites.queues[name].dlq,
-        'Odoo rejected a write permanently or it failed on every retry.',
-        'odoo-write-dlq',
-      );
-    }
-    for (const [name, { dlq }] of Object.entries(this.webhooks.queues)) {
-      this.monitoring.addDlqAlarm(
-        `${name}DlqAlarm`,
-        dlq,
-        name === 'WebhookDeliveryQueue'
-          ? 'A webhook delivery failed for 24 hours (an ExceptionOpened was published).'
-          : 'An inbound webhook could not be processed on any retry.',
-        'webhooks',
-      );
+    // The wiring.ts queues' DLQs: the same texts the local runtime's DLQ alarms carry (QUEUE_DLQ_ALARMS).
+    const queueDlqs = { ...this.odooWrites.queues, ...this.webhooks.queues } as Record<
+      QueueName,
+      { dlq: sqs.IQueue }
+    >;
+    for (const [name, { what, runbookSection }] of Object.entries(QUEUE_DLQ_ALARMS) as [
+      QueueName,
+      { what: string; runbookSection: string },
+    ][]) {
+      this.monitoring.addDlqAlarm(`${name}DlqAlarm`, queueDlqs[name].dlq, what, runbookSection);
     }
     this.monitoring.addDlqAlarm(
       'RemittanceUploadProcessorDlqAlarm',

@@ -1,5 +1,7 @@
 import type { OdooBreakerStore } from '../lambdas/adapters/dynamodb/odoo-breaker-store.js';
+import { createMetrics } from '../lambdas/adapters/observability.js';
 import { OdooClient } from '../lambdas/adapters/odoo/client.js';
+import { publishBreakerFigures } from '../lambdas/adapters/odoo-breaker-figures.js';
 import { OdooBreakerProbeCycle } from '../lambdas/core/odoo-breaker-probe.js';
 
 /**
@@ -22,6 +24,8 @@ export function startOdooBreakerProbe(options: {
   /** Messages the writers have processed and deleted so far. */
   drained: () => number;
   intervalMs?: number;
+  /** The integration alerts topic (the local SNS): the probe's "Odoo down, backlog N, draining at R/s". */
+  notify?: (subject: string, message: string) => void;
   clock?: () => number;
   log?: (message: string) => void;
 }): OdooBreakerProbe {
@@ -31,6 +35,7 @@ export function startOdooBreakerProbe(options: {
     { ...options.odoo, protocol: options.odoo.protocol ?? 'jsonrpc' },
     { timeoutMs: 5_000 },
   );
+  const metrics = createMetrics('odooBreakerProbe');
   let paused = false;
   let closed = false;
   let running: Promise<void> = Promise.resolve();
@@ -47,6 +52,9 @@ export function startOdooBreakerProbe(options: {
     },
     backlog: async () => options.backlog(),
     drained: options.drained,
+    // EMF on stdout, as the Lambda prints it: the local CloudWatch evaluates OdooDownBacklog from it.
+    metrics: (figures) => publishBreakerFigures(metrics, figures),
+    notify: async (subject, message) => options.notify?.(subject, message),
     ...(options.log ? { log: options.log } : {}),
   });
 

@@ -1,10 +1,12 @@
 import {
   type BreakerState,
+  breakerSummary,
   type CallOutcome,
   consumerAction,
   isConsuming,
   probeDue,
   recordProbe,
+  secondsToClear,
 } from './odoo-breaker.js';
 
 /**
@@ -38,7 +40,25 @@ export interface OdooBreakerProbePorts {
    * rate is the backlog's net decrease (arrivals during the window make it read low, never high).
    */
   drained?(): number;
+  /**
+   * The cycle's figures as metrics (EMF; the OdooDownBacklog and backlog alarms, lambdas/monitoring-alarms.ts),
+   * given once per backlog write.
+   */
+  metrics?(figures: BreakerFigures): void;
+  /**
+   * Tells operators, in words, when the breaker opens and when it closes (the integration topic): "Odoo down,
+   * backlog N, draining at R/s" — what /health/details says, pushed instead of polled.
+   */
+  notify?(subject: string, message: string): Promise<void>;
   log?(message: string): void;
+}
+
+export interface BreakerFigures {
+  breakerOpen: boolean;
+  backlog: number;
+  drainPerSecond: number;
+  /** Seconds the backlog needs at that rate; absent when nothing drains or nothing waits. */
+  clearSeconds?: number;
 }
 
 export interface OdooBreakerProbeOptions {
@@ -69,6 +89,8 @@ export class OdooBreakerProbeCycle {
   private lastBacklogWrite = Number.NEGATIVE_INFINITY;
   private readonly windowMs: number;
   private readonly writeEveryMs: number;
+  /** The breaker status this instance last told operators about (undefined: nothing told yet). */
+  private told: 'open' | 'closed' | undefined;
 
   constructor(
     private readonly ports: OdooBreakerProbePorts,
@@ -111,15 +133,45 @@ export class OdooBreakerProbeCycle {
       this.samples.shift();
     // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
     const quiet = record.version === 0 && isConsuming(record.state) && backlog === 0;
-    if (!quiet && now - this.lastBacklogWrite >= this.writeEveryMs) {
+    const due = !quiet && now - this.lastBacklogWrite >= this.writeEveryMs;
+    const drainPerSecond = Math.round(this.drainRate(record, backlog, now) * 10) / 10;
+    if (due) {
       this.lastBacklogWrite = now;
-      const drainPerSecond = Math.round(this.drainRate(record, backlog, now) * 10) / 10;
       await ports.store.update((current) => ({
         ...current,
         backlog: { backlog, drainPerSecond, observedAt: now },
       }));
+      const clearSeconds = backlog > 0 ? secondsToClear(backlog, drainPerSecond) : undefined;
+      ports.metrics?.({
+        breakerOpen: !isConsuming(record.state),
+        backlog,
+        drainPerSecond,
+        ...(clearSeconds !== undefined ? { clearSeconds: Math.round(clearSeconds) } : {}),
+      });
     }
+    await this.tell(record.state, backlog, drainPerSecond, now);
     return { state: record.state, consuming: isConsuming(record.state), backlog };
+  }
+
+  /**
+   * One message per transition, from the instance that saw it: opened ("Odoo down, backlog N, draining at
+   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"). A closed breaker first seen by a
+   * fresh instance is no news; an open one is (a cold probe during an outage reports it once more).
+   */
+  private async tell(state: BreakerState, backlog: number, drainPerSecond: number, now: number) {
+    const status = state.status;
+    if (status === this.told || (this.told === undefined && status === 'closed')) {
+      this.told = status;
+      return;
+    }
+    this.told = status;
+    const summary = breakerSummary(state, backlog, drainPerSecond, now);
+    const subject = status === 'open' ? 'Odoo down: Odoo writes paused' : 'Odoo back: Odoo writes resumed';
+    try {
+      await this.ports.notify?.(subject, summary);
+    } catch (error) {
+      this.ports.log?.(`[odoo-breaker] could not notify: ${(error as Error).message}`);
+    }
   }
 
   /** Messages removed per second over the window; a fresh instance starts from the stored observation. */

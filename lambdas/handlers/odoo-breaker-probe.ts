@@ -1,12 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { EventSourceMappingSwitch, queueBacklog } from '../adapters/lambda/odoo-writer-switch.js';
-import { createLogger } from '../adapters/observability.js';
+import { createLogger, createMetrics } from '../adapters/observability.js';
 import { OdooClient } from '../adapters/odoo/client.js';
+import { publishBreakerFigures } from '../adapters/odoo-breaker-figures.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { OdooBreakerProbeCycle } from '../core/odoo-breaker-probe.js';
 import { env } from '../wiring.js';
@@ -15,6 +17,9 @@ const logger = createLogger('odooBreakerProbe');
 const sqs = new SQSClient({});
 const queueUrl = requiredEnv(env.odooBreakerBacklogQueue);
 const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
+const metrics = createMetrics('odooBreakerProbe');
+const sns = new SNSClient({});
+const alertTopic = process.env[env.odooBreakerAlertTopic];
 const writers = new EventSourceMappingSwitch(
   new LambdaClient({}),
   requiredEnv(env.odooWriterEventSourceMapping),
@@ -34,6 +39,11 @@ const cycle = new OdooBreakerProbeCycle({
   },
   consumers: writers,
   backlog: () => queueBacklog(sqs, queueUrl),
+  metrics: (figures) => publishBreakerFigures(metrics, figures),
+  notify: async (subject, message) => {
+    if (alertTopic)
+      await sns.send(new PublishCommand({ TopicArn: alertTopic, Subject: subject, Message: message }));
+  },
   log: (message) => logger.info(message),
 });
 
