@@ -72,5 +72,21 @@ describe('Odoo comes back while writes wait behind an open breaker', () => {
     // proves the messages did not wait it out.
     expect(Date.now() - back).toBeLessThan(visibilityMs / 4);
     expect(hub.aws.sqs.messageCount(hub.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+
+    // Operators were told, on the integration topic, in words: down with the backlog, then back.
+    const told = await eventually(
+      async () => {
+        const messages = hub.sns.messages('integration').filter((m) => m.Subject.startsWith('Odoo '));
+        return messages.length >= 2 ? messages : undefined;
+      },
+      30_000,
+      'the probe to tell the integration topic',
+    );
+    expect(told[0]?.Subject).toBe('Odoo down: Odoo writes paused');
+    expect(told[0]?.Message).toMatch(
+      /^Odoo down for \d+ min \(writers paused\), backlog \d+, draining at [\d.]+\/s/,
+    );
+    expect(told[1]?.Subject).toBe('Odoo back: Odoo writes resumed');
+    expect(told[1]?.Message).toMatch(/^Odoo up, backlog \d+, draining at [\d.]+\/s/);
   });
 });

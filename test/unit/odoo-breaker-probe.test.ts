@@ -15,6 +15,8 @@ function harness(initial: BreakerState) {
     backlog: 100,
     drained: 0,
     probes: 0,
+    told: [] as string[],
+    figures: [] as unknown[],
   };
   const cycle = new OdooBreakerProbeCycle(
     {
@@ -37,17 +39,21 @@ function harness(initial: BreakerState) {
         },
       },
       backlog: async () => world.backlog,
+      notify: async (subject, message) => {
+        world.told.push(`${subject} | ${message}`);
+      },
+      metrics: (figures) => world.figures.push(figures),
     },
     { windowMs: 10_000, backlogWriteEveryMs: 0 },
   );
   return { cycle, world, record: () => record };
 }
 
-const opened = (at: number): BreakerState => {
+function opened(at: number): BreakerState {
   let state = closedBreaker(at);
   for (let i = 0; i < 5; i++) state = recordOutcome(state, { kind: 'failed', error: 'HTTP 502' }, at);
   return state;
-};
+}
 
 describe('the breaker probe cycle', () => {
   it('pauses the writers when the breaker opens, probes on schedule, resumes them when Odoo answers', async () => {
@@ -86,6 +92,29 @@ describe('the breaker probe cycle', () => {
     world.enabled = false;
     await cycle.run(T0);
     expect(world.switches).toEqual([true]);
+  });
+
+  it('tells operators once when the breaker opens and once when it closes, with the backlog in words', async () => {
+    const { cycle, world } = harness(closedBreaker(T0));
+    await cycle.run(T0); // a closed breaker first seen is no news
+    expect(world.told).toEqual([]);
+    const open = harness(opened(T0 + 60_000));
+    open.world.backlog = 5_230;
+    await open.cycle.run(T0 + 12 * 60_000 + 60_000);
+    await open.cycle.run(T0 + 12 * 60_000 + 60_500);
+    open.world.odooUp = true;
+    open.world.backlog = 5_000;
+    await open.cycle.run(T0 + 13 * 60_000 + 60_500);
+    expect(open.world.told).toEqual([
+      'Odoo down: Odoo writes paused | Odoo down for 12 min (writers paused), backlog 5230, draining at 0/s; nothing is draining',
+      'Odoo back: Odoo writes resumed | Odoo up, backlog 5000, draining at 3.8/s; at this rate the backlog clears in 22 min',
+    ]);
+    expect(open.world.figures.at(-1)).toEqual({
+      breakerOpen: false,
+      backlog: 5_000,
+      drainPerSecond: 3.8,
+      clearSeconds: 1316,
+    });
   });
 
   it('records the backlog and its net drain rate for /health and the alarm', async () => {
