@@ -6,6 +6,7 @@
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alarmName } from '../../lambdas/monitoring-alarms.js';
 import { env } from '../../lambdas/wiring.js';
 import { odooBreakerProbeName } from '../../lib/odoo-breaker.js';
 import { type Synthesized, synthStage } from './synth.js';
@@ -91,6 +92,36 @@ describe.each(['dev', 'prod'])('the Odoo circuit breaker in the %s stack', (stag
     ]);
     // No send, receive or delete: the probe never touches a message.
     expect(statements.flatMap(actionsOf).filter((a) => /^lambda:/.test(a))).toHaveLength(2);
+  });
+
+  it('evaluates complete periods only: every alarm whose period allows it has a wall clock window', () => {
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const periodOf = (p: Record<string, unknown>): number | undefined =>
+      (p.Period as number | undefined) ??
+      (p.Metrics as { MetricStat?: { Period: number } }[] | undefined)?.find((m) => m.MetricStat)?.MetricStat
+        ?.Period;
+    const eligible = alarms.filter((p) => [60, 300, 3600].includes(periodOf(p) as number));
+    expect(eligible.length).toBeGreaterThan(10);
+    for (const p of eligible)
+      expect(p.EvaluationWindow, String(p.AlarmName)).toEqual({ WallClockWindow: {} });
+    const byName = (name: string) => alarms.find((p) => p.AlarmName === alarmName(stage, name));
+    expect(byName('OdooErrorRate')).toMatchObject({
+      EvaluationWindow: { WallClockWindow: {} },
+      TreatMissingData: 'ignore',
+    });
+    expect(byName('OdooDownBacklog')).toMatchObject({
+      MetricName: 'OdooBreakerOpen',
+      Period: 60,
+      EvaluationWindow: { WallClockWindow: {} },
+    });
+  });
+
+  it('lets the probe tell the integration topic, and nothing else', () => {
+    const statements = statementsOf(s, s.stack.functions.byName.odooBreakerProbe);
+    const publish = statements.filter((st) => actionsOf(st).includes('sns:Publish'));
+    expect(publish).toEqual([
+      expect.objectContaining({ Resource: { Ref: logicalId(s.stack.monitoring.topics.integration) } }),
+    ]);
   });
 
   it('lets the writer invoke exactly the probe, and nobody else touch an event source mapping', () => {
