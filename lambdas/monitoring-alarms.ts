@@ -32,6 +32,8 @@ export const METRIC_EMITTERS = {
   deliverWebhooks: 'deliverWebhooks',
   /** The reconciliation state machine's tasks (handlers/reconcile.ts) emit the variance metrics. */
   reconciliation: 'reconcile',
+  /** The Odoo breaker probe (AWS Lambda and the local runtime's probe alike, issue 12). */
+  odooBreakerProbe: 'odooBreakerProbe',
 } as const;
 
 /** Metric names (EMF). Units: `Cents` metrics are integer US cents (CloudWatch unit None); ages are Seconds. */
@@ -42,6 +44,11 @@ export const METRICS = {
   odooCallLatency: 'OdooCallLatency',
   odooRetries: 'OdooRetries',
   odooWritesRejected: 'OdooWritesRejected',
+  // The Odoo breaker probe, once per backlog observation (issue 12)
+  odooBreakerOpen: 'OdooBreakerOpen',
+  odooWriteBacklog: 'OdooWriteBacklog',
+  odooWriteDrainPerSecond: 'OdooWriteDrainPerSecond',
+  odooWriteBacklogClearSeconds: 'OdooWriteBacklogClearSeconds',
   webhookDeliveryFailures: 'WebhookDeliveryFailures',
   webhookDeliveriesDead: 'WebhookDeliveriesDead',
   // Business (slaSweeper)
@@ -145,8 +152,15 @@ export type AlarmMetric =
   | ({ source: 'emf' } & EmfMetricRef)
   /** 100 × numerator / denominator (a CloudWatch metric math expression); no denominator → no data. */
   | { source: 'emfPercent'; label: string; numerator: EmfMetricRef; denominator: EmfMetricRef }
-  /** An AWS service metric of one of our queues or the API; only CloudWatch has these (not evaluated locally). */
-  | { source: 'sqs'; queue: QueueName; metricName: 'ApproximateAgeOfOldestMessage'; statistic: Statistic }
+  /** An SQS metric of one of our queues (or, `dlq`, its dead-letter queue); locally sampled from the local queues. */
+  | {
+      source: 'sqs';
+      queue: QueueName;
+      dlq?: boolean;
+      metricName: 'ApproximateAgeOfOldestMessage' | 'ApproximateNumberOfMessagesVisible';
+      statistic: Statistic;
+    }
+  /** An API Gateway metric; only CloudWatch has these (not evaluated locally). */
   | { source: 'apiGateway'; metricName: '5XXError' | '4XXError' | 'Latency'; statistic: Statistic };
 
 export interface AlarmDefinition {
@@ -165,6 +179,58 @@ export interface AlarmDefinition {
 
 /** Where alarm descriptions send the reader. */
 export const RUNBOOK = 'docs/operations.md';
+
+/**
+ * CloudWatch's wall clock evaluation window (complete, clock-aligned periods only) accepts these periods only;
+ * lib/monitoring.ts sets it on every alarm whose period is one of them, and the local stand-in evaluates
+ * complete periods for every alarm (issue 12: no flapping on partial periods).
+ */
+export const WALL_CLOCK_PERIODS: readonly number[] = [60, 300, 3600, 86_400, 604_800];
+
+/** What a message in each wiring.ts queue's DLQ means, and the runbook section (lib/ and local/ alike). */
+export const QUEUE_DLQ_ALARMS: Record<QueueName, { what: string; runbookSection: string }> = {
+  OdooWriteQueue: {
+    what: 'Odoo rejected a write permanently or it failed on every retry.',
+    runbookSection: 'odoo-write-dlq',
+  },
+  InboundWebhookQueue: {
+    what: 'An inbound webhook could not be processed on any retry.',
+    runbookSection: 'webhooks',
+  },
+  WebhookDeliveryQueue: {
+    what: 'A webhook delivery failed for 24 hours (an ExceptionOpened was published).',
+    runbookSection: 'webhooks',
+  },
+};
+
+export const dlqAlarmDescription = (what: string, dlqName: string, runbookSection: string): string =>
+  `${what} Messages are waiting in dead-letter queue ${dlqName}. See ${RUNBOOK}#${runbookSection} to read the failure reason and redrive.`;
+
+/**
+ * The DLQ depth alarms of the wiring.ts queues as alarm-table entries, for the local runtime (lib/ builds the
+ * same alarms, and those of its rule and upload DLQs, with Monitoring.addDlqAlarm): any message → ALARM.
+ */
+export function queueDlqAlarmDefinitions(dlqName: (queue: QueueName) => string): AlarmDefinition[] {
+  return (Object.entries(QUEUE_DLQ_ALARMS) as [QueueName, { what: string; runbookSection: string }][]).map(
+    ([queue, { what, runbookSection }]) => ({
+      name: `${queue}Dlq`,
+      audience: 'integration',
+      metric: {
+        source: 'sqs',
+        queue,
+        dlq: true,
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        statistic: 'Maximum',
+      },
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      description: dlqAlarmDescription(what, dlqName(queue), runbookSection),
+    }),
+  );
+}
 
 /** Full EMF dimension set of a metric, as Powertools emits it. */
 export function emfDimensions(ref: EmfMetricRef): Record<string, string> {
@@ -263,7 +329,9 @@ export function alarmDefinitions(t: MonitoringThresholds): AlarmDefinition[] {
       },
       periodSeconds: 300,
       evaluationPeriods: 1,
-      treatMissingData: 'notBreaching',
+      // No calls (the breaker paused the writers, or nothing to write) is no news: the state is kept, so the
+      // alarm neither clears while Odoo is down nor re-fires when the writers resume.
+      treatMissingData: 'ignore',
       comparison: 'GreaterThanThreshold',
       threshold: t.odooErrorRatePercent,
       description: `More than ${t.odooErrorRatePercent}% of the Odoo writer's calls to Odoo failed over 5 minutes. The value is the error rate in percent of calls (no money: writes are retried and nothing is lost yet). Runbook: ${RUNBOOK}#odoo-down. Look: GET /health, and GET /v1/workflows?state=exception_pending (lastOdooError).`,
@@ -311,6 +379,23 @@ export function alarmDefinitions(t: MonitoringThresholds): AlarmDefinition[] {
       comparison: 'GreaterThanThreshold',
       threshold: t.api5xxPer5Minutes,
       description: `The partner API answered more than ${t.api5xxPer5Minutes} server errors (5xx) in 5 minutes. The value is the number of 5xx answers (a count). Runbook: ${RUNBOOK}#alarm-api-5xx. Look: the API access log (correlation ids) and GET /health.`,
+    },
+    // issue 12: Odoo down, the writers paused, a backlog waiting (the probe tells the figures in words too)
+    {
+      name: 'OdooDownBacklog',
+      audience: 'integration',
+      metric: {
+        source: 'emf',
+        metricName: METRICS.odooBreakerOpen,
+        emittedBy: METRIC_EMITTERS.odooBreakerProbe,
+        statistic: 'Maximum',
+      },
+      periodSeconds: 60,
+      evaluationPeriods: 1,
+      treatMissingData: 'notBreaching',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      description: `Odoo down: the Odoo circuit breaker is open and the Odoo writers are paused, so writes wait on the queue (nothing is lost or dead-lettered; intake keeps answering 202). The value is 1 while the breaker is open. The probe posts the figures on this topic when the breaker opens and when it closes ("Odoo down for 12 min (writers paused), backlog 5230, draining at 0/s", then "Odoo up, backlog 4100, draining at 9.5/s; at this rate the backlog clears in 8 min"); OdooWriteBacklog, OdooWriteDrainPerSecond and OdooWriteBacklogClearSeconds are on the dashboard. Runbook: ${RUNBOOK}#odoo-outage-breaker-and-duplicates. Look: GET /health/details (odooWrites.summary).`,
     },
     // issue 12: an accepted invoice that never reached Odoo is found by the sweeper, not by a customer
     {

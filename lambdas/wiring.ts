@@ -99,6 +99,21 @@ export const handlers = {
     // exceptionTable: a dead-lettered envelope is kept with its exception (the DLQ prunes after 14 days).
     uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret', 'exceptionTable'],
   },
+  /**
+   * Issue 12, AWS side of the Odoo circuit breaker: every minute (and when a writer opens the breaker) it
+   * probes Odoo, disables the writer's event source mapping while the breaker is open and re-enables it when
+   * Odoo answers. Its schedule, the mapping grant and the queue-depth grant are built by lib/odoo-breaker.ts
+   * (locally local/odoo-breaker-probe.ts runs the same cycle with local ports, so no schedule here).
+   */
+  odooBreakerProbe: {
+    entry: 'lambdas/handlers/odoo-breaker-probe.ts',
+    description:
+      'Odoo circuit breaker probe: pauses the Odoo writer (event source mapping) while Odoo fails, resumes it when Odoo answers',
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    uses: ['workflowTable', 'odooSecret'],
+    readOnly: ['odooSecret'],
+  },
   webhookReceiver: {
     entry: 'lambdas/handlers/webhook-receiver.ts',
     description:
@@ -1002,9 +1017,10 @@ export const env = {
   /** Seconds an out-of-order event may wait for what it depends on before an exception is opened. */
   heldEventMaxAgeSeconds: 'HELD_EVENT_MAX_AGE_SECONDS',
   /**
-   * Seconds until a transiently failed Odoo write is received again (unset: the queue's visibility timeout).
-   * The local runtime and tests shorten the retry without shortening the visibility timeout, which must outlast
-   * any invocation in flight (else a slow write is redelivered while it runs and books twice). Not set in AWS.
+   * Seconds until a transiently failed Odoo write is received again (unset: 5, 20, 80, 320 s by receive, or
+   * the next probe while the breaker is open — lambdas/core/odoo-breaker.ts). The local runtime and tests
+   * shorten the retry without shortening the visibility timeout, which must outlast any invocation in flight
+   * (else a slow write is redelivered while it runs and books twice). Not set in AWS.
    */
   odooWriteRetryDelaySeconds: 'ODOO_WRITE_RETRY_DELAY_SECONDS',
   webhookTable: 'WEBHOOK_TABLE_NAME',
@@ -1045,6 +1061,14 @@ export const env = {
   /** Bedrock model id for the optional triage summariser (unset: off; docs/triage.md#summariser). */
   triageSummaryModelId: 'TRIAGE_SUMMARY_MODEL_ID',
   auditTable: 'AUDIT_TABLE_NAME',
+  /** AWS only (issue 12): UUID of the Odoo writer's event source mapping, which the breaker probe disables. */
+  odooWriterEventSourceMapping: 'ODOO_WRITER_EVENT_SOURCE_MAPPING_UUID',
+  /** AWS only (issue 12): the breaker probe's function name, which the writer wakes when the breaker opens. */
+  odooBreakerProbeFunction: 'ODOO_BREAKER_PROBE_FUNCTION_NAME',
+  /** AWS only (issue 12): the Odoo write queue whose depth the probe reads (GetQueueAttributes only, no send). */
+  odooBreakerBacklogQueue: 'ODOO_BREAKER_BACKLOG_QUEUE_URL',
+  /** AWS only (issue 12): the integration alerts topic the probe tells "Odoo down, backlog N, draining at R/s". */
+  odooBreakerAlertTopic: 'ODOO_BREAKER_ALERT_TOPIC_ARN',
 } as const;
 
 /**

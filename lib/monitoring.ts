@@ -18,6 +18,7 @@ import {
   type Audience,
   alarmDefinitions,
   alarmName,
+  dlqAlarmDescription,
   type EmfMetricRef,
   emfDimensions,
   METRIC_EMITTERS,
@@ -27,6 +28,7 @@ import {
   type MonitoringThresholds,
   metricsNamespace,
   RUNBOOK,
+  WALL_CLOCK_PERIODS,
 } from '../lambdas/monitoring-alarms.js';
 import { env, type HandlerName, schedules } from '../lambdas/wiring.js';
 
@@ -155,6 +157,12 @@ export class Monitoring extends Construct {
       evaluationPeriods: spec.evaluationPeriods ?? 1,
       treatMissingData: spec.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Complete periods only (issue 12: OdooErrorRate flapped on partial ones): a wall clock evaluation window
+    // where the period allows one (docs: CloudWatch "Alarm evaluation windows"); the other periods are the
+    // sweep's (one datapoint per period, nothing partial to evaluate).
+    const period = periodSecondsOf(spec.metric);
+    if (period !== undefined && WALL_CLOCK_PERIODS.includes(period))
+      (alarm.node.defaultChild as cloudwatch.CfnAlarm).evaluationWindow = { wallClockWindow: {} };
     const action = new actions.SnsAction(this.topics[audience]);
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
@@ -169,7 +177,7 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
         statistic: 'Maximum',
       }),
-      description: `${what} Messages are waiting in dead-letter queue ${dlq.queueName}. See ${RUNBOOK}#${runbookSection} to read the failure reason and redrive.`,
+      description: dlqAlarmDescription(what, dlq.queueName, runbookSection),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
@@ -207,7 +215,11 @@ export class Monitoring extends Construct {
       case 'sqs': {
         const pair = this.props.queues[metric.queue];
         if (!pair) throw new Error(`alarm ${definition.name}: no queue ${metric.queue}`);
-        return pair.queue.metricApproximateAgeOfOldestMessage({ statistic: metric.statistic, period });
+        const queue = metric.dlq ? pair.dlq : pair.queue;
+        const options = { statistic: metric.statistic, period };
+        return metric.metricName === 'ApproximateAgeOfOldestMessage'
+          ? queue.metricApproximateAgeOfOldestMessage(options)
+          : queue.metricApproximateNumberOfMessagesVisible(options);
       }
       case 'apiGateway': {
         const api = this.props.restApi;
@@ -390,6 +402,27 @@ export class Monitoring extends Construct {
         width: 8,
       }),
     );
+    // Issue 12: the breaker probe's figures (one datapoint per probe cycle that observed the backlog).
+    const probe = (metricName: string, label: string) =>
+      this.emfMetric(
+        { metricName, emittedBy: METRIC_EMITTERS.odooBreakerProbe, statistic: 'Maximum' },
+        Duration.minutes(1),
+        label,
+      );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Odoo writes: backlog and breaker (1 = open, writers paused)',
+        left: [probe(METRICS.odooWriteBacklog, 'backlog')],
+        right: [probe(METRICS.odooBreakerOpen, 'breaker open')],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Odoo writes: drain rate (/s) and time to clear the backlog (s)',
+        left: [probe(METRICS.odooWriteDrainPerSecond, 'drained per second')],
+        right: [probe(METRICS.odooWriteBacklogClearSeconds, 'seconds to clear')],
+        width: 12,
+      }),
+    );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'API: requests, 4xx, 5xx (5 min)',
@@ -446,6 +479,12 @@ export class Monitoring extends Construct {
     );
     return dashboard;
   }
+}
+
+/** The period of an alarm's metric or metric math expression, in seconds. */
+function periodSecondsOf(metric: cloudwatch.IMetric): number | undefined {
+  const config = metric.toMetricConfig();
+  return config.metricStat?.period.toSeconds() ?? config.mathExpression?.period;
 }
 
 function withoutEmails(config: MonitoringProps['config']): MonitoringThresholds {

@@ -40,6 +40,8 @@ export interface QueuePair {
  */
 export class OdooWrites extends Construct {
   readonly queues: Record<QueueName, QueuePair>;
+  /** Each queue's event source (its mapping is what the Odoo breaker disables, lib/odoo-breaker.ts). */
+  readonly eventSources: Partial<Record<QueueName, SqsEventSource>> = {};
 
   constructor(
     scope: Construct,
@@ -85,18 +87,18 @@ export class OdooWrites extends Construct {
 
   /** Attach each queue's consumer (partial batch responses on, concurrency bounded to protect Odoo). */
   addConsumers(functions: Record<HandlerName, lambda.Function>): void {
-    for (const { spec, queue } of Object.values(this.queues)) {
+    for (const [name, { spec, queue }] of Object.entries(this.queues) as [QueueName, QueuePair][]) {
       const consumer = functions[spec.consumer];
       // The consumer gives a transiently failing message up to the DLQ itself, with its reason, on the last
       // receive SQS allows; so it must know the same count the redrive policy uses.
       consumer.addEnvironment(env.odooWriteMaxReceiveCount, String(this.props.maxReceiveCount));
-      consumer.addEventSource(
-        new SqsEventSource(queue, {
-          batchSize: spec.batchSize,
-          reportBatchItemFailures: true,
-          maxConcurrency: this.props.maxConcurrency,
-        }),
-      );
+      const source = new SqsEventSource(queue, {
+        batchSize: spec.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: this.props.maxConcurrency,
+      });
+      consumer.addEventSource(source);
+      this.eventSources[name] = source;
     }
   }
 }

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { alarmName } from '../lambdas/monitoring-alarms.js';
+import { alarmName, QUEUE_DLQ_ALARMS } from '../lambdas/monitoring-alarms.js';
 import type { HandlerName, QueueName, Resource } from '../lambdas/wiring.js';
 import { env } from '../lambdas/wiring.js';
 import { Api } from './api.js';
@@ -12,6 +12,7 @@ import { Data, tableFor } from './data.js';
 import { Events } from './events.js';
 import { Functions, type HubResources } from './functions.js';
 import { Monitoring } from './monitoring.js';
+import { OdooBreaker } from './odoo-breaker.js';
 import { OdooWrites } from './odoo-writes.js';
 import { Reconciliation, reconciliationStateMachineName } from './reconciliation.js';
 import { Secrets } from './secrets.js';
@@ -41,6 +42,7 @@ export class RcmHubStack extends Stack {
   readonly secrets: Secrets;
   readonly events: Events;
   readonly odooWrites: OdooWrites;
+  readonly odooBreaker: OdooBreaker;
   readonly webhooks: Webhooks;
   readonly uploads: Uploads;
   readonly functions: Functions;
@@ -116,6 +118,16 @@ export class RcmHubStack extends Stack {
     });
     this.events.addRoutes(this.functions.byName);
     this.odooWrites.addConsumers(this.functions.byName);
+    // Issue 12: the writer's event source mapping is the breaker's switch; the probe flips it.
+    const writerEventSource = this.odooWrites.eventSources.OdooWriteQueue;
+    if (!writerEventSource) throw new Error('OdooWriteQueue has no event source');
+    this.odooBreaker = new OdooBreaker(this, 'OdooBreaker', {
+      stage,
+      writer: this.functions.byName.odooWriter,
+      writerEventSource,
+      writeQueue: this.odooWrites.queues.OdooWriteQueue.queue,
+      probe: this.functions.byName.odooBreakerProbe,
+    });
     this.webhooks.addConsumers(this.functions.byName);
     this.uploads.addProcessor(this.functions.byName.x12UploadProcessor);
     // The codes the writer books to and the health check verifies (lambdas/adapters/odoo/accounts.ts).
@@ -195,6 +207,8 @@ export class RcmHubStack extends Stack {
       );
       for (const topic of Object.values(this.monitoring.topics)) topic.grantPublish(fn);
     }
+    // Issue 12: the breaker probe tells the integration topic "Odoo down, backlog N, draining at R/s".
+    this.odooBreaker.tellTopic(this.monitoring.topics.integration);
     // The backlog's time to drain at the measured posting rate, on the alarm itself (docs/triage.md#forecasts).
     this.monitoring.addAlarm(
       'OdooWriteBacklogDrainAlarm',
@@ -204,23 +218,16 @@ export class RcmHubStack extends Stack {
       },
       'integration',
     );
-    for (const name of Object.keys(this.odooWrites.queues) as QueueName[]) {
-      this.monitoring.addDlqAlarm(
-        `${name}DlqAlarm`,
-        this.odooWrites.queues[name].dlq,
-        'Odoo rejected a write permanently or it failed on every retry.',
-        'odoo-write-dlq',
-      );
-    }
-    for (const [name, { dlq }] of Object.entries(this.webhooks.queues)) {
-      this.monitoring.addDlqAlarm(
-        `${name}DlqAlarm`,
-        dlq,
-        name === 'WebhookDeliveryQueue'
-          ? 'A webhook delivery failed for 24 hours (an ExceptionOpened was published).'
-          : 'An inbound webhook could not be processed on any retry.',
-        'webhooks',
-      );
+    // The wiring.ts queues' DLQs: the same texts the local runtime's DLQ alarms carry (QUEUE_DLQ_ALARMS).
+    const queueDlqs = { ...this.odooWrites.queues, ...this.webhooks.queues } as Record<
+      QueueName,
+      { dlq: sqs.IQueue }
+    >;
+    for (const [name, { what, runbookSection }] of Object.entries(QUEUE_DLQ_ALARMS) as [
+      QueueName,
+      { what: string; runbookSection: string },
+    ][]) {
+      this.monitoring.addDlqAlarm(`${name}DlqAlarm`, queueDlqs[name].dlq, what, runbookSection);
     }
     this.monitoring.addDlqAlarm(
       'RemittanceUploadProcessorDlqAlarm',

@@ -11,9 +11,10 @@ import {
   alarmName,
   type MonitoringThresholds,
   metricsNamespace,
+  queueDlqAlarmDefinitions,
 } from '../lambdas/monitoring-alarms.js';
-import { type HandlerName, schedules } from '../lambdas/wiring.js';
-import { captureEmf, LocalCloudWatch } from './cloudwatch.js';
+import { type HandlerName, type QueueName, queues, schedules } from '../lambdas/wiring.js';
+import { captureEmf, LocalCloudWatch, type MetricDatum, SQS_NAMESPACE, sqsQueueName } from './cloudwatch.js';
 import { LocalSns } from './sns.js';
 
 export const LOCAL_STAGE = 'local';
@@ -32,6 +33,11 @@ export interface LocalMonitoringOptions {
   alarmPeriodSeconds?: number;
   /** Seconds between scheduled sweeps (default: the stage rate); `false`: only on demand. */
   sweepIntervalSeconds?: number | false;
+  /**
+   * A queue's depth and oldest message age (the local SQS), sampled as AWS samples SQS metrics — once a minute,
+   * or twice per shortened alarm period — so the queue-age and DLQ-depth alarms are evaluated locally too.
+   */
+  queueStats?: (queue: QueueName, dlq: boolean) => { visible: number; oldestAgeSeconds: number } | undefined;
   /** Print EMF lines too (default: only when the log level is DEBUG). */
   echoEmf: boolean;
   log: (message: string) => void;
@@ -53,7 +59,11 @@ export function startLocalMonitoring(options: LocalMonitoringOptions): LocalMoni
   const sns = new LocalSns(AUDIENCES, (topic) => localAlertTopicArn(options.region, options.account, topic));
   const cloudwatch = new LocalCloudWatch({
     namespace: metricsNamespace(LOCAL_STAGE),
-    alarms: alarmDefinitions(options.thresholds),
+    // The alarm table lib/ deploys, and the DLQ depth alarms lib/ builds for the wiring.ts queues.
+    alarms: [
+      ...alarmDefinitions(options.thresholds),
+      ...queueDlqAlarmDefinitions((queue) => sqsQueueName(queue, true)),
+    ],
     alarmName: (name) => alarmName(LOCAL_STAGE, name),
     sns,
     region: options.region,
@@ -62,6 +72,41 @@ export function startLocalMonitoring(options: LocalMonitoringOptions): LocalMoni
     ...(options.alarmPeriodSeconds !== undefined ? { periodSeconds: options.alarmPeriodSeconds } : {}),
   });
   const release = captureEmf((line) => cloudwatch.ingest(line), { echo: options.echoEmf });
+
+  const sampleQueues = () => {
+    const stats = options.queueStats;
+    if (!stats) return;
+    const timestamp = Date.now();
+    const datapoints: MetricDatum[] = [];
+    for (const queue of Object.keys(queues) as QueueName[]) {
+      for (const dlq of [false, true]) {
+        const stat = stats(queue, dlq);
+        if (!stat) continue;
+        const dimensions = { QueueName: sqsQueueName(queue, dlq) };
+        datapoints.push(
+          {
+            namespace: SQS_NAMESPACE,
+            metricName: 'ApproximateNumberOfMessagesVisible',
+            dimensions,
+            values: [stat.visible],
+            timestamp,
+          },
+          {
+            namespace: SQS_NAMESPACE,
+            metricName: 'ApproximateAgeOfOldestMessage',
+            dimensions,
+            values: [stat.oldestAgeSeconds],
+            timestamp,
+          },
+        );
+      }
+    }
+    cloudwatch.putMetric(...datapoints);
+  };
+  const sampleEvery =
+    options.alarmPeriodSeconds !== undefined ? Math.min(60_000, options.alarmPeriodSeconds * 500) : 60_000;
+  const sampler = options.queueStats ? setInterval(sampleQueues, sampleEvery) : undefined;
+  sampler?.unref();
 
   // One sweep at a time, like a schedule whose runs do not overlap; an on-demand run waits for a running one.
   let running: Promise<unknown> = Promise.resolve();
@@ -116,6 +161,7 @@ export function startLocalMonitoring(options: LocalMonitoringOptions): LocalMoni
     },
     close() {
       if (timer) clearInterval(timer);
+      if (sampler) clearInterval(sampler);
       cloudwatch.close();
       release();
     },

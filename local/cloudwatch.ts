@@ -7,14 +7,29 @@
  * (`captureEmf`), this class keeps the datapoints and evaluates the same alarm table, and state changes are
  * published to the SNS stand-in (local/sns.ts) with the message CloudWatch sends.
  *
+ * Alarms evaluate complete periods only (issue 12: the OdooErrorRate alarm flapped on partial periods), as a
+ * CloudWatch alarm with a wall clock evaluation window does (lib/monitoring.ts sets one): a period's datapoints
+ * count once the period has ended, and an evaluation runs at the end of each period that received data.
+ * SQS metrics (queue age, DLQ depth) are sampled from the local queues (`putMetric`, local/cloudwatch-monitoring.ts)
+ * as AWS samples them; API Gateway metrics do not exist locally, so alarms on them are listed but never evaluated.
+ *
  * Differences from CloudWatch (docs/local-runtime.md#alarms): notifications go out on → ALARM and on
- * ALARM → OK only (CloudWatch also notifies INSUFFICIENT_DATA → OK once after an alarm is created); AWS service
- * metrics (API Gateway, SQS) do not exist locally, so alarms on them are listed but never evaluated; periods
+ * ALARM → OK only (CloudWatch also notifies INSUFFICIENT_DATA → OK once after an alarm is created); periods
  * may be shortened (`periodSeconds`) so tests need not wait minutes.
  */
 import type { AlarmDefinition, Comparison, EmfMetricRef, Statistic } from '../lambdas/monitoring-alarms.js';
 import { emfDimensions } from '../lambdas/monitoring-alarms.js';
+import { type QueueName, queues } from '../lambdas/wiring.js';
 import type { LocalSns } from './sns.js';
+
+/** Where SQS metrics live (CloudWatch namespace AWS/SQS, dimension QueueName). */
+export const SQS_NAMESPACE = 'AWS/SQS';
+
+/** The local physical name of a wiring.ts queue (or its DLQ), as the local runtime creates it. */
+export function sqsQueueName(queue: QueueName, dlq: boolean): string {
+  const fifo = queues[queue].fifo ? '.fifo' : '';
+  return `${queue}${dlq ? '-dlq' : ''}${fifo}`;
+}
 
 export interface MetricDatum {
   namespace: string;
@@ -186,6 +201,8 @@ export class LocalCloudWatch {
   private readonly runtimes: AlarmRuntime[];
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  private readonly periodEnds = new Map<number, NodeJS.Timeout>();
+  private closed = false;
 
   constructor(private readonly options: LocalCloudWatchOptions) {
     this.now = options.now ?? Date.now;
@@ -198,7 +215,7 @@ export class LocalCloudWatch {
         audience: definition.audience,
         state: 'INSUFFICIENT_DATA',
         reason: 'Unchecked: Initial alarm creation',
-        evaluatedLocally: definition.metric.source === 'emf' || definition.metric.source === 'emfPercent',
+        evaluatedLocally: definition.metric.source !== 'apiGateway',
         updatedAt: now,
       },
     }));
@@ -211,9 +228,14 @@ export class LocalCloudWatch {
 
   /** One stdout line of a handler: its EMF datapoints are stored, then the alarms are evaluated. */
   ingest(line: string): void {
-    const datapoints = parseEmf(line, this.now);
+    this.putMetric(...parseEmf(line, this.now));
+  }
+
+  /** Datapoints from anywhere (PutMetricData; the SQS sampler of the local runtime). */
+  putMetric(...datapoints: MetricDatum[]): void {
     if (datapoints.length === 0) return;
     this.data.push(...datapoints);
+    this.evaluateAtPeriodEnds(datapoints);
     // Keep memory bounded: the longest period of the table × its evaluation periods is well under a day.
     const horizon = this.now() - 86_400_000;
     while (this.data.length > 0 && (this.data[0]?.timestamp ?? 0) < horizon) this.data.shift();
@@ -230,7 +252,34 @@ export class LocalCloudWatch {
   }
 
   close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const timer of this.periodEnds.values()) clearTimeout(timer);
+    this.periodEnds.clear();
+  }
+
+  /**
+   * With timers on (a running hub), each period that received data is evaluated as soon as it has ended, not
+   * only at the next interval tick: an alarm fires one period after its datapoint, as in CloudWatch.
+   */
+  private evaluateAtPeriodEnds(datapoints: MetricDatum[]): void {
+    if ((this.options.evaluationIntervalMs ?? 10_000) <= 0 || this.closed) return;
+    const periods = new Set(this.runtimes.map((r) => this.periodMs(r.definition)));
+    const now = this.now();
+    for (const period of periods) {
+      for (const at of new Set(datapoints.map((d) => Math.floor(d.timestamp / period) * period + period))) {
+        if (at <= now || this.periodEnds.has(at)) continue;
+        const timer = setTimeout(
+          () => {
+            this.periodEnds.delete(at);
+            this.evaluate();
+          },
+          at - now + 5,
+        );
+        timer.unref();
+        this.periodEnds.set(at, timer);
+      }
+    }
   }
 
   /** Evaluates every locally evaluable alarm at `now`; notifies on → ALARM and ALARM → OK. */
@@ -255,13 +304,30 @@ export class LocalCloudWatch {
   }
 
   private valueOf(ref: EmfMetricRef, from: number, to: number): number | undefined {
-    const dimensions = emfDimensions(ref);
+    return this.seriesValue(
+      this.options.namespace,
+      ref.metricName,
+      emfDimensions(ref),
+      ref.statistic,
+      from,
+      to,
+    );
+  }
+
+  private seriesValue(
+    namespace: string,
+    metricName: string,
+    dimensions: Record<string, string>,
+    stat: Statistic,
+    from: number,
+    to: number,
+  ): number | undefined {
     const keys = Object.keys(dimensions).sort();
     const values = this.data
       .filter(
         (d) =>
-          d.namespace === this.options.namespace &&
-          d.metricName === ref.metricName &&
+          d.namespace === namespace &&
+          d.metricName === metricName &&
           d.timestamp >= from &&
           d.timestamp < to &&
           // An alarm names the exact dimension set (no more, no fewer dimensions).
@@ -269,7 +335,7 @@ export class LocalCloudWatch {
           keys.every((k) => d.dimensions[k] === dimensions[k]),
       )
       .flatMap((d) => d.values);
-    return values.length ? statistic(values, ref.statistic) : undefined;
+    return values.length ? statistic(values, stat) : undefined;
   }
 
   private bucketValue(definition: AlarmDefinition, from: number, to: number): number | undefined {
@@ -280,6 +346,17 @@ export class LocalCloudWatch {
       if (!calls) return undefined;
       return (100 * (this.valueOf(metric.numerator, from, to) ?? 0)) / calls;
     }
+    if (metric.source === 'sqs') {
+      const queueName = sqsQueueName(metric.queue, metric.dlq === true);
+      return this.seriesValue(
+        SQS_NAMESPACE,
+        metric.metricName,
+        { QueueName: queueName },
+        metric.statistic,
+        from,
+        to,
+      );
+    }
     return undefined;
   }
 
@@ -288,9 +365,10 @@ export class LocalCloudWatch {
     now: number,
   ): { state: AlarmState; reason: string } | undefined {
     const period = this.periodMs(definition);
+    // Complete periods only: the newest evaluated period is the last one that has ended.
     const current = Math.floor(now / period) * period;
     const buckets = Array.from({ length: definition.evaluationPeriods }, (_, k) => {
-      const from = current - k * period;
+      const from = current - (k + 1) * period;
       return { from, value: this.bucketValue(definition, from, from + period) };
     });
     const present = buckets.filter((b): b is { from: number; value: number } => b.value !== undefined);

@@ -381,6 +381,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         ? { sweepIntervalSeconds: options.monitoring.sweepIntervalSeconds }
         : {}),
       echoEmf: process.env.POWERTOOLS_LOG_LEVEL === 'DEBUG',
+      // Issue 12: the queue-age and DLQ-depth alarms are evaluated locally, from the local queues.
+      queueStats: (queue, dlq) => {
+        const urls = queueUrls[queue];
+        if (!urls) return undefined;
+        const url = dlq ? urls.dlqUrl : urls.queueUrl;
+        return { visible: aws.sqs.messageCount(url), oldestAgeSeconds: aws.sqs.oldestMessageAgeSeconds(url) };
+      },
       log: (message) => {
         if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT') console.error(message);
       },
@@ -480,6 +487,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       odoo,
       backlog: () => aws.sqs.messageCount(queueUrls.OdooWriteQueue?.queueUrl as string),
       drained: () => writerSource?.deleted ?? 0,
+      notify: (subject, message) => monitoring.sns.publish('integration', subject, message),
       ...(options.breakerProbeIntervalMs !== undefined ? { intervalMs: options.breakerProbeIntervalMs } : {}),
       log: (message) => {
         if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT') console.error(message);

@@ -83,6 +83,72 @@ export function recordProbe(
 }
 
 /**
+ * Seconds until a message that failed (or was skipped) while the breaker is open should be visible again
+ * (issue 12): not the queue's visibility timeout (360 s) but the next probe, since nothing can succeed
+ * before it. While the consumers are paused a visible message is not received, so no receive is spent on it;
+ * as soon as the probe closes the breaker it is taken at once. Bounded so a clock skew never parks it long.
+ */
+export function openRetryDelaySeconds(state: BreakerState, now: number, maxSeconds = 30): number {
+  if (state.status !== 'open') return 0;
+  return Math.min(maxSeconds, Math.max(1, Math.ceil((state.nextProbeAt - now) / 1000)));
+}
+
+/**
+ * Seconds until a write that failed while the breaker is closed is tried again: 5, 20, 80, 320 s for the 1st
+ * to 4th receive, never beyond the queue's visibility timeout. Not the visibility timeout each time (360 s):
+ * the messages that failed just before the breaker opened would otherwise sit out 6 minutes after Odoo is
+ * back. A real outage opens the breaker within a few calls, and then `openRetryDelaySeconds` applies; only
+ * a failure that keeps hitting one document while the rest succeed spends the receives on this schedule.
+ */
+export function closedRetryDelaySeconds(receiveCount: number, visibilityTimeoutSeconds: number): number {
+  const attempt = Math.max(1, Math.floor(receiveCount));
+  return Math.min(visibilityTimeoutSeconds, 5 * 4 ** (attempt - 1));
+}
+
+/**
+ * What the consumers of the Odoo write queue must do so they follow the breaker: `pause` while it is open
+ * (AWS: the writer's event source mapping disabled; locally the poller stops), `resume` once it closes.
+ * `enabled` undefined means the switch is changing state right now (AWS `Enabling`, `Disabling`, `Updating`):
+ * nothing to do until it settles.
+ */
+export function consumerAction(
+  state: BreakerState,
+  enabled: boolean | undefined,
+): 'pause' | 'resume' | 'none' {
+  if (enabled === undefined) return 'none';
+  if (isConsuming(state)) return enabled ? 'none' : 'resume';
+  return enabled ? 'pause' : 'none';
+}
+
+/**
+ * "3 h 20 min" for 12 000 s: how long a backlog needs at the measured rate. Minutes are rounded up (a backlog
+ * that needs 10 s still reads "1 min"): an operator plans with it, never waits less than it says.
+ */
+export function durationText(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** Seconds the backlog needs at `drainPerSecond`; undefined when nothing drains (it would never clear). */
+export function secondsToClear(backlog: number, drainPerSecond: number): number | undefined {
+  if (backlog <= 0) return 0;
+  if (!(drainPerSecond > 0)) return undefined;
+  return backlog / drainPerSecond;
+}
+
+/** "at this rate the backlog clears in 3 h 20 min", or why it does not (issue 17: the time on the alarm). */
+export function clearanceText(backlog: number, drainPerSecond: number): string {
+  if (backlog <= 0) return 'no backlog';
+  const seconds = secondsToClear(backlog, drainPerSecond);
+  return seconds === undefined
+    ? 'nothing is draining'
+    : `at this rate the backlog clears in ${durationText(seconds)}`;
+}
+
+/**
  * What operators read (GET /health, the alarm): "Odoo down for 12 min, backlog 5230, draining at 0/s". The
  * drain rate is messages removed from the queue per second over the last window, given by the caller.
  */
@@ -93,7 +159,8 @@ export function breakerSummary(
   now: number,
 ): string {
   const rate = Math.round(drainPerSecond * 10) / 10;
-  if (state.status === 'closed') return `Odoo up, backlog ${backlog}, draining at ${rate}/s`;
+  const clearance = backlog > 0 ? `; ${clearanceText(backlog, drainPerSecond)}` : '';
+  if (state.status === 'closed') return `Odoo up, backlog ${backlog}, draining at ${rate}/s${clearance}`;
   const minutes = Math.floor((now - state.since) / 60_000);
-  return `Odoo down for ${minutes} min (writers paused), backlog ${backlog}, draining at ${rate}/s`;
+  return `Odoo down for ${minutes} min (writers paused), backlog ${backlog}, draining at ${rate}/s${clearance}`;
 }

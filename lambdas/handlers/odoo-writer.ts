@@ -2,6 +2,7 @@ import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambd
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
@@ -9,6 +10,7 @@ import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
+import { wakeProbe } from '../adapters/lambda/odoo-writer-switch.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type OdooCallSample, OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
@@ -29,7 +31,12 @@ import {
   retryKey,
   subjectsOf,
 } from '../core/exceptions.js';
-import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
+import {
+  type CallOutcome,
+  closedRetryDelaySeconds,
+  openRetryDelaySeconds,
+  recordOutcome,
+} from '../core/odoo-breaker.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
@@ -53,8 +60,11 @@ const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
 const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
 /** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
-/** Seconds until a failed write is tried again; 0 (unset) leaves it to the queue's visibility timeout. */
+/** Seconds until a failed write is tried again; 0 (unset): 5, 20, 80, 320 s by receive (retrySoon). */
 const retryDelaySeconds = numberEnv(env.odooWriteRetryDelaySeconds, 0);
+/** AWS only: the breaker probe function a writer wakes when it opens the breaker (lib/odoo-breaker.ts). */
+const probeFunction = process.env[env.odooBreakerProbeFunction];
+let lambdaClient: LambdaClient | undefined;
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
 
@@ -86,6 +96,16 @@ interface Retry {
   attempt: number;
 }
 
+/** The exception-register attributes a message carries, to travel with a re-queued copy. */
+function retryAttributesOf(record: SQSRecord): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.values(RETRY_ATTRIBUTES)) {
+    const value = record.messageAttributes?.[name]?.stringValue;
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
 function retryOf(record: SQSRecord): Retry | undefined {
   const of = record.messageAttributes?.[RETRY_ATTRIBUTES.retryOf]?.stringValue;
   const attempt = Number(record.messageAttributes?.[RETRY_ATTRIBUTES.attempt]?.stringValue);
@@ -115,10 +135,10 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
       context: lambdaContext,
       skipGroupOnError: true,
       // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
-      // deleted), so the retry delay below applies to it too.
-      throwOnFullBatchFailure: retryDelaySeconds === 0,
+      // deleted), so the retry delays below apply to it too — above all when the breaker has just opened.
+      throwOnFullBatchFailure: false,
     });
-    if (retryDelaySeconds > 0) await retrySoon(event, response);
+    await retrySoon(event, response);
     return response;
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -132,21 +152,57 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
 async function noteBreaker(outcome: CallOutcome): Promise<void> {
   try {
     const now = Date.now();
-    await breaker.update((record) => ({ ...record, state: recordOutcome(record.state, outcome, now) }));
+    let opened = false;
+    await breaker.update((record) => {
+      const state = recordOutcome(record.state, outcome, now);
+      opened = record.state.status === 'closed' && state.status === 'open';
+      return { ...record, state };
+    });
+    if (opened) {
+      logger.warn('Odoo circuit breaker opened: writers pause until the probe finds Odoo back', {
+        error: outcome.kind === 'failed' ? outcome.error : undefined,
+      });
+      // AWS: the probe disables this function's event source mapping now, not at its next minute.
+      if (probeFunction) await wakeProbe((lambdaClient ??= new LambdaClient({})), probeFunction);
+    }
   } catch (error) {
     logger.warn('circuit breaker state not updated', { error: (error as Error).message });
   }
 }
 
+/** The breaker as the writers last read it (cached a second); a store failure reads as closed. */
+async function breakerOpen(): Promise<{ open: boolean; retryInSeconds: number }> {
+  try {
+    const { state } = await breaker.read();
+    return { open: state.status === 'open', retryInSeconds: openRetryDelaySeconds(state, Date.now()) };
+  } catch {
+    return { open: false, retryInSeconds: 0 };
+  }
+}
+
 /**
  * Failed records (and the ones skipped behind them in their FIFO group) come back after the retry delay instead
- * of the visibility timeout. Best effort: if this fails, the visibility timeout still brings them back.
+ * of the visibility timeout: the configured one (local tests), else 5, 20, 80, 320 s by receive
+ * (core/odoo-breaker.ts). While the breaker is open that delay is the time to the next probe (issue 12),
+ * in AWS too: the writers are paused then, so a visible message spends no receive, and once the probe finds
+ * Odoo back the messages that failed as the breaker opened are taken within seconds instead of waiting out
+ * the 360 s visibility timeout. Best effort: if this fails, the visibility timeout still brings them back.
  */
 async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<void> {
+  if (response.batchItemFailures.length === 0) return;
+  const breakerState = await breakerOpen();
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   for (const record of event.Records) {
     if (!failed.has(record.messageId)) continue;
-    await writeQueue.retryIn(record.receiptHandle, retryDelaySeconds).catch((error: unknown) => {
+    const delay = breakerState.open
+      ? breakerState.retryInSeconds
+      : retryDelaySeconds > 0
+        ? retryDelaySeconds
+        : closedRetryDelaySeconds(
+            Number(record.attributes.ApproximateReceiveCount ?? '1'),
+            queues.OdooWriteQueue.visibilityTimeoutSeconds,
+          );
+    await writeQueue.retryIn(record.receiptHandle, delay).catch((error: unknown) => {
       logger.warn('could not shorten the retry delay; the visibility timeout applies', {
         error: (error as Error).message,
       });
@@ -183,6 +239,14 @@ async function writeRecord(record: SQSRecord): Promise<void> {
   const retry = retryOf(record);
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
+    // An open breaker: Odoo is known to fail; no call is made (a batch in flight as the breaker opens ends
+    // in milliseconds, not in timeouts), and the message comes back once the probe finds Odoo answering.
+    if ((await breakerOpen()).open)
+      throw new OdooError(
+        'transient',
+        'rcm.OdooBreakerOpen',
+        'Odoo circuit breaker open: waiting for the probe',
+      );
     const outcome = await withQuickRetries(() => book(envelope)).catch(async (error: unknown) => {
       if (error instanceof OdooError)
         await noteBreaker(
@@ -198,6 +262,14 @@ async function writeRecord(record: SQSRecord): Promise<void> {
     if (envelope.encounterId && (attempts > 1 || retry)) await store.clearOdooError(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
+    if (isRetryable(odooError) && attempts >= maxReceiveCount && (await breakerOpen()).open) {
+      // Its receives were spent on an outage the breaker now knows about, not on the document: a fresh copy
+      // (receive count 0, same retry attributes) waits for Odoo instead of the DLQ, so an outage of any length
+      // dead-letters nothing. Should the original come back too, booking is idempotent (external ids).
+      logger.warn('receives spent during an Odoo outage; re-queued behind the breaker', { attempts });
+      await writeQueue.enqueue(envelope, `outage-${record.messageId}`, retryAttributesOf(record));
+      return;
+    }
     if (isRetryable(odooError) && attempts < maxReceiveCount) {
       logger.warn('Odoo write failed; SQS will redeliver', {
         kind: odooError.kind,

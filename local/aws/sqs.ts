@@ -441,6 +441,15 @@ export class LocalSqs {
     return q.messages.length;
   }
 
+  /** Age in seconds of the oldest stored message (CloudWatch ApproximateAgeOfOldestMessage); 0 when empty. */
+  oldestMessageAgeSeconds(queueUrl: string): number {
+    const q = this.getQueue(queueUrl);
+    this.expire(q);
+    if (q.messages.length === 0) return 0;
+    const oldest = Math.min(...q.messages.map((m) => m.sentTimestamp));
+    return Math.max(0, Math.floor((this.now() - oldest) / 1000));
+  }
+
   // ---------------------------------------------------------------- persistence
 
   /** Loads persisted queues from `stateDir`. In-flight messages become visible again (their receipt handles die). */

@@ -13,7 +13,7 @@ import {
 
 /**
  * Issue 12: a circuit breaker around Odoo. While Odoo is down the writers stop taking messages, so the outage
- * outlasts the whole redelivery window (visibility 2 s × 4 receives here) without dead-lettering anything;
+ * outlasts the whole redelivery window (visibility 10 s × 2 receives here) without dead-lettering anything;
  * intake keeps answering 202; /health says the breaker is open and how big the backlog is; when Odoo returns
  * the probe resumes the writers and everything is posted.
  */
@@ -22,7 +22,9 @@ let call: ApiCall;
 let token: string;
 
 beforeAll(async () => {
-  hub = await startTestHub({ odooWriteQueue: { visibilityTimeoutSeconds: 2, maxReceiveCount: 4 } });
+  // 10 s outlasts a batch of writes on a loaded machine (2 s did not: successful writes whose receipt expired
+  // mid-batch came back until SQS dead-lettered them — the test's configuration, not the breaker, failed).
+  hub = await startTestHub({ odooWriteQueue: { visibilityTimeoutSeconds: 10, maxReceiveCount: 2 } });
   token = await accessToken(hub);
   call = apiCaller(hub, token, 'breaker-it');
 });
@@ -61,7 +63,7 @@ describe('Odoo down for longer than the redelivery window', () => {
     );
 
     // Longer than visibility × maxReceiveCount: without the breaker every message would be dead-lettered now.
-    await new Promise((resolve) => setTimeout(resolve, 9_000));
+    await new Promise((resolve) => setTimeout(resolve, 21_000));
     expect(dlqCount()).toBe(0);
     expect((await call('POST', '/v1/invoices', invoiceRequest())).status).toBe(202);
 

@@ -9,9 +9,16 @@ import {
   METRIC_EMITTERS,
   METRICS,
   MonitoringThresholds,
+  queueDlqAlarmDefinitions,
 } from '../../lambdas/monitoring-alarms.js';
 import { handlers } from '../../lambdas/wiring.js';
-import { captureEmf, LocalCloudWatch, parseEmf } from '../../local/cloudwatch.js';
+import {
+  captureEmf,
+  LocalCloudWatch,
+  parseEmf,
+  SQS_NAMESPACE,
+  sqsQueueName,
+} from '../../local/cloudwatch.js';
 import { LocalSns } from '../../local/sns.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -213,9 +220,139 @@ describe('the local CloudWatch stand-in', () => {
 
   it('a clean first sweep is not news: INSUFFICIENT_DATA → OK notifies nobody', () => {
     const t0 = Date.parse('2026-12-01T10:00:10Z');
-    const { sns, cloudwatch } = standIn(() => t0);
+    let clock = t0;
+    const { sns, cloudwatch } = standIn(() => clock);
     cloudwatch.ingest(emf(0, t0));
+    expect(cloudwatch.alarms()[0]?.state).toBe('INSUFFICIENT_DATA'); // its period has not ended yet
+    clock = t0 + 60_000;
+    cloudwatch.evaluate();
     expect(cloudwatch.alarms()[0]?.state).toBe('OK');
     expect(sns.messages()).toEqual([]);
+  });
+});
+
+describe('the local CloudWatch stand-in evaluates complete periods only (issue 12)', () => {
+  const errorRate = table.find((a) => a.name === 'OdooErrorRate') as AlarmDefinition;
+  const writer = (metricName: string) => ({
+    metricName,
+    emittedBy: METRIC_EMITTERS.odooWriter,
+    statistic: 'Sum' as const,
+  });
+  let cloudwatch: LocalCloudWatch | undefined;
+  afterEach(() => cloudwatch?.close());
+
+  const sns = () =>
+    new LocalSns(['finance', 'billing', 'integration'], (t) => `arn:aws:sns:us-east-1:0:${t}`);
+  const standIn = (alarms: AlarmDefinition[], now: () => number, topics = sns()) => {
+    cloudwatch = new LocalCloudWatch({
+      namespace: 'rcm-hub-local',
+      alarms,
+      alarmName: (n) => `rcm-hub-local-${n}`,
+      sns: topics,
+      region: 'us-east-1',
+      regionName: 'US East (N. Virginia)',
+      account: '000000000000',
+      evaluationIntervalMs: 0,
+      now,
+    });
+    return { cloudwatch, topics };
+  };
+  const calls = (at: number, total: number, errors: number) =>
+    JSON.stringify({
+      _aws: {
+        Timestamp: at,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'rcm-hub-local',
+            Dimensions: [['service', 'handler']],
+            Metrics: [{ Name: METRICS.odooCalls }, { Name: METRICS.odooCallErrors }],
+          },
+        ],
+      },
+      ...emfDimensions(writer(METRICS.odooCalls)),
+      [METRICS.odooCalls]: total,
+      [METRICS.odooCallErrors]: errors,
+    });
+
+  it('OdooErrorRate: a burst of errors early in a 5-minute period does not flap the alarm', () => {
+    // Prepare: the period 10:00–10:05 has 1 failed call first, then 99 good ones (1 %, under the 5 % threshold).
+    const t0 = Date.parse('2026-12-01T10:00:00Z');
+    let clock = t0;
+    const { cloudwatch, topics } = standIn([errorRate], () => clock);
+
+    // Act: evaluated after every datapoint, as the runtime does, and each minute.
+    cloudwatch.ingest(calls(t0 + 1_000, 1, 1)); // 100 % — if the partial period counted, this would ALARM
+    for (let minute = 1; minute < 5; minute++) {
+      clock = t0 + minute * 60_000;
+      cloudwatch.ingest(calls(clock, 25, 0));
+      cloudwatch.evaluate();
+    }
+    const midPeriod = cloudwatch.alarms()[0]?.state;
+    clock = t0 + 300_000;
+    cloudwatch.evaluate();
+
+    // Assess: nothing while the period ran; then one state, from the whole period: 1 of 101 calls.
+    expect(midPeriod).toBe('INSUFFICIENT_DATA');
+    expect(cloudwatch.alarms()[0]?.state).toBe('OK');
+    expect(topics.messages()).toEqual([]);
+  });
+
+  it('OdooErrorRate: no calls at all (writers paused by the breaker) keeps the state instead of clearing', () => {
+    const t0 = Date.parse('2026-12-01T10:00:00Z');
+    let clock = t0;
+    const { cloudwatch, topics } = standIn([errorRate], () => clock);
+    cloudwatch.ingest(calls(t0 + 1_000, 20, 20));
+    clock = t0 + 300_000;
+    cloudwatch.evaluate();
+    clock = t0 + 900_000; // two periods without a call
+    cloudwatch.evaluate();
+    expect(topics.messages('integration').map((m) => JSON.parse(m.Message).NewStateValue)).toEqual(['ALARM']);
+  });
+
+  it('evaluates the DLQ depth and queue age alarms from sampled SQS metrics and tells integration', () => {
+    // Prepare
+    const t0 = Date.parse('2026-12-01T10:00:00Z');
+    let clock = t0;
+    const dlq = queueDlqAlarmDefinitions((q) => sqsQueueName(q, true)).find(
+      (a) => a.name === 'OdooWriteQueueDlq',
+    ) as AlarmDefinition;
+    const age = table.find((a) => a.name === 'OdooWriteQueueAge') as AlarmDefinition;
+    const { cloudwatch, topics } = standIn([dlq, age], () => clock);
+    const sample = (at: number, dlqVisible: number, ageSeconds: number) =>
+      cloudwatch.putMetric(
+        {
+          namespace: SQS_NAMESPACE,
+          metricName: 'ApproximateNumberOfMessagesVisible',
+          dimensions: { QueueName: 'OdooWriteQueue-dlq.fifo' },
+          values: [dlqVisible],
+          timestamp: at,
+        },
+        {
+          namespace: SQS_NAMESPACE,
+          metricName: 'ApproximateAgeOfOldestMessage',
+          dimensions: { QueueName: 'OdooWriteQueue.fifo' },
+          values: [ageSeconds],
+          timestamp: at,
+        },
+      );
+
+    // Act: sampled each minute, as AWS samples SQS: one dead letter and a 40-minute-old write for five
+    // minutes, then both cleared for five.
+    for (let minute = 0; minute < 10; minute++) {
+      sample(t0 + minute * 60_000 + 10_000, minute < 5 ? 1 : 0, minute < 5 ? 2_400 + minute * 60 : 0);
+      clock = t0 + (minute + 1) * 60_000;
+      cloudwatch.evaluate();
+    }
+
+    // Assess
+    expect(cloudwatch.alarms().every((a) => a.evaluatedLocally)).toBe(true);
+    const messages = topics.messages('integration').map((m) => JSON.parse(m.Message));
+    expect(messages.map((m) => [m.AlarmName, m.NewStateValue])).toEqual([
+      ['rcm-hub-local-OdooWriteQueueDlq', 'ALARM'],
+      ['rcm-hub-local-OdooWriteQueueAge', 'ALARM'],
+      ['rcm-hub-local-OdooWriteQueueDlq', 'OK'],
+      ['rcm-hub-local-OdooWriteQueueAge', 'OK'],
+    ]);
+    expect(messages[0].AlarmDescription).toContain('OdooWriteQueue-dlq.fifo');
   });
 });

@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   type BreakerState,
   breakerSummary,
+  clearanceText,
   closedBreaker,
+  closedRetryDelaySeconds,
+  consumerAction,
+  durationText,
   isConsuming,
+  openRetryDelaySeconds,
   probeDue,
   recordOutcome,
   recordProbe,
@@ -82,8 +87,55 @@ describe('the Odoo circuit breaker', () => {
       lastError: 'x',
     };
     expect(breakerSummary(open, 5230, 0, T0 + 12 * 60_000)).toBe(
-      'Odoo down for 12 min (writers paused), backlog 5230, draining at 0/s',
+      'Odoo down for 12 min (writers paused), backlog 5230, draining at 0/s; nothing is draining',
     );
-    expect(breakerSummary(closedBreaker(T0), 40, 9.87, T0)).toBe('Odoo up, backlog 40, draining at 9.9/s');
+    expect(breakerSummary(closedBreaker(T0), 40, 9.87, T0)).toBe(
+      'Odoo up, backlog 40, draining at 9.9/s; at this rate the backlog clears in 1 min',
+    );
+    expect(breakerSummary(closedBreaker(T0), 0, 0, T0)).toBe('Odoo up, backlog 0, draining at 0/s');
+  });
+
+  it('says how long the backlog needs at the measured rate (issue 17: on the alarm itself)', () => {
+    expect(clearanceText(12_000, 1)).toBe('at this rate the backlog clears in 3 h 20 min');
+    expect(clearanceText(7_200, 2)).toBe('at this rate the backlog clears in 1 h');
+    expect(clearanceText(10, 100)).toBe('at this rate the backlog clears in 1 min');
+    expect(clearanceText(10, 0)).toBe('nothing is draining');
+    expect(clearanceText(0, 0)).toBe('no backlog');
+    expect(durationText(3_601)).toBe('1 h 1 min');
+  });
+
+  it('brings failed messages back at the next probe, never later than the cap, and not while closed', () => {
+    const open: BreakerState = {
+      status: 'open',
+      since: T0,
+      nextProbeAt: T0 + 4_500,
+      failedProbes: 1,
+      lastError: 'x',
+    };
+    expect(openRetryDelaySeconds(open, T0)).toBe(5);
+    expect(openRetryDelaySeconds(open, T0 + 10_000)).toBe(1); // probe overdue: at once (SQS minimum 1 s here)
+    expect(openRetryDelaySeconds({ ...open, nextProbeAt: T0 + 600_000 }, T0)).toBe(30);
+    expect(openRetryDelaySeconds(closedBreaker(T0), T0)).toBe(0);
+  });
+
+  it('retries a write that failed while closed after 5, 20, 80, 320 s, never beyond the visibility timeout', () => {
+    expect([1, 2, 3, 4, 5].map((n) => closedRetryDelaySeconds(n, 360))).toEqual([5, 20, 80, 320, 360]);
+    expect(closedRetryDelaySeconds(3, 12)).toBe(12);
+  });
+
+  it('tells the consumers to pause while open and resume when closed, and waits while the switch moves', () => {
+    const open: BreakerState = {
+      status: 'open',
+      since: T0,
+      nextProbeAt: T0,
+      failedProbes: 0,
+      lastError: 'x',
+    };
+    expect(consumerAction(open, true)).toBe('pause');
+    expect(consumerAction(open, false)).toBe('none');
+    expect(consumerAction(closedBreaker(T0), false)).toBe('resume');
+    expect(consumerAction(closedBreaker(T0), true)).toBe('none');
+    expect(consumerAction(open, undefined)).toBe('none');
+    expect(consumerAction(closedBreaker(T0), undefined)).toBe('none');
   });
 });

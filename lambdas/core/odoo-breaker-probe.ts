@@ -1,0 +1,198 @@
+import {
+  type BreakerState,
+  breakerSummary,
+  type CallOutcome,
+  consumerAction,
+  isConsuming,
+  probeDue,
+  recordProbe,
+  secondsToClear,
+} from './odoo-breaker.js';
+
+/**
+ * One cycle of the Odoo breaker's probe (issue 12), the same in AWS (lambdas/handlers/odoo-breaker-probe.ts)
+ * and locally (local/odoo-breaker-probe.ts); only the ports differ. A cycle reads the breaker the writers
+ * feed, probes Odoo with one cheap call when a probe is due (never with a message, so no receive is spent),
+ * makes the consumers follow the breaker (paused while open, resumed when closed), and records the backlog
+ * and drain rate /health and the alarms report. No clock is read here: every cycle is given `now`.
+ */
+export interface BreakerRecordPort {
+  state: BreakerState;
+  backlog?: { backlog: number; drainPerSecond: number; observedAt: number };
+  version: number;
+}
+
+export interface OdooBreakerProbePorts {
+  store: {
+    read(options: { fresh?: boolean }): Promise<BreakerRecordPort>;
+    update(
+      change: (record: BreakerRecordPort) => Omit<BreakerRecordPort, 'version'>,
+    ): Promise<BreakerRecordPort>;
+  };
+  /** One cheap Odoo call; resolves when Odoo answered (a refusal counts as an answer), rejects otherwise. */
+  probeOdoo(): Promise<void>;
+  /** The writer's event source: `enabled()` is undefined while it is changing state. */
+  consumers: { enabled(): Promise<boolean | undefined>; setEnabled(enabled: boolean): Promise<void> };
+  /** Messages waiting on the Odoo write queue (visible and in flight). */
+  backlog(): Promise<number>;
+  /**
+   * Messages the writers deleted so far (a counter), when the adapter can count them; without it the drain
+   * rate is the backlog's net decrease (arrivals during the window make it read low, never high).
+   */
+  drained?(): number;
+  /**
+   * The cycle's figures as metrics (EMF; the OdooDownBacklog and backlog alarms, lambdas/monitoring-alarms.ts),
+   * given once per backlog write.
+   */
+  metrics?(figures: BreakerFigures): void;
+  /**
+   * Tells operators, in words, when the breaker opens and when it closes (the integration topic): "Odoo down,
+   * backlog N, draining at R/s" — what /health/details says, pushed instead of polled.
+   */
+  notify?(subject: string, message: string): Promise<void>;
+  log?(message: string): void;
+}
+
+export interface BreakerFigures {
+  breakerOpen: boolean;
+  backlog: number;
+  drainPerSecond: number;
+  /** Seconds the backlog needs at that rate; absent when nothing drains or nothing waits. */
+  clearSeconds?: number;
+}
+
+export interface OdooBreakerProbeOptions {
+  /** Drain rate window (ms). */
+  windowMs?: number;
+  /** Backlog is written to the store at most this often (ms): /health reads it, it need not be live. */
+  backlogWriteEveryMs?: number;
+}
+
+export interface ProbeCycleResult {
+  state: BreakerState;
+  /** What the consumers do after this cycle. */
+  consuming: boolean;
+  backlog: number;
+}
+
+/** A stored observation older than this says nothing about the current rate (the AWS probe runs each minute). */
+const STORED_SAMPLE_MAX_AGE_MS = 5 * 60_000;
+
+interface Sample {
+  at: number;
+  backlog: number;
+  drained?: number;
+}
+
+export class OdooBreakerProbeCycle {
+  private readonly samples: Sample[] = [];
+  private lastBacklogWrite = Number.NEGATIVE_INFINITY;
+  private readonly windowMs: number;
+  private readonly writeEveryMs: number;
+  /** The breaker status this instance last told operators about (undefined: nothing told yet). */
+  private told: 'open' | 'closed' | undefined;
+
+  constructor(
+    private readonly ports: OdooBreakerProbePorts,
+    options: OdooBreakerProbeOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 10_000;
+    this.writeEveryMs = options.backlogWriteEveryMs ?? 2_000;
+  }
+
+  async run(now: number, clock: () => number = () => now): Promise<ProbeCycleResult> {
+    const { ports } = this;
+    let record = await ports.store.read({ fresh: true });
+    if (probeDue(record.state, now)) {
+      let outcome: CallOutcome;
+      try {
+        await ports.probeOdoo();
+        outcome = { kind: 'success' };
+      } catch (error) {
+        outcome = { kind: 'failed', error: (error as Error).message };
+      }
+      const at = clock();
+      record = await ports.store.update((current) => ({
+        ...current,
+        state: recordProbe(current.state, outcome, at),
+      }));
+      if (isConsuming(record.state)) ports.log?.('[odoo-breaker] Odoo answers again: writers resume');
+    }
+    const action = consumerAction(record.state, await ports.consumers.enabled());
+    if (action === 'pause') {
+      await ports.consumers.setEnabled(false);
+      ports.log?.('[odoo-breaker] Odoo failing: writers paused, probing');
+    } else if (action === 'resume') {
+      await ports.consumers.setEnabled(true);
+      ports.log?.('[odoo-breaker] writers resumed');
+    }
+
+    const backlog = await ports.backlog();
+    this.samples.push({ at: now, backlog, ...(ports.drained ? { drained: ports.drained() } : {}) });
+    while (this.samples.length > 2 && (this.samples[0] as Sample).at < now - this.windowMs)
+      this.samples.shift();
+    // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
+    const quiet = record.version === 0 && isConsuming(record.state) && backlog === 0;
+    const due = !quiet && now - this.lastBacklogWrite >= this.writeEveryMs;
+    const drainPerSecond = Math.round(this.drainRate(record, backlog, now) * 10) / 10;
+    if (due) {
+      this.lastBacklogWrite = now;
+      await ports.store.update((current) => ({
+        ...current,
+        backlog: { backlog, drainPerSecond, observedAt: now },
+      }));
+      const clearSeconds = backlog > 0 ? secondsToClear(backlog, drainPerSecond) : undefined;
+      ports.metrics?.({
+        breakerOpen: !isConsuming(record.state),
+        backlog,
+        drainPerSecond,
+        ...(clearSeconds !== undefined ? { clearSeconds: Math.round(clearSeconds) } : {}),
+      });
+    }
+    await this.tell(record.state, backlog, drainPerSecond, now);
+    return { state: record.state, consuming: isConsuming(record.state), backlog };
+  }
+
+  /**
+   * One message per transition, from the instance that saw it: opened ("Odoo down, backlog N, draining at
+   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"). A closed breaker first seen by a
+   * fresh instance is no news; an open one is (a cold probe during an outage reports it once more).
+   */
+  private async tell(state: BreakerState, backlog: number, drainPerSecond: number, now: number) {
+    const status = state.status;
+    if (status === this.told || (this.told === undefined && status === 'closed')) {
+      this.told = status;
+      return;
+    }
+    this.told = status;
+    const summary = breakerSummary(state, backlog, drainPerSecond, now);
+    const subject = status === 'open' ? 'Odoo down: Odoo writes paused' : 'Odoo back: Odoo writes resumed';
+    try {
+      await this.ports.notify?.(subject, summary);
+    } catch (error) {
+      this.ports.log?.(`[odoo-breaker] could not notify: ${(error as Error).message}`);
+    }
+  }
+
+  /** Messages removed per second over the window; a fresh instance starts from the stored observation. */
+  private drainRate(record: BreakerRecordPort, backlog: number, now: number): number {
+    const first = this.samples[0] as Sample;
+    const last = this.samples[this.samples.length - 1] as Sample;
+    if (first.drained !== undefined && last.drained !== undefined) {
+      const seconds = (last.at - first.at) / 1000;
+      return seconds > 0 ? (last.drained - first.drained) / seconds : 0;
+    }
+    // No counter (AWS): the net decrease, from the oldest sample this instance holds or the stored one.
+    const from =
+      first.at < now
+        ? first
+        : record.backlog &&
+            record.backlog.observedAt < now &&
+            now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
+          ? { at: record.backlog.observedAt, backlog: record.backlog.backlog }
+          : undefined;
+    if (!from) return record.backlog?.drainPerSecond ?? 0;
+    const seconds = (now - from.at) / 1000;
+    return seconds > 0 ? Math.max(0, from.backlog - backlog) / seconds : 0;
+  }
+}
