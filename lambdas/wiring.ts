@@ -902,7 +902,23 @@ export interface TableSpec {
   ttlAttribute?: string;
   /** Backed up although some items expire (their TTL is a retention limit, not working state). */
   durable?: boolean;
-  globalSecondaryIndexes?: readonly { indexName: string; partitionKey: string; sortKey?: string }[];
+  globalSecondaryIndexes?: readonly GlobalSecondaryIndexSpec[];
+}
+
+/**
+ * What a GSI copies from each item (docs/cost.md): every write that changes a copied attribute is written to the
+ * index again, so an index copies only what its queries need. Absent: ALL.
+ */
+export type IndexProjection =
+  | { type: 'ALL' }
+  | { type: 'KEYS_ONLY' }
+  | { type: 'INCLUDE'; attributes: readonly string[] };
+
+export interface GlobalSecondaryIndexSpec {
+  indexName: string;
+  partitionKey: string;
+  sortKey?: string;
+  projection?: IndexProjection;
 }
 
 export const tables = {
