@@ -928,9 +928,18 @@ export const tables = {
     partitionKey: 'pk',
     sortKey: 'sk',
     globalSecondaryIndexes: [
-      { indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'sk' },
-      // Sparse: only workflow items carry listState/stateSince, for GET /v1/workflows?state=&olderThan=.
-      { indexName: 'byState', partitionKey: 'listState', sortKey: 'stateSince' },
+      // Sparse: only workflow items carry listState/stateSince, for GET /v1/workflows?state=&olderThan= and the
+      // SLA sweep. Keys and the two filter attributes only: the workflow item is rewritten by every event, and
+      // with ALL each rewrite was copied into the index too; now only a state change (or a new payer) is.
+      // listWorkflows reads the page's items from the table (BatchGetItem). No query ever read the former
+      // byCorrelation index (every timeline entry was copied into it): removed (docs/cost.md).
+      {
+        // A new name: CloudFormation cannot change an index's projection in place (rollout: docs/cost.md).
+        indexName: 'workflowsByState',
+        partitionKey: 'listState',
+        sortKey: 'stateSince',
+        projection: { type: 'INCLUDE', attributes: ['facilityId', 'payerIds'] },
+      },
     ],
   },
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */

@@ -478,8 +478,45 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
             keys: [gsi.partitionKey, ...(gsi.sortKey ? [gsi.sortKey] : [])],
           })),
         );
+        // Each index copies what wiring.ts declares, no more (docs/cost.md): an INCLUDE lists its attributes.
+        const projections = (resource.Properties.GlobalSecondaryIndexes ?? []).map(
+          (gsi: { Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }) => gsi.Projection,
+        );
+        expect(projections).toEqual(
+          (tableSpec.globalSecondaryIndexes ?? []).map((gsi) => ({
+            ProjectionType: gsi.projection?.type ?? 'ALL',
+            ...(gsi.projection?.type === 'INCLUDE'
+              ? { NonKeyAttributes: [...gsi.projection.attributes] }
+              : {}),
+          })),
+        );
       },
     );
+
+    it('copies only keys and the two list filters of a workflow item into the state index (docs/cost.md)', () => {
+      // The workflow item is rewritten by every event: with projection ALL each rewrite was copied again.
+      const workflowTable = s.template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'sk' }] },
+      });
+      const indexes = Object.values(workflowTable).flatMap(
+        (t) =>
+          (t as { Properties: { GlobalSecondaryIndexes?: { IndexName: string; Projection: unknown }[] } })
+            .Properties.GlobalSecondaryIndexes ?? [],
+      );
+      expect(indexes).toContainEqual({
+        IndexName: 'workflowsByState',
+        KeySchema: [
+          { AttributeName: 'listState', KeyType: 'HASH' },
+          { AttributeName: 'stateSince', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['facilityId', 'payerIds'] },
+      });
+      expect(indexes.map((i) => i.IndexName)).not.toContain('byState');
+      // No query reads timeline entries by correlation id: the workflow table has no such index any more.
+      expect(
+        tables.WorkflowTable.globalSecondaryIndexes.map((i: { indexName: string }) => i.indexName),
+      ).toEqual(['workflowsByState']);
+    });
 
     it("keeps idempotency records in Powertools' schema (id, TTL expiration)", () => {
       s.template.hasResourceProperties('AWS::DynamoDB::Table', {

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -478,9 +479,10 @@ export class WorkflowStore {
   }
 
   /**
-   * Workflows by state (sparse GSI `byState`: listState + stateSince), newest change first, optionally only
-   * those in their state since before `olderThan`, filtered by facility and payer. `cursor` pages through
-   * the states in WORKFLOW_STATES order.
+   * Workflows by state (sparse GSI `workflowsByState`: listState + stateSince), newest change first, optionally
+   * only those in their state since before `olderThan`, filtered by facility and payer. `cursor` pages through
+   * the states in WORKFLOW_STATES order. The index holds keys and the filter attributes only (wiring.ts): each
+   * page's items are then read from the table in one BatchGetItem.
    */
   async listWorkflows(query: WorkflowQuery): Promise<{ items: Workflow[]; cursor?: string }> {
     const states = query.state ? [query.state] : [...ACTIONABLE_ORDER];
@@ -511,7 +513,7 @@ export class WorkflowStore {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: 'byState',
+          IndexName: 'workflowsByState',
           KeyConditionExpression: query.stateBefore
             ? 'listState = :state AND stateSince < :before'
             : 'listState = :state',
@@ -522,13 +524,34 @@ export class WorkflowStore {
           ExclusiveStartKey: position.key,
         }),
       );
-      items.push(...(out.Items ?? []).map(toWorkflow));
+      items.push(...(await this.workflowsAt(out.Items ?? [])));
       position = out.LastEvaluatedKey
         ? { stateIndex: position.stateIndex, key: out.LastEvaluatedKey }
         : { stateIndex: position.stateIndex + 1, key: undefined };
     }
     const more = position.stateIndex < states.length;
     return { items, ...(more ? { cursor: encodeCursor(position) } : {}) };
+  }
+
+  /** The workflow items an index page points at, in the page's order (BatchGetItem, at most 100 keys a call). */
+  private async workflowsAt(keys: Record<string, unknown>[]): Promise<Workflow[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
+        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    // An item deleted between the index read and this one is left out.
+    return keys.flatMap((k) => {
+      const item = found.get(String(k.pk));
+      return item ? [toWorkflow(item)] : [];
+    });
   }
 
   /** Records the last Odoo error on the workflow without adding a timeline entry (retries are noise). */
