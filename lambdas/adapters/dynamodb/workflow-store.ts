@@ -264,6 +264,22 @@ export class WorkflowStore {
     );
   }
 
+  /**
+   * Records an accepted business event in its encounter's timeline (the correlation record) without rewriting
+   * the workflow item: accepting changes no state (the Odoo writer's follow-up does, in one write), so only the
+   * encounter's first event creates the item. Rewriting it at intake too cost a second whole-item write per
+   * event (docs/cost.md). Idempotent: the timeline entry is written once per event id.
+   */
+  async recordAccepted(event: RecordedEvent): Promise<{ created: boolean; state: WorkflowState }> {
+    const current = await this.getWorkflow(event.encounterId);
+    if (current) {
+      await this.putTimelineEntry(event, current.state);
+      return { created: false, state: current.state };
+    }
+    const recorded = await this.recordEvent(event, { kind: 'none' });
+    return { created: recorded.applied && recorded.from === null, state: recorded.to };
+  }
+
   private async putTimelineEntry(event: RecordedEvent, state: WorkflowState): Promise<void> {
     try {
       await this.doc.send(
