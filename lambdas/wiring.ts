@@ -34,7 +34,9 @@ export type Resource =
   // Large X12 835s uploaded through presigned S3 PUTs (docs/x12.md#large-files).
   | 'remittanceUploadsBucket'
   // Reconciliation (docs/reconciliation.md): the state machine the API starts and reads executions of.
-  | 'reconciliationStateMachine';
+  | 'reconciliationStateMachine'
+  // The WebhookSubscriptions rule (eventRoutes), narrowed to the subscribed event types (docs/cost.md).
+  | 'webhookSubscriptionsRule';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */
@@ -129,7 +131,9 @@ export const handlers = {
       '/v1/subscriptions: create, list, read, delete webhook subscriptions and read their delivery log',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['webhookTable'],
+    // webhookSubscriptionsRule: after each create or delete, the fan-out rule matches exactly the event types
+    // some subscription wants (disabled when none does), so unsubscribed events invoke nothing.
+    uses: ['webhookTable', 'webhookSubscriptionsRule'],
   },
   webhookQuarantine: {
     entry: 'lambdas/handlers/webhook-quarantine.ts',
@@ -143,7 +147,9 @@ export const handlers = {
     description: 'Bus rule target: one delivery per matching subscription, logged and queued',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['webhookTable', 'webhookDeliveryQueue'],
+    // webhookSubscriptionsRule: invoked for a type nobody subscribes to (the rule was reset by a deploy), it
+    // narrows the rule again, as the subscriptions handler does on every change (docs/cost.md).
+    uses: ['webhookTable', 'webhookDeliveryQueue', 'webhookSubscriptionsRule'],
   },
   deliverWebhooks: {
     entry: 'lambdas/handlers/deliver-webhooks.ts',
@@ -851,6 +857,11 @@ export interface EventRoute {
   description: string;
   pattern: EventPattern;
   target: { handler: HandlerName };
+  /**
+   * The deployed `pattern` is the widest the rule may match; at run time the subscriptions handler narrows its
+   * detail-types to those with a subscription and disables the rule when there is none (docs/cost.md).
+   */
+  narrowedToSubscribedTypes?: true;
 }
 
 /**
@@ -890,6 +901,8 @@ export const eventRoutes: readonly EventRoute[] = [
     description: 'Business events partners subscribe to, fanned out to their webhook subscriptions',
     pattern: { 'detail-type': [...SUBSCRIBABLE_EVENT_TYPES] },
     target: { handler: 'webhookFanout' },
+    // Without this, webhookFanout ran for every business event (4.4 per encounter) to find no subscription.
+    narrowedToSubscribedTypes: true,
   },
 ];
 
@@ -1009,6 +1022,8 @@ export const env = {
   /** JSON of the stage's monitoring thresholds (lambdas/monitoring-alarms.ts) for the SLA sweeper. */
   slaThresholds: 'SLA_THRESHOLDS',
   reconciliationStateMachine: 'RECONCILIATION_STATE_MACHINE_ARN',
+  /** ARN of the WebhookSubscriptions rule (`…:rule/<bus>/<rule>`), which the subscriptions handler narrows. */
+  webhookSubscriptionsRule: 'WEBHOOK_SUBSCRIPTIONS_RULE_ARN',
   /** Days a payer normally takes to remit; a claim older than that with no remittance is reported. */
   reconciliationLagDays: 'RECONCILIATION_REMITTANCE_LAG_DAYS',
   /** JSON `{"<payerId>": days}`: payers whose expected lag differs from the default. */
@@ -1068,4 +1083,5 @@ export const resourceEnv: Record<Resource, string> = {
   exceptionTable: env.exceptionTable,
   odooWriteDlqRedrive: env.odooWriteDlqRedrive,
   reconciliationStateMachine: env.reconciliationStateMachine,
+  webhookSubscriptionsRule: env.webhookSubscriptionsRule,
 };

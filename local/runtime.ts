@@ -260,6 +260,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.resource]] = tableName;
     }
     names[resourceEnv.eventBus] = 'rcm-hub-local';
+    // The fan-out rule the subscriptions handler narrows (PutRule on the local bus, as in AWS).
+    const narrowed = eventRoutes.find((route) => route.narrowedToSubscribedTypes);
+    if (narrowed)
+      names[resourceEnv.webhookSubscriptionsRule] =
+        `arn:aws:events:${REGION}:${ACCOUNT}:rule/rcm-hub-local/${narrowed.name}`;
     await createTables(dynamodbEndpoint);
 
     aws.events.createEventBus('rcm-hub-local');

@@ -118,6 +118,12 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
             );
             continue;
           }
+          if (resource === 'webhookSubscriptionsRule') {
+            // The rule's ARN, formatted from the bus name and the route's rule name (docs/cost.md).
+            expect(JSON.stringify(variables[resourceEnv[resource]])).toContain(':rule/');
+            expect(JSON.stringify(variables[resourceEnv[resource]])).toContain('/WebhookSubscriptions');
+            continue;
+          }
           // Ref of a table/bus is its name, of a queue its URL, of a secret its ARN: what the handlers expect.
           expect(variables[resourceEnv[resource]], resource).toEqual({
             Ref: logicalId(s.stack.resources[resource]),
@@ -271,6 +277,33 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
         });
       },
     );
+
+    it('lets exactly the subscriptions and fan-out functions narrow the fan-out rule, and only that rule', () => {
+      // docs/cost.md: the deployed pattern is the widest; at run time it follows the subscribed types.
+      const narrowed = eventRoutes.filter((r) => r.narrowedToSubscribedTypes);
+      expect(narrowed.map((r) => [r.name, r.target.handler])).toEqual([
+        ['WebhookSubscriptions', 'webhookFanout'],
+      ]);
+      const putRule = Object.entries(resourcesOf(s, 'AWS::IAM::Policy')).filter(([, policy]) =>
+        JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutRule'),
+      );
+      const roles = putRule.flatMap(([, policy]) => policy.Properties.Roles as { Ref: string }[]);
+      expect(roles.map((r) => r.Ref).sort()).toEqual(
+        (['subscriptions', 'webhookFanout'] as const)
+          .map((name) => logicalId(s.stack.functions.byName[name].role as unknown as IConstruct))
+          .sort(),
+      );
+      for (const [, policy] of putRule) {
+        const statements = policy.Properties.PolicyDocument.Statement as {
+          Action: string[] | string;
+          Resource: unknown;
+        }[];
+        const statement = statements.find((st) => JSON.stringify(st.Action).includes('events:PutRule'));
+        expect([statement?.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule']);
+        expect(JSON.stringify(statement?.Resource)).toContain('/WebhookSubscriptions');
+        expect(JSON.stringify(statement?.Resource)).not.toContain('*');
+      }
+    });
 
     it('has exactly one rule per event route', () => {
       // Schedule rules (the SLA sweep, reconciliation) have no event pattern.
