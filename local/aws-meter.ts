@@ -29,6 +29,8 @@ export interface MeterReading {
     readUnits: Record<string, number>;
     /** Write request units by table, and by `table/index` for the copies into each GSI. */
     writeUnits: Record<string, number>;
+    /** Table write units by kind of item (`table pkPrefix/skPrefix`, the text before the first `#`). */
+    writeUnitsByItem: Record<string, number>;
     requests: Record<string, number>;
   };
   apiGatewayRequests: number;
@@ -52,7 +54,7 @@ export class AwsMeter {
 
   static empty(): MeterReading {
     return {
-      dynamodb: { readUnits: {}, writeUnits: {}, requests: {} },
+      dynamodb: { readUnits: {}, writeUnits: {}, writeUnitsByItem: {}, requests: {} },
       apiGatewayRequests: 0,
       lambda: {},
       eventBridge: { putEventsRequests: 0, events: 0, byType: {} },
@@ -76,8 +78,9 @@ export class AwsMeter {
   dynamodbRead(key: string, units: number): void {
     add(this.reading.dynamodb.readUnits, key, units);
   }
-  dynamodbWrite(key: string, units: number): void {
+  dynamodbWrite(key: string, units: number, item?: string): void {
     add(this.reading.dynamodb.writeUnits, key, units);
+    if (item) add(this.reading.dynamodb.writeUnitsByItem, `${key} ${item}`, units);
   }
 
   apiRequest(): void {
@@ -311,6 +314,13 @@ export async function startDynamoDbMeter(options: {
     }
   };
 
+  const kindOf = (item: Item | undefined) => {
+    const prefix = (name: string) => {
+      const value = item?.[name]?.S;
+      return typeof value === 'string' ? value.split('#')[0] : '';
+    };
+    return `${prefix('pk')}/${prefix('sk')}`;
+  };
   const charge = (
     table: string,
     before: Item | undefined,
@@ -322,6 +332,7 @@ export async function startDynamoDbMeter(options: {
     options.meter.dynamodbWrite(
       table,
       Math.max(units(before, 1024), units(after, 1024), ok ? 0 : units(requestItem, 1024), 1),
+      kindOf(after ?? before ?? requestItem),
     );
     const shape = shapes.get(table);
     if (!shape || !ok) return;

@@ -340,6 +340,11 @@ export function costBenchLines(c: CostBench): string[] {
       .map(([type, n]) => `${type} ${fmt(n / c.encounters)}`)
       .join(', ')}`,
     '',
+    `DynamoDB write units by item kind (per encounter): ${Object.entries(r.dynamodb.writeUnitsByItem)
+      .sort(([, a], [, b]) => b - a)
+      .map(([kind, n]) => `${kind} ${fmt(n / c.encounters)}`)
+      .join(', ')}`,
+    '',
     `DynamoDB requests (per encounter): ${Object.entries(r.dynamodb.requests)
       .sort(([, a], [, b]) => b - a)
       .map(([op, n]) => `${op} ${fmt(n / c.encounters)}`)
