@@ -896,6 +896,9 @@ function toWorkflow(item: Record<string, unknown>): Workflow {
   } as unknown as Workflow;
 }
 
+/** Payers whose `PAYERS` registry entry this container has written (bounded by the payers a hub has). */
+const payersRegistered = new Set<string>();
+
 /**
  * The payer ledger reconciliation reads (docs/reconciliation.md#ledger): per payer, the claims and
  * remittances the hub accepted, sorted by date so a period is one key-range query, plus one registry
@@ -910,7 +913,12 @@ async function putPayerLedgerEntry(
   await doc.send(
     new PutCommand({ TableName: tableName, Item: { pk: `PAYER#${payerId}`, payerId, ...entry } }),
   );
+  // The registry entry never changes: written once per payer and container, not with every ledger entry
+  // (a write unit each time, 2.3 per encounter; docs/cost.md). Remembered only after the put succeeded.
+  const registered = `${tableName}|${payerId}`;
+  if (payersRegistered.has(registered)) return;
   await doc.send(
     new PutCommand({ TableName: tableName, Item: { pk: 'PAYERS', sk: `PAYER#${payerId}`, payerId } }),
   );
+  payersRegistered.add(registered);
 }
