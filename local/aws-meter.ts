@@ -184,7 +184,7 @@ export class AwsMeter {
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
 
-interface IndexShape {
+export interface IndexShape {
   name: string;
   keys: string[];
   projection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
