@@ -36,7 +36,9 @@ export type Resource =
   // Reconciliation (docs/reconciliation.md): the state machine the API starts and reads executions of.
   | 'reconciliationStateMachine'
   // The append-only, hash-chained audit trail (docs/security.md#audit): PutItem/GetItem/Query only.
-  | 'auditTable';
+  | 'auditTable'
+  // The WebhookSubscriptions rule (eventRoutes), narrowed to the subscribed event types (docs/cost.md).
+  | 'webhookSubscriptionsRule';
 
 export interface HandlerSpec {
   /** Path of the Lambda entry point, relative to the repository root. */
@@ -146,7 +148,9 @@ export const handlers = {
       '/v1/subscriptions: create, list, read, delete webhook subscriptions and read their delivery log',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['webhookTable'],
+    // webhookSubscriptionsRule: after each create or delete, the fan-out rule matches exactly the event types
+    // some subscription wants (disabled when none does), so unsubscribed events invoke nothing.
+    uses: ['webhookTable', 'webhookSubscriptionsRule'],
   },
   webhookQuarantine: {
     entry: 'lambdas/handlers/webhook-quarantine.ts',
@@ -161,7 +165,9 @@ export const handlers = {
     description: 'Bus rule target: one delivery per matching subscription, logged and queued',
     timeoutSeconds: 10,
     memoryMb: 256,
-    uses: ['webhookTable', 'webhookDeliveryQueue'],
+    // webhookSubscriptionsRule: invoked for a type nobody subscribes to (the rule was reset by a deploy), it
+    // narrows the rule again, as the subscriptions handler does on every change (docs/cost.md).
+    uses: ['webhookTable', 'webhookDeliveryQueue', 'webhookSubscriptionsRule'],
   },
   deliverWebhooks: {
     entry: 'lambdas/handlers/deliver-webhooks.ts',
@@ -891,6 +897,11 @@ export interface EventRoute {
   description: string;
   pattern: EventPattern;
   target: { handler: HandlerName };
+  /**
+   * The deployed `pattern` is the widest the rule may match; at run time the subscriptions handler narrows its
+   * detail-types to those with a subscription and disables the rule when there is none (docs/cost.md).
+   */
+  narrowedToSubscribedTypes?: true;
 }
 
 /**
@@ -937,6 +948,8 @@ export const eventRoutes: readonly EventRoute[] = [
     description: 'Business events partners subscribe to, fanned out to their webhook subscriptions',
     pattern: { 'detail-type': [...SUBSCRIBABLE_EVENT_TYPES] },
     target: { handler: 'webhookFanout' },
+    // Without this, webhookFanout ran for every business event (4.4 per encounter) to find no subscription.
+    narrowedToSubscribedTypes: true,
   },
 ];
 
@@ -951,7 +964,23 @@ export interface TableSpec {
   durable?: boolean;
   /** Items are only ever added: PutItem/GetItem/Query grants, Update/Delete denied (docs/security.md#audit). */
   appendOnly?: boolean;
-  globalSecondaryIndexes?: readonly { indexName: string; partitionKey: string; sortKey?: string }[];
+  globalSecondaryIndexes?: readonly GlobalSecondaryIndexSpec[];
+}
+
+/**
+ * What a GSI copies from each item (docs/cost.md): every write that changes a copied attribute is written to the
+ * index again, so an index copies only what its queries need. Absent: ALL.
+ */
+export type IndexProjection =
+  | { type: 'ALL' }
+  | { type: 'KEYS_ONLY' }
+  | { type: 'INCLUDE'; attributes: readonly string[] };
+
+export interface GlobalSecondaryIndexSpec {
+  indexName: string;
+  partitionKey: string;
+  sortKey?: string;
+  projection?: IndexProjection;
 }
 
 export const tables = {
@@ -961,9 +990,18 @@ export const tables = {
     partitionKey: 'pk',
     sortKey: 'sk',
     globalSecondaryIndexes: [
-      { indexName: 'byCorrelation', partitionKey: 'correlationId', sortKey: 'sk' },
-      // Sparse: only workflow items carry listState/stateSince, for GET /v1/workflows?state=&olderThan=.
-      { indexName: 'byState', partitionKey: 'listState', sortKey: 'stateSince' },
+      // Sparse: only workflow items carry listState/stateSince, for GET /v1/workflows?state=&olderThan= and the
+      // SLA sweep. Keys and the two filter attributes only: the workflow item is rewritten by every event, and
+      // with ALL each rewrite was copied into the index too; now only a state change (or a new payer) is.
+      // listWorkflows reads the page's items from the table (BatchGetItem). No query ever read the former
+      // byCorrelation index (every timeline entry was copied into it): removed (docs/cost.md).
+      {
+        // A new name: CloudFormation cannot change an index's projection in place (rollout: docs/cost.md).
+        indexName: 'workflowsByState',
+        partitionKey: 'listState',
+        sortKey: 'stateSince',
+        projection: { type: 'INCLUDE', attributes: ['facilityId', 'payerIds'] },
+      },
     ],
   },
   /** Powertools idempotency schema: partition key `id`, TTL `expiration` (seconds). */
@@ -1040,6 +1078,8 @@ export const env = {
   /** JSON of the stage's monitoring thresholds (lambdas/monitoring-alarms.ts) for the SLA sweeper. */
   slaThresholds: 'SLA_THRESHOLDS',
   reconciliationStateMachine: 'RECONCILIATION_STATE_MACHINE_ARN',
+  /** ARN of the WebhookSubscriptions rule (`…:rule/<bus>/<rule>`), which the subscriptions handler narrows. */
+  webhookSubscriptionsRule: 'WEBHOOK_SUBSCRIPTIONS_RULE_ARN',
   /** Days a payer normally takes to remit; a claim older than that with no remittance is reported. */
   reconciliationLagDays: 'RECONCILIATION_REMITTANCE_LAG_DAYS',
   /** JSON `{"<payerId>": days}`: payers whose expected lag differs from the default. */
@@ -1113,4 +1153,5 @@ export const resourceEnv: Record<Resource, string> = {
   odooWriteDlqRedrive: env.odooWriteDlqRedrive,
   reconciliationStateMachine: env.reconciliationStateMachine,
   auditTable: env.auditTable,
+  webhookSubscriptionsRule: env.webhookSubscriptionsRule,
 };

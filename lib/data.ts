@@ -89,7 +89,11 @@ export class Data extends Construct {
             indexName: index.indexName,
             partitionKey: attribute(index.partitionKey),
             sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-            projectionType: dynamodb.ProjectionType.ALL,
+            // As declared in wiring.ts (the local tables are built from the same spec).
+            projectionType: dynamodb.ProjectionType[index.projection?.type ?? 'ALL'],
+            ...(index.projection?.type === 'INCLUDE'
+              ? { nonKeyAttributes: [...index.projection.attributes] }
+              : {}),
           });
         }
         return [name, table];

@@ -20,6 +20,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   env,
+  eventRoutes,
   type HandlerName,
   type HandlerSpec,
   handlers,
@@ -138,6 +139,8 @@ export interface HubResources {
   /** Referenced by name (lib/reconciliation.ts creates it after the functions its tasks call). */
   reconciliationStateMachine: sfn.IStateMachine;
   auditTable: dynamodb.ITable;
+  /** The bus whose WebhookSubscriptions rule (wiring.ts eventRoutes, built by lib/events.ts) is narrowed. */
+  webhookSubscriptionsRule: events.IEventBus;
 }
 
 type Access = 'read' | 'write';
@@ -249,6 +252,20 @@ const bindings: {
     stateMachine.grantStartExecution(fn);
     stateMachine.grantExecution(fn, 'states:DescribeExecution');
     return stateMachine.stateMachineArn;
+  },
+  // PutRule on that one rule (its pattern and state; never its targets): docs/cost.md.
+  webhookSubscriptionsRule: (bus, fn) => {
+    const route = eventRoutes.find((r) => r.narrowedToSubscribedTypes);
+    if (!route) throw new Error('No wiring.ts event route is narrowed to the subscribed types');
+    const ruleArn = Stack.of(fn).formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: `${bus.eventBusName}/${route.name}`,
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['events:PutRule', 'events:DescribeRule'], resources: [ruleArn] }),
+    );
+    return ruleArn;
   },
 };
 

@@ -87,6 +87,7 @@ export class RcmHubStack extends Stack {
       workflowTable: this.data.tables[tableFor('workflowTable')],
       idempotencyTable: this.data.tables[tableFor('idempotencyTable')],
       eventBus: this.events.bus,
+      webhookSubscriptionsRule: this.events.bus,
       odooWriteQueue: queueFor('odooWriteQueue'),
       odooWriteDlq: queueFor('odooWriteDlq'),
       odooSecret: this.secrets.odooSecret,

@@ -38,6 +38,7 @@ import { createLocalApiGateway } from './api-gateway.js';
 import { type ClientRegistration, developmentClient, LocalTokenIssuer } from './auth.js';
 import { type LocalAws, startLocalAws } from './aws/server.js';
 import { makeLambdaContext, type SqsEventSource, startSqsEventSource } from './aws/sqs-event-source.js';
+import { type AwsMeter, startDynamoDbMeter } from './aws-meter.js';
 import {
   type AddedClient,
   addClient,
@@ -131,6 +132,11 @@ export interface HubOptions {
   triageSchedules?: boolean;
   /** Timely-filing and appeal windows per payer (cdk.json `triage.payerWindows`); default 90 / 180 days. */
   triagePayerWindows?: PayerWindowsInput;
+  /**
+   * Counts every billable AWS request the handlers make (local/aws-meter.ts; `npm run bench`, docs/cost.md).
+   * DynamoDB then goes through a metering proxy, so only the bench sets it.
+   */
+  meter?: AwsMeter;
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -216,6 +222,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     await new Promise<void>((ok) => dynamo.listen(0, host, () => ok()));
     closers.push(() => new Promise<void>((ok) => dynamo.close(() => ok())));
     const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+    const meter = options.meter;
+    const dynamoMeter = meter
+      ? await startDynamoDbMeter({ target: dynamodbEndpoint, host, meter, tables })
+      : undefined;
+    if (dynamoMeter) closers.push(() => dynamoMeter.close());
 
     const aws = await startLocalAws({
       port: 0,
@@ -226,9 +237,13 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       events: { journalDir: join(stateDir, 'bus') },
       region: REGION,
       accountId: ACCOUNT,
-      ...(options.stepFunctions?.retryIntervalScale !== undefined
-        ? { stepFunctions: { intervalScale: options.stepFunctions.retryIntervalScale } }
-        : {}),
+      stepFunctions: {
+        ...(options.stepFunctions?.retryIntervalScale !== undefined
+          ? { intervalScale: options.stepFunctions.retryIntervalScale }
+          : {}),
+        ...(meter ? { onStateTransition: () => meter.stepFunctionsTransition() } : {}),
+      },
+      ...(meter ? { observe: meterRequest(meter) } : {}),
     });
     closers.push(() => aws.close());
 
@@ -243,7 +258,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     // The environment the handlers read, named by the wiring table (lib/ sets the same names in AWS).
     const names: Record<string, string> = {};
     Object.assign(process.env, aws.env, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoMeter?.endpoint ?? dynamodbEndpoint,
       AWS_REGION: REGION,
       AWS_EC2_METADATA_DISABLED: 'true',
       POWERTOOLS_SERVICE_NAME: 'rcm-hub',
@@ -257,6 +272,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       names[resourceEnv[spec.resource]] = tableName;
     }
     names[resourceEnv.eventBus] = 'rcm-hub-local';
+    // The fan-out rule the subscriptions handler narrows (PutRule on the local bus, as in AWS).
+    const narrowed = eventRoutes.find((route) => route.narrowedToSubscribedTypes);
+    if (narrowed)
+      names[resourceEnv.webhookSubscriptionsRule] =
+        `arn:aws:events:${REGION}:${ACCOUNT}:rule/rcm-hub-local/${narrowed.name}`;
     await createTables(dynamodbEndpoint);
 
     aws.events.createEventBus('rcm-hub-local');
@@ -352,6 +372,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     };
     const invoke = async (name: HandlerName, event: unknown) => {
       const fn = await acquire(name);
+      const started = performance.now();
       try {
         return await fn(
           event,
@@ -365,6 +386,11 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         );
       } finally {
         idle.set(name, [...(idle.get(name) ?? []), fn]);
+        if (meter) {
+          const ms = performance.now() - started;
+          meter.lambdaInvocation(name, ms, handlers[name].memoryMb);
+          meter.platformLogBytes(name, ms, handlers[name].memoryMb);
+        }
       }
     };
 
@@ -510,6 +536,12 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
           timeoutMs: handlers[spec.consumer].timeoutSeconds * 1000,
           memoryLimitInMB: handlers[spec.consumer].memoryMb,
           pollWaitSeconds: 1,
+          ...(meter
+            ? {
+                onRequest: (operation: string, bytes: number) =>
+                  meter.sqsRequest(spec.fifo ? 'fifo' : 'standard', operation, bytes),
+              }
+            : {}),
           onError: (error) => {
             if (process.env.POWERTOOLS_LOG_LEVEL !== 'SILENT')
               console.error(`[${spec.consumer}] batch failed: ${(error as Error).message}`);
@@ -601,7 +633,10 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
           DEFAULT_CLIENT_THROTTLE
         );
       }),
-      invoke: (name, event) => invoke(name, event as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>,
+      invoke: (name, event) => {
+        meter?.apiRequest();
+        return invoke(name, event as APIGatewayProxyEvent) as Promise<APIGatewayProxyResult>;
+      },
     });
     const port = options.port ?? Number(process.env.PORT ?? 3000);
     await new Promise<void>((ok, fail) => {
@@ -672,6 +707,27 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
   }
 }
 
+/** What the SDK clients ask of SQS, EventBridge and Step Functions, in billed units (docs/cost.md). */
+function meterRequest(meter: AwsMeter) {
+  return (target: string, operation: string, input: Record<string, unknown>) => {
+    if (target === 'AWSEvents' && operation === 'PutEvents')
+      meter.putEvents((input.Entries ?? []) as { DetailType?: string; Detail?: string; Source?: string }[]);
+    else if (target === 'AmazonSQS') {
+      const queueUrl = String(input.QueueUrl ?? '');
+      const bodies = [
+        input.MessageBody,
+        ...((input.Entries as { MessageBody?: string }[] | undefined) ?? []).map((e) => e.MessageBody),
+      ];
+      const bytes = bodies.reduce<number>(
+        (n, body) => n + (typeof body === 'string' ? Buffer.byteLength(body) : 0),
+        0,
+      );
+      meter.sqsRequest(queueUrl.endsWith('.fifo') ? 'fifo' : 'standard', operation, bytes);
+    } else if (target === 'AWSStepFunctions' && operation === 'StartExecution')
+      meter.stepFunctionsExecution();
+  };
+}
+
 async function createTables(endpoint: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: REGION });
   for (const [name, spec] of Object.entries(tables) as [keyof typeof tables, TableSpec][]) {
@@ -698,7 +754,13 @@ async function createTables(endpoint: string): Promise<void> {
                     { AttributeName: gsi.partitionKey, KeyType: 'HASH' as const },
                     ...(gsi.sortKey ? [{ AttributeName: gsi.sortKey, KeyType: 'RANGE' as const }] : []),
                   ],
-                  Projection: { ProjectionType: 'ALL' as const },
+                  // The projection wiring.ts declares, as lib/data.ts deploys it.
+                  Projection: {
+                    ProjectionType: gsi.projection?.type ?? 'ALL',
+                    ...(gsi.projection?.type === 'INCLUDE'
+                      ? { NonKeyAttributes: [...gsi.projection.attributes] }
+                      : {}),
+                  },
                 })),
               }
             : {}),

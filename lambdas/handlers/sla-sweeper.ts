@@ -55,7 +55,7 @@ export interface SweepResult extends SweepSummary {
 const SWEEPER_CLIENT = 'rcm-hub:sla-sweeper';
 
 /**
- * Scheduled (EventBridge, stage rate; locally a timer). Lists every workflow by state (byState index), reads
+ * Scheduled (EventBridge, stage rate; locally a timer). Lists every workflow by state (workflowsByState index), reads
  * what each encounter accepted and holds, and reports: the funnel (EncountersByState), stuck encounters, payer
  * invoices awaiting a claim, remittances and payments not posted in Odoo, open exceptions per team — as EMF
  * metrics that the alarm table (lambdas/monitoring-alarms.ts) watches. An encounter stuck in its state longer

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
+import { SubscriptionRule } from '../adapters/eventbridge/subscription-rule.js';
 import {
   jsonResponse,
   parseJsonBody,
@@ -19,6 +21,11 @@ import { env } from '../wiring.js';
 const logger = createLogger('subscriptions');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));
 const stage = process.env[env.stage] ?? 'dev';
+const fanoutRule = new SubscriptionRule(new EventBridgeClient({}), requiredEnv(env.webhookSubscriptionsRule));
+
+/** The fan-out rule follows the subscriptions (docs/cost.md). */
+const syncFanoutRule = () =>
+  fanoutRule.sync(async () => (await store.subscriptions()).flatMap((s) => s.eventTypes));
 
 /** What a client sees of a subscription: never the secret (it is shown once, when created). */
 function view(subscription: Subscription) {
@@ -65,6 +72,12 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
           createdAt: new Date().toISOString(),
         };
         await store.putSubscription(subscription);
+        // The rule must carry the new types before the client is told the subscription exists; if it cannot,
+        // the subscription is taken back (nothing half-made) and the client retries.
+        await syncFanoutRule().catch(async (error: unknown) => {
+          await store.deleteSubscription(subscription.id);
+          throw error;
+        });
         logger.info('subscription created', {
           subscriptionId: subscription.id,
           types: subscription.eventTypes,
@@ -80,6 +93,8 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       case 'DELETE /v1/subscriptions/{subscriptionId}': {
         await owned(id ?? '', clientId);
         await store.deleteSubscription(id ?? '');
+        // A rule left wider than needed only costs invocations that find no subscription.
+        await syncFanoutRule();
         logger.info('subscription deleted', { subscriptionId: id });
         return jsonResponse(200, { id, status: 'deleted' });
       }

@@ -1,7 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { requiredEnv } from '../adapters/environment.js';
+import { SubscriptionRule } from '../adapters/eventbridge/subscription-rule.js';
 import { createLogger } from '../adapters/observability.js';
 import { partnerDirectory } from '../adapters/partners/registry.js';
 import { type DeliveryMessage, WebhookQueue } from '../adapters/webhooks/queues.js';
@@ -17,6 +19,10 @@ const deliveries = new WebhookQueue<DeliveryMessage>(
   new SQSClient({}),
   requiredEnv(env.webhookDeliveryQueue),
 );
+const fanoutRule = new SubscriptionRule(new EventBridgeClient({}), requiredEnv(env.webhookSubscriptionsRule));
+/** Invoked for a type nobody subscribes to: the rule is wider than it should be (a deploy reset it). */
+const RULE_SYNC_INTERVAL_MS = 60_000;
+let ruleSyncedAt = Number.NEGATIVE_INFINITY;
 
 /**
  * Bus rule target (wiring.ts `WebhookSubscriptions`): logs one pending delivery per matching subscription and
@@ -28,7 +34,9 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
   const type = envelope.type as SubscribableEventType;
   // A subscriber gets only what its client may see (docs/security.md#webhooks); a client revoked from the
   // registry gets nothing, whatever subscriptions it left behind.
-  const subscribers = (await store.subscriptions()).filter((s) => {
+  const all = await store.subscriptions();
+  if (!all.some((s) => s.eventTypes.includes(type))) await narrowRule(all.flatMap((s) => s.eventTypes));
+  const subscribers = all.filter((s) => {
     if (!s.eventTypes.includes(type) || isOwnDeadLetter(envelope, s.id)) return false;
     const principal = partnerDirectory().principal(s.clientId);
     return principal !== undefined && eventVisibleTo(principal, envelope);
@@ -52,6 +60,26 @@ export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): P
   if (subscribers.length > 0)
     logger.info('event fanned out', { eventId: envelope.id, type, subscriptions: subscribers.length });
 };
+
+/**
+ * A deploy puts the rule back to its widest pattern (wiring.ts), and the subscriptions handler narrows it only
+ * when a subscription changes: the first event nobody wants narrows it again, at most once a minute per
+ * container. Best effort: a failure only leaves the rule wide (more invocations, nothing lost).
+ */
+async function narrowRule(seen: string[]): Promise<void> {
+  if (Date.now() - ruleSyncedAt < RULE_SYNC_INTERVAL_MS) return;
+  ruleSyncedAt = Date.now();
+  let first = true;
+  await fanoutRule
+    .sync(async () => {
+      if (first) {
+        first = false;
+        return seen;
+      }
+      return (await store.subscriptions()).flatMap((s) => s.eventTypes);
+    })
+    .catch((error: unknown) => logger.warn('fan-out rule not narrowed', { error }));
+}
 
 /** The exception about a dead delivery to a subscription is not sent to that same subscription (no loop). */
 function isOwnDeadLetter(envelope: EventEnvelope, subscriptionId: string): boolean {

@@ -85,6 +85,8 @@ interface Rule {
   target: (event: BusEvent) => Promise<void>;
   retry: RetryPolicy;
   onDeadLetter: ((event: BusEvent, error: unknown) => void) | undefined;
+  /** PutRule with `State: DISABLED` turns it off (its target stays); matched events skip it. */
+  enabled: boolean;
 }
 
 /**
@@ -214,7 +216,13 @@ export class LocalEventBus {
       target: opts.target,
       retry,
       onDeadLetter: opts.onDeadLetter,
+      enabled: true,
     });
+  }
+
+  private ruleArn(rule: Rule): string {
+    const path = rule.eventBusName === 'default' ? rule.name : `${rule.eventBusName}/${rule.name}`;
+    return `arn:aws:events:${this.region}:${this.accountId}:rule/${path}`;
   }
 
   removeRule(name: string, eventBusName = 'default'): boolean {
@@ -282,6 +290,41 @@ export class LocalEventBus {
         if (!this.buses.has(name))
           throw new AwsServiceError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
         return { Name: name, Arn: this.busArn(name) };
+      }
+      // PutRule on a rule the runtime added (its target is in-process code, so a new rule cannot be made over
+      // the wire): a new pattern and state, as the webhook subscriptions narrow their rule (docs/cost.md).
+      case 'PutRule': {
+        const rule = this.rules.get(`${this.busName(String(input.EventBusName ?? 'default'))}/${input.Name}`);
+        if (!rule)
+          throw new AwsServiceError(
+            'ResourceNotFoundException',
+            `Rule ${String(input.Name)} does not exist locally (only the runtime's rules can be updated).`,
+          );
+        let pattern: EventPattern;
+        try {
+          pattern = JSON.parse(String(input.EventPattern)) as EventPattern;
+          validateEventPattern(pattern);
+        } catch (error) {
+          throw new AwsServiceError('InvalidEventPatternException', `Event pattern is not valid: ${error}`);
+        }
+        rule.pattern = pattern;
+        rule.enabled = input.State !== 'DISABLED';
+        return { RuleArn: this.ruleArn(rule) };
+      }
+      case 'DescribeRule': {
+        const rule = this.rules.get(`${this.busName(String(input.EventBusName ?? 'default'))}/${input.Name}`);
+        if (!rule)
+          throw new AwsServiceError(
+            'ResourceNotFoundException',
+            `Rule ${String(input.Name)} does not exist.`,
+          );
+        return {
+          Name: rule.name,
+          EventBusName: rule.eventBusName,
+          EventPattern: JSON.stringify(rule.pattern),
+          State: rule.enabled ? 'ENABLED' : 'DISABLED',
+          Arn: this.ruleArn(rule),
+        };
       }
       case 'ListEventBuses':
         return { EventBuses: [...this.buses].map((b) => ({ Name: b, Arn: this.busArn(b) })) };
@@ -389,7 +432,8 @@ export class LocalEventBus {
   ): void {
     const matched: Rule[] = [];
     for (const rule of this.rules.values()) {
-      if (rule.eventBusName === busName && matchesEventPattern(rule.pattern, event)) matched.push(rule);
+      if (rule.enabled && rule.eventBusName === busName && matchesEventPattern(rule.pattern, event))
+        matched.push(rule);
     }
     if (this.journalDir && journal !== 'none') {
       if (matched.length === 0) {

@@ -33,6 +33,8 @@ export interface StartLocalAwsOptions {
   /** SQS: enforce the 60 s PurgeQueue cooldown (default true, as AWS). */
   enforcePurgeCooldown?: boolean;
   events?: Partial<Omit<LocalEventBusOptions, 'accountId' | 'region'>>;
+  /** Sees every request the SDK clients send (the bench's cost meter, local/aws-meter.ts); never changes one. */
+  observe?: (target: string, operation: string, input: Record<string, unknown>) => void;
   /** Step Functions stand-in options (e.g. `intervalScale: 0` for tests; default keeps real Retry/Wait times). */
   stepFunctions?: Partial<Omit<LocalStepFunctionsOptions, 'accountId' | 'region'>>;
 }
@@ -200,6 +202,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
       } catch {
         throw new AwsServiceError('SerializationException', 'Request body is not valid JSON.');
       }
+      opts.observe?.(prefix, operation, input);
       let out: unknown;
       if (isSqs && sqs) out = await sqs.handle(operation, input);
       else if (prefix === 'AWSEvents' && events) out = await events.handle(operation, input);

@@ -37,6 +37,12 @@ export interface SqsEventSourceOptions {
    * as soon as it answers false.
    */
   paused?: () => boolean;
+  /**
+   * The requests Lambda's poller would make in AWS, for the bench's cost meter: one ReceiveMessage per batch
+   * received (with its payload size) and one DeleteMessageBatch per batch with deleted messages. Empty polls are
+   * left out: in AWS they are a fixed cost per queue, not per message (docs/cost.md).
+   */
+  onRequest?: (operation: 'ReceiveMessage' | 'DeleteMessageBatch', payloadBytes: number) => void;
 }
 
 export interface SqsEventSource {
@@ -158,6 +164,10 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
       abort.signal,
     );
     if (batch.length === 0) return batch;
+    opts.onRequest?.(
+      'ReceiveMessage',
+      batch.reduce((n, m) => n + Buffer.byteLength(m.Body ?? ''), 0),
+    );
     busy++; // from here the messages are in hand (decremented by the worker after the invocation)
     const windowMs = opts.maximumBatchingWindowMs ?? 0;
     if (windowMs <= 0) return batch;
@@ -222,6 +232,8 @@ export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource
       }
       failed = new Set(list.map((f) => f.itemIdentifier));
     }
+    const deleting = batch.filter((m) => !failed.has(m.MessageId)).length;
+    for (let i = 0; i < deleting; i += 10) opts.onRequest?.('DeleteMessageBatch', 0);
     for (const m of batch) {
       if (failed.has(m.MessageId)) continue;
       try {

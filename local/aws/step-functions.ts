@@ -75,6 +75,8 @@ export interface LocalStepFunctionsOptions {
   /** Called (synchronously, errors logged) whenever an execution leaves RUNNING. */
   onExecutionFinished?: (execution: ExecutionRecord) => void;
   logger?: (message: string, extra?: unknown) => void;
+  /** Called for every state entered and every retry: what Standard workflows bill as state transitions. */
+  onStateTransition?: (stateName: string) => void;
 }
 
 type TaskTarget = { kind: 'lambda-invoke' } | { kind: 'resource'; resource: string };
@@ -202,6 +204,7 @@ export class LocalStepFunctions {
   private finishedCount = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
+  private readonly onStateTransition: ((stateName: string) => void) | undefined;
 
   constructor(opts: LocalStepFunctionsOptions) {
     this.accountId = opts.accountId;
@@ -212,6 +215,7 @@ export class LocalStepFunctions {
     this.maxFinished = opts.maxFinishedExecutions ?? 10_000;
     this.log = opts.logger ?? ((m, e) => console.error(m, e));
     if (opts.onExecutionFinished) this.finishedListeners.add(opts.onExecutionFinished);
+    this.onStateTransition = opts.onStateTransition;
   }
 
   // ---------------------------------------------------------------- local (in-process) API
@@ -628,6 +632,15 @@ export class LocalStepFunctions {
         return;
       }
       exec.abort = run.abort;
+      const onTransition = this.onStateTransition;
+      if (onTransition) {
+        void (async () => {
+          for await (const event of run.eventLogs) {
+            if (event.type === 'StateEntered' || event.type === 'StateRetried')
+              onTransition(event.state.name);
+          }
+        })().catch(() => undefined);
+      }
       run.result.then(
         (output) => this.finish(exec, 'SUCCEEDED', { output: JSON.stringify(output ?? null) }),
         (err: unknown) => this.finishWithError(exec, err),

@@ -7,12 +7,14 @@
  *   4. Odoo RPCs per invoice, first delivery and duplicate, counted by the sandbox
  *   5. X12 835 reading: a generated 20,000-claim file, our streaming reader next to node-x12 (test/bench/x12-835.ts)
  *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
+ *   7. AWS cost per encounter: every billable request of the issue-16 mix, × us-east-1 list prices (test/bench/cost.ts)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
 import { benchBundles, benchSourceMaps, bundleBenchLines, sourceMapBenchLines } from './bundles.js';
+import { benchCost, costBenchLines } from './cost.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
@@ -144,6 +146,11 @@ print();
 for (const line of reconciliationBenchLines(
   await benchReconciliation(Number(process.env.BENCH_REMITTANCES ?? 100)),
 ))
+  print(line);
+
+// 7. AWS cost per encounter (docs/cost.md): requests counted by the local AWS meter, × list prices.
+print();
+for (const line of costBenchLines(await benchCost(Number(process.env.BENCH_COST_ENCOUNTERS ?? 50))))
   print(line);
 
 if (process.argv.includes('--write')) {

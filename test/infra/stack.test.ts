@@ -121,6 +121,12 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
             );
             continue;
           }
+          if (resource === 'webhookSubscriptionsRule') {
+            // The rule's ARN, formatted from the bus name and the route's rule name (docs/cost.md).
+            expect(JSON.stringify(variables[resourceEnv[resource]])).toContain(':rule/');
+            expect(JSON.stringify(variables[resourceEnv[resource]])).toContain('/WebhookSubscriptions');
+            continue;
+          }
           // Ref of a table/bus is its name, of a queue its URL, of a secret its ARN: what the handlers expect.
           expect(variables[resourceEnv[resource]], resource).toEqual({
             Ref: logicalId(s.stack.resources[resource]),
@@ -274,6 +280,33 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
         });
       },
     );
+
+    it('lets exactly the subscriptions and fan-out functions narrow the fan-out rule, and only that rule', () => {
+      // docs/cost.md: the deployed pattern is the widest; at run time it follows the subscribed types.
+      const narrowed = eventRoutes.filter((r) => r.narrowedToSubscribedTypes);
+      expect(narrowed.map((r) => [r.name, r.target.handler])).toEqual([
+        ['WebhookSubscriptions', 'webhookFanout'],
+      ]);
+      const putRule = Object.entries(resourcesOf(s, 'AWS::IAM::Policy')).filter(([, policy]) =>
+        JSON.stringify(policy.Properties.PolicyDocument).includes('events:PutRule'),
+      );
+      const roles = putRule.flatMap(([, policy]) => policy.Properties.Roles as { Ref: string }[]);
+      expect(roles.map((r) => r.Ref).sort()).toEqual(
+        (['subscriptions', 'webhookFanout'] as const)
+          .map((name) => logicalId(s.stack.functions.byName[name].role as unknown as IConstruct))
+          .sort(),
+      );
+      for (const [, policy] of putRule) {
+        const statements = policy.Properties.PolicyDocument.Statement as {
+          Action: string[] | string;
+          Resource: unknown;
+        }[];
+        const statement = statements.find((st) => JSON.stringify(st.Action).includes('events:PutRule'));
+        expect([statement?.Action].flat().sort()).toEqual(['events:DescribeRule', 'events:PutRule']);
+        expect(JSON.stringify(statement?.Resource)).toContain('/WebhookSubscriptions');
+        expect(JSON.stringify(statement?.Resource)).not.toContain('*');
+      }
+    });
 
     it('has exactly one rule per event route', () => {
       // Schedule rules (the SLA sweep, reconciliation) have no event pattern.
@@ -481,8 +514,45 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
             keys: [gsi.partitionKey, ...(gsi.sortKey ? [gsi.sortKey] : [])],
           })),
         );
+        // Each index copies what wiring.ts declares, no more (docs/cost.md): an INCLUDE lists its attributes.
+        const projections = (resource.Properties.GlobalSecondaryIndexes ?? []).map(
+          (gsi: { Projection: { ProjectionType: string; NonKeyAttributes?: string[] } }) => gsi.Projection,
+        );
+        expect(projections).toEqual(
+          (tableSpec.globalSecondaryIndexes ?? []).map((gsi) => ({
+            ProjectionType: gsi.projection?.type ?? 'ALL',
+            ...(gsi.projection?.type === 'INCLUDE'
+              ? { NonKeyAttributes: [...gsi.projection.attributes] }
+              : {}),
+          })),
+        );
       },
     );
+
+    it('copies only keys and the two list filters of a workflow item into the state index (docs/cost.md)', () => {
+      // The workflow item is rewritten by every event: with projection ALL each rewrite was copied again.
+      const workflowTable = s.template.findResources('AWS::DynamoDB::Table', {
+        Properties: { KeySchema: [{ AttributeName: 'pk' }, { AttributeName: 'sk' }] },
+      });
+      const indexes = Object.values(workflowTable).flatMap(
+        (t) =>
+          (t as { Properties: { GlobalSecondaryIndexes?: { IndexName: string; Projection: unknown }[] } })
+            .Properties.GlobalSecondaryIndexes ?? [],
+      );
+      expect(indexes).toContainEqual({
+        IndexName: 'workflowsByState',
+        KeySchema: [
+          { AttributeName: 'listState', KeyType: 'HASH' },
+          { AttributeName: 'stateSince', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['facilityId', 'payerIds'] },
+      });
+      expect(indexes.map((i) => i.IndexName)).not.toContain('byState');
+      // No query reads timeline entries by correlation id: the workflow table has no such index any more.
+      expect(
+        tables.WorkflowTable.globalSecondaryIndexes.map((i: { indexName: string }) => i.indexName),
+      ).toEqual(['workflowsByState']);
+    });
 
     it("keeps idempotency records in Powertools' schema (id, TTL expiration)", () => {
       s.template.hasResourceProperties('AWS::DynamoDB::Table', {

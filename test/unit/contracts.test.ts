@@ -111,6 +111,10 @@ vi.mock('../../lambdas/adapters/dynamodb/workflow-store.js', async (importOrigin
       const first = event.type === 'ChargeFinalized';
       return { applied: true, from: first ? null : 'charge_ready', to: 'charge_ready', workflow: {} };
     }
+    async recordAccepted(event: Record<string, unknown>) {
+      fake.recorded.push(event);
+      return { created: event.type === 'ChargeFinalized', state: 'charge_ready' };
+    }
     async getWorkflow() {
       return fake.workflow;
     }

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -263,6 +264,22 @@ export class WorkflowStore {
     );
   }
 
+  /**
+   * Records an accepted business event in its encounter's timeline (the correlation record) without rewriting
+   * the workflow item: accepting changes no state (the Odoo writer's follow-up does, in one write), so only the
+   * encounter's first event creates the item. Rewriting it at intake too cost a second whole-item write per
+   * event (docs/cost.md). Idempotent: the timeline entry is written once per event id.
+   */
+  async recordAccepted(event: RecordedEvent): Promise<{ created: boolean; state: WorkflowState }> {
+    const current = await this.getWorkflow(event.encounterId);
+    if (current) {
+      await this.putTimelineEntry(event, current.state);
+      return { created: false, state: current.state };
+    }
+    const recorded = await this.recordEvent(event, { kind: 'none' });
+    return { created: recorded.applied && recorded.from === null, state: recorded.to };
+  }
+
   private async putTimelineEntry(event: RecordedEvent, state: WorkflowState): Promise<void> {
     try {
       await this.doc.send(
@@ -478,9 +495,10 @@ export class WorkflowStore {
   }
 
   /**
-   * Workflows by state (sparse GSI `byState`: listState + stateSince), newest change first, optionally only
-   * those in their state since before `olderThan`, filtered by facility and payer. `cursor` pages through
-   * the states in WORKFLOW_STATES order.
+   * Workflows by state (sparse GSI `workflowsByState`: listState + stateSince), newest change first, optionally
+   * only those in their state since before `olderThan`, filtered by facility and payer. `cursor` pages through
+   * the states in WORKFLOW_STATES order. The index holds keys and the filter attributes only (wiring.ts): each
+   * page's items are then read from the table in one BatchGetItem.
    */
   async listWorkflows(query: WorkflowQuery): Promise<{ items: Workflow[]; cursor?: string }> {
     const states = query.state ? [query.state] : [...ACTIONABLE_ORDER];
@@ -511,7 +529,7 @@ export class WorkflowStore {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: 'byState',
+          IndexName: 'workflowsByState',
           KeyConditionExpression: query.stateBefore
             ? 'listState = :state AND stateSince < :before'
             : 'listState = :state',
@@ -522,13 +540,34 @@ export class WorkflowStore {
           ExclusiveStartKey: position.key,
         }),
       );
-      items.push(...(out.Items ?? []).map(toWorkflow));
+      items.push(...(await this.workflowsAt(out.Items ?? [])));
       position = out.LastEvaluatedKey
         ? { stateIndex: position.stateIndex, key: out.LastEvaluatedKey }
         : { stateIndex: position.stateIndex + 1, key: undefined };
     }
     const more = position.stateIndex < states.length;
     return { items, ...(more ? { cursor: encodeCursor(position) } : {}) };
+  }
+
+  /** The workflow items an index page points at, in the page's order (BatchGetItem, at most 100 keys a call). */
+  private async workflowsAt(keys: Record<string, unknown>[]): Promise<Workflow[]> {
+    const found = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + 100).map((k) => ({ pk: k.pk, sk: k.sk }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) found.set(String(item.pk), item);
+        pending = (out.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    // An item deleted between the index read and this one is left out.
+    return keys.flatMap((k) => {
+      const item = found.get(String(k.pk));
+      return item ? [toWorkflow(item)] : [];
+    });
   }
 
   /** Records the last Odoo error on the workflow without adding a timeline entry (retries are noise). */
@@ -877,6 +916,9 @@ function toWorkflow(item: Record<string, unknown>): Workflow {
   } as unknown as Workflow;
 }
 
+/** Payers whose `PAYERS` registry entry this container has written (bounded by the payers a hub has). */
+const payersRegistered = new Set<string>();
+
 /**
  * The payer ledger reconciliation reads (docs/reconciliation.md#ledger): per payer, the claims and
  * remittances the hub accepted, sorted by date so a period is one key-range query, plus one registry
@@ -891,7 +933,12 @@ async function putPayerLedgerEntry(
   await doc.send(
     new PutCommand({ TableName: tableName, Item: { pk: `PAYER#${payerId}`, payerId, ...entry } }),
   );
+  // The registry entry never changes: written once per payer and container, not with every ledger entry
+  // (a write unit each time, 2.3 per encounter; docs/cost.md). Remembered only after the put succeeded.
+  const registered = `${tableName}|${payerId}`;
+  if (payersRegistered.has(registered)) return;
   await doc.send(
     new PutCommand({ TableName: tableName, Item: { pk: 'PAYERS', sk: `PAYER#${payerId}`, payerId } }),
   );
+  payersRegistered.add(registered);
 }

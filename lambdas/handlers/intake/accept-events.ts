@@ -57,25 +57,23 @@ export async function acceptEvents(
     published.push(envelope);
     if (event.encounter) await indexForLookup(deps.store, { ...event, encounter: event.encounter }, envelope);
     if (event.encounter) {
-      const recorded = await deps.store.recordEvent(
-        {
-          eventId: envelope.id,
-          type: envelope.type,
-          time,
-          correlationId: command.correlationId,
-          clientId: command.clientId,
-          ...event.encounter,
-          detail: event.facts,
-        },
-        { kind: 'none' },
-      );
-      if (recorded.applied && recorded.from === null) {
+      // The timeline entry only; the workflow item is written by the Odoo writer's follow-up (once per event).
+      const recorded = await deps.store.recordAccepted({
+        eventId: envelope.id,
+        type: envelope.type,
+        time,
+        correlationId: command.correlationId,
+        clientId: command.clientId,
+        ...event.encounter,
+        detail: event.facts,
+      });
+      if (recorded.created) {
         published.push(
           followUpEvent(
             envelope,
             'WorkflowStateChanged',
             EventSource.workflow,
-            { from: null, to: recorded.to, cause: envelope.type },
+            { from: null, to: recorded.state, cause: envelope.type },
             time,
           ),
         );

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { AwsMeter, type IndexShape, indexWriteUnits } from '../../../local/aws-meter.js';
+
+// DynamoDB's write rules for global secondary indexes (docs/cost.md), on items in the wire format.
+const keys = ['pk', 'sk'];
+const byState: IndexShape = {
+  name: 'byState',
+  keys: ['listState', 'stateSince'],
+  projection: 'INCLUDE',
+  include: ['facilityId'],
+};
+const all: IndexShape = { ...byState, name: 'all', projection: 'ALL', include: [] };
+const item = (state: string, extra: Record<string, unknown> = {}) => ({
+  pk: { S: 'ENC#1' },
+  sk: { S: 'WORKFLOW' },
+  listState: { S: state },
+  stateSince: { S: '2026-11-30T00:00:00Z' },
+  facilityId: { S: 'FAC-1' },
+  ...extra,
+});
+const big = { S: 'x'.repeat(2800) }; // with the keys about 2.9 KB: 3 write units
+
+describe('the AWS meter counts GSI writes as DynamoDB bills them', () => {
+  it('writes nothing to an index when neither its keys nor its projected attributes change', () => {
+    expect(
+      indexWriteUnits(keys, [byState], item('a', { note: { S: '1' } }), item('a', { note: big })),
+    ).toEqual({});
+  });
+
+  it('copies every change of any attribute into an ALL index, at the item size', () => {
+    expect(indexWriteUnits(keys, [all], item('a', { note: { S: '1' } }), item('a', { note: big }))).toEqual({
+      all: 3,
+    });
+  });
+
+  it('deletes and puts when the index key moves, and leaves a sparse index alone', () => {
+    expect(indexWriteUnits(keys, [byState], item('a'), item('b'))).toEqual({ byState: 2 });
+    const { listState: _l, stateSince: _s, ...unindexed } = item('a');
+    expect(indexWriteUnits(keys, [byState], undefined, unindexed)).toEqual({});
+    expect(indexWriteUnits(keys, [byState], undefined, item('a'))).toEqual({ byState: 1 });
+  });
+
+  it('bills Lambda per started millisecond and EventBridge entries per 64 KB chunk', () => {
+    const meter = new AwsMeter();
+    meter.lambdaInvocation('ingest', 10.2, 512);
+    meter.putEvents([
+      { DetailType: 'A', Detail: 'x'.repeat(70 * 1024) },
+      { DetailType: 'B', Detail: '{}' },
+    ]);
+    const reading = meter.read();
+    expect(reading.lambda.ingest).toEqual({ invocations: 1, billedMs: 11, gbSeconds: 0.5 * 0.011 });
+    expect(reading.eventBridge.events).toBe(3);
+  });
+});
