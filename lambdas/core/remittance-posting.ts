@@ -13,12 +13,22 @@ import type { RemittanceReceived } from './remittance.js';
  */
 
 export interface RemittancePostingContext {
-  /** The claim's payer invoice as Odoo has it. */
-  payerInvoice: { invoiceId: string; totalCents: number; residualCents: number } | undefined;
+  /**
+   * The claim's payer invoice as Odoo has it; `payerId` is the payer it is billed to (the claim's), when it
+   * differs from the payer the ERA names (a secondary paying on it).
+   */
+  payerInvoice:
+    | { invoiceId: string; totalCents: number; residualCents: number; payerId?: string }
+    | undefined;
   /** The encounter's patient (needed to move PR to the patient). */
   patientId: string | undefined;
   /** For a reversal (22): the remittance it reverses (same payerClaimControlNumber), if the hub has it. */
   original?: { remittanceId: string; stepRefs: string[] };
+  /**
+   * A standing payment of the same claim by the same payer under another payer claim number
+   * (remittance-sequencing.ts `paidBefore`): this remittance pays the claim a second time.
+   */
+  paidBefore?: { remittanceId: string; payerClaimControlNumber: string };
 }
 
 export type PostingDependency = 'payerInvoice' | 'patient' | 'invoice';
@@ -47,6 +57,13 @@ const DEPENDENCY_NAMES: Record<PostingDependency, string> = {
 /** CLP02 statuses under which the payer adjudicated and paid (or applied patient responsibility). */
 const PROCESSED_STATUSES: ReadonlySet<string> = new Set(['1', '2', '3', '19', '20', '21']);
 
+/**
+ * CLP02 19/20/21: processed as primary/secondary/tertiary and forwarded to the next payer (crossover). The
+ * patient responsibility this payer reports is what the next payer is asked to cover, so it stays receivable
+ * on the payer invoice; only the last payer's (1/2/3) PR is billed to the patient.
+ */
+const FORWARDED_STATUSES: ReadonlySet<string> = new Set(['19', '20', '21']);
+
 /** Odoo `ref` and our invoice ids are bounded like every partner id (identifiers.ts). */
 const MAX_INVOICE_ID_LENGTH = 64;
 
@@ -68,6 +85,7 @@ export function remittanceStepRefs(remittanceId: string) {
     coCredit: `${base}:co-credit`,
     oaCredit: `${base}:oa-credit`,
     reversal: `${base}:reversal`,
+    payerCredit: `${base}:payer-credit`,
   };
 }
 
@@ -132,9 +150,12 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
     });
   }
 
+  if (ctx.paidBefore && r.paidCents > 0) return planPayerCredit(r, ctx.paidBefore);
+
   // Only a positive group total can be booked: a credit note or write-off lowers the invoice, nothing here
-  // raises it. A negative total (a payer paying above billed) shows up as overpayment instead.
-  const prBooked = Math.max(groups.pr.total, 0);
+  // raises it. A negative total (a payer paying above billed) shows up as overpayment instead. PR that a
+  // forwarding payer reports stays on the payer invoice for the next payer.
+  const prBooked = FORWARDED_STATUSES.has(r.claimStatus) ? 0 : Math.max(groups.pr.total, 0);
   const coBooked = Math.max(groups.co.total, 0);
   const otherBooked = Math.max(groups.other.total, 0);
   const patientId = ctx.patientId;
@@ -197,7 +218,10 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
   const excess = Math.max(r.paidCents - owed, 0);
   // A write-off on the payment closes the invoice's whole remaining difference in Odoo's payment wizard, so it
   // is only right when payment + CO is exactly what is left; otherwise CO is a credit note of its own amount.
-  const coAsWriteOff = coBooked > 0 && r.paidCents > 0 && r.paidCents === owed;
+  // Another payer's cash (a secondary's) on the claim's invoice is applied, not a wizard payment: no write-off.
+  const invoicePayer =
+    invoice.payerId !== undefined && invoice.payerId !== r.payerId ? invoice.payerId : undefined;
+  const coAsWriteOff = coBooked > 0 && r.paidCents > 0 && r.paidCents === owed && invoicePayer === undefined;
   const contractualLabel = `${carcList(groups.co.adjustments)} contractual adjustment (ERA ${r.payment.traceNumber})`;
 
   if (coBooked > 0 && !coAsWriteOff) {
@@ -231,6 +255,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       amountCents: r.paidCents,
       date: r.payment.date,
       memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
+      ...(invoicePayer === undefined ? {} : { invoicePartner: { kind: 'payer' as const, id: invoicePayer } }),
       ...(coAsWriteOff
         ? {
             writeOff: {
@@ -262,6 +287,51 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       patientPaidCents: 0,
     },
   };
+}
+
+/**
+ * The claim was already paid by this payer under another payer claim number: the cash is in the bank, so it
+ * is booked — as the payer's credit on the refund liability account, not against an invoice that owes
+ * nothing — and finance is told to refund it or wait for the recoupment. PR and adjustments were booked
+ * with the first payment and are not booked again.
+ */
+function planPayerCredit(
+  r: RemittanceReceived,
+  paidBefore: NonNullable<RemittancePostingContext['paidBefore']>,
+): PostingPlan {
+  return {
+    steps: [
+      {
+        kind: 'payerCredit',
+        ref: remittanceStepRefs(r.remittanceId).payerCredit,
+        partner: { kind: 'payer', id: r.payerId },
+        amountCents: r.paidCents,
+        date: r.payment.date,
+        memo: `ERA ${r.payment.traceNumber} claim ${r.claimId} paid twice`,
+        account: 'payerRefundLiability',
+      },
+    ],
+    exceptions: [
+      {
+        key: `era:${r.remittanceId}:overpayment`,
+        team: 'finance',
+        reason: `overpayment of ${formatCents(r.paidCents)} by payer ${r.payerId} on claim ${r.claimId}: the claim was already paid under payer claim ${paidBefore.payerClaimControlNumber} (remittance ${paidBefore.remittanceId}) and is paid again under ${r.payerClaimControlNumber}; the cash is booked as the payer's credit (refund liability) until it is refunded or recouped`,
+        amountCents: r.paidCents,
+      },
+    ],
+    summary: { paidCents: r.paidCents, adjustedCents: 0, patientResponsibilityCents: 0, patientPaidCents: 0 },
+  };
+}
+
+/**
+ * Money at stake when a remittance cannot be booked (held too long, refused by Odoo): the payer's cash and the
+ * patient's share it moves — a refused zero-pay remittance with 300.00 of deductible has 300.00 at stake.
+ * Contractual adjustments are not money anyone collects.
+ */
+export function remittanceAtStake(
+  r: Pick<RemittanceReceived, 'paidCents' | 'patientResponsibilityCents'>,
+): Cents {
+  return Math.abs(r.paidCents) + Math.abs(r.patientResponsibilityCents);
 }
 
 function planReversal(r: RemittanceReceived, ctx: RemittancePostingContext): PostingPlan {

@@ -30,6 +30,8 @@ import {
   subjectsOf,
 } from '../core/exceptions.js';
 import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
+import type { RemittanceReceived } from '../core/remittance.js';
+import { remittanceAtStake } from '../core/remittance-posting.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
@@ -404,6 +406,7 @@ function subjectIdOf(envelope: EventEnvelope): string {
 
 /** Revenue at stake for an exception: what the event would have booked. */
 function amountAtStake(envelope: EventEnvelope): number {
+  if (envelope.type === 'RemittanceReceived') return remittanceAtStake(envelope.data as RemittanceReceived);
   const data = envelope.data as Record<string, unknown>;
   for (const key of ['totalCents', 'paidCents', 'amountCents', 'billedCents']) {
     if (typeof data[key] === 'number') return Math.abs(data[key] as number);

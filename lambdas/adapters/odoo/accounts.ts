@@ -9,6 +9,7 @@ export const DEFAULT_LEDGER_ACCOUNTS: LedgerAccounts = {
   contractualAdjustments: '651000',
   otherAdjustments: '652000',
   patientResponsibilityTransfer: '400000',
+  payerRefundLiability: '215000',
 };
 
 /** What the hub books to in Odoo: account codes per role and the bank journal of remittances and payments. */
@@ -46,7 +47,10 @@ export interface HubRecord {
   values: Record<string, unknown>;
 }
 
-const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; accountType: string }> = {
+const ACCOUNT_RECORDS: Record<
+  OdooAccountRole,
+  { name: string; label: string; accountType: string; reconcile?: boolean }
+> = {
   contractualAdjustments: {
     name: 'account_contractual_adjustments',
     label: 'Contractual Adjustments',
@@ -58,18 +62,25 @@ const ACCOUNT_RECORDS: Record<OdooAccountRole, { name: string; label: string; ac
     label: 'Patient Responsibility',
     accountType: 'income',
   },
+  // Reconcilable: the refund to the payer (or its recoupment) is matched against the credit it settles.
+  payerRefundLiability: {
+    name: 'account_payer_refunds',
+    label: 'Payer Refunds Payable',
+    accountType: 'liability_current',
+    reconcile: true,
+  },
 };
 
 /** Every record the hub needs, for a stage's codes (docs/operations.md "Odoo setup"). */
 export function hubRecords(setup: LedgerSetup): HubRecord[] {
   const accounts = (Object.keys(ACCOUNT_RECORDS) as OdooAccountRole[]).map((role) => {
-    const { name, label, accountType } = ACCOUNT_RECORDS[role];
+    const { name, label, accountType, reconcile } = ACCOUNT_RECORDS[role];
     const code = setup.accounts[role];
     return {
       xmlid: `${HUB_MODULE}.${name}`,
       model: 'account.account' as const,
       code,
-      values: { code, name: label, account_type: accountType },
+      values: { code, name: label, account_type: accountType, ...(reconcile ? { reconcile } : {}) },
     };
   });
   const code = setup.bankJournalCode;

@@ -1,6 +1,6 @@
 import type { X12Issue } from '../../core/x12/envelope.js';
 import { type ClaimPayment835, type Remittance835, read835 } from '../../core/x12/remittance-835.js';
-import type { UnmatchedClaim } from '../../core/x12/remittance-events.js';
+import { EraReversals, type UnmatchedClaim } from '../../core/x12/remittance-events.js';
 import { acceptRemittanceDocument, type DocumentContext } from './documents.js';
 
 /**
@@ -31,7 +31,16 @@ export async function acceptRemittanceUpload(
   options: { batchSize?: number } = {},
 ): Promise<UploadOutcome> {
   const batchSize = options.batchSize ?? 200;
-  const validation = await read835(open(), { keepClaims: false });
+  // The validation pass also notes the file's reversals: a correction is booked after its reversal even when
+  // the two fall in different batches.
+  const reversals = new EraReversals();
+  const validation = await read835(open(), {
+    keepClaims: false,
+    onClaim: (claim, transaction) => {
+      reversals.note(transaction.trace.traceNumber, claim);
+      return undefined;
+    },
+  });
   if (validation.issues.length > 0) {
     return {
       status: 'refused',
@@ -57,7 +66,8 @@ export async function acceptRemittanceUpload(
     batch = [];
     const transactions = new Map<string, Remittance835>();
     for (const { claim, transaction } of claims) {
-      const key = `${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
+      // A second copy of an interchange stays apart from the first (and is dropped as a duplicate).
+      const key = `${transaction.header.interchangeIndex ?? 0}/${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
       let t = transactions.get(key);
       if (!t) {
         t = { ...(transaction as Remittance835), claims: [], providerAdjustments: [] };
@@ -76,6 +86,7 @@ export async function acceptRemittanceUpload(
       },
       context,
       seen,
+      reversals,
     );
     accepted += answer.accepted.length;
     unmatched.push(...answer.unmatched);

@@ -7,7 +7,7 @@ import { planPaymentPosting } from '../../core/payment-posting.js';
 import type { PostingPlan } from '../../core/posting-plan.js';
 import type { RemittanceReceived } from '../../core/remittance.js';
 import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
-import { sequenceRemittance } from '../../core/remittance-sequencing.js';
+import { bookedRemittance, sequenceRemittance } from '../../core/remittance-sequencing.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
 import { addPayer, openException, recordFollowUp } from './record.js';
 
@@ -33,11 +33,16 @@ export async function bookRemittance(
   const sequence = sequenceRemittance(remittance, Object.values(workflow.remittances));
   if (sequence.kind === 'already-booked') return done;
   if (sequence.kind === 'wait') return heldFor(sequence.waitingFor);
-  const { original } = sequence;
+  const original = sequence.kind === 'book' ? sequence.original : undefined;
+  const paidBefore = sequence.kind === 'book' ? sequence.paidBefore : undefined;
 
   const ledger = new OdooReceivablesLedger(await context.odoo());
   const planKey = `remittance:${remittance.remittanceId}`;
   let plan = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
+  if (!plan && sequence.kind === 'reversed-before') {
+    // Paid and already taken back by a reversal that came first: nothing to book, the pair nets to zero.
+    plan = { steps: [], exceptions: [], summary: NOTHING_MOVED };
+  }
   if (!plan) {
     const invoice = await ledger.invoiceState(payerInvoiceId);
     try {
@@ -47,11 +52,20 @@ export async function bookRemittance(
               invoiceId: payerInvoiceId,
               totalCents: invoice.totalCents,
               residualCents: invoice.residualCents,
+              payerId: claim.payerId,
             }
           : undefined,
         patientId: workflow.patientId,
         ...(original
           ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } }
+          : {}),
+        ...(paidBefore
+          ? {
+              paidBefore: {
+                remittanceId: paidBefore.remittanceId,
+                payerClaimControlNumber: paidBefore.payerClaimControlNumber,
+              },
+            }
           : {}),
       });
     } catch (error) {
@@ -70,8 +84,18 @@ export async function bookRemittance(
       if (!(await patientSynced())) return heldFor(`patient ${patientId}`);
     }
   }
+  if (plan.steps.some((step) => step.kind === 'payment' && step.invoicePartner)) {
+    // A secondary payer's cash is booked to that payer's partner, which must be in Odoo first.
+    const payerSynced = async () =>
+      (await context.store.getMasterRecord('payer', remittance.payerId))?.odooPartnerId !== undefined;
+    if (!(await payerSynced())) {
+      await context.store.addWaiter(`payer:${remittance.payerId}`, envelope.encounterId);
+      if (!(await payerSynced())) return heldFor(`payer ${remittance.payerId}`);
+    }
+  }
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
+  const fixed = plan;
   const denied = plan.steps.length === 0 && remittance.paidCents === 0;
   // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
   const patientMoves = await readMoves(
@@ -96,17 +120,36 @@ export async function bookRemittance(
     },
     { kind: 'reach', state: denied ? 'payer_response_received' : 'payment_posted' },
     (draft) => {
+      const record = bookedRemittance(
+        remittance,
+        fixed.steps.map((step) => step.ref),
+        sequence,
+      );
       draft.remittances[remittance.remittanceId] = {
-        remittanceId: remittance.remittanceId,
+        ...record,
         claimId: remittance.claimId,
-        payerClaimControlNumber: remittance.payerClaimControlNumber,
-        claimStatus: remittance.claimStatus,
         traceNumber: remittance.payment.traceNumber,
-        stepRefs: plan.steps.map((step) => step.ref),
       };
       if (original) {
         const reversed = draft.remittances[original.remittanceId];
         if (reversed) reversed.reversed = true;
+      }
+      if (sequence.kind === 'reversed-before') {
+        // The reversal that waited unmatched has found its original: nothing is left for a person to do.
+        const reversal = draft.remittances[sequence.reversal.remittanceId];
+        if (reversal) reversal.unmatched = false;
+        delete draft.exceptions[`era:${sequence.reversal.remittanceId}:reversal-unmatched`];
+      }
+      if (remittance.paidCents > 0 && !record.payerCredit) {
+        // An appeal paid: the denial of the same payer claim is settled by this payment.
+        for (const earlier of Object.values(draft.remittances)) {
+          if (
+            earlier.payerClaimControlNumber === remittance.payerClaimControlNumber &&
+            earlier.stepRefs.length === 0 &&
+            earlier.claimStatus !== '22'
+          )
+            delete draft.exceptions[`era:${earlier.remittanceId}:denied`];
+        }
       }
       addPayer(draft, remittance.payerId);
       applySummary(draft, plan);
@@ -185,6 +228,13 @@ export async function bookPayment(
   );
   return done;
 }
+
+const NOTHING_MOVED: PostingPlan['summary'] = {
+  paidCents: 0,
+  adjustedCents: 0,
+  patientResponsibilityCents: 0,
+  patientPaidCents: 0,
+};
 
 function applySummary(draft: Workflow, plan: PostingPlan): void {
   draft.money.paidCents += plan.summary.paidCents;
