@@ -96,7 +96,9 @@ export async function bookRemittance(
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
   const fixed = plan;
-  const denied = plan.steps.length === 0 && remittance.paidCents === 0;
+  // Nothing booked (a denial, a reversal of nothing, a payment its reversal already took back): the payer
+  // answered, but no payment was posted.
+  const denied = plan.steps.length === 0;
   // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
   const patientMoves = await readMoves(
     context,
