@@ -56,8 +56,9 @@ const PAYER_ORDER: Readonly<Record<string, number>> = { '1': 1, '19': 1, '2': 2,
  *  - another payment of a payer claim that still stands (booked something, another ERA, same payer) waits for
  *    its reversal — otherwise the claim would be paid twice. A denial booked nothing and does not stand: the
  *    appeal's payment books at once. Claim loops of one ERA with the same CLP07 are one split payment;
- *  - a payment of a claim the same payer already paid, at the same place in the order of benefits, under
- *    another payer claim number and in another ERA, is a claim paid twice (`paidBefore`).
+ *  - a payment of a claim the same payer already paid, at the same place in the order of benefits, for the
+ *    same billed amount, under another payer claim number and in another ERA, is a claim paid twice
+ *    (`paidBefore`).
  */
 export function sequenceRemittance(
   remittance: RemittanceReceived,
@@ -98,6 +99,9 @@ export function sequenceRemittance(
           (r) =>
             r.claimId === remittance.claimId &&
             r.payerId !== undefined &&
+            // The whole claim adjudicated again; a payer's split claim (part of the lines, its own CLP07 and
+            // CLP03) pays what the first part left open.
+            r.billedCents === remittance.billedCents &&
             (r.paidCents ?? 0) > 0 &&
             PAYER_ORDER[r.claimStatus] === place,
         )

@@ -167,6 +167,16 @@ describe('a claim paid twice, and COB', () => {
     expect(sequenceRemittance(secondPayment, [paid()])).toEqual({ kind: 'book', paidBefore: paid() });
   });
 
+  it('a payer’s split claim (its own CLP07 and CLP03 for part of the lines) is not a claim paid twice', () => {
+    const split = remittance({ ...secondPayment, billedCents: 8_000, paidCents: 6_000, adjustments: [] });
+
+    expect(
+      sequenceRemittance({ ...split, adjustments: [{ group: 'CO', reason: '45', amountCents: 2_000 }] }, [
+        paid({ billedCents: 12_000, paidCents: 9_000 }),
+      ]),
+    ).toEqual({ kind: 'book' });
+  });
+
   it('the second cash is the payer’s credit on the refund liability, with an overpayment for all of it', () => {
     const plan = planRemittancePosting(secondPayment, {
       payerInvoice: { invoiceId: 'INV-1', totalCents: 20_000, residualCents: 0, payerId: 'PAYER-1' },
