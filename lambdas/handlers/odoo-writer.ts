@@ -74,6 +74,7 @@ const context: BookingContext = {
   publisher,
   odoo: () => odooClient(),
   queue: writeQueue,
+  exceptions,
   now: () => new Date().toISOString(),
 };
 

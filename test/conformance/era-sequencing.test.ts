@@ -601,7 +601,16 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
         { state: view.state, held: view.held.length, exceptions: view.exceptions.map((e) => e.key).sort() },
         { state: expected.workflow.state, held: 0, exceptions: [...expected.workflow.exceptions].sort() },
       );
-      comparisons += 4;
+      // The exception register agrees: what a later remittance settled (a denial paid on appeal) is closed.
+      const register = (
+        await call('GET', `/v1/exceptions?encounterId=${story.encounterId}&status=open&limit=200`)
+      ).body as { items: Array<{ key: string }> };
+      check(
+        `${label}: open in the exception register`,
+        register.items.map((e) => e.key).sort(),
+        [...expected.workflow.exceptions].sort(),
+      );
+      comparisons += 5;
     }
     console.info(
       `ERA sequencing conformance (${odoo.kind}): ${all.length} stories, ${comparisons} books compared, ${Math.round((Date.now() - started) / 1000)} s`,

@@ -1,6 +1,8 @@
 import type { Workflow } from '../../adapters/dynamodb/workflow-store.js';
 import { OdooReceivablesLedger } from '../../adapters/odoo/receivables-ledger.js';
-import type { EncounterEnvelope } from '../../core/envelope.js';
+import { type EncounterEnvelope, EventSource } from '../../core/envelope.js';
+import type { ExceptionResolved } from '../../core/events.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../../core/exceptions.js';
 import { formatCents } from '../../core/money.js';
 import type { PaymentReceived } from '../../core/payment.js';
 import { planPaymentPosting } from '../../core/payment-posting.js';
@@ -9,7 +11,7 @@ import type { RemittanceReceived } from '../../core/remittance.js';
 import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
 import { bookedRemittance, sequenceRemittance } from '../../core/remittance-sequencing.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
-import { addPayer, openException, recordFollowUp } from './record.js';
+import { addPayer, openException, recordExceptionResolved, recordFollowUp } from './record.js';
 
 /**
  * A remittance (one claim payment of an ERA): the posting rules (core/remittance-posting.ts) decide the
@@ -96,6 +98,13 @@ export async function bookRemittance(
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
   const fixed = plan;
+  const settled: Array<{ key: string; why: string }> = [];
+  if (sequence.kind === 'reversed-before') {
+    settled.push({
+      key: `era:${sequence.reversal.remittanceId}:reversal-unmatched`,
+      why: `its original, remittance ${remittance.remittanceId}, arrived after it: paid and reversed net to zero`,
+    });
+  }
   // Nothing booked (a denial, a reversal of nothing, a payment its reversal already took back): the payer
   // answered, but no payment was posted.
   const denied = plan.steps.length === 0;
@@ -137,21 +146,9 @@ export async function bookRemittance(
         if (reversed) reversed.reversed = true;
       }
       if (sequence.kind === 'reversed-before') {
-        // The reversal that waited unmatched has found its original: nothing is left for a person to do.
+        // The reversal that waited unmatched has found its original.
         const reversal = draft.remittances[sequence.reversal.remittanceId];
         if (reversal) reversal.unmatched = false;
-        delete draft.exceptions[`era:${sequence.reversal.remittanceId}:reversal-unmatched`];
-      }
-      if (remittance.paidCents > 0 && !record.payerCredit) {
-        // An appeal paid: the denial of the same payer claim is settled by this payment.
-        for (const earlier of Object.values(draft.remittances)) {
-          if (
-            earlier.payerClaimControlNumber === remittance.payerClaimControlNumber &&
-            earlier.stepRefs.length === 0 &&
-            earlier.claimStatus !== '22'
-          )
-            delete draft.exceptions[`era:${earlier.remittanceId}:denied`];
-        }
       }
       addPayer(draft, remittance.payerId);
       applySummary(draft, plan);
@@ -174,7 +171,55 @@ export async function bookRemittance(
       openPlanExceptions(draft, plan, envelope.id, context.now());
     },
   );
+  if (remittance.paidCents > 0 && !fixed.steps.some((step) => step.kind === 'payerCredit')) {
+    // An appeal paid: the denial of the same payer claim (it booked nothing) is settled by this payment.
+    for (const earlier of Object.values(workflow.remittances)) {
+      if (
+        earlier.payerClaimControlNumber === remittance.payerClaimControlNumber &&
+        earlier.stepRefs.length === 0 &&
+        earlier.claimStatus !== '22' &&
+        workflow.exceptions[`era:${earlier.remittanceId}:denied`]
+      )
+        settled.push({
+          key: `era:${earlier.remittanceId}:denied`,
+          why: `paid on appeal by remittance ${remittance.remittanceId}`,
+        });
+    }
+  }
+  for (const { key, why } of settled)
+    if (workflow.exceptions[key]) await clearSettled(context, envelope, key, why);
   return done;
+}
+
+/**
+ * Closes an exception a later remittance settled, as the SLA sweeper clears a breach: an `ExceptionResolved`
+ * (outcome `cleared`, one id per exception) takes it off the workflow, and the register entry is closed. A
+ * person who resolved it meanwhile wins; a redelivery finds nothing left to clear.
+ */
+async function clearSettled(
+  context: BookingContext,
+  cause: EncounterEnvelope,
+  key: string,
+  why: string,
+): Promise<void> {
+  const now = context.now();
+  const exceptionId = exceptionIdFor(cause.encounterId, key);
+  const data: ExceptionResolved = { exceptionId, key, outcome: 'cleared', resolutionCode: 'cleared' };
+  await recordExceptionResolved(context, {
+    id: resolvedEventIdFor(exceptionId),
+    type: 'ExceptionResolved',
+    version: 1,
+    source: EventSource.workflow,
+    time: now,
+    correlationId: cause.correlationId,
+    idempotencyKey: `exception:${exceptionId}`,
+    clientId: cause.clientId,
+    encounterId: cause.encounterId,
+    facilityId: cause.facilityId,
+    partitionKey: cause.encounterId,
+    data,
+  });
+  await context.exceptions?.clear(exceptionId, cause.clientId, now, `cleared by the Odoo writer: ${why}`);
 }
 
 /** A gateway or bank payment against an invoice the hub booked. */
