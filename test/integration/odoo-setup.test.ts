@@ -40,6 +40,7 @@ describe("the hub's Odoo setup", () => {
       ['rcm_hub.account_contractual_adjustments', 'missing'],
       ['rcm_hub.account_other_adjustments', 'missing'],
       ['rcm_hub.account_patient_responsibility', 'missing'],
+      ['rcm_hub.account_payer_refunds', 'missing'],
       ['rcm_hub.journal_bank', 'missing'],
     ]);
     const first = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
@@ -49,6 +50,7 @@ describe("the hub's Odoo setup", () => {
       ['651000', 'created'],
       ['652000', 'created'],
       ['400000', 'linked'],
+      ['215000', 'created'],
       ['BNK1', 'linked'],
     ]);
     const second = await ensureHubSetup(odoo, DEFAULT_LEDGER_SETUP);
@@ -56,10 +58,11 @@ describe("the hub's Odoo setup", () => {
     const accounts = await odoo.call<Array<{ code: string; account_type: string }>>(
       'account.account',
       'search_read',
-      [[['code', 'in', ['651000', '652000']]]],
+      [[['code', 'in', ['651000', '652000', '215000']]]],
       { fields: ['code', 'account_type'] },
     );
     expect(accounts.map((a) => [a.code, a.account_type]).sort()).toEqual([
+      ['215000', 'liability_current'],
       ['651000', 'expense'],
       ['652000', 'expense'],
     ]);
@@ -87,7 +90,7 @@ describe("the hub's Odoo setup", () => {
     const setup = ledgerSetupFromEnv(
       JSON.stringify({ accounts: { contractualAdjustments: '5100' }, bankJournalCode: 'BNK2' }),
     );
-    expect(hubRecords(setup).map((r) => r.code)).toEqual(['5100', '652000', '400000', 'BNK2']);
+    expect(hubRecords(setup).map((r) => r.code)).toEqual(['5100', '652000', '400000', '215000', 'BNK2']);
     expect(ledgerSetupFromEnv('')).toEqual(DEFAULT_LEDGER_SETUP);
   });
 });

@@ -168,7 +168,7 @@ class PayingPayers {
     claim: { payerId: string; encounterId: string },
     warnings: X12Issue[],
   ): Promise<string> {
-    const named = [transaction.payer.id, transaction.trace.originator].filter(
+    const named = [transaction.payer?.id, transaction.trace.originator].filter(
       (id): id is string => typeof id === 'string' && id.length > 0,
     );
     if (named.length === 0 || named.includes(claim.payerId)) return claim.payerId;

@@ -55,7 +55,7 @@ export async function acceptRemittanceUpload(
 
   let batch: Array<{
     claim: ClaimPayment835;
-    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'>;
+    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace' | 'payer'>;
   }> = [];
   let accepted = 0;
   const unmatched: UnmatchedClaim[] = [];
