@@ -92,6 +92,8 @@ export const StageConfig = z
             contractualAdjustments: z.string().min(1).default('651000'),
             otherAdjustments: z.string().min(1).default('652000'),
             patientResponsibilityTransfer: z.string().min(1).default('400000'),
+            // Issue 14: a claim paid twice is the payer's credit until refunded (docs/posting-rules.md).
+            payerRefundLiability: z.string().min(1).default('215000'),
           })
           .strict()
           .prefault({}),
