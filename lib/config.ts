@@ -98,6 +98,8 @@ export const StageConfig = z
             plbInterestIncome: z.string().min(1).default('451000'),
             plbOtherAdjustments: z.string().min(1).default('655000'),
             eraDepositClearing: z.string().min(1).default('101403'),
+            // Issue 14: a claim paid twice is the payer's credit until refunded (docs/posting-rules.md).
+            payerRefundLiability: z.string().min(1).default('215000'),
           })
           .strict()
           .prefault({}),

@@ -132,6 +132,8 @@ export const intakes = {
       claimStatus: data.claimStatus,
       billedCents: data.billedCents,
       paidCents: data.paidCents,
+      // With paid, the money at stake while it is not booked (a zero-pay deductible still moves PR).
+      patientResponsibilityCents: data.patientResponsibilityCents,
       traceNumber: data.payment.traceNumber,
     }),
     violations: (data) => remittanceBalanceViolations(data),

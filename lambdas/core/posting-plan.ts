@@ -17,7 +17,9 @@ export type OdooAccountRole =
   // ERA-level money (era-deposit.ts): PLB L6 interest, PLB codes finance reviews, the deposit's clearing account.
   | 'plbInterestIncome'
   | 'plbOtherAdjustments'
-  | 'eraDepositClearing';
+  | 'eraDepositClearing'
+  /** Cash a payer sent twice for one claim: owed back to the payer until refunded or recouped (issue 14). */
+  | 'payerRefundLiability';
 
 export type PostingStep =
   /** A credit note (out_refund) against an invoice, e.g. moving patient responsibility off the payer invoice. */
@@ -54,6 +56,24 @@ export type PostingStep =
       date: string;
       memo: string;
       writeOff?: { amountCents: Cents; account: OdooAccountRole; label: string };
+      /**
+       * The payer the invoice is billed to, when another payer pays it (a secondary's cash on the claim's
+       * invoice): the payment is the paying payer's, applied to that invoice. Never with a write-off.
+       */
+      invoicePartner?: { kind: 'payer'; id: string };
+    }
+  /**
+   * Cash received that no invoice owes (a claim paid twice): an inbound payment of the payer booked to a
+   * liability account (`payerRefundLiability`), not to the receivable, until it is refunded or recouped.
+   */
+  | {
+      kind: 'payerCredit';
+      ref: string;
+      partner: { kind: 'payer'; id: string };
+      amountCents: Cents;
+      date: string;
+      memo: string;
+      account: OdooAccountRole;
     }
   /** Undo every Odoo record an earlier plan created under `originalRef` prefixes (reversal of a remittance). */
   | { kind: 'reverse'; ref: string; reversesRefs: string[]; date: string; reason: string };

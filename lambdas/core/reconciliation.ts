@@ -206,7 +206,9 @@ export function compareRemittances(
       }
     } else {
       const expected = expectedRecords(r.plannedSteps);
-      if (expected.payments.length === 0 && r.paidCents > 0 && !r.reversed) {
+      // A claim paid twice is booked as the payer's credit (remittance-posting.ts), not as a payment.
+      const payerCredit = r.plannedSteps.some((step) => step.kind === 'payerCredit');
+      if (expected.payments.length === 0 && r.paidCents > 0 && !r.reversed && !payerCredit) {
         // The posting rules booked nothing for money the payer sent (adjustments above the residual, a
         // recoupment outside a reversal…): the posting exception says why, the run says the cash is not in Odoo.
         differences.push(

@@ -16,12 +16,22 @@ import type { RemittanceReceived } from './remittance.js';
  */
 
 export interface RemittancePostingContext {
-  /** The claim's payer invoice as Odoo has it. */
-  payerInvoice: { invoiceId: string; totalCents: number; residualCents: number } | undefined;
+  /**
+   * The claim's payer invoice as Odoo has it; `payerId` is the payer it is billed to (the claim's), when it
+   * differs from the payer the ERA names (a secondary paying on it).
+   */
+  payerInvoice:
+    | { invoiceId: string; totalCents: number; residualCents: number; payerId?: string }
+    | undefined;
   /** The encounter's patient (needed to move PR to the patient). */
   patientId: string | undefined;
   /** For a reversal (22): the remittance it reverses (same payerClaimControlNumber), if the hub has it. */
   original?: { remittanceId: string; stepRefs: string[] };
+  /**
+   * A standing payment of the same claim by the same payer under another payer claim number
+   * (remittance-sequencing.ts `paidBefore`): this remittance pays the claim a second time.
+   */
+  paidBefore?: { remittanceId: string; payerClaimControlNumber: string };
 }
 
 export type PostingDependency = 'payerInvoice' | 'patient' | 'invoice';
@@ -50,6 +60,13 @@ const DEPENDENCY_NAMES: Record<PostingDependency, string> = {
 /** CLP02 statuses under which the payer adjudicated and paid (or applied patient responsibility). */
 const PROCESSED_STATUSES: ReadonlySet<string> = new Set(['1', '2', '3', '19', '20', '21']);
 
+/**
+ * CLP02 19/20/21: processed as primary/secondary/tertiary and forwarded to the next payer (crossover). The
+ * patient responsibility this payer reports is what the next payer is asked to cover, so it stays receivable
+ * on the payer invoice; only the last payer's (1/2/3) PR is billed to the patient.
+ */
+const FORWARDED_STATUSES: ReadonlySet<string> = new Set(['19', '20', '21']);
+
 /** Odoo `ref` and our invoice ids are bounded like every partner id (identifiers.ts). */
 const MAX_INVOICE_ID_LENGTH = 64;
 
@@ -67,6 +84,7 @@ export function remittanceStepRefs(remittanceId: string) {
     oaCredit: `${base}:oa-credit`,
     piCredit: `${base}:pi-credit`,
     reversal: `${base}:reversal`,
+    payerCredit: `${base}:payer-credit`,
   };
 }
 
@@ -131,9 +149,12 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
     });
   }
 
+  if (ctx.paidBefore && r.paidCents > 0) return planPayerCredit(r, ctx.paidBefore);
+
   // Only a positive group total can be booked: a credit note or write-off lowers the invoice, nothing here
-  // raises it. A negative total (a payer paying above billed) shows up as overpayment instead.
-  const prBooked = Math.max(groups.pr.total, 0);
+  // raises it. A negative total (a payer paying above billed) shows up as overpayment instead. PR that a
+  // forwarding payer reports stays on the payer invoice for the next payer.
+  const prBooked = FORWARDED_STATUSES.has(r.claimStatus) ? 0 : Math.max(groups.pr.total, 0);
   const coBooked = Math.max(groups.co.total, 0);
   const oaBooked = Math.max(groups.oa.total, 0);
   const piBooked = Math.max(groups.pi.total, 0);
@@ -181,7 +202,10 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
   // payment only when payment + adjustments close the invoice exactly (no denied amount left open). Then the
   // payment carries one class as its write-off — even a 0.00 payment, as the ERA reports it — and Odoo reads
   // the invoice `paid`; closed by credit notes alone it would read `reversed` (docs/posting-rules.md).
-  const closes = deniedOpen === 0 && r.paidCents === owed && r.paidCents >= 0;
+  // Another payer's cash (a secondary's) on the claim's invoice is applied, not a wizard payment: no write-off.
+  const invoicePayer =
+    invoice.payerId !== undefined && invoice.payerId !== r.payerId ? invoice.payerId : undefined;
+  const closes = deniedOpen === 0 && r.paidCents === owed && r.paidCents >= 0 && invoicePayer === undefined;
   const prLabel = `Patient responsibility moved to the patient: ${groups.pr.adjustments
     .map((a) => prReasonName(a.reason))
     .filter(unique)
@@ -257,6 +281,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       amountCents: r.paidCents,
       date: r.payment.date,
       memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
+      ...(invoicePayer === undefined ? {} : { invoicePartner: { kind: 'payer' as const, id: invoicePayer } }),
       ...(writeOff
         ? { writeOff: { amountCents: writeOff.booked, account: writeOff.account, label: writeOff.label } }
         : {}),
@@ -282,6 +307,51 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       patientPaidCents: 0,
     },
   };
+}
+
+/**
+ * The claim was already paid by this payer under another payer claim number: the cash is in the bank, so it
+ * is booked — as the payer's credit on the refund liability account, not against an invoice that owes
+ * nothing — and finance is told to refund it or wait for the recoupment. PR and adjustments were booked
+ * with the first payment and are not booked again.
+ */
+function planPayerCredit(
+  r: RemittanceReceived,
+  paidBefore: NonNullable<RemittancePostingContext['paidBefore']>,
+): PostingPlan {
+  return {
+    steps: [
+      {
+        kind: 'payerCredit',
+        ref: remittanceStepRefs(r.remittanceId).payerCredit,
+        partner: { kind: 'payer', id: r.payerId },
+        amountCents: r.paidCents,
+        date: r.payment.date,
+        memo: `ERA ${r.payment.traceNumber} claim ${r.claimId} paid twice`,
+        account: 'payerRefundLiability',
+      },
+    ],
+    exceptions: [
+      {
+        key: `era:${r.remittanceId}:overpayment`,
+        team: 'finance',
+        reason: `overpayment of ${formatCents(r.paidCents)} by payer ${r.payerId} on claim ${r.claimId}: the claim was already paid under payer claim ${paidBefore.payerClaimControlNumber} (remittance ${paidBefore.remittanceId}) and is paid again under ${r.payerClaimControlNumber}; the cash is booked as the payer's credit (refund liability) until it is refunded or recouped`,
+        amountCents: r.paidCents,
+      },
+    ],
+    summary: { paidCents: r.paidCents, adjustedCents: 0, patientResponsibilityCents: 0, patientPaidCents: 0 },
+  };
+}
+
+/**
+ * Money at stake when a remittance cannot be booked (held too long, refused by Odoo): the payer's cash and the
+ * patient's share it moves — a refused zero-pay remittance with 300.00 of deductible has 300.00 at stake.
+ * Contractual adjustments are not money anyone collects.
+ */
+export function remittanceAtStake(
+  r: Pick<RemittanceReceived, 'paidCents' | 'patientResponsibilityCents'>,
+): Cents {
+  return Math.abs(r.paidCents) + Math.abs(r.patientResponsibilityCents);
 }
 
 function planReversal(r: RemittanceReceived, ctx: RemittancePostingContext): PostingPlan {

@@ -77,6 +77,10 @@ export const RemittanceReceived = z
       z.object({ group: AdjustmentGroup, reason: z.string(), amountCents: z.number().int() }),
     ),
     payment: z.object({ traceNumber: z.string(), method: z.string(), date: z.string() }),
+    afterReversal: z.string().optional().meta({
+      description:
+        'The remittanceId of a reversal (CLP02 22) of the same claim (CLP01) in the same ERA: this claim payment is the payer’s correction, booked after that reversal whatever order the ERA lists them in',
+    }),
   })
   .meta({ id: 'RemittanceReceived' });
 export type RemittanceReceived = z.infer<typeof RemittanceReceived>;

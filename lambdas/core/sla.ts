@@ -166,13 +166,17 @@ export function unpostedDocuments(
           : snapshot.payments;
     if (booked[id] !== undefined || byId.has(`${kind}:${id}`)) continue;
     const amount = doc.detail[spec.amountField];
+    // A remittance's money at stake is its cash and the patient's share it moves (remittanceAtStake).
+    const patientShare = kind === 'remittance' ? doc.detail.patientResponsibilityCents : undefined;
     byId.set(`${kind}:${id}`, {
       kind,
       id,
       eventId: doc.eventId,
       acceptedAt: doc.time,
       ageMs: ageMs(doc.time, now),
-      amountCents: typeof amount === 'number' ? Math.abs(amount) : 0,
+      amountCents:
+        (typeof amount === 'number' ? Math.abs(amount) : 0) +
+        (typeof patientShare === 'number' ? Math.abs(patientShare) : 0),
       why: heldIds.has(doc.eventId)
         ? 'held'
         : snapshot.exceptions[`odoo-write:${doc.eventId}`]

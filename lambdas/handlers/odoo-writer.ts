@@ -37,6 +37,8 @@ import {
   openRetryDelaySeconds,
   recordOutcome,
 } from '../core/odoo-breaker.js';
+import type { RemittanceReceived } from '../core/remittance.js';
+import { remittanceAtStake } from '../core/remittance-posting.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
@@ -84,6 +86,7 @@ const context: BookingContext = {
   publisher,
   odoo: () => odooClient(),
   queue: writeQueue,
+  exceptions,
   now: () => new Date().toISOString(),
 };
 
@@ -482,6 +485,7 @@ function subjectIdOf(envelope: EventEnvelope): string {
 
 /** Revenue at stake for an exception: what the event would have booked. */
 function amountAtStake(envelope: EventEnvelope): number {
+  if (envelope.type === 'RemittanceReceived') return remittanceAtStake(envelope.data as RemittanceReceived);
   const data = envelope.data as Record<string, unknown>;
   for (const key of ['totalCents', 'paidCents', 'amountCents', 'billedCents', 'depositCents']) {
     if (typeof data[key] === 'number') return Math.abs(data[key] as number);

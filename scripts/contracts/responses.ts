@@ -194,6 +194,17 @@ export const RemittanceRecord = z
       .array(z.string())
       .meta({ description: 'Refs of what was booked in Odoo (undone by a reversal)' }),
     reversed: z.boolean().optional(),
+    payerId: z.string().optional().meta({ description: 'The payer the ERA names (N1*PR), who paid' }),
+    billedCents: z.number().int().optional().meta({ description: 'CLP03 as sent' }),
+    paidCents: z.number().int().optional().meta({ description: 'CLP04 as sent' }),
+    unmatched: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A reversal that matched no booked payment (reversal-unmatched exception)' }),
+    payerCredit: z
+      .boolean()
+      .optional()
+      .meta({ description: 'A second payment of a paid claim, booked as the payer’s credit' }),
   })
   .meta({ id: 'RemittanceRecord' });
 

@@ -45,6 +45,7 @@ describe("the hub's Odoo setup", () => {
       ['rcm_hub.account_plb_interest_income', 'missing'],
       ['rcm_hub.account_plb_other_adjustments', 'missing'],
       ['rcm_hub.account_era_deposit_clearing', 'missing'],
+      ['rcm_hub.account_payer_refunds', 'missing'],
       ['rcm_hub.journal_bank', 'missing'],
       ['rcm_hub.journal_era_deposits', 'missing'],
     ]);
@@ -61,6 +62,7 @@ describe("the hub's Odoo setup", () => {
       ['451000', 'created'],
       ['655000', 'created'],
       ['101403', 'linked'],
+      ['215000', 'created'],
       ['BNK1', 'linked'],
       ['ERA', 'created'],
     ]);
@@ -69,11 +71,12 @@ describe("the hub's Odoo setup", () => {
     const accounts = await odoo.call<Array<{ code: string; account_type: string }>>(
       'account.account',
       'search_read',
-      [[['code', 'in', ['121500', '651000', '652000', '653000', '654000']]]],
+      [[['code', 'in', ['121500', '651000', '652000', '653000', '654000', '215000']]]],
       { fields: ['code', 'account_type'] },
     );
     expect(accounts.map((a) => [a.code, a.account_type]).sort()).toEqual([
       ['121500', 'asset_current'],
+      ['215000', 'liability_current'],
       ['651000', 'expense'],
       ['652000', 'expense'],
       ['653000', 'expense'],
@@ -112,6 +115,7 @@ describe("the hub's Odoo setup", () => {
       '451000',
       '655000',
       '101403',
+      '215000',
       'BNK2',
       'ERA',
     ]);

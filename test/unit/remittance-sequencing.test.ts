@@ -51,13 +51,10 @@ describe('sequencing remittances for one payer claim', () => {
     expect(sequenceRemittance(reversal, [original])).toEqual({ kind: 'book', original });
   });
 
-  it('a reversal that arrives before its original waits for it', () => {
+  it('a reversal of a payment the hub never booked is booked as unmatched (no original), not held', () => {
     const reversal = remittance({ remittanceId: 'TRN-2:PCCN-1:22', claimStatus: '22' });
 
-    expect(sequenceRemittance(reversal, [])).toEqual({
-      kind: 'wait',
-      waitingFor: 'the remittance reversed by TRN-2:PCCN-1:22',
-    });
+    expect(sequenceRemittance(reversal, [])).toEqual({ kind: 'book' });
   });
 
   it('a correction waits until the standing payment is reversed, so the claim is never paid twice', () => {

@@ -159,6 +159,20 @@ describe('accepted but not posted in Odoo', () => {
     });
   });
 
+  it('a refused zero-pay remittance with 300.00 of patient responsibility has 300.00 at stake (issue 14)', () => {
+    const doc = remittance('ERA-Z', 0, 30 * HOUR, 'evt-z');
+    const zeroPay = { ...doc, detail: { ...doc.detail, patientResponsibilityCents: 30_000 } };
+    const s = snapshot({
+      exceptions: {
+        'odoo-write:evt-z': { key: 'odoo-write:evt-z', team: 'integration', amountCents: 30_000 },
+      },
+    });
+
+    const [unposted] = unpostedDocuments(s, [zeroPay], [], NOW);
+
+    expect(unposted).toMatchObject({ id: 'ERA-Z', amountCents: 30_000, why: 'refused' });
+  });
+
   it('a remittance re-sent under a new key counts once, from its first acceptance', () => {
     const docs = [remittance('ERA-1', 500, 2 * HOUR, 'evt-b'), remittance('ERA-1', 500, 5 * HOUR, 'evt-a')];
     const found = unpostedDocuments(snapshot(), docs, [], NOW);

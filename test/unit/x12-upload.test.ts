@@ -30,6 +30,8 @@ function fakeContext(known: (claimId: string) => boolean) {
           ]
         : [],
     getWorkflow: async () => undefined,
+    // The ERA names its payer (TRN03): no payer of the hub carries that id, so the claim's payer pays.
+    getMasterRecord: async () => undefined,
     keepUnmatched: async (entry: unknown) => {
       kept.push(entry);
     },

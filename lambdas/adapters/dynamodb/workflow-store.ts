@@ -60,6 +60,12 @@ export interface RemittanceRecord {
   /** Refs of what was booked in Odoo, so a reversal (CLP02 22) can undo exactly that. */
   stepRefs: string[];
   reversed?: boolean;
+  /** Since issue 14 (remittance-sequencing.ts `BookedRemittance`): what matches a reversal to its original. */
+  payerId?: string;
+  billedCents?: number;
+  paidCents?: number;
+  unmatched?: boolean;
+  payerCredit?: boolean;
 }
 
 export interface OpenException {

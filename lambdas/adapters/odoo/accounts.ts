@@ -17,6 +17,7 @@ export const DEFAULT_LEDGER_ACCOUNTS: LedgerAccounts = {
   // The generic chart's Outstanding Receipts: where Odoo 17 books inbound payments of a bank journal, and what its
   // bank reconciliation proposes for a statement line (era-deposit.ts).
   eraDepositClearing: '101403',
+  payerRefundLiability: '215000',
 };
 
 /** What the hub books to in Odoo: account codes per role and the bank journal of remittances and payments. */
@@ -99,6 +100,13 @@ const ACCOUNT_RECORDS: Record<
     name: 'account_era_deposit_clearing',
     label: 'Outstanding Receipts',
     accountType: 'asset_current',
+    reconcile: true,
+  },
+  // Reconcilable: the refund to the payer (or its recoupment) is matched against the credit it settles.
+  payerRefundLiability: {
+    name: 'account_payer_refunds',
+    label: 'Payer Refunds Payable',
+    accountType: 'liability_current',
     reconcile: true,
   },
 };

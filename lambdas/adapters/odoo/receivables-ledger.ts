@@ -139,6 +139,13 @@ export class OdooReceivablesLedger {
         case 'reverse':
           executed.push(await this.reverse(step));
           break;
+        case 'payerCredit':
+          executed.push(
+            await this.directPayment(step, {
+              destinationAccountId: await this.chart.accountId(step.account),
+            }),
+          );
+          break;
         default:
           throw new OdooError(
             'permanent',
@@ -376,6 +383,18 @@ export class OdooReceivablesLedger {
       ids: [id],
       alreadyPresent,
     });
+    if (step.invoicePartner) {
+      // Another payer's cash (a secondary's) on the claim's invoice: its own payment, applied to the invoice.
+      const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.invoicePartner));
+      if (!invoice) {
+        throw new OdooError(
+          'permanent',
+          'rcm.UnknownInvoice',
+          `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.invoicePartner)} (payment ${step.ref})`,
+        );
+      }
+      return this.directPayment(step, { invoice });
+    }
     const [existing] = await this.findPayments([step.ref]);
     if (existing) return done(existing.id, true);
 
@@ -429,6 +448,130 @@ export class OdooReceivablesLedger {
       );
     }
     return done(paymentId, false);
+  }
+
+  // ---- payments outside the wizard ----
+
+  /**
+   * A payment created as itself rather than through an invoice's wizard: the payer's credit (its counterpart on
+   * the refund liability account, applied to nothing), or another payer's cash applied to the claim's invoice
+   * (its receivable line reconciled with the invoice's; reconcile does not ask for one partner, and the
+   * wizard would book the invoice's partner). Found by its memo marker; one a crash left in draft or unapplied
+   * is finished, never created again.
+   */
+  private async directPayment(
+    step: Extract<PostingStep, { kind: 'payment' | 'payerCredit' }>,
+    options: { destinationAccountId?: number; invoice?: MoveRow },
+  ): Promise<ExecutedStep> {
+    let wrote = false;
+    let [payment] = await this.findPayments([step.ref]);
+    if (!payment) {
+      const partnerId = await this.partnerId(partnerRef(step.partner), step.ref);
+      const memoField = await this.memoField();
+      const [created] = await this.odoo.call<number[]>('account.payment', 'create', [
+        [
+          {
+            payment_type: 'inbound',
+            partner_type: 'customer',
+            partner_id: partnerId,
+            amount: centsToOdooAmount(step.amountCents),
+            date: step.date,
+            journal_id: await this.chart.bankJournalId(),
+            [memoField]: paymentMemo(step.memo, step.ref),
+            ...(options.destinationAccountId === undefined
+              ? {}
+              : { destination_account_id: options.destinationAccountId }),
+          },
+        ],
+      ]);
+      if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no payment id');
+      wrote = true;
+      payment = { id: created, state: 'draft' };
+    }
+    if (payment.state === 'draft') {
+      await this.odoo.call('account.payment', 'action_post', [[payment.id]]);
+      wrote = true;
+    }
+    const [row] = await this.odoo.call<Array<{ id: number; move_id: Many2one }>>(
+      'account.payment',
+      'read',
+      [[payment.id]],
+      { fields: ['move_id'] },
+    );
+    const moveId = many2oneId(row?.move_id);
+    if (moveId === undefined)
+      throw new OdooError('permanent', 'rcm.NoMove', `Odoo payment ${payment.id} has no journal entry`);
+    if (options.destinationAccountId !== undefined) {
+      const lines = await this.odoo.call<Array<{ balance: number }>>(
+        'account.move.line',
+        'search_read',
+        [
+          [
+            ['move_id', '=', moveId],
+            ['account_id', '=', options.destinationAccountId],
+          ],
+        ],
+        { fields: ['balance'] },
+      );
+      const credited = -lines.reduce((sum, line) => sum + odooAmountToCents(line.balance), 0);
+      if (credited !== step.amountCents) {
+        throw new OdooError(
+          'permanent',
+          'rcm.WrongAccount',
+          `Odoo payment ${payment.id} (${step.ref}) credits ${formatCents(credited)} to account ${options.destinationAccountId}, the plan says ${formatCents(step.amountCents)}`,
+        );
+      }
+    }
+    if (options.invoice) {
+      const lines = await this.odoo.call<Array<{ id: number; move_id: Many2one }>>(
+        'account.move.line',
+        'search_read',
+        [
+          [
+            ['move_id', 'in', [moveId, options.invoice.id]],
+            ['account_type', '=', 'asset_receivable'],
+            ['reconciled', '=', false],
+            ['parent_state', '=', 'posted'],
+          ],
+        ],
+        { fields: ['move_id'] },
+      );
+      const paymentLine = lines.find((line) => many2oneId(line.move_id) === moveId);
+      const invoiceLine = lines.find((line) => many2oneId(line.move_id) === options.invoice?.id);
+      // Both open: apply. The invoice already settled: the cash stays the payer's outstanding credit.
+      if (paymentLine && invoiceLine) {
+        await this.odoo.call('account.move.line', 'reconcile', [[paymentLine.id, invoiceLine.id]]);
+        wrote = true;
+      }
+    }
+    return {
+      ref: step.ref,
+      kind: step.kind,
+      model: 'account.payment',
+      ids: [payment.id],
+      alreadyPresent: !wrote,
+    };
+  }
+
+  private async partnerId(ref: string, stepRef: string): Promise<number> {
+    const partners = await this.odoo.call<number[]>('res.partner', 'search', [[['ref', '=', ref]]], {
+      limit: 2,
+    });
+    if (partners.length > 1)
+      throw new OdooError(
+        'permanent',
+        'rcm.AmbiguousReference',
+        `more than one Odoo partner carries ref ${ref}`,
+      );
+    const [id] = partners;
+    if (id === undefined) {
+      throw new OdooError(
+        'permanent',
+        'rcm.UnknownPartner',
+        `no Odoo partner carries ref ${ref} (${stepRef}); master data must be synced first`,
+      );
+    }
+    return id;
   }
 
   // ---- reverse ----

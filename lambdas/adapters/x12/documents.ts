@@ -3,14 +3,18 @@ import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent, EventType } from '../../core/events.js';
 import { subjectsOf } from '../../core/exceptions.js';
 import { intakes } from '../../core/intake.js';
+import type { PayerUpserted } from '../../core/master-data.js';
 import { type Read277, toClaimStatusChanged } from '../../core/x12/claim-status-277.js';
-import type { X12Issue } from '../../core/x12/envelope.js';
+import { issueAt, type X12Issue } from '../../core/x12/envelope.js';
 import type { Read835, Remittance835 } from '../../core/x12/remittance-835.js';
 import {
+  type DuplicateClaim,
+  type EraReversals,
   plannedRemittances,
   providerAdjustments,
   toRemittanceReceived,
   type UnmatchedClaim,
+  withoutRepeatedInterchanges,
 } from '../../core/x12/remittance-events.js';
 import { segmentPath } from '../../core/x12/tokenizer.js';
 import type { UnmatchedEntry, WorkflowStore } from '../dynamodb/workflow-store.js';
@@ -57,20 +61,42 @@ export async function acceptRemittanceDocument(
   context: DocumentContext,
   /** Remittance-id repeat counts of earlier batches of the same file (upload path). */
   seen?: Map<string, number>,
-  /**
-   * One `EraDepositReceived` per transaction whose payer a placed claim names (issue 14). Only when the
-   * transactions are whole: the upload path sees a transaction's claims in batches.
-   */
-  { deposits = seen === undefined }: { deposits?: boolean } = {},
+  {
+    deposits = seen === undefined,
+    reversals,
+  }: {
+    /**
+     * One `EraDepositReceived` per transaction whose payer a placed claim names (issue 14). Only when the
+     * transactions are whole: the upload path sees a transaction's claims in batches.
+     */
+    deposits?: boolean;
+    /** The file's reversals, read before its batches (upload path); else read from `read`. */
+    reversals?: EraReversals;
+  } = {},
 ): Promise<RemittanceDocumentAnswer> {
   const directory = new ClaimDirectory(context.store);
+  const seenCounts = seen ?? new Map<string, number>();
+  const payers = new PayingPayers(context.store);
   const events: X12Event[] = [];
   const placed: Array<{ remittanceId: string; claimId: string; encounterId: string }> = [];
   const unmatched: UnmatchedClaim[] = [];
+  const warnings: X12Issue[] = [...read.warnings];
   const intake = intakes.submitRemittance;
   /** The payer of each transaction, from the first claim of it the hub placed. */
   const payerOf = new Map<Remittance835, string>();
-  for (const planned of plannedRemittances(read.transactions, seen)) {
+  const { kept, repeated } = withoutRepeatedInterchanges(read.transactions, seenCounts);
+  for (const t of repeated) {
+    warnings.push(
+      issueAt(
+        t.header.position,
+        `interchange ${t.header.interchangeControlNumber} from sender ${t.header.interchangeSender ?? ''} appears again in this file: transaction ${t.header.controlNumber} (ERA ${t.trace.traceNumber}, ${t.claims.length} claims) is a duplicate and was not booked again`,
+      ),
+    );
+  }
+  const duplicates: DuplicateClaim[] = [];
+  const plan = plannedRemittances(kept, seenCounts, { duplicates, ...(reversals ? { reversals } : {}) });
+  for (const d of duplicates) warnings.push(issueAt(d.claim.position, d.reason));
+  for (const planned of plan) {
     const { claim } = planned;
     const resolution = await directory.resolve(claim.claimId, claim.payerClaimControlNumber);
     if (!resolution.matched) {
@@ -96,8 +122,9 @@ export async function acceptRemittanceDocument(
       });
       continue;
     }
-    const data = toRemittanceReceived(planned, resolution);
-    if (!payerOf.has(planned.transaction)) payerOf.set(planned.transaction, resolution.payerId);
+    const payerId = await payers.of(planned.transaction, resolution, warnings);
+    const data = toRemittanceReceived(planned, { ...resolution, payerId });
+    if (!payerOf.has(planned.transaction)) payerOf.set(planned.transaction, payerId);
     const encounter = { encounterId: resolution.encounterId, facilityId: resolution.facilityId };
     events.push({
       eventType: intake.eventType,
@@ -113,7 +140,7 @@ export async function acceptRemittanceDocument(
       encounterId: resolution.encounterId,
     });
   }
-  const plbs = providerAdjustments(read.transactions);
+  const plbs = providerAdjustments(kept);
   for (const { data } of plbs) {
     events.push({
       eventType: 'ProviderAdjustmentReceived' as EventType,
@@ -140,7 +167,7 @@ export async function acceptRemittanceDocument(
       eventId: idOf(data.adjustmentId),
     })),
     unmatched,
-    warnings: read.warnings,
+    warnings,
   };
 }
 
@@ -159,6 +186,58 @@ export function eraDepositEvent(data: EraDepositReceived): X12Event {
     },
     discriminator: `${data.traceNumber}:deposit`,
   };
+}
+
+/**
+ * The payer that pays is the one the ERA names — N1*PR's identifier (or REF*2U) and TRN03 — not always the
+ * claim's payer: a secondary's ERA pays the same claim. The named identifier is a hub payer id, or the
+ * `payerIdentifier` of the claim's payer or of a payer the encounter already knows. An ERA that names a payer
+ * the hub cannot place is booked against the claim's payer, with a warning when that payer's own identifier
+ * says otherwise.
+ */
+class PayingPayers {
+  private readonly records = new Map<string, Promise<PayerUpserted | undefined>>();
+  private readonly warned = new Set<string>();
+
+  constructor(private readonly store: WorkflowStore) {}
+
+  async of(
+    transaction: Remittance835,
+    claim: { payerId: string; encounterId: string },
+    warnings: X12Issue[],
+  ): Promise<string> {
+    const named = [transaction.payer?.id, transaction.trace.originator].filter(
+      (id): id is string => typeof id === 'string' && id.length > 0,
+    );
+    if (named.length === 0 || named.includes(claim.payerId)) return claim.payerId;
+    const claimPayer = await this.payer(claim.payerId);
+    if (claimPayer?.payerIdentifier && named.includes(claimPayer.payerIdentifier)) return claim.payerId;
+    for (const id of named) if (await this.payer(id)) return id;
+    const known = (await this.store.getWorkflow(claim.encounterId))?.payerIds ?? [];
+    for (const id of known) {
+      const identifier = (await this.payer(id))?.payerIdentifier;
+      if (identifier && named.includes(identifier)) return id;
+    }
+    if (claimPayer?.payerIdentifier && !this.warned.has(transaction.trace.traceNumber)) {
+      this.warned.add(transaction.trace.traceNumber);
+      warnings.push(
+        issueAt(
+          transaction.header.position,
+          `ERA ${transaction.trace.traceNumber} names payer ${named.join(' / ')}, which is not a payer the hub knows; its claims are booked against the claim's payer ${claim.payerId} (payer identifier ${claimPayer.payerIdentifier})`,
+        ),
+      );
+    }
+    return claim.payerId;
+  }
+
+  private payer(id: string): Promise<PayerUpserted | undefined> {
+    let found = this.records.get(id);
+    if (!found) {
+      found = this.store.getMasterRecord<PayerUpserted>('payer', id).then((item) => item?.record);
+      this.records.set(id, found);
+    }
+    return found;
+  }
 }
 
 export interface ClaimStatusDocumentAnswer {

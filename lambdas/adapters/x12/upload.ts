@@ -1,6 +1,6 @@
 import type { X12Issue } from '../../core/x12/envelope.js';
 import { type ClaimPayment835, type Remittance835, read835 } from '../../core/x12/remittance-835.js';
-import type { UnmatchedClaim } from '../../core/x12/remittance-events.js';
+import { EraReversals, type UnmatchedClaim } from '../../core/x12/remittance-events.js';
 import {
   type AcceptFn,
   acceptRemittanceDocument,
@@ -32,17 +32,22 @@ export interface UploadOutcome {
   providerAdjustments: number;
 }
 
-type Placed = { claim: ClaimPayment835; transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'> };
+type Placed = {
+  claim: ClaimPayment835;
+  transaction: Pick<Remittance835, 'header' | 'payment' | 'trace' | 'payer'>;
+};
 
 /** One batch of claim payments through the document acceptance, grouped back into their transactions. */
 async function acceptBatch(
   claims: Placed[],
   context: DocumentContext,
   seen: Map<string, number>,
+  reversals: EraReversals,
 ): Promise<RemittanceDocumentAnswer> {
   const transactions = new Map<string, Remittance835>();
   for (const { claim, transaction } of claims) {
-    const key = `${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
+    // A second copy of an interchange stays apart from the first (and is dropped as a duplicate).
+    const key = `${transaction.header.interchangeIndex ?? 0}/${transaction.header.interchangeControlNumber}/${transaction.header.controlNumber}`;
     let t = transactions.get(key);
     if (!t) {
       t = { ...(transaction as Remittance835), claims: [], providerAdjustments: [] };
@@ -61,6 +66,7 @@ async function acceptBatch(
     },
     context,
     seen,
+    { reversals },
   );
 }
 
@@ -88,18 +94,19 @@ export async function acceptRemittanceUpload(
   const checkBatch = async () => {
     const claims = checking;
     checking = [];
-    await acceptBatch(claims, dryRun, checkSeen);
+    await acceptBatch(claims, dryRun, checkSeen, reversals);
   };
+  // The validation pass also notes the file's reversals: a correction is booked after its reversal even when
+  // the two fall in different batches (issue 14).
+  const reversals = new EraReversals();
   const validation = await read835(open(), {
     keepClaims: false,
-    ...(check
-      ? {
-          onClaim: (claim: ClaimPayment835, transaction: Placed['transaction']) => {
-            checking.push({ claim, transaction });
-            return checking.length >= batchSize ? checkBatch() : undefined;
-          },
-        }
-      : {}),
+    onClaim: (claim: ClaimPayment835, transaction: Placed['transaction']) => {
+      reversals.note(transaction.trace.traceNumber, claim);
+      if (!check) return undefined;
+      checking.push({ claim, transaction });
+      return checking.length >= batchSize ? checkBatch() : undefined;
+    },
   });
   if (check && validation.issues.length === 0) {
     if (checking.length > 0) await checkBatch();
@@ -130,7 +137,7 @@ export async function acceptRemittanceUpload(
   const flush = async () => {
     const claims = batch;
     batch = [];
-    const answer = await acceptBatch(claims, context, seen);
+    const answer = await acceptBatch(claims, context, seen, reversals);
     accepted += answer.accepted.length;
     unmatched.push(...answer.unmatched);
   };

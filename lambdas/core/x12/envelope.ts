@@ -26,6 +26,10 @@ export function positionOf(segment: Segment): SegmentPosition {
 
 export interface TransactionHeader {
   interchangeControlNumber: string;
+  /** ISA05:ISA06, the sender's qualifier and id: with ISA13, what names an interchange. */
+  interchangeSender?: string;
+  /** The interchange's place in the stream (1, 2, …): tells a repeated interchange from its first copy. */
+  interchangeIndex?: number;
   /** ISA15: P production, T test. */
   usage: string;
   groupControlNumber: string;
@@ -54,7 +58,9 @@ export interface EnvelopeExpectation {
 
 export class EnvelopeReader {
   readonly issues: X12Issue[] = [];
-  private isa: { segment: Segment; control: string; usage: string; groups: number } | undefined;
+  private isa:
+    | { segment: Segment; control: string; sender: string; usage: string; groups: number }
+    | undefined;
   private gs:
     | { segment: Segment; control: string; functionalId: string; version: string; sets: number }
     | undefined;
@@ -85,7 +91,13 @@ export class EnvelopeReader {
         const control = (e[12] ?? '').trim();
         if (!/^\d{9}$/.test(control))
           this.issues.push(issueAt(segment, `ISA13 must be a 9-digit control number, not "${control}"`));
-        this.isa = { segment, control, usage: (e[14] ?? '').trim(), groups: 0 };
+        this.isa = {
+          segment,
+          control,
+          sender: `${(e[4] ?? '').trim()}:${(e[5] ?? '').trim()}`,
+          usage: (e[14] ?? '').trim(),
+          groups: 0,
+        };
         this.interchanges += 1;
         return { kind: 'envelope' };
       }
@@ -114,6 +126,7 @@ export class EnvelopeReader {
         if (this.gs) this.gs.sets += 1;
         const header: TransactionHeader = {
           interchangeControlNumber: this.isa?.control ?? '',
+          ...(this.isa ? { interchangeSender: this.isa.sender, interchangeIndex: this.interchanges } : {}),
           usage: this.isa?.usage ?? '',
           groupControlNumber: this.gs?.control ?? '',
           functionalId: this.gs?.functionalId ?? '',

@@ -120,7 +120,7 @@ export interface Read835Options {
    */
   onClaim?: (
     claim: ClaimPayment835,
-    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace'>,
+    transaction: Pick<Remittance835, 'header' | 'payment' | 'trace' | 'payer'>,
   ) => undefined | Promise<void>;
 }
 
@@ -381,6 +381,8 @@ class Builder835 {
           header: this.header,
           payment: this.payment,
           trace: this.trace,
+          // N1*PR comes before the claims: the payer that pays them (documents.ts, PayingPayers).
+          payer: this.payer,
         });
         if (wait) this.waits.push(wait);
       }

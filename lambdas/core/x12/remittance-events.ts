@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { RemittanceClaimStatus, RemittanceReceived } from '../remittance.js';
 import {
@@ -17,6 +18,10 @@ import type { SegmentPosition } from './tokenizer.js';
  * by `remittanceId`. So remittanceId = `<TRN02>:<CLP07>` — the check/EFT trace and the payer's claim control
  * number — with `:22` for a reversal (which repeats the original CLP07 in the same ERA as its correction) and
  * `#n` for a further claim payment with the same pair in one ERA (a split claim).
+ *
+ * Duplicates are dropped here, not numbered as split claims (a `#2` would wait forever for a reversal of the
+ * first): a second copy of an interchange (same ISA13 from the same ISA05/ISA06 sender) in one file, and a
+ * claim loop repeated verbatim in one ERA (same trace, every amount, code and line the same).
  */
 export const ProviderAdjustmentReceived = z
   .object({
@@ -43,6 +48,8 @@ export interface PlannedRemittance {
   remittanceId: string;
   claim: ClaimPayment835;
   transaction: Remittance835;
+  /** A reversal of the same claim in the same ERA, which this correction is booked after. */
+  afterReversal?: string;
 }
 
 /** Where a claim payment belongs in the hub, found from CLP01/CLP07 by the intake. */
@@ -61,18 +68,135 @@ export interface UnmatchedClaim {
   path: string;
 }
 
-/** `seen` carries the repeat count across calls when a file is planned in batches (the upload path). */
+/** A claim loop the hub did not turn into an event because the file already carried it. */
+export interface DuplicateClaim {
+  claim: ClaimPayment835;
+  transaction: Pick<Remittance835, 'header' | 'trace'>;
+  reason: string;
+}
+
+/**
+ * The transactions of a file without second copies of an interchange (ISA13 + sender seen before at another
+ * place in the stream). `seen` carries what earlier batches saw (the upload path).
+ */
+export function withoutRepeatedInterchanges<T extends Pick<Remittance835, 'header'>>(
+  transactions: readonly T[],
+  seen: Map<string, number> = new Map(),
+): { kept: T[]; repeated: T[] } {
+  const kept: T[] = [];
+  const repeated: T[] = [];
+  for (const transaction of transactions) {
+    const { interchangeControlNumber, interchangeSender, interchangeIndex } = transaction.header;
+    if (interchangeIndex === undefined) {
+      kept.push(transaction);
+      continue;
+    }
+    const key = `isa:${interchangeSender ?? ''}:${interchangeControlNumber}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, interchangeIndex);
+    if (first === undefined || first === interchangeIndex) kept.push(transaction);
+    else repeated.push(transaction);
+  }
+  return { kept, repeated };
+}
+
+/**
+ * Reversals (CLP02 22) of an ERA by claim (CLP01), so that a correction of the same claim in the same ERA is
+ * booked after its reversal whatever order the payer lists them in, and whatever CLP07 it carries. Filled as
+ * claims are read (`note`), before any is planned: in one pass over a batch, or from the validation pass of
+ * an upload. Ids are numbered as `plannedRemittances` numbers them.
+ */
+export class EraReversals {
+  private readonly byClaim = new Map<string, Array<{ remittanceId: string; pccn: string }>>();
+  private readonly counts = new Map<string, number>();
+  private readonly fingerprints = new Set<string>();
+
+  note(trace: string, claim: ClaimPayment835): void {
+    if (claim.status !== '22') return;
+    const print = claimFingerprint(trace, claim);
+    if (this.fingerprints.has(print)) return; // a verbatim repeat is dropped, not a second reversal
+    this.fingerprints.add(print);
+    const pccn = claim.payerClaimControlNumber ?? claim.claimId;
+    const base = `${trace}:${pccn}:22`;
+    const n = (this.counts.get(base) ?? 0) + 1;
+    this.counts.set(base, n);
+    const key = `${trace}|${claim.claimId}`;
+    const list = this.byClaim.get(key) ?? [];
+    list.push({ remittanceId: n === 1 ? base : `${base}#${n}`, pccn });
+    this.byClaim.set(key, list);
+  }
+
+  /** The reversal a correction follows: of the same payer claim if there is one, else the claim's last. */
+  reversalFor(trace: string, claim: ClaimPayment835): string | undefined {
+    if (claim.status === '22') return undefined;
+    const list = this.byClaim.get(`${trace}|${claim.claimId}`);
+    if (!list?.length) return undefined;
+    const pccn = claim.payerClaimControlNumber ?? claim.claimId;
+    return (list.find((r) => r.pccn === pccn) ?? list.at(-1))?.remittanceId;
+  }
+
+  static of(transactions: readonly Remittance835[]): EraReversals {
+    const reversals = new EraReversals();
+    for (const t of transactions) for (const claim of t.claims) reversals.note(t.trace.traceNumber, claim);
+    return reversals;
+  }
+}
+
+/** What makes two claim loops the same payment: the ERA's trace and everything the loop says, positions aside. */
+function claimFingerprint(trace: string, claim: ClaimPayment835): string {
+  const adjustments = (list: ClaimPayment835['adjustments']) =>
+    list.map((a) => [a.group, a.reason, a.amountCents]);
+  const content = [
+    trace,
+    claim.claimId,
+    claim.status,
+    claim.billedCents,
+    claim.paidCents,
+    claim.patientResponsibilityCents ?? null,
+    claim.filingIndicator,
+    claim.payerClaimControlNumber ?? null,
+    adjustments(claim.adjustments),
+    claim.services.map((s) => [s.procedure, s.chargeCents, s.paidCents, adjustments(s.adjustments)]),
+    Object.entries(claim.dates).sort(),
+  ];
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+}
+
+/**
+ * `seen` carries the repeat counts and fingerprints across calls when a file is planned in batches (the
+ * upload path); `reversals` too (else it is read from `transactions`). Claim loops repeated verbatim go to
+ * `duplicates` instead of the plan.
+ */
 export function plannedRemittances(
   transactions: readonly Remittance835[],
   seen: Map<string, number> = new Map(),
+  options: { reversals?: EraReversals; duplicates?: DuplicateClaim[] } = {},
 ): PlannedRemittance[] {
+  const reversals = options.reversals ?? EraReversals.of(transactions);
   const out: PlannedRemittance[] = [];
   for (const transaction of transactions) {
+    const trace = transaction.trace.traceNumber;
     for (const claim of transaction.claims) {
-      const base = `${transaction.trace.traceNumber}:${claim.payerClaimControlNumber ?? claim.claimId}${claim.status === '22' ? ':22' : ''}`;
+      const print = `claim:${claimFingerprint(trace, claim)}`;
+      if (seen.has(print)) {
+        options.duplicates?.push({
+          claim,
+          transaction,
+          reason: `claim ${claim.claimId} repeats, verbatim, a claim payment of ERA ${trace} earlier in this file: a duplicate, booked once`,
+        });
+        continue;
+      }
+      seen.set(print, 1);
+      const base = `${trace}:${claim.payerClaimControlNumber ?? claim.claimId}${claim.status === '22' ? ':22' : ''}`;
       const n = (seen.get(base) ?? 0) + 1;
       seen.set(base, n);
-      out.push({ remittanceId: n === 1 ? base : `${base}#${n}`, claim, transaction });
+      const afterReversal = reversals.reversalFor(trace, claim);
+      out.push({
+        remittanceId: n === 1 ? base : `${base}#${n}`,
+        claim,
+        transaction,
+        ...(afterReversal ? { afterReversal } : {}),
+      });
     }
   }
   return out;
@@ -104,6 +228,7 @@ export function toRemittanceReceived(planned: PlannedRemittance, match: ClaimMat
       method: transaction.payment.method,
       date: transaction.payment.date as string,
     },
+    ...(planned.afterReversal ? { afterReversal: planned.afterReversal } : {}),
   };
 }
 

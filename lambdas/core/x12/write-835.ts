@@ -46,6 +46,8 @@ export interface RemittanceSpec {
   /** YYYY-MM-DD */
   date: string;
   payerName: string;
+  /** N1*PR N104 (N103 XV): the payer's identifier, when the ERA names it. */
+  payerId?: string;
   payeeName: string;
   payeeNpi: string;
   claims: ClaimSpec[];
@@ -136,7 +138,9 @@ export function* write835(
     );
     piece += out('TRN', '1', spec.traceNumber, '1999999999');
     piece += out('DTM', '405', date);
-    piece += out('N1', 'PR', spec.payerName);
+    piece += spec.payerId
+      ? out('N1', 'PR', spec.payerName, 'XV', spec.payerId)
+      : out('N1', 'PR', spec.payerName);
     piece += out('N1', 'PE', spec.payeeName, 'XX', spec.payeeNpi);
     piece += out('LX', '1');
     yield piece;

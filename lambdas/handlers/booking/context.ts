@@ -11,6 +11,11 @@ export interface BookingContext {
   odoo: () => Promise<OdooClient>;
   /** To re-queue held events of other encounters (their own FIFO groups) when what they wait for appears. */
   queue: OdooWriteQueue;
+  /**
+   * The exception register, to close an entry a later booking settled (an appeal paying a denial): as the SLA
+   * sweeper does, `cleared` by an automation. Optional: without it only the workflow's copy closes.
+   */
+  exceptions?: { clear(id: string, clientId: string, at: string, note: string): Promise<boolean> };
   now: () => string;
 }
 

@@ -1,16 +1,18 @@
 import type { Workflow } from '../../adapters/dynamodb/workflow-store.js';
 import { OdooEraDepositLedger } from '../../adapters/odoo/era-deposit-ledger.js';
 import { OdooReceivablesLedger } from '../../adapters/odoo/receivables-ledger.js';
-import type { EncounterEnvelope } from '../../core/envelope.js';
+import { type EncounterEnvelope, EventSource } from '../../core/envelope.js';
+import type { ExceptionResolved } from '../../core/events.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../../core/exceptions.js';
 import { formatCents } from '../../core/money.js';
 import type { PaymentReceived } from '../../core/payment.js';
 import { planPaymentPosting } from '../../core/payment-posting.js';
 import type { PostingPlan } from '../../core/posting-plan.js';
 import type { RemittanceReceived } from '../../core/remittance.js';
 import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
-import { sequenceRemittance } from '../../core/remittance-sequencing.js';
+import { bookedRemittance, sequenceRemittance } from '../../core/remittance-sequencing.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
-import { addPayer, openException, recordFollowUp } from './record.js';
+import { addPayer, openException, recordExceptionResolved, recordFollowUp } from './record.js';
 
 /**
  * A remittance (one claim payment of an ERA): the posting rules (core/remittance-posting.ts) decide the
@@ -34,11 +36,16 @@ export async function bookRemittance(
   const sequence = sequenceRemittance(remittance, Object.values(workflow.remittances));
   if (sequence.kind === 'already-booked') return done;
   if (sequence.kind === 'wait') return heldFor(sequence.waitingFor);
-  const { original } = sequence;
+  const original = sequence.kind === 'book' ? sequence.original : undefined;
+  const paidBefore = sequence.kind === 'book' ? sequence.paidBefore : undefined;
 
   const ledger = new OdooReceivablesLedger(await context.odoo());
   const planKey = `remittance:${remittance.remittanceId}`;
   let plan = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
+  if (!plan && sequence.kind === 'reversed-before') {
+    // Paid and already taken back by a reversal that came first: nothing to book, the pair nets to zero.
+    plan = { steps: [], exceptions: [], summary: NOTHING_MOVED };
+  }
   if (!plan) {
     const invoice = await ledger.invoiceState(payerInvoiceId);
     try {
@@ -48,11 +55,20 @@ export async function bookRemittance(
               invoiceId: payerInvoiceId,
               totalCents: invoice.totalCents,
               residualCents: invoice.residualCents,
+              payerId: claim.payerId,
             }
           : undefined,
         patientId: workflow.patientId,
         ...(original
           ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } }
+          : {}),
+        ...(paidBefore
+          ? {
+              paidBefore: {
+                remittanceId: paidBefore.remittanceId,
+                payerClaimControlNumber: paidBefore.payerClaimControlNumber,
+              },
+            }
           : {}),
       });
     } catch (error) {
@@ -71,12 +87,31 @@ export async function bookRemittance(
       if (!(await patientSynced())) return heldFor(`patient ${patientId}`);
     }
   }
+  if (plan.steps.some((step) => step.kind === 'payment' && step.invoicePartner)) {
+    // A secondary payer's cash is booked to that payer's partner, which must be in Odoo first.
+    const payerSynced = async () =>
+      (await context.store.getMasterRecord('payer', remittance.payerId))?.odooPartnerId !== undefined;
+    if (!(await payerSynced())) {
+      await context.store.addWaiter(`payer:${remittance.payerId}`, envelope.encounterId);
+      if (!(await payerSynced())) return heldFor(`payer ${remittance.payerId}`);
+    }
+  }
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
   const executed = await ledger.execute(plan.steps);
   // The ERA's deposit entry (its own FIFO group) may be booked already: match this claim's payment with it.
   if (plan.steps.some((step) => step.kind === 'payment'))
     await new OdooEraDepositLedger(await context.odoo()).settle(remittance.payment.traceNumber);
-  const denied = plan.steps.length === 0 && remittance.paidCents === 0;
+  const fixed = plan;
+  const settled: Array<{ key: string; why: string }> = [];
+  if (sequence.kind === 'reversed-before') {
+    settled.push({
+      key: `era:${sequence.reversal.remittanceId}:reversal-unmatched`,
+      why: `its original, remittance ${remittance.remittanceId}, arrived after it: paid and reversed net to zero`,
+    });
+  }
+  // Nothing booked (a denial, a reversal of nothing, a payment its reversal already took back): the payer
+  // answered, but no payment was posted.
+  const denied = plan.steps.length === 0;
   // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
   const patientMoves = await readMoves(
     context,
@@ -100,17 +135,24 @@ export async function bookRemittance(
     },
     { kind: 'reach', state: denied ? 'payer_response_received' : 'payment_posted' },
     (draft) => {
+      const record = bookedRemittance(
+        remittance,
+        fixed.steps.map((step) => step.ref),
+        sequence,
+      );
       draft.remittances[remittance.remittanceId] = {
-        remittanceId: remittance.remittanceId,
+        ...record,
         claimId: remittance.claimId,
-        payerClaimControlNumber: remittance.payerClaimControlNumber,
-        claimStatus: remittance.claimStatus,
         traceNumber: remittance.payment.traceNumber,
-        stepRefs: plan.steps.map((step) => step.ref),
       };
       if (original) {
         const reversed = draft.remittances[original.remittanceId];
         if (reversed) reversed.reversed = true;
+      }
+      if (sequence.kind === 'reversed-before') {
+        // The reversal that waited unmatched has found its original.
+        const reversal = draft.remittances[sequence.reversal.remittanceId];
+        if (reversal) reversal.unmatched = false;
       }
       addPayer(draft, remittance.payerId);
       applySummary(draft, plan);
@@ -133,7 +175,55 @@ export async function bookRemittance(
       openPlanExceptions(draft, plan, envelope.id, context.now());
     },
   );
+  if (remittance.paidCents > 0 && !fixed.steps.some((step) => step.kind === 'payerCredit')) {
+    // An appeal paid: the denial of the same payer claim (it booked nothing) is settled by this payment.
+    for (const earlier of Object.values(workflow.remittances)) {
+      if (
+        earlier.payerClaimControlNumber === remittance.payerClaimControlNumber &&
+        earlier.stepRefs.length === 0 &&
+        earlier.claimStatus !== '22' &&
+        workflow.exceptions[`era:${earlier.remittanceId}:denied`]
+      )
+        settled.push({
+          key: `era:${earlier.remittanceId}:denied`,
+          why: `paid on appeal by remittance ${remittance.remittanceId}`,
+        });
+    }
+  }
+  for (const { key, why } of settled)
+    if (workflow.exceptions[key]) await clearSettled(context, envelope, key, why);
   return done;
+}
+
+/**
+ * Closes an exception a later remittance settled, as the SLA sweeper clears a breach: an `ExceptionResolved`
+ * (outcome `cleared`, one id per exception) takes it off the workflow, and the register entry is closed. A
+ * person who resolved it meanwhile wins; a redelivery finds nothing left to clear.
+ */
+async function clearSettled(
+  context: BookingContext,
+  cause: EncounterEnvelope,
+  key: string,
+  why: string,
+): Promise<void> {
+  const now = context.now();
+  const exceptionId = exceptionIdFor(cause.encounterId, key);
+  const data: ExceptionResolved = { exceptionId, key, outcome: 'cleared', resolutionCode: 'cleared' };
+  await recordExceptionResolved(context, {
+    id: resolvedEventIdFor(exceptionId),
+    type: 'ExceptionResolved',
+    version: 1,
+    source: EventSource.workflow,
+    time: now,
+    correlationId: cause.correlationId,
+    idempotencyKey: `exception:${exceptionId}`,
+    clientId: cause.clientId,
+    encounterId: cause.encounterId,
+    facilityId: cause.facilityId,
+    partitionKey: cause.encounterId,
+    data,
+  });
+  await context.exceptions?.clear(exceptionId, cause.clientId, now, `cleared by the Odoo writer: ${why}`);
 }
 
 /** A gateway or bank payment against an invoice the hub booked. */
@@ -189,6 +279,13 @@ export async function bookPayment(
   );
   return done;
 }
+
+const NOTHING_MOVED: PostingPlan['summary'] = {
+  paidCents: 0,
+  adjustedCents: 0,
+  patientResponsibilityCents: 0,
+  patientPaidCents: 0,
+};
 
 function applySummary(draft: Workflow, plan: PostingPlan): void {
   draft.money.paidCents += plan.summary.paidCents;

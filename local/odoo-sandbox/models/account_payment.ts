@@ -36,7 +36,7 @@ function paymentLineVals(env: Env, payment: Row, writeOff?: WriteOff): Vals[] {
   const amount = payment._amount as Cents;
   const sign = payment.payment_type === 'inbound' ? 1 : -1;
   const outstanding = accountByCode(env, payment.payment_type === 'inbound' ? '101403' : '101404');
-  const counterpart = accountByCode(env, payment.partner_type === 'supplier' ? '211000' : '121000');
+  const counterpart = destinationAccount(env, payment);
   const memo = (payment._memo as string) || '';
   const liquidity = sign * amount;
   const writeOffBalance = writeOff ? sign * writeOff.amount : 0;
@@ -93,9 +93,22 @@ function createPayment(env: Env, vals: Vals, writeOff?: WriteOff): number {
     partner_type: partnerType,
     partner_id: vals.partner_id || false,
   });
-  env.store.update('account.payment', id, { _amount: amount, _memo: (vals.ref as string) || '' });
+  env.store.update('account.payment', id, {
+    _amount: amount,
+    _memo: (vals.ref as string) || '',
+    ...(typeof vals.destination_account_id === 'number' ? { _destination: vals.destination_account_id } : {}),
+  });
   rebuildPaymentMove(env, id, writeOff);
   return id;
+}
+
+/**
+ * account_payment.py `_compute_destination_account_id` (readonly=False): the partner's receivable (payable for
+ * a vendor) unless the creator named another account, as the hub does for a payer's credit on a liability.
+ */
+function destinationAccount(env: Env, payment: Row): number {
+  if (typeof payment._destination === 'number') return payment._destination;
+  return accountByCode(env, payment.partner_type === 'supplier' ? '211000' : '121000');
 }
 
 const RECEIVABLE_TYPES = ['asset_receivable', 'liability_payable'];
@@ -195,7 +208,7 @@ const accountPayment: ModelDef = {
       type: 'many2one',
       string: 'Destination Account',
       relation: 'account.account',
-      compute: (env, row) => accountByCode(env, row.partner_type === 'supplier' ? '211000' : '121000'),
+      compute: destinationAccount,
     },
     outstanding_account_id: {
       type: 'many2one',
