@@ -152,7 +152,7 @@ export class AwsMeter {
   }
 
   /** Lambda's platform lines (START, END, REPORT in the JSON log format), logged once per invocation. */
-  platformLogBytes(name: string, durationMs: number, memoryMb: number): void {
+  platformLogBytes(durationMs: number, memoryMb: number): void {
     const requestId = '8f5c1a2e-3b4d-4e6f-9a1b-2c3d4e5f6a7b';
     const time = new Date(0).toISOString();
     const lines = [
@@ -173,7 +173,6 @@ export class AwsMeter {
       },
     ];
     // END is folded into platform.report in the JSON format; the function name is the log group, not a field.
-    void name;
     for (const line of lines) {
       this.reading.logs.bytes += Buffer.byteLength(`${JSON.stringify(line)}\n`);
       this.reading.logs.lines += 1;

@@ -389,7 +389,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
         if (meter) {
           const ms = performance.now() - started;
           meter.lambdaInvocation(name, ms, handlers[name].memoryMb);
-          meter.platformLogBytes(name, ms, handlers[name].memoryMb);
+          meter.platformLogBytes(ms, handlers[name].memoryMb);
         }
       }
     };
