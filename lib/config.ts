@@ -92,10 +92,16 @@ export const StageConfig = z
             contractualAdjustments: z.string().min(1).default('651000'),
             otherAdjustments: z.string().min(1).default('652000'),
             patientResponsibilityTransfer: z.string().min(1).default('400000'),
+            // ERA-level money (issue 14, lambdas/core/era-deposit.ts): interest, PLB to review, the deposit's account.
+            plbInterestIncome: z.string().min(1).default('451000'),
+            plbOtherAdjustments: z.string().min(1).default('653000'),
+            eraDepositClearing: z.string().min(1).default('101403'),
           })
           .strict()
           .prefault({}),
         bankJournalCode: z.string().min(1).max(5).default('BNK1'),
+        /** The general journal of the ERA deposit entries. */
+        depositJournalCode: z.string().min(1).max(5).default('ERA'),
       })
       .strict()
       .prefault({}),
