@@ -37,12 +37,24 @@ export const DEFAULT_LEDGER_SETUP: LedgerSetup = {
 /** Odoo module of the external ids the hub owns (`ir.model.data`, `rcm_hub.<name>`). */
 export const HUB_MODULE = 'rcm_hub';
 
+const PARSED_SETUPS = new Map<string, LedgerSetup>();
+
 /**
  * `ODOO_LEDGER_SETUP` (wiring.ts `env.odooLedgerSetup`; JSON set by CDK from cdk.json's stage `odooLedger`;
  * locally from the environment) or the defaults (the generic chart's codes and the hub's own 121500, 651000–654000).
  */
 export function ledgerSetupFromEnv(value = process.env.ODOO_LEDGER_SETUP): LedgerSetup {
   if (!value) return DEFAULT_LEDGER_SETUP;
+  // One object per configuration: OdooChart.of keeps one chart per client and setup object, so every ledger
+  // built from the same environment shares the chart (and its one setup run) instead of replacing it.
+  const known = PARSED_SETUPS.get(value);
+  if (known) return known;
+  const setup = parseLedgerSetup(value);
+  PARSED_SETUPS.set(value, setup);
+  return setup;
+}
+
+function parseLedgerSetup(value: string): LedgerSetup {
   const parsed = JSON.parse(value) as {
     accounts?: Partial<LedgerAccounts>;
     bankJournalCode?: string;

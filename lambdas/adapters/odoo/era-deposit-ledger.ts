@@ -49,12 +49,14 @@ export interface BookedDeposit {
  *    later claim) it picks up payments booked since. What stays open on it is cash the ERA announced for claims
  *    Odoo has no payment for yet.
  */
+const ENV_SETUP = ledgerSetupFromEnv();
+
 export class OdooEraDepositLedger {
   private readonly chart: OdooChart;
 
   constructor(
     private readonly odoo: OdooClient,
-    setup: LedgerSetup = ledgerSetupFromEnv(),
+    setup: LedgerSetup = ENV_SETUP,
   ) {
     this.chart = OdooChart.of(odoo, setup);
   }
