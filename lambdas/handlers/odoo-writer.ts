@@ -32,6 +32,7 @@ import {
 import { type CallOutcome, recordOutcome } from '../core/odoo-breaker.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
+import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookMasterData } from './booking/master-data.js';
@@ -107,13 +108,19 @@ const processor = new SqsFifoPartialProcessorAsync();
 
 export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
   try {
-    const response = await processPartialResponse(event, writeRecord, processor, {
-      context: lambdaContext,
-      skipGroupOnError: true,
-      // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
-      // deleted), so the retry delay below applies to it too.
-      throwOnFullBatchFailure: retryDelaySeconds === 0,
-    });
+    const batchContext: BookingContext = { ...context, prepared: await prepare(event.Records) };
+    const response = await processPartialResponse(
+      event,
+      (record: SQSRecord) => writeRecord(record, batchContext),
+      processor,
+      {
+        context: lambdaContext,
+        skipGroupOnError: true,
+        // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
+        // deleted), so the retry delay below applies to it too.
+        throwOnFullBatchFailure: retryDelaySeconds === 0,
+      },
+    );
     if (retryDelaySeconds > 0) await retrySoon(event, response);
     return response;
   } finally {
@@ -150,6 +157,31 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
   }
 }
 
+/**
+ * Books the batch's simple events in Odoo together (booking/batch.ts), before the records are walked one by one.
+ * Best effort: whatever this does not settle (Odoo down, a refused row) each record books on its own, with its
+ * retries, its breaker outcome and its own failure.
+ */
+async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
+  const envelopes: EventEnvelope[] = [];
+  for (const record of records) {
+    try {
+      envelopes.push(parseEnvelope(record));
+    } catch {
+      // Unreadable: writeRecord dead-letters it in its turn.
+    }
+  }
+  try {
+    return await prepareBatch(envelopes, { odoo: await odooClient(), store });
+  } catch (error) {
+    logger.warn('batch booking not completed; the records are booked one by one', {
+      error: (error as Error).message,
+    });
+    if (cachedClient) forgetPartners(cachedClient.client);
+    return nothingPrepared();
+  }
+}
+
 /** A refusal (ValidationError…) is Odoo working as designed; only what a retry may fix counts as an error. */
 function countOdooCall(sample: OdooCallSample): void {
   metrics.addMetric(METRICS.odooCalls, MetricUnit.Count, 1);
@@ -158,7 +190,7 @@ function countOdooCall(sample: OdooCallSample): void {
     metrics.addMetric(METRICS.odooCallErrors, MetricUnit.Count, 1);
 }
 
-async function writeRecord(record: SQSRecord): Promise<void> {
+async function writeRecord(record: SQSRecord, batchContext: BookingContext = context): Promise<void> {
   let envelope: EventEnvelope;
   try {
     envelope = parseEnvelope(record);
@@ -179,13 +211,15 @@ async function writeRecord(record: SQSRecord): Promise<void> {
   const retry = retryOf(record);
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
-    const outcome = await withQuickRetries(() => book(envelope)).catch(async (error: unknown) => {
-      if (error instanceof OdooError)
-        await noteBreaker(
-          error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
-        );
-      throw error;
-    });
+    const outcome = await withQuickRetries(() => book(envelope, batchContext)).catch(
+      async (error: unknown) => {
+        if (error instanceof OdooError)
+          await noteBreaker(
+            error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
+          );
+        throw error;
+      },
+    );
     await noteBreaker({ kind: 'success' });
     if (outcome.kind === 'held' && isEncounterEvent(envelope))
       await hold(envelope, outcome.waitingFor, retry);
@@ -223,9 +257,9 @@ function parseEnvelope(record: SQSRecord): EventEnvelope {
   return schema.parse(body) as EventEnvelope;
 }
 
-async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
+async function book(envelope: EventEnvelope, bookingContext = context): Promise<BookingOutcome> {
   if (envelope.type === 'PatientUpserted' || envelope.type === 'PayerUpserted')
-    return bookMasterData(envelope, context);
+    return bookMasterData(envelope, bookingContext);
   const booking = encounterBookings[envelope.type];
   if (!booking || !isEncounterEvent(envelope)) {
     throw new OdooError(
@@ -234,7 +268,7 @@ async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
       `the Odoo writer does not handle ${envelope.type}`,
     );
   }
-  return booking(envelope, context);
+  return booking(envelope, bookingContext);
 }
 
 /** Keeps an event that came before what it depends on; tells a person when it has waited too long. */

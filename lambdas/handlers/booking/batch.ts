@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
+import type { OdooClient } from '../../adapters/odoo/client.js';
+import { OdooInvoiceLedger, type PostedInvoice } from '../../adapters/odoo/invoice-ledger.js';
+import type { EventEnvelope } from '../../core/envelope.js';
+import type { BillTo, InvoiceIssued } from '../../core/invoice.js';
+import { invoiceExternalId, partnerExternalId } from '../../core/odoo-external-ids.js';
+
+/**
+ * What the writer booked in Odoo for a whole SQS batch before it walks the batch record by record (issue 16):
+ * Odoo serves about 6 RPC/s per worker, so simple events are written in a fixed number of calls per batch, not
+ * per event. Each record then records what was booked for it (its follow-up, its workflow change) in its turn;
+ * a record the batch could not settle is booked on its own as before, where its failure is its own
+ * (Powertools partial batch response): the batch never fails or doubles the others.
+ */
+export interface PreparedWrites {
+  /** Invoices posted (or found posted) for InvoiceIssued events, by envelope id. */
+  invoices: Map<string, PostedInvoice>;
+}
+
+export const nothingPrepared = (): PreparedWrites => ({ invoices: new Map() });
+
+/**
+ * Odoo partner ids by partner external id, per Odoo client (a writer container and its connection): the
+ * crosswalk (master data) or Odoo told us once, and a partner id does not change. Forgotten when a batch that
+ * used it was refused (a partner merged or deleted by hand): the one-by-one path then searches again.
+ */
+const knownPartners = new WeakMap<OdooClient, Map<string, number>>();
+
+export async function prepareBatch(
+  envelopes: readonly EventEnvelope[],
+  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+): Promise<PreparedWrites> {
+  const prepared = nothingPrepared();
+  const invoices = envelopes.filter((e) => e.type === 'InvoiceIssued');
+  if (invoices.length === 0) return prepared;
+  const ledger = new OdooInvoiceLedger(deps.odoo);
+  const partners = await partnerIds(
+    invoices.map((e) => (e.data as InvoiceIssued).billTo),
+    ledger,
+    deps,
+  );
+  const items = invoices.map((envelope) => {
+    const invoice = envelope.data as InvoiceIssued;
+    return { envelope, invoice, partnerId: partners.get(partnerExternalId(invoice.billTo)) as number };
+  });
+  const posted = await ledger.postInvoices(items);
+  for (const { envelope, invoice, partnerId } of items) {
+    const booked = posted.get(invoiceExternalId(invoice.invoiceId, partnerId));
+    if (booked) prepared.invoices.set(envelope.id, booked);
+  }
+  if (posted.size < new Set(items.map((i) => invoiceExternalId(i.invoice.invoiceId, i.partnerId))).size)
+    forgetPartners(deps.odoo);
+  return prepared;
+}
+
+export function forgetPartners(odoo: OdooClient): void {
+  knownPartners.delete(odoo);
+}
+
+/** Partner ids for these bill-tos: remembered, else the crosswalk, else Odoo (one search and one load for all). */
+async function partnerIds(
+  billTos: ReadonlyArray<z.infer<typeof BillTo>>,
+  ledger: OdooInvoiceLedger,
+  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+): Promise<Map<string, number>> {
+  let known = knownPartners.get(deps.odoo);
+  if (!known) {
+    known = new Map();
+    knownPartners.set(deps.odoo, known);
+  }
+  const unknown = new Map<string, z.infer<typeof BillTo>>();
+  for (const billTo of billTos) {
+    const externalId = partnerExternalId(billTo);
+    if (known.has(externalId) || unknown.has(externalId)) continue;
+    // The crosswalk holds the partner master data synced (bookMasterData), under the same external id.
+    const master = await deps.store.getMasterRecord(billTo.kind, billTo.id);
+    if (master?.odooPartnerId !== undefined) known.set(externalId, master.odooPartnerId);
+    else unknown.set(externalId, billTo);
+  }
+  if (unknown.size > 0) {
+    for (const [externalId, id] of await ledger.ensurePartners([...unknown.values()]))
+      known.set(externalId, id);
+  }
+  return known;
+}
