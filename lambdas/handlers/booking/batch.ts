@@ -2,9 +2,13 @@ import type { z } from 'zod';
 import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
 import type { OdooClient } from '../../adapters/odoo/client.js';
 import { OdooInvoiceLedger, type PostedInvoice } from '../../adapters/odoo/invoice-ledger.js';
+import { OdooReceivablesLedger, type ReceivablesSnapshot } from '../../adapters/odoo/receivables-ledger.js';
 import type { EventEnvelope } from '../../core/envelope.js';
 import type { BillTo, InvoiceIssued } from '../../core/invoice.js';
 import { invoiceExternalId, partnerExternalId } from '../../core/odoo-external-ids.js';
+import { partnerRef } from '../../core/odoo-posting.js';
+import type { PaymentReceived } from '../../core/payment.js';
+import { paymentStepRef } from '../../core/payment-posting.js';
 
 /**
  * What the writer booked in Odoo for a whole SQS batch before it walks the batch record by record (issue 16):
@@ -16,9 +20,11 @@ import { invoiceExternalId, partnerExternalId } from '../../core/odoo-external-i
 export interface PreparedWrites {
   /** Invoices posted (or found posted) for InvoiceIssued events, by envelope id. */
   invoices: Map<string, PostedInvoice>;
+  /** What Odoo holds for PaymentReceived events (their invoice, their payment if any), by envelope id. */
+  payments: Map<string, ReceivablesSnapshot>;
 }
 
-export const nothingPrepared = (): PreparedWrites => ({ invoices: new Map() });
+export const nothingPrepared = (): PreparedWrites => ({ invoices: new Map(), payments: new Map() });
 
 /**
  * Odoo partner ids by partner external id, per Odoo client (a writer container and its connection): the
@@ -32,6 +38,7 @@ export async function prepareBatch(
   deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
 ): Promise<PreparedWrites> {
   const prepared = nothingPrepared();
+  await preparePayments(envelopes, deps, prepared);
   const invoices = envelopes.filter((e) => e.type === 'InvoiceIssued');
   if (invoices.length === 0) return prepared;
   const ledger = new OdooInvoiceLedger(deps.odoo);
@@ -52,6 +59,47 @@ export async function prepareBatch(
   if (posted.size < new Set(items.map((i) => invoiceExternalId(i.invoice.invoiceId, i.partnerId))).size)
     forgetPartners(deps.odoo);
   return prepared;
+}
+
+/**
+ * Payments look up their invoice and their own step ref before they write: for the first event of each
+ * encounter in the batch (nothing earlier in the batch writes to its invoices), one search for all of them.
+ */
+async function preparePayments(
+  envelopes: readonly EventEnvelope[],
+  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+  prepared: PreparedWrites,
+): Promise<void> {
+  const seen = new Set<string>();
+  const candidates: EventEnvelope[] = [];
+  // An invoice id named twice in the batch (two encounters reusing one id) would be written by the first.
+  const named = new Map<string, number>();
+  for (const envelope of envelopes) {
+    const encounter = envelope.encounterId ?? envelope.id;
+    if (envelope.type === 'PaymentReceived' && !seen.has(encounter)) candidates.push(envelope);
+    seen.add(encounter);
+    const data = envelope.data as { invoiceId?: unknown; appliesTo?: { invoiceId?: unknown } };
+    const invoiceId = data.appliesTo?.invoiceId ?? data.invoiceId;
+    if (typeof invoiceId === 'string') named.set(invoiceId, (named.get(invoiceId) ?? 0) + 1);
+  }
+  const payments = candidates.filter((e) => named.get((e.data as PaymentReceived).appliesTo.invoiceId) === 1);
+  if (payments.length === 0) return;
+  const partnerIds = new Map<string, number>();
+  const known = knownPartners.get(deps.odoo);
+  for (const envelope of payments) {
+    const { payer } = envelope.data as PaymentReceived;
+    const ref = partnerRef(payer);
+    const id =
+      known?.get(partnerExternalId(payer)) ??
+      (await deps.store.getMasterRecord(payer.kind, payer.id))?.odooPartnerId;
+    if (id !== undefined) partnerIds.set(ref, id);
+  }
+  const snapshot = await OdooReceivablesLedger.snapshot(deps.odoo, {
+    invoiceIds: payments.map((e) => (e.data as PaymentReceived).appliesTo.invoiceId),
+    paymentRefs: payments.map((e) => paymentStepRef((e.data as PaymentReceived).paymentId)),
+    partnerIds,
+  });
+  for (const envelope of payments) prepared.payments.set(envelope.id, snapshot);
 }
 
 export function forgetPartners(odoo: OdooClient): void {

@@ -142,7 +142,12 @@ export async function bookPayment(
   const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
   if (!workflow || !link) return heldFor(`invoice ${payment.appliesTo.invoiceId}`);
   if (workflow.payments[payment.paymentId]) return done;
-  const ledger = new OdooReceivablesLedger(await context.odoo());
+  // Its look-ups may come from the batch's one search (booking/batch.ts); its writes are its own.
+  const ledger = new OdooReceivablesLedger(
+    await context.odoo(),
+    undefined,
+    context.prepared?.payments.get(envelope.id),
+  );
   const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
   let plan: PostingPlan;
   try {
