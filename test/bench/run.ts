@@ -7,6 +7,8 @@
  *   4. Odoo RPCs per invoice, first delivery and duplicate, counted by the sandbox
  *   5. X12 835 reading: a generated 20,000-claim file, our streaming reader next to node-x12 (test/bench/x12-835.ts)
  *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
+ *   7. Odoo at month-end: RPCs per event by type and a month-end drain through an Odoo rate-limited per worker,
+ *      with an outage in the middle (test/bench/month-end.ts; BENCH_MONTH_END_* knobs, BENCH_MONTH_END=skip)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { build } from 'esbuild';
 import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
 import { lambdaBundling } from '../../lib/bundling.js';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
+import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
@@ -197,6 +200,15 @@ for (const line of reconciliationBenchLines(
   await benchReconciliation(Number(process.env.BENCH_REMITTANCES ?? 100)),
 ))
   print(line);
+
+// 7. Odoo at month-end (issue 16, docs/benchmarks.md "Odoo at month-end").
+if (process.env.BENCH_MONTH_END !== 'skip') {
+  print();
+  for (const line of monthEndBenchLines(
+    await benchMonthEnd(monthEndOptionsFromEnv(), (line) => console.error(`[month-end] ${line}`)),
+  ))
+    print(line);
+}
 
 if (process.argv.includes('--write')) {
   const file = join(root, 'docs/benchmarks.md');
