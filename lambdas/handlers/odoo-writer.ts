@@ -164,15 +164,19 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
  */
 async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
   const envelopes: EventEnvelope[] = [];
+  const firstDeliveries = new Set<string>();
   for (const record of records) {
     try {
-      envelopes.push(parseEnvelope(record));
+      const envelope = parseEnvelope(record);
+      envelopes.push(envelope);
+      if (record.attributes.ApproximateReceiveCount === '1' && !retryOf(record))
+        firstDeliveries.add(envelope.id);
     } catch {
       // Unreadable: writeRecord dead-letters it in its turn.
     }
   }
   try {
-    return await prepareBatch(envelopes, { odoo: await odooClient(), store });
+    return await prepareBatch(envelopes, { odoo: await odooClient(), store }, firstDeliveries);
   } catch (error) {
     logger.warn('batch booking not completed; the records are booked one by one', {
       error: (error as Error).message,

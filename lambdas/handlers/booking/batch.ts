@@ -36,9 +36,20 @@ const knownPartners = new WeakMap<OdooClient, Map<string, number>>();
 export async function prepareBatch(
   envelopes: readonly EventEnvelope[],
   deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+  /**
+   * Envelope ids delivered for the first time (ApproximateReceiveCount 1, not a retry from the register): only
+   * their payments may be looked up ahead. A redelivery follows an attempt whose payment may still commit late,
+   * so it looks its payment up right before it writes, as before. All, when absent.
+   */
+  firstDeliveries?: ReadonlySet<string>,
 ): Promise<PreparedWrites> {
   const prepared = nothingPrepared();
-  await preparePayments(envelopes, deps, prepared);
+  await preparePayments(
+    envelopes.filter((e) => !firstDeliveries || firstDeliveries.has(e.id)),
+    envelopes,
+    deps,
+    prepared,
+  );
   const invoices = envelopes.filter((e) => e.type === 'InvoiceIssued');
   if (invoices.length === 0) return prepared;
   const ledger = new OdooInvoiceLedger(deps.odoo);
@@ -66,6 +77,7 @@ export async function prepareBatch(
  * encounter in the batch (nothing earlier in the batch writes to its invoices), one search for all of them.
  */
 async function preparePayments(
+  eligible: readonly EventEnvelope[],
   envelopes: readonly EventEnvelope[],
   deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
   prepared: PreparedWrites,
@@ -76,7 +88,8 @@ async function preparePayments(
   const named = new Map<string, number>();
   for (const envelope of envelopes) {
     const encounter = envelope.encounterId ?? envelope.id;
-    if (envelope.type === 'PaymentReceived' && !seen.has(encounter)) candidates.push(envelope);
+    if (envelope.type === 'PaymentReceived' && !seen.has(encounter) && eligible.includes(envelope))
+      candidates.push(envelope);
     seen.add(encounter);
     const data = envelope.data as { invoiceId?: unknown; appliesTo?: { invoiceId?: unknown } };
     const invoiceId = data.appliesTo?.invoiceId ?? data.invoiceId;
