@@ -30,9 +30,9 @@ export interface MonthEndOptions {
 export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
   const number = (name: string, fallback: number) => Number(env[name] ?? fallback);
   return {
-    claims: number('BENCH_MONTH_END_CLAIMS', 150),
-    patientPayments: number('BENCH_MONTH_END_PAYMENTS', 150),
-    perType: number('BENCH_MONTH_END_PER_TYPE', 20),
+    claims: number('BENCH_MONTH_END_CLAIMS', 90),
+    patientPayments: number('BENCH_MONTH_END_PAYMENTS', 90),
+    perType: number('BENCH_MONTH_END_PER_TYPE', 10),
     workers: number('BENCH_MONTH_END_WORKERS', 2),
     rpcPerSecondPerWorker: number('BENCH_MONTH_END_RPC_PER_SECOND', 6),
     outageSeconds: number('BENCH_MONTH_END_OUTAGE_SECONDS', 30),
@@ -142,7 +142,10 @@ export async function benchMonthEnd(
     const k = options.perType;
     const typeClaims = ERA_KINDS.map((kind) => claimsFor(`${run}-t-${kind}`, k));
     const typePayments = claimsFor(`${run}-t-pay`, k);
-    await send([...typeClaims.flat(), ...typePayments].flatMap((c) => [patientRequest(c), chargeRequest(c)]));
+    await send([
+      ...typeClaims.flat().flatMap((c) => [patientRequest(c), chargeRequest(c)]),
+      ...typePayments.map(patientRequest),
+    ]);
     await idle(600_000);
     const perType: PerTypeFigure[] = [];
     const measure = async (type: string, requests: Request[]) => {
@@ -189,7 +192,10 @@ export async function benchMonthEnd(
     const claims = claimsFor(`${run}-era`, options.claims);
     const payments = claimsFor(`${run}-pay`, options.patientPayments);
     log(`setup: ${claims.length} claims, ${payments.length} patient invoices (no rate limit)`);
-    await send([...claims, ...payments].flatMap((c) => [patientRequest(c), chargeRequest(c)]));
+    await send([
+      ...claims.flatMap((c) => [patientRequest(c), chargeRequest(c)]),
+      ...payments.map(patientRequest),
+    ]);
     await send([...claims.map((c) => invoiceRequest(c)), ...payments.map((c) => patientInvoiceRequest(c))]);
     await send(claims.map((c) => claimRequest(c)));
     await idle(options.drainTimeoutSeconds * 1000);
