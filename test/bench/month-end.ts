@@ -6,6 +6,8 @@
  *     unreachable for `outageSeconds` in the middle; time to drain, RPCs, peak queue depth, and what Odoo holds
  *     afterwards: every payment and credit note once (lost 0, doubled 0), nothing in the DLQ.
  * Setup (patients, payers, charges, invoices, claims) runs with the limit off and is not measured.
+ * With BENCH_MONTH_END_REAL_ODOO=1 the Odoo behind the proxy is the real one `run-odoo17 start` exported
+ * (ODOO_URL, ODOO_DB; the hub as ODOO_INTEGRATION_USER, the books read as ODOO_USER, the administrator).
  * Run alone: `npx tsx test/bench/month-end.ts` (knobs: BENCH_MONTH_END_* in `monthEndOptionsFromEnv`).
  */
 import { remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
@@ -25,6 +27,13 @@ export interface MonthEndOptions {
   outageSeconds: number;
   drainTimeoutSeconds: number;
   clients: number;
+  /** A real Odoo instead of the sandbox: the hub's user and the administrator who reads the books. */
+  realOdoo?: {
+    url: string;
+    db: string;
+    hub: { login: string; apiKey: string };
+    admin: { login: string; apiKey: string };
+  };
 }
 
 export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
@@ -38,6 +47,19 @@ export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
     outageSeconds: number('BENCH_MONTH_END_OUTAGE_SECONDS', 30),
     drainTimeoutSeconds: number('BENCH_MONTH_END_DRAIN_TIMEOUT_SECONDS', 3600),
     clients: number('BENCH_MONTH_END_CLIENTS', 10),
+    ...(env.BENCH_MONTH_END_REAL_ODOO === '1' && env.ODOO_URL
+      ? {
+          realOdoo: {
+            url: env.ODOO_URL,
+            db: env.ODOO_DB ?? 'rcm',
+            hub: {
+              login: env.ODOO_INTEGRATION_USER ?? env.ODOO_USER ?? 'admin',
+              apiKey: env.ODOO_INTEGRATION_API_KEY ?? env.ODOO_API_KEY ?? '',
+            },
+            admin: { login: env.ODOO_USER ?? 'admin', apiKey: env.ODOO_API_KEY ?? '' },
+          },
+        }
+      : {}),
   };
 }
 
@@ -89,12 +111,21 @@ export async function benchMonthEnd(
   log: (line: string) => void = () => undefined,
 ): Promise<MonthEndReport> {
   const run = Date.now().toString(36);
-  const sandbox: OdooSandbox = await startOdooSandbox({ port: 0, fresh: true });
-  const odoo: RateLimitedOdoo = await startRateLimitedOdoo(sandbox.url);
+  const real = options.realOdoo;
+  const sandbox: OdooSandbox | undefined = real
+    ? undefined
+    : await startOdooSandbox({ port: 0, fresh: true });
+  const target = real ?? {
+    url: (sandbox as OdooSandbox).url,
+    db: 'rcm',
+    hub: { login: 'admin', apiKey: 'admin' },
+    admin: { login: 'admin', apiKey: 'admin' },
+  };
+  const odoo: RateLimitedOdoo = await startRateLimitedOdoo(target.url);
   let hub: Hub | undefined;
   try {
     hub = await startTestHub({
-      odoo: { url: odoo.url, db: 'rcm', login: 'admin', apiKey: 'admin' },
+      odoo: { url: odoo.url, db: target.db, ...target.hub },
       // A failed write comes back in 1 s instead of the 6-minute visibility timeout; the breaker (issue 12)
       // stops the writers during the outage, so no message spends its receives on a dead Odoo.
       odooWriteQueue: { retryDelaySeconds: 1 },
@@ -243,7 +274,7 @@ export async function benchMonthEnd(
     const refusedDuringOutage = odoo.refused;
     limitOff();
 
-    // What Odoo holds, asked of the sandbox directly.
+    // What Odoo holds, asked of it directly (not through the proxy) by the administrator.
     // Every claim payment is one payment (CO-45 as its write-off); a PR moves to the patient by a credit note on
     // the payer invoice and a patient invoice (core/remittance-posting.ts).
     const expected = new Map<string, number>();
@@ -256,7 +287,7 @@ export async function benchMonthEnd(
       }
     }
     for (const c of payments) expected.set(`[rcm:pay:PAY-${c.n}]`, 0);
-    const rpc = sandboxRpc(sandbox.url);
+    const rpc = await odooRpc(target.url, target.db, target.admin);
     const paymentRows = await rpc<Array<{ ref: string | false; state: string }>>(
       'account.payment',
       'search_read',
@@ -304,7 +335,7 @@ export async function benchMonthEnd(
   } finally {
     await hub?.close();
     await odoo.close();
-    await sandbox.close();
+    await sandbox?.close();
   }
 }
 
@@ -514,26 +545,21 @@ function paymentRequest(c: Claim): Request {
   };
 }
 
-function sandboxRpc(url: string) {
-  return async <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) => {
+async function odooRpc(url: string, db: string, user: { login: string; apiKey: string }) {
+  const post = async <T>(service: string, method: string, args: unknown[]) => {
     const response = await fetch(`${url}/jsonrpc`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        method: 'call',
-        params: {
-          service: 'object',
-          method: 'execute_kw',
-          args: ['rcm', 2, 'admin', model, method, args, kwargs],
-        },
-        id: 1,
-      }),
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: 1 }),
     });
     const payload = (await response.json()) as { result?: T; error?: { data?: { message?: string } } };
     if (payload.error) throw new Error(`Odoo error: ${payload.error.data?.message}`);
     return payload.result as T;
   };
+  const uid = await post<number | false>('common', 'authenticate', [db, user.login, user.apiKey, {}]);
+  if (!uid) throw new Error(`Odoo refused the login of ${user.login}`);
+  return <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+    post<T>('object', 'execute_kw', [db, uid, user.apiKey, model, method, args, kwargs]);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
