@@ -30,6 +30,16 @@ export function invoiceExternalId(invoiceId: string, partnerId: number): string 
 }
 
 /**
+ * One line of that invoice, by its position: the lines are loaded as records of their own (account.move.line),
+ * each with its external id, so a line `load` repeated or reaching Odoo late updates the same lines (with the
+ * same values: a no-op on a posted invoice, account_move_line.py `write` skips unchanged lines) instead of adding
+ * more. A header load cannot carry its lines safely: `load` appends one2many lines to an existing invoice.
+ */
+export function invoiceLineExternalId(invoiceId: string, partnerId: number, index: number): string {
+  return `${EXTERNAL_ID_MODULE}.${externalIdName('invoice', invoiceId, partnerId, 'line', index)}`;
+}
+
+/**
  * `load()` takes its cells as an import file would: text. Booleans as '1' / '' (an empty cell is False),
  * numbers as decimal text; money must already be a decimal string (never a float).
  */

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { BillTo, InvoiceIssued } from './invoice.js';
-import { centsToOdooAmount } from './money.js';
+import { centsToOdooAmount, formatCents } from './money.js';
+import { invoiceLineExternalId } from './odoo-external-ids.js';
 
 /**
  * How the revenue domain is booked in Odoo. Pure values: the Odoo adapter sends them, nothing here knows
@@ -50,10 +51,32 @@ export function invoiceValues(invoice: InvoiceIssued, partnerId: number): Record
       0,
       0,
       {
-        name: `${line.codeSystem} ${line.code} ${line.description}`,
+        name: invoiceLineLabel(line),
         quantity: line.quantity,
         price_unit: centsToOdooAmount(line.unitPriceCents),
       },
     ]),
   };
+}
+
+/** Columns of an `account.move.line` `load` of invoice lines (see `invoiceLineRows`). */
+export const INVOICE_LINE_COLUMNS = ['id', 'move_id/.id', 'display_type', 'name', 'quantity', 'price_unit'];
+
+/**
+ * The rows that load an invoice's lines onto its draft move `moveId`, one per line, each keyed by its external id
+ * (`invoiceLineExternalId`). Cells as an import file has them: text, amounts as decimal strings.
+ */
+export function invoiceLineRows(invoice: InvoiceIssued, partnerId: number, moveId: number): string[][] {
+  return invoice.lines.map((line, index) => [
+    invoiceLineExternalId(invoice.invoiceId, partnerId, index),
+    String(moveId),
+    'product',
+    invoiceLineLabel(line),
+    String(line.quantity),
+    formatCents(line.unitPriceCents),
+  ]);
+}
+
+function invoiceLineLabel(line: InvoiceIssued['lines'][number]): string {
+  return `${line.codeSystem} ${line.code} ${line.description}`;
 }

@@ -41,6 +41,7 @@ import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
 import { METRICS } from '../monitoring-alarms.js';
 import { env, queues } from '../wiring.js';
+import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
@@ -134,13 +135,19 @@ const processor = new SqsFifoPartialProcessorAsync();
 
 export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
   try {
-    const response = await processPartialResponse(event, writeRecord, processor, {
-      context: lambdaContext,
-      skipGroupOnError: true,
-      // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
-      // deleted), so the retry delays below apply to it too — above all when the breaker has just opened.
-      throwOnFullBatchFailure: false,
-    });
+    const batchContext: BookingContext = { ...context, prepared: await prepare(event.Records) };
+    const response = await processPartialResponse(
+      event,
+      (record: SQSRecord) => writeRecord(record, batchContext),
+      processor,
+      {
+        context: lambdaContext,
+        skipGroupOnError: true,
+        // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
+        // deleted), so the retry delays below apply to it too — above all when the breaker has just opened.
+        throwOnFullBatchFailure: false,
+      },
+    );
     await retrySoon(event, response);
     return response;
   } finally {
@@ -213,6 +220,35 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
   }
 }
 
+/**
+ * Books the batch's simple events in Odoo together (booking/batch.ts), before the records are walked one by one.
+ * Best effort: whatever this does not settle (Odoo down, a refused row) each record books on its own, with its
+ * retries, its breaker outcome and its own failure.
+ */
+async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
+  const envelopes: EventEnvelope[] = [];
+  const firstDeliveries = new Set<string>();
+  for (const record of records) {
+    try {
+      const envelope = parseEnvelope(record);
+      envelopes.push(envelope);
+      if (record.attributes.ApproximateReceiveCount === '1' && !retryOf(record))
+        firstDeliveries.add(envelope.id);
+    } catch {
+      // Unreadable: writeRecord dead-letters it in its turn.
+    }
+  }
+  try {
+    return await prepareBatch(envelopes, { odoo: await odooClient(), store }, firstDeliveries);
+  } catch (error) {
+    logger.warn('batch booking not completed; the records are booked one by one', {
+      error: (error as Error).message,
+    });
+    if (cachedClient) forgetPartners(cachedClient.client);
+    return nothingPrepared();
+  }
+}
+
 /** A refusal (ValidationError…) is Odoo working as designed; only what a retry may fix counts as an error. */
 function countOdooCall(sample: OdooCallSample): void {
   metrics.addMetric(METRICS.odooCalls, MetricUnit.Count, 1);
@@ -221,7 +257,7 @@ function countOdooCall(sample: OdooCallSample): void {
     metrics.addMetric(METRICS.odooCallErrors, MetricUnit.Count, 1);
 }
 
-async function writeRecord(record: SQSRecord): Promise<void> {
+async function writeRecord(record: SQSRecord, batchContext: BookingContext = context): Promise<void> {
   let envelope: EventEnvelope;
   try {
     envelope = parseEnvelope(record);
@@ -250,13 +286,15 @@ async function writeRecord(record: SQSRecord): Promise<void> {
         'rcm.OdooBreakerOpen',
         'Odoo circuit breaker open: waiting for the probe',
       );
-    const outcome = await withQuickRetries(() => book(envelope)).catch(async (error: unknown) => {
-      if (error instanceof OdooError)
-        await noteBreaker(
-          error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
-        );
-      throw error;
-    });
+    const outcome = await withQuickRetries(() => book(envelope, batchContext)).catch(
+      async (error: unknown) => {
+        if (error instanceof OdooError)
+          await noteBreaker(
+            error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
+          );
+        throw error;
+      },
+    );
     await noteBreaker({ kind: 'success' });
     if (outcome.kind === 'held' && isEncounterEvent(envelope))
       await hold(envelope, outcome.waitingFor, retry);
@@ -302,10 +340,10 @@ function parseEnvelope(record: SQSRecord): EventEnvelope {
   return schema.parse(body) as EventEnvelope;
 }
 
-async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
+async function book(envelope: EventEnvelope, bookingContext = context): Promise<BookingOutcome> {
   if (envelope.type === 'PatientUpserted' || envelope.type === 'PayerUpserted')
-    return bookMasterData(envelope, context);
-  if (envelope.type === 'EraDepositReceived') return bookEraDeposit(envelope, context);
+    return bookMasterData(envelope, bookingContext);
+  if (envelope.type === 'EraDepositReceived') return bookEraDeposit(envelope, bookingContext);
   const booking = encounterBookings[envelope.type];
   if (!booking || !isEncounterEvent(envelope)) {
     throw new OdooError(
@@ -314,7 +352,7 @@ async function book(envelope: EventEnvelope): Promise<BookingOutcome> {
       `the Odoo writer does not handle ${envelope.type}`,
     );
   }
-  return booking(envelope, context);
+  return booking(envelope, bookingContext);
 }
 
 /** Keeps an event that came before what it depends on; tells a person when it has waited too long. */

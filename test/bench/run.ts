@@ -8,6 +8,8 @@
  *   5. X12 835 reading: a generated 20,000-claim file, our streaming reader next to node-x12 (test/bench/x12-835.ts)
  *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
  *   7. AWS cost per encounter: every billable request of the issue-16 mix, × us-east-1 list prices (test/bench/cost.ts)
+ *   8. Odoo at month-end: RPCs per event by type and a month-end drain through an Odoo rate-limited per worker,
+ *      with an outage in the middle (test/bench/month-end.ts; BENCH_MONTH_END_* knobs, BENCH_MONTH_END=skip)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -15,6 +17,7 @@ import { join, resolve } from 'node:path';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
 import { benchBundles, benchSourceMaps, bundleBenchLines, sourceMapBenchLines } from './bundles.js';
 import { benchCost, costBenchLines } from './cost.js';
+import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
@@ -152,6 +155,14 @@ for (const line of reconciliationBenchLines(
 print();
 for (const line of costBenchLines(await benchCost(Number(process.env.BENCH_COST_ENCOUNTERS ?? 50))))
   print(line);
+// 8. Odoo at month-end (issue 16, docs/benchmarks.md "Odoo at month-end").
+if (process.env.BENCH_MONTH_END !== 'skip') {
+  print();
+  for (const line of monthEndBenchLines(
+    await benchMonthEnd(monthEndOptionsFromEnv(), (line) => console.error(`[month-end] ${line}`)),
+  ))
+    print(line);
+}
 
 if (process.argv.includes('--write')) {
   const file = join(root, 'docs/benchmarks.md');

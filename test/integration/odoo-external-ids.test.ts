@@ -6,7 +6,12 @@ import { OdooInvoiceLedger } from '../../lambdas/adapters/odoo/invoice-ledger.js
 import { OdooPartnerDirectory } from '../../lambdas/adapters/odoo/partner-directory.js';
 import type { InvoiceIssued } from '../../lambdas/core/invoice.js';
 import { invoiceExternalId, partnerExternalId } from '../../lambdas/core/odoo-external-ids.js';
-import { partnerRef, partnerValues } from '../../lambdas/core/odoo-posting.js';
+import {
+  INVOICE_LINE_COLUMNS,
+  invoiceLineRows,
+  partnerRef,
+  partnerValues,
+} from '../../lambdas/core/odoo-posting.js';
 import { type OdooSandbox, startOdooSandbox } from '../../local/odoo-sandbox/server.js';
 import { type FaultProxy, startFaultProxy } from '../chaos/support/fault-proxy.js';
 
@@ -198,6 +203,81 @@ describe('Odoo records keyed by external id', () => {
     expect(await movesWithRef(invoice.invoiceId)).toEqual([
       { id: posted.moveId, state: 'posted', amount_total: 99 },
     ]);
+  });
+
+  it('invoice lines loaded by external id: a line load that commits late is not doubled, one arriving after posting changes nothing', async () => {
+    const billTo = { kind: 'payer' as const, id: `PAYER-${run}-lines`, name: 'Lines Payer' };
+    const partnerId = await new OdooInvoiceLedger(writer()).ensurePartner(billTo);
+    const invoice = invoiceFor('late-lines', billTo, [10_025, 2_000]);
+    proxy.plan.rates = { late: 1 };
+    proxy.plan.lateMs = 1_500;
+    proxy.plan.match = /account\.move\.line.*"load"|"load".*account\.move\.line/;
+    await new OdooInvoiceLedger(writer({ viaProxy: true, timeoutMs: 400 }))
+      .ensurePostedInvoice(invoice, partnerId)
+      .catch(() => undefined);
+    expect(proxy.counts.late).toBeGreaterThan(0);
+    clearFaults();
+    const retried = await new OdooInvoiceLedger(writer({ viaProxy: true })).ensurePostedInvoice(
+      invoice,
+      partnerId,
+    );
+    await new Promise((r) => setTimeout(r, 1_600));
+    // The same line load again, as a stale copy reaching Odoo after the invoice was posted.
+    const moveId = retried.moveId;
+    await writer().call('account.move.line', 'load', [], {
+      fields: INVOICE_LINE_COLUMNS,
+      data: invoiceLineRows(invoice, partnerId, moveId),
+    });
+    expect(await movesWithRef(invoice.invoiceId)).toEqual([
+      { id: moveId, state: 'posted', amount_total: 120.25 },
+    ]);
+    const lines = await writer().call<unknown[]>('account.move.line', 'search', [
+      [
+        ['move_id', '=', moveId],
+        ['display_type', '=', 'product'],
+      ],
+    ]);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('a batch of invoices posts each once, also when its calls commit late and the batch is retried', async () => {
+    const billTos = [0, 1, 2].map((i) => ({
+      kind: 'payer' as const,
+      id: `PAYER-${run}-batch-${i}`,
+      name: `Batch ${i}`,
+    }));
+    const partners = await new OdooInvoiceLedger(writer()).ensurePartners(billTos);
+    const items = billTos.flatMap((billTo, i) => [
+      {
+        invoice: invoiceFor(`batch-${i}-a`, billTo, [5_000 + i]),
+        partnerId: partners.get(partnerExternalId(billTo)) as number,
+      },
+      {
+        invoice: invoiceFor(`batch-${i}-b`, billTo, [7_000, 25 + i]),
+        partnerId: partners.get(partnerExternalId(billTo)) as number,
+      },
+    ]);
+    for (const step of ['load', 'action_post']) {
+      proxy.plan.rates = { late: 1 };
+      proxy.plan.lateMs = 1_500;
+      proxy.plan.match = new RegExp(`"${step}"`);
+      await new OdooInvoiceLedger(writer({ viaProxy: true, timeoutMs: 400 }))
+        .postInvoices(items)
+        .catch(() => undefined);
+      clearFaults();
+    }
+    const posted = await new OdooInvoiceLedger(writer({ viaProxy: true })).postInvoices(items);
+    // What the batch left out (a draft still being committed) is posted one by one, as the writer does.
+    for (const { invoice, partnerId } of items) {
+      if (!posted.has(invoiceExternalId(invoice.invoiceId, partnerId)))
+        await new OdooInvoiceLedger(writer()).ensurePostedInvoice(invoice, partnerId);
+    }
+    await new Promise((r) => setTimeout(r, 1_600));
+    for (const { invoice } of items) {
+      const moves = await movesWithRef(invoice.invoiceId);
+      expect(moves, invoice.invoiceId).toHaveLength(1);
+      expect(moves[0]).toMatchObject({ state: 'posted', amount_total: invoice.totalCents / 100 });
+    }
   });
 
   it('partners that share our ref (made before external ids) are resolved the same way every time', async () => {

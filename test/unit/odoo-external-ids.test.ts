@@ -4,9 +4,11 @@ import {
   canonicalRecord,
   externalIdName,
   invoiceExternalId,
+  invoiceLineExternalId,
   loadCell,
   partnerExternalId,
 } from '../../lambdas/core/odoo-external-ids.js';
+import { INVOICE_LINE_COLUMNS, invoiceLineRows } from '../../lambdas/core/odoo-posting.js';
 
 describe('external ids of the records the hub creates in Odoo', () => {
   it('two different keys never share an external id (the unique index must not merge them)', () => {
@@ -27,6 +29,62 @@ describe('external ids of the records the hub creates in Odoo', () => {
       }),
     );
     expect(partnerExternalId({ kind: 'payer', id: 'BCBS.TX' })).toBe('rcm_hub.partner__payer__BCBS_2e_TX');
+  });
+
+  it('gives every line of every invoice its own external id, distinct from the invoice header', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.string(), fc.integer({ min: 1 }), fc.nat(50)),
+        fc.tuple(fc.string(), fc.integer({ min: 1 }), fc.nat(50)),
+        (a, b) => {
+          fc.pre(a.join('\u0000') !== b.join('\u0000'));
+          expect(invoiceLineExternalId(...a)).not.toBe(invoiceLineExternalId(...b));
+          expect(invoiceLineExternalId(...a)).not.toBe(invoiceExternalId(a[0], a[1]));
+        },
+      ),
+    );
+  });
+
+  it('loads invoice lines as import text: one row per line, decimal amounts, on the draft move', () => {
+    const invoice = {
+      invoiceId: 'INV-1',
+      encounterId: 'E',
+      facilityId: 'F',
+      issueDate: '2026-11-02',
+      currency: 'USD' as const,
+      billTo: { kind: 'payer' as const, id: 'P', name: 'Payer' },
+      lines: [
+        {
+          code: '99213',
+          codeSystem: 'CPT' as const,
+          description: 'Visit',
+          quantity: 1,
+          unitPriceCents: 12_550,
+          amountCents: 12_550,
+        },
+        {
+          code: '36415',
+          codeSystem: 'CPT' as const,
+          description: 'Draw',
+          quantity: 1.5,
+          unitPriceCents: 1_005,
+          amountCents: 1_508,
+        },
+      ],
+      totalCents: 14_058,
+    };
+    expect(INVOICE_LINE_COLUMNS).toEqual([
+      'id',
+      'move_id/.id',
+      'display_type',
+      'name',
+      'quantity',
+      'price_unit',
+    ]);
+    expect(invoiceLineRows(invoice, 7, 42)).toEqual([
+      [invoiceLineExternalId('INV-1', 7, 0), '42', 'product', 'CPT 99213 Visit', '1', '125.50'],
+      [invoiceLineExternalId('INV-1', 7, 1), '42', 'product', 'CPT 36415 Draw', '1.5', '10.05'],
+    ]);
   });
 
   it('writes load() cells as import text and refuses float amounts', () => {

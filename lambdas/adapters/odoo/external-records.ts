@@ -32,16 +32,28 @@ export async function loadByExternalId(
 ): Promise<number | undefined> {
   const fields = ['id', ...Object.keys(columns)];
   const row = [externalId, ...Object.values(columns).map(loadCell)];
+  const ids = await loadRows(odoo, model, fields, [row], externalId);
+  return ids?.[0];
+}
+
+/**
+ * Several records, each with its external id (the `id` column), in one `load`: one Odoo transaction, so all
+ * of them or none (a refused row rolls back the others: the caller books them one by one then). Returns the ids
+ * in row order, or undefined when another writer won a race on one of the external ids (search again).
+ */
+export async function loadRows(
+  odoo: OdooClient,
+  model: string,
+  fields: string[],
+  rows: string[][],
+  what: string,
+): Promise<number[] | undefined> {
   // Named arguments, so both JSON-RPC (execute_kw kwargs) and JSON-2 carry them the same way.
-  const answer = await odoo.call<LoadAnswer>(model, 'load', [], { fields, data: [row] });
-  if (answer.ids && answer.ids[0] !== undefined) return answer.ids[0];
+  const answer = await odoo.call<LoadAnswer>(model, 'load', [], { fields, data: rows });
+  if (answer.ids && answer.ids.length === rows.length) return answer.ids;
   const text = (answer.messages ?? []).map((m) => m.message ?? '').join('; ');
   if (RACE_MESSAGE.test(text)) return undefined;
-  throw new OdooError(
-    'permanent',
-    'rcm.LoadRefused',
-    `Odoo refused ${model} ${externalId}: ${text || 'no id'}`,
-  );
+  throw new OdooError('permanent', 'rcm.LoadRefused', `Odoo refused ${model} ${what}: ${text || 'no id'}`);
 }
 
 /**

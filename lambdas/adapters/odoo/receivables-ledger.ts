@@ -27,6 +27,13 @@ export interface ExecutedStep {
   cancelledPaymentIds?: number[];
 }
 
+/** One search per SQS batch (`OdooReceivablesLedger.snapshot`): invoices by ref, payment rows by step ref. */
+export interface ReceivablesSnapshot {
+  invoices: Map<string, MoveRow[]>;
+  payments: Map<string, PaymentRow[]>;
+  partnerIds: Map<string, number>;
+}
+
 export interface InvoiceState {
   moveId: number;
   partnerId: number;
@@ -118,12 +125,66 @@ export class OdooReceivablesLedger {
   constructor(
     private readonly odoo: OdooClient,
     setup: LedgerSetup = ENV_SETUP,
+    /** What one search per SQS batch found (see `snapshot`), for this ledger's look-ups until it first writes. */
+    private snapshot?: ReceivablesSnapshot,
   ) {
     this.chart = OdooChart.of(odoo, setup);
   }
 
+  /**
+   * The look-ups of several payments' bookings, for a whole SQS batch in two calls: customer invoices by
+   * `ref in [...]` and payments by their markers. Only for bookings nothing else in the batch writes before
+   * (the writer passes the first event of each encounter): each ledger uses it until its first write, then asks
+   * Odoo again. `partnerIds` (partner ref → Odoo id, from the crosswalk) answers "the invoice of this partner".
+   */
+  static async snapshot(
+    odoo: OdooClient,
+    wanted: { invoiceIds: string[]; paymentRefs: string[]; partnerIds: Map<string, number> },
+  ): Promise<ReceivablesSnapshot> {
+    const snapshot: ReceivablesSnapshot = {
+      invoices: new Map(),
+      payments: new Map(),
+      partnerIds: wanted.partnerIds,
+    };
+    const invoiceIds = [...new Set(wanted.invoiceIds)];
+    if (invoiceIds.length > 0) {
+      const rows = await odoo.call<MoveRow[]>(
+        'account.move',
+        'search_read',
+        [
+          [
+            ['move_type', '=', 'out_invoice'],
+            ['ref', 'in', invoiceIds],
+            ['state', '!=', 'cancel'],
+          ],
+        ],
+        { fields: MOVE_FIELDS, order: 'id' },
+      );
+      for (const id of invoiceIds)
+        snapshot.invoices.set(
+          id,
+          rows.filter((row) => row.ref === id),
+        );
+    }
+    const refs = [...new Set(wanted.paymentRefs)];
+    if (refs.length > 0) {
+      const memoField = (await odoo.dialect()).paymentMemoField;
+      const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
+      const rows = await odoo.call<PaymentRow[]>(
+        'account.payment',
+        'search_read',
+        [[...Array(leaves.length - 1).fill('|'), ...leaves]],
+        { fields: [memoField, 'state'] },
+      );
+      for (const ref of refs) snapshot.payments.set(ref, rows);
+    }
+    return snapshot;
+  }
+
   /** Executes each step in order, idempotently: a step whose ref already exists in Odoo is found, not redone. */
   async execute(steps: PostingStep[]): Promise<ExecutedStep[]> {
+    // The batch snapshot serves payment bookings only; remittance plans look everything up as before.
+    if (steps.some((step) => step.kind !== 'payment')) this.snapshot = undefined;
     const executed: ExecutedStep[] = [];
     for (const step of steps) {
       switch (step.kind) {
@@ -415,6 +476,8 @@ export class OdooReceivablesLedger {
         `payment ${step.ref}: invoice ${step.invoiceId} owes ${formatCents(residual)}, paying ${formatCents(step.amountCents)} would write off ${formatCents(residual - step.amountCents)}, the plan says ${formatCents(step.writeOff.amountCents)}`,
       );
     }
+    // From here on this ledger writes: what the batch's snapshot saw is no longer the state of Odoo.
+    this.snapshot = undefined;
     const journalId = await this.chart.bankJournalId();
     const values: Record<string, unknown> = {
       amount: centsToOdooAmount(step.amountCents),
@@ -700,6 +763,10 @@ export class OdooReceivablesLedger {
       ['move_type', '=', 'out_invoice'],
       ['ref', '=', invoiceId],
     ];
+    if (!withCancelled) {
+      const known = this.knownInvoice(invoiceId, ofPartnerRef);
+      if (known !== 'ask Odoo') return known;
+    }
     if (!withCancelled) domain.push(['state', '!=', 'cancel']);
     if (ofPartnerRef !== undefined) domain.push(['partner_id.ref', '=', ofPartnerRef]);
     if (!withCancelled)
@@ -719,14 +786,28 @@ export class OdooReceivablesLedger {
     return live[0] ?? rows[0];
   }
 
+  /**
+   * The snapshot's answer to `findInvoice` (live, not cancelled) when it is certain: one invoice with that ref
+   * (and, asked for a partner, that invoice's partner is the one the crosswalk names), or none at all.
+   * Anything else (several, another partner) is asked of Odoo, whose answer and errors stay the reference.
+   */
+  private knownInvoice(invoiceId: string, ofPartnerRef?: string): MoveRow | undefined | 'ask Odoo' {
+    const rows = this.snapshot?.invoices.get(invoiceId);
+    if (!this.snapshot || !rows || rows.length > 1) return 'ask Odoo';
+    const [row] = rows;
+    if (!row || ofPartnerRef === undefined) return row;
+    const partnerId = this.snapshot.partnerIds.get(ofPartnerRef);
+    return partnerId !== undefined && many2oneId(row.partner_id) === partnerId ? row : 'ask Odoo';
+  }
+
   /** Payments whose memo carries one of these refs' markers, in the order of `refs`; 2+ for one ref is refused. */
   private async findPayments(refs: string[]): Promise<PaymentRow[]> {
     const memoField = await this.memoField();
-    const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
-    const domain: Domain = [...Array(leaves.length - 1).fill('|'), ...leaves];
-    const rows = await this.odoo.call<PaymentRow[]>('account.payment', 'search_read', [domain], {
-      fields: [memoField, 'state'],
-    });
+    const snapshot = this.snapshot;
+    const known = snapshot && refs.every((ref) => snapshot.payments.has(ref));
+    const rows = known
+      ? [...new Set(refs.flatMap((ref) => snapshot.payments.get(ref) ?? []))]
+      : await this.searchPayments(refs, memoField);
     const found: PaymentRow[] = [];
     for (const ref of refs) {
       const marker = paymentMarker(ref);
@@ -743,6 +824,14 @@ export class OdooReceivablesLedger {
       if (matches[0]) found.push(matches[0]);
     }
     return found;
+  }
+
+  private async searchPayments(refs: string[], memoField: string): Promise<PaymentRow[]> {
+    const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
+    const domain: Domain = [...Array(leaves.length - 1).fill('|'), ...leaves];
+    return this.odoo.call<PaymentRow[]>('account.payment', 'search_read', [domain], {
+      fields: [memoField, 'state'],
+    });
   }
 
   /** The credit notes and invoices created under these refs (`invoice_origin` or `ref`), in `refs` order. */

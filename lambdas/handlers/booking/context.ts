@@ -3,6 +3,7 @@ import type { EventPublisher } from '../../adapters/eventbridge/event-publisher.
 import type { OdooClient } from '../../adapters/odoo/client.js';
 import type { OdooWriteQueue } from '../../adapters/sqs/odoo-write-queue.js';
 import type { EventEnvelope } from '../../core/envelope.js';
+import type { PreparedWrites } from './batch.js';
 
 /** What every booking needs: the store, the bus, a logged-in Odoo, and the time of this processing. */
 export interface BookingContext {
@@ -17,6 +18,8 @@ export interface BookingContext {
    */
   exceptions?: { clear(id: string, clientId: string, at: string, note: string): Promise<boolean> };
   now: () => string;
+  /** What the writer already booked for this SQS batch as a whole (booking/batch.ts); absent outside a batch. */
+  prepared?: PreparedWrites;
 }
 
 /**

@@ -35,9 +35,13 @@ export async function bookInvoice(
   context: BookingContext,
 ): Promise<BookingOutcome> {
   const invoice = envelope.data as InvoiceIssued;
-  const ledger = new OdooInvoiceLedger(await context.odoo());
-  const partnerId = await ledger.ensurePartner(invoice.billTo);
-  const posted = await ledger.ensurePostedInvoice(invoice, partnerId);
+  // Booked with the rest of its SQS batch (booking/batch.ts), else here on its own.
+  let posted = context.prepared?.invoices.get(envelope.id);
+  if (!posted) {
+    const ledger = new OdooInvoiceLedger(await context.odoo());
+    posted = await ledger.ensurePostedInvoice(invoice, await ledger.ensurePartner(invoice.billTo));
+  }
+  const { partnerId } = posted;
   await recordFollowUp(
     context,
     envelope,

@@ -236,7 +236,11 @@ export async function bookPayment(
   const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
   if (!workflow || !link) return heldFor(`invoice ${payment.appliesTo.invoiceId}`);
   if (workflow.payments[payment.paymentId]) return done;
-  const ledger = new OdooReceivablesLedger(await context.odoo());
+  // Its look-ups may come from the batch's one search (booking/batch.ts), once: a quick retry of this booking
+  // (after a call that may commit late) looks everything up in Odoo again. Its writes are its own.
+  const snapshot = context.prepared?.payments.get(envelope.id);
+  context.prepared?.payments.delete(envelope.id);
+  const ledger = new OdooReceivablesLedger(await context.odoo(), undefined, snapshot);
   const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
   let plan: PostingPlan;
   try {

@@ -1073,6 +1073,9 @@ const accountMoveLine: ModelDef = {
     const id = baseCreate(env, 'account.move.line', clean);
     const balance = debit - credit;
     env.store.update('account.move.line', id, { _debit: debit, _credit: credit, _residual: balance });
+    // account_move_line.py `create` runs inside `_sync_dynamic_lines`: a product line created on its own (a
+    // line `load`) updates the invoice's receivable line as one created through the invoice does.
+    if (isInvoice(move) && displayType === 'product' && move.state === 'draft') syncInvoiceLines(env, moveId);
     return id;
   },
   write(env, ids, vals) {

@@ -54,6 +54,8 @@ const irModelData: ModelDef = {
   },
 };
 
+const NUMERIC = new Set(['float', 'integer', 'monetary']);
+
 function findXmlid(env: Env, module: string, name: string) {
   return env.store.all('ir.model.data').find((row) => row.module === module && row.name === name);
 }
@@ -144,6 +146,12 @@ export const loadMethod: MethodDef = {
             vals[field] = found[0];
           } else if (fieldDef.type === 'boolean' && typeof cell === 'string') {
             vals[field] = ['1', 'true', 'yes'].includes(cell.toLowerCase());
+          } else if (NUMERIC.has(fieldDef.type) && typeof cell === 'string') {
+            // base/models/ir_fields.py `_str_to_float` / `_str_to_integer`: import cells are text.
+            const number = Number(cell);
+            if (!Number.isFinite(number))
+              throw new Error(`'${cell}' does not seem to be a number for field '${fieldDef.string}'`);
+            vals[field] = number;
           } else vals[field] = cell;
         });
         const isContinuation =

@@ -1,0 +1,144 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An Odoo as slow as a real one, in front of the sandbox (or any Odoo): `workers` Odoo workers, each serving one
+ * call at a time and at most `rpcPerSecondPerWorker` calls a second (odoo.md: about 6 RPC/s per worker). A call
+ * waits for a free worker, then holds it for at least 1/rate s. `down` makes every call fail as an unreachable
+ * Odoo does behind its front proxy (HTML 502), for the outage of the month-end bench. Counts every business
+ * call by `model.method` as it reaches the Odoo behind (what the hub's RPC figures are made of).
+ */
+export interface RateLimitedOdoo {
+  url: string;
+  /** Off during setup (no limit), on for the measured phase. */
+  limit: { workers: number; rpcPerSecondPerWorker: number } | undefined;
+  down: boolean;
+  calls: Map<string, number>;
+  /** Calls refused while down. */
+  refused: number;
+  resetCounts(): void;
+  totalCalls(): number;
+  close(): Promise<void>;
+}
+
+export async function startRateLimitedOdoo(target: string): Promise<RateLimitedOdoo> {
+  const upstream = new URL(target);
+  const sockets = new Set<import('node:net').Socket>();
+  const waiting: Array<() => void> = [];
+  let busy = 0;
+  const state: RateLimitedOdoo = {
+    url: '',
+    limit: undefined,
+    down: false,
+    calls: new Map(),
+    refused: 0,
+    resetCounts() {
+      state.calls = new Map();
+      state.refused = 0;
+    },
+    totalCalls: () => [...state.calls.values()].reduce((a, b) => a + b, 0),
+    close: async () => undefined,
+  };
+
+  /** Takes a worker (when limited): answers whether one was taken, so a limit switched meanwhile frees it right. */
+  const acquire = async (): Promise<boolean> => {
+    if (!state.limit) return false;
+    if (busy < state.limit.workers) {
+      busy += 1;
+      return true;
+    }
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    return true;
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy = Math.max(0, busy - 1);
+  };
+
+  const forward = (body: Buffer, req: http.IncomingMessage) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const out = http.request(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
+      out.on('error', reject);
+      out.end(body);
+    });
+
+  const nameOf = (req: http.IncomingMessage, body: Buffer): string | undefined => {
+    if ((req.url ?? '').startsWith('/json/2/'))
+      return (req.url ?? '').slice('/json/2/'.length).replace('/', '.');
+    try {
+      const params = (
+        JSON.parse(body.toString('utf8')) as {
+          params?: { service?: string; method?: string; args?: unknown[] };
+        }
+      ).params;
+      if (params?.service === 'object') return `${String(params.args?.[3])}.${String(params.args?.[4])}`;
+      return params?.service ? `${params.service}.${params.method}` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      if (state.down) {
+        state.refused += 1;
+        res
+          .writeHead(502, { 'content-type': 'text/html' })
+          .end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+        return;
+      }
+      const limited = await acquire();
+      const started = performance.now();
+      try {
+        const name = nameOf(req, body);
+        if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
+        const answer = await forward(body, req);
+        if (state.limit) {
+          const minimum = 1000 / state.limit.rpcPerSecondPerWorker;
+          const spent = performance.now() - started;
+          if (spent < minimum) await new Promise((r) => setTimeout(r, minimum - spent));
+        }
+        const headers = { ...answer.headers };
+        delete headers['transfer-encoding'];
+        delete headers.connection;
+        res.writeHead(answer.status, headers).end(answer.body);
+      } catch {
+        req.socket.destroy();
+      } finally {
+        if (limited) release();
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  return state;
+}
