@@ -4,7 +4,7 @@ import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
 import { OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import type { EventEnvelope } from '../core/envelope.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('enqueueOdooWrite');
 const queue = new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQueue));

@@ -40,7 +40,7 @@ import {
   transition,
 } from '../core/exceptions.js';
 import { mayRead, type Principal, worksTeam } from '../core/partners.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 import { recordExceptionResolved } from './booking/record.js';
 import { countFeedback, resolutionFeedback } from './triage/feedback.js';
 import { prioritizedPage } from './triage/priority.js';

@@ -8,7 +8,7 @@ import { ensureHubSetup, ledgerSetupFromEnv, type SetupReport } from '../adapter
 import { OdooClient } from '../adapters/odoo/client.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { breakerSummary } from '../core/odoo-breaker.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('health');
 const dynamodb = new DynamoDBClient({});

@@ -16,7 +16,7 @@ import { mayRead, type Principal } from '../core/partners.js';
 import { rankByTeam } from '../core/triage/exposure.js';
 import { summaryOf } from '../core/triage/summary.js';
 import type { TriageView } from '../core/triage/triage.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 import { openQueue, rankable } from './triage/priority.js';
 import { currentModel, retrain } from './triage/suggest.js';
 

@@ -11,7 +11,7 @@ import { OdooClient } from '../adapters/odoo/client.js';
 import { publishBreakerFigures } from '../adapters/odoo-breaker-figures.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { OdooBreakerProbeCycle } from '../core/odoo-breaker-probe.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('odooBreakerProbe');
 const sqs = new SQSClient({});

@@ -39,8 +39,9 @@ import {
 } from '../core/odoo-breaker.js';
 import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
+import { env } from '../env.js';
 import { METRICS } from '../monitoring-alarms.js';
-import { env, queues } from '../wiring.js';
+import { queues } from '../wiring.js';
 import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';

@@ -11,7 +11,7 @@ import type { EventEnvelope } from '../core/envelope.js';
 import { EventCatalog, type ExceptionOpened } from '../core/events.js';
 import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
 import { exceptionAlert } from '../core/triage/alert.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 import { openingFacts, suggest, withTriage } from './triage/suggest.js';
 
 const logger = createLogger('projectExceptions');

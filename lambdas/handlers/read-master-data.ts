@@ -8,7 +8,7 @@ import { createLogger } from '../adapters/observability.js';
 import { callerPrincipal } from '../adapters/partners/registry.js';
 import { PartnerId } from '../core/identifiers.js';
 import { ALL, mayRead } from '../core/partners.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('readMasterData');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));

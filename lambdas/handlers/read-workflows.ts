@@ -10,7 +10,7 @@ import { callerPrincipal } from '../adapters/partners/registry.js';
 import { PartnerId } from '../core/identifiers.js';
 import { mayRead, visibleFacilities } from '../core/partners.js';
 import { WorkflowState } from '../core/workflow.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('readWorkflows');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));

@@ -43,7 +43,7 @@ import {
   type SubmittedClaim,
 } from '../core/reconciliation.js';
 import { remittanceStepRefs } from '../core/remittance-posting.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 /**
  * The reconciliation state machine's task states (lib/reconciliation-definition.ts): `start` lists the

@@ -29,7 +29,7 @@ import {
   ReconciliationRequest,
   ReconciliationRunListQuery,
 } from '../core/reconciliation.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('reconciliations');
 const runs = new ReconciliationStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));

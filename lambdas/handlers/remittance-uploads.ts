@@ -25,7 +25,7 @@ import {
   uploadIdFor,
   uploadObjectKey,
 } from '../core/x12/uploads.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 /**
  * POST /v1/remittance-uploads → a presigned S3 PUT for one large X12 835 (docs/x12.md#large-files);

@@ -25,8 +25,8 @@ import {
   type UnpostedBreach,
 } from '../core/sla.js';
 import { WORKFLOW_STATES } from '../core/workflow.js';
+import { env } from '../env.js';
 import { METRICS, MonitoringThresholds } from '../monitoring-alarms.js';
-import { env } from '../wiring.js';
 import { exceptionOpened, openException, recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('slaSweeper');

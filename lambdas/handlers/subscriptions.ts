@@ -16,7 +16,7 @@ import { callerPrincipal } from '../adapters/partners/registry.js';
 import { targetProblem } from '../adapters/webhooks/target-guard.js';
 import { type Subscription, WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import { SubscriptionRequest, subscriberUrlProblem } from '../core/webhooks/subscriptions.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('subscriptions');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));

@@ -4,8 +4,8 @@ import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
+import { env } from '../env.js';
 import { METRICS } from '../monitoring-alarms.js';
-import { env } from '../wiring.js';
 import { type RetrainResult, retrain } from './triage/suggest.js';
 
 const logger = createLogger('triageRetrain');

@@ -11,7 +11,7 @@ import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import type { EventEnvelope } from '../core/envelope.js';
 import { eventVisibleTo } from '../core/partners.js';
 import type { SubscribableEventType } from '../core/webhooks/subscriptions.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('webhookFanout');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));

@@ -23,7 +23,7 @@ import {
   parseOdooHint,
   WEBHOOK_EVENT_SOURCE,
 } from '../core/webhooks/sources.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 import { acceptEvents } from './intake/accept-events.js';
 
 const logger = createLogger('webhookProcessor');

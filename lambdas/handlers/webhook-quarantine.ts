@@ -18,7 +18,7 @@ import { WebhookStore } from '../adapters/webhooks/webhook-store.js';
 import { auditStreams } from '../core/audit.js';
 import { mayRead } from '../core/partners.js';
 import { claimedFacility, WebhookReplayRequest } from '../core/webhooks/quarantine.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('webhookQuarantine');
 const dynamodb = new DynamoDBClient({});

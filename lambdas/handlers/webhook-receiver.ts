@@ -24,7 +24,7 @@ import {
   SOURCE_AUTH,
   type WebhookSource,
 } from '../core/webhooks/sources.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 
 const logger = createLogger('webhookReceiver');
 const store = new WebhookStore(new DynamoDBClient({}), requiredEnv(env.webhookTable));

@@ -13,7 +13,7 @@ import { acceptRemittanceUpload } from '../adapters/x12/upload.js';
 import type { X12Issue } from '../core/x12/envelope.js';
 import { segmentPath, X12Error } from '../core/x12/tokenizer.js';
 import { parseUploadObjectKey } from '../core/x12/uploads.js';
-import { env } from '../wiring.js';
+import { env } from '../env.js';
 import { acceptEvents } from './intake/accept-events.js';
 import { checkWrites, entitleWrites } from './intake/entitlement.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type PartnerClient, PartnerRegistry, type Principal, principalOf } from '../../core/partners.js';
-import { env } from '../../wiring.js';
+import { env } from '../../env.js';
 import { callerClientId, RequestRejected } from '../http/api-request.js';
 import { ProblemType, problem } from '../http/problem.js';
 

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import { forbiddenAddress, isLoopback } from '../../core/webhooks/targets.js';
-import { env } from '../../wiring.js';
+import { env } from '../../env.js';
 
 /**
  * Enforces core/webhooks/targets.ts on the wire: a subscription URL's host is resolved and every address

@@ -14,7 +14,7 @@ import { signalsOf } from '../../core/triage/signals.js';
 import type { ResolvedCase } from '../../core/triage/similar.js';
 import type { Cause } from '../../core/triage/taxonomy.js';
 import { type Triage, triage } from '../../core/triage/triage.js';
-import { env } from '../../wiring.js';
+import { env } from '../../env.js';
 
 /** Who the register names for suggestions and retrains (never a person). */
 export const TRIAGE_CLIENT = 'rcm-hub:triage';
