@@ -409,7 +409,7 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
     const started = Date.now();
     const all = await stories();
     const reader = odoo.reader;
-    const memoField = (await reader.dialect()).paymentMemoField;
+    const { paymentMemoField: memoField, livePaymentStates } = await reader.dialect();
     const account: Record<string, number> = {};
     for (const name of [
       'account_contractual_adjustments',
@@ -481,7 +481,7 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
       );
       const byMarker = (m: string) => payments.filter((p) => String(p[memoField]).includes(`[${m}]`));
       const inForce = (p: { move_id: unknown; state?: unknown }) =>
-        p.state === 'posted' && !reversedMoves.has(many2oneId(p.move_id));
+        livePaymentStates.includes(String(p.state)) && !reversedMoves.has(many2oneId(p.move_id));
       const linesOn = async (moveId: number | undefined, accountId: number | undefined) =>
         (
           await reader.call<Array<{ balance: number }>>(

@@ -147,7 +147,7 @@ export class OdooEraDepositLedger {
   private async eraPayments(
     traceNumber: string,
   ): Promise<Array<{ id: number; amount: number; move_id: Many2one; [field: string]: unknown }>> {
-    const memoField = (await this.odoo.dialect()).paymentMemoField;
+    const { paymentMemoField: memoField, livePaymentStates } = await this.odoo.dialect();
     const marker = eraPaymentMarkerPrefix(traceNumber);
     const rows = await this.odoo.call<
       Array<{ id: number; amount: number; move_id: Many2one; [field: string]: unknown }>
@@ -157,7 +157,8 @@ export class OdooEraDepositLedger {
       [
         [
           [memoField, 'ilike', escapeLike(marker)],
-          ['state', '=', 'posted'],
+          // Odoo 17 says `posted`; 18+ `in_process` or `paid` (dialect.ts).
+          ['state', 'in', [...livePaymentStates]],
         ],
       ],
       { fields: [memoField, 'amount', 'move_id'] },
