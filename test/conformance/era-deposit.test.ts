@@ -209,7 +209,12 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
     const [admin] = await odoo.reader.call<number[]>('res.users', 'search', [
       [['login', '=', odoo.admin.login]],
     ]);
-    await odoo.reader.call('res.users', 'write', [[admin], { groups_id: [[4, group]] }]);
+    // The user's groups field: `groups_id` on Odoo 17, `group_ids` on 19.
+    const userFields = await odoo.reader.call<Record<string, unknown>>('res.users', 'fields_get', [], {
+      attributes: ['type'],
+    });
+    const groupsField = 'group_ids' in userFields ? 'group_ids' : 'groups_id';
+    await odoo.reader.call('res.users', 'write', [[admin], { [groupsField]: [[4, group]] }]);
     const [bankJournal] = await odoo.reader.call<number[]>('account.journal', 'search', [
       [['code', '=', 'BNK1']],
     ]);
