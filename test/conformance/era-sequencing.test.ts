@@ -390,7 +390,7 @@ async function stories(): Promise<Story[]> {
         payerCredits: [],
         creditNotes: [
           { account: 'account_contractual_adjustments', amountCents: 4_000 },
-          { account: 'account_patient_responsibility', amountCents: 1_500 },
+          { account: 'account_patient_responsibility_clearing', amountCents: 1_500 },
         ],
         patientInvoiceCents: 1_500,
         workflow: { state: 'payment_posted', exceptions: [] },
@@ -413,7 +413,7 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
     const account: Record<string, number> = {};
     for (const name of [
       'account_contractual_adjustments',
-      'account_patient_responsibility',
+      'account_patient_responsibility_clearing',
       'account_other_adjustments',
       'account_payer_refunds',
     ]) {
