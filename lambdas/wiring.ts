@@ -100,7 +100,16 @@ export const handlers = {
     memoryMb: 512,
     // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
     // exceptionTable: a dead-lettered envelope is kept with its exception (the DLQ prunes after 14 days).
-    uses: ['workflowTable', 'eventBus', 'odooWriteQueue', 'odooWriteDlq', 'odooSecret', 'exceptionTable'],
+    // auditTable: a remittance that settles an exception clears its register entry, a line of its audit trail.
+    uses: [
+      'workflowTable',
+      'eventBus',
+      'odooWriteQueue',
+      'odooWriteDlq',
+      'odooSecret',
+      'exceptionTable',
+      'auditTable',
+    ],
   },
   /**
    * Issue 12, AWS side of the Odoo circuit breaker: every minute (and when a writer opens the breaker) it

@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
@@ -56,7 +57,13 @@ const logger = createLogger('odooWriter');
 /** Odoo health (lambdas/monitoring-alarms.ts): calls, retryable failures, latency, retries, rejections. */
 const metrics = createMetrics('odooWriter');
 const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
-const exceptions = new ExceptionStore(new DynamoDBClient({}), requiredEnv(env.exceptionTable));
+// With the audit table: a remittance that settles an exception (a denial paid on appeal, an unmatched reversal
+// whose original came late) clears its register entry, and every change of an entry is a line of its audit trail.
+const exceptions = new ExceptionStore(
+  new DynamoDBClient({}),
+  requiredEnv(env.exceptionTable),
+  new AuditLog(new DynamoDBClient({}), requiredEnv(env.auditTable)),
+);
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 const breaker = new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));

@@ -803,7 +803,13 @@ describe('append-only audit (issue #15)', () => {
       (handlers[name].uses as readonly Resource[]).includes('auditTable'),
     );
     expect(users).toEqual(
-      expect.arrayContaining(['exceptions', 'projectExceptions', 'slaSweeper', 'webhookQuarantine']),
+      expect.arrayContaining([
+        'exceptions',
+        'odooWriter',
+        'projectExceptions',
+        'slaSweeper',
+        'webhookQuarantine',
+      ]),
     );
     const policies = Object.values(resourcesOf(s, 'AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.PolicyDocument).includes(auditTableId()),

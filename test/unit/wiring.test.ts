@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -182,6 +182,29 @@ describe('the wiring table', () => {
 
     // Assess
     for (const variable of variables) expect(variable).toMatch(/^[A-Z][A-Z0-9_]*$/);
+  });
+
+  it.each(handlerNames)('every resource the %s handler reads from its environment is one it uses', (name) => {
+    // Prepare: a resource read but not in `uses` has no variable (requiredEnv fails at cold start) nor grant.
+    const source = readFileSync(`${repositoryRoot}${handlers[name].entry}`, 'utf8');
+
+    // Act
+    const read = [...source.matchAll(/\benv\.(\w+)/g)]
+      .map((match) => match[1] as string)
+      .filter((member): member is Resource => member in resourceEnv);
+
+    // Assess
+    expect(handlers[name].uses).toEqual(expect.arrayContaining([...new Set(read)]));
+  });
+
+  it('the Odoo writer holds the audit table: a remittance that settles an exception clears its register entry', () => {
+    // A denial paid on appeal, an unmatched reversal whose original came late (booking/receivables.ts): the
+    // register entry is closed by the writer, and every change of an entry is a line of its audit trail.
+    // Without it the close throws after the booking is recorded, and a held remittance stays held for good.
+    expect(handlers.odooWriter.uses).toContain('auditTable');
+    expect(readFileSync(`${repositoryRoot}${handlers.odooWriter.entry}`, 'utf8')).toMatch(
+      /new ExceptionStore\([^;]*new AuditLog\(/,
+    );
   });
 
   it('no two resources share an environment variable', () => {

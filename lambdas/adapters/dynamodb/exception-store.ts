@@ -82,7 +82,7 @@ export type ExceptionFact = AuditFact & { entryVersion: number };
 export class ExceptionStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  /** `auditLog`: for the functions that change entries (the Odoo writer only keeps dead-letter copies). */
+  /** `auditLog`: for the functions that change entries (the Odoo writer clears those a remittance settled). */
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
