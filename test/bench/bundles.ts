@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { env, handlers, resourceEnv } from '../../lambdas/wiring.js';
+import { env, eventRoutes, handlers, resourceEnv } from '../../lambdas/wiring.js';
 import { deployedSourceMap, esbuildOptions, type SourceMapSetting } from '../../lib/bundling.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -99,6 +99,13 @@ function initEnv(sourceMap: SourceMapSetting): Record<string, string> {
   for (const variable of Object.values(resourceEnv)) variables[variable] = 'bench';
   variables[env.odooWriteQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
   variables[env.odooWriteDlq] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue-dlq.fifo';
+  // The breaker probe's own names (set by lib/odoo-breaker.ts in AWS, not resources of wiring.ts).
+  variables[env.odooBreakerBacklogQueue] = 'http://127.0.0.1:9/000000000000/OdooWriteQueue.fifo';
+  variables[env.odooWriterEventSourceMapping] = '00000000-0000-0000-0000-000000000000';
+  variables[env.odooWriteMaxReceiveCount] = '5';
+  // A rule ARN of the shape lib/ passes (the subscriptions and fan-out handlers parse it at init).
+  variables[env.webhookSubscriptionsRule] =
+    `arn:aws:events:us-east-1:000000000000:rule/rcm-hub-bench/${eventRoutes.find((r) => r.narrowedToSubscribedTypes)?.name ?? 'WebhookSubscriptions'}`;
   variables.AWS_REGION = 'us-east-1';
   variables.AWS_ACCESS_KEY_ID = 'bench';
   variables.AWS_SECRET_ACCESS_KEY = 'bench';
