@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardTo } from '../chaos/support/forward.js';
 
 /**
  * An Odoo as slow as a real one, in front of the sandbox (or any Odoo): `workers` Odoo workers, each serving one
@@ -56,28 +57,7 @@ export async function startRateLimitedOdoo(target: string): Promise<RateLimitedO
     else busy = Math.max(0, busy - 1);
   };
 
-  const forward = (body: Buffer, req: http.IncomingMessage) =>
-    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      const out = http.request(
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: { ...req.headers, host: upstream.host },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      out.on('error', reject);
-      out.end(body);
-    });
+  const forward = (body: Buffer, req: http.IncomingMessage) => forwardTo(upstream, req, body);
 
   const nameOf = (req: http.IncomingMessage, body: Buffer): string | undefined => {
     if ((req.url ?? '').startsWith('/json/2/'))

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { forwardTo } from './forward.js';
 
 /**
  * A fault proxy in front of an Odoo (sandbox or real): what the hub sees of a sick server, injected per request.
@@ -51,31 +52,7 @@ export async function startFaultProxy(
     return undefined;
   };
 
-  const forward = (
-    body: Buffer,
-    req: http.IncomingMessage,
-  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> =>
-    new Promise((resolve, reject) => {
-      const out = http.request(
-        {
-          hostname: upstream.hostname,
-          port: upstream.port,
-          path: req.url,
-          method: req.method,
-          headers: { ...req.headers, host: upstream.host },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      out.on('error', reject);
-      out.end(body);
-    });
+  const forward = (body: Buffer, req: http.IncomingMessage) => forwardTo(upstream, req, body);
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
