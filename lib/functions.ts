@@ -90,7 +90,8 @@ export class RcmFunction extends NodejsFunction {
         format: OutputFormat.ESM,
         minify: lambdaBundling.minify,
         sourceMap: lambdaBundling.sourceMap,
-        sourceMapMode: SourceMapMode.EXTERNAL,
+        // lib/bundling.ts decides the map kind (the bench measures the same); CDK's enum has the same spellings.
+        sourceMapMode: lambdaBundling.sourceMapMode as SourceMapMode,
         keepNames: lambdaBundling.keepNames,
         target: ESBUILD_TARGET,
         externalModules: [...lambdaBundling.externalModules],
