@@ -54,6 +54,18 @@ interface HubProcess {
   baseUrl: string;
   clientId: string;
   clientSecret: string;
+  /** The last 64 KiB the hub wrote to stderr: what a crash leaves behind. */
+  stderrTail: () => string;
+}
+
+/** A hub that exits without being killed by the run is a failure of the run, not a slow drain. */
+function assertHubAlive(hub: HubProcess | undefined, killing: boolean): void {
+  if (!hub || killing) return;
+  const { exitCode, signalCode } = hub.child;
+  if (exitCode !== null || signalCode !== null)
+    throw new Error(
+      `the hub exited by itself (code ${exitCode}, signal ${signalCode}); stderr:\n${hub.stderrTail()}`,
+    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,6 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let outageStarted = 0;
     let outageEnded = 0;
     let killed = false;
+    let killing = false;
     const started = Date.now();
     let next = 0;
     const outageTrigger = options.outageMs > 0 ? Math.floor(options.invoices * options.outageAt) : -1;
@@ -101,12 +114,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }
       if (accepted.size === killTrigger && !killed && hub) {
         killed = true;
+        killing = true;
         hubKills += 1;
         log('kill -9 of the hub');
         hub.child.kill('SIGKILL');
         await new Promise((r) => hub?.child.once('exit', r));
         hub = await startHubProcess(stateDir, proxy.url, odoo, options.visibilitySeconds);
         token = await fetchToken(hub);
+        killing = false;
         log('hub restarted');
       }
     };
@@ -139,6 +154,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           clientRetries += 1;
           await sleep(Math.min(2_000, 100 * 2 ** Math.min(attempt, 5)));
         }
+        assertHubAlive(hub, killing);
         try {
           const current = hub as HubProcess;
           const response = await fetch(`${current.baseUrl}/v1/invoices`, {
@@ -177,13 +193,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     const loadEnded = Date.now();
     log(`load done: ${accepted.size} accepted in ${Math.round((loadEnded - started) / 1000)} s`);
-    while (outageStarted && !outageEnded) await sleep(200);
+    while (outageStarted && !outageEnded) {
+      assertHubAlive(hub, false);
+      await sleep(200);
+    }
 
     // Drain: every accepted invoice posted in Odoo (asked of Odoo directly, not of the hub).
     const drainFrom = Math.max(loadEnded, outageEnded);
     const refs = [...accepted];
     let posted = 0;
     while (Date.now() - drainFrom < options.drainTimeoutMs) {
+      assertHubAlive(hub, false);
       posted = await countPosted(rpc, refs);
       if (posted >= refs.length) break;
       await sleep(1_000);
@@ -253,7 +273,11 @@ async function startHubProcess(
       RCM_ODOO_WRITE_VISIBILITY_SECONDS: String(visibilitySeconds),
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err = (err + chunk.toString()).slice(-65_536);
   });
   // A run cut short (a test timeout abandons its promise, so no finally runs) must not leave the hub behind.
   const orphanGuard = () => child.kill('SIGKILL');
@@ -265,7 +289,8 @@ async function startHubProcess(
   });
   const deadline = Date.now() + 120_000;
   while (!out.includes('Ctrl-C to stop')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`hub did not start: ${out}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`hub did not start: ${out}\n${err}`);
     await sleep(100);
   }
   const field = (name: string) => new RegExp(`${name}\\s+(\\S+)`).exec(out)?.[1] as string;
@@ -279,6 +304,7 @@ async function startHubProcess(
     baseUrl: field('API'),
     clientId: exported('CLIENT_ID'),
     clientSecret: exported('CLIENT_SECRET'),
+    stderrTail: () => err,
   };
 }
 
