@@ -262,7 +262,9 @@ export class LocalSqs {
   private readonly dirty = new Set<string>();
   private readonly deleted = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private writeChain: Promise<void> = Promise.resolve();
+  /** The write under way (never rejects), and the one waiting behind it, not yet snapshotted. */
+  private currentWrite: Promise<void> = Promise.resolve();
+  private nextWrite: Promise<void> | undefined;
   private closed = false;
 
   constructor(opts: LocalSqsOptions) {
@@ -470,12 +472,32 @@ export class LocalSqs {
     }
   }
 
-  /** Writes all pending state now. */
-  async flush(): Promise<void> {
+  /**
+   * Writes all pending state: resolves once every change made before the call is on disk. Writes are coalesced:
+   * at most one is under way and one waits behind it, and the waiting one takes its snapshot only when it starts.
+   * (Snapshotting at every call and chaining the writes kept one whole-queue JSON per bus delivery in memory
+   * whenever the disk fell behind: with a backlog of thousands of messages the hub ran out of heap.)
+   */
+  flush(): Promise<void> {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
+    if (!this.stateDir) return Promise.resolve();
+    // The waiting write has not taken its snapshot yet, so it will include this caller's changes.
+    if (this.nextWrite) return this.nextWrite;
+    const next = this.currentWrite.then(() => {
+      this.nextWrite = undefined;
+      const write = this.writeDirty();
+      this.currentWrite = write.catch(() => undefined);
+      return write;
+    });
+    this.nextWrite = next;
+    return next;
+  }
+
+  /** Snapshots the dirty queues synchronously, then writes them (atomically, one file per queue). */
+  private async writeDirty(): Promise<void> {
     const dir = this.stateDir;
     if (!dir) return;
     const names = [...this.dirty];
@@ -486,7 +508,8 @@ export class LocalSqs {
       .map((n) => this.queues.get(n))
       .filter((q): q is QueueState => q !== undefined)
       .map((q) => ({ name: q.name, json: JSON.stringify(q) }));
-    this.writeChain = this.writeChain.then(async () => {
+    if (snapshots.length === 0 && removed.length === 0) return;
+    try {
       await mkdir(dir, { recursive: true });
       for (const s of snapshots) {
         const file = join(dir, `${encodeURIComponent(s.name)}.json`);
@@ -495,8 +518,12 @@ export class LocalSqs {
         await rename(tmp, file);
       }
       for (const n of removed) await rm(join(dir, `${encodeURIComponent(n)}.json`), { force: true });
-    });
-    await this.writeChain;
+    } catch (error) {
+      // Not on disk: the next write must try these again.
+      for (const n of names) this.dirty.add(n);
+      for (const n of removed) if (!this.queues.has(n)) this.deleted.add(n);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

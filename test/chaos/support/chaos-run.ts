@@ -260,7 +260,9 @@ async function startHubProcess(
   odoo: { db: string; login: string; apiKey: string },
   visibilitySeconds = 30,
 ): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+  // CHAOS_HUB_NODE_ARGS: extra node flags for the hub only (e.g. a heap limit and a heap snapshot near it).
+  const nodeArgs = (process.env.CHAOS_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bin/local.ts'], {
     env: {
       ...process.env,
       PORT: '0',
