@@ -353,6 +353,13 @@ export function costBenchLines(c: CostBench): string[] {
       .map(([kind, n]) => `${kind} ${fmt(n / c.encounters)}`)
       .join(', ')}`,
     '',
+    `DynamoDB writes of items over 1 KB (per encounter, largest item): ${
+      Object.entries(r.dynamodb.writesOver1Kb)
+        .sort(([, a], [, b]) => b.writes - a.writes)
+        .map(([kind, o]) => `${kind} ${fmt(o.writes / c.encounters)} (${o.largestBytes} B)`)
+        .join(', ') || 'none'
+    }`,
+    '',
     `DynamoDB requests (per encounter): ${Object.entries(r.dynamodb.requests)
       .sort(([, a], [, b]) => b - a)
       .map(([op, n]) => `${op} ${fmt(n / c.encounters)}`)
