@@ -31,6 +31,11 @@ export interface MeterReading {
     writeUnits: Record<string, number>;
     /** Table write units by kind of item (`table pkPrefix/skPrefix`, the text before the first `#`). */
     writeUnitsByItem: Record<string, number>;
+    /**
+     * Table writes of an item over 1 KB (billed more than one unit), by kind of item: how many and the largest
+     * item, so the bench shows which items grow past a write unit (docs/cost.md).
+     */
+    writesOver1Kb: Record<string, { writes: number; largestBytes: number }>;
     requests: Record<string, number>;
   };
   apiGatewayRequests: number;
@@ -54,7 +59,7 @@ export class AwsMeter {
 
   static empty(): MeterReading {
     return {
-      dynamodb: { readUnits: {}, writeUnits: {}, writeUnitsByItem: {}, requests: {} },
+      dynamodb: { readUnits: {}, writeUnits: {}, writeUnitsByItem: {}, writesOver1Kb: {}, requests: {} },
       apiGatewayRequests: 0,
       lambda: {},
       eventBridge: { putEventsRequests: 0, events: 0, byType: {} },
@@ -78,9 +83,14 @@ export class AwsMeter {
   dynamodbRead(key: string, units: number): void {
     add(this.reading.dynamodb.readUnits, key, units);
   }
-  dynamodbWrite(key: string, units: number, item?: string): void {
+  dynamodbWrite(key: string, units: number, item?: string, itemBytes = 0): void {
     add(this.reading.dynamodb.writeUnits, key, units);
     if (item) add(this.reading.dynamodb.writeUnitsByItem, `${key} ${item}`, units);
+    if (item && itemBytes > 1024) {
+      const over = (this.reading.dynamodb.writesOver1Kb[`${key} ${item}`] ??= { writes: 0, largestBytes: 0 });
+      over.writes += 1;
+      over.largestBytes = Math.max(over.largestBytes, itemBytes);
+    }
   }
 
   apiRequest(): void {
@@ -328,10 +338,12 @@ export async function startDynamoDbMeter(options: {
     requestItem?: Item,
   ) => {
     // A failed condition is billed too: the units of the item as it was to be written (at least one).
+    const size = (item: Item | undefined) => (item ? itemSize(item) : 0);
     options.meter.dynamodbWrite(
       table,
       Math.max(units(before, 1024), units(after, 1024), ok ? 0 : units(requestItem, 1024), 1),
       kindOf(after ?? before ?? requestItem),
+      Math.max(size(before), size(after), ok ? 0 : size(requestItem)),
     );
     const shape = shapes.get(table);
     if (!shape || !ok) return;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { deterministicEventId } from './event-id.js';
+import { WorkflowState } from './workflow.js';
 
 /** `source` values on the bus: who vouches for the event. */
 export const EventSource = {
@@ -14,6 +15,13 @@ export const EventSource = {
   insights: 'rcm-hub.insights',
 } as const;
 export type EventSource = (typeof EventSource)[keyof typeof EventSource];
+
+/**
+ * A workflow state change, carried by the event that caused it (folded, so one bus event instead of two:
+ * docs/cost.md). `from` is null when the event opened the encounter's workflow.
+ */
+export const StateChange = z.object({ from: WorkflowState.nullable(), to: WorkflowState });
+export type StateChange = z.infer<typeof StateChange>;
 
 /**
  * Every business event travels in this versioned envelope (the EventBridge `detail`). `id` is ours and
@@ -37,6 +45,10 @@ export function eventEnvelope<TType extends string, TData extends z.ZodType>(typ
         description:
           'Ordering key: the encounter for workflow events, patient:<id> or payer:<id> for master data',
       }),
+      workflowState: StateChange.optional().meta({
+        description:
+          "The encounter's workflow state change this event caused (docs/webhooks.md#workflow-state); a change no published event causes goes out as WorkflowStateChanged",
+      }),
       data,
     })
     .meta({ id: `${type}Event`, title: type });
@@ -55,6 +67,8 @@ export type EventEnvelope<TType extends string = string, TData = unknown> = {
   encounterId?: string;
   /** FIFO message group: writes with the same key are applied in order. */
   partitionKey: string;
+  /** The workflow state change this event caused, if any (StateChange). */
+  workflowState?: StateChange;
   data: TData;
 };
 

@@ -16,7 +16,9 @@ const queue = new OdooWriteQueue(new SQSClient({}), requiredEnv(env.odooWriteQue
  */
 export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): Promise<void> => {
   await queue.enqueue(event.detail);
-  logger.info('queued for Odoo', {
+  // DEBUG: a line per event (about 280 bytes) that the timeline and the queue's metrics already tell; a
+  // failure still logs, through the throw (docs/cost.md).
+  logger.debug('queued for Odoo', {
     eventId: event.detail.id,
     type: event.detail.type,
     correlationId: event.detail.correlationId,

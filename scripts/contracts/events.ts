@@ -95,7 +95,7 @@ export const eventInfo: Record<EventType, { sources: readonly EventSource[]; des
   WorkflowStateChanged: {
     sources: [EventSource.workflow],
     description:
-      "An encounter's workflow state moved; cause names the event (or writer-only record such as ClaimRecorded) that moved it.",
+      "An encounter's workflow state moved and no published event carries the change: cause names the writer-only record (ClaimRecorded…), EncounterReconciled, SlaBreached or ReconciliationDifferenceFound that moved it. A published event that moves the workflow (ChargeFinalized opening it, InvoicePosted, RemittancePosted, ExceptionResolved…) carries the change in its envelope's workflowState instead (docs/webhooks.md#workflow-state).",
   },
   ProviderAdjustmentReceived: {
     sources: [EventSource.api],

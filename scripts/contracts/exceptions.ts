@@ -186,7 +186,7 @@ export const exceptionContracts: Record<string, OperationContract> = {
   },
   resolveException: {
     description:
-      'For an exception handled outside the hub (written off, corrected in Odoo, settled with the partner). A workflow exception is removed from its encounter with an ExceptionResolved (WorkflowStateChanged when the encounter leaves exception_pending); a dead-lettered Odoo write is taken out of the DLQ and its kept copy dropped.',
+      'For an exception handled outside the hub (written off, corrected in Odoo, settled with the partner). A workflow exception is removed from its encounter with an ExceptionResolved (carrying the workflowState change when the encounter leaves exception_pending); a dead-lettered Odoo write is taken out of the DLQ and its kept copy dropped.',
     success: {
       description: 'The exception, resolved',
       schema: ExceptionView,

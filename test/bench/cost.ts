@@ -6,6 +6,7 @@
  * list prices. Patient and payer master data are synced before the meter starts (they are not per encounter).
  * Run alone with `npx tsx test/bench/cost.ts`.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { patientInvoiceId } from '../../lambdas/core/remittance-posting.js';
 import { type ClaimSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import { AwsMeter, type MeterReading } from '../../local/aws-meter.js';
@@ -311,6 +312,9 @@ export function costOf(reading: MeterReading, encounters: number, _payments = 0)
 const fmt = (n: number) =>
   n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n >= 1 ? n.toFixed(2) : n.toFixed(3);
 
+const gbSecondsPerMillion = (c: CostBench) =>
+  c.perEncounter.find((l) => l.service === 'Lambda' && l.measure.startsWith('GB-s'))?.perMillion ?? 0;
+
 export function costBenchLines(c: CostBench): string[] {
   const r = c.reading;
   const byService = new Map<string, number>();
@@ -331,6 +335,10 @@ export function costBenchLines(c: CostBench): string[] {
     ),
     `| **total** | | | **${c.totalPerMillion.toFixed(2)}** |`,
     '',
+    // The request counts repeat exactly from run to run; Lambda GB-s is this process's wall time and follows the
+    // machine's load (docs/cost.md#lambda-duration-is-this-machines-not-awss): the two are reported apart.
+    `Exact part (every line but Lambda GB-s, load-independent): $${(c.totalPerMillion - gbSecondsPerMillion(c)).toFixed(2)} per 1M encounters; Lambda GB-s this run: $${gbSecondsPerMillion(c).toFixed(2)}, measured at load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`,
+    '',
     `By service ($ per 1M encounters): ${[...byService].map(([s, v]) => `${s} ${v.toFixed(2)}`).join(', ')}`,
     '',
     `Lambda invocations per encounter (mean billed duration, this machine): ${lambdaRows.join(', ')}`,
@@ -344,6 +352,13 @@ export function costBenchLines(c: CostBench): string[] {
       .sort(([, a], [, b]) => b - a)
       .map(([kind, n]) => `${kind} ${fmt(n / c.encounters)}`)
       .join(', ')}`,
+    '',
+    `DynamoDB writes of items over 1 KB (per encounter, largest item): ${
+      Object.entries(r.dynamodb.writesOver1Kb)
+        .sort(([, a], [, b]) => b.writes - a.writes)
+        .map(([kind, o]) => `${kind} ${fmt(o.writes / c.encounters)} (${o.largestBytes} B)`)
+        .join(', ') || 'none'
+    }`,
     '',
     `DynamoDB requests (per encounter): ${Object.entries(r.dynamodb.requests)
       .sort(([, a], [, b]) => b - a)

@@ -365,7 +365,6 @@ describe('the samples tell one story: patient → payer → charges → invoice 
   const followUps: [EventType, EventType, (e: typeof ev) => string | undefined][] = [
     ['PartnerSynced', 'PayerUpserted', () => undefined],
     ['InvoicePosted', 'InvoiceIssued', () => undefined],
-    ['WorkflowStateChanged', 'InvoicePosted', () => undefined],
     ['OdooWriteRejected', 'InvoiceIssued', () => undefined],
     ['EventHeld', 'ClaimStatusChanged', () => undefined],
     ['RemittancePosted', 'RemittanceReceived', () => undefined],
@@ -386,14 +385,44 @@ describe('the samples tell one story: patient → payer → charges → invoice 
         d(ev),
       );
       expect(sample.id, ids).toBe(expected.id);
-      expect(sample).toEqual(expected);
+      // A follow-up that moved the workflow carries that change (InvoicePosted: charge_ready → invoice_issued).
+      expect(sample).toEqual(
+        sample.workflowState ? { ...expected, workflowState: sample.workflowState } : expected,
+      );
       expect(Date.parse(sample.time)).toBeGreaterThanOrEqual(Date.parse(ev[cause].time));
     },
   );
 
+  it('WorkflowStateChanged is published only for a change no published event carries: here the tracking-only ClaimRecorded of ClaimSubmitted', () => {
+    const claimRecorded = followUpEvent(
+      ev.ClaimSubmitted as EventEnvelope,
+      'ClaimRecorded',
+      EventSource.odooWriter,
+      {},
+      ev.WorkflowStateChanged.time,
+    );
+    const expected = followUpEvent(
+      claimRecorded,
+      'WorkflowStateChanged',
+      EventSource.workflow,
+      ev.WorkflowStateChanged.data,
+      ev.WorkflowStateChanged.time,
+    );
+    expect(ev.WorkflowStateChanged.id, ids).toBe(expected.id);
+    expect(ev.WorkflowStateChanged).toEqual(expected);
+    expect(ev.WorkflowStateChanged.data).toEqual({
+      from: 'invoice_issued',
+      to: 'claim_submitted',
+      cause: 'ClaimRecorded',
+    });
+    // The changes the samples' published events carry themselves.
+    expect(ev.ChargeFinalized.workflowState).toEqual({ from: null, to: 'charge_ready' });
+    expect(ev.InvoicePosted.workflowState).toEqual({ from: 'charge_ready', to: 'invoice_issued' });
+  });
+
   it('every event type is accepted by a route or follows from another sample', () => {
     const accepted = intakeNames.map((n) => intakes[n].eventType);
-    expect([...accepted, ...followUps.map(([t]) => t)].sort()).toEqual(
+    expect([...accepted, ...followUps.map(([t]) => t), 'WorkflowStateChanged'].sort()).toEqual(
       [...eventTypes]
         .filter(
           (t) => !WEBHOOK_EVENTS.includes(t) && !X12_EVENTS.includes(t) && !EXCEPTION_EVENTS.includes(t),
@@ -447,11 +476,7 @@ describe('the samples tell one story: patient → payer → charges → invoice 
       billedCents: claim.billedCents,
       payerClaimControlNumber: ev.ClaimStatusChanged.data.payerClaimControlNumber,
     });
-    expect(ev.WorkflowStateChanged.data).toEqual({
-      from: 'charge_ready',
-      to: 'invoice_issued',
-      cause: 'InvoicePosted',
-    });
+    expect(ev.InvoicePosted.workflowState).toEqual({ from: 'charge_ready', to: 'invoice_issued' });
     expect(ev.OdooWriteRejected.data).toMatchObject({
       subjectType: 'InvoiceIssued',
       subjectId: invoice.invoiceId,
@@ -696,22 +721,10 @@ describe('the handlers answer what the contracts say (fake store and bus)', () =
       );
       expect(response.headers).toMatchObject({ Location: location, 'X-Correlation-Id': event.correlationId });
       expect(fake.published[0]).toEqual(readJson(`events/samples/${event.type}.json`));
-      if (name === 'submitCharges') {
-        // The encounter's first document opens its workflow.
-        expect(fake.published[1]).toEqual(
-          followUpEvent(
-            event,
-            'WorkflowStateChanged',
-            EventSource.workflow,
-            {
-              from: null,
-              to: 'charge_ready',
-              cause: 'ChargeFinalized',
-            },
-            event.time,
-          ),
-        );
-      }
+      // The encounter's first document opens its workflow and carries that change itself (no second event).
+      expect(fake.published).toHaveLength(1);
+      if (name === 'submitCharges')
+        expect(fake.published[0]?.workflowState).toEqual({ from: null, to: 'charge_ready' });
       // What the timeline records for the document is what the workflow example shows.
       const timeline = WorkflowDetail.parse(
         operationContracts.getWorkflow?.success.example(samples),

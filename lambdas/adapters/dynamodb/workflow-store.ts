@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -376,7 +377,9 @@ export class WorkflowStore {
           Item: {
             pk: `ENC#${encounterId}`,
             sk: `PLAN#${key}`,
-            plan: JSON.stringify(plan),
+            // Gzipped: a remittance's plan is about 1.0 KB of JSON (two write units with its keys), 0.5 KB
+            // gzipped (one). Written once, read only on a retry (docs/cost.md).
+            planGzip: gzipSync(JSON.stringify(plan)),
             fixedAt: new Date().toISOString(),
           },
           ConditionExpression: 'attribute_not_exists(sk)',
@@ -399,7 +402,13 @@ export class WorkflowStore {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? (JSON.parse(out.Item.plan as string) as T) : undefined;
+    if (!out.Item) return undefined;
+    // `plan` (JSON text) is how plans fixed before the gzip were stored: still read.
+    const text =
+      out.Item.planGzip instanceof Uint8Array
+        ? gunzipSync(out.Item.planGzip).toString('utf8')
+        : (out.Item.plan as string);
+    return JSON.parse(text) as T;
   }
 
   /** Notes that an encounter holds events until `subject` (e.g. `patient:P1`) exists. */

@@ -18,7 +18,8 @@ import type { BookingContext } from './context.js';
  * Records what a booking did as a follow-up event of its cause: one timeline entry and workflow change
  * (exactly once, whatever the redeliveries), then publishes the follow-up, any state change and any
  * exception it opened. Publishing happens on every delivery (ids are stable), so a crash after the record
- * loses nothing and subscribers dedupe by id.
+ * loses nothing and subscribers dedupe by id. A published follow-up carries its state change in
+ * `workflowState`; only a tracking-only one's change is published as WorkflowStateChanged.
  */
 export async function recordFollowUp<TType extends string, TData extends Record<string, unknown>>(
   context: BookingContext,
@@ -57,8 +58,13 @@ export async function recordFollowUp<TType extends string, TData extends Record<
   const opened = recorded.applied
     ? Object.values(recorded.workflow.exceptions).filter((e) => !before.has(e.key))
     : [];
-  const events: EventEnvelope[] = options.publish ? [followUp] : [];
-  if (recorded.applied && recorded.from !== recorded.to) {
+  const changed = recorded.applied && recorded.from !== recorded.to;
+  // A published follow-up carries its state change (one bus event, not two: docs/cost.md); a tracking-only
+  // one (ClaimRecorded…) is not published, so its change goes out as WorkflowStateChanged.
+  const events: EventEnvelope[] = options.publish
+    ? [changed ? { ...followUp, workflowState: { from: recorded.from, to: recorded.to } } : followUp]
+    : [];
+  if (changed && !options.publish) {
     events.push(
       followUpEvent(
         followUp,
@@ -128,14 +134,14 @@ export function addPayer(draft: Workflow, payerId: string): void {
 /**
  * Closes an exception on its encounter: records the `ExceptionResolved` (its id is one per exception) with its
  * key removed from the workflow — the encounter returns to its stage when nothing else is open — then publishes
- * it and any state change. Publishing repeats on a repeated call (ids are stable; subscribers dedupe by id).
+ * it, carrying any state change in `workflowState`. Publishing repeats on a repeated call (ids are stable; subscribers dedupe by id).
  * Without an encounter it only publishes. Answers whether the workflow changed.
  */
 export async function recordExceptionResolved(
   deps: Pick<BookingContext, 'store' | 'publisher'>,
   resolved: EventEnvelope<'ExceptionResolved', ExceptionResolved>,
 ): Promise<boolean> {
-  const events: EventEnvelope[] = [resolved];
+  let published: EventEnvelope = resolved;
   let applied = false;
   if (resolved.encounterId && resolved.facilityId) {
     const recorded = await deps.store.recordEvent(
@@ -155,18 +161,10 @@ export async function recordExceptionResolved(
       },
     );
     applied = recorded.applied;
-    if (recorded.applied && recorded.from !== recorded.to) {
-      events.push(
-        followUpEvent(
-          resolved,
-          'WorkflowStateChanged',
-          EventSource.workflow,
-          { from: recorded.from, to: recorded.to, cause: 'ExceptionResolved' },
-          resolved.time,
-        ),
-      );
-    }
+    // The ExceptionResolved carries the state change it caused (no separate WorkflowStateChanged).
+    if (recorded.applied && recorded.from !== recorded.to)
+      published = { ...resolved, workflowState: { from: recorded.from, to: recorded.to } };
   }
-  await deps.publisher.publish(...events);
+  await deps.publisher.publish(published);
   return applied;
 }

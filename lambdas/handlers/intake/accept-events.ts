@@ -1,7 +1,7 @@
 import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
 import type { EventPublisher } from '../../adapters/eventbridge/event-publisher.js';
 import type { ClaimSubmitted } from '../../core/claim.js';
-import { type EventEnvelope, EventSource, followUpEvent } from '../../core/envelope.js';
+import { type EventEnvelope, EventSource } from '../../core/envelope.js';
 import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent } from '../../core/events.js';
 
@@ -32,7 +32,6 @@ export async function acceptEvents(
 ): Promise<EventEnvelope[]> {
   const time = new Date().toISOString();
   const accepted: EventEnvelope[] = [];
-  const published: EventEnvelope[] = [];
   for (const event of command.events) {
     const idParts = [
       event.eventType,
@@ -54,7 +53,6 @@ export async function acceptEvents(
       data: event.data,
     };
     accepted.push(envelope);
-    published.push(envelope);
     if (event.encounter) await indexForLookup(deps.store, { ...event, encounter: event.encounter }, envelope);
     if (event.encounter) {
       // The timeline entry only; the workflow item is written by the Odoo writer's follow-up (once per event).
@@ -67,20 +65,11 @@ export async function acceptEvents(
         ...event.encounter,
         detail: event.facts,
       });
-      if (recorded.created) {
-        published.push(
-          followUpEvent(
-            envelope,
-            'WorkflowStateChanged',
-            EventSource.workflow,
-            { from: null, to: recorded.state, cause: envelope.type },
-            time,
-          ),
-        );
-      }
+      // The encounter's first document opens its workflow and carries that state change (docs/cost.md).
+      if (recorded.created) envelope.workflowState = { from: null, to: recorded.state };
     }
   }
-  await deps.publisher.publish(...published);
+  await deps.publisher.publish(...accepted);
   return accepted;
 }
 

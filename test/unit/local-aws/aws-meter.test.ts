@@ -51,4 +51,17 @@ describe('the AWS meter counts GSI writes as DynamoDB bills them', () => {
     expect(reading.lambda.ingest).toEqual({ invocations: 1, billedMs: 11, gbSeconds: 0.5 * 0.011 });
     expect(reading.eventBridge.events).toBe(3);
   });
+
+  it('names the kinds of item written over 1 KB, how often and the largest (what makes a write cost 2+ units)', () => {
+    const meter = new AwsMeter();
+    meter.dynamodbWrite('WorkflowTable', 1, 'ENC/EVT', 805);
+    meter.dynamodbWrite('WorkflowTable', 2, 'ENC/WORKFLOW', 1300);
+    meter.dynamodbWrite('WorkflowTable', 2, 'ENC/WORKFLOW', 1548);
+    meter.dynamodbWrite('WorkflowTable/workflowsByState', 2);
+    const reading = meter.read().dynamodb;
+    expect(reading.writesOver1Kb).toEqual({
+      'WorkflowTable ENC/WORKFLOW': { writes: 2, largestBytes: 1548 },
+    });
+    expect(reading.writeUnits).toEqual({ WorkflowTable: 5, 'WorkflowTable/workflowsByState': 2 });
+  });
 });
