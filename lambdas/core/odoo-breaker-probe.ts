@@ -66,6 +66,11 @@ export interface OdooBreakerProbeOptions {
   windowMs?: number;
   /** Backlog is written to the store at most this often (ms): /health reads it, it need not be live. */
   backlogWriteEveryMs?: number;
+  /**
+   * While the breaker stays open, operators are told again at most this often (ms), with the current backlog
+   * and rate: an outage of hours is not one message at its start, nor one per probe cycle.
+   */
+  remindEveryMs?: number;
 }
 
 export interface ProbeCycleResult {
@@ -91,6 +96,9 @@ export class OdooBreakerProbeCycle {
   private readonly writeEveryMs: number;
   /** The breaker status this instance last told operators about (undefined: nothing told yet). */
   private told: 'open' | 'closed' | undefined;
+  /** When this instance last told operators (the reminder's clock). */
+  private toldAt = Number.NEGATIVE_INFINITY;
+  private readonly remindEveryMs: number;
 
   constructor(
     private readonly ports: OdooBreakerProbePorts,
@@ -98,6 +106,7 @@ export class OdooBreakerProbeCycle {
   ) {
     this.windowMs = options.windowMs ?? 10_000;
     this.writeEveryMs = options.backlogWriteEveryMs ?? 2_000;
+    this.remindEveryMs = options.remindEveryMs ?? 15 * 60_000;
   }
 
   async run(now: number, clock: () => number = () => now): Promise<ProbeCycleResult> {
@@ -155,18 +164,26 @@ export class OdooBreakerProbeCycle {
 
   /**
    * One message per transition, from the instance that saw it: opened ("Odoo down, backlog N, draining at
-   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"). A closed breaker first seen by a
-   * fresh instance is no news; an open one is (a cold probe during an outage reports it once more).
+   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"); while the breaker stays open, a
+   * reminder with the current figures every `remindEveryMs`. A closed breaker first seen by a fresh instance
+   * is no news; an open one is (a cold probe during an outage reports it once more).
    */
   private async tell(state: BreakerState, backlog: number, drainPerSecond: number, now: number) {
     const status = state.status;
-    if (status === this.told || (this.told === undefined && status === 'closed')) {
+    const reminder = status === 'open' && this.told === 'open' && now - this.toldAt >= this.remindEveryMs;
+    if (!reminder && (status === this.told || (this.told === undefined && status === 'closed'))) {
       this.told = status;
       return;
     }
     this.told = status;
+    this.toldAt = now;
     const summary = breakerSummary(state, backlog, drainPerSecond, now);
-    const subject = status === 'open' ? 'Odoo down: Odoo writes paused' : 'Odoo back: Odoo writes resumed';
+    const subject =
+      status === 'closed'
+        ? 'Odoo back: Odoo writes resumed'
+        : reminder
+          ? 'Odoo still down: Odoo writes paused'
+          : 'Odoo down: Odoo writes paused';
     try {
       await this.ports.notify?.(subject, summary);
     } catch (error) {

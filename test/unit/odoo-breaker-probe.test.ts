@@ -117,6 +117,26 @@ describe('the breaker probe cycle', () => {
     });
   });
 
+  it('reminds operators while the breaker stays open, rate-limited, not at every probe cycle', async () => {
+    const { cycle, world } = harness(opened(T0));
+    world.backlog = 900;
+    for (let t = T0; t <= T0 + 40 * 60_000; t += 2_000) await cycle.run(t);
+    // Opened at T0, then 15 and 30 min later; 1,200 cycles in all.
+    expect(world.told.map((m) => m.split(' | ')[0])).toEqual([
+      'Odoo down: Odoo writes paused',
+      'Odoo still down: Odoo writes paused',
+      'Odoo still down: Odoo writes paused',
+    ]);
+    expect(world.told[2]).toMatch(
+      /\| Odoo down for 30 min \(writers paused\), backlog 900, draining at 0\/s/,
+    );
+    world.odooUp = true;
+    // The next probe is due by the breaker's back-off (at most 30 s apart): then Odoo is back, once.
+    for (let t = T0 + 40 * 60_000 + 2_000; t <= T0 + 42 * 60_000; t += 2_000) await cycle.run(t);
+    expect(world.told).toHaveLength(4);
+    expect(world.told.at(-1)).toMatch(/^Odoo back: Odoo writes resumed \| Odoo up, backlog 900/);
+  });
+
   it('records the backlog and its net drain rate for /health and the alarm', async () => {
     const { cycle, world, record } = harness(closedBreaker(T0));
     await cycle.run(T0);
