@@ -18,7 +18,7 @@ import {
  */
 export interface BreakerRecordPort {
   state: BreakerState;
-  backlog?: { backlog: number; drainPerSecond: number; observedAt: number };
+  backlog?: { backlog: number; drainPerSecond: number; observedAt: number; drained?: number };
   version: number;
 }
 
@@ -36,10 +36,11 @@ export interface OdooBreakerProbePorts {
   /** Messages waiting on the Odoo write queue (visible and in flight). */
   backlog(): Promise<number>;
   /**
-   * Messages the writers deleted so far (a counter), when the adapter can count them; without it the drain
-   * rate is the backlog's net decrease (arrivals during the window make it read low, never high).
+   * Messages the writers took off the queue so far (a counter: locally the event source's deletes, in AWS the
+   * writers' counter in the breaker table); the drain rate is its slope. Without it the drain rate is the
+   * backlog's net decrease (arrivals during the window make it read low, never high).
    */
-  drained?(): number;
+  drained?(): number | Promise<number>;
   /**
    * The cycle's figures as metrics (EMF; the OdooDownBacklog and backlog alarms, lambdas/monitoring-alarms.ts),
    * given once per backlog write.
@@ -137,7 +138,8 @@ export class OdooBreakerProbeCycle {
     }
 
     const backlog = await ports.backlog();
-    this.samples.push({ at: now, backlog, ...(ports.drained ? { drained: ports.drained() } : {}) });
+    const drained = ports.drained ? await ports.drained() : undefined;
+    this.samples.push({ at: now, backlog, ...(drained !== undefined ? { drained } : {}) });
     while (this.samples.length > 2 && (this.samples[0] as Sample).at < now - this.windowMs)
       this.samples.shift();
     // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
@@ -148,7 +150,7 @@ export class OdooBreakerProbeCycle {
       this.lastBacklogWrite = now;
       await ports.store.update((current) => ({
         ...current,
-        backlog: { backlog, drainPerSecond, observedAt: now },
+        backlog: { backlog, drainPerSecond, observedAt: now, ...(drained !== undefined ? { drained } : {}) },
       }));
       const clearSeconds = backlog > 0 ? secondsToClear(backlog, drainPerSecond) : undefined;
       ports.metrics?.({
@@ -191,25 +193,44 @@ export class OdooBreakerProbeCycle {
     }
   }
 
-  /** Messages removed per second over the window; a fresh instance starts from the stored observation. */
+  /**
+   * Messages drained per second over the window (`drainPerSecond`, unit-tested in test/unit/odoo-breaker-probe):
+   * the drained counter's slope when there is one, else the backlog's net decrease. A fresh instance (a cold
+   * AWS probe) has one sample only and measures from the stored observation, if it is recent.
+   */
   private drainRate(record: BreakerRecordPort, backlog: number, now: number): number {
     const first = this.samples[0] as Sample;
     const last = this.samples[this.samples.length - 1] as Sample;
-    if (first.drained !== undefined && last.drained !== undefined) {
-      const seconds = (last.at - first.at) / 1000;
-      return seconds > 0 ? (last.drained - first.drained) / seconds : 0;
-    }
-    // No counter (AWS): the net decrease, from the oldest sample this instance holds or the stored one.
-    const from =
-      first.at < now
-        ? first
-        : record.backlog &&
-            record.backlog.observedAt < now &&
-            now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
-          ? { at: record.backlog.observedAt, backlog: record.backlog.backlog }
-          : undefined;
+    const stored =
+      record.backlog &&
+      record.backlog.observedAt < now &&
+      now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
+        ? { at: record.backlog.observedAt, backlog: record.backlog.backlog, drained: record.backlog.drained }
+        : undefined;
+    const from: Sample | undefined = first.at < now ? first : stored;
     if (!from) return record.backlog?.drainPerSecond ?? 0;
-    const seconds = (now - from.at) / 1000;
-    return seconds > 0 ? Math.max(0, from.backlog - backlog) / seconds : 0;
+    return drainPerSecond(from, {
+      at: now,
+      backlog,
+      ...(last.drained !== undefined ? { drained: last.drained } : {}),
+    });
   }
+}
+
+/**
+ * Messages drained per second between two observations: the drained counter's increase when both carry it
+ * (arrivals do not hide it), else the backlog's net decrease (never negative: arrivals outpacing the writers
+ * read 0). A counter that went backwards (reset) reads 0 rather than a negative rate.
+ */
+export function drainPerSecond(
+  from: { at: number; backlog: number; drained?: number | undefined },
+  to: { at: number; backlog: number; drained?: number | undefined },
+): number {
+  const seconds = (to.at - from.at) / 1000;
+  if (!(seconds > 0)) return 0;
+  const removed =
+    from.drained !== undefined && to.drained !== undefined
+      ? to.drained - from.drained
+      : from.backlog - to.backlog;
+  return Math.max(0, removed) / seconds;
 }
