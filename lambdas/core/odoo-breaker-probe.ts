@@ -18,7 +18,7 @@ import {
  */
 export interface BreakerRecordPort {
   state: BreakerState;
-  backlog?: { backlog: number; drainPerSecond: number; observedAt: number };
+  backlog?: { backlog: number; drainPerSecond: number; observedAt: number; drained?: number };
   version: number;
 }
 
@@ -36,10 +36,11 @@ export interface OdooBreakerProbePorts {
   /** Messages waiting on the Odoo write queue (visible and in flight). */
   backlog(): Promise<number>;
   /**
-   * Messages the writers deleted so far (a counter), when the adapter can count them; without it the drain
-   * rate is the backlog's net decrease (arrivals during the window make it read low, never high).
+   * Messages the writers took off the queue so far (a counter: locally the event source's deletes, in AWS the
+   * writers' counter in the breaker table); the drain rate is its slope. Without it the drain rate is the
+   * backlog's net decrease (arrivals during the window make it read low, never high).
    */
-  drained?(): number;
+  drained?(): number | Promise<number>;
   /**
    * The cycle's figures as metrics (EMF; the OdooDownBacklog and backlog alarms, lambdas/monitoring-alarms.ts),
    * given once per backlog write.
@@ -66,6 +67,11 @@ export interface OdooBreakerProbeOptions {
   windowMs?: number;
   /** Backlog is written to the store at most this often (ms): /health reads it, it need not be live. */
   backlogWriteEveryMs?: number;
+  /**
+   * While the breaker stays open, operators are told again at most this often (ms), with the current backlog
+   * and rate: an outage of hours is not one message at its start, nor one per probe cycle.
+   */
+  remindEveryMs?: number;
 }
 
 export interface ProbeCycleResult {
@@ -91,6 +97,9 @@ export class OdooBreakerProbeCycle {
   private readonly writeEveryMs: number;
   /** The breaker status this instance last told operators about (undefined: nothing told yet). */
   private told: 'open' | 'closed' | undefined;
+  /** When this instance last told operators (the reminder's clock). */
+  private toldAt = Number.NEGATIVE_INFINITY;
+  private readonly remindEveryMs: number;
 
   constructor(
     private readonly ports: OdooBreakerProbePorts,
@@ -98,6 +107,7 @@ export class OdooBreakerProbeCycle {
   ) {
     this.windowMs = options.windowMs ?? 10_000;
     this.writeEveryMs = options.backlogWriteEveryMs ?? 2_000;
+    this.remindEveryMs = options.remindEveryMs ?? 15 * 60_000;
   }
 
   async run(now: number, clock: () => number = () => now): Promise<ProbeCycleResult> {
@@ -128,7 +138,8 @@ export class OdooBreakerProbeCycle {
     }
 
     const backlog = await ports.backlog();
-    this.samples.push({ at: now, backlog, ...(ports.drained ? { drained: ports.drained() } : {}) });
+    const drained = ports.drained ? await ports.drained() : undefined;
+    this.samples.push({ at: now, backlog, ...(drained !== undefined ? { drained } : {}) });
     while (this.samples.length > 2 && (this.samples[0] as Sample).at < now - this.windowMs)
       this.samples.shift();
     // A hub that never had a backlog or an outage writes nothing (its tables stay as its data left them).
@@ -139,7 +150,7 @@ export class OdooBreakerProbeCycle {
       this.lastBacklogWrite = now;
       await ports.store.update((current) => ({
         ...current,
-        backlog: { backlog, drainPerSecond, observedAt: now },
+        backlog: { backlog, drainPerSecond, observedAt: now, ...(drained !== undefined ? { drained } : {}) },
       }));
       const clearSeconds = backlog > 0 ? secondsToClear(backlog, drainPerSecond) : undefined;
       ports.metrics?.({
@@ -155,18 +166,26 @@ export class OdooBreakerProbeCycle {
 
   /**
    * One message per transition, from the instance that saw it: opened ("Odoo down, backlog N, draining at
-   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"). A closed breaker first seen by a
-   * fresh instance is no news; an open one is (a cold probe during an outage reports it once more).
+   * R/s") and closed ("Odoo back … at this rate the backlog clears in …"); while the breaker stays open, a
+   * reminder with the current figures every `remindEveryMs`. A closed breaker first seen by a fresh instance
+   * is no news; an open one is (a cold probe during an outage reports it once more).
    */
   private async tell(state: BreakerState, backlog: number, drainPerSecond: number, now: number) {
     const status = state.status;
-    if (status === this.told || (this.told === undefined && status === 'closed')) {
+    const reminder = status === 'open' && this.told === 'open' && now - this.toldAt >= this.remindEveryMs;
+    if (!reminder && (status === this.told || (this.told === undefined && status === 'closed'))) {
       this.told = status;
       return;
     }
     this.told = status;
+    this.toldAt = now;
     const summary = breakerSummary(state, backlog, drainPerSecond, now);
-    const subject = status === 'open' ? 'Odoo down: Odoo writes paused' : 'Odoo back: Odoo writes resumed';
+    const subject =
+      status === 'closed'
+        ? 'Odoo back: Odoo writes resumed'
+        : reminder
+          ? 'Odoo still down: Odoo writes paused'
+          : 'Odoo down: Odoo writes paused';
     try {
       await this.ports.notify?.(subject, summary);
     } catch (error) {
@@ -174,25 +193,44 @@ export class OdooBreakerProbeCycle {
     }
   }
 
-  /** Messages removed per second over the window; a fresh instance starts from the stored observation. */
+  /**
+   * Messages drained per second over the window (`drainPerSecond`, unit-tested in test/unit/odoo-breaker-probe):
+   * the drained counter's slope when there is one, else the backlog's net decrease. A fresh instance (a cold
+   * AWS probe) has one sample only and measures from the stored observation, if it is recent.
+   */
   private drainRate(record: BreakerRecordPort, backlog: number, now: number): number {
     const first = this.samples[0] as Sample;
     const last = this.samples[this.samples.length - 1] as Sample;
-    if (first.drained !== undefined && last.drained !== undefined) {
-      const seconds = (last.at - first.at) / 1000;
-      return seconds > 0 ? (last.drained - first.drained) / seconds : 0;
-    }
-    // No counter (AWS): the net decrease, from the oldest sample this instance holds or the stored one.
-    const from =
-      first.at < now
-        ? first
-        : record.backlog &&
-            record.backlog.observedAt < now &&
-            now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
-          ? { at: record.backlog.observedAt, backlog: record.backlog.backlog }
-          : undefined;
+    const stored =
+      record.backlog &&
+      record.backlog.observedAt < now &&
+      now - record.backlog.observedAt <= STORED_SAMPLE_MAX_AGE_MS
+        ? { at: record.backlog.observedAt, backlog: record.backlog.backlog, drained: record.backlog.drained }
+        : undefined;
+    const from: Sample | undefined = first.at < now ? first : stored;
     if (!from) return record.backlog?.drainPerSecond ?? 0;
-    const seconds = (now - from.at) / 1000;
-    return seconds > 0 ? Math.max(0, from.backlog - backlog) / seconds : 0;
+    return drainPerSecond(from, {
+      at: now,
+      backlog,
+      ...(last.drained !== undefined ? { drained: last.drained } : {}),
+    });
   }
+}
+
+/**
+ * Messages drained per second between two observations: the drained counter's increase when both carry it
+ * (arrivals do not hide it), else the backlog's net decrease (never negative: arrivals outpacing the writers
+ * read 0). A counter that went backwards (reset) reads 0 rather than a negative rate.
+ */
+export function drainPerSecond(
+  from: { at: number; backlog: number; drained?: number | undefined },
+  to: { at: number; backlog: number; drained?: number | undefined },
+): number {
+  const seconds = (to.at - from.at) / 1000;
+  if (!(seconds > 0)) return 0;
+  const removed =
+    from.drained !== undefined && to.drained !== undefined
+      ? to.drained - from.drained
+      : from.backlog - to.backlog;
+  return Math.max(0, removed) / seconds;
 }

@@ -31,14 +31,18 @@ const CYCLE_MS = 2_000;
 const SAFETY_MS = 5_000;
 
 // One cycle object per warm instance: its samples give the drain rate across scheduled runs.
+const store = new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const cycle = new OdooBreakerProbeCycle({
-  store: new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable)),
+  store,
   probeOdoo: async () => {
     const client = new OdooClient(await odooSecret.load(), { timeoutMs: 5_000 });
     await client.call('res.partner', 'search_count', [[['id', '=', 0]]]);
   },
   consumers: writers,
   backlog: () => queueBacklog(sqs, queueUrl),
+  // The writers' counter (one item of the table the probe already reads): what was drained, not the net
+  // backlog change, live, with no CloudWatch read (SQS's NumberOfMessagesDeleted lags minutes behind).
+  drained: () => store.drained(),
   metrics: (figures) => publishBreakerFigures(metrics, figures),
   notify: async (subject, message) => {
     if (alertTopic)

@@ -157,6 +157,7 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
       },
     );
     await retrySoon(event, response);
+    await countDrained(event.Records.length - response.batchItemFailures.length);
     return response;
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -196,6 +197,17 @@ async function breakerOpen(): Promise<{ open: boolean; retryInSeconds: number }>
   } catch {
     return { open: false, retryInSeconds: 0 };
   }
+}
+
+/**
+ * The records this batch takes off the queue (Lambda deletes all but the failures) feed the breaker probe's
+ * drain rate ("draining at R/s", core/odoo-breaker-probe.ts). Best effort: a lost count only makes one
+ * window's rate read low, it never fails a write.
+ */
+async function countDrained(messages: number): Promise<void> {
+  await breaker.countDrained(messages).catch((error: unknown) => {
+    logger.warn('drained count not updated', { error: (error as Error).message });
+  });
 }
 
 /**

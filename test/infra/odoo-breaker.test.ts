@@ -8,6 +8,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alarmName } from '../../lambdas/monitoring-alarms.js';
 import { env } from '../../lambdas/wiring.js';
+import { tableFor } from '../../lib/data.js';
 import { odooBreakerProbeName } from '../../lib/odoo-breaker.js';
 import { type Synthesized, synthStage } from './synth.js';
 
@@ -122,6 +123,18 @@ describe.each(['dev', 'prod'])('the Odoo circuit breaker in the %s stack', (stag
     expect(publish).toEqual([
       expect.objectContaining({ Resource: { Ref: logicalId(s.stack.monitoring.topics.integration) } }),
     ]);
+  });
+
+  it("measures the drain with the writers' counter in the workflow table: no CloudWatch read, no new grant", () => {
+    const table = logicalId(s.stack.data.tables[tableFor('workflowTable')]);
+    const canOnTable = (fn: IConstruct & { role?: IConstruct }, action: string) =>
+      statementsOf(s, fn).some(
+        (st) => actionsOf(st).includes(action) && JSON.stringify(st.Resource).includes(table),
+      );
+    expect(canOnTable(s.stack.functions.byName.odooWriter, 'dynamodb:UpdateItem')).toBe(true);
+    expect(canOnTable(s.stack.functions.byName.odooBreakerProbe, 'dynamodb:GetItem')).toBe(true);
+    const probeActions = statementsOf(s, s.stack.functions.byName.odooBreakerProbe).flatMap(actionsOf);
+    expect(probeActions.filter((a) => a.startsWith('cloudwatch:'))).toEqual([]);
   });
 
   it('lets the writer invoke exactly the probe, and nobody else touch an event source mapping', () => {

@@ -1,4 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OdooBreakerStore } from '../../lambdas/adapters/dynamodb/odoo-breaker-store.js';
 import type { Hub } from '../../local/runtime.js';
 import {
   type ApiCall,
@@ -84,5 +86,15 @@ describe('Odoo down for longer than the redelivery window', () => {
       expect(moves).toEqual([expect.objectContaining({ state: 'posted' })]);
     }
     expect(dlqCount()).toBe(0);
+
+    // The drain rate's counter (what the probe reads in AWS): the writers counted every message they took.
+    const client = new DynamoDBClient({
+      endpoint: hub.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const drained = await new OdooBreakerStore(client, 'WorkflowTable').drained();
+    client.destroy();
+    expect(drained).toBeGreaterThanOrEqual(invoices.length + 1);
   });
 });

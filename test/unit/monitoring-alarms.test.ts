@@ -45,6 +45,14 @@ describe('the alarm table', () => {
     },
   );
 
+  it('OdooDownBacklog (fixed text) tells the operator where the live backlog and drain rate are', () => {
+    const alarm = table.find((a) => a.name === 'OdooDownBacklog');
+    expect(alarm?.description).toMatch(/GET \/health\/details \(odooWrites\.summary\)/);
+    expect(alarm?.description).toMatch(/probe's own message on this topic/);
+    expect(alarm?.description).toMatch(/every 15 min while it stays open/);
+    expect(alarm?.description).toMatch(/#odoo-outage-breaker-and-duplicates/);
+  });
+
   it('names only metrics the hub defines, emitted by handlers that exist (or the reconciliation run)', () => {
     const names = new Set<string>(Object.values(METRICS));
     for (const alarm of table) {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type BreakerState, closedBreaker, recordOutcome } from '../../lambdas/core/odoo-breaker.js';
-import { type BreakerRecordPort, OdooBreakerProbeCycle } from '../../lambdas/core/odoo-breaker-probe.js';
+import {
+  type BreakerRecordPort,
+  drainPerSecond,
+  OdooBreakerProbeCycle,
+} from '../../lambdas/core/odoo-breaker-probe.js';
 
 // Issue 12: the probe cycle both the AWS probe Lambda and the local runtime run; here with fake ports and a
 // clock that is a number (never the wall clock).
 const T0 = 1_800_000_000_000;
 
-function harness(initial: BreakerState) {
+function harness(initial: BreakerState, options: { counter?: boolean } = {}) {
   let record: BreakerRecordPort = { state: initial, version: 1 };
   const world = {
     odooUp: false,
@@ -39,6 +43,7 @@ function harness(initial: BreakerState) {
         },
       },
       backlog: async () => world.backlog,
+      ...(options.counter ? { drained: async () => world.drained } : {}),
       notify: async (subject, message) => {
         world.told.push(`${subject} | ${message}`);
       },
@@ -117,6 +122,26 @@ describe('the breaker probe cycle', () => {
     });
   });
 
+  it('reminds operators while the breaker stays open, rate-limited, not at every probe cycle', async () => {
+    const { cycle, world } = harness(opened(T0));
+    world.backlog = 900;
+    for (let t = T0; t <= T0 + 40 * 60_000; t += 2_000) await cycle.run(t);
+    // Opened at T0, then 15 and 30 min later; 1,200 cycles in all.
+    expect(world.told.map((m) => m.split(' | ')[0])).toEqual([
+      'Odoo down: Odoo writes paused',
+      'Odoo still down: Odoo writes paused',
+      'Odoo still down: Odoo writes paused',
+    ]);
+    expect(world.told[2]).toMatch(
+      /\| Odoo down for 30 min \(writers paused\), backlog 900, draining at 0\/s/,
+    );
+    world.odooUp = true;
+    // The next probe is due by the breaker's back-off (at most 30 s apart): then Odoo is back, once.
+    for (let t = T0 + 40 * 60_000 + 2_000; t <= T0 + 42 * 60_000; t += 2_000) await cycle.run(t);
+    expect(world.told).toHaveLength(4);
+    expect(world.told.at(-1)).toMatch(/^Odoo back: Odoo writes resumed \| Odoo up, backlog 900/);
+  });
+
   it('records the backlog and its net drain rate for /health and the alarm', async () => {
     const { cycle, world, record } = harness(closedBreaker(T0));
     await cycle.run(T0);
@@ -135,5 +160,60 @@ describe('the breaker probe cycle', () => {
     fresh.world.backlog = 100;
     await fresh.cycle.run(T0 + 60_000);
     expect(fresh.record().backlog).toEqual({ backlog: 100, drainPerSecond: 5, observedAt: T0 + 60_000 });
+  });
+});
+
+describe('the drain rate ("draining at R/s")', () => {
+  it("is the drained counter's slope: documents arriving meanwhile do not hide what was drained", () => {
+    // 600 drained in 60 s while 600 arrived: the backlog did not move, the writers drained 10/s.
+    expect(
+      drainPerSecond(
+        { at: T0, backlog: 5_000, drained: 100 },
+        { at: T0 + 60_000, backlog: 5_000, drained: 700 },
+      ),
+    ).toBe(10);
+    // Without a counter only the net decrease is known, and reads 0 here.
+    expect(drainPerSecond({ at: T0, backlog: 5_000 }, { at: T0 + 60_000, backlog: 5_000 })).toBe(0);
+    expect(drainPerSecond({ at: T0, backlog: 400 }, { at: T0 + 60_000, backlog: 100 })).toBe(5);
+  });
+
+  it('never reads negative or infinite (arrivals outpacing, a reset counter, no time elapsed)', () => {
+    expect(drainPerSecond({ at: T0, backlog: 100 }, { at: T0 + 10_000, backlog: 300 })).toBe(0);
+    expect(
+      drainPerSecond({ at: T0, backlog: 0, drained: 900 }, { at: T0 + 10_000, backlog: 0, drained: 20 }),
+    ).toBe(0);
+    expect(drainPerSecond({ at: T0, backlog: 9, drained: 0 }, { at: T0, backlog: 0, drained: 9 })).toBe(0);
+  });
+
+  it("the cycle reports the counter's rate, and its time to clear, while the backlog holds steady", async () => {
+    const { cycle, world, record } = harness(closedBreaker(T0), { counter: true });
+    world.backlog = 5_000;
+    world.drained = 1_000;
+    await cycle.run(T0);
+    world.drained = 1_095; // 95 drained in 10 s, 95 arrived
+    await cycle.run(T0 + 10_000);
+    expect(record().backlog).toEqual({
+      backlog: 5_000,
+      drainPerSecond: 9.5,
+      observedAt: T0 + 10_000,
+      drained: 1_095,
+    });
+    expect(world.figures.at(-1)).toEqual({
+      breakerOpen: false,
+      backlog: 5_000,
+      drainPerSecond: 9.5,
+      clearSeconds: 526,
+    });
+  });
+
+  it("a cold probe measures from the stored observation's counter (AWS: a new instance each few minutes)", async () => {
+    const fresh = harness(closedBreaker(T0), { counter: true });
+    Object.assign(fresh.record(), {
+      backlog: { backlog: 5_000, drainPerSecond: 0, observedAt: T0, drained: 1_000 },
+    });
+    fresh.world.backlog = 5_200;
+    fresh.world.drained = 1_480; // 480 in 60 s although the backlog grew
+    await fresh.cycle.run(T0 + 60_000);
+    expect(fresh.record().backlog?.drainPerSecond).toBe(8);
   });
 });

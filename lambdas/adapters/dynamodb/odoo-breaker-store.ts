@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type BreakerState, closedBreaker } from '../../core/odoo-breaker.js';
 
 /** The Odoo write backlog as the probe last saw it (the queue's visible messages, the drain rate). */
@@ -7,6 +7,8 @@ export interface WriteBacklog {
   backlog: number;
   drainPerSecond: number;
   observedAt: number;
+  /** The writers' drained counter at `observedAt` (a cold probe measures the drain from it). */
+  drained?: number;
 }
 
 export interface BreakerRecord {
@@ -16,6 +18,8 @@ export interface BreakerRecord {
 }
 
 const KEY = { pk: 'BREAKER#odoo', sk: 'STATE' };
+/** The writers' counter of messages taken off the write queue: its own item, so an ADD never races the state's Put. */
+const DRAINED_KEY = { pk: 'BREAKER#odoo', sk: 'DRAINED' };
 /** Writers read the breaker at most this often: one read per message would double the table's load. */
 const CACHE_MS = 1_000;
 
@@ -79,5 +83,30 @@ export class OdooBreakerStore {
         if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= 4) throw error;
       }
     }
+  }
+
+  /**
+   * Counts messages the writers took off the Odoo write queue (posted, or settled without Odoo): the probe's
+   * drain rate is this counter's slope, so it reads what was drained even while documents keep arriving (the
+   * backlog's net decrease would read low, or 0). One atomic ADD per batch, not per message.
+   */
+  async countDrained(messages: number): Promise<void> {
+    if (messages <= 0) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: DRAINED_KEY,
+        UpdateExpression: 'ADD drained :n',
+        ExpressionAttributeValues: { ':n': messages },
+      }),
+    );
+  }
+
+  /** The drained counter (0 before the first count). */
+  async drained(): Promise<number> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: DRAINED_KEY, ConsistentRead: true }),
+    );
+    return Number(out.Item?.drained ?? 0);
   }
 }
