@@ -123,8 +123,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
 
   // A zero payment with no PR is a denial unless every amount is an adjustment the provider books (contractual,
   // OA, PI) and nothing is denied: CO-45 for the whole charge is a contractual write-off with nothing paid.
-  const adjustedOnly =
-    groups.denied.total <= 0 && groups.co.total + groups.oa.total + groups.pi.total > 0;
+  const adjustedOnly = groups.denied.total <= 0 && groups.co.total + groups.oa.total + groups.pi.total > 0;
   if (
     r.claimStatus === '4' ||
     !PROCESSED_STATUSES.has(r.claimStatus) ||
