@@ -87,6 +87,16 @@ export interface EraDeposit {
    * claim payment books on the invoice (CLP04 less the AMT*I interest it carries), `interestCents` that interest.
    */
   claimPayments: Array<{ claimId: string; paidCents: Cents; interestCents?: Cents }>;
+  /**
+   * Claims of the ERA counted, not listed (a large upload reads its claims in batches and must not carry 20,000
+   * of them in one event): how many, Σ (CLP04 − AMT*I) and Σ AMT*I. Added to `claimPayments`.
+   */
+  claimTotals?: { claims: number; paidCents: Cents; interestCents: Cents };
+  /**
+   * Claims of the ERA the hub could not place on an encounter (unknown claim or payer claim number): their cash
+   * is in BPR02 but on no invoice. How many, and Σ (CLP04 − AMT*I) as the claim payments would have booked it.
+   */
+  unplaced?: { claims: number; paidCents: Cents };
   providerAdjustments: Array<{ reason: string; reference?: string; amountCents: Cents }>;
 }
 
@@ -108,6 +118,24 @@ export const EraDepositReceived = z
         interestCents: z.number().int().optional().meta({ description: 'AMT*I interest carried in CLP04' }),
       }),
     ),
+    claimTotals: z
+      .object({
+        claims: z.number().int().nonnegative(),
+        paidCents: z.number().int(),
+        interestCents: z.number().int(),
+      })
+      .optional()
+      .meta({
+        description:
+          'Claims counted, not listed (large uploads): how many, Σ (CLP04 − AMT*I), Σ AMT*I; added to claimPayments',
+      }),
+    unplaced: z
+      .object({ claims: z.number().int().nonnegative(), paidCents: z.number().int() })
+      .optional()
+      .meta({
+        description:
+          'Claims of the ERA the hub could not place on an encounter: how many, Σ (CLP04 − AMT*I); in BPR02, on no invoice',
+      }),
     providerAdjustments: z.array(
       z.object({ reason: z.string(), reference: z.string().optional(), amountCents: z.number().int() }),
     ),
@@ -135,6 +163,11 @@ export interface EraDepositPlan {
   exceptions: ExceptionToOpen[];
 }
 
+/** The exception that makes an ERA's unplaced claim money visible (finance; searchable by payer and trace). */
+export function unplacedExceptionKey(traceNumber: string): string {
+  return `era-deposit:${traceNumber}:unplaced`;
+}
+
 /** The deposit entry's ref (journal entry `ref`): what the bank statement line is matched by is the TRN02 itself. */
 export function eraDepositRef(traceNumber: string): string {
   return traceNumber;
@@ -159,8 +192,10 @@ export function claimPaymentsLabelPrefix(traceNumber: string): string {
 /** The deposit booking for one ERA: a balanced entry, or a refusal when the ERA does not balance. */
 export function planEraDeposit(era: EraDeposit): EraDepositPlan {
   const trace = era.traceNumber;
-  const claimsCents = sum(era.claimPayments.map((c) => c.paidCents));
-  const interestCents = sum(era.claimPayments.map((c) => c.interestCents ?? 0));
+  const totals = era.claimTotals ?? { claims: 0, paidCents: 0, interestCents: 0 };
+  const claimsCents = sum([...era.claimPayments.map((c) => c.paidCents), totals.paidCents]);
+  const interestCents = sum([...era.claimPayments.map((c) => c.interestCents ?? 0), totals.interestCents]);
+  const claimCount = era.claimPayments.length + totals.claims;
   const plbCents = sum(era.providerAdjustments.map((p) => p.amountCents));
   if (claimsCents + interestCents - plbCents !== era.depositCents) {
     // balance835 refuses such a file at the edge; a plan must never book one that does not add up.
@@ -182,7 +217,7 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
     lines.push({
       account: 'eraDepositClearing',
       balanceCents: -claimsCents,
-      label: `${claimPaymentsLabelPrefix(trace)} (${era.claimPayments.length} claims)`,
+      label: `${claimPaymentsLabelPrefix(trace)} (${claimCount} claims)`,
       role: 'claimPayments',
     });
   }
@@ -193,6 +228,14 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
       account: 'plbInterestIncome',
       balanceCents: -claim.interestCents,
       label: `${CLAIM_INTEREST_LABEL} interest on claim ${claim.claimId} (ERA ${trace}, payer ${era.payerId})`,
+      role: 'providerAdjustment',
+    });
+  }
+  if (totals.interestCents) {
+    lines.push({
+      account: 'plbInterestIncome',
+      balanceCents: -totals.interestCents,
+      label: `${CLAIM_INTEREST_LABEL} interest on ${totals.claims} claims (ERA ${trace}, payer ${era.payerId})`,
       role: 'providerAdjustment',
     });
   }
@@ -217,6 +260,17 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
       });
     }
   }
+  const unplaced = era.unplaced;
+  if (unplaced && unplaced.paidCents !== 0) {
+    // The bank has the money and the deposit books it; no invoice does: reconciliation's deposit variance is
+    // exactly this amount until the claims are placed (or the cash is booked by hand).
+    exceptions.push({
+      key: unplacedExceptionKey(trace),
+      team: 'finance',
+      reason: `ERA ${trace} from payer ${era.payerId}: ${unplaced.claims} claim${unplaced.claims === 1 ? '' : 's'} paying ${formatCents(unplaced.paidCents)} of the ${formatCents(era.depositCents)} deposit (BPR02) could not be placed on an encounter (unknown claim or payer claim number); the cash is booked with the deposit and stays open on the claim-payments line, on no invoice: place the claims (unmatched remittances) or book the cash by hand`,
+      amountCents: Math.abs(unplaced.paidCents),
+    });
+  }
   return {
     ref: eraDepositRef(trace),
     traceNumber: trace,
@@ -231,7 +285,11 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
  * An ERA as the deposit booking needs it, from a read 835 transaction. `payerId` is the hub's payer the
  * transaction's claims were placed with (the intake resolves it).
  */
-export function eraDepositOf(transaction: Remittance835, payerId: string): EraDeposit {
+export function eraDepositOf(
+  transaction: Remittance835,
+  payerId: string,
+  unplaced?: EraDeposit['unplaced'],
+): EraDeposit {
   return {
     traceNumber: transaction.trace.traceNumber,
     payerId,
@@ -246,6 +304,7 @@ export function eraDepositOf(transaction: Remittance835, payerId: string): EraDe
         ...(interestCents ? { interestCents } : {}),
       };
     }),
+    ...(unplaced && unplaced.claims > 0 ? { unplaced } : {}),
     providerAdjustments: transaction.providerAdjustments.map((p) => ({
       reason: p.reason,
       ...(p.reference ? { reference: p.reference } : {}),
@@ -308,13 +367,19 @@ export function compareDeposit(era: EraDeposit, booked: DepositBooked): DepositD
   }
   const net = booked.claimPaymentsCents - booked.providerAdjustmentsCents;
   if (net !== era.depositCents) {
+    // Claims the hub could not place are on no invoice: say how much of the variance they explain.
+    const unplaced = era.unplaced?.paidCents ?? 0;
+    const explained =
+      unplaced !== 0
+        ? `; ${formatCents(unplaced)} of it is for ${era.unplaced?.claims} claim${era.unplaced?.claims === 1 ? '' : 's'} the hub could not place (exception ${unplacedExceptionKey(trace)})${era.depositCents - net === unplaced ? ', which explains the whole difference' : ''}`
+        : '';
     out.push({
       ...base,
       key: `recon:deposit_variance:${trace}`,
       class: 'deposit_variance',
       actualCents: net,
       amountCents: Math.abs(net - era.depositCents),
-      reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) but Odoo holds claim payments ${formatCents(booked.claimPaymentsCents)} − provider-level adjustments ${formatCents(booked.providerAdjustmentsCents)} = ${formatCents(net)} (${net > era.depositCents ? 'more' : 'less'} by ${formatCents(Math.abs(net - era.depositCents))})`,
+      reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) but Odoo holds claim payments ${formatCents(booked.claimPaymentsCents)} − provider-level adjustments ${formatCents(booked.providerAdjustmentsCents)} = ${formatCents(net)} (${net > era.depositCents ? 'more' : 'less'} by ${formatCents(Math.abs(net - era.depositCents))})${explained}`,
     });
   }
   return out;
