@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LEDGER_SETUP, ensureHubSetup, HUB_MODULE } from '../../lambdas/adapters/odoo/accounts.js';
+import { OdooEraDepositLedger } from '../../lambdas/adapters/odoo/era-deposit-ledger.js';
+import { compareDeposit, type EraDepositReceived } from '../../lambdas/core/era-deposit.js';
 import { type ClaimSpec, type RemittanceSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from '../integration/support/claims.js';
-import { accessToken, startTestHub } from '../integration/support/hub.js';
+import { accessToken, eventually, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
 
 /**
@@ -616,5 +618,149 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
       `ERA sequencing conformance (${odoo.kind}): ${all.length} stories, ${comparisons} books compared, ${Math.round((Date.now() - started) / 1000)} s`,
     );
     expect(problems).toEqual([]);
+  }, 900_000);
+
+  it('books the deposit of an uploaded ERA and of an ERA with claims it cannot place, and shows the unplaced money', async () => {
+    // Issue 14: (1) an 835 that arrives by upload (/v1/remittance-uploads → the upload processor) books BPR02 by
+    // TRN02 as POST /v1/remittances does; (2) an ERA with a claim the hub cannot place — or none placed at all —
+    // still books its deposit, and finance gets the unplaced money with payer and trace.
+    const placedA = await seed('UPLA', 20_000);
+    const placedB = await seed('UPLB', 10_000);
+    await hub.waitForIdle();
+    const uploadTrace = `T${run}UPL`;
+    const file = era(
+      {
+        ...spec(uploadTrace, '2026-11-28', [
+          claim(placedA.claimId, `P${run}UA`, '1', 20_000, 16_000, [CO(4_000)]),
+          claim(placedB.claimId, `P${run}UB`, '1', 10_000, 10_000, []),
+          claim(`CLM-SEQ-${run}-NOPE`, `P${run}UX`, '1', 30_000, 25_000, [CO(5_000)]),
+        ]),
+        providerAdjustments: [{ reason: 'L6', amountCents: -750 }],
+      },
+      '780000001',
+    );
+    const created = await call('POST', '/v1/remittance-uploads');
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const upload = created.body as { uploadUrl: string; statusUrl: string };
+    const put = await fetch(upload.uploadUrl, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/edi-x12' },
+      body: Buffer.from(file, 'latin1'),
+    });
+    expect(put.status).toBe(200);
+    const outcome = await eventually(
+      async () => {
+        const view = await call('GET', upload.statusUrl);
+        return ['accepted', 'rejected'].includes(view.body.status as string) ? view.body : undefined;
+      },
+      300_000,
+      'upload outcome',
+    );
+    expect(outcome).toMatchObject({ status: 'accepted', counts: { claims: 3, events: 2, unmatched: 1 } });
+    // (2) by POST: no claim of the ERA is known; N1*PR names the hub payer.
+    const noneTrace = `T${run}NONE`;
+    await postEra(
+      era(
+        spec(
+          noneTrace,
+          '2026-11-29',
+          [claim(`CLM-SEQ-${run}-NONE`, `P${run}NX`, '1', 15_000, 12_000, [CO(3_000)])],
+          PAYER,
+        ),
+        '780000002',
+      ),
+    );
+    await hub.waitForIdle();
+
+    const reader = odoo.reader;
+    const accountId = async (code: string) =>
+      (await reader.call<number[]>('account.account', 'search', [[['code', '=', code]]], { limit: 1 }))[0];
+    const [clearing, interest] = [await accountId('101403'), await accountId('451000')];
+    const entryLines = async (trace: string) => {
+      const moves = await reader.call<Array<{ id: number; state: string }>>(
+        'account.move',
+        'search_read',
+        [
+          [
+            ['ref', '=', trace],
+            ['move_type', '=', 'entry'],
+          ],
+        ],
+        { fields: ['state'] },
+      );
+      expect(moves.map((m) => m.state)).toEqual(['posted']);
+      const lines = await reader.call<
+        Array<{ name: string; balance: number; amount_residual: number; account_id: unknown }>
+      >('account.move.line', 'search_read', [[['move_id', '=', moves[0]?.id ?? 0]]], {
+        fields: ['name', 'balance', 'amount_residual', 'account_id'],
+        order: 'id',
+      });
+      return lines.map((l) => [many2oneId(l.account_id), cents(l.balance), cents(l.amount_residual), l.name]);
+    };
+    // The uploaded ERA: BPR02 517.50 open for the bank line; the claim payments line matched with the two
+    // placed claims' payments (160.00 + 100.00), 250.00 open for the claim the hub could not place; L6 income.
+    expect(await entryLines(uploadTrace)).toEqual([
+      [clearing, 51_750, 51_750, `ERA ${uploadTrace} deposit (ACH) from payer ${PAYER}`],
+      [clearing, -51_000, -25_000, `ERA ${uploadTrace} claim payments (3 claims)`],
+      [interest, -750, 0, `PLB L6 interest owed (ERA ${uploadTrace}, payer ${PAYER})`],
+    ]);
+    // Nothing placed: the deposit is still BPR02, the claim-payments line wholly open.
+    expect(await entryLines(noneTrace)).toEqual([
+      [clearing, 12_000, 12_000, `ERA ${noneTrace} deposit (ACH) from payer ${PAYER}`],
+      [clearing, -12_000, -12_000, `ERA ${noneTrace} claim payments (1 claims)`],
+    ]);
+    // Finance sees the unplaced money with payer and trace; billing the unplaced claims to place.
+    const open = (await call('GET', `/v1/exceptions?status=open&team=finance&limit=200`)).body as {
+      items: Array<{
+        key: string;
+        amountCents: number;
+        payerId?: string;
+        subjects: { traceNumber?: string };
+      }>;
+    };
+    const unplaced = open.items
+      .filter((e) => e.key.endsWith(':unplaced') && e.key.includes(run))
+      .map((e) => [e.key, e.amountCents, e.payerId, e.subjects.traceNumber])
+      .sort();
+    expect(unplaced).toEqual([
+      [`era-deposit:${noneTrace}:unplaced`, 12_000, PAYER, noneTrace],
+      [`era-deposit:${uploadTrace}:unplaced`, 25_000, PAYER, uploadTrace],
+    ]);
+    // Reconciliation: the deposit is BPR02; the variance is the unplaced money, and it says so.
+    const ledger = new OdooEraDepositLedger(reader);
+    const deposit = (trace: string, depositCents: number, unplacedCents: number): EraDepositReceived => ({
+      traceNumber: trace,
+      payerId: PAYER,
+      date: '2026-11-28',
+      method: 'ACH',
+      depositCents,
+      claimPayments: [],
+      unplaced: { claims: 1, paidCents: unplacedCents },
+      providerAdjustments: [],
+    });
+    const upl = compareDeposit(
+      { ...deposit(uploadTrace, 51_750, 25_000), providerAdjustments: [{ reason: 'L6', amountCents: -750 }] },
+      await ledger.booked(uploadTrace),
+    );
+    expect(upl.map((d) => [d.class, d.amountCents])).toEqual([['deposit_variance', 25_000]]);
+    expect(upl[0]?.reason).toContain('which explains the whole difference');
+    const none = compareDeposit(deposit(noneTrace, 12_000, 12_000), await ledger.booked(noneTrace));
+    expect(none.map((d) => [d.class, d.amountCents])).toEqual([['deposit_variance', 12_000]]);
+    // The two placed claims are booked as any claim payment: their invoices are closed.
+    for (const placed of [placedA, placedB]) {
+      const view = (await call('GET', `/v1/workflows/${placed.encounterId}`)).body as { state: string };
+      const [invoice] = await reader.call<Array<{ amount_residual: number }>>(
+        'account.move',
+        'search_read',
+        [
+          [
+            ['move_type', '=', 'out_invoice'],
+            ['ref', '=', invoiceOf(placed.claimId)],
+          ],
+        ],
+        { fields: ['amount_residual'] },
+      );
+      expect([view.state, cents(invoice?.amount_residual ?? -1)]).toEqual(['payment_posted', 0]);
+    }
   }, 900_000);
 });
