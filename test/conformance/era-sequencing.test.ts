@@ -399,6 +399,69 @@ async function stories(): Promise<Story[]> {
       },
     });
   }
+
+  // 7. Issue 14: nothing paid, the whole charge contractual (CO-45), nothing denied: a 0.00 payment carrying the
+  //    write-off closes the invoice (`paid`); no denial exception.
+  {
+    const billed = 16_000;
+    const { encounterId, claimId } = await seed('ZEROCO', billed);
+    const trace = `T${run}ZC`;
+    await postEra(
+      era(
+        spec(trace, '2026-11-21', [claim(claimId, `P${run}ZC`, '1', billed, 0, [CO(billed)])]),
+        '770000001',
+      ),
+    );
+    out.push({
+      name: 'zero paid, all contractual',
+      encounterId,
+      ...base(invoiceOf(claimId)),
+      expected: {
+        invoice: { residualCents: 0, paymentState: ['paid'] },
+        payments: [
+          { marker: marker(trace, `P${run}ZC`), amountCents: 0, writeOffCents: billed, payerId: PAYER },
+        ],
+        undone: [],
+        payerCredits: [],
+        creditNotes: [],
+        workflow: { state: 'payment_posted', exceptions: [] },
+      },
+    });
+  }
+
+  // 8. Issue 14, COB: a primary that forwards (CLP02 19) and no secondary yet. The coinsurance stays open on the
+  //    payer invoice, the patient is not billed, and billing's `next-payer` exception says the secondary is due.
+  {
+    const billed = 24_000;
+    const { encounterId, claimId } = await seed('FWD', billed);
+    const trace = `T${run}FW`;
+    await postEra(
+      era(
+        spec(trace, '2026-11-22', [
+          claim(claimId, `P${run}FW`, '19', billed, 14_000, [
+            CO(3_000),
+            { group: 'PR', reason: '2', amountCents: 7_000 },
+          ]),
+        ]),
+        '770000002',
+      ),
+    );
+    out.push({
+      name: 'COB: primary forwards, the secondary not yet heard from',
+      encounterId,
+      ...base(invoiceOf(claimId)),
+      expected: {
+        invoice: { residualCents: 7_000, paymentState: ['partial'] },
+        payments: [
+          { marker: marker(trace, `P${run}FW`), amountCents: 14_000, writeOffCents: 0, payerId: PAYER },
+        ],
+        undone: [],
+        payerCredits: [],
+        creditNotes: [{ account: 'account_contractual_adjustments', amountCents: 3_000 }],
+        workflow: { state: 'exception_pending', exceptions: [`era:${trace}:P${run}FW:next-payer`] },
+      },
+    });
+  }
   await hub.waitForIdle();
   return out;
 }
