@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { type Cents, formatCents } from './money.js';
+import { CalendarDate, PartnerId } from './identifiers.js';
+import { type Cents, DecimalAmount, formatCents, parseCents, SignedDecimalAmount } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole } from './posting-plan.js';
 import { claimInterestInPaid, type Remittance835 } from './x12/remittance-835.js';
 
@@ -142,6 +143,103 @@ export const EraDepositReceived = z
   })
   .meta({ id: 'EraDepositReceived' });
 export type EraDepositReceived = z.infer<typeof EraDepositReceived>;
+
+/**
+ * The ERA-level document of a partner that sends remittances as JSON (`POST /v1/remittance-deposits`): what an
+ * 835's BPR, TRN, its claims' CLP04/AMT*I and its PLB segments say, so that the deposit, claim interest and
+ * provider-level adjustments are booked by the same rules (planEraDeposit) as for an 835. The claim payments
+ * themselves come one by one through `POST /v1/remittances` with the same `payment.traceNumber`.
+ */
+export const EraDepositRequest = z
+  .object({
+    traceNumber: z
+      .string()
+      .min(1)
+      .max(50)
+      .meta({
+        description: 'TRN02: the check or EFT trace number, as on each remittance’s payment.traceNumber',
+      }),
+    payerId: PartnerId.meta({ description: 'The payer that sent the money (the hub’s payer id)' }),
+    method: z.enum(['ACH', 'CHK', 'FWT', 'BOP', 'NON']).meta({ description: 'BPR04' }),
+    date: CalendarDate.meta({ description: 'BPR16: the payment date' }),
+    depositAmount: SignedDecimalAmount.meta({
+      description: 'BPR02: what the payer sent = Σ claim paidAmount − Σ provider adjustments',
+    }),
+    claimPayments: z
+      .array(
+        z
+          .object({
+            claimId: PartnerId.meta({ description: 'CLP01' }),
+            paidAmount: SignedDecimalAmount.meta({ description: 'CLP04, interest included' }),
+            interestAmount: DecimalAmount.optional().meta({
+              description: 'AMT*I: the prompt-pay interest inside paidAmount, booked to interest income',
+            }),
+          })
+          .strict(),
+      )
+      .max(2_000),
+    providerAdjustments: z
+      .array(
+        z
+          .object({
+            reason: z
+              .string()
+              .regex(/^[A-Z0-9]{2}$/, 'must be a PLB03-1 code such as L6, WO, FB, 72 or CS')
+              .meta({ description: 'PLB03-1, e.g. L6 interest, WO overpayment recovery, CS adjustment' }),
+            reference: z.string().min(1).max(50).optional().meta({ description: 'PLB03-2' }),
+            amount: SignedDecimalAmount.meta({
+              description:
+                'PLB04 as sent: positive reduces the payment (a recoupment), negative increases it',
+            }),
+          })
+          .strict(),
+      )
+      .max(99),
+  })
+  .strict()
+  .meta({
+    id: 'EraDepositRequest',
+    description:
+      'One ERA’s deposit in JSON: BPR02 by TRN02, its claims’ paid amounts and interest, and provider-level adjustments (PLB).',
+  });
+export type EraDepositRequest = z.infer<typeof EraDepositRequest>;
+
+export function toCanonicalEraDeposit(request: EraDepositRequest): EraDepositReceived {
+  return {
+    traceNumber: request.traceNumber,
+    payerId: request.payerId,
+    date: request.date,
+    method: request.method,
+    depositCents: parseCents(request.depositAmount),
+    claimPayments: request.claimPayments.map((c) => {
+      const interestCents = c.interestAmount === undefined ? 0 : parseCents(c.interestAmount);
+      return {
+        claimId: c.claimId,
+        paidCents: parseCents(c.paidAmount) - interestCents,
+        ...(interestCents ? { interestCents } : {}),
+      };
+    }),
+    providerAdjustments: request.providerAdjustments.map((p) => ({
+      reason: p.reason,
+      ...(p.reference ? { reference: p.reference } : {}),
+      amountCents: parseCents(p.amount),
+    })),
+  };
+}
+
+/** An ERA whose deposit is not Σ paid − Σ PLB cannot be booked (planEraDeposit refuses it): a 400 at the edge. */
+export function eraDepositViolations(era: EraDepositReceived): Array<{ path: string; message: string }> {
+  const paid = era.claimPayments.reduce((s, c) => s + BigInt(c.paidCents) + BigInt(c.interestCents ?? 0), 0n);
+  const plb = era.providerAdjustments.reduce((s, p) => s + BigInt(p.amountCents), 0n);
+  if (paid - plb === BigInt(era.depositCents)) return [];
+  const cents = (n: bigint) => formatCents(Number(n));
+  return [
+    {
+      path: '/depositAmount',
+      message: `deposit ${cents(BigInt(era.depositCents))} but claims paid ${cents(paid)} − provider adjustments ${cents(plb)} = ${cents(paid - plb)}`,
+    },
+  ];
+}
 
 /** One line of the deposit entry. `account` is a role, or the payer's own receivable account. */
 export interface DepositLine {
