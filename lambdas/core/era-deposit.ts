@@ -152,13 +152,9 @@ export type EraDepositReceived = z.infer<typeof EraDepositReceived>;
  */
 export const EraDepositRequest = z
   .object({
-    traceNumber: z
-      .string()
-      .min(1)
-      .max(50)
-      .meta({
-        description: 'TRN02: the check or EFT trace number, as on each remittance’s payment.traceNumber',
-      }),
+    traceNumber: z.string().min(1).max(50).meta({
+      description: 'TRN02: the check or EFT trace number, as on each remittance’s payment.traceNumber',
+    }),
     payerId: PartnerId.meta({ description: 'The payer that sent the money (the hub’s payer id)' }),
     method: z.enum(['ACH', 'CHK', 'FWT', 'BOP', 'NON']).meta({ description: 'BPR04' }),
     date: CalendarDate.meta({ description: 'BPR16: the payment date' }),
