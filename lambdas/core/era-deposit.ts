@@ -275,6 +275,15 @@ export function eraPaymentMarkerPrefix(traceNumber: string): string {
   return `[rcm:era:${traceNumber}:`;
 }
 
+/**
+ * How every claim payment of an ERA's trace begins its memo (remittance-posting.ts: `ERA <TRN02> claim <CLP01>`):
+ * with the hub's `[rcm:era:` marker, it finds the claim payments of a trace whatever their remittance id — an 835's
+ * `<TRN02>:<CLP07>`, or a JSON partner's own id.
+ */
+export function eraPaymentMemoPrefix(traceNumber: string): string {
+  return `ERA ${traceNumber} claim `;
+}
+
 /** Label prefix of a claim-interest line (AMT*I); PLB lines start with `PLB `. */
 export const CLAIM_INTEREST_LABEL = 'AMT*I';
 

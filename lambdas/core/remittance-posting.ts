@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AdjustmentClass, adjustmentClass, carcEntry } from './carc.js';
+import { eraPaymentMemoPrefix } from './era-deposit.js';
 import { type Cents, formatCents } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole, PostingPlan, PostingStep } from './posting-plan.js';
 import type { RemittanceReceived } from './remittance.js';
@@ -319,7 +320,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       partner: { kind: 'payer', id: r.payerId },
       amountCents: r.paidCents,
       date: r.payment.date,
-      memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
+      memo: `${eraPaymentMemoPrefix(r.payment.traceNumber)}${r.claimId}`,
       ...(invoicePayer === undefined ? {} : { invoicePartner: { kind: 'payer' as const, id: invoicePayer } }),
       ...(writeOff
         ? { writeOff: { amountCents: writeOff.booked, account: writeOff.account, label: writeOff.label } }
@@ -366,7 +367,7 @@ function planPayerCredit(
         partner: { kind: 'payer', id: r.payerId },
         amountCents: r.paidCents,
         date: r.payment.date,
-        memo: `ERA ${r.payment.traceNumber} claim ${r.claimId} paid twice`,
+        memo: `${eraPaymentMemoPrefix(r.payment.traceNumber)}${r.claimId} paid twice`,
         account: 'payerRefundLiability',
       },
     ],

@@ -826,4 +826,240 @@ describe(`conformance: ERA sequencing, matching, duplicates and payers (${proces
       expect([view.state, cents(invoice?.amount_residual ?? -1)]).toEqual(['payment_posted', 0]);
     }
   }, 900_000);
+
+  it('books what a JSON partner sends as an 835 would book it: claim interest, PLB, the deposit, a correction before its reversal', async () => {
+    // Issue 14: POST /v1/remittances (interestAmount, reversalRemittanceId) and POST /v1/remittance-deposits.
+    const json = async (path: string, body: unknown) => {
+      const first = await call('POST', path, body);
+      expect(first.status, JSON.stringify(first.body)).toBe(202);
+      // A redelivery under a new key books nothing twice.
+      expect((await call('POST', path, body)).status).toBe(202);
+    };
+    const remittance = (
+      seeded: { encounterId: string; claimId: string },
+      body: Record<string, unknown>,
+    ): Record<string, unknown> => ({
+      encounterId: seeded.encounterId,
+      facilityId: 'FAC-SEQ',
+      claimId: seeded.claimId,
+      payerId: PAYER,
+      adjustments: [],
+      ...body,
+    });
+    const j1 = await seed('JSON1', 15_000);
+    const j2 = await seed('JSON2', 8_000);
+    const j3 = await seed('JSON3', 20_000);
+    await hub.waitForIdle();
+    const trace = `J${run}DEP`;
+    const payment = { traceNumber: trace, method: 'ACH', date: '2026-11-30' };
+    // J1 paid 105.25 of which 5.25 prompt-pay interest; CO-45 50.00 (150.00 − 50.00 = 105.25 − 5.25).
+    await json(
+      '/v1/remittances',
+      remittance(j1, {
+        remittanceId: `${trace}-1`,
+        payerClaimControlNumber: `Q${run}J1`,
+        claimStatus: '1',
+        billedAmount: '150.00',
+        paidAmount: '105.25',
+        interestAmount: '5.25',
+        adjustments: [{ group: 'CO', reason: '45', amount: '50.00' }],
+        payment,
+      }),
+    );
+    await json(
+      '/v1/remittances',
+      remittance(j2, {
+        remittanceId: `${trace}-2`,
+        payerClaimControlNumber: `Q${run}J2`,
+        claimStatus: '1',
+        billedAmount: '80.00',
+        paidAmount: '80.00',
+        payment,
+      }),
+    );
+    // The ERA: claims 185.25, PLB L6 −7.50 (interest), WO 10.00 (recoupment): BPR02 182.75.
+    await json('/v1/remittance-deposits', {
+      traceNumber: trace,
+      payerId: PAYER,
+      method: 'ACH',
+      date: '2026-11-30',
+      depositAmount: '182.75',
+      claimPayments: [
+        { claimId: j1.claimId, paidAmount: '105.25', interestAmount: '5.25' },
+        { claimId: j2.claimId, paidAmount: '80.00' },
+      ],
+      providerAdjustments: [
+        { reason: 'L6', amount: '-7.50' },
+        { reason: 'WO', reference: 'OLD-1', amount: '10.00' },
+      ],
+    });
+    // J3: paid 170.00 (+ CO-45 30.00) in ERA K1; ERA K2 reverses it and corrects it to 180.00 under a new payer
+    // claim number — the partner posts the correction first.
+    const k1 = { traceNumber: `K${run}1`, method: 'ACH', date: '2026-11-10' };
+    const k2 = { traceNumber: `K${run}2`, method: 'ACH', date: '2026-11-30' };
+    await json(
+      '/v1/remittances',
+      remittance(j3, {
+        remittanceId: `K${run}-ORIG`,
+        payerClaimControlNumber: `Q${run}J3`,
+        claimStatus: '1',
+        billedAmount: '200.00',
+        paidAmount: '170.00',
+        adjustments: [{ group: 'CO', reason: '45', amount: '30.00' }],
+        payment: k1,
+      }),
+    );
+    await hub.waitForIdle();
+    await json(
+      '/v1/remittances',
+      remittance(j3, {
+        remittanceId: `K${run}-CORR`,
+        payerClaimControlNumber: `Q${run}J3B`,
+        claimStatus: '1',
+        billedAmount: '200.00',
+        paidAmount: '180.00',
+        adjustments: [{ group: 'CO', reason: '45', amount: '20.00' }],
+        reversalRemittanceId: `K${run}-REV`,
+        payment: k2,
+      }),
+    );
+    await hub.waitForIdle();
+    await json(
+      '/v1/remittances',
+      remittance(j3, {
+        remittanceId: `K${run}-REV`,
+        payerClaimControlNumber: `Q${run}J3`,
+        claimStatus: '22',
+        billedAmount: '-200.00',
+        paidAmount: '-170.00',
+        adjustments: [{ group: 'CO', reason: '45', amount: '-30.00' }],
+        payment: k2,
+      }),
+    );
+    await hub.waitForIdle();
+
+    const reader = odoo.reader;
+    const { paymentMemoField: memoField, livePaymentStates } = await reader.dialect();
+    const accountId = async (code: string) =>
+      (await reader.call<number[]>('account.account', 'search', [[['code', '=', code]]], { limit: 1 }))[0];
+    const [clearing, interest] = [await accountId('101403'), await accountId('451000')];
+    const invoice = async (claimId: string) =>
+      (
+        await reader.call<Array<{ amount_residual: number; payment_state: string }>>(
+          'account.move',
+          'search_read',
+          [
+            [
+              ['move_type', '=', 'out_invoice'],
+              ['ref', '=', invoiceOf(claimId)],
+            ],
+          ],
+          { fields: ['amount_residual', 'payment_state'] },
+        )
+      ).map((m) => [cents(m.amount_residual), m.payment_state]);
+    const paymentsOf = async (marker: string) =>
+      (
+        await reader.call<
+          Array<Record<string, unknown> & { amount: number; move_id: unknown; state: string }>
+        >('account.payment', 'search_read', [[[memoField, 'ilike', marker]]], {
+          fields: ['amount', 'move_id', 'state', memoField],
+        })
+      ).filter((p) => String(p[memoField]).includes(marker));
+    const livePayments = async (marker: string) =>
+      (await paymentsOf(marker)).filter((p) => livePaymentStates.includes(p.state));
+    const reversedMoves = async (moveIds: number[]) =>
+      (
+        await reader.call<Array<{ reversed_entry_id: unknown }>>(
+          'account.move',
+          'search_read',
+          [
+            [
+              ['reversed_entry_id', 'in', moveIds],
+              ['state', '=', 'posted'],
+            ],
+          ],
+          { fields: ['reversed_entry_id'] },
+        )
+      ).map((r) => many2oneId(r.reversed_entry_id));
+    // J1's invoice is paid 100.00 (not 105.25: the interest is not the invoice's) + 50.00 written off; J2 80.00.
+    expect(await invoice(j1.claimId)).toEqual([[0, 'paid']]);
+    expect((await livePayments(`[rcm:era:${trace}-1:payment]`)).map((p) => cents(p.amount))).toEqual([
+      10_000,
+    ]);
+    expect(await invoice(j2.claimId)).toEqual([[0, 'paid']]);
+    // The deposit entry: as an 835's, to the cent.
+    const [move] = await reader.call<Array<{ id: number; state: string }>>(
+      'account.move',
+      'search_read',
+      [
+        [
+          ['ref', '=', trace],
+          ['move_type', '=', 'entry'],
+        ],
+      ],
+      { fields: ['state'] },
+    );
+    expect(move?.state).toBe('posted');
+    const lines = await reader.call<
+      Array<{ name: string; balance: number; amount_residual: number; account_id: unknown }>
+    >('account.move.line', 'search_read', [[['move_id', '=', move?.id ?? 0]]], {
+      fields: ['name', 'balance', 'amount_residual', 'account_id'],
+      order: 'id',
+    });
+    const [payer] = await reader.call<Array<{ property_account_receivable_id: unknown }>>(
+      'res.partner',
+      'search_read',
+      [[['ref', '=', `rcm:payer:${PAYER}`]]],
+      { fields: ['property_account_receivable_id'] },
+    );
+    const receivable = many2oneId(payer?.property_account_receivable_id);
+    expect(lines.map((l) => [many2oneId(l.account_id), cents(l.balance), l.name])).toEqual([
+      [clearing, 18_275, `ERA ${trace} deposit (ACH) from payer ${PAYER}`],
+      [clearing, -18_000, `ERA ${trace} claim payments (2 claims)`],
+      [interest, -525, `AMT*I interest on claim ${j1.claimId} (ERA ${trace}, payer ${PAYER})`],
+      [interest, -750, `PLB L6 interest owed (ERA ${trace}, payer ${PAYER})`],
+      [receivable, 1_000, `PLB WO overpayment recovery ref OLD-1 (ERA ${trace}, payer ${PAYER})`],
+    ]);
+    // The claim payments are matched with the entry: only BPR02 stays open for the bank line.
+    expect(lines.slice(0, 2).map((l) => cents(l.amount_residual))).toEqual([18_275, 0]);
+    const booked = await new OdooEraDepositLedger(reader).booked(trace);
+    expect(
+      compareDeposit(
+        {
+          traceNumber: trace,
+          payerId: PAYER,
+          date: '2026-11-30',
+          method: 'ACH',
+          depositCents: 18_275,
+          claimPayments: [
+            { claimId: j1.claimId, paidCents: 10_000, interestCents: 525 },
+            { claimId: j2.claimId, paidCents: 8_000 },
+          ],
+          providerAdjustments: [
+            { reason: 'L6', amountCents: -750 },
+            { reason: 'WO', reference: 'OLD-1', amountCents: 1_000 },
+          ],
+        },
+        booked,
+      ),
+    ).toEqual([]);
+    // J3: the original undone, the correction (posted first) booked after its reversal; the invoice paid.
+    // The original: booked once, no longer in force (its entry reversed; Odoo 19 also moves the payment's state).
+    const original = await paymentsOf(`[rcm:era:K${run}-ORIG:payment]`);
+    const correction = await livePayments(`[rcm:era:K${run}-CORR:payment]`);
+    expect(original).toHaveLength(1);
+    const reversed = await reversedMoves(original.map((p) => many2oneId(p.move_id) ?? 0));
+    expect(
+      original.filter(
+        (p) => livePaymentStates.includes(p.state) && !reversed.includes(many2oneId(p.move_id)),
+      ),
+    ).toEqual([]);
+    expect(correction.map((p) => cents(p.amount))).toEqual([18_000]);
+    expect(await invoice(j3.claimId)).toEqual([[0, 'paid']]);
+    const view = (await call('GET', `/v1/workflows/${j3.encounterId}`)).body as {
+      state: string;
+      exceptions: Array<{ key: string }>;
+    };
+    expect([view.state, view.exceptions.map((e) => e.key)]).toEqual(['payment_posted', []]);
+  }, 900_000);
 });
