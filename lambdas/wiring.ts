@@ -529,6 +529,13 @@ export const routes: readonly ApiRoute[] = [
     'One claim payment from an ERA: paid amount, adjustments, patient responsibility.',
   ),
   writeRoute(
+    'submitEraDeposit',
+    'POST',
+    '/v1/remittance-deposits',
+    scopes.remittancesWrite,
+    'One ERA’s deposit in JSON (BPR02 by TRN02, claim interest, provider-level adjustments), for partners that send remittances as JSON.',
+  ),
+  writeRoute(
     'submitPayment',
     'POST',
     '/v1/payments',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { type Cents, formatCents } from './money.js';
+import { CalendarDate, PartnerId } from './identifiers.js';
+import { type Cents, DecimalAmount, formatCents, parseCents, SignedDecimalAmount } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole } from './posting-plan.js';
 import { claimInterestInPaid, type Remittance835 } from './x12/remittance-835.js';
 
@@ -87,6 +88,16 @@ export interface EraDeposit {
    * claim payment books on the invoice (CLP04 less the AMT*I interest it carries), `interestCents` that interest.
    */
   claimPayments: Array<{ claimId: string; paidCents: Cents; interestCents?: Cents }>;
+  /**
+   * Claims of the ERA counted, not listed (a large upload reads its claims in batches and must not carry 20,000
+   * of them in one event): how many, Σ (CLP04 − AMT*I) and Σ AMT*I. Added to `claimPayments`.
+   */
+  claimTotals?: { claims: number; paidCents: Cents; interestCents: Cents };
+  /**
+   * Claims of the ERA the hub could not place on an encounter (unknown claim or payer claim number): their cash
+   * is in BPR02 but on no invoice. How many, and Σ (CLP04 − AMT*I) as the claim payments would have booked it.
+   */
+  unplaced?: { claims: number; paidCents: Cents };
   providerAdjustments: Array<{ reason: string; reference?: string; amountCents: Cents }>;
 }
 
@@ -108,12 +119,123 @@ export const EraDepositReceived = z
         interestCents: z.number().int().optional().meta({ description: 'AMT*I interest carried in CLP04' }),
       }),
     ),
+    claimTotals: z
+      .object({
+        claims: z.number().int().nonnegative(),
+        paidCents: z.number().int(),
+        interestCents: z.number().int(),
+      })
+      .optional()
+      .meta({
+        description:
+          'Claims counted, not listed (large uploads): how many, Σ (CLP04 − AMT*I), Σ AMT*I; added to claimPayments',
+      }),
+    unplaced: z
+      .object({ claims: z.number().int().nonnegative(), paidCents: z.number().int() })
+      .optional()
+      .meta({
+        description:
+          'Claims of the ERA the hub could not place on an encounter: how many, Σ (CLP04 − AMT*I); in BPR02, on no invoice',
+      }),
     providerAdjustments: z.array(
       z.object({ reason: z.string(), reference: z.string().optional(), amountCents: z.number().int() }),
     ),
   })
   .meta({ id: 'EraDepositReceived' });
 export type EraDepositReceived = z.infer<typeof EraDepositReceived>;
+
+/**
+ * The ERA-level document of a partner that sends remittances as JSON (`POST /v1/remittance-deposits`): what an
+ * 835's BPR, TRN, its claims' CLP04/AMT*I and its PLB segments say, so that the deposit, claim interest and
+ * provider-level adjustments are booked by the same rules (planEraDeposit) as for an 835. The claim payments
+ * themselves come one by one through `POST /v1/remittances` with the same `payment.traceNumber`.
+ */
+export const EraDepositRequest = z
+  .object({
+    traceNumber: z.string().min(1).max(50).meta({
+      description: 'TRN02: the check or EFT trace number, as on each remittance’s payment.traceNumber',
+    }),
+    payerId: PartnerId.meta({ description: 'The payer that sent the money (the hub’s payer id)' }),
+    method: z.enum(['ACH', 'CHK', 'FWT', 'BOP', 'NON']).meta({ description: 'BPR04' }),
+    date: CalendarDate.meta({ description: 'BPR16: the payment date' }),
+    depositAmount: SignedDecimalAmount.meta({
+      description: 'BPR02: what the payer sent = Σ claim paidAmount − Σ provider adjustments',
+    }),
+    claimPayments: z
+      .array(
+        z
+          .object({
+            claimId: PartnerId.meta({ description: 'CLP01' }),
+            paidAmount: SignedDecimalAmount.meta({ description: 'CLP04, interest included' }),
+            interestAmount: DecimalAmount.optional().meta({
+              description: 'AMT*I: the prompt-pay interest inside paidAmount, booked to interest income',
+            }),
+          })
+          .strict(),
+      )
+      .max(2_000),
+    providerAdjustments: z
+      .array(
+        z
+          .object({
+            reason: z
+              .string()
+              .regex(/^[A-Z0-9]{2}$/, 'must be a PLB03-1 code such as L6, WO, FB, 72 or CS')
+              .meta({ description: 'PLB03-1, e.g. L6 interest, WO overpayment recovery, CS adjustment' }),
+            reference: z.string().min(1).max(50).optional().meta({ description: 'PLB03-2' }),
+            amount: SignedDecimalAmount.meta({
+              description:
+                'PLB04 as sent: positive reduces the payment (a recoupment), negative increases it',
+            }),
+          })
+          .strict(),
+      )
+      .max(99),
+  })
+  .strict()
+  .meta({
+    id: 'EraDepositRequest',
+    description:
+      'One ERA’s deposit in JSON: BPR02 by TRN02, its claims’ paid amounts and interest, and provider-level adjustments (PLB).',
+  });
+export type EraDepositRequest = z.infer<typeof EraDepositRequest>;
+
+export function toCanonicalEraDeposit(request: EraDepositRequest): EraDepositReceived {
+  return {
+    traceNumber: request.traceNumber,
+    payerId: request.payerId,
+    date: request.date,
+    method: request.method,
+    depositCents: parseCents(request.depositAmount),
+    claimPayments: request.claimPayments.map((c) => {
+      const interestCents = c.interestAmount === undefined ? 0 : parseCents(c.interestAmount);
+      return {
+        claimId: c.claimId,
+        paidCents: parseCents(c.paidAmount) - interestCents,
+        ...(interestCents ? { interestCents } : {}),
+      };
+    }),
+    providerAdjustments: request.providerAdjustments.map((p) => ({
+      reason: p.reason,
+      ...(p.reference ? { reference: p.reference } : {}),
+      amountCents: parseCents(p.amount),
+    })),
+  };
+}
+
+/** An ERA whose deposit is not Σ paid − Σ PLB cannot be booked (planEraDeposit refuses it): a 400 at the edge. */
+export function eraDepositViolations(era: EraDepositReceived): Array<{ path: string; message: string }> {
+  const paid = era.claimPayments.reduce((s, c) => s + BigInt(c.paidCents) + BigInt(c.interestCents ?? 0), 0n);
+  const plb = era.providerAdjustments.reduce((s, p) => s + BigInt(p.amountCents), 0n);
+  if (paid - plb === BigInt(era.depositCents)) return [];
+  const cents = (n: bigint) => formatCents(Number(n));
+  return [
+    {
+      path: '/depositAmount',
+      message: `deposit ${cents(BigInt(era.depositCents))} but claims paid ${cents(paid)} − provider adjustments ${cents(plb)} = ${cents(paid - plb)}`,
+    },
+  ];
+}
 
 /** One line of the deposit entry. `account` is a role, or the payer's own receivable account. */
 export interface DepositLine {
@@ -135,6 +257,11 @@ export interface EraDepositPlan {
   exceptions: ExceptionToOpen[];
 }
 
+/** The exception that makes an ERA's unplaced claim money visible (finance; searchable by payer and trace). */
+export function unplacedExceptionKey(traceNumber: string): string {
+  return `era-deposit:${traceNumber}:unplaced`;
+}
+
 /** The deposit entry's ref (journal entry `ref`): what the bank statement line is matched by is the TRN02 itself. */
 export function eraDepositRef(traceNumber: string): string {
   return traceNumber;
@@ -148,6 +275,15 @@ export function eraPaymentMarkerPrefix(traceNumber: string): string {
   return `[rcm:era:${traceNumber}:`;
 }
 
+/**
+ * How every claim payment of an ERA's trace begins its memo (remittance-posting.ts: `ERA <TRN02> claim <CLP01>`):
+ * with the hub's `[rcm:era:` marker, it finds the claim payments of a trace whatever their remittance id — an 835's
+ * `<TRN02>:<CLP07>`, or a JSON partner's own id.
+ */
+export function eraPaymentMemoPrefix(traceNumber: string): string {
+  return `ERA ${traceNumber} claim `;
+}
+
 /** Label prefix of a claim-interest line (AMT*I); PLB lines start with `PLB `. */
 export const CLAIM_INTEREST_LABEL = 'AMT*I';
 
@@ -159,8 +295,10 @@ export function claimPaymentsLabelPrefix(traceNumber: string): string {
 /** The deposit booking for one ERA: a balanced entry, or a refusal when the ERA does not balance. */
 export function planEraDeposit(era: EraDeposit): EraDepositPlan {
   const trace = era.traceNumber;
-  const claimsCents = sum(era.claimPayments.map((c) => c.paidCents));
-  const interestCents = sum(era.claimPayments.map((c) => c.interestCents ?? 0));
+  const totals = era.claimTotals ?? { claims: 0, paidCents: 0, interestCents: 0 };
+  const claimsCents = sum([...era.claimPayments.map((c) => c.paidCents), totals.paidCents]);
+  const interestCents = sum([...era.claimPayments.map((c) => c.interestCents ?? 0), totals.interestCents]);
+  const claimCount = era.claimPayments.length + totals.claims;
   const plbCents = sum(era.providerAdjustments.map((p) => p.amountCents));
   if (claimsCents + interestCents - plbCents !== era.depositCents) {
     // balance835 refuses such a file at the edge; a plan must never book one that does not add up.
@@ -182,7 +320,7 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
     lines.push({
       account: 'eraDepositClearing',
       balanceCents: -claimsCents,
-      label: `${claimPaymentsLabelPrefix(trace)} (${era.claimPayments.length} claims)`,
+      label: `${claimPaymentsLabelPrefix(trace)} (${claimCount} claims)`,
       role: 'claimPayments',
     });
   }
@@ -193,6 +331,14 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
       account: 'plbInterestIncome',
       balanceCents: -claim.interestCents,
       label: `${CLAIM_INTEREST_LABEL} interest on claim ${claim.claimId} (ERA ${trace}, payer ${era.payerId})`,
+      role: 'providerAdjustment',
+    });
+  }
+  if (totals.interestCents) {
+    lines.push({
+      account: 'plbInterestIncome',
+      balanceCents: -totals.interestCents,
+      label: `${CLAIM_INTEREST_LABEL} interest on ${totals.claims} claims (ERA ${trace}, payer ${era.payerId})`,
       role: 'providerAdjustment',
     });
   }
@@ -217,6 +363,17 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
       });
     }
   }
+  const unplaced = era.unplaced;
+  if (unplaced && unplaced.paidCents !== 0) {
+    // The bank has the money and the deposit books it; no invoice does: reconciliation's deposit variance is
+    // exactly this amount until the claims are placed (or the cash is booked by hand).
+    exceptions.push({
+      key: unplacedExceptionKey(trace),
+      team: 'finance',
+      reason: `ERA ${trace} from payer ${era.payerId}: ${unplaced.claims} claim${unplaced.claims === 1 ? '' : 's'} paying ${formatCents(unplaced.paidCents)} of the ${formatCents(era.depositCents)} deposit (BPR02) could not be placed on an encounter (unknown claim or payer claim number); the cash is booked with the deposit and stays open on the claim-payments line, on no invoice: place the claims (unmatched remittances) or book the cash by hand`,
+      amountCents: Math.abs(unplaced.paidCents),
+    });
+  }
   return {
     ref: eraDepositRef(trace),
     traceNumber: trace,
@@ -231,7 +388,11 @@ export function planEraDeposit(era: EraDeposit): EraDepositPlan {
  * An ERA as the deposit booking needs it, from a read 835 transaction. `payerId` is the hub's payer the
  * transaction's claims were placed with (the intake resolves it).
  */
-export function eraDepositOf(transaction: Remittance835, payerId: string): EraDeposit {
+export function eraDepositOf(
+  transaction: Remittance835,
+  payerId: string,
+  unplaced?: EraDeposit['unplaced'],
+): EraDeposit {
   return {
     traceNumber: transaction.trace.traceNumber,
     payerId,
@@ -246,6 +407,7 @@ export function eraDepositOf(transaction: Remittance835, payerId: string): EraDe
         ...(interestCents ? { interestCents } : {}),
       };
     }),
+    ...(unplaced && unplaced.claims > 0 ? { unplaced } : {}),
     providerAdjustments: transaction.providerAdjustments.map((p) => ({
       reason: p.reason,
       ...(p.reference ? { reference: p.reference } : {}),
@@ -308,13 +470,19 @@ export function compareDeposit(era: EraDeposit, booked: DepositBooked): DepositD
   }
   const net = booked.claimPaymentsCents - booked.providerAdjustmentsCents;
   if (net !== era.depositCents) {
+    // Claims the hub could not place are on no invoice: say how much of the variance they explain.
+    const unplaced = era.unplaced?.paidCents ?? 0;
+    const explained =
+      unplaced !== 0
+        ? `; ${formatCents(unplaced)} of it is for ${era.unplaced?.claims} claim${era.unplaced?.claims === 1 ? '' : 's'} the hub could not place (exception ${unplacedExceptionKey(trace)})${era.depositCents - net === unplaced ? ', which explains the whole difference' : ''}`
+        : '';
     out.push({
       ...base,
       key: `recon:deposit_variance:${trace}`,
       class: 'deposit_variance',
       actualCents: net,
       amountCents: Math.abs(net - era.depositCents),
-      reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) but Odoo holds claim payments ${formatCents(booked.claimPaymentsCents)} − provider-level adjustments ${formatCents(booked.providerAdjustmentsCents)} = ${formatCents(net)} (${net > era.depositCents ? 'more' : 'less'} by ${formatCents(Math.abs(net - era.depositCents))})`,
+      reason: `ERA ${trace}: the payer sent ${formatCents(era.depositCents)} (BPR02) but Odoo holds claim payments ${formatCents(booked.claimPaymentsCents)} − provider-level adjustments ${formatCents(booked.providerAdjustmentsCents)} = ${formatCents(net)} (${net > era.depositCents ? 'more' : 'less'} by ${formatCents(Math.abs(net - era.depositCents))})${explained}`,
     });
   }
   return out;

@@ -8,6 +8,12 @@ import {
   ClaimSubmittedRequest,
   toCanonicalClaim,
 } from './claim.js';
+import {
+  type EraDepositReceived,
+  EraDepositRequest,
+  eraDepositViolations,
+  toCanonicalEraDeposit,
+} from './era-deposit.js';
 import type { EventType } from './events.js';
 import { type InvoiceIssued, InvoiceIssuedRequest, toCanonicalInvoice } from './invoice.js';
 import {
@@ -136,7 +142,25 @@ export const intakes = {
       patientResponsibilityCents: data.patientResponsibilityCents,
       traceNumber: data.payment.traceNumber,
     }),
-    violations: (data) => remittanceBalanceViolations(data),
+    violations: (data) => [...remittanceBalanceViolations(data), ...correctionViolations(data)],
+  }),
+  // Issue 14: the ERA-level document of a JSON partner (BPR02 by TRN02, claim interest, PLB), booked as an 835's.
+  submitEraDeposit: intake<typeof EraDepositRequest, EraDepositReceived>({
+    eventType: 'EraDepositReceived',
+    schema: EraDepositRequest,
+    toCanonical: (request) => toCanonicalEraDeposit(request),
+    encounter: () => undefined,
+    // The FIFO group the 835 path uses for the same trace (documents.ts eraDepositEvent).
+    partitionKey: (data) => `era:${data.traceNumber}`,
+    location: (data) => `/v1/exceptions?traceNumber=${encodeURIComponent(data.traceNumber)}`,
+    facts: (data) => ({
+      traceNumber: data.traceNumber,
+      payerId: data.payerId,
+      depositCents: data.depositCents,
+      claims: data.claimPayments.length,
+      providerAdjustments: data.providerAdjustments.length,
+    }),
+    violations: (data) => eraDepositViolations(data),
   }),
   submitPayment: intake<typeof PaymentRequest, PaymentReceived>({
     eventType: 'PaymentReceived',
@@ -152,3 +176,24 @@ export const intakes = {
   }),
 } as const;
 export type IntakeName = keyof typeof intakes;
+
+/** A correction names the reversal it follows; a reversal (22) is never itself a correction. */
+function correctionViolations(r: RemittanceReceived): Array<{ path: string; message: string }> {
+  if (r.afterReversal === undefined) return [];
+  if (r.claimStatus === '22')
+    return [
+      {
+        path: '/reversalRemittanceId',
+        message:
+          'a reversal (claim status 22) is not a correction: reversalRemittanceId names the reversal a correction follows',
+      },
+    ];
+  if (r.afterReversal === r.remittanceId)
+    return [
+      {
+        path: '/reversalRemittanceId',
+        message: 'a correction cannot follow itself: name the reversal’s remittanceId',
+      },
+    ];
+  return [];
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AdjustmentClass, adjustmentClass, carcEntry } from './carc.js';
+import { eraPaymentMemoPrefix } from './era-deposit.js';
 import { type Cents, formatCents } from './money.js';
 import type { ExceptionToOpen, OdooAccountRole, PostingPlan, PostingStep } from './posting-plan.js';
 import type { RemittanceReceived } from './remittance.js';
@@ -70,6 +71,32 @@ const FORWARDED_STATUSES: ReadonlySet<string> = new Set(['19', '20', '21']);
 /** Odoo `ref` and our invoice ids are bounded like every partner id (identifiers.ts). */
 const MAX_INVOICE_ID_LENGTH = 64;
 
+/**
+ * The exception cause telling billing that a forwarding payer (CLP02 19/20/21) left an amount for the next payer:
+ * the secondary (or tertiary) claim is due. Closed by the next payer's remittance (`nextPayerSettled`).
+ */
+export const NEXT_PAYER_CAUSE = 'next-payer';
+
+/**
+ * The `next-payer` exceptions a remittance settles: those of earlier forwarded remittances (CLP02 19/20/21) of the
+ * same claim by another payer — the next payer has answered (paid, adjusted or denied; a denial opens its own).
+ */
+export function nextPayerSettled(
+  r: Pick<RemittanceReceived, 'claimId' | 'payerId' | 'claimStatus'>,
+  earlier: ReadonlyArray<{ remittanceId: string; claimId?: string; payerId?: string; claimStatus: string }>,
+): string[] {
+  if (r.claimStatus === '22') return [];
+  return earlier
+    .filter(
+      (e) =>
+        FORWARDED_STATUSES.has(e.claimStatus) &&
+        e.claimId === r.claimId &&
+        e.payerId !== undefined &&
+        e.payerId !== r.payerId,
+    )
+    .map((e) => `era:${e.remittanceId}:${NEXT_PAYER_CAUSE}`);
+}
+
 /** The exception cause for denied lines of a paid claim (resolvable as not recoverable, denial-write-off.ts). */
 export const DENIED_LINES_CAUSE = 'denied-lines';
 
@@ -121,10 +148,13 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
     });
   }
 
+  // A zero payment with no PR is a denial unless every amount is an adjustment the provider books (contractual,
+  // OA, PI) and nothing is denied: CO-45 for the whole charge is a contractual write-off with nothing paid.
+  const adjustedOnly = groups.denied.total <= 0 && groups.co.total + groups.oa.total + groups.pi.total > 0;
   if (
     r.claimStatus === '4' ||
     !PROCESSED_STATUSES.has(r.claimStatus) ||
-    (r.paidCents === 0 && groups.pr.total <= 0)
+    (r.paidCents === 0 && groups.pr.total <= 0 && !adjustedOnly)
   ) {
     const codes = carcList(r.adjustments.filter((a) => a.amountCents !== 0)) || 'no adjustment reason given';
     const how =
@@ -184,6 +214,16 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       team: 'billing',
       reason: `billed amount differs from the invoice: the payer adjudicated ${formatCents(r.billedCents)} on claim ${r.claimId}, invoice ${invoice.invoiceId} totals ${formatCents(invoice.totalCents)} (${difference > 0 ? 'more' : 'less'} by ${formatCents(Math.abs(difference))})`,
       amountCents: Math.abs(difference),
+    });
+  }
+  // A forwarding payer's PR stays on the payer invoice: billing is told the next payer's claim is due for it.
+  const leftForNextPayer = FORWARDED_STATUSES.has(r.claimStatus) ? Math.max(groups.pr.total, 0) : 0;
+  if (leftForNextPayer > 0) {
+    exceptions.push({
+      key: exceptionKey(NEXT_PAYER_CAUSE),
+      team: 'billing',
+      reason: `payer ${r.payerId} processed claim ${r.claimId} and forwarded it to the next payer (claim status ${r.claimStatus}): ${formatCents(leftForNextPayer)} of patient responsibility (${carcList(groups.pr.adjustments)}) stays open on invoice ${invoice.invoiceId} for the next payer, not billed to the patient; make sure the secondary claim is filed (crossover or by billing); the next payer's remittance closes this`,
+      amountCents: leftForNextPayer,
     });
   }
   if (deniedOpen > 0) {
@@ -280,7 +320,7 @@ export function planRemittancePosting(r: RemittanceReceived, ctx: RemittancePost
       partner: { kind: 'payer', id: r.payerId },
       amountCents: r.paidCents,
       date: r.payment.date,
-      memo: `ERA ${r.payment.traceNumber} claim ${r.claimId}`,
+      memo: `${eraPaymentMemoPrefix(r.payment.traceNumber)}${r.claimId}`,
       ...(invoicePayer === undefined ? {} : { invoicePartner: { kind: 'payer' as const, id: invoicePayer } }),
       ...(writeOff
         ? { writeOff: { amountCents: writeOff.booked, account: writeOff.account, label: writeOff.label } }
@@ -327,7 +367,7 @@ function planPayerCredit(
         partner: { kind: 'payer', id: r.payerId },
         amountCents: r.paidCents,
         date: r.payment.date,
-        memo: `ERA ${r.payment.traceNumber} claim ${r.claimId} paid twice`,
+        memo: `${eraPaymentMemoPrefix(r.payment.traceNumber)}${r.claimId} paid twice`,
         account: 'payerRefundLiability',
       },
     ],

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CalendarDate, PartnerId } from './identifiers.js';
-import { type Cents, parseCents, SignedDecimalAmount } from './money.js';
+import { type Cents, DecimalAmount, parseCents, SignedDecimalAmount } from './money.js';
 
 /**
  * Claim adjustment group codes (X12 CAS01). `CR` (correction/reversal) exists only in 4010; 5010 expresses
@@ -43,6 +43,14 @@ export const RemittanceRequest = z
     paidAmount: SignedDecimalAmount,
     patientResponsibility: SignedDecimalAmount.optional(),
     adjustments: z.array(AdjustmentRequest).max(99),
+    interestAmount: DecimalAmount.optional().meta({
+      description:
+        'AMT*I: prompt-pay interest the payer included in paidAmount (billed − adjustments = paid − interest), as a magnitude; on a reversal (claimStatus 22) the interest taken back with it. The invoice is paid paidAmount − interestAmount; the interest is booked to interest income with the ERA deposit (POST /v1/remittance-deposits).',
+    }),
+    reversalRemittanceId: PartnerId.optional().meta({
+      description:
+        'This claim payment is the payer’s correction of a reversal (claimStatus 22) of the same claim in the same ERA (same payment.traceNumber): the remittanceId of that reversal. The hub books the correction after the reversal, whichever arrives first (CLP02 22 semantics of an 835).',
+    }),
     payment: z
       .object({
         traceNumber: z.string().min(1).max(50).meta({ description: 'TRN02: check or EFT trace number' }),
@@ -92,6 +100,9 @@ export function toCanonicalRemittance(request: RemittanceRequest): RemittanceRec
     amountCents: parseCents(a.amount),
   }));
   const prTotal = adjustments.filter((a) => a.group === 'PR').reduce((sum, a) => sum + a.amountCents, 0);
+  // As from an 835 (remittance-events.ts): the interest CLP04 carries is not the invoice's money.
+  const interest = request.interestAmount === undefined ? 0 : parseCents(request.interestAmount);
+  const interestCents = request.claimStatus === '22' ? -interest : interest;
   return {
     remittanceId: request.remittanceId,
     encounterId: request.encounterId,
@@ -101,10 +112,11 @@ export function toCanonicalRemittance(request: RemittanceRequest): RemittanceRec
     payerClaimControlNumber: request.payerClaimControlNumber,
     claimStatus: request.claimStatus,
     billedCents: parseCents(request.billedAmount),
-    paidCents: parseCents(request.paidAmount),
+    paidCents: parseCents(request.paidAmount) - interestCents,
     patientResponsibilityCents:
       request.patientResponsibility === undefined ? prTotal : parseCents(request.patientResponsibility),
     adjustments,
     payment: { ...request.payment },
+    ...(request.reversalRemittanceId ? { afterReversal: request.reversalRemittanceId } : {}),
   };
 }

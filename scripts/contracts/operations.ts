@@ -181,6 +181,16 @@ const writeNotes: Record<IntakeName, WriteNote> = {
     ],
     violating: (s) => ({ ...(s.requests.submitRemittance as object), paidAmount: '85.00' }),
   },
+  submitEraDeposit: {
+    description:
+      'The ERA’s deposit, booked in Odoo as one journal entry per trace exactly as for an 835 (docs/posting-rules.md, "ERA deposit and provider-level adjustments"): BPR02 on Outstanding Receipts for the bank line, the claim payments of the trace matched with it, claim interest to interest income, each PLB to its account. The claims themselves come through POST /v1/remittances with the same payment.traceNumber (interestAmount, reversalRemittanceId); a retransmission books once.',
+    rules: [
+      'depositAmount = Σ claimPayments paidAmount − Σ providerAdjustments amount (the 835’s BPR02 = Σ CLP04 − Σ PLB).',
+      'A body that breaks it is answered 400 "Business rule violated" with errors[] pointing at /depositAmount.',
+      AMOUNT_RULE,
+    ],
+    violating: (s) => ({ ...(s.requests.submitEraDeposit as object), depositAmount: '1.00' }),
+  },
   submitPayment: {
     description:
       'Registered in Odoo against the invoice it names; more than the invoice owes opens a finance exception (kept as the payer’s credit). Held until the invoice is in Odoo; a payment re-sent with the same paymentId books once.',
@@ -195,6 +205,7 @@ export function locationTemplate(name: IntakeName): string {
     facilityId: '{facilityId}',
     patientId: '{patientId}',
     payerId: '{payerId}',
+    traceNumber: '{traceNumber}',
   };
   return decodeURIComponent(intakes[name].location(probe as never));
 }

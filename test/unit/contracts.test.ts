@@ -179,8 +179,10 @@ const intakeNames = Object.keys(intakes) as IntakeName[];
 /** Issue #5: routes with a body that are not intakes, and events accepted from webhooks rather than a route. */
 const WEBHOOK_WRITE_ROUTES = ['createSubscription', 'replayQuarantinedWebhook'];
 const WEBHOOK_EVENTS: EventType[] = ['PaymentRefunded', 'OdooEntryRecorded', 'PaymentReversed'];
-/** Issue #4: accepted from an 835 (its PLB segments; issue 14: its BPR/TRN deposit) rather than from an intake route; payer-level, no encounter. */
-const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived', 'EraDepositReceived'];
+/** Issue #4: accepted from an 835 (its PLB segments) rather than from an intake route; payer-level, no encounter. */
+const X12_EVENTS: EventType[] = ['ProviderAdjustmentReceived'];
+/** Issue 14: an ERA's deposit, from an 835 (BPR/TRN) or from POST /v1/remittance-deposits; payer-level, no encounter. */
+const ERA_EVENTS: EventType[] = ['EraDepositReceived'];
 /** Issue #6: the exception register's routes with a body, and the event they record (test/unit/exceptions.test.ts). */
 const EXCEPTION_WRITE_ROUTES = ['resolveException', 'retryException'];
 /** Reconciliation runs (issue #6, docs/reconciliation.md): a body, not an intake. */
@@ -441,7 +443,7 @@ describe('the samples tell one story: patient → payer → charges → invoice 
       });
     }
     expect(eventTypes.filter((t) => ev[t].encounterId === undefined).sort()).toEqual(
-      ['PartnerSynced', 'PatientUpserted', 'PayerUpserted', ...X12_EVENTS].sort(),
+      ['PartnerSynced', 'PatientUpserted', 'PayerUpserted', ...X12_EVENTS, ...ERA_EVENTS].sort(),
     );
     const patientId = ev.PatientUpserted.data.patientId;
     const payerId = ev.PayerUpserted.data.payerId;

@@ -213,6 +213,79 @@ describe('the ERA deposit', () => {
   });
 });
 
+describe('an ERA whose claims cannot all be placed (issue 14)', () => {
+  it('still books BPR02 and opens one finance exception for the unplaced money, with payer and trace', () => {
+    // Prepare: CLM-2 (400.00) is unknown to the hub; its cash is in BPR02 all the same.
+    const deposit = era({ unplaced: { claims: 1, paidCents: 40_000 } });
+
+    // Act
+    const plan = planEraDeposit(deposit);
+
+    // Assess: the entry is the one a fully placed ERA gets; only the exception is added.
+    expect(plan.lines).toEqual(planEraDeposit(era()).lines);
+    expect(plan.exceptions).toEqual([
+      {
+        key: 'era-deposit:EFT-77:unplaced',
+        team: 'finance',
+        reason:
+          'ERA EFT-77 from payer PAYER-1: 1 claim paying 400.00 of the 1000.00 deposit (BPR02) could not be placed on an encounter (unknown claim or payer claim number); the cash is booked with the deposit and stays open on the claim-payments line, on no invoice: place the claims (unmatched remittances) or book the cash by hand',
+        amountCents: 40_000,
+      },
+    ]);
+  });
+
+  it("reconciliation's deposit variance names the unplaced claims that explain it", () => {
+    // Odoo holds the deposit and CLM-1's payment only.
+    const differences = compareDeposit(era({ unplaced: { claims: 1, paidCents: 40_000 } }), {
+      depositLineCents: 100_000,
+      claimPaymentsCents: 60_000,
+      providerAdjustmentsCents: 0,
+    });
+    expect(differences).toEqual([
+      expect.objectContaining({
+        key: 'recon:deposit_variance:EFT-77',
+        amountCents: 40_000,
+        reason: expect.stringContaining(
+          '400.00 of it is for 1 claim the hub could not place (exception era-deposit:EFT-77:unplaced), which explains the whole difference',
+        ),
+      }),
+    ]);
+  });
+
+  it('books claims counted rather than listed (a large upload) as it books the same claims listed', () => {
+    const listed = era({
+      claimPayments: [
+        { claimId: 'CLM-1', paidCents: 60_000, interestCents: 300 },
+        { claimId: 'CLM-2', paidCents: 40_000, interestCents: 200 },
+      ],
+      depositCents: 100_500,
+    });
+    const counted = planEraDeposit({
+      ...listed,
+      claimPayments: [],
+      claimTotals: { claims: 2, paidCents: 100_000, interestCents: 500 },
+    });
+    const byRole = (plan: ReturnType<typeof planEraDeposit>) =>
+      plan.lines.map((l) => [l.role, l.account, l.balanceCents]);
+    // One interest line for the counted claims instead of one per claim: same accounts, same money.
+    expect(counted.lines.map((l) => l.label)).toContain(
+      'AMT*I interest on 2 claims (ERA EFT-77, payer PAYER-1)',
+    );
+    expect(byRole(counted)).toEqual([
+      ['deposit', 'eraDepositClearing', 100_500],
+      ['claimPayments', 'eraDepositClearing', -100_000],
+      ['providerAdjustment', 'plbInterestIncome', -500],
+    ]);
+    const listedPlan = planEraDeposit(listed);
+    expect(listedPlan.lines.reduce((sum, l) => sum + l.balanceCents, 0)).toBe(0);
+    expect(
+      listedPlan.lines
+        .filter((l) => l.account === 'plbInterestIncome')
+        .reduce((sum, l) => sum + l.balanceCents, 0),
+    ).toBe(-500);
+  });
+});
+
 describe('reconciling a deposit against BPR02', () => {
   it('reports the 7.50 between the deposit and the payments booked, not 0 differences', () => {
     const deposit = era({ providerAdjustments: [{ reason: 'L6', amountCents: -750 }] });

@@ -4,7 +4,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { PostingPlan } from '../../lambdas/core/posting-plan.js';
 import type { RemittanceReceived } from '../../lambdas/core/remittance.js';
-import { planRemittancePosting, remittanceAtStake } from '../../lambdas/core/remittance-posting.js';
+import {
+  nextPayerSettled,
+  planRemittancePosting,
+  remittanceAtStake,
+} from '../../lambdas/core/remittance-posting.js';
 import {
   type BookedRemittance,
   bookedRemittance,
@@ -238,7 +242,78 @@ describe('a claim paid twice, and COB', () => {
       ['payment', 15_000],
     ]);
     expect(plan.summary.patientResponsibilityCents).toBe(0);
-    expect(plan.exceptions).toEqual([]);
+    expect(plan.exceptions).toEqual([
+      {
+        key: 'era:TRN-2:PCN-1:next-payer',
+        team: 'billing',
+        reason:
+          "payer PAYER-1 processed claim CLM-1 and forwarded it to the next payer (claim status 19): 60.00 of patient responsibility (PR-2) stays open on invoice INV-1 for the next payer, not billed to the patient; make sure the secondary claim is filed (crossover or by billing); the next payer's remittance closes this",
+        amountCents: 6_000,
+      },
+    ]);
+  });
+
+  it('never bills the patient on CLP02 19, 20 or 21, even with nothing paid; the PR waits for the next payer', () => {
+    for (const claimStatus of ['19', '20', '21'] as const) {
+      for (const paidCents of [15_000, 0]) {
+        const plan = planRemittancePosting(
+          remittance({
+            claimStatus,
+            billedCents: 25_000,
+            paidCents,
+            patientResponsibilityCents: 25_000 - 4_000 - paidCents,
+            adjustments: [
+              { group: 'CO', reason: '45', amountCents: 4_000 },
+              { group: 'PR', reason: '1', amountCents: 25_000 - 4_000 - paidCents },
+            ],
+          }),
+          {
+            payerInvoice: { invoiceId: 'INV-1', totalCents: 25_000, residualCents: 25_000 },
+            patientId: 'PAT-1',
+          },
+        );
+        const kinds = plan.steps.map((s) => s.kind);
+        expect(kinds, `CLP02 ${claimStatus} paid ${paidCents}`).not.toContain('patientInvoice');
+        expect(
+          plan.steps.filter((s) => s.kind === 'creditNote' && s.account === 'patientResponsibilityTransfer'),
+        ).toEqual([]);
+        expect(plan.summary.patientResponsibilityCents).toBe(0);
+        // Left receivable: what was billed less what was paid and written off.
+        const booked = plan.steps.reduce(
+          (sum, s) =>
+            s.kind === 'creditNote'
+              ? sum + s.amountCents
+              : s.kind === 'payment'
+                ? sum + s.amountCents + (s.writeOff?.amountCents ?? 0)
+                : sum,
+          0,
+        );
+        expect(25_000 - booked).toBe(25_000 - 4_000 - paidCents);
+        expect(plan.exceptions.map((e) => [e.key, e.amountCents])).toEqual([
+          ['era:TRN-2:PCN-1:next-payer', 25_000 - 4_000 - paidCents],
+        ]);
+      }
+    }
+  });
+
+  it('the next payer’s remittance of the claim closes the forwarding payer’s next-payer exception', () => {
+    const earlier = [
+      { remittanceId: 'T1:P1', claimId: 'CLM-1', payerId: 'PAYER-1', claimStatus: '19' },
+      { remittanceId: 'T0:P0', claimId: 'CLM-1', payerId: 'PAYER-1', claimStatus: '1' },
+      { remittanceId: 'T9:P9', claimId: 'CLM-9', payerId: 'PAYER-1', claimStatus: '19' },
+    ];
+    expect(nextPayerSettled({ claimId: 'CLM-1', payerId: 'PAYER-2', claimStatus: '2' }, earlier)).toEqual([
+      'era:T1:P1:next-payer',
+    ]);
+    // A denial by the next payer answers too (it opens its own `denied`).
+    expect(nextPayerSettled({ claimId: 'CLM-1', payerId: 'PAYER-2', claimStatus: '4' }, earlier)).toEqual([
+      'era:T1:P1:next-payer',
+    ]);
+    // The same payer again, or a reversal, is not the next payer answering.
+    expect(nextPayerSettled({ claimId: 'CLM-1', payerId: 'PAYER-1', claimStatus: '1' }, earlier)).toEqual([]);
+    expect(nextPayerSettled({ claimId: 'CLM-1', payerId: 'PAYER-2', claimStatus: '22' }, earlier)).toEqual(
+      [],
+    );
   });
 
   it('the secondary’s cash is the secondary’s, applied to the claim’s invoice; its PR goes to the patient', () => {

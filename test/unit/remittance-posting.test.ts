@@ -441,9 +441,56 @@ describe('a denied claim', () => {
     });
   });
 
-  it('a zero payment without patient responsibility is a denial even under claim status 1', () => {
-    // Prepare
+  it('a zero payment whose whole charge is contractual is a write-off with nothing paid, not a denial', () => {
+    // Prepare: CO-97 (bundled into another service's allowance) for the whole charge, nothing denied.
     const r = remittance({ paidCents: 0, adjustments: [{ group: 'CO', reason: '97', amountCents: 20_000 }] });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess: a 0.00 payment carrying the contractual write-off closes the invoice (Odoo: `paid`); no exception.
+    expect(plan).toEqual({
+      steps: [
+        {
+          kind: 'payment',
+          ref: 'rcm:era:ERA-1:payment',
+          invoiceId: 'INV-1',
+          partner: { kind: 'payer', id: 'PAYER-1' },
+          amountCents: 0,
+          date: '2026-11-02',
+          memo: 'ERA TRN-9 claim CLM-1',
+          writeOff: {
+            amountCents: 20_000,
+            account: 'contractualAdjustments',
+            label: 'CO-97 contractual adjustment (ERA TRN-9)',
+          },
+        },
+      ],
+      exceptions: [],
+      summary: { paidCents: 0, adjustedCents: 20_000, patientResponsibilityCents: 0, patientPaidCents: 0 },
+    });
+  });
+
+  it('a zero contractual payment on an invoice it does not close books the adjustment as a credit note', () => {
+    // Prepare: the payer adjudicated 150.00 of a 200.00 invoice, all of it CO-45.
+    const r = remittance({ billedCents: 15_000, paidCents: 0, adjustments: [co45(15_000)] });
+
+    // Act
+    const plan = planRemittancePosting(r, context());
+
+    // Assess: the credit note is exactly CO; no payment of nothing; the difference is billing's, not a denial.
+    expect(plan.steps).toEqual([
+      expect.objectContaining({ kind: 'creditNote', amountCents: 15_000, account: 'contractualAdjustments' }),
+    ]);
+    expect(plan.exceptions.map((e) => e.key)).toEqual(['era:ERA-1:billed-differs']);
+  });
+
+  it('a zero payment with a denied amount beside the contractual one is still a denial of the claim', () => {
+    // Prepare
+    const r = remittance({
+      paidCents: 0,
+      adjustments: [co45(5_000), { group: 'CO', reason: '50', amountCents: 15_000 }],
+    });
 
     // Act
     const plan = planRemittancePosting(r, context());
@@ -455,7 +502,7 @@ describe('a denied claim', () => {
         key: 'era:ERA-1:denied',
         team: 'billing',
         reason:
-          'claim CLM-1 paid 0.00 by payer PAYER-1 with no patient responsibility (claim status 1): CO-97; the invoice stays open',
+          'claim CLM-1 paid 0.00 by payer PAYER-1 with no patient responsibility (claim status 1): CO-45, CO-50; the invoice stays open',
         amountCents: 20_000,
       },
     ]);
@@ -801,12 +848,21 @@ describe('remittance posting, for all balanced remittances without overpayment',
           ]);
           return;
         }
-        // Denied lines are never booked: they stay open on the invoice, with one exception for their amount.
-        expect(plan.exceptions).toEqual(
-          denied > 0
+        // Denied lines are never booked: they stay open on the invoice, with one exception for their amount;
+        // what a forwarding payer leaves for the next payer is billing's `next-payer` worklist item.
+        expect(plan.exceptions).toEqual([
+          ...(leftForNextPayer > 0
+            ? [
+                expect.objectContaining({
+                  key: `era:${r.remittanceId}:next-payer`,
+                  amountCents: leftForNextPayer,
+                }),
+              ]
+            : []),
+          ...(denied > 0
             ? [expect.objectContaining({ key: `era:${r.remittanceId}:denied-lines`, amountCents: denied })]
-            : [],
-        );
+            : []),
+        ]);
         const booked = bookedOnPayerInvoice(plan);
         expect(booked + prior + denied + leftForNextPayer).toBe(r.billedCents);
         // An invoice the plan closes is closed by a payment (Odoo: `paid`), never by credit notes alone.

@@ -5,6 +5,7 @@ import {
   type EraDepositPlan,
   eraDepositRef,
   eraPaymentMarkerPrefix,
+  eraPaymentMemoPrefix,
 } from '../../core/era-deposit.js';
 import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/money.js';
 import { partnerRef } from '../../core/odoo-posting.js';
@@ -143,12 +144,16 @@ export class OdooEraDepositLedger {
     };
   }
 
-  /** The hub's posted payments whose memo carries this ERA's marker (exact, case-sensitive). */
+  /**
+   * The hub's posted payments of this ERA: whose memo carries the trace's marker, or begins `ERA <TRN02> claim `
+   * with a hub marker (a JSON partner's remittance ids do not start with the trace). Exact, case-sensitive.
+   */
   private async eraPayments(
     traceNumber: string,
   ): Promise<Array<{ id: number; amount: number; move_id: Many2one; [field: string]: unknown }>> {
     const { paymentMemoField: memoField, livePaymentStates } = await this.odoo.dialect();
     const marker = eraPaymentMarkerPrefix(traceNumber);
+    const prefix = eraPaymentMemoPrefix(traceNumber);
     const rows = await this.odoo.call<
       Array<{ id: number; amount: number; move_id: Many2one; [field: string]: unknown }>
     >(
@@ -156,7 +161,9 @@ export class OdooEraDepositLedger {
       'search_read',
       [
         [
+          '|',
           [memoField, 'ilike', escapeLike(marker)],
+          [memoField, '=like', `${escapeLike(prefix)}%`],
           // Odoo 17 says `posted`; 18+ `in_process` or `paid` (dialect.ts).
           ['state', 'in', [...livePaymentStates]],
         ],
@@ -164,7 +171,11 @@ export class OdooEraDepositLedger {
       { fields: [memoField, 'amount', 'move_id'] },
     );
     // ILIKE is case-insensitive: keep the exact marker only.
-    return rows.filter((p) => typeof p[memoField] === 'string' && (p[memoField] as string).includes(marker));
+    return rows.filter((p) => {
+      const memo = p[memoField];
+      if (typeof memo !== 'string') return false;
+      return memo.includes(marker) || (memo.startsWith(prefix) && memo.includes('[rcm:era:'));
+    });
   }
 
   private async findEntry(journalId: number, ref: string): Promise<MoveRow | undefined> {

@@ -1,12 +1,13 @@
-import { type EraDepositReceived, eraDepositOf } from '../../core/era-deposit.js';
+import { type EraDeposit, type EraDepositReceived, eraDepositOf } from '../../core/era-deposit.js';
 import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent, EventType } from '../../core/events.js';
 import { subjectsOf } from '../../core/exceptions.js';
 import { intakes } from '../../core/intake.js';
 import type { PayerUpserted } from '../../core/master-data.js';
+import { formatCents } from '../../core/money.js';
 import { type Read277, toClaimStatusChanged } from '../../core/x12/claim-status-277.js';
 import { issueAt, type X12Issue } from '../../core/x12/envelope.js';
-import type { Read835, Remittance835 } from '../../core/x12/remittance-835.js';
+import { claimInterestInPaid, type Read835, type Remittance835 } from '../../core/x12/remittance-835.js';
 import {
   type DuplicateClaim,
   type EraReversals,
@@ -54,6 +55,23 @@ export interface RemittanceDocumentAnswer {
   }>;
   unmatched: UnmatchedClaim[];
   warnings: X12Issue[];
+  /** Per ERA (835 transaction) of this call: the payer of its placed claims and what could not be placed. */
+  eras: EraPlacement[];
+}
+
+/** What accepting an ERA's claims learned for its deposit (the upload path adds these up across batches). */
+export interface EraPlacement {
+  /** `eraKey` of the transaction. */
+  key: string;
+  traceNumber: string;
+  /** The hub payer of the first placed claim; absent when none was placed. */
+  payerId?: string;
+  unplaced: NonNullable<EraDeposit['unplaced']>;
+}
+
+/** One 835 transaction of one copy of an interchange: how batches of a file find their transaction again. */
+export function eraKey(header: Remittance835['header']): string {
+  return `${header.interchangeIndex ?? 0}/${header.interchangeControlNumber}/${header.controlNumber}`;
 }
 
 export async function acceptRemittanceDocument(
@@ -82,8 +100,20 @@ export async function acceptRemittanceDocument(
   const unmatched: UnmatchedClaim[] = [];
   const warnings: X12Issue[] = [...read.warnings];
   const intake = intakes.submitRemittance;
-  /** The payer of each transaction, from the first claim of it the hub placed. */
-  const payerOf = new Map<Remittance835, string>();
+  /** Per transaction: the payer of the first claim of it the hub placed, and the claims it could not place. */
+  const eras = new Map<Remittance835, EraPlacement>();
+  const eraOf = (t: Remittance835): EraPlacement => {
+    let era = eras.get(t);
+    if (!era) {
+      era = {
+        key: eraKey(t.header),
+        traceNumber: t.trace.traceNumber,
+        unplaced: { claims: 0, paidCents: 0 },
+      };
+      eras.set(t, era);
+    }
+    return era;
+  };
   const { kept, repeated } = withoutRepeatedInterchanges(read.transactions, seenCounts);
   for (const t of repeated) {
     warnings.push(
@@ -100,6 +130,9 @@ export async function acceptRemittanceDocument(
     const { claim } = planned;
     const resolution = await directory.resolve(claim.claimId, claim.payerClaimControlNumber);
     if (!resolution.matched) {
+      const era = eraOf(planned.transaction);
+      era.unplaced.claims += 1;
+      era.unplaced.paidCents += claim.paidCents - claimInterestInPaid(claim);
       unmatched.push({
         remittanceId: planned.remittanceId,
         claimId: claim.claimId,
@@ -124,7 +157,8 @@ export async function acceptRemittanceDocument(
     }
     const payerId = await payers.of(planned.transaction, resolution, warnings);
     const data = toRemittanceReceived(planned, { ...resolution, payerId });
-    if (!payerOf.has(planned.transaction)) payerOf.set(planned.transaction, payerId);
+    const era = eraOf(planned.transaction);
+    if (era.payerId === undefined) era.payerId = payerId;
     const encounter = { encounterId: resolution.encounterId, facilityId: resolution.facilityId };
     events.push({
       eventType: intake.eventType,
@@ -151,8 +185,14 @@ export async function acceptRemittanceDocument(
     });
   }
   if (deposits) {
-    for (const [transaction, payerId] of payerOf)
-      events.push(eraDepositEvent(eraDepositOf(transaction, payerId)));
+    for (const transaction of kept) {
+      if (transaction.claims.length === 0 && transaction.providerAdjustments.length === 0) continue;
+      const era = eraOf(transaction);
+      const payerId = era.payerId ?? (await payers.named(transaction));
+      if (payerId !== undefined)
+        events.push(eraDepositEvent(eraDepositOf(transaction, payerId, era.unplaced)));
+      else events.push(depositPayerUnknown(context, transaction, era.unplaced));
+    }
   }
   const envelopes = await context.accept(events);
   const idOf = eventIds(events, envelopes);
@@ -168,6 +208,41 @@ export async function acceptRemittanceDocument(
     })),
     unmatched,
     warnings,
+    eras: [...eras.values()],
+  };
+}
+
+/**
+ * An ERA none of whose claims the hub placed and whose payer (N1*PR, TRN03) is no hub payer id: no Odoo partner
+ * to book its deposit against. Finance gets the whole BPR02 as an exception (payer as named, trace), so the bank
+ * line is explained; once the payer is synced under that id, a retransmission books the deposit.
+ */
+export function depositPayerUnknown(
+  context: Pick<DocumentContext, 'clientId' | 'idempotencyKey'>,
+  transaction: Pick<Remittance835, 'trace' | 'payment' | 'payer'>,
+  unplaced: NonNullable<EraDeposit['unplaced']>,
+): X12Event {
+  const trace = transaction.trace.traceNumber;
+  const named = [transaction.payer?.id, transaction.trace.originator].filter(Boolean).join(' / ') || 'none';
+  const key = `era-deposit:${trace}:payer-unknown`;
+  return {
+    eventType: 'ExceptionOpened',
+    data: {
+      key,
+      team: 'finance',
+      reason: `ERA ${trace}: the payer sent ${formatCents(transaction.payment.amountCents)} (BPR02) but names payer ${named}${transaction.payer?.name ? ` (${transaction.payer.name})` : ''}, which is no payer the hub knows, and none of its ${unplaced.claims} claims (${formatCents(unplaced.paidCents)}) could be placed: no deposit is booked; sync the payer under that id and send the ERA again, or book the deposit by hand`,
+      amountCents: Math.abs(transaction.payment.amountCents),
+      sourceEventId: deterministicEventId(
+        'EraDepositReceived',
+        context.clientId,
+        context.idempotencyKey,
+        trace,
+      ),
+      traceNumber: trace,
+    },
+    partitionKey: key,
+    facts: { traceNumber: trace, depositCents: transaction.payment.amountCents },
+    discriminator: key,
   };
 }
 
@@ -195,11 +270,21 @@ export function eraDepositEvent(data: EraDepositReceived): X12Event {
  * the hub cannot place is booked against the claim's payer, with a warning when that payer's own identifier
  * says otherwise.
  */
-class PayingPayers {
+export class PayingPayers {
   private readonly records = new Map<string, Promise<PayerUpserted | undefined>>();
   private readonly warned = new Set<string>();
 
   constructor(private readonly store: WorkflowStore) {}
+
+  /**
+   * The payer an ERA names (N1*PR identifier, then TRN03) when it is a hub payer id: the deposit's payer when
+   * none of the ERA's claims could be placed.
+   */
+  async named(transaction: Pick<Remittance835, 'payer' | 'trace'>): Promise<string | undefined> {
+    for (const id of [transaction.payer?.id, transaction.trace.originator])
+      if (id && (await this.payer(id))) return id;
+    return undefined;
+  }
 
   async of(
     transaction: Remittance835,

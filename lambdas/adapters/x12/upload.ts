@@ -1,11 +1,27 @@
+import { type EraDeposit, eraDepositOf } from '../../core/era-deposit.js';
 import type { X12Issue } from '../../core/x12/envelope.js';
-import { type ClaimPayment835, type Remittance835, read835 } from '../../core/x12/remittance-835.js';
-import { EraReversals, type UnmatchedClaim } from '../../core/x12/remittance-events.js';
+import {
+  type ClaimPayment835,
+  claimInterestInPaid,
+  type Remittance835,
+  read835,
+} from '../../core/x12/remittance-835.js';
+import {
+  EraReversals,
+  type UnmatchedClaim,
+  withoutRepeatedInterchanges,
+} from '../../core/x12/remittance-events.js';
 import {
   type AcceptFn,
   acceptRemittanceDocument,
   type DocumentContext,
+  depositPayerUnknown,
+  type EraPlacement,
+  eraDepositEvent,
+  eraKey,
+  PayingPayers,
   type RemittanceDocumentAnswer,
+  type X12Event,
 } from './documents.js';
 
 /**
@@ -91,18 +107,22 @@ export async function acceptRemittanceUpload(
   };
   let checking: Placed[] = [];
   const checkSeen = new Map<string, number>();
+  const checkPlacements = new Map<string, EraPlacement>();
   const checkBatch = async () => {
     const claims = checking;
     checking = [];
-    await acceptBatch(claims, dryRun, checkSeen, reversals);
+    addPlacements(checkPlacements, (await acceptBatch(claims, dryRun, checkSeen, reversals)).eras);
   };
   // The validation pass also notes the file's reversals: a correction is booked after its reversal even when
   // the two fall in different batches (issue 14).
   const reversals = new EraReversals();
+  // Each ERA's claims counted in the validation pass (constant memory): its deposit's claim payments.
+  const totals = new Map<string, NonNullable<EraDeposit['claimTotals']>>();
   const validation = await read835(open(), {
     keepClaims: false,
     onClaim: (claim: ClaimPayment835, transaction: Placed['transaction']) => {
       reversals.note(transaction.trace.traceNumber, claim);
+      countClaim(totals, eraKey(transaction.header), claim);
       if (!check) return undefined;
       checking.push({ claim, transaction });
       return checking.length >= batchSize ? checkBatch() : undefined;
@@ -110,11 +130,14 @@ export async function acceptRemittanceUpload(
   });
   if (check && validation.issues.length === 0) {
     if (checking.length > 0) await checkBatch();
+    await acceptEraDeposits(validation.transactions, totals, checkPlacements, dryRun);
     const plbs = validation.transactions.filter((t) => t.providerAdjustments.length > 0);
     if (plbs.length > 0)
       await acceptRemittanceDocument(
         { transactions: plbs, issues: [], warnings: [], bytes: 0, segments: 0, claims: 0 },
         dryRun,
+        undefined,
+        { deposits: false },
       );
   }
   if (validation.issues.length > 0) {
@@ -134,12 +157,14 @@ export async function acceptRemittanceUpload(
   const unmatched: UnmatchedClaim[] = [];
   // Remittance ids number repeats (`#n`) across the whole file, not per batch.
   const seen = new Map<string, number>();
+  const placements = new Map<string, EraPlacement>();
   const flush = async () => {
     const claims = batch;
     batch = [];
     const answer = await acceptBatch(claims, context, seen, reversals);
     accepted += answer.accepted.length;
     unmatched.push(...answer.unmatched);
+    addPlacements(placements, answer.eras);
   };
   const read = await read835(open(), {
     keepClaims: false,
@@ -156,9 +181,13 @@ export async function acceptRemittanceUpload(
     const answer = await acceptRemittanceDocument(
       { transactions: plbOnly, issues: [], warnings: [], bytes: 0, segments: 0, claims: 0 },
       context,
+      undefined,
+      { deposits: false },
     );
     providerAdjustments = answer.providerAdjustments.length;
   }
+  // Each ERA's deposit (BPR02 by TRN02), once its claims are all accepted: as POST /v1/remittances books it.
+  await acceptEraDeposits(read.transactions, totals, placements, context);
   return {
     status: 'accepted',
     bytes: read.bytes,
@@ -168,4 +197,61 @@ export async function acceptRemittanceUpload(
     unmatched,
     providerAdjustments,
   };
+}
+
+function countClaim(
+  totals: Map<string, NonNullable<EraDeposit['claimTotals']>>,
+  key: string,
+  claim: ClaimPayment835,
+): void {
+  const t = totals.get(key) ?? { claims: 0, paidCents: 0, interestCents: 0 };
+  const interestCents = claimInterestInPaid(claim);
+  t.claims += 1;
+  t.paidCents += claim.paidCents - interestCents;
+  t.interestCents += interestCents;
+  totals.set(key, t);
+}
+
+/** Batches of one ERA add up: the first placed claim's payer, and every unplaced claim. */
+function addPlacements(into: Map<string, EraPlacement>, eras: EraPlacement[]): void {
+  for (const era of eras) {
+    const known = into.get(era.key);
+    if (!known) {
+      into.set(era.key, { ...era, unplaced: { ...era.unplaced } });
+      continue;
+    }
+    if (known.payerId === undefined && era.payerId !== undefined) known.payerId = era.payerId;
+    known.unplaced.claims += era.unplaced.claims;
+    known.unplaced.paidCents += era.unplaced.paidCents;
+  }
+}
+
+/**
+ * One `EraDepositReceived` per ERA of the file (a repeated interchange once), its claims counted rather than
+ * listed (`claimTotals`); the payer of its placed claims, else the one it names; an ERA with no payer the hub
+ * knows opens a finance exception instead (documents.ts `depositPayerUnknown`).
+ */
+async function acceptEraDeposits(
+  transactions: readonly Remittance835[],
+  totals: Map<string, NonNullable<EraDeposit['claimTotals']>>,
+  placements: Map<string, EraPlacement>,
+  context: DocumentContext,
+): Promise<void> {
+  const payers = new PayingPayers(context.store);
+  const events: X12Event[] = [];
+  for (const transaction of withoutRepeatedInterchanges(transactions).kept) {
+    const key = eraKey(transaction.header);
+    const claimTotals = totals.get(key);
+    if (!claimTotals && transaction.providerAdjustments.length === 0) continue;
+    const placement = placements.get(key);
+    const unplaced = placement?.unplaced ?? { claims: 0, paidCents: 0 };
+    const payerId = placement?.payerId ?? (await payers.named(transaction));
+    if (payerId === undefined) {
+      events.push(depositPayerUnknown(context, transaction, unplaced));
+      continue;
+    }
+    const deposit = eraDepositOf({ ...transaction, claims: [] }, payerId, unplaced);
+    events.push(eraDepositEvent(claimTotals ? { ...deposit, claimTotals } : deposit));
+  }
+  if (events.length > 0) await context.accept(events);
 }

@@ -15,7 +15,8 @@ export async function bookEraDeposit(
 ): Promise<BookingOutcome> {
   const deposit = envelope.data as EraDepositReceived;
   const plan = planEraDeposit(deposit);
-  const booked = await new OdooEraDepositLedger(await context.odoo()).book(plan);
+  // An ERA that moved no money (every claim denied, no PLB) has no entry to book; reconciliation still sees it.
+  if (plan.lines.length > 0) await new OdooEraDepositLedger(await context.odoo()).book(plan);
   await context.store.indexDeposit(deposit);
   const now = context.now();
   if (plan.exceptions.length === 0) return done;

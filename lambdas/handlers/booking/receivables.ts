@@ -9,7 +9,11 @@ import type { PaymentReceived } from '../../core/payment.js';
 import { planPaymentPosting } from '../../core/payment-posting.js';
 import type { PostingPlan } from '../../core/posting-plan.js';
 import type { RemittanceReceived } from '../../core/remittance.js';
-import { PostingDependencyMissing, planRemittancePosting } from '../../core/remittance-posting.js';
+import {
+  nextPayerSettled,
+  PostingDependencyMissing,
+  planRemittancePosting,
+} from '../../core/remittance-posting.js';
 import { bookedRemittance, sequenceRemittance } from '../../core/remittance-sequencing.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
 import { addPayer, openException, recordExceptionResolved, recordFollowUp } from './record.js';
@@ -190,6 +194,12 @@ export async function bookRemittance(
         });
     }
   }
+  // COB: the next payer answered the claim a forwarding payer left to it (docs/posting-rules.md).
+  for (const key of nextPayerSettled(remittance, Object.values(workflow.remittances)))
+    settled.push({
+      key,
+      why: `the next payer ${remittance.payerId} answered (remittance ${remittance.remittanceId})`,
+    });
   for (const { key, why } of settled)
     if (workflow.exceptions[key]) await clearSettled(context, envelope, key, why);
   return done;
