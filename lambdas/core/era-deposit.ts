@@ -267,12 +267,15 @@ export function eraDepositRef(traceNumber: string): string {
   return traceNumber;
 }
 
+/** The hub's marker in a claim payment's memo (`[rcm:era:<remittance id>…`, remittance-posting.ts refs). */
+const ERA_PAYMENT_MARKER = '[rcm:era:';
+
 /**
  * The memo marker every claim payment of this ERA carries (remittance-posting.ts: `rcm:era:<TRN02>:<CLP07>…`),
  * by which the adapter finds the payments to reconcile with the claim-payments line.
  */
 export function eraPaymentMarkerPrefix(traceNumber: string): string {
-  return `[rcm:era:${traceNumber}:`;
+  return `${ERA_PAYMENT_MARKER}${traceNumber}:`;
 }
 
 /**
@@ -282,6 +285,18 @@ export function eraPaymentMarkerPrefix(traceNumber: string): string {
  */
 export function eraPaymentMemoPrefix(traceNumber: string): string {
   return `ERA ${traceNumber} claim `;
+}
+
+/**
+ * Whether a payment memo is one of this trace's claim payments: it carries the trace's marker (an 835's
+ * remittance ids begin with the trace), or it begins with the trace's memo prefix and carries the hub's marker
+ * (a JSON partner's own remittance ids). Exact, case-sensitive: Odoo's ILIKE search is wider.
+ */
+export function isEraClaimPaymentMemo(memo: string, traceNumber: string): boolean {
+  return (
+    memo.includes(eraPaymentMarkerPrefix(traceNumber)) ||
+    (memo.startsWith(eraPaymentMemoPrefix(traceNumber)) && memo.includes(ERA_PAYMENT_MARKER))
+  );
 }
 
 /** Label prefix of a claim-interest line (AMT*I); PLB lines start with `PLB `. */

@@ -6,6 +6,7 @@ import {
   eraDepositRef,
   eraPaymentMarkerPrefix,
   eraPaymentMemoPrefix,
+  isEraClaimPaymentMemo,
 } from '../../core/era-deposit.js';
 import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/money.js';
 import { partnerRef } from '../../core/odoo-posting.js';
@@ -170,11 +171,10 @@ export class OdooEraDepositLedger {
       ],
       { fields: [memoField, 'amount', 'move_id'] },
     );
-    // ILIKE is case-insensitive: keep the exact marker only.
+    // ILIKE is case-insensitive: keep the exact matches only.
     return rows.filter((p) => {
       const memo = p[memoField];
-      if (typeof memo !== 'string') return false;
-      return memo.includes(marker) || (memo.startsWith(prefix) && memo.includes('[rcm:era:'));
+      return typeof memo === 'string' && isEraClaimPaymentMemo(memo, traceNumber);
     });
   }
 
