@@ -258,8 +258,14 @@ async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
       // Unreadable: writeRecord dead-letters it in its turn.
     }
   }
+  // An open breaker: Odoo is known to fail, the records fail without calling it (writeRecord).
+  if ((await breakerOpen()).open) return nothingPrepared();
   try {
-    return await prepareBatch(envelopes, { odoo: await odooClient(), store }, firstDeliveries);
+    return await prepareBatch(
+      envelopes,
+      { odoo: await odooClient(), store, booking: context },
+      firstDeliveries,
+    );
   } catch (error) {
     logger.warn('batch booking not completed; the records are booked one by one', {
       error: (error as Error).message,
