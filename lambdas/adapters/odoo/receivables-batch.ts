@@ -77,6 +77,7 @@ interface LineRow {
   matched_debit_ids: number[];
   matched_credit_ids: number[];
   payment_id?: Many2one;
+  move_name?: string | false;
 }
 
 /** Steps the batch books: payments on the payer's own invoice, credit notes, patient invoices. */
@@ -287,6 +288,7 @@ export class OdooReceivablesBatch {
           {
             fields: [
               'move_id',
+              'move_name',
               'account_id',
               'payment_id',
               'partner_id',
@@ -328,6 +330,11 @@ export class OdooReceivablesBatch {
               'rcm.LoadRefused',
               `Odoo refused the matching numbers: ${(answer.messages ?? []).map((m) => m.message).join('; ')}`,
             );
+          // Numbered at posting: the first draft of a journal's year is named at creation (posting.ts).
+          const named = marked
+            .filter((item) => item.paymentLine?.move_name && item.paymentLine.move_name !== '/')
+            .map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number);
+          if (named.length > 0) await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
           await this.odoo.call('account.move', 'action_post', [
             marked.map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number),
           ]);
@@ -414,9 +421,8 @@ export class OdooReceivablesBatch {
               .filter((row) => row?.name && row.name !== '/')
               .map((row) => row?.id as number);
             if (named.length > 0) await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
-            await this.odoo.call('account.move', 'action_post', [
-              posting.map((slot) => slot.moveId as number),
-            ]);
+            for (const round of postingRounds(items.filter((item) => drafting.includes(item))))
+              await this.odoo.call('account.move', 'action_post', [round]);
           }
         }
       } catch (error) {
@@ -468,6 +474,25 @@ export class OdooReceivablesBatch {
     }
     return outcome;
   }
+}
+
+/**
+ * The credit notes and patient invoices in posting calls that Odoo matches rightly: `_post` reconciles each
+ * credit note with its invoice by `zip(draft_reverse_moves.reversed_entry_id, draft_reverse_moves)`
+ * (account_move.py, 17.0 and 19.0), where the invoices are a set — two credit notes of one invoice in one call
+ * would pair the second with another invoice, or with none. So the n-th credit note of each invoice goes in the
+ * n-th call; patient invoices (no reversal) in the first.
+ */
+function postingRounds(items: readonly Item[]): number[][] {
+  const rounds: number[][] = [];
+  for (const item of items) {
+    let n = 0;
+    for (const slot of item.drafts) {
+      const round = slot.draft.kind === 'creditNote' ? n++ : 0;
+      rounds[round] = [...(rounds[round] ?? []), slot.moveId as number];
+    }
+  }
+  return rounds.filter((round) => round.length > 0);
 }
 
 /** The booking as the batch books it, or undefined when it is for the one-by-one path (see `book`). */

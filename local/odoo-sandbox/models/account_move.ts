@@ -512,12 +512,19 @@ export function postMoves(env: Env, ids: number[]): void {
       env.store.update('res.partner', partner.id, { customer_rank: Number(partner.customer_rank ?? 0) + 1 });
     }
   }
-  // "reconcile if state is in draft and move has reversal_entry_id set" (_post → _reconcile_reversed_moves)
-  for (const move of moves) {
-    const originalId = move.reversed_entry_id as number | false;
-    if (!originalId) continue;
-    const original = env.store.get('account.move', originalId);
-    if (original?.state !== 'posted') continue;
+  // "reconcile if state is in draft and move has reversal_entry_id set" (_post → _reconcile_reversed_moves):
+  // `zip(draft_reverse_moves.reversed_entry_id, draft_reverse_moves)`, the originals a set in order of first
+  // appearance — two reversals of one move posted in one call pair the second with the next original, or none.
+  const reversals = moves.filter(
+    (move) =>
+      move.reversed_entry_id &&
+      env.store.get('account.move', move.reversed_entry_id as number)?.state === 'posted',
+  );
+  const originals = [...new Set(reversals.map((move) => move.reversed_entry_id as number))];
+  for (const [index, move] of reversals.entries()) {
+    const originalId = originals[index];
+    if (originalId === undefined) break;
+    const original = env.row('account.move', originalId);
     const candidates = [...moveLines(env, original.id), ...moveLines(env, move.id)].filter(
       (line) => isReconcilable(env, line) && !isReconciled(env, line),
     );
