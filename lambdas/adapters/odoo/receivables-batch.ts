@@ -149,7 +149,6 @@ export class OdooReceivablesBatch {
       return item ? [item] : [];
     });
     if (items.length === 0) return outcome;
-    for (const item of items) outcome.attempted.add(item.booking.key);
     /**
      * Takes bookings out of the batch after a failed call. A refusal rolled its call back: the one-by-one path
      * books them now, finishing what earlier calls of the batch wrote (a draft payment, a move without lines).
@@ -219,6 +218,8 @@ export class OdooReceivablesBatch {
       }
     }
     const journalId = items.some((item) => item.payment) ? await this.chart.bankJournalId() : undefined;
+    // Look-ups done: from here on the batch writes for these bookings.
+    for (const item of items) outcome.attempted.add(item.booking.key);
 
     // ---- 2. payments created, in draft ----
     const creating = items.filter((item) => item.payment);
