@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OdooClient } from '../../lambdas/adapters/odoo/client.js';
 import { OdooInvoiceLedger } from '../../lambdas/adapters/odoo/invoice-ledger.js';
-import { type BatchBooking, OdooReceivablesBatch } from '../../lambdas/adapters/odoo/receivables-batch.js';
+import {
+  BATCH_OUTCOME_UNKNOWN,
+  type BatchBooking,
+  OdooReceivablesBatch,
+} from '../../lambdas/adapters/odoo/receivables-batch.js';
 import { OdooReceivablesLedger } from '../../lambdas/adapters/odoo/receivables-ledger.js';
 import type { InvoiceIssued } from '../../lambdas/core/invoice.js';
 import type { PostingStep } from '../../lambdas/core/posting-plan.js';
@@ -391,6 +395,10 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     dropAnswers.set('account.payment.create', 1);
     const outcome = await bookBatch(batch);
     expect([...outcome.unsettled.keys()].sort()).toEqual(batch.map((c) => c.key).sort());
+    // Not retried inside the invocation (odoo-writer.ts withQuickRetries): SQS brings it back after its delay.
+    expect([...outcome.unsettled.values()].map((e) => [e.kind, e.faultName])).toEqual(
+      batch.map(() => ['transient', BATCH_OUTCOME_UNKNOWN]),
+    );
     expect(outcome.booked.size).toBe(0);
     // A later delivery (the one-by-one path) finds the drafts by their markers and finishes them, once.
     const ledger = new OdooReceivablesLedger(odoo);

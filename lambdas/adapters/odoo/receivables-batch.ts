@@ -51,6 +51,12 @@ export interface BatchOutcome {
 
 const RECEIVABLE_TYPES = ['asset_receivable', 'liability_payable'];
 
+/**
+ * The fault of a booking whose batch call got no answer: retried by SQS after its delay, never by a quick retry
+ * inside the invocation (a write that commits late must be visible before the booking looks again).
+ */
+export const BATCH_OUTCOME_UNKNOWN = 'rcm.BatchOutcomeUnknown';
+
 type PaymentStep = Extract<PostingStep, { kind: 'payment' }>;
 type CreditNoteStep = Extract<PostingStep, { kind: 'creditNote' }>;
 type PatientInvoiceStep = Extract<PostingStep, { kind: 'patientInvoice' }>;
@@ -156,8 +162,14 @@ export class OdooReceivablesBatch {
      */
     const drop = (gone: Item[], error: unknown) => {
       const failure = error instanceof OdooError ? error : new OdooError('transient', 'Error', String(error));
-      if (failure.kind !== 'permanent')
-        for (const item of gone) outcome.unsettled.set(item.booking.key, failure);
+      if (failure.kind !== 'permanent') {
+        const unknown = new OdooError(
+          failure.kind,
+          BATCH_OUTCOME_UNKNOWN,
+          `the writer's batch got no answer from Odoo (${failure.faultName}: ${failure.message}); booked on a later delivery`,
+        );
+        for (const item of gone) outcome.unsettled.set(item.booking.key, unknown);
+      }
       items = items.filter((item) => !gone.includes(item));
     };
 
