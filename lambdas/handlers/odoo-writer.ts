@@ -15,6 +15,7 @@ import { wakeProbe } from '../adapters/lambda/odoo-writer-switch.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type OdooCallSample, OdooClient } from '../adapters/odoo/client.js';
 import { isRetryable, OdooError } from '../adapters/odoo/errors.js';
+import { BATCH_OUTCOME_UNKNOWN } from '../adapters/odoo/receivables-batch.js';
 import { OdooConnectionSecret } from '../adapters/secrets/odoo-connection.js';
 import { OdooWriteDeadLetters, OdooWriteQueue } from '../adapters/sqs/odoo-write-queue.js';
 import {
@@ -258,8 +259,14 @@ async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
       // Unreadable: writeRecord dead-letters it in its turn.
     }
   }
+  // An open breaker: Odoo is known to fail, the records fail without calling it (writeRecord).
+  if ((await breakerOpen()).open) return nothingPrepared();
   try {
-    return await prepareBatch(envelopes, { odoo: await odooClient(), store }, firstDeliveries);
+    return await prepareBatch(
+      envelopes,
+      { odoo: await odooClient(), store, booking: context },
+      firstDeliveries,
+    );
   } catch (error) {
     logger.warn('batch booking not completed; the records are booked one by one', {
       error: (error as Error).message,
@@ -568,6 +575,8 @@ async function withQuickRetries<T>(work: () => Promise<T>): Promise<T> {
     } catch (error) {
       const delay = IN_INVOCATION_BACKOFF_MS[attempt];
       if (delay === undefined || !isRetryable(error)) throw error;
+      // A batched write that may still commit: looked at again on a later delivery only (receivables-batch.ts).
+      if (error instanceof OdooError && error.faultName === BATCH_OUTCOME_UNKNOWN) throw error;
       metrics.addMetric(METRICS.odooRetries, MetricUnit.Count, 1);
       if (error instanceof OdooError && (error.kind === 'auth' || error.kind === 'misconfiguration'))
         await odooClient(true);

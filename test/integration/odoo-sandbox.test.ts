@@ -377,6 +377,116 @@ describe('payments and reconciliation', () => {
   });
 });
 
+describe('temporary matching numbers and the wizard values of a payment', () => {
+  // What real Odoo 17 and 19 answered to the same calls (issue 16): payments created in one call with the
+  // register wizard's `write_off_line_vals`, marked with `I…` numbers through `load`, reconciled on posting.
+  it('reconciles each marked payment with its posted invoice on posting, and refuses a number on a matched line', async () => {
+    const [adjustments] = await call<number[]>('account.account', 'create', [
+      [{ code: '651000', name: 'Contractual Adjustments', account_type: 'expense' }],
+    ]);
+    const invoices = [
+      await newPatientInvoice(100),
+      await newPatientInvoice(101),
+      await newPatientInvoice(102),
+    ];
+    await call('account.move', 'action_post', [invoices.map((i) => i.invoiceId)]);
+    const invoiceLines = await call<
+      Array<{ id: number; move_id: [number, string]; account_id: [number, string] }>
+    >(
+      'account.move.line',
+      'search_read',
+      [
+        [
+          ['move_id', 'in', invoices.map((i) => i.invoiceId)],
+          ['account_type', '=', 'asset_receivable'],
+        ],
+      ],
+      { fields: ['move_id', 'account_id'] },
+    );
+    const lineOf = (invoiceId: number) =>
+      invoiceLines.find((l) => l.move_id[0] === invoiceId) as (typeof invoiceLines)[number];
+    const amounts = [100, 91, 52]; // paid, short with a 10.00 write-off, partly paid
+    const payments = await call<number[]>('account.payment', 'create', [
+      invoices.map(({ invoiceId, partnerId }, i) => ({
+        payment_type: 'inbound',
+        partner_type: 'customer',
+        partner_id: partnerId,
+        amount: amounts[i],
+        date: '2026-03-30',
+        journal_id: 4,
+        ref: `probe [p:${i}]`,
+        destination_account_id: lineOf(invoiceId).account_id[0],
+        write_off_line_vals:
+          i === 1
+            ? [
+                {
+                  name: 'CO-45',
+                  account_id: adjustments,
+                  partner_id: partnerId,
+                  amount_currency: 10,
+                  balance: 10,
+                },
+              ]
+            : [],
+      })),
+    ]);
+    const paymentLines = await call<
+      Array<{ id: number; payment_id: [number, string]; move_id: [number, string]; balance: number }>
+    >(
+      'account.move.line',
+      'search_read',
+      [
+        [
+          ['payment_id', 'in', payments],
+          ['account_type', '=', 'asset_receivable'],
+        ],
+      ],
+      { fields: ['payment_id', 'move_id', 'balance'] },
+    );
+    expect(paymentLines.map((l) => l.balance).sort((a, b) => a - b)).toEqual([-101, -100, -52]);
+    const rows = payments.flatMap((paymentId, i) => {
+      const mark = `Iprobe:${i}`;
+      const paymentLine = paymentLines.find((l) => l.payment_id[0] === paymentId);
+      return [
+        [String(lineOf((invoices[i] as { invoiceId: number }).invoiceId).id), mark],
+        [String(paymentLine?.id), mark],
+      ];
+    });
+    expect(
+      await call('account.move.line', 'load', [], { fields: ['.id', 'matching_number'], data: rows }),
+    ).toMatchObject({
+      messages: [],
+    });
+    await call('account.move', 'action_post', [paymentLines.map((l) => l.move_id[0])]);
+    expect(await Promise.all(invoices.map((i) => readInvoice(i.invoiceId)))).toEqual([
+      expect.objectContaining({ payment_state: 'paid', amount_residual: 0 }),
+      expect.objectContaining({ payment_state: 'paid', amount_residual: 0 }),
+      expect.objectContaining({ payment_state: 'partial', amount_residual: 50 }),
+    ]);
+    const after = await call<Array<{ id: number; matching_number: string | false }>>(
+      'account.move.line',
+      'read',
+      [[lineOf((invoices[2] as { invoiceId: number }).invoiceId).id], ['matching_number']],
+    );
+    expect(after[0]?.matching_number).toMatch(/^P\d+$/);
+    const refused = await call<{ ids: unknown; messages: Array<{ message: string }> }>(
+      'account.move.line',
+      'load',
+      [],
+      {
+        fields: ['.id', 'matching_number'],
+        data: [[String(after[0]?.id), 'Iagain']],
+      },
+    );
+    expect(refused).toMatchObject({
+      ids: false,
+      messages: [
+        expect.objectContaining({ message: 'A temporary number can not be used in a real matching' }),
+      ],
+    });
+  });
+});
+
 describe('external ids and JSON-2', () => {
   it('rejects a duplicate external id with a ValidationError, and load() upserts by it', async () => {
     const partnerId = await call<number>('res.partner', 'create', [{ name: 'Jane Roe' }]);

@@ -214,6 +214,16 @@ describe('reconciliation (Step Functions, local)', () => {
       name: 'odoo.exceptions.ValidationError',
       message: 'The bank journal is locked for this partner.',
     });
+    // The same rule as a deployment's constraint on the payment itself refuses it: the writer's batch creates
+    // payments with `account.payment.create` (receivables-batch.ts), the one-by-one path through the wizard.
+    await sandboxAdmin(hub, 'constraints', {
+      model: 'account.payment',
+      method: 'create',
+      field: 'ref',
+      equals: 'ERA TRN-MISS claim C-MISS [rcm:era:ERA-MISS:payment]',
+      name: 'odoo.exceptions.ValidationError',
+      message: 'The bank journal is locked for this partner.',
+    });
     await payInOdoo('INV-CVAR', 6000, 'ERA TRN-VAR [rcm:era:ERA-VAR:payment]');
     await payInOdoo('INV-CLATE', 5000, 'ERA TRN-WRONG [rcm:era:ERA-WRONG:payment]');
 

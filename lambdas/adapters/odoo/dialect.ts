@@ -21,6 +21,11 @@ export interface OdooDialect {
   readonly protocols: readonly OdooProtocol[];
   /** The payment's memo, where the hub writes its `[<ref>]` marker: `ref` (17, the payment's move) or `memo`. */
   readonly paymentMemoField: 'ref' | 'memo';
+  /**
+   * The payment's link to the invoices it pays, which the register wizard sets (`lines.move_id.matched_payment_ids
+   * += payment`, 18+; the inverse of the payment's `invoice_ids`); 17 has none.
+   */
+  readonly paymentInvoiceLink?: 'invoice_ids';
   /** `account.payment.state` values of a payment in the books (posted, not undone). */
   readonly livePaymentStates: readonly string[];
   /** `account.payment.state` values of a payment that was undone (cancelled or, on 18+, marked after reversal). */
@@ -68,6 +73,7 @@ const ODOO18 = {
   name: 'odoo18',
   protocols: ['jsonrpc'],
   paymentMemoField: 'memo',
+  paymentInvoiceLink: 'invoice_ids',
   livePaymentStates: ['in_process', 'paid'],
   undonePaymentStates: ['canceled', 'rejected'],
   paymentReversal: { markPaymentState: 'canceled' },

@@ -6,6 +6,13 @@ import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
 import { OdooPaymentReversal } from './payment-reversal.js';
 import { draftReversal, postDraft } from './posting.js';
+import {
+  creditNoteDraft,
+  loadMoveHeaders,
+  loadMoveLines,
+  type MoveDraft,
+  patientInvoiceDraft,
+} from './receivable-moves.js';
 
 export { DEFAULT_LEDGER_ACCOUNTS, type LedgerAccounts } from './accounts.js';
 
@@ -32,6 +39,9 @@ export interface ReceivablesSnapshot {
   invoices: Map<string, MoveRow[]>;
   payments: Map<string, PaymentRow[]>;
   partnerIds: Map<string, number>;
+  /** Every customer invoice and credit note (any state) whose `ref` is one of `searchedRefs`. */
+  moves: MoveRow[];
+  searchedRefs: Set<string>;
 }
 
 export interface InvoiceState {
@@ -43,9 +53,9 @@ export interface InvoiceState {
   state: string;
 }
 
-type Many2one = [number, string] | false;
+export type Many2one = [number, string] | false;
 
-interface MoveRow {
+export interface MoveRow {
   id: number;
   name: string | false;
   ref: string | false;
@@ -59,9 +69,11 @@ interface MoveRow {
   amount_residual: number;
   payment_state: string;
   reversed_entry_id: Many2one;
+  currency_id?: Many2one;
+  invoice_line_ids?: number[];
 }
 
-const MOVE_FIELDS = [
+export const MOVE_FIELDS = [
   'name',
   'ref',
   'journal_id',
@@ -74,9 +86,11 @@ const MOVE_FIELDS = [
   'amount_residual',
   'payment_state',
   'reversed_entry_id',
+  'currency_id',
+  'invoice_line_ids',
 ];
 
-interface PaymentRow {
+export interface PaymentRow {
   id: number;
   state: string;
   [memoField: string]: unknown;
@@ -139,23 +153,31 @@ export class OdooReceivablesLedger {
    */
   static async snapshot(
     odoo: OdooClient,
-    wanted: { invoiceIds: string[]; paymentRefs: string[]; partnerIds: Map<string, number> },
+    wanted: {
+      invoiceIds: string[];
+      paymentRefs: string[];
+      partnerIds: Map<string, number>;
+      /** Refs of credit notes and patient invoices a batch may create (receivables-batch.ts), looked up too. */
+      moveRefs?: string[];
+    },
   ): Promise<ReceivablesSnapshot> {
+    const invoiceIds = [...new Set(wanted.invoiceIds)];
+    const searchedRefs = new Set([...invoiceIds, ...(wanted.moveRefs ?? [])]);
     const snapshot: ReceivablesSnapshot = {
       invoices: new Map(),
       payments: new Map(),
       partnerIds: wanted.partnerIds,
+      moves: [],
+      searchedRefs,
     };
-    const invoiceIds = [...new Set(wanted.invoiceIds)];
-    if (invoiceIds.length > 0) {
-      const rows = await odoo.call<MoveRow[]>(
+    if (searchedRefs.size > 0) {
+      snapshot.moves = await odoo.call<MoveRow[]>(
         'account.move',
         'search_read',
         [
           [
-            ['move_type', '=', 'out_invoice'],
-            ['ref', 'in', invoiceIds],
-            ['state', '!=', 'cancel'],
+            ['move_type', 'in', ['out_invoice', 'out_refund']],
+            ['ref', 'in', [...searchedRefs]],
           ],
         ],
         { fields: MOVE_FIELDS, order: 'id' },
@@ -163,7 +185,9 @@ export class OdooReceivablesLedger {
       for (const id of invoiceIds)
         snapshot.invoices.set(
           id,
-          rows.filter((row) => row.ref === id),
+          snapshot.moves.filter(
+            (row) => row.move_type === 'out_invoice' && row.ref === id && row.state !== 'cancel',
+          ),
         );
     }
     const refs = [...new Set(wanted.paymentRefs)];
@@ -174,7 +198,7 @@ export class OdooReceivablesLedger {
         'account.payment',
         'search_read',
         [[...Array(leaves.length - 1).fill('|'), ...leaves]],
-        { fields: [memoField, 'state'] },
+        { fields: [memoField, 'state', 'move_id'] },
       );
       for (const ref of refs) snapshot.payments.set(ref, rows);
     }
@@ -257,8 +281,21 @@ export class OdooReceivablesLedger {
         );
       }
       if (found.state === 'draft') {
-        this.checkTotal(found, step.amountCents, `credit note ${step.ref}`);
-        await postDraft(this.odoo, found);
+        let draft = found;
+        if (!found.invoice_line_ids?.length) {
+          // A header a batch loaded without its lines (receivable-moves.ts): the same lines, by external id.
+          await this.loadDraftLines(
+            creditNoteDraft(
+              step,
+              { id: invoiceId, partnerId: false, invoiceDate: false },
+              await this.chart.accountId(step.account),
+            ),
+            found.id,
+          );
+          draft = await this.readMove(found.id);
+        }
+        this.checkTotal(draft, step.amountCents, `credit note ${step.ref}`);
+        await postDraft(this.odoo, draft);
       }
       await this.settleCreditNote(found.id, invoiceId, step.ref);
       return done(found.id, false);
@@ -281,35 +318,20 @@ export class OdooReceivablesLedger {
     }
     const partnerId = many2oneId(invoice.partner_id);
     const accountId = await this.chart.accountId(step.account);
-    const [created] = await this.odoo.call<number[]>('account.move', 'create', [
-      [
-        {
-          move_type: 'out_refund',
-          partner_id: partnerId ?? false,
-          ref: step.ref,
-          invoice_origin: step.ref,
-          reversed_entry_id: invoice.id,
-          // The remittance's date, not the day of booking: an adjustment belongs to the period it was made in.
-          invoice_date: step.date ?? invoice.invoice_date,
-          invoice_line_ids: [
-            [
-              0,
-              0,
-              {
-                name: step.label,
-                quantity: 1,
-                price_unit: centsToOdooAmount(step.amountCents),
-                account_id: accountId,
-              },
-            ],
-          ],
-        },
-      ],
-    ]);
-    if (created === undefined) throw new OdooError('transient', 'rcm.NoId', 'Odoo created no credit note id');
-    const draft = await this.readMove(created);
-    this.checkTotal(draft, step.amountCents, `credit note ${step.ref}`);
-    await postDraft(this.odoo, draft);
+    // Created under its external id (receivable-moves.ts), as a batch creates it: whichever writer comes second,
+    // or a call that committed after we gave up, finds the same move instead of creating another.
+    const draft = await this.createDraft(
+      creditNoteDraft(
+        step,
+        { id: invoice.id, partnerId: partnerId ?? false, invoiceDate: invoice.invoice_date },
+        accountId,
+      ),
+    );
+    const created = draft.id;
+    if (draft.state === 'draft') {
+      this.checkTotal(draft, step.amountCents, `credit note ${step.ref}`);
+      await postDraft(this.odoo, draft);
+    }
     const invoiceAfter = await this.settleCreditNote(created, invoice.id, step.ref);
     // The invoice owes exactly the credit note less (or nothing, when the credit exceeds what it owed).
     const expected = Math.max(odooAmountToCents(invoice.amount_residual) - step.amountCents, 0);
@@ -368,6 +390,31 @@ export class OdooReceivablesLedger {
     return invoice;
   }
 
+  /**
+   * A credit note or patient invoice, header then lines, each under its external id, read back. Loading the lines
+   * of a move a late call created meanwhile writes the same lines again (a no-op), never a second set.
+   */
+  private async createDraft(draft: MoveDraft): Promise<MoveRow> {
+    const [id] = (await loadMoveHeaders(this.odoo, [draft])) ?? [];
+    if (id === undefined)
+      throw new OdooError(
+        'transient',
+        'rcm.ExternalIdRace',
+        `${draft.externalId} is being created by another writer`,
+      );
+    await this.loadDraftLines(draft, id);
+    return this.readMove(id);
+  }
+
+  private async loadDraftLines(draft: MoveDraft, moveId: number): Promise<void> {
+    if (!(await loadMoveLines(this.odoo, [{ draft, moveId }])))
+      throw new OdooError(
+        'transient',
+        'rcm.ExternalIdRace',
+        `the lines of ${draft.externalId} are being created by another writer`,
+      );
+  }
+
   // ---- patient invoice ----
 
   private async patientInvoice(
@@ -401,31 +448,15 @@ export class OdooReceivablesLedger {
         );
       }
       const accountId = await this.chart.accountId('patientResponsibilityTransfer');
-      const [created] = await this.odoo.call<number[]>('account.move', 'create', [
-        [
-          {
-            move_type: 'out_invoice',
-            partner_id: partnerId,
-            invoice_date: step.issueDate,
-            ref: step.invoiceId,
-            payment_reference: step.invoiceId,
-            invoice_origin: step.ref,
-            invoice_line_ids: step.lines.map((line) => [
-              0,
-              0,
-              {
-                name: line.label,
-                quantity: 1,
-                price_unit: centsToOdooAmount(line.amountCents),
-                account_id: accountId,
-              },
-            ]),
-          },
-        ],
-      ]);
-      if (created === undefined)
-        throw new OdooError('transient', 'rcm.NoId', 'Odoo created no patient invoice id');
-      move = await this.readMove(created);
+      move = await this.createDraft(patientInvoiceDraft(step, partnerId, accountId));
+    } else if (move.state === 'draft' && !move.invoice_line_ids?.length) {
+      // A header a batch loaded without its lines (receivable-moves.ts): the same lines, by external id.
+      const accountId = await this.chart.accountId('patientResponsibilityTransfer');
+      await this.loadDraftLines(
+        patientInvoiceDraft(step, many2oneId(move.partner_id) ?? 0, accountId),
+        move.id,
+      );
+      move = await this.readMove(move.id);
     }
     if (move.state === 'draft') {
       this.checkTotal(move, totalCents, `patient invoice ${step.invoiceId}`);
@@ -457,7 +488,21 @@ export class OdooReceivablesLedger {
       return this.directPayment(step, { invoice });
     }
     const [existing] = await this.findPayments([step.ref]);
-    if (existing) return done(existing.id, true);
+    if (existing) {
+      if (!(await this.leftUnposted(existing))) return done(existing.id, true);
+      // Created by a batch that failed before posting it (receivables-batch.ts): posted and applied here.
+      const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.partner));
+      if (!invoice) {
+        throw new OdooError(
+          'permanent',
+          'rcm.UnknownInvoice',
+          `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.partner)} (payment ${step.ref})`,
+        );
+      }
+      this.snapshot = undefined;
+      await this.finishPayment(existing, invoice);
+      return done(existing.id, false);
+    }
 
     const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.partner));
     if (!invoice) {
@@ -511,6 +556,69 @@ export class OdooReceivablesLedger {
       );
     }
     return done(paymentId, false);
+  }
+
+  /**
+   * Whether a payment found by its marker still has a draft entry: only a batch leaves one (it creates payments,
+   * then posts them in a later call). 17 says so in the payment's state; 18+ call such a payment `in_process`
+   * (account_payment.py `_generate_journal_entry`), as they call a posted one that is not fully matched.
+   */
+  private async leftUnposted(payment: PaymentRow): Promise<boolean> {
+    if (payment.state === 'draft') return true;
+    if (payment.state !== 'in_process') return false;
+    const moveId = many2oneId(payment.move_id as Many2one | undefined);
+    if (moveId === undefined) return false;
+    return (await this.readMove(moveId)).state === 'draft';
+  }
+
+  /**
+   * Posts a payment's draft entry (account.move `action_post`: 17 posts it through its payment, 18+ post the entry,
+   * and both reconcile a pair the batch marked) and applies it to the invoice if the posting did not.
+   */
+  private async finishPayment(payment: PaymentRow, invoice: MoveRow): Promise<void> {
+    let moveId = many2oneId(payment.move_id as Many2one | undefined);
+    if (moveId === undefined) {
+      // 18+ without an entry yet: the payment's own action_post creates and posts it.
+      await this.odoo.call('account.payment', 'action_post', [[payment.id]]);
+      const [row] = await this.odoo.call<Array<{ move_id: Many2one }>>(
+        'account.payment',
+        'read',
+        [[payment.id]],
+        {
+          fields: ['move_id'],
+        },
+      );
+      moveId = many2oneId(row?.move_id);
+      if (moveId === undefined)
+        throw new OdooError('permanent', 'rcm.NoMove', `Odoo payment ${payment.id} has no journal entry`);
+    } else {
+      const move = await this.readMove(moveId);
+      if (move.state === 'draft') await postDraft(this.odoo, move);
+    }
+    await this.applyToInvoice(moveId, invoice);
+  }
+
+  /** Reconciles a posted entry's open receivable line with the invoice's, when both are still open. */
+  private async applyToInvoice(moveId: number, invoice: MoveRow): Promise<boolean> {
+    const lines = await this.odoo.call<Array<{ id: number; move_id: Many2one }>>(
+      'account.move.line',
+      'search_read',
+      [
+        [
+          ['move_id', 'in', [moveId, invoice.id]],
+          ['account_type', 'in', ['asset_receivable', 'liability_payable']],
+          ['reconciled', '=', false],
+          ['parent_state', '=', 'posted'],
+        ],
+      ],
+      { fields: ['move_id'] },
+    );
+    const paymentLine = lines.find((line) => many2oneId(line.move_id) === moveId);
+    const invoiceLine = lines.find((line) => many2oneId(line.move_id) === invoice.id);
+    // Both open: apply. The invoice already settled: the cash stays the payer's outstanding credit.
+    if (!paymentLine || !invoiceLine) return false;
+    await this.odoo.call('account.move.line', 'reconcile', [[paymentLine.id, invoiceLine.id]]);
+    return true;
   }
 
   // ---- payments outside the wizard ----
@@ -585,28 +693,7 @@ export class OdooReceivablesLedger {
         );
       }
     }
-    if (options.invoice) {
-      const lines = await this.odoo.call<Array<{ id: number; move_id: Many2one }>>(
-        'account.move.line',
-        'search_read',
-        [
-          [
-            ['move_id', 'in', [moveId, options.invoice.id]],
-            ['account_type', '=', 'asset_receivable'],
-            ['reconciled', '=', false],
-            ['parent_state', '=', 'posted'],
-          ],
-        ],
-        { fields: ['move_id'] },
-      );
-      const paymentLine = lines.find((line) => many2oneId(line.move_id) === moveId);
-      const invoiceLine = lines.find((line) => many2oneId(line.move_id) === options.invoice?.id);
-      // Both open: apply. The invoice already settled: the cash stays the payer's outstanding credit.
-      if (paymentLine && invoiceLine) {
-        await this.odoo.call('account.move.line', 'reconcile', [[paymentLine.id, invoiceLine.id]]);
-        wrote = true;
-      }
-    }
+    if (options.invoice && (await this.applyToInvoice(moveId, options.invoice))) wrote = true;
     return {
       ref: step.ref,
       kind: step.kind,
@@ -830,7 +917,7 @@ export class OdooReceivablesLedger {
     const leaves = refs.map((ref) => [memoField, 'ilike', escapeLike(paymentMarker(ref))]);
     const domain: Domain = [...Array(leaves.length - 1).fill('|'), ...leaves];
     return this.odoo.call<PaymentRow[]>('account.payment', 'search_read', [domain], {
-      fields: [memoField, 'state'],
+      fields: [memoField, 'state', 'move_id'],
     });
   }
 
@@ -926,7 +1013,7 @@ export class OdooReceivablesLedger {
   }
 }
 
-function many2oneId(value: Many2one | number | undefined): number | undefined {
+export function many2oneId(value: Many2one | number | undefined): number | undefined {
   if (Array.isArray(value)) return value[0];
   return typeof value === 'number' ? value : undefined;
 }

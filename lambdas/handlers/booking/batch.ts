@@ -1,14 +1,31 @@
 import type * as z from 'zod';
 import type { WorkflowStore } from '../../adapters/dynamodb/workflow-store.js';
 import type { OdooClient } from '../../adapters/odoo/client.js';
+import { OdooEraDepositLedger } from '../../adapters/odoo/era-deposit-ledger.js';
+import type { OdooError } from '../../adapters/odoo/errors.js';
 import { OdooInvoiceLedger, type PostedInvoice } from '../../adapters/odoo/invoice-ledger.js';
-import { OdooReceivablesLedger, type ReceivablesSnapshot } from '../../adapters/odoo/receivables-ledger.js';
-import type { EventEnvelope } from '../../core/envelope.js';
+import {
+  type BatchBooking,
+  type BookedMove,
+  batchable,
+  OdooReceivablesBatch,
+} from '../../adapters/odoo/receivables-batch.js';
+import {
+  type ExecutedStep,
+  OdooReceivablesLedger,
+  type ReceivablesSnapshot,
+} from '../../adapters/odoo/receivables-ledger.js';
+import { type EncounterEnvelope, type EventEnvelope, isEncounterEvent } from '../../core/envelope.js';
 import type { BillTo, InvoiceIssued } from '../../core/invoice.js';
 import { invoiceExternalId, partnerExternalId } from '../../core/odoo-external-ids.js';
 import { partnerRef } from '../../core/odoo-posting.js';
 import type { PaymentReceived } from '../../core/payment.js';
 import { paymentStepRef } from '../../core/payment-posting.js';
+import type { PostingPlan } from '../../core/posting-plan.js';
+import type { RemittanceReceived } from '../../core/remittance.js';
+import { patientInvoiceId, remittanceStepRefs } from '../../core/remittance-posting.js';
+import type { BookingContext } from './context.js';
+import { decidePayment, decideRemittance, remittanceInvoiceId } from './receivables.js';
 
 /**
  * What the writer booked in Odoo for a whole SQS batch before it walks the batch record by record (issue 16):
@@ -20,11 +37,33 @@ import { paymentStepRef } from '../../core/payment-posting.js';
 export interface PreparedWrites {
   /** Invoices posted (or found posted) for InvoiceIssued events, by envelope id. */
   invoices: Map<string, PostedInvoice>;
-  /** What Odoo holds for PaymentReceived events (their invoice, their payment if any), by envelope id. */
+  /**
+   * What Odoo holds for PaymentReceived and RemittanceReceived events the batch did not book (their invoice, their
+   * payment if any), by envelope id: their own booking's look-ups.
+   */
   payments: Map<string, ReceivablesSnapshot>;
+  /** Payments and ERA claim payments the batch booked (or failed to), by envelope id (receivables-batch.ts). */
+  receivables: Map<string, PreparedReceivable>;
+  /** ERA traces whose deposit entry the batch matched with the claim payments it booked. */
+  settledTraces: Set<string>;
 }
 
-export const nothingPrepared = (): PreparedWrites => ({ invoices: new Map(), payments: new Map() });
+export type PreparedReceivable =
+  | {
+      kind: 'booked';
+      plan: PostingPlan;
+      executed: ExecutedStep[];
+      /** The moves it created (patient invoices), as Odoo numbered them. */
+      moves: Map<number, BookedMove>;
+    }
+  | { kind: 'failed'; error: OdooError };
+
+export const nothingPrepared = (): PreparedWrites => ({
+  invoices: new Map(),
+  payments: new Map(),
+  receivables: new Map(),
+  settledTraces: new Set(),
+});
 
 /**
  * Odoo partner ids by partner external id, per Odoo client (a writer container and its connection): the
@@ -33,18 +72,27 @@ export const nothingPrepared = (): PreparedWrites => ({ invoices: new Map(), pay
  */
 const knownPartners = new WeakMap<OdooClient, Map<string, number>>();
 
+interface PrepareDeps {
+  odoo: OdooClient;
+  store: Pick<WorkflowStore, 'getMasterRecord'>;
+  /** The writer's context for this batch: with it, payments and remittances are decided and booked here. */
+  booking?: BookingContext;
+}
+
 export async function prepareBatch(
   envelopes: readonly EventEnvelope[],
-  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+  deps: PrepareDeps,
   /**
    * Envelope ids delivered for the first time (ApproximateReceiveCount 1, not a retry from the register): only
-   * their payments may be looked up ahead. A redelivery follows an attempt whose payment may still commit late,
-   * so it looks its payment up right before it writes, as before. All, when absent.
+   * their payments may be looked up ahead for their own booking. A redelivery follows an attempt whose payment
+   * may still commit late, so it looks its payment up right before it writes, as before. All, when absent. The
+   * batch's own booking of payments (receivables-batch.ts) looks up right before it writes, so it takes
+   * redeliveries too: the look-up stands as close to the write as the one-by-one path's does.
    */
   firstDeliveries?: ReadonlySet<string>,
 ): Promise<PreparedWrites> {
   const prepared = nothingPrepared();
-  await preparePayments(
+  await prepareReceivables(
     envelopes.filter((e) => !firstDeliveries || firstDeliveries.has(e.id)),
     envelopes,
     deps,
@@ -73,13 +121,17 @@ export async function prepareBatch(
 }
 
 /**
- * Payments look up their invoice and their own step ref before they write: for the first event of each
- * encounter in the batch (nothing earlier in the batch writes to its invoices), one search for all of them.
+ * Patient payments and ERA claim payments of the batch, booked together (issue 16): for the first event of each
+ * encounter in the batch (nothing earlier in the batch writes to its invoices), one look-up of all their invoices,
+ * payments, credit notes and patient invoices; each decided as its own booking decides (receivables.ts, within
+ * its FIFO turn: the rest of its group waits behind it); then the plans written together by
+ * `OdooReceivablesBatch` in a fixed number of calls, and each ERA's deposit matched once. What the batch does not
+ * book is booked by its record as before, with the look-ups (when the batch did not touch it).
  */
-async function preparePayments(
+async function prepareReceivables(
   eligible: readonly EventEnvelope[],
   envelopes: readonly EventEnvelope[],
-  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+  deps: PrepareDeps,
   prepared: PreparedWrites,
 ): Promise<void> {
   const seen = new Set<string>();
@@ -88,31 +140,129 @@ async function preparePayments(
   const named = new Map<string, number>();
   for (const envelope of envelopes) {
     const encounter = envelope.encounterId ?? envelope.id;
-    if (envelope.type === 'PaymentReceived' && !seen.has(encounter) && eligible.includes(envelope))
+    if (
+      (envelope.type === 'PaymentReceived' || envelope.type === 'RemittanceReceived') &&
+      !seen.has(encounter)
+    )
       candidates.push(envelope);
     seen.add(encounter);
     const data = envelope.data as { invoiceId?: unknown; appliesTo?: { invoiceId?: unknown } };
     const invoiceId = data.appliesTo?.invoiceId ?? data.invoiceId;
     if (typeof invoiceId === 'string') named.set(invoiceId, (named.get(invoiceId) ?? 0) + 1);
   }
-  const payments = candidates.filter((e) => named.get((e.data as PaymentReceived).appliesTo.invoiceId) === 1);
-  if (payments.length === 0) return;
+  // Each candidate's invoice, partner and the refs its plan may create, from the workflow and the crosswalk.
+  const wanted: Array<{
+    envelope: EncounterEnvelope;
+    invoiceId: string;
+    paymentRef: string;
+    moveRefs: string[];
+    partner: { kind: 'payer' | 'patient'; id: string };
+    patientId?: string;
+  }> = [];
+  for (const envelope of candidates) {
+    if (!isEncounterEvent(envelope)) continue;
+    if (envelope.type === 'PaymentReceived') {
+      const payment = envelope.data as PaymentReceived;
+      if (named.get(payment.appliesTo.invoiceId) !== 1) continue;
+      wanted.push({
+        envelope,
+        invoiceId: payment.appliesTo.invoiceId,
+        paymentRef: paymentStepRef(payment.paymentId),
+        moveRefs: [],
+        partner: payment.payer,
+      });
+      continue;
+    }
+    if (!deps.booking) continue;
+    const remittance = envelope.data as RemittanceReceived;
+    const workflow = await deps.booking.store.getWorkflow(envelope.encounterId);
+    const invoiceId = workflow && remittanceInvoiceId(workflow, remittance.claimId);
+    if (!workflow || !invoiceId || named.has(invoiceId)) continue;
+    const refs = remittanceStepRefs(remittance.remittanceId);
+    wanted.push({
+      envelope,
+      invoiceId,
+      paymentRef: refs.payment,
+      moveRefs: [
+        refs.prCredit,
+        refs.coCredit,
+        refs.oaCredit,
+        refs.piCredit,
+        patientInvoiceId(invoiceId, remittance.remittanceId),
+      ],
+      partner: { kind: 'payer', id: remittance.payerId },
+      ...(workflow.patientId ? { patientId: workflow.patientId } : {}),
+    });
+  }
+  if (wanted.length === 0) return;
   const partnerIds = new Map<string, number>();
   const known = knownPartners.get(deps.odoo);
-  for (const envelope of payments) {
-    const { payer } = envelope.data as PaymentReceived;
-    const ref = partnerRef(payer);
-    const id =
-      known?.get(partnerExternalId(payer)) ??
-      (await deps.store.getMasterRecord(payer.kind, payer.id))?.odooPartnerId;
-    if (id !== undefined) partnerIds.set(ref, id);
+  const partnerId = async (party: { kind: 'payer' | 'patient'; id: string }) =>
+    known?.get(partnerExternalId(party)) ??
+    (await deps.store.getMasterRecord(party.kind, party.id))?.odooPartnerId;
+  for (const { partner } of wanted) {
+    const id = await partnerId(partner);
+    if (id !== undefined) partnerIds.set(partnerRef(partner), id);
   }
   const snapshot = await OdooReceivablesLedger.snapshot(deps.odoo, {
-    invoiceIds: payments.map((e) => (e.data as PaymentReceived).appliesTo.invoiceId),
-    paymentRefs: payments.map((e) => paymentStepRef((e.data as PaymentReceived).paymentId)),
+    invoiceIds: wanted.map((w) => w.invoiceId),
+    paymentRefs: wanted.map((w) => w.paymentRef),
+    moveRefs: wanted.flatMap((w) => w.moveRefs),
     partnerIds,
   });
-  for (const envelope of payments) prepared.payments.set(envelope.id, snapshot);
+  if (!deps.booking) {
+    // Look-ups only (no booking context): each record books on its own with them, as before issue 16's batch.
+    for (const { envelope } of wanted)
+      if (envelope.type === 'PaymentReceived' && eligible.includes(envelope))
+        prepared.payments.set(envelope.id, snapshot);
+    return;
+  }
+  const bookings: BatchBooking[] = [];
+  const plans = new Map<string, PostingPlan>();
+  for (const { envelope, patientId } of wanted) {
+    const ledger = new OdooReceivablesLedger(deps.odoo, undefined, snapshot);
+    const decision =
+      envelope.type === 'PaymentReceived'
+        ? await decidePayment(envelope, deps.booking, ledger)
+        : await decideRemittance(envelope, deps.booking, ledger);
+    if (decision.kind !== 'plan' || !batchable(decision.plan.steps)) continue;
+    const patientPartnerId = patientId ? await partnerId({ kind: 'patient', id: patientId }) : undefined;
+    plans.set(envelope.id, decision.plan);
+    bookings.push({
+      key: envelope.id,
+      steps: decision.plan.steps,
+      ...(patientPartnerId === undefined ? {} : { patientPartnerId }),
+    });
+  }
+  const outcome = await new OdooReceivablesBatch(deps.odoo).book(bookings, snapshot);
+  for (const [key, booked] of outcome.booked)
+    prepared.receivables.set(key, { kind: 'booked', plan: plans.get(key) as PostingPlan, ...booked });
+  for (const [key, error] of [...outcome.unsettled, ...outcome.refused])
+    prepared.receivables.set(key, { kind: 'failed', error });
+  // The look-ups stay good for what the batch did not try: its invoices and payments are untouched.
+  for (const { envelope } of wanted)
+    if (
+      envelope.type === 'PaymentReceived' &&
+      eligible.includes(envelope) &&
+      !outcome.attempted.has(envelope.id)
+    )
+      prepared.payments.set(envelope.id, snapshot);
+  // Each ERA's deposit entry matched once with the claim payments the batch booked (era-deposit-ledger.ts).
+  const traces = new Set(
+    wanted.flatMap(({ envelope }) =>
+      envelope.type === 'RemittanceReceived' && outcome.booked.has(envelope.id)
+        ? [(envelope.data as RemittanceReceived).payment.traceNumber]
+        : [],
+    ),
+  );
+  for (const trace of traces) {
+    try {
+      await new OdooEraDepositLedger(deps.odoo).settle(trace);
+      prepared.settledTraces.add(trace);
+    } catch {
+      // Each record settles it on its own then.
+    }
+  }
 }
 
 export function forgetPartners(odoo: OdooClient): void {
@@ -123,7 +273,7 @@ export function forgetPartners(odoo: OdooClient): void {
 async function partnerIds(
   billTos: ReadonlyArray<z.infer<typeof BillTo>>,
   ledger: OdooInvoiceLedger,
-  deps: { odoo: OdooClient; store: Pick<WorkflowStore, 'getMasterRecord'> },
+  deps: PrepareDeps,
 ): Promise<Map<string, number>> {
   let known = knownPartners.get(deps.odoo);
   if (!known) {

@@ -15,35 +15,60 @@ import {
   planRemittancePosting,
 } from '../../core/remittance-posting.js';
 import { bookedRemittance, sequenceRemittance } from '../../core/remittance-sequencing.js';
+import type { PreparedReceivable } from './batch.js';
 import { type BookingContext, type BookingOutcome, done, heldFor } from './context.js';
 import { addPayer, openException, recordExceptionResolved, recordFollowUp } from './record.js';
 
+/** The payer invoice a remittance books against: the claim's invoice not billed to the patient (else its first). */
+export function remittanceInvoiceId(workflow: Workflow, claimId: string): string | undefined {
+  const claim = workflow.claims[claimId];
+  if (!claim) return undefined;
+  return (
+    claim.invoiceIds.find((id) => workflow.odooInvoices[id]?.billTo !== 'patient') ?? claim.invoiceIds[0]
+  );
+}
+
+/** What a remittance's booking decides before it writes to Odoo: an outcome (held, nothing to do) or its plan. */
+export type RemittanceDecision =
+  | { kind: 'outcome'; outcome: BookingOutcome }
+  | {
+      kind: 'plan';
+      plan: PostingPlan;
+      workflow: Workflow;
+      sequence: Exclude<ReturnType<typeof sequenceRemittance>, { kind: 'already-booked' | 'wait' }>;
+      original?: { remittanceId: string; stepRefs: string[] };
+    };
+
 /**
- * A remittance (one claim payment of an ERA): the posting rules (core/remittance-posting.ts) decide the
- * steps from what Odoo says the payer invoice still owes; the receivables ledger books them idempotently.
- * Waits (held) until the claim is known and its invoice is in Odoo, and until the patient is known when
- * patient responsibility must move to them.
+ * The remittance's plan, fixed in the store (core/remittance-posting.ts from what Odoo says the payer invoice
+ * still owes), or why it is not booked now: it waits (held) until the claim is known and its invoice is in Odoo,
+ * and until the patient is known when patient responsibility must move to them. The writer's batch
+ * (booking/batch.ts) decides with the batch's one look-up; the record's own booking decides again and finds the
+ * plan it fixed.
  */
-export async function bookRemittance(
+export async function decideRemittance(
   envelope: EncounterEnvelope,
   context: BookingContext,
-): Promise<BookingOutcome> {
+  ledger: OdooReceivablesLedger,
+): Promise<RemittanceDecision> {
+  const held = (waitingFor: string): RemittanceDecision => ({
+    kind: 'outcome',
+    outcome: heldFor(waitingFor),
+  });
   const remittance = envelope.data as RemittanceReceived;
   const workflow = await context.store.getWorkflow(envelope.encounterId);
   const claim = workflow?.claims[remittance.claimId];
-  if (!workflow || !claim) return heldFor(`claim ${remittance.claimId}`);
-  const payerInvoiceId =
-    claim.invoiceIds.find((id) => workflow.odooInvoices[id]?.billTo !== 'patient') ?? claim.invoiceIds[0];
+  if (!workflow || !claim) return held(`claim ${remittance.claimId}`);
+  const payerInvoiceId = remittanceInvoiceId(workflow, remittance.claimId);
   if (!payerInvoiceId || !workflow.odooInvoices[payerInvoiceId])
-    return heldFor(`invoice ${payerInvoiceId ?? 'for the claim'}`);
+    return held(`invoice ${payerInvoiceId ?? 'for the claim'}`);
 
   const sequence = sequenceRemittance(remittance, Object.values(workflow.remittances));
-  if (sequence.kind === 'already-booked') return done;
-  if (sequence.kind === 'wait') return heldFor(sequence.waitingFor);
+  if (sequence.kind === 'already-booked') return { kind: 'outcome', outcome: done };
+  if (sequence.kind === 'wait') return held(sequence.waitingFor);
   const original = sequence.kind === 'book' ? sequence.original : undefined;
   const paidBefore = sequence.kind === 'book' ? sequence.paidBefore : undefined;
 
-  const ledger = new OdooReceivablesLedger(await context.odoo());
   const planKey = `remittance:${remittance.remittanceId}`;
   let plan = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
   if (!plan && sequence.kind === 'reversed-before') {
@@ -77,7 +102,7 @@ export async function bookRemittance(
       });
     } catch (error) {
       if (error instanceof PostingDependencyMissing)
-        return heldFor(`${error.dependency} for remittance ${remittance.remittanceId}`);
+        return held(`${error.dependency} for remittance ${remittance.remittanceId}`);
       throw error;
     }
   }
@@ -88,7 +113,7 @@ export async function bookRemittance(
     if (!(await patientSynced())) {
       await context.store.addWaiter(`patient:${patientId}`, envelope.encounterId);
       // The patient may have synced between the check and the note (another FIFO group): look again.
-      if (!(await patientSynced())) return heldFor(`patient ${patientId}`);
+      if (!(await patientSynced())) return held(`patient ${patientId}`);
     }
   }
   if (plan.steps.some((step) => step.kind === 'payment' && step.invoicePartner)) {
@@ -97,13 +122,41 @@ export async function bookRemittance(
       (await context.store.getMasterRecord('payer', remittance.payerId))?.odooPartnerId !== undefined;
     if (!(await payerSynced())) {
       await context.store.addWaiter(`payer:${remittance.payerId}`, envelope.encounterId);
-      if (!(await payerSynced())) return heldFor(`payer ${remittance.payerId}`);
+      if (!(await payerSynced())) return held(`payer ${remittance.payerId}`);
     }
   }
   plan = await context.store.fixPlan(envelope.encounterId, planKey, plan);
-  const executed = await ledger.execute(plan.steps);
-  // The ERA's deposit entry (its own FIFO group) may be booked already: match this claim's payment with it.
-  if (plan.steps.some((step) => step.kind === 'payment'))
+  return {
+    kind: 'plan',
+    plan,
+    workflow,
+    sequence,
+    ...(original ? { original: { remittanceId: original.remittanceId, stepRefs: original.stepRefs } } : {}),
+  };
+}
+
+/**
+ * A remittance (one claim payment of an ERA): decided (`decideRemittance`), booked by the receivables ledger
+ * idempotently — or found booked by the writer's batch for this SQS batch — and recorded.
+ */
+export async function bookRemittance(
+  envelope: EncounterEnvelope,
+  context: BookingContext,
+): Promise<BookingOutcome> {
+  const remittance = envelope.data as RemittanceReceived;
+  const prepared = takePrepared(context, envelope.id);
+  const ledger = new OdooReceivablesLedger(await context.odoo());
+  const decision = await decideRemittance(envelope, context, ledger);
+  if (decision.kind === 'outcome') return decision.outcome;
+  const { plan, workflow, sequence, original } = decision;
+  const batched = preparedFor(prepared, plan);
+  const executed = batched?.executed ?? (await ledger.execute(plan.steps));
+  // The ERA's deposit entry (its own FIFO group) may be booked already: match this claim's payment with it (once
+  // per ERA and batch when the batch booked it).
+  if (
+    plan.steps.some((step) => step.kind === 'payment') &&
+    !(batched && context.prepared?.settledTraces.has(remittance.payment.traceNumber))
+  )
     await new OdooEraDepositLedger(await context.odoo()).settle(remittance.payment.traceNumber);
   const fixed = plan;
   const settled: Array<{ key: string; why: string }> = [];
@@ -117,12 +170,16 @@ export async function bookRemittance(
   // answered, but no payment was posted.
   const denied = plan.steps.length === 0;
   // The workflow shows the patient invoice as Odoo has it (its number, the patient's partner), read back.
-  const patientMoves = await readMoves(
-    context,
-    plan.steps.flatMap((step) =>
-      step.kind === 'patientInvoice' ? (executed.find((e) => e.ref === step.ref)?.ids.slice(0, 1) ?? []) : [],
-    ),
-  );
+  const patientMoves =
+    batched?.moves ??
+    (await readMoves(
+      context,
+      plan.steps.flatMap((step) =>
+        step.kind === 'patientInvoice'
+          ? (executed.find((e) => e.ref === step.ref)?.ids.slice(0, 1) ?? [])
+          : [],
+      ),
+    ));
 
   await recordFollowUp(
     context,
@@ -236,39 +293,67 @@ async function clearSettled(
   await context.exceptions?.clear(exceptionId, cause.clientId, now, `cleared by the Odoo writer: ${why}`);
 }
 
+/** What a payment's booking decides before it writes to Odoo: an outcome (held, already booked) or its plan. */
+export type PaymentDecision =
+  | { kind: 'outcome'; outcome: BookingOutcome }
+  | { kind: 'plan'; plan: PostingPlan };
+
+/** The payment's plan (core/payment-posting.ts, from what Odoo says its invoice owes), or why it is not booked. */
+export async function decidePayment(
+  envelope: EncounterEnvelope,
+  context: BookingContext,
+  ledger: OdooReceivablesLedger,
+): Promise<PaymentDecision> {
+  const payment = envelope.data as PaymentReceived;
+  const workflow = await context.store.getWorkflow(envelope.encounterId);
+  const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
+  if (!workflow || !link)
+    return { kind: 'outcome', outcome: heldFor(`invoice ${payment.appliesTo.invoiceId}`) };
+  if (workflow.payments[payment.paymentId]) return { kind: 'outcome', outcome: done };
+  const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
+  try {
+    return {
+      kind: 'plan',
+      plan: planPaymentPosting(payment, {
+        invoice: invoice
+          ? {
+              invoiceId: payment.appliesTo.invoiceId,
+              residualCents: invoice.residualCents,
+              billTo: link.billTo ?? 'payer',
+            }
+          : undefined,
+      }),
+    };
+  } catch (error) {
+    if (error instanceof PostingDependencyMissing)
+      return {
+        kind: 'outcome',
+        outcome: heldFor(`${error.dependency} for payment ${payment.paymentId}`),
+      };
+    throw error;
+  }
+}
+
 /** A gateway or bank payment against an invoice the hub booked. */
 export async function bookPayment(
   envelope: EncounterEnvelope,
   context: BookingContext,
 ): Promise<BookingOutcome> {
   const payment = envelope.data as PaymentReceived;
-  const workflow = await context.store.getWorkflow(envelope.encounterId);
-  const link = workflow?.odooInvoices[payment.appliesTo.invoiceId];
-  if (!workflow || !link) return heldFor(`invoice ${payment.appliesTo.invoiceId}`);
-  if (workflow.payments[payment.paymentId]) return done;
+  const prepared = takePrepared(context, envelope.id);
   // Its look-ups may come from the batch's one search (booking/batch.ts), once: a quick retry of this booking
   // (after a call that may commit late) looks everything up in Odoo again. Its writes are its own.
   const snapshot = context.prepared?.payments.get(envelope.id);
   context.prepared?.payments.delete(envelope.id);
   const ledger = new OdooReceivablesLedger(await context.odoo(), undefined, snapshot);
-  const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
-  let plan: PostingPlan;
-  try {
-    plan = planPaymentPosting(payment, {
-      invoice: invoice
-        ? {
-            invoiceId: payment.appliesTo.invoiceId,
-            residualCents: invoice.residualCents,
-            billTo: link.billTo ?? 'payer',
-          }
-        : undefined,
-    });
-  } catch (error) {
-    if (error instanceof PostingDependencyMissing)
-      return heldFor(`${error.dependency} for payment ${payment.paymentId}`);
-    throw error;
-  }
-  const executed = await ledger.execute(plan.steps);
+  // Booked by the batch: decided there, from the same look-ups, within this record's FIFO turn.
+  const decision =
+    prepared?.kind === 'booked'
+      ? { kind: 'plan' as const, plan: prepared.plan }
+      : await decidePayment(envelope, context, ledger);
+  if (decision.kind === 'outcome') return decision.outcome;
+  const { plan } = decision;
+  const executed = preparedFor(prepared, plan)?.executed ?? (await ledger.execute(plan.steps));
   await recordFollowUp(
     context,
     envelope,
@@ -292,6 +377,28 @@ export async function bookPayment(
     },
   );
   return done;
+}
+
+/** This record's share of the batch's booking (booking/batch.ts), taken once: a retry books on its own. */
+function takePrepared(context: BookingContext, envelopeId: string): PreparedReceivable | undefined {
+  const prepared = context.prepared?.receivables.get(envelopeId);
+  context.prepared?.receivables.delete(envelopeId);
+  return prepared;
+}
+
+/**
+ * What the batch booked for this plan, if it booked this very plan. A batch that could not finish its writes
+ * for the record fails it as the batch's call failed: a refusal for good (dead-lettered with its exception), or
+ * an answer that never came, retried on a later delivery once a late commit has landed.
+ */
+function preparedFor(
+  prepared: PreparedReceivable | undefined,
+  plan: PostingPlan,
+): Extract<PreparedReceivable, { kind: 'booked' }> | undefined {
+  if (prepared?.kind === 'failed') throw prepared.error;
+  if (prepared?.kind !== 'booked') return undefined;
+  const refs = (p: PostingPlan) => p.steps.map((step) => step.ref).join('\n');
+  return refs(prepared.plan) === refs(plan) ? prepared : undefined;
 }
 
 const NOTHING_MOVED: PostingPlan['summary'] = {

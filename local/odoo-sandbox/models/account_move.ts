@@ -314,8 +314,15 @@ export function reconcileLines(env: Env, lineIds: number[]): void {
       max_date: maxDate,
       company_id: COMPANY_ID,
     });
-    env.store.update('account.move.line', debit.id, { _residual: (debit._residual as Cents) - amount });
-    env.store.update('account.move.line', credit.id, { _residual: (credit._residual as Cents) + amount });
+    // account_partial_reconcile.py `_update_matching_number`: a real matching replaces a temporary `I…` number.
+    env.store.update('account.move.line', debit.id, {
+      _residual: (debit._residual as Cents) - amount,
+      _mark: false,
+    });
+    env.store.update('account.move.line', credit.id, {
+      _residual: (credit._residual as Cents) + amount,
+      _mark: false,
+    });
     if ((debit._residual as Cents) === 0) d++;
     if ((credit._residual as Cents) === 0) c++;
   }
@@ -505,12 +512,19 @@ export function postMoves(env: Env, ids: number[]): void {
       env.store.update('res.partner', partner.id, { customer_rank: Number(partner.customer_rank ?? 0) + 1 });
     }
   }
-  // "reconcile if state is in draft and move has reversal_entry_id set" (_post → _reconcile_reversed_moves)
-  for (const move of moves) {
-    const originalId = move.reversed_entry_id as number | false;
-    if (!originalId) continue;
-    const original = env.store.get('account.move', originalId);
-    if (original?.state !== 'posted') continue;
+  // "reconcile if state is in draft and move has reversal_entry_id set" (_post → _reconcile_reversed_moves):
+  // `zip(draft_reverse_moves.reversed_entry_id, draft_reverse_moves)`, the originals a set in order of first
+  // appearance — two reversals of one move posted in one call pair the second with the next original, or none.
+  const reversals = moves.filter(
+    (move) =>
+      move.reversed_entry_id &&
+      env.store.get('account.move', move.reversed_entry_id as number)?.state === 'posted',
+  );
+  const originals = [...new Set(reversals.map((move) => move.reversed_entry_id as number))];
+  for (const [index, move] of reversals.entries()) {
+    const originalId = originals[index];
+    if (originalId === undefined) break;
+    const original = env.row('account.move', originalId);
     const candidates = [...moveLines(env, original.id), ...moveLines(env, move.id)].filter(
       (line) => isReconcilable(env, line) && !isReconciled(env, line),
     );
@@ -520,6 +534,42 @@ export function postMoves(env: Env, ids: number[]): void {
       byAccount.set(key, [...(byAccount.get(key) ?? []), line.id]);
     }
     for (const lineIds of byAccount.values()) reconcileLines(env, lineIds);
+  }
+  reconcileMarked(
+    env,
+    moves.flatMap((move) => moveLines(env, move.id)),
+  );
+}
+
+/**
+ * account_move_line.py `_reconcile_marked` (17.0 and 19.0, called at the end of `_post`): the lines of the moves
+ * just posted that carry a temporary matching number (`I…`) are reconciled with every line holding the same number
+ * — already-posted lines of other moves included — account by account, once all their moves are posted. An account
+ * that does not allow reconciliation is switched to allow it, as Odoo does.
+ */
+function reconcileMarked(env: Env, posted: Row[]): void {
+  const marks = new Set(
+    posted
+      .map((line) => env.store.get('account.move.line', line.id)?._mark)
+      .filter((mark): mark is string => typeof mark === 'string' && mark.startsWith('I')),
+  );
+  for (const mark of marks) {
+    const byAccount = new Map<number, Row[]>();
+    for (const line of env.store.all('account.move.line')) {
+      if (line._mark !== mark) continue;
+      const key = line.account_id as number;
+      byAccount.set(key, [...(byAccount.get(key) ?? []), line]);
+    }
+    for (const [accountId, lines] of byAccount) {
+      if (!lines.every((line) => env.row('account.move', line.move_id as number).state === 'posted'))
+        continue;
+      const account = env.row('account.account', accountId);
+      if (!account.reconcile) env.store.update('account.account', accountId, { reconcile: true });
+      reconcileLines(
+        env,
+        lines.map((line) => line.id),
+      );
+    }
   }
 }
 
@@ -1027,7 +1077,9 @@ const accountMoveLine: ModelDef = {
         if (row.full_reconcile_id)
           return env.row('account.full.reconcile', row.full_reconcile_id as number).name;
         const partials = partialsOf(env, row.id);
-        return partials.length ? `P${Math.min(...partials.map((p) => p.id))}` : false;
+        if (partials.length) return `P${Math.min(...partials.map((p) => p.id))}`;
+        // A temporary number written by an import (or a `load`), until `_reconcile_marked` matches the line.
+        return typeof row._mark === 'string' ? row._mark : false;
       },
     },
     date_maturity: { type: 'date', string: 'Due Date' },
@@ -1099,6 +1151,12 @@ const accountMoveLine: ModelDef = {
       if (touchesAmounts && partialsOf(env, line.id).length > 0) throw reconciledError(move);
       if (touchesAmounts && move.state === 'posted') checkFiscalyearLockDate(env, move);
     }
+    if ('matching_number' in clean) {
+      writeMatchingNumber(env, ids, clean.matching_number);
+      delete clean.matching_number;
+      // Nothing else written: the entries' amounts are untouched (no line sync on a posted invoice).
+      if (Object.keys(clean).length === 0) return;
+    }
     const debit = 'debit' in clean ? toCents(clean.debit) : undefined;
     const credit = 'credit' in clean ? toCents(clean.credit) : undefined;
     delete clean.debit;
@@ -1138,6 +1196,21 @@ const accountMoveLine: ModelDef = {
     },
   },
 };
+
+/**
+ * account_move_line.py `_sanitize_vals` and `_constrains_matching_number` (17.0, 19.0): a number written by hand is
+ * a temporary one, `I` prefixed when it is not already; a line already matched (partials) refuses it ("A temporary
+ * number can not be used in a real matching"). Writing False clears it. Posted lines accept it: it is not among the
+ * fields a posted entry protects.
+ */
+function writeMatchingNumber(env: Env, ids: number[], value: unknown): void {
+  const mark = value ? (String(value).startsWith('I') ? String(value) : `I${String(value)}`) : false;
+  for (const line of env.ensure('account.move.line', ids)) {
+    if (mark && partialsOf(env, line.id).length > 0)
+      throw validationError('A temporary number can not be used in a real matching');
+    env.store.update('account.move.line', line.id, { _mark: mark });
+  }
+}
 
 const accountPartialReconcile: ModelDef = {
   name: 'account.partial.reconcile',

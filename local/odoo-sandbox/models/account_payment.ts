@@ -3,7 +3,7 @@
  * addons/account/models/account_payment.py and wizard/account_payment_register.py (17.0). In 17 a
  * payment `_inherits` its journal entry: name, date, ref, state and lines live on `move_id`.
  */
-import { userError, validationError } from '../errors.js';
+import { userError, validationError, valueError } from '../errors.js';
 import { type Cents, fromCents, toCents } from '../money.js';
 import { baseCreate, baseWrite, type Env, type ModelDef, type Registry, type Vals } from '../orm.js';
 import type { Row } from '../store.js';
@@ -32,14 +32,14 @@ const moveOf = (env: Env, payment: Row) => env.row('account.move', payment.move_
  * the journal's outstanding receipts account and credits the partner's receivable; a write-off line
  * takes up the difference between what was received and what is settled.
  */
-function paymentLineVals(env: Env, payment: Row, writeOff?: WriteOff): Vals[] {
+function paymentLineVals(env: Env, payment: Row, writeOffs: WriteOff[] = []): Vals[] {
   const amount = payment._amount as Cents;
   const sign = payment.payment_type === 'inbound' ? 1 : -1;
   const outstanding = accountByCode(env, payment.payment_type === 'inbound' ? '101403' : '101404');
   const counterpart = destinationAccount(env, payment);
   const memo = (payment._memo as string) || '';
   const liquidity = sign * amount;
-  const writeOffBalance = writeOff ? sign * writeOff.amount : 0;
+  const writeOffBalance = writeOffs.reduce((sum, w) => sum + sign * w.amount, 0);
   const counterpartBalance = -(liquidity + writeOffBalance);
   const line = (accountId: number, balance: Cents, name: string): Vals => ({
     account_id: accountId,
@@ -51,17 +51,46 @@ function paymentLineVals(env: Env, payment: Row, writeOff?: WriteOff): Vals[] {
   });
   const label = memo || `Customer Payment $ ${fromCents(amount).toFixed(2)}`;
   const lines = [line(outstanding, liquidity, label), line(counterpart, counterpartBalance, label)];
-  if (writeOff && writeOff.amount !== 0)
-    lines.push(line(writeOff.accountId, writeOffBalance, writeOff.label || 'Write-Off'));
+  for (const writeOff of writeOffs)
+    if (writeOff.amount !== 0)
+      lines.push(line(writeOff.accountId, sign * writeOff.amount, writeOff.label || 'Write-Off'));
   return lines;
 }
 
-function rebuildPaymentMove(env: Env, paymentId: number, writeOff?: WriteOff): void {
+/** The entry's lines again (an amount changed): its write-off lines are kept, as `_synchronize_to_moves` does. */
+function rebuildPaymentMove(env: Env, paymentId: number, writeOffs?: WriteOff[]): void {
   const payment = env.row('account.payment', paymentId);
   const moveId = payment.move_id as number;
+  const kept = writeOffs ?? (payment._writeoffs as WriteOff[] | undefined) ?? [];
+  env.store.update('account.payment', paymentId, { _writeoffs: kept });
   for (const line of moveLines(env, moveId)) env.store.delete('account.move.line', line.id);
-  for (const vals of paymentLineVals(env, payment, writeOff))
+  for (const vals of paymentLineVals(env, payment, kept))
     env.create('account.move.line', { ...vals, move_id: moveId });
+}
+
+/**
+ * account_payment.py `create`: `write_off_line_vals` is popped from the values ("Hack to add a custom write-off
+ * line", what the register wizard passes): a list of line values whose `balance` is booked as is, the
+ * counterpart taking up payment + write-off. The wizard passes `[]` when there is nothing to write off.
+ */
+function writeOffsFromVals(vals: Vals): WriteOff[] {
+  const raw = vals.write_off_line_vals;
+  if (raw === undefined || raw === null || raw === false) return [];
+  if (!Array.isArray(raw)) throw valueError('write_off_line_vals must be a list of dicts');
+  return raw.map((item) => {
+    const line = item as Vals;
+    if (typeof line.account_id !== 'number') {
+      throw validationError(
+        'The operation cannot be completed: Missing required account on accountable line.',
+      );
+    }
+    const sign = (vals.payment_type ?? 'inbound') === 'outbound' ? -1 : 1;
+    return {
+      accountId: line.account_id,
+      label: (line.name as string) || '',
+      amount: sign * toCents(line.balance ?? line.amount_currency ?? 0),
+    };
+  });
 }
 
 function createPayment(env: Env, vals: Vals, writeOff?: WriteOff): number {
@@ -98,7 +127,7 @@ function createPayment(env: Env, vals: Vals, writeOff?: WriteOff): number {
     _memo: (vals.ref as string) || '',
     ...(typeof vals.destination_account_id === 'number' ? { _destination: vals.destination_account_id } : {}),
   });
-  rebuildPaymentMove(env, id, writeOff);
+  rebuildPaymentMove(env, id, writeOff ? [writeOff] : writeOffsFromVals(vals));
   return id;
 }
 

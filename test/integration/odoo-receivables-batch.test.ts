@@ -1,0 +1,422 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OdooClient } from '../../lambdas/adapters/odoo/client.js';
+import { OdooInvoiceLedger } from '../../lambdas/adapters/odoo/invoice-ledger.js';
+import {
+  BATCH_OUTCOME_UNKNOWN,
+  type BatchBooking,
+  OdooReceivablesBatch,
+} from '../../lambdas/adapters/odoo/receivables-batch.js';
+import { OdooReceivablesLedger } from '../../lambdas/adapters/odoo/receivables-ledger.js';
+import type { InvoiceIssued } from '../../lambdas/core/invoice.js';
+import type { PostingStep } from '../../lambdas/core/posting-plan.js';
+import { type OdooSandbox, startOdooSandbox } from '../../local/odoo-sandbox/server.js';
+
+// Issue 16: the payment plans of an SQS batch booked together in a fixed number of Odoo calls, with the books
+// the one-by-one ledger makes, and nothing doubled when the batch stops half-way.
+
+let sandbox: OdooSandbox;
+let odoo: OdooClient;
+let invoices: OdooInvoiceLedger;
+const run = Date.now().toString(36);
+const date = '2026-11-30';
+/** Calls to drop after Odoo committed them (`model.method` → how many): the answer is lost, the write is not. */
+const dropAnswers = new Map<string, number>();
+
+beforeAll(async () => {
+  sandbox = await startOdooSandbox({ port: 0, fresh: true });
+  const dropping = (async (url: string | URL | Request, init?: RequestInit) => {
+    const answer = await fetch(url, init);
+    const body = JSON.parse(String(init?.body ?? '{}')) as { params?: { args?: unknown[] } };
+    const [, , , model, method] = (body.params?.args ?? []) as string[];
+    const key = `${model}.${method}`;
+    const left = dropAnswers.get(key) ?? 0;
+    if (left > 0) {
+      dropAnswers.set(key, left - 1);
+      throw new TypeError('fetch failed: the connection dropped after Odoo committed');
+    }
+    return answer;
+  }) as typeof fetch;
+  odoo = new OdooClient(
+    { url: sandbox.url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' },
+    { fetch: dropping },
+  );
+  invoices = new OdooInvoiceLedger(odoo);
+  // The chart and journals the hub books to, set up once (not a per-batch cost).
+  await new OdooReceivablesBatch(odoo).book([], emptySnapshot());
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+function emptySnapshot() {
+  return {
+    invoices: new Map(),
+    payments: new Map(),
+    partnerIds: new Map(),
+    moves: [],
+    searchedRefs: new Set<string>(),
+  };
+}
+
+async function stats(method: 'GET' | 'DELETE'): Promise<{ total: number; calls: Record<string, number> }> {
+  const response = await fetch(`${sandbox.url}/__sandbox/stats`, { method });
+  return (await response.json()) as { total: number; calls: Record<string, number> };
+}
+
+type Kind = 'paid' | 'co45' | 'pr' | 'oa-pi' | 'patient-pays';
+const KINDS: Kind[] = ['paid', 'co45', 'pr', 'oa-pi', 'patient-pays'];
+
+interface Case {
+  key: string;
+  kind: Kind;
+  invoiceId: string;
+  steps: PostingStep[];
+  patientPartnerId: number;
+  partner: { kind: 'payer' | 'patient'; id: string; odooId: number };
+}
+
+/** A posted invoice (payer's, or the patient's for a patient payment) and the plan the posting rules make for it. */
+async function makeCase(key: string, kind: Kind): Promise<Case> {
+  const billed = 10_000;
+  const payer = { kind: 'payer' as const, id: `PAYER-${run}`, name: 'Batch Health Plan' };
+  const patient = { kind: 'patient' as const, id: `PAT-${key}`, name: `Patient ${key}` };
+  const billTo = kind === 'patient-pays' ? patient : payer;
+  const partnerId = await invoices.ensurePartner(billTo);
+  const patientPartnerId = await invoices.ensurePartner(patient);
+  const invoice: InvoiceIssued = {
+    invoiceId: `INV-${key}`,
+    encounterId: `ENC-${key}`,
+    facilityId: 'FAC-1',
+    issueDate: '2026-11-02',
+    currency: 'USD',
+    billTo,
+    lines: [
+      {
+        code: '99213',
+        codeSystem: 'CPT',
+        description: 'Visit',
+        quantity: 1,
+        unitPriceCents: billed,
+        amountCents: billed,
+      },
+    ],
+    totalCents: billed,
+  };
+  await invoices.ensurePostedInvoice(invoice, partnerId);
+  const base = `rcm:era:${key}`;
+  const pay = (amountCents: number, writeOff?: number): PostingStep => ({
+    kind: 'payment',
+    ref: kind === 'patient-pays' ? `rcm:pay:${key}` : `${base}:payment`,
+    invoiceId: invoice.invoiceId,
+    partner: { kind: billTo.kind, id: billTo.id },
+    amountCents,
+    date,
+    memo: `ERA TRN-${run} claim CLM-${key}`,
+    ...(writeOff
+      ? {
+          writeOff: {
+            amountCents: writeOff,
+            account: 'contractualAdjustments' as const,
+            label: 'CO-45 contractual adjustment',
+          },
+        }
+      : {}),
+  });
+  const credit = (
+    suffix: string,
+    amountCents: number,
+    account: 'patientResponsibilityTransfer' | 'otherAdjustments' | 'payerInitiatedReductions',
+  ): PostingStep => ({
+    kind: 'creditNote',
+    ref: `${base}:${suffix}`,
+    invoiceId: invoice.invoiceId,
+    date,
+    amountCents,
+    account,
+    label: `${suffix} (ERA TRN-${run})`,
+  });
+  const steps: Record<Kind, PostingStep[]> = {
+    paid: [pay(billed)],
+    co45: [pay(8_000, 2_000)],
+    pr: [
+      credit('pr-credit', 2_500, 'patientResponsibilityTransfer'),
+      {
+        kind: 'patientInvoice',
+        ref: `${base}:pr-invoice`,
+        invoiceId: `${invoice.invoiceId}-PR-${key}`,
+        patientId: patient.id,
+        issueDate: date,
+        lines: [
+          { label: 'Deductible', amountCents: 2_000 },
+          { label: 'Coinsurance', amountCents: 500 },
+        ],
+      },
+      pay(6_000, 1_500),
+    ],
+    'oa-pi': [
+      credit('oa-credit', 700, 'otherAdjustments'),
+      credit('pi-credit', 300, 'payerInitiatedReductions'),
+      pay(7_000, 2_000),
+    ],
+    'patient-pays': [pay(6_000)],
+  };
+  return {
+    key,
+    kind,
+    invoiceId: invoice.invoiceId,
+    steps: steps[kind],
+    patientPartnerId,
+    partner: { ...billTo, odooId: partnerId },
+  };
+}
+
+async function cases(prefix: string, count: number): Promise<Case[]> {
+  const out: Case[] = [];
+  for (let i = 0; i < count; i++)
+    out.push(await makeCase(`${prefix}-${run}-${i}`, KINDS[i % KINDS.length] as Kind));
+  return out;
+}
+
+/** What the writer's batch does (booking/batch.ts): one look-up for all, then the batch. */
+async function bookBatch(batch: Case[]) {
+  const moveRefs = batch.flatMap((c) =>
+    c.steps.flatMap((s) =>
+      s.kind === 'creditNote' || s.kind === 'patientInvoice'
+        ? [s.kind === 'creditNote' ? s.ref : s.invoiceId]
+        : [],
+    ),
+  );
+  const snapshot = await OdooReceivablesLedger.snapshot(odoo, {
+    invoiceIds: batch.map((c) => c.invoiceId),
+    paymentRefs: batch.flatMap((c) => c.steps.filter((s) => s.kind === 'payment').map((s) => s.ref)),
+    moveRefs,
+    partnerIds: new Map(batch.map((c) => [`rcm:${c.partner.kind}:${c.partner.id}`, c.partner.odooId])),
+  });
+  const bookings: BatchBooking[] = batch.map((c) => ({
+    key: c.key,
+    steps: c.steps,
+    patientPartnerId: c.patientPartnerId,
+  }));
+  return new OdooReceivablesBatch(odoo).book(bookings, snapshot);
+}
+
+/**
+ * The books of one case, without database ids: the invoice, and every payment, credit note and patient invoice
+ * with their lines (account code, debit, credit) and what each receivable line is matched with.
+ */
+async function books(c: Case) {
+  const refs = c.steps.map((s) => (s.kind === 'patientInvoice' ? s.invoiceId : s.ref));
+  const moves = await odoo.call<
+    Array<{
+      id: number;
+      move_type: string;
+      state: string;
+      amount_total: number;
+      amount_residual: number;
+      payment_state: string;
+      ref: string | false;
+      partner_id: [number, string] | false;
+    }>
+  >('account.move', 'search_read', [['|', ['ref', 'in', [c.invoiceId, ...refs]], ['ref', 'ilike', c.key]]], {
+    fields: ['move_type', 'state', 'amount_total', 'amount_residual', 'payment_state', 'ref', 'partner_id'],
+    order: 'id',
+  });
+  const lines = await odoo.call<
+    Array<{
+      id: number;
+      move_id: [number, string];
+      account_id: [number, string];
+      debit: number;
+      credit: number;
+      amount_residual: number;
+      matched_debit_ids: number[];
+      matched_credit_ids: number[];
+    }>
+  >('account.move.line', 'search_read', [[['move_id', 'in', moves.map((m) => m.id)]]], {
+    fields: [
+      'move_id',
+      'account_id',
+      'debit',
+      'credit',
+      'amount_residual',
+      'matched_debit_ids',
+      'matched_credit_ids',
+    ],
+  });
+  const partials = await odoo.call<
+    Array<{ id: number; amount: number; debit_move_id: [number, string]; credit_move_id: [number, string] }>
+  >(
+    'account.partial.reconcile',
+    'search_read',
+    [
+      [
+        '|',
+        ['debit_move_id', 'in', lines.map((l) => l.id)],
+        ['credit_move_id', 'in', lines.map((l) => l.id)],
+      ],
+    ],
+    { fields: ['amount', 'debit_move_id', 'credit_move_id'] },
+  );
+  const kindOf = (moveId: number) => {
+    const move = moves.find((m) => m.id === moveId);
+    return move ? `${move.move_type}:${(move.ref || '').replaceAll(c.key, '<key>')}` : 'other';
+  };
+  const moveOfLine = (lineId: number) => lines.find((l) => l.id === lineId)?.move_id[0] ?? 0;
+  const account = (l: { account_id: [number, string] }) => l.account_id[1].split(' ')[0];
+  return moves
+    .map((m) => ({
+      move: kindOf(m.id),
+      state: m.state,
+      total: m.amount_total,
+      residual: m.amount_residual,
+      paymentState: m.payment_state,
+      lines: lines
+        .filter((l) => l.move_id[0] === m.id)
+        .map(
+          (l) =>
+            `${account(l)} ${l.debit.toFixed(2)} ${l.credit.toFixed(2)} open ${l.amount_residual.toFixed(2)}`,
+        )
+        .sort(),
+      matched: partials
+        .filter((p) => moveOfLine(p.debit_move_id[0]) === m.id || moveOfLine(p.credit_move_id[0]) === m.id)
+        .map(
+          (p) =>
+            `${kindOf(moveOfLine(p.debit_move_id[0]))} ← ${kindOf(moveOfLine(p.credit_move_id[0]))} ${p.amount.toFixed(2)}`,
+        )
+        .sort(),
+    }))
+    .sort((a, b) => a.move.localeCompare(b.move));
+}
+
+describe('OdooReceivablesBatch against the Odoo sandbox', () => {
+  it('books the same books as the one-by-one ledger, for every kind of plan', async () => {
+    const batched = await cases('B', KINDS.length);
+    const alone = await cases('S', KINDS.length);
+    const outcome = await bookBatch(batched);
+    expect([...outcome.booked.keys()].sort()).toEqual(batched.map((c) => c.key).sort());
+    expect(outcome.unsettled.size + outcome.refused.size).toBe(0);
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of alone) await ledger.execute(c.steps);
+    for (const [index, c] of batched.entries()) {
+      const twin = alone[index] as Case;
+      expect(await books(c), c.kind).toEqual(await books(twin));
+      const [invoice] = (await books(c)).filter((b) => b.move.startsWith('out_invoice:INV'));
+      expect(invoice?.paymentState, c.kind).toBe(c.kind === 'patient-pays' ? 'partial' : 'paid');
+    }
+    // Each executed step names what Odoo holds: a redelivery through the one-by-one ledger finds all of it.
+    for (const c of batched) {
+      const again = await ledger.execute(c.steps);
+      expect(again.every((s) => s.alreadyPresent)).toBe(true);
+      expect(again.map((s) => s.ids)).toEqual(outcome.booked.get(c.key)?.executed.map((s) => s.ids));
+    }
+  });
+
+  it('spends a fixed number of calls per batch, whatever its size', async () => {
+    const small = await cases('F5', 5);
+    const large = await cases('F40', 40);
+    await stats('DELETE');
+    const a = await bookBatch(small);
+    const smallCalls = await stats('GET');
+    await stats('DELETE');
+    const b = await bookBatch(large);
+    const largeCalls = await stats('GET');
+    expect(a.booked.size).toBe(5);
+    expect(b.booked.size).toBe(40);
+    expect(largeCalls.calls).toEqual(smallCalls.calls);
+    console.info(
+      `batch of 5 and of 40 mixed plans: ${largeCalls.total} Odoo calls each (${JSON.stringify(largeCalls.calls)})`,
+    );
+    // 2 look-ups, 5 payment calls, 4 for the moves, 2 postings of credit notes (a second for oa-pi's), 1 read.
+    expect(largeCalls.total).toBeLessThanOrEqual(14);
+  });
+
+  it('leaves to the one-by-one path what it cannot write from scratch, before writing anything', async () => {
+    const [partly, known, mismatch, fine] = await cases('L', 4);
+    if (!partly || !known || !mismatch || !fine) throw new Error('no cases');
+    // An invoice already partly paid (its line matched), a payment Odoo already holds, a write-off that does not
+    // close the invoice: none is taken; the fine one is.
+    await new OdooReceivablesLedger(odoo).execute([
+      {
+        ...(partly.steps.at(-1) as PostingStep),
+        ref: `${partly.key}:earlier`,
+        amountCents: 1_000,
+        writeOff: undefined,
+      } as PostingStep,
+    ]);
+    await new OdooReceivablesLedger(odoo).execute(known.steps.filter((s) => s.kind === 'payment'));
+    const wrong = mismatch.steps.map((s) =>
+      s.kind === 'payment' && s.writeOff
+        ? { ...s, writeOff: { ...s.writeOff, amountCents: s.writeOff.amountCents + 1 } }
+        : s,
+    );
+    const outcome = await bookBatch([partly, known, { ...mismatch, steps: wrong }, fine]);
+    expect([...outcome.attempted]).toEqual([fine.key]);
+    expect([...outcome.booked.keys()]).toEqual([fine.key]);
+  });
+
+  it('never doubles a payment when the batch stops half-way: the one-by-one path finishes what it wrote', async () => {
+    const batch = await cases('H', KINDS.length);
+    // The payments are created and answered, then the matching numbers are refused: drafts are left.
+    await fetch(`${sandbox.url}/__sandbox/constraints`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        model: 'account.move.line',
+        method: 'create',
+        field: 'matching_number',
+        equals: `I${(batch[0]?.steps.find((s) => s.kind === 'payment') as PostingStep).ref}`,
+        name: 'odoo.exceptions.ValidationError',
+        message: 'refused for the test',
+      }),
+    });
+    const outcome = await bookBatch(batch);
+    await fetch(`${sandbox.url}/__sandbox/constraints`, { method: 'DELETE' });
+    const payers = batch.filter((c) => c.steps.some((s) => s.kind === 'payment'));
+    expect(outcome.booked.size + outcome.unsettled.size).toBe(0);
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of batch) await ledger.execute(c.steps);
+    for (const c of payers) {
+      const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
+      const found = await odoo.call<Array<{ state: string; is_reconciled: boolean }>>(
+        'account.payment',
+        'search_read',
+        [[['ref', 'ilike', `[${ref}]`]]],
+        {
+          fields: ['state', 'is_reconciled'],
+        },
+      );
+      expect(found, c.kind).toEqual([expect.objectContaining({ state: 'posted', is_reconciled: true })]);
+    }
+  });
+
+  it('holds back, as unsettled, bookings whose create Odoo committed without an answer', async () => {
+    const batch = await cases('U', 3);
+    dropAnswers.set('account.payment.create', 1);
+    const outcome = await bookBatch(batch);
+    expect([...outcome.unsettled.keys()].sort()).toEqual(batch.map((c) => c.key).sort());
+    // Not retried inside the invocation (odoo-writer.ts withQuickRetries): SQS brings it back after its delay.
+    expect([...outcome.unsettled.values()].map((e) => [e.kind, e.faultName])).toEqual(
+      batch.map(() => ['transient', BATCH_OUTCOME_UNKNOWN]),
+    );
+    expect(outcome.booked.size).toBe(0);
+    // A later delivery (the one-by-one path) finds the drafts by their markers and finishes them, once.
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of batch) await ledger.execute(c.steps);
+    for (const c of batch) {
+      const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
+      const found = await odoo.call<unknown[]>(
+        'account.payment',
+        'search_read',
+        [
+          [
+            ['ref', 'ilike', `[${ref}]`],
+            ['state', '=', 'posted'],
+          ],
+        ],
+        { fields: ['state'] },
+      );
+      expect(found).toHaveLength(1);
+    }
+  });
+});
