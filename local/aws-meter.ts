@@ -27,6 +27,11 @@ export interface MeterReading {
   dynamodb: {
     /** Read request units by table, and by `table/index` for index queries. */
     readUnits: Record<string, number>;
+    /**
+     * Read request units by kind of item read (`table pkPrefix/skPrefix` of a GetItem's key, `table pkPrefix/*` of a
+     * Query's partition, `table batch` for BatchGetItem): which reads the bill is made of (docs/cost.md).
+     */
+    readUnitsByItem: Record<string, number>;
     /** Write request units by table, and by `table/index` for the copies into each GSI. */
     writeUnits: Record<string, number>;
     /** Table write units by kind of item (`table pkPrefix/skPrefix`, the text before the first `#`). */
@@ -59,7 +64,14 @@ export class AwsMeter {
 
   static empty(): MeterReading {
     return {
-      dynamodb: { readUnits: {}, writeUnits: {}, writeUnitsByItem: {}, writesOver1Kb: {}, requests: {} },
+      dynamodb: {
+        readUnits: {},
+        readUnitsByItem: {},
+        writeUnits: {},
+        writeUnitsByItem: {},
+        writesOver1Kb: {},
+        requests: {},
+      },
       apiGatewayRequests: 0,
       lambda: {},
       eventBridge: { putEventsRequests: 0, events: 0, byType: {} },
@@ -80,8 +92,9 @@ export class AwsMeter {
   dynamodbRequest(operation: string): void {
     add(this.reading.dynamodb.requests, operation, 1);
   }
-  dynamodbRead(key: string, units: number): void {
+  dynamodbRead(key: string, units: number, item?: string): void {
     add(this.reading.dynamodb.readUnits, key, units);
+    if (item) add(this.reading.dynamodb.readUnitsByItem, `${key} ${item}`, units);
   }
   dynamodbWrite(key: string, units: number, item?: string, itemBytes = 0): void {
     add(this.reading.dynamodb.writeUnits, key, units);
@@ -394,15 +407,26 @@ export async function startDynamoDbMeter(options: {
     });
   };
 
-  const chargeReads = (table: string, indexName: string | undefined, text: string) => {
+  const chargeReads = (table: string, indexName: string | undefined, text: string, item: string) => {
     const consumed = (JSON.parse(text) as { ConsumedCapacity?: unknown }).ConsumedCapacity;
     for (const entry of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
       const c = entry as { TableName?: string; CapacityUnits?: number };
       options.meter.dynamodbRead(
         indexName ? `${c.TableName ?? table}/${indexName}` : (c.TableName ?? table),
         c.CapacityUnits ?? 0,
+        item,
       );
     }
+  };
+  /** What a read asked for: the key's kind (GetItem), the partition's (Query), or just the operation. */
+  const readKind = (operation: string, body: Record<string, unknown>) => {
+    if (operation === 'GetItem') return kindOf(body.Key as Item);
+    if (operation === 'Query') {
+      const values = (body.ExpressionAttributeValues ?? {}) as Item;
+      const partition = Object.values(values).find((v) => typeof v?.S === 'string');
+      return `${String(partition?.S ?? '').split('#')[0]}/*`;
+    }
+    return operation === 'BatchGetItem' ? 'batch' : operation.toLowerCase();
   };
 
   const handle = async (
@@ -419,7 +443,7 @@ export async function startDynamoDbMeter(options: {
         const asked = body.ReturnConsumedCapacity;
         const out = await call(operation, { ...body, ReturnConsumedCapacity: 'TOTAL' });
         if (out.status === 200) {
-          chargeReads(table, body.IndexName as string | undefined, out.text);
+          chargeReads(table, body.IndexName as string | undefined, out.text, readKind(operation, body));
           if (!asked || asked === 'NONE') {
             const parsed = JSON.parse(out.text) as Record<string, unknown>;
             delete parsed.ConsumedCapacity;

@@ -353,6 +353,11 @@ export function costBenchLines(c: CostBench): string[] {
       .map(([kind, n]) => `${kind} ${fmt(n / c.encounters)}`)
       .join(', ')}`,
     '',
+    `DynamoDB read units by item kind (per encounter): ${Object.entries(r.dynamodb.readUnitsByItem)
+      .sort(([, a], [, b]) => b - a)
+      .map(([kind, n]) => `${kind} ${fmt(n / c.encounters)}`)
+      .join(', ')}`,
+    '',
     `DynamoDB writes of items over 1 KB (per encounter, largest item): ${
       Object.entries(r.dynamodb.writesOver1Kb)
         .sort(([, a], [, b]) => b.writes - a.writes)
