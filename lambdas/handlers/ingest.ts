@@ -1,13 +1,9 @@
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { AcceptedRequests } from '../adapters/dynamodb/accepted-requests.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
@@ -28,7 +24,7 @@ import { createX12Intake, isX12Request } from '../adapters/x12/http-intake.js';
 import { PartnerId } from '../core/identifiers.js';
 import { type IntakeName, intakes } from '../core/intake.js';
 import { env, routes } from '../wiring.js';
-import { acceptEvents } from './intake/accept-events.js';
+import { acceptEvents, acceptedEventId } from './intake/accept-events.js';
 import { entitleWrites } from './intake/entitlement.js';
 
 const logger = createLogger('ingest');
@@ -36,6 +32,7 @@ const dynamodb = new DynamoDBClient({});
 const store = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 
+/** Powertools idempotency for the X12 bodies (their answer depends on the work: docs/x12.md). */
 const idempotencyConfig = new IdempotencyConfig({
   // Keys are scoped per client and route: two partners (or two routes) may use the same key.
   eventKeyJmesPath: '[clientId, intake, idempotencyKey]',
@@ -64,61 +61,62 @@ export interface Accepted {
   status: 'accepted';
 }
 
+/** The Idempotency-Key guard of the JSON intakes: one write per request (docs/cost.md#third-pass). */
+const acceptedRequests = new AcceptedRequests<Accepted>(
+  dynamodb,
+  requiredEnv(env.idempotencyTable),
+  numberEnv(env.idempotencyTtlSeconds, 24 * 3600),
+);
+
 /**
  * Records the event in its encounter's timeline (the correlation record), then publishes it. The event id
- * is derived from (client, key), so a retry after a crash between the two steps republishes the same event
- * and the timeline recognises it. Master data has no encounter: it is published only.
+ * is derived from (client, key), so the answer is known before the work and is recorded first, with the
+ * body's hash (one conditional put); the work runs on every delivery of the request — a retry after a crash
+ * between the steps republishes the same event and the timeline recognises it — and a retry gets the first
+ * answer. Keys are scoped per client and route (two partners, or two routes, may use the same key); the same
+ * key with a different body or path is refused (409). Master data has no encounter: it is published only.
  */
-const accept = makeIdempotent(
-  async ({
-    clientId,
-    ownerFacilityId,
-    intake: name,
-    idempotencyKey,
+async function accept({
+  clientId,
+  ownerFacilityId,
+  intake: name,
+  idempotencyKey,
+  correlationId,
+  request,
+  pathParameters,
+}: AcceptCommand): Promise<Accepted> {
+  const intake = intakes[name];
+  const data = intake.toCanonical(request as never, pathParameters);
+  const encounter = intake.encounter(data);
+  const event = {
+    eventType: intake.eventType,
+    data,
+    ...(encounter ? { encounter } : {}),
+    ...(ownerFacilityId ? { ownerFacilityId } : {}),
+    partitionKey: intake.partitionKey(data),
+    facts: intake.facts(data),
+  };
+  const key = [clientId, name, idempotencyKey];
+  const payload = [request, pathParameters];
+  const claimed = await acceptedRequests.claim(key, payload, {
     correlationId,
-    request,
-    pathParameters,
-  }: AcceptCommand): Promise<Accepted> => {
-    const intake = intakes[name];
-    const data = intake.toCanonical(request as never, pathParameters);
-    const encounter = intake.encounter(data);
-    const [envelope] = await acceptEvents(
-      { store, publisher },
-      {
-        clientId,
-        idempotencyKey,
-        correlationId,
-        events: [
-          {
-            eventType: intake.eventType,
-            data,
-            ...(encounter ? { encounter } : {}),
-            ...(ownerFacilityId ? { ownerFacilityId } : {}),
-            partitionKey: intake.partitionKey(data),
-            facts: intake.facts(data),
-          },
-        ],
-      },
-    );
-    // DEBUG, not INFO: the API access log has the request, the timeline the event with its correlation id;
-    // a line per accepted event is about 270 bytes of CloudWatch Logs nobody reads (docs/cost.md).
-    logger.debug('event accepted', { eventId: envelope?.id, type: intake.eventType });
-    return {
-      correlationId,
-      eventId: envelope?.id as string,
-      ...(encounter ? { encounterId: encounter.encounterId } : {}),
-      location: intake.location(data),
-      status: 'accepted',
-    };
-  },
-  {
-    persistenceStore: new DynamoDBPersistenceLayer({
-      tableName: requiredEnv(env.idempotencyTable),
-      awsSdkV3Client: dynamodb,
-    }),
-    config: idempotencyConfig,
-  },
-);
+    eventId: acceptedEventId(event, { clientId, idempotencyKey }),
+    ...(encounter ? { encounterId: encounter.encounterId } : {}),
+    location: intake.location(data),
+    status: 'accepted',
+  });
+  try {
+    await acceptEvents({ store, publisher }, { clientId, idempotencyKey, correlationId, events: [event] });
+  } catch (error) {
+    // Nothing was accepted by this first request: its key is free again, for a corrected body too.
+    if (claimed.first) await acceptedRequests.release(key, payload).catch(() => undefined);
+    throw error;
+  }
+  // DEBUG, not INFO: the API access log has the request, the timeline the event with its correlation id;
+  // a line per accepted event is about 270 bytes of CloudWatch Logs nobody reads (docs/cost.md).
+  logger.debug('event accepted', { eventId: claimed.answer.eventId, type: intake.eventType });
+  return claimed.answer;
+}
 
 /** X12 bodies (835 on /v1/remittances, 277/277CA on /v1/claim-statuses): docs/x12.md. */
 const x12Intake = createX12Intake({

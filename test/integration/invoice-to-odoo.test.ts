@@ -160,6 +160,21 @@ describe('an invoice submitted through the API', () => {
     expect(await movesWithRef(invoice.invoiceId as string)).toHaveLength(1);
   });
 
+  it('sent twice at once with the same key: both get the first answer, one invoice (docs/cost.md#third-pass)', async () => {
+    const invoice = invoiceRequest();
+    const [a, b] = await Promise.all([
+      submit(invoice, `key-twice-${invoice.invoiceId}`),
+      submit(invoice, `key-twice-${invoice.invoiceId}`),
+    ]);
+    await hub.waitForIdle();
+
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body).toEqual(a.body);
+    expect(await movesWithRef(invoice.invoiceId as string)).toHaveLength(1);
+    const view = await workflow(invoice.encounterId as string);
+    expect(view.body.timeline.filter((e) => e.type === 'InvoiceIssued')).toHaveLength(1);
+  });
+
   it('sent again under a new key still yields one invoice in Odoo (found by its reference)', async () => {
     const invoice = invoiceRequest();
     await submit(invoice, `key-a-${invoice.invoiceId}`);

@@ -163,6 +163,16 @@ vi.mock('@aws-lambda-powertools/idempotency', async (importOriginal) => ({
   makeIdempotent: <T>(fn: T) => fn,
 }));
 
+// The JSON intakes' Idempotency-Key guard (DynamoDB, test/integration/accepted-requests.test.ts): a first request.
+vi.mock('../../lambdas/adapters/dynamodb/accepted-requests.js', () => ({
+  AcceptedRequests: class {
+    async claim(_key: unknown, _payload: unknown, answer: unknown) {
+      return { first: true, answer };
+    }
+    async release() {}
+  },
+}));
+
 type Json = Record<string, unknown>;
 
 const samples = loadSamples();

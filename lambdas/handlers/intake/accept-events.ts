@@ -33,14 +33,8 @@ export async function acceptEvents(
   const time = new Date().toISOString();
   const accepted: EventEnvelope[] = [];
   for (const event of command.events) {
-    const idParts = [
-      event.eventType,
-      command.clientId,
-      command.idempotencyKey,
-      ...(event.discriminator === undefined ? [] : [event.discriminator]),
-    ];
     const envelope: EventEnvelope = {
-      id: deterministicEventId(...idParts),
+      id: acceptedEventId(event, command),
       type: event.eventType,
       version: 1,
       source: command.source ?? EventSource.api,
@@ -71,6 +65,22 @@ export async function acceptEvents(
   }
   await deps.publisher.publish(...accepted);
   return accepted;
+}
+
+/**
+ * The id an accepted event gets: derived from (type, client, key[, discriminator]), so it is known before the
+ * event is recorded (the JSON intakes answer with it before doing the work: adapters/dynamodb/accepted-requests.ts).
+ */
+export function acceptedEventId(
+  event: Pick<CanonicalEvent, 'eventType' | 'discriminator'>,
+  command: Pick<AcceptCommand, 'clientId' | 'idempotencyKey'>,
+): string {
+  return deterministicEventId(
+    event.eventType,
+    command.clientId,
+    command.idempotencyKey,
+    ...(event.discriminator === undefined ? [] : [event.discriminator]),
+  );
 }
 
 /**
