@@ -254,7 +254,7 @@ export class WorkflowStore {
         await this.doc.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...workflowKey(event.encounterId), ...workflow, listState: workflow.state },
+            Item: toItem(workflow),
             ConditionExpression: current ? 'version = :expected' : 'attribute_not_exists(pk)',
             ...(current ? { ExpressionAttributeValues: { ':expected': current.version } } : {}),
           }),
@@ -916,8 +916,45 @@ function newWorkflow(event: RecordedEvent, now: string): Workflow {
   };
 }
 
+/**
+ * The workflow attributes stored as plain attributes: the state index's keys and projected filter attributes
+ * (wiring.ts `workflowsByState`: listState, stateSince, facilityId, payerIds), the optimistic lock's `version`,
+ * and `lastOdooError`, which noteOdooError/clearOdooError set and remove with an UpdateItem. Everything else
+ * (Odoo links, claims, remittances, payments, exceptions, money, the applied event ids) is one gzipped JSON
+ * attribute, `bodyGzip`: the item of an encounter past its remittance was 1.3–1.5 KB, two write units at every
+ * write; gzipped it stays under 1 KB (docs/cost.md#third-pass).
+ */
+const PLAIN_WORKFLOW_ATTRIBUTES = new Set<string>([
+  'encounterId',
+  'facilityId',
+  'payerIds',
+  'state',
+  'stateSince',
+  'version',
+  'lastOdooError',
+]);
+
+function toItem(workflow: Workflow): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  const body: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(workflow))
+    (PLAIN_WORKFLOW_ATTRIBUTES.has(name) ? plain : body)[name] = value;
+  return {
+    ...workflowKey(workflow.encounterId),
+    ...plain,
+    listState: workflow.state,
+    bodyGzip: gzipSync(JSON.stringify(body)),
+  };
+}
+
 function toWorkflow(item: Record<string, unknown>): Workflow {
-  const { pk: _pk, sk: _sk, listState: _listState, ...rest } = item;
+  const { pk: _pk, sk: _sk, listState: _listState, bodyGzip, ...rest } = item;
+  // Items written before the body was gzipped hold every attribute plain: read as they are (rewritten at the
+  // encounter's next event), so no migration is needed.
+  const body =
+    bodyGzip instanceof Uint8Array
+      ? (JSON.parse(gunzipSync(bodyGzip).toString('utf8')) as Record<string, unknown>)
+      : {};
   // Items written before a field existed read as its empty value.
   return {
     payerIds: [],
@@ -926,7 +963,8 @@ function toWorkflow(item: Record<string, unknown>): Workflow {
     payments: {},
     exceptions: {},
     money: { ...EMPTY_MONEY },
-    stateSince: (rest.updatedAt as string) ?? new Date(0).toISOString(),
+    stateSince: ((rest.updatedAt ?? body.updatedAt) as string) ?? new Date(0).toISOString(),
+    ...body,
     ...rest,
   } as unknown as Workflow;
 }

@@ -1,0 +1,237 @@
+import { createRequire } from 'node:module';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RecordedEvent, WorkflowStore } from '../../lambdas/adapters/dynamodb/workflow-store.js';
+import { env } from '../../lambdas/wiring.js';
+import type { Hub } from '../../local/runtime.js';
+import { startTestHub } from './support/hub.js';
+
+// Issue 16 (docs/cost.md#third-pass): the workflow item keeps its index and lock attributes plain and the rest
+// gzipped, so an encounter past its remittance is one write unit per write, not two.
+const { itemSize } = createRequire(import.meta.url)('dynalite/db/index.js') as {
+  itemSize: (item: unknown) => number;
+};
+let hub: Hub;
+let client: DynamoDBClient;
+let store: WorkflowStore;
+let table: string;
+
+beforeAll(async () => {
+  hub = await startTestHub();
+  client = new DynamoDBClient({
+    endpoint: hub.dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  table = process.env[env.workflowTable] as string;
+  store = new WorkflowStore(client, table);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await hub?.close();
+});
+
+const event = (encounterId: string, n: number): RecordedEvent => ({
+  eventId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+  type: 'RemittancePosted',
+  time: `2026-11-30T12:00:0${n}.000Z`,
+  correlationId: `corr-${n}`,
+  clientId: 'client-a',
+  encounterId,
+  facilityId: 'FAC-1',
+  detail: {},
+});
+
+/** What an encounter holds after its invoice, claim, status and an 835 with a CO write-off and a PR deductible. */
+async function bookedEncounter(encounterId: string) {
+  for (let n = 1; n <= 7; n++)
+    await store.recordEvent(event(encounterId, n), { kind: 'reach', state: 'payment_posted' }, (draft) => {
+      draft.payerIds = ['PAYER-1'];
+      draft.patientId = 'PAT-1';
+      draft.odooInvoices['INV-1'] = {
+        invoiceId: 'INV-1',
+        moveId: 4211,
+        moveName: 'INV/2026/04211',
+        partnerId: 77,
+        billTo: 'payer',
+        totalCents: 15_000,
+      };
+      draft.odooInvoices['INV-1-PR'] = {
+        invoiceId: 'INV-1-PR',
+        moveId: 4298,
+        moveName: 'INV/2026/04298',
+        partnerId: 78,
+        billTo: 'patient',
+        totalCents: 2_000,
+      };
+      draft.claims['CLM-1'] = {
+        claimId: 'CLM-1',
+        payerId: 'PAYER-1',
+        invoiceIds: ['INV-1'],
+        billedCents: 15_000,
+        status: 'accepted',
+      };
+      draft.remittances['R-1'] = {
+        remittanceId: 'R-1',
+        claimId: 'CLM-1',
+        payerClaimControlNumber: 'PCN-000000001',
+        claimStatus: '1',
+        traceNumber: 'EFT-COST-0001',
+        stepRefs: ['rcm:era:EFT-COST-0001:PCN-000000001:pay', 'rcm:era:EFT-COST-0001:PCN-000000001:co45'],
+        payerId: 'PAYER-1',
+        billedCents: 15_000,
+        paidCents: 10_000,
+      };
+      draft.money = {
+        billedCents: 17_000,
+        paidCents: 10_000,
+        adjustedCents: 3_000,
+        patientResponsibilityCents: 2_000,
+        patientPaidCents: 0,
+      };
+    });
+}
+
+describe('the workflow item', () => {
+  it('keeps keys, index and lock attributes plain, the rest gzipped, and reads back whole', async () => {
+    // Act
+    await bookedEncounter('ENC-ITEM-1');
+    await store.noteOdooError('ENC-ITEM-1', {
+      at: '2026-11-30T12:01:00.000Z',
+      kind: 'timeout',
+      message: 'slow',
+    });
+    const workflow = await store.getWorkflow('ENC-ITEM-1');
+    const raw =
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { pk: { S: 'ENC#ENC-ITEM-1' }, sk: { S: 'WORKFLOW' } },
+          }),
+        )
+      ).Item ?? {};
+
+    // Assess
+    expect(Object.keys(raw).sort()).toEqual(
+      [
+        'pk',
+        'sk',
+        'encounterId',
+        'facilityId',
+        'payerIds',
+        'state',
+        'stateSince',
+        'version',
+        'listState',
+        'bodyGzip',
+        'lastOdooError',
+      ].sort(),
+    );
+    expect(itemSize(raw)).toBeLessThanOrEqual(1024); // one write unit
+    expect(workflow).toMatchObject({
+      encounterId: 'ENC-ITEM-1',
+      facilityId: 'FAC-1',
+      state: 'payment_posted',
+      version: 7,
+      payerIds: ['PAYER-1'],
+      patientId: 'PAT-1',
+      money: { billedCents: 17_000, paidCents: 10_000 },
+      lastOdooError: { kind: 'timeout' },
+    });
+    expect(workflow?.appliedEventIds).toHaveLength(7);
+    expect(Object.keys(workflow?.remittances ?? {})).toEqual(['R-1']);
+    expect(workflow?.odooInvoices['INV-1-PR']?.moveId).toBe(4298);
+    // The redelivery guard still holds: an applied event is not applied again.
+    const again = await store.recordEvent(event('ENC-ITEM-1', 3), { kind: 'none' });
+    expect(again.applied).toBe(false);
+    await store.clearOdooError('ENC-ITEM-1');
+    expect((await store.getWorkflow('ENC-ITEM-1'))?.lastOdooError).toBeUndefined();
+  });
+
+  it('is still found by state, facility and payer through the state index', async () => {
+    // Prepare
+    await bookedEncounter('ENC-ITEM-2');
+    // Act
+    const listed = await store.listWorkflows({
+      state: 'payment_posted',
+      facilityId: 'FAC-1',
+      payerId: 'PAYER-1',
+      limit: 50,
+    });
+    const otherPayer = await store.listWorkflows({ state: 'payment_posted', payerId: 'PAYER-2', limit: 50 });
+    // Assess
+    expect(listed.items.map((w) => w.encounterId)).toContain('ENC-ITEM-2');
+    expect(listed.items.find((w) => w.encounterId === 'ENC-ITEM-2')?.claims['CLM-1']?.status).toBe(
+      'accepted',
+    );
+    expect(otherPayer.items.map((w) => w.encounterId)).not.toContain('ENC-ITEM-2');
+  });
+
+  it('reads an item written before the gzip (every attribute plain), and rewrites it gzipped at its next event', async () => {
+    // Prepare: the shape every deployed item has today.
+    await DynamoDBDocumentClient.from(client).send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: 'ENC#ENC-ITEM-3',
+          sk: 'WORKFLOW',
+          listState: 'invoice_issued',
+          encounterId: 'ENC-ITEM-3',
+          facilityId: 'FAC-1',
+          createdAt: '2026-11-30T10:00:00.000Z',
+          updatedAt: '2026-11-30T10:00:00.000Z',
+          stateSince: '2026-11-30T10:00:00.000Z',
+          version: 2,
+          state: 'invoice_issued',
+          stage: 'invoice_issued',
+          openExceptions: 0,
+          payerIds: ['PAYER-1'],
+          odooInvoices: { 'INV-3': { invoiceId: 'INV-3', moveId: 9, moveName: 'INV/9', partnerId: 7 } },
+          claims: {},
+          remittances: {},
+          payments: {},
+          exceptions: {},
+          money: {
+            billedCents: 100,
+            paidCents: 0,
+            adjustedCents: 0,
+            patientResponsibilityCents: 0,
+            patientPaidCents: 0,
+          },
+          appliedEventIds: ['E-OLD-1', 'E-OLD-2'],
+        },
+      }),
+    );
+
+    // Act
+    const before = await store.getWorkflow('ENC-ITEM-3');
+    const recorded = await store.recordEvent(event('ENC-ITEM-3', 9), {
+      kind: 'reach',
+      state: 'claim_submitted',
+    });
+    const replayed = await store.recordEvent(
+      { ...event('ENC-ITEM-3', 1), eventId: 'E-OLD-1' },
+      { kind: 'none' },
+    );
+    const raw =
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { pk: { S: 'ENC#ENC-ITEM-3' }, sk: { S: 'WORKFLOW' } },
+          }),
+        )
+      ).Item ?? {};
+
+    // Assess
+    expect(before?.odooInvoices['INV-3']?.moveId).toBe(9);
+    expect(recorded).toMatchObject({ applied: true, from: 'invoice_issued', to: 'claim_submitted' });
+    expect(recorded.workflow.odooInvoices['INV-3']?.moveId).toBe(9);
+    expect(replayed.applied).toBe(false); // ids applied before the rewrite still guard
+    expect(raw.bodyGzip?.B).toBeInstanceOf(Uint8Array);
+    expect(raw.odooInvoices).toBeUndefined();
+  });
+});
