@@ -64,4 +64,18 @@ describe('the AWS meter counts GSI writes as DynamoDB bills them', () => {
     });
     expect(reading.writeUnits).toEqual({ WorkflowTable: 5, 'WorkflowTable/workflowsByState': 2 });
   });
+
+  it('adds read units up by table and index, and by kind of item read', () => {
+    const meter = new AwsMeter();
+    meter.dynamodbRead('WorkflowTable', 1, 'ENC/WORKFLOW');
+    meter.dynamodbRead('WorkflowTable', 1, 'ENC/WORKFLOW');
+    meter.dynamodbRead('WorkflowTable', 0.5, 'CLAIM/*');
+    meter.dynamodbRead('WorkflowTable/workflowsByState', 0.5);
+    const reading = meter.read().dynamodb;
+    expect(reading.readUnits).toEqual({ WorkflowTable: 2.5, 'WorkflowTable/workflowsByState': 0.5 });
+    expect(reading.readUnitsByItem).toEqual({
+      'WorkflowTable ENC/WORKFLOW': 2,
+      'WorkflowTable CLAIM/*': 0.5,
+    });
+  });
 });
