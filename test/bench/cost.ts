@@ -309,6 +309,26 @@ export function costOf(reading: MeterReading, encounters: number, _payments = 0)
   };
 }
 
+/**
+ * The exact part as if the Odoo writer took one message per batch: the lines that follow the writer's batch
+ * fullness (its invocations, the FIFO receives and deletes, the drained counter's ADD per batch) counted at one per
+ * message sent to the write queue. Batch fullness follows the bench's timing (how closely messages arrive while
+ * the writer is busy), not the code, and moves the exact part by several dollars between otherwise equal runs;
+ * this figure does not move with it, so two branches compare on it (docs/cost.md#third-pass). One message per
+ * batch is also what light steady traffic looks like. The writer's log lines are left as measured.
+ */
+export function exactAtOneMessagePerBatch(c: CostBench): number {
+  const r = c.reading;
+  const messages = r.sqs['fifo SendMessage'] ?? 0;
+  const perBatch =
+    (messages - (r.sqs['fifo ReceiveMessage'] ?? 0)) * PRICES.sqsFifoRequest +
+    (messages - (r.sqs['fifo DeleteMessageBatch'] ?? 0)) * PRICES.sqsFifoRequest +
+    (messages - (r.lambda.odooWriter?.invocations ?? 0)) * PRICES.lambdaRequest +
+    (messages - (r.dynamodb.writeUnitsByItem['WorkflowTable BREAKER/DRAINED'] ?? 0)) *
+      PRICES.dynamodbWriteRequestUnit;
+  return c.totalPerMillion - gbSecondsPerMillion(c) + (perBatch / c.encounters) * 1e6;
+}
+
 const fmt = (n: number) =>
   n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n >= 1 ? n.toFixed(2) : n.toFixed(3);
 
@@ -338,6 +358,7 @@ export function costBenchLines(c: CostBench): string[] {
     // The request counts repeat exactly from run to run; Lambda GB-s is this process's wall time and follows the
     // machine's load (docs/cost.md#lambda-duration-is-this-machines-not-awss): the two are reported apart.
     `Exact part (every line but Lambda GB-s, load-independent): $${(c.totalPerMillion - gbSecondsPerMillion(c)).toFixed(2)} per 1M encounters; Lambda GB-s this run: $${gbSecondsPerMillion(c).toFixed(2)}, measured at load average ${loadavg()[0]?.toFixed(1)} on ${availableParallelism()} cores`,
+    `Exact part at one message per Odoo writer batch (does not follow the bench's batch fullness; compare branches on it): $${exactAtOneMessagePerBatch(c).toFixed(2)} per 1M encounters (odooWriter ran ${fmt((r.lambda.odooWriter?.invocations ?? 0) / c.encounters)}× for ${fmt((r.sqs['fifo SendMessage'] ?? 0) / c.encounters)} messages per encounter)`,
     '',
     `By service ($ per 1M encounters): ${[...byService].map(([s, v]) => `${s} ${v.toFixed(2)}`).join(', ')}`,
     '',
