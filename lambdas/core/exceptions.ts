@@ -3,6 +3,7 @@ import type { AuditAction, AuditFact, AuditLine } from './audit.js';
 import type { EventEnvelope } from './envelope.js';
 import { deterministicEventId } from './event-id.js';
 import type { ExceptionOpened } from './events.js';
+import { EXCEPTION_TEAMS, type ExceptionTeam } from './exception-teams.js';
 import { CorrelationId, PartnerId } from './identifiers.js';
 import type { TriageSubject } from './triage/signals.js';
 import { ActionSchema, CauseSchema, type Triage, TriageView } from './triage/triage.js';
@@ -12,8 +13,7 @@ import { ActionSchema, CauseSchema, type Triage, TriageView } from './triage/tri
  * entry a person can find, resolve with a note, or retry. The rules here are pure: which id an exception
  * gets, what can be re-driven, which status moves are allowed, and how an action is written to the audit.
  */
-export const EXCEPTION_TEAMS = ['billing', 'finance', 'integration'] as const;
-export type ExceptionTeam = (typeof EXCEPTION_TEAMS)[number];
+export { EXCEPTION_TEAMS, type ExceptionTeam } from './exception-teams.js';
 
 /** open → resolved (a person closed it) or retried (its event was re-driven); both are final. */
 export const EXCEPTION_STATUSES = ['open', 'retried', 'resolved'] as const;
