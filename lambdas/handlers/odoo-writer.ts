@@ -32,7 +32,7 @@ import {
   RETRY_ATTRIBUTES,
   retryKey,
   subjectsOf,
-} from '../core/exceptions.js';
+} from '../core/exception-keys.js';
 import {
   type CallOutcome,
   closedRetryDelaySeconds,

@@ -17,7 +17,7 @@ import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionOpened, ExceptionResolved } from '../core/events.js';
-import { exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../core/exception-keys.js';
 import {
   type AnomalyState,
   type AnomalyTransition,
