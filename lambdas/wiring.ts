@@ -13,6 +13,7 @@ import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
 import { SubscriptionRequest } from './core/webhooks/subscriptions.js';
 import { env } from './env.js';
 import { intakeRoutes } from './intake-routes.js';
+import { odooWriteQueueRedelivery, odooWriterTimeoutSeconds } from './odoo-write-queue.js';
 import { scopes } from './scopes.js';
 import { webhookSubscriptionsRoute } from './webhook-subscriptions-route.js';
 
@@ -99,7 +100,7 @@ export const handlers = {
     entry: 'lambdas/handlers/odoo-writer.ts',
     description:
       'Odoo write queue consumer: books each business event in Odoo exactly once, in encounter order',
-    timeoutSeconds: 60,
+    timeoutSeconds: odooWriterTimeoutSeconds,
     memoryMb: 512,
     // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
     // exceptionTable: a dead-lettered envelope is kept with its exception (the DLQ prunes after 14 days).
@@ -787,8 +788,8 @@ export const queues = {
     fifo: true,
     consumer: 'odooWriter',
     batchSize: 10,
-    visibilityTimeoutSeconds: 6 * handlers.odooWriter.timeoutSeconds,
-    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: odooWriteQueueRedelivery.visibilityTimeoutSeconds,
+    maxReceiveCount: odooWriteQueueRedelivery.maxReceiveCount,
     maxConcurrency: 2,
     queueResource: 'odooWriteQueue',
     dlqResource: 'odooWriteDlq',
