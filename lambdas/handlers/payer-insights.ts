@@ -30,7 +30,7 @@ import { forecastCash } from '../core/insights/forecast.js';
 import { addDays, type ClaimOutcome, outcomesFromLedger } from '../core/insights/outcomes.js';
 import { anomalyClearedAlert } from '../core/triage/alert.js';
 import { env } from '../env.js';
-import { METRICS } from '../monitoring-alarms.js';
+import { METRICS } from '../metric-names.js';
 import { recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('payerInsights');
