@@ -32,6 +32,53 @@ export interface BundleFigures {
   floorInitMs: number;
   /** The AWS SDK and Powertools bindings the floor holds, `package: names`. */
   floorImports: string[];
+  /** What the bundle holds beyond its floor, bytes by module group (see `differenceByModule`), largest first. */
+  beyondFloor: ModuleBytes[];
+}
+
+/** Bytes each input puts into the bundle's one output (esbuild's `bytesInOutput`). */
+function bytesByInput(metafile: Metafile): Map<string, number> {
+  const output = Object.entries(metafile.outputs).find(([file]) => !file.endsWith('.map'))?.[1];
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {}))
+    bytes.set(input, (bytes.get(input) ?? 0) + bytesInOutput);
+  return bytes;
+}
+
+/** Bytes of one package, or of one file of ours (`ours`: its path in the repository). */
+export interface ModuleBytes {
+  group: string;
+  ours: boolean;
+  bytes: number;
+}
+
+/** A node_modules input under its package name; one of our files under its path in the repository. */
+function moduleGroup(input: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return match?.[1] ?? input;
+}
+
+/**
+ * What makes up bundle − floor: bytes by package (zod, or SDK and Powertools code the floor does not reach) and
+ * by file of ours, each the bundle's bytes less the floor's for the same group (negative: more in the floor,
+ * e.g. a client the floor constructs and the handler only imports).
+ */
+export function differenceByModule(bundle: Metafile, floor: Metafile): ModuleBytes[] {
+  const sum = (metafile: Metafile) => {
+    const groups = new Map<string, ModuleBytes>();
+    for (const [input, bytes] of bytesByInput(metafile)) {
+      const group = moduleGroup(input);
+      const entry = groups.get(group) ?? { group, ours: !input.includes('node_modules/'), bytes: 0 };
+      entry.bytes += bytes;
+      groups.set(group, entry);
+    }
+    return groups;
+  };
+  const inFloor = sum(floor);
+  return [...sum(bundle).values()]
+    .map((entry) => ({ ...entry, bytes: entry.bytes - (inFloor.get(entry.group)?.bytes ?? 0) }))
+    .filter(({ bytes }) => bytes !== 0)
+    .sort((a, b) => b.bytes - a.bytes);
 }
 
 const PLATFORM_PACKAGE = /^@aws-sdk\/|^@aws-lambda-powertools\//;
@@ -41,12 +88,23 @@ const NAMED_IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g;
 /** The value bindings each platform package gives the handler's own (non-node_modules) source files. */
 export function platformImports(metafile: Metafile): Map<string, Set<string>> {
   const byPackage = new Map<string, Set<string>>();
+  // A package our files import but whose code esbuild drops (e.g. Powertools Metrics behind a logger-only
+  // observability module) is not a dependency of the handler: the floor leaves it out too.
+  const bundled = new Set(
+    [...bytesByInput(metafile)].filter(([, bytes]) => bytes > 0).map(([input]) => moduleGroup(input)),
+  );
+  const packageOf = (specifier: string) =>
+    specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/');
   for (const input of Object.keys(metafile.inputs)) {
     if (input.includes('node_modules') || !/\.ts$/.test(input)) continue;
     const source = readFileSync(resolve(root, input), 'utf8');
     for (const match of source.matchAll(NAMED_IMPORT)) {
       const [, typeOnly, names, specifier] = match;
       if (typeOnly || !specifier || !PLATFORM_PACKAGE.test(specifier)) continue;
+      if (!bundled.has(packageOf(specifier))) continue;
       for (const raw of (names ?? '').split(',')) {
         const name = raw.trim();
         if (!name || name.startsWith('type ')) continue;
@@ -164,6 +222,7 @@ export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
       floorBytes: floor.bytes,
       floorInitMs: init[1] ?? Number.NaN,
       floorImports: [...imports].map(([pkg, names]) => `${pkg}: ${[...names].join(', ')}`),
+      beyondFloor: differenceByModule(built.metafile, floor.metafile),
     });
   }
   return figures;
@@ -218,6 +277,38 @@ export function bundleBenchLines(figures: BundleFigures[]): string[] {
   );
   return lines;
 }
+
+/**
+ * For each bundle above `goal` × its floor, what makes up the difference: KiB by package and by file of ours
+ * (`differenceByModule`), the groups of at least 1 KiB, the rest summed.
+ */
+export function bundleCompositionLines(figures: BundleFigures[], goal = 1.1): string[] {
+  const lines = [
+    `What each bundle above ${goal.toFixed(1)}× its floor holds beyond it (esbuild metafile, bytes in the bundle less the floor's, by package and by file of ours):`,
+    '',
+    '| Lambda | bundle − floor | zod | our code | other packages | only in the floor | the largest of ours, of the other packages and of the floor only |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const f of figures) {
+    if (f.bytes <= goal * f.floorBytes) continue;
+    const total = (entries: ModuleBytes[]) => entries.reduce((sum, { bytes }) => sum + bytes, 0);
+    const zod = f.beyondFloor.filter(({ group }) => group === 'zod');
+    const ours = f.beyondFloor.filter(({ ours }) => ours);
+    const packages = f.beyondFloor.filter(({ group, ours, bytes }) => !ours && group !== 'zod' && bytes > 0);
+    const floorOnly = f.beyondFloor.filter(({ bytes }) => bytes < 0);
+    const largest = [
+      ...ours.slice(0, 4).map(({ group, bytes }) => `${group.replace(/^lambdas\//, '')} ${kib1(bytes)}`),
+      ...packages.filter(({ bytes }) => bytes >= 1024).map(({ group, bytes }) => `${group} ${kib1(bytes)}`),
+      ...floorOnly.filter(({ bytes }) => bytes <= -1024).map(({ group, bytes }) => `${group} ${kib1(bytes)}`),
+    ];
+    lines.push(
+      `| ${f.name} | ${kib(f.bytes - f.floorBytes)} | ${kib(total(zod))} | ${kib(total(ours))} | ${kib(total(packages))} | ${kib(total(floorOnly))} | ${largest.join(', ')} |`,
+    );
+  }
+  return lines;
+}
+
+const kib1 = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export function sourceMapBenchLines(rows: Awaited<ReturnType<typeof benchSourceMaps>>): string[] {
   const lines = [
