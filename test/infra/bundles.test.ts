@@ -117,6 +117,10 @@ describe('deployed bundles', () => {
     ] as const) {
       expect(await packagesIn(handler, true), handler).not.toContain('lambdas/core/exceptions.ts');
     }
+    // The health probe and the breaker probe validate nothing but the Odoo secret (read by hand): no zod at all.
+    for (const handler of ['health', 'odooBreakerProbe'] as const) {
+      expect(packageNames(await packagesIn(handler)), handler).not.toContain('zod');
+    }
     // Emitting a metric needs its name (metric-names.ts), not the alarm table and its threshold schemas.
     for (const handler of ['odooWriter', 'deliverWebhooks', 'odooBreakerProbe', 'triageRetrain'] as const) {
       expect(await packagesIn(handler, true), handler).not.toContain('lambdas/monitoring-alarms.ts');
