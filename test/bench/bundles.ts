@@ -257,9 +257,9 @@ export async function benchSourceMaps(names: string[], runs = 7) {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-export function bundleBenchLines(figures: BundleFigures[]): string[] {
+export function bundleBenchLines(figures: BundleFigures[], runs = 7): string[] {
   const lines = [
-    `Lambda bundles as deployed (minified ESM, source map ${deployedSourceMap || 'none'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of 7 module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
+    `Lambda bundles as deployed (minified ESM, source map ${deployedSourceMap || 'none'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of ${runs} module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
     '',
     '| Lambda | bundle | gzip | floor | size ÷ floor | cold init | floor init | init ÷ floor |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
