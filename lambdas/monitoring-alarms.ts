@@ -8,6 +8,7 @@
  */
 import * as z from 'zod';
 import { SLA_STATES, type SlaState } from './core/sla.js';
+import { METRICS } from './metric-names.js';
 import type { QueueName } from './wiring.js';
 
 export { SLA_STATES, type SlaState };
@@ -36,52 +37,7 @@ export const METRIC_EMITTERS = {
   odooBreakerProbe: 'odooBreakerProbe',
 } as const;
 
-/** Metric names (EMF). Units: `Cents` metrics are integer US cents (CloudWatch unit None); ages are Seconds. */
-export const METRICS = {
-  // Technical (odooWriter, deliverWebhooks)
-  odooCalls: 'OdooCalls',
-  odooCallErrors: 'OdooCallErrors',
-  odooCallLatency: 'OdooCallLatency',
-  odooRetries: 'OdooRetries',
-  odooWritesRejected: 'OdooWritesRejected',
-  // The Odoo breaker probe, once per backlog observation (issue 12)
-  odooBreakerOpen: 'OdooBreakerOpen',
-  odooWriteBacklog: 'OdooWriteBacklog',
-  odooWriteDrainPerSecond: 'OdooWriteDrainPerSecond',
-  odooWriteBacklogClearSeconds: 'OdooWriteBacklogClearSeconds',
-  webhookDeliveryFailures: 'WebhookDeliveryFailures',
-  webhookDeliveriesDead: 'WebhookDeliveriesDead',
-  // Business (slaSweeper)
-  encountersByState: 'EncountersByState',
-  stuckEncounters: 'StuckEncounters',
-  invoicesAwaitingClaim: 'InvoicesAwaitingClaim',
-  invoicesAwaitingClaimOldestAgeSeconds: 'InvoicesAwaitingClaimOldestAgeSeconds',
-  invoicesAwaitingClaimOverdue: 'InvoicesAwaitingClaimOverdue',
-  invoicesAwaitingClaimOverdueCents: 'InvoicesAwaitingClaimOverdueCents',
-  remittancesUnposted: 'RemittancesUnposted',
-  remittancesUnpostedCents: 'RemittancesUnpostedCents',
-  oldestUnpostedRemittanceAgeSeconds: 'OldestUnpostedRemittanceAgeSeconds',
-  paymentsUnposted: 'PaymentsUnposted',
-  invoicesUnposted: 'InvoicesUnposted',
-  invoicesUnpostedCents: 'InvoicesUnpostedCents',
-  oldestUnpostedInvoiceAgeSeconds: 'OldestUnpostedInvoiceAgeSeconds',
-  paymentsUnpostedCents: 'PaymentsUnpostedCents',
-  oldestUnpostedPaymentAgeSeconds: 'OldestUnpostedPaymentAgeSeconds',
-  openExceptions: 'OpenExceptions',
-  openExceptionsCents: 'OpenExceptionsCents',
-  // Reconciliation (emitted by the reconciliation run)
-  reconciliationLargestPayerVarianceCents: 'ReconciliationLargestPayerVarianceCents',
-  reconciliationVarianceCents: 'ReconciliationVarianceCents',
-  reconciliationVarianceCount: 'ReconciliationVarianceCount',
-  reconciliationFailedPayers: 'ReconciliationFailedPayers',
-  // Triage and payer insights (docs/triage.md)
-  triageSuggestionsAccepted: 'TriageSuggestionsAccepted',
-  triageSuggestionsOverridden: 'TriageSuggestionsOverridden',
-  triageModelExamples: 'TriageModelExamples',
-  openPayerAnomalies: 'OpenPayerAnomalies',
-  expectedCash7dCents: 'ExpectedCash7dCents',
-  expectedCash30dCents: 'ExpectedCash30dCents',
-} as const;
+export { METRICS } from './metric-names.js';
 
 const hours = z
   .number()

@@ -10,8 +10,12 @@ import type { Role } from './core/partners.js';
 import { ReconciliationRequest } from './core/reconciliation.js';
 import { WebhookReplayRequest } from './core/webhooks/quarantine.js';
 import { WEBHOOK_EVENT_SOURCE } from './core/webhooks/sources.js';
-import { SUBSCRIBABLE_EVENT_TYPES, SubscriptionRequest } from './core/webhooks/subscriptions.js';
+import { SubscriptionRequest } from './core/webhooks/subscriptions.js';
 import { env } from './env.js';
+import { intakeRoutes } from './intake-routes.js';
+import { odooWriteQueueRedelivery, odooWriterTimeoutSeconds } from './odoo-write-queue.js';
+import { scopes } from './scopes.js';
+import { webhookSubscriptionsRoute } from './webhook-subscriptions-route.js';
 
 /** Resources a handler may touch; lib/ grants exactly these and sets the matching environment. */
 export type Resource =
@@ -96,7 +100,7 @@ export const handlers = {
     entry: 'lambdas/handlers/odoo-writer.ts',
     description:
       'Odoo write queue consumer: books each business event in Odoo exactly once, in encounter order',
-    timeoutSeconds: 60,
+    timeoutSeconds: odooWriterTimeoutSeconds,
     memoryMb: 512,
     // odooWriteQueue: held events of an encounter are re-queued (in its FIFO group) when a patient syncs.
     // exceptionTable: a dead-lettered envelope is kept with its exception (the DLQ prunes after 14 days).
@@ -318,32 +322,7 @@ export interface ApiRoute {
   successStatus: number;
 }
 
-export const scopes = {
-  masterDataWrite: 'rcm/master-data.write',
-  masterDataRead: 'rcm/master-data.read',
-  chargesWrite: 'rcm/charges.write',
-  invoicesWrite: 'rcm/invoices.write',
-  claimsWrite: 'rcm/claims.write',
-  remittancesWrite: 'rcm/remittances.write',
-  paymentsWrite: 'rcm/payments.write',
-  workflowsRead: 'rcm/workflows.read',
-  subscriptionsManage: 'rcm/subscriptions.manage',
-  webhooksOperate: 'rcm/webhooks.operate',
-  /** FHIR write routes (a Bundle mixes types); the handler also demands each mapped event's own write scope. */
-  fhirWrite: 'rcm/fhir.write',
-  exceptionsRead: 'rcm/exceptions.read',
-  exceptionsWrite: 'rcm/exceptions.write',
-  reconciliationsRun: 'rcm/reconciliations.run',
-  reconciliationsRead: 'rcm/reconciliations.read',
-  /** `/health/details`: which Odoo, store and versions, and their errors (the open `/health` says only up/down). */
-  operationsRead: 'rcm/operations.read',
-  /** Payer baselines, anomalies and cash forecasts (docs/triage.md). */
-  insightsRead: 'rcm/insights.read',
-  /** Retraining the triage model from people's resolutions. */
-  triageTrain: 'rcm/triage.train',
-  /** Reading an audit chain with its verification (docs/security.md#audit). */
-  auditRead: 'rcm/audit.read',
-} as const;
+export { scopes } from './scopes.js';
 
 /**
  * Roles as scope bundles (core/partners.ts, docs/security.md#roles): what a kind of client may call at all.
@@ -426,13 +405,8 @@ export const opsScopes: readonly string[] = [
 ];
 
 /** A write route backed by an intake (lambdas/core/intake.ts): same contract style for every business event. */
-function writeRoute(
-  operationId: keyof typeof intakes,
-  method: 'POST' | 'PUT',
-  path: string,
-  scope: string,
-  summary: string,
-): ApiRoute {
+function writeRoute(operationId: keyof typeof intakes): ApiRoute {
+  const { method, path, scope, summary } = intakeRoutes[operationId];
   return {
     operationId,
     method,
@@ -479,69 +453,15 @@ export const routes: readonly ApiRoute[] = [
     idempotent: false,
     successStatus: 200,
   },
-  writeRoute(
-    'upsertPatient',
-    'PUT',
-    '/v1/patients/{patientId}',
-    scopes.masterDataWrite,
-    'Create or update a patient; upserted as an Odoo partner.',
-  ),
-  writeRoute(
-    'upsertPayer',
-    'PUT',
-    '/v1/payers/{payerId}',
-    scopes.masterDataWrite,
-    'Create or update a payer; upserted as an Odoo company partner.',
-  ),
-  writeRoute(
-    'submitCharges',
-    'POST',
-    '/v1/charges',
-    scopes.chargesWrite,
-    'Finalized charges for an encounter (ChargeFinalized).',
-  ),
-  writeRoute(
-    'submitInvoice',
-    'POST',
-    '/v1/invoices',
-    scopes.invoicesWrite,
-    'Submit an invoice issued for an encounter; it is posted in Odoo asynchronously.',
-  ),
-  writeRoute(
-    'submitClaim',
-    'POST',
-    '/v1/claims',
-    scopes.claimsWrite,
-    'A claim submitted to a payer for one or more invoices (ClaimSubmitted).',
-  ),
-  writeRoute(
-    'submitClaimStatus',
-    'POST',
-    '/v1/claim-statuses',
-    scopes.claimsWrite,
-    "A payer's status for a claim: accepted, rejected, pended, denied or paid.",
-  ),
-  writeRoute(
-    'submitRemittance',
-    'POST',
-    '/v1/remittances',
-    scopes.remittancesWrite,
-    'One claim payment from an ERA: paid amount, adjustments, patient responsibility.',
-  ),
-  writeRoute(
-    'submitEraDeposit',
-    'POST',
-    '/v1/remittance-deposits',
-    scopes.remittancesWrite,
-    'One ERA’s deposit in JSON (BPR02 by TRN02, claim interest, provider-level adjustments), for partners that send remittances as JSON.',
-  ),
-  writeRoute(
-    'submitPayment',
-    'POST',
-    '/v1/payments',
-    scopes.paymentsWrite,
-    'A payment confirmed by a gateway or bank, applied to an invoice.',
-  ),
+  writeRoute('upsertPatient'),
+  writeRoute('upsertPayer'),
+  writeRoute('submitCharges'),
+  writeRoute('submitInvoice'),
+  writeRoute('submitClaim'),
+  writeRoute('submitClaimStatus'),
+  writeRoute('submitRemittance'),
+  writeRoute('submitEraDeposit'),
+  writeRoute('submitPayment'),
   {
     operationId: 'createRemittanceUpload',
     method: 'POST',
@@ -868,8 +788,8 @@ export const queues = {
     fifo: true,
     consumer: 'odooWriter',
     batchSize: 10,
-    visibilityTimeoutSeconds: 6 * handlers.odooWriter.timeoutSeconds,
-    maxReceiveCount: 5,
+    visibilityTimeoutSeconds: odooWriteQueueRedelivery.visibilityTimeoutSeconds,
+    maxReceiveCount: odooWriteQueueRedelivery.maxReceiveCount,
     maxConcurrency: 2,
     queueResource: 'odooWriteQueue',
     dlqResource: 'odooWriteDlq',
@@ -960,14 +880,7 @@ export const eventRoutes: readonly EventRoute[] = [
     pattern: { 'detail-type': ['ExceptionOpened'] },
     target: { handler: 'projectExceptions' },
   },
-  {
-    name: 'WebhookSubscriptions',
-    description: 'Business events partners subscribe to, fanned out to their webhook subscriptions',
-    pattern: { 'detail-type': [...SUBSCRIBABLE_EVENT_TYPES] },
-    target: { handler: 'webhookFanout' },
-    // Without this, webhookFanout ran for every business event (4.4 per encounter) to find no subscription.
-    narrowedToSubscribedTypes: true,
-  },
+  webhookSubscriptionsRoute,
 ];
 
 /** DynamoDB tables: key schema shared by lib/ (CDK) and local/ (dynalite), so both build the same table. */

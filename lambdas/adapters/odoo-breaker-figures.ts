@@ -1,6 +1,6 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { BreakerFigures } from '../core/odoo-breaker-probe.js';
-import { METRICS } from '../monitoring-alarms.js';
+import { METRICS } from '../metric-names.js';
 
 /**
  * The breaker probe's figures as EMF (AWS Lambda and the local runtime's probe alike): the OdooDownBacklog

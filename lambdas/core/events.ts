@@ -4,6 +4,7 @@ import { ClaimStatusChanged, ClaimSubmitted } from './claim.js';
 import { DenialWriteOffApproved } from './denial-write-off.js';
 import { eventEnvelope } from './envelope.js';
 import { EraDepositReceived } from './era-deposit.js';
+import { ExceptionOpened, ExceptionOpenedEnvelope } from './exception-opened.js';
 import { InvoiceIssued } from './invoice.js';
 import { PatientUpserted, PayerUpserted } from './master-data.js';
 import { PaymentReceived } from './payment.js';
@@ -98,25 +99,7 @@ export const OdooWriteRejected = z
   .meta({ id: 'OdooWriteRejected' });
 export type OdooWriteRejected = z.infer<typeof OdooWriteRejected>;
 
-export const ExceptionOpened = z
-  .object({
-    key: z.string().meta({ description: 'Stable per cause: a redelivery does not open a second exception' }),
-    team: z.enum(['billing', 'finance', 'integration']),
-    reason: z.string(),
-    amountCents: z.number().int(),
-    sourceEventId: z.string(),
-    // Ids the producer knows, so the exception register can be searched by them (never patient data).
-    payerId: z.string().optional(),
-    claimId: z.string().optional(),
-    invoiceId: z.string().optional().meta({ description: 'Our invoice id' }),
-    traceNumber: z.string().optional().meta({ description: 'Check or EFT trace number of a remittance' }),
-    retryOf: z
-      .string()
-      .optional()
-      .meta({ description: 'The exception whose retry failed again and opened this one' }),
-  })
-  .meta({ id: 'ExceptionOpened' });
-export type ExceptionOpened = z.infer<typeof ExceptionOpened>;
+export { ExceptionOpened } from './exception-opened.js';
 
 export const ExceptionResolved = z
   .object({
@@ -181,7 +164,7 @@ export const EventCatalog = {
   RemittancePosted: eventEnvelope('RemittancePosted', RemittancePosted),
   PaymentPosted: eventEnvelope('PaymentPosted', PaymentPosted),
   OdooWriteRejected: eventEnvelope('OdooWriteRejected', OdooWriteRejected),
-  ExceptionOpened: eventEnvelope('ExceptionOpened', ExceptionOpened),
+  ExceptionOpened: ExceptionOpenedEnvelope,
   // The exception register (docs/operations.md#exceptions): closed through POST /v1/exceptions/{id}/resolve|retry.
   ExceptionResolved: eventEnvelope('ExceptionResolved', ExceptionResolved),
   EventHeld: eventEnvelope('EventHeld', EventHeld),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { EXCEPTION_TEAMS, type ExceptionTeam } from './exceptions.js';
+import { EXCEPTION_TEAMS, type ExceptionTeam } from './exception-keys.js';
 import { PartnerId } from './identifiers.js';
 
 /**

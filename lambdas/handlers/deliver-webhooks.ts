@@ -18,7 +18,7 @@ import { nextRetry, parseRetryPolicy } from '../core/webhooks/retry.js';
 import { WEBHOOK_EVENT_SOURCE } from '../core/webhooks/sources.js';
 import { deliveryBody } from '../core/webhooks/subscriptions.js';
 import { env } from '../env.js';
-import { METRICS } from '../monitoring-alarms.js';
+import { METRICS } from '../metric-names.js';
 
 const logger = createLogger('deliverWebhooks');
 /** Failed attempts and dead deliveries (lambdas/monitoring-alarms.ts WebhookDeliveryFailures). */

@@ -39,7 +39,8 @@ import { PartnerId } from '../core/identifiers.js';
 import { controlCharacterPaths, exceedsJsonDepth, MAX_JSON_DEPTH } from '../core/json-limits.js';
 import { mayRead, type Principal } from '../core/partners.js';
 import type { RemittanceReceived } from '../core/remittance.js';
-import { env, scopes } from '../wiring.js';
+import { env } from '../env.js';
+import { scopes } from '../scopes.js';
 import { acceptEvents } from './intake/accept-events.js';
 import { entitleWrites } from './intake/entitlement.js';
 

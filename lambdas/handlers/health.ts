@@ -2,7 +2,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { requiredEnv } from '../adapters/environment.js';
-import { jsonResponse } from '../adapters/http/api-request.js';
+import { jsonResponse } from '../adapters/http/json-response.js';
 import { createLogger } from '../adapters/observability.js';
 import { ensureHubSetup, ledgerSetupFromEnv, type SetupReport } from '../adapters/odoo/accounts.js';
 import { OdooClient } from '../adapters/odoo/client.js';

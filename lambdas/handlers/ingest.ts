@@ -23,7 +23,8 @@ import { callerPrincipal, notEntitled, partnerDirectory } from '../adapters/part
 import { createX12Intake, isX12Request } from '../adapters/x12/http-intake.js';
 import { PartnerId } from '../core/identifiers.js';
 import { type IntakeName, intakes } from '../core/intake.js';
-import { env, routes } from '../wiring.js';
+import { env } from '../env.js';
+import { intakeRoutes } from '../intake-routes.js';
 import { acceptEvents, acceptedEventId } from './intake/accept-events.js';
 import { entitleWrites } from './intake/entitlement.js';
 
@@ -141,10 +142,8 @@ function principalOrRefuse(clientId: string) {
 }
 
 const intakeByRoute = new Map<string, IntakeName>(
-  routes.flatMap((route) =>
-    route.operationId in intakes
-      ? [[`${route.method} ${route.path}`, route.operationId as IntakeName] as const]
-      : [],
+  (Object.entries(intakeRoutes) as Array<[IntakeName, (typeof intakeRoutes)[IntakeName]]>).map(
+    ([name, route]) => [`${route.method} ${route.path}`, name] as const,
   ),
 );
 

@@ -32,7 +32,7 @@ import {
   RETRY_ATTRIBUTES,
   retryKey,
   subjectsOf,
-} from '../core/exceptions.js';
+} from '../core/exception-keys.js';
 import {
   type CallOutcome,
   closedRetryDelaySeconds,
@@ -42,8 +42,8 @@ import {
 import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
 import { env } from '../env.js';
-import { METRICS } from '../monitoring-alarms.js';
-import { queues } from '../wiring.js';
+import { METRICS } from '../metric-names.js';
+import { odooWriteQueueRedelivery } from '../odoo-write-queue.js';
 import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';
@@ -69,7 +69,7 @@ const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.
 const breaker = new OdooBreakerStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 const deadLetters = new OdooWriteDeadLetters(new SQSClient({}), requiredEnv(env.odooWriteDlq));
 const odooSecret = new OdooConnectionSecret(requiredEnv(env.odooSecret));
-const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, queues.OdooWriteQueue.maxReceiveCount);
+const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, odooWriteQueueRedelivery.maxReceiveCount);
 /** How long an event may wait for what it depends on before a person is told (it keeps waiting). */
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
 /** Seconds until a failed write is tried again; 0 (unset): 5, 20, 80, 320 s by receive (retrySoon). */
@@ -231,7 +231,7 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
         ? retryDelaySeconds
         : closedRetryDelaySeconds(
             Number(record.attributes.ApproximateReceiveCount ?? '1'),
-            queues.OdooWriteQueue.visibilityTimeoutSeconds,
+            odooWriteQueueRedelivery.visibilityTimeoutSeconds,
           );
     await writeQueue.retryIn(record.receiptHandle, delay).catch((error: unknown) => {
       logger.warn('could not shorten the retry delay; the visibility timeout applies', {

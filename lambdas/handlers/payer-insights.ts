@@ -17,7 +17,7 @@ import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher
 import { type EventEnvelope, EventSource } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionOpened, ExceptionResolved } from '../core/events.js';
-import { exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../core/exception-keys.js';
 import {
   type AnomalyState,
   type AnomalyTransition,
@@ -30,7 +30,7 @@ import { forecastCash } from '../core/insights/forecast.js';
 import { addDays, type ClaimOutcome, outcomesFromLedger } from '../core/insights/outcomes.js';
 import { anomalyClearedAlert } from '../core/triage/alert.js';
 import { env } from '../env.js';
-import { METRICS } from '../monitoring-alarms.js';
+import { METRICS } from '../metric-names.js';
 import { recordExceptionResolved } from './booking/record.js';
 
 const logger = createLogger('payerInsights');

@@ -8,7 +8,7 @@ import { requiredEnv } from '../adapters/environment.js';
 import { createLogger } from '../adapters/observability.js';
 import { AlertPublisher, alertTopicsFrom } from '../adapters/sns/alert-publisher.js';
 import type { EventEnvelope } from '../core/envelope.js';
-import { EventCatalog, type ExceptionOpened } from '../core/events.js';
+import { type ExceptionOpened, ExceptionOpenedEnvelope } from '../core/exception-opened.js';
 import { type ExceptionEntry, entryFromOpened } from '../core/exceptions.js';
 import { exceptionAlert } from '../core/triage/alert.js';
 import { env } from '../env.js';
@@ -28,7 +28,7 @@ const alerts = new AlertPublisher(new SNSClient({}), alertTopicsFrom(process.env
  * An exception opened by a failed retry is linked both ways (retryOf / retriedAs).
  */
 export const handler = async (event: EventBridgeEvent<string, EventEnvelope>): Promise<void> => {
-  const parsed = EventCatalog.ExceptionOpened.safeParse(event.detail);
+  const parsed = ExceptionOpenedEnvelope.safeParse(event.detail);
   if (!parsed.success) {
     // Not retryable: the same event will never parse. It stays in the bus archive for a fixed deploy.
     logger.error('ExceptionOpened that does not match its schema; not projected', {

@@ -11,7 +11,7 @@ import { createLogger, createMetrics } from '../adapters/observability.js';
 import { type EncounterEnvelope, type EventEnvelope, EventSource, followUpEvent } from '../core/envelope.js';
 import { deterministicEventId } from '../core/event-id.js';
 import type { ExceptionResolved } from '../core/events.js';
-import { exceptionIdFor, resolvedEventIdFor } from '../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../core/exception-keys.js';
 import {
   assessEncounter,
   clearedSlaKeys,

@@ -5,7 +5,7 @@ import { TriageStore } from '../adapters/dynamodb/triage-store.js';
 import { requiredEnv } from '../adapters/environment.js';
 import { createLogger, createMetrics } from '../adapters/observability.js';
 import { env } from '../env.js';
-import { METRICS } from '../monitoring-alarms.js';
+import { METRICS } from '../metric-names.js';
 import { type RetrainResult, retrain } from './triage/suggest.js';
 
 const logger = createLogger('triageRetrain');

@@ -30,8 +30,58 @@ export interface BundleFigures {
   initMs: number;
   floorBytes: number;
   floorInitMs: number;
+  /** CPU time of the same imports (fastest sample), less disturbed by other load on the machine. */
+  initCpuMs: number;
+  floorInitCpuMs: number;
   /** The AWS SDK and Powertools bindings the floor holds, `package: names`. */
   floorImports: string[];
+  /** What the bundle holds beyond its floor, bytes by module group (see `differenceByModule`), largest first. */
+  beyondFloor: ModuleBytes[];
+}
+
+/** Bytes each input puts into the bundle's one output (esbuild's `bytesInOutput`). */
+function bytesByInput(metafile: Metafile): Map<string, number> {
+  const output = Object.entries(metafile.outputs).find(([file]) => !file.endsWith('.map'))?.[1];
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output?.inputs ?? {}))
+    bytes.set(input, (bytes.get(input) ?? 0) + bytesInOutput);
+  return bytes;
+}
+
+/** Bytes of one package, or of one file of ours (`ours`: its path in the repository). */
+export interface ModuleBytes {
+  group: string;
+  ours: boolean;
+  bytes: number;
+}
+
+/** A node_modules input under its package name; one of our files under its path in the repository. */
+function moduleGroup(input: string): string {
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  return match?.[1] ?? input;
+}
+
+/**
+ * What makes up bundle − floor: bytes by package (zod, or SDK and Powertools code the floor does not reach) and
+ * by file of ours, each the bundle's bytes less the floor's for the same group (negative: more in the floor,
+ * e.g. a client the floor constructs and the handler only imports).
+ */
+export function differenceByModule(bundle: Metafile, floor: Metafile): ModuleBytes[] {
+  const sum = (metafile: Metafile) => {
+    const groups = new Map<string, ModuleBytes>();
+    for (const [input, bytes] of bytesByInput(metafile)) {
+      const group = moduleGroup(input);
+      const entry = groups.get(group) ?? { group, ours: !input.includes('node_modules/'), bytes: 0 };
+      entry.bytes += bytes;
+      groups.set(group, entry);
+    }
+    return groups;
+  };
+  const inFloor = sum(floor);
+  return [...sum(bundle).values()]
+    .map((entry) => ({ ...entry, bytes: entry.bytes - (inFloor.get(entry.group)?.bytes ?? 0) }))
+    .filter(({ bytes }) => bytes !== 0)
+    .sort((a, b) => b.bytes - a.bytes);
 }
 
 const PLATFORM_PACKAGE = /^@aws-sdk\/|^@aws-lambda-powertools\//;
@@ -41,12 +91,23 @@ const NAMED_IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g;
 /** The value bindings each platform package gives the handler's own (non-node_modules) source files. */
 export function platformImports(metafile: Metafile): Map<string, Set<string>> {
   const byPackage = new Map<string, Set<string>>();
+  // A package our files import but whose code esbuild drops (e.g. Powertools Metrics behind a logger-only
+  // observability module) is not a dependency of the handler: the floor leaves it out too.
+  const bundled = new Set(
+    [...bytesByInput(metafile)].filter(([, bytes]) => bytes > 0).map(([input]) => moduleGroup(input)),
+  );
+  const packageOf = (specifier: string) =>
+    specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/');
   for (const input of Object.keys(metafile.inputs)) {
     if (input.includes('node_modules') || !/\.ts$/.test(input)) continue;
     const source = readFileSync(resolve(root, input), 'utf8');
     for (const match of source.matchAll(NAMED_IMPORT)) {
       const [, typeOnly, names, specifier] = match;
       if (typeOnly || !specifier || !PLATFORM_PACKAGE.test(specifier)) continue;
+      if (!bundled.has(packageOf(specifier))) continue;
       for (const raw of (names ?? '').split(',')) {
         const name = raw.trim();
         if (!name || name.startsWith('type ')) continue;
@@ -78,15 +139,23 @@ export function floorSource(imports: Map<string, Set<string>>): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** `entry` is a file, or `{ source }`: a generated entry resolved from the repository (its node_modules). */
-async function bundle(entry: string | { source: string }, outfile: string, sourceMap: SourceMapSetting) {
+/**
+ * `entry` is a file, or `{ source }`: a generated entry resolved from the repository (its node_modules). `from`:
+ * the checkout whose files the bundler's aliases resolve in (another one for bundles-compare.ts).
+ */
+export async function bundle(
+  entry: string | { source: string },
+  outfile: string,
+  sourceMap: SourceMapSetting,
+  from = root,
+) {
   const input =
     typeof entry === 'string'
       ? { entryPoints: [entry] }
       : {
           stdin: { contents: entry.source, resolveDir: root, loader: 'js' as const, sourcefile: 'floor.mjs' },
         };
-  const result = await build({ ...esbuildOptions(root, sourceMap), ...input, outfile, metafile: true });
+  const result = await build({ ...esbuildOptions(from, sourceMap), ...input, outfile, metafile: true });
   return {
     bytes: statSync(outfile).size,
     gzip: gzipSync(readFileSync(outfile)).length,
@@ -114,29 +183,43 @@ function initEnv(sourceMap: SourceMapSetting): Record<string, string> {
   return variables;
 }
 
-function initOnce(file: string, sourceMap: SourceMapSetting): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));`;
+/** One cold import: wall time, and the CPU time (user + system) the process spent on it. */
+function initOnce(file: string, sourceMap: SourceMapSetting): { wallMs: number; cpuMs: number } {
+  const script = `const c=process.cpuUsage();const t=performance.now();await import(${JSON.stringify(file)});const w=performance.now()-t;const u=process.cpuUsage(c);process.stdout.write(JSON.stringify([w,(u.user+u.system)/1000]));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
     env: initEnv(sourceMap),
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
   });
-  return Number(out);
+  const [wallMs = Number.NaN, cpuMs = Number.NaN] = JSON.parse(out) as number[];
+  return { wallMs, cpuMs };
 }
 
 /**
  * Module-init time of each `[file, sourceMap]`, as deployed: samples taken in turn (a, b, a, b …) so that load from
  * elsewhere on the machine falls on both alike, and the fastest of `runs` kept — the figure least disturbed by
- * that load (a shared two-core machine here), which is what a comparison of two bundles needs.
+ * that load (a shared two-core machine here), which is what a comparison of two bundles needs. `cpuMs`: the least
+ * CPU time an import took, which moves far less with the machine's load than the wall clock does.
  */
-export function coldInit(files: Array<[string, SourceMapSetting]>, runs = 7): number[] {
-  const best = files.map(() => Number.POSITIVE_INFINITY);
+export function coldInitTimes(
+  files: Array<[string, SourceMapSetting]>,
+  runs = 7,
+): { wallMs: number[]; cpuMs: number[] } {
+  const wallMs = files.map(() => Number.POSITIVE_INFINITY);
+  const cpuMs = files.map(() => Number.POSITIVE_INFINITY);
   for (let i = 0; i < runs; i++) {
     files.forEach(([file, sourceMap], index) => {
-      best[index] = Math.min(best[index] ?? Number.POSITIVE_INFINITY, initOnce(file, sourceMap));
+      const sample = initOnce(file, sourceMap);
+      wallMs[index] = Math.min(wallMs[index] ?? Number.POSITIVE_INFINITY, sample.wallMs);
+      cpuMs[index] = Math.min(cpuMs[index] ?? Number.POSITIVE_INFINITY, sample.cpuMs);
     });
   }
-  return best;
+  return { wallMs, cpuMs };
+}
+
+/** Wall-clock module init of each file (`coldInitTimes`). */
+export function coldInit(files: Array<[string, SourceMapSetting]>, runs = 7): number[] {
+  return coldInitTimes(files, runs).wallMs;
 }
 
 export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
@@ -149,7 +232,7 @@ export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
     const imports = platformImports(built.metafile);
     const floorOut = join(outdir, 'floor', `${name}.mjs`);
     const floor = await bundle({ source: floorSource(imports) }, floorOut, deployedSourceMap);
-    const init = coldInit(
+    const init = coldInitTimes(
       [
         [outfile, deployedSourceMap],
         [floorOut, deployedSourceMap],
@@ -160,10 +243,13 @@ export async function benchBundles(runs = 7): Promise<BundleFigures[]> {
       name,
       bytes: built.bytes,
       gzip: built.gzip,
-      initMs: init[0] ?? Number.NaN,
+      initMs: init.wallMs[0] ?? Number.NaN,
+      initCpuMs: init.cpuMs[0] ?? Number.NaN,
       floorBytes: floor.bytes,
-      floorInitMs: init[1] ?? Number.NaN,
+      floorInitMs: init.wallMs[1] ?? Number.NaN,
+      floorInitCpuMs: init.cpuMs[1] ?? Number.NaN,
       floorImports: [...imports].map(([pkg, names]) => `${pkg}: ${[...names].join(', ')}`),
+      beyondFloor: differenceByModule(built.metafile, floor.metafile),
     });
   }
   return figures;
@@ -198,26 +284,59 @@ export async function benchSourceMaps(names: string[], runs = 7) {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
-export function bundleBenchLines(figures: BundleFigures[]): string[] {
+export function bundleBenchLines(figures: BundleFigures[], runs = 7): string[] {
   const lines = [
-    `Lambda bundles as deployed (minified ESM, source map ${deployedSourceMap || 'none'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of 7 module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
+    `Lambda bundles as deployed (minified ESM, source map ${deployedSourceMap || 'none'}, the bundler's credential alias), against their floors (only the AWS SDK and Powertools bindings each handler imports); cold init = fastest of ${runs} module imports in a fresh node, taken in turn with the floor, with the deployed NODE_OPTIONS:`,
     '',
-    '| Lambda | bundle | gzip | floor | size ÷ floor | cold init | floor init | init ÷ floor |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Lambda | bundle | gzip | floor | size ÷ floor | cold init | floor init | init ÷ floor | init CPU / floor CPU | CPU ÷ floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const f of figures) {
     lines.push(
-      `| ${f.name} | ${kib(f.bytes)} | ${kib(f.gzip)} | ${kib(f.floorBytes)} | ${(f.bytes / f.floorBytes).toFixed(2)} | ${f.initMs.toFixed(0)} ms | ${f.floorInitMs.toFixed(0)} ms | ${(f.initMs / f.floorInitMs).toFixed(2)} |`,
+      `| ${f.name} | ${kib(f.bytes)} | ${kib(f.gzip)} | ${kib(f.floorBytes)} | ${(f.bytes / f.floorBytes).toFixed(2)} | ${f.initMs.toFixed(0)} ms | ${f.floorInitMs.toFixed(0)} ms | ${(f.initMs / f.floorInitMs).toFixed(2)} | ${f.initCpuMs.toFixed(0)} / ${f.floorInitCpuMs.toFixed(0)} ms | ${(f.initCpuMs / f.floorInitCpuMs).toFixed(2)} |`,
     );
   }
   const sizeRatios = figures.map((f) => f.bytes / f.floorBytes);
   const initRatios = figures.map((f) => f.initMs / f.floorInitMs);
+  const cpuRatios = figures.map((f) => f.initCpuMs / f.floorInitCpuMs);
   lines.push(
     '',
-    `Size ÷ floor ${Math.min(...sizeRatios).toFixed(2)}–${Math.max(...sizeRatios).toFixed(2)}; init ÷ floor ${Math.min(...initRatios).toFixed(2)}–${Math.max(...initRatios).toFixed(2)} (goal ≤ 1.10).`,
+    `Size ÷ floor ${Math.min(...sizeRatios).toFixed(2)}–${Math.max(...sizeRatios).toFixed(2)}; init ÷ floor ${Math.min(...initRatios).toFixed(2)}–${Math.max(...initRatios).toFixed(2)}, in CPU time ${Math.min(...cpuRatios).toFixed(2)}–${Math.max(...cpuRatios).toFixed(2)} (goal ≤ 1.10).`,
   );
   return lines;
 }
+
+/**
+ * For each bundle above `goal` × its floor, what makes up the difference: KiB by package and by file of ours
+ * (`differenceByModule`), the groups of at least 1 KiB, the rest summed.
+ */
+export function bundleCompositionLines(figures: BundleFigures[], goal = 1.1): string[] {
+  const lines = [
+    `What each bundle above ${goal.toFixed(1)}× its floor holds beyond it (esbuild metafile, bytes in the bundle less the floor's, by package and by file of ours):`,
+    '',
+    '| Lambda | bundle − floor | zod | our code | other packages | only in the floor | the largest of ours, of the other packages and of the floor only |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const f of figures) {
+    if (f.bytes <= goal * f.floorBytes) continue;
+    const total = (entries: ModuleBytes[]) => entries.reduce((sum, { bytes }) => sum + bytes, 0);
+    const zod = f.beyondFloor.filter(({ group }) => group === 'zod');
+    const ours = f.beyondFloor.filter(({ ours }) => ours);
+    const packages = f.beyondFloor.filter(({ group, ours, bytes }) => !ours && group !== 'zod' && bytes > 0);
+    const floorOnly = f.beyondFloor.filter(({ bytes }) => bytes < 0);
+    const largest = [
+      ...ours.slice(0, 4).map(({ group, bytes }) => `${group.replace(/^lambdas\//, '')} ${kib1(bytes)}`),
+      ...packages.filter(({ bytes }) => bytes >= 1024).map(({ group, bytes }) => `${group} ${kib1(bytes)}`),
+      ...floorOnly.filter(({ bytes }) => bytes <= -1024).map(({ group, bytes }) => `${group} ${kib1(bytes)}`),
+    ];
+    lines.push(
+      `| ${f.name} | ${kib(f.bytes - f.floorBytes)} | ${kib(total(zod))} | ${kib(total(ours))} | ${kib(total(packages))} | ${kib(total(floorOnly))} | ${largest.join(', ')} |`,
+    );
+  }
+  return lines;
+}
+
+const kib1 = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 export function sourceMapBenchLines(rows: Awaited<ReturnType<typeof benchSourceMaps>>): string[] {
   const lines = [

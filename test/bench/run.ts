@@ -15,7 +15,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { accessToken, invoiceRequest, sandboxAdmin, startTestHub } from '../integration/support/hub.js';
-import { benchBundles, benchSourceMaps, bundleBenchLines, sourceMapBenchLines } from './bundles.js';
+import {
+  benchBundles,
+  benchSourceMaps,
+  bundleBenchLines,
+  bundleCompositionLines,
+  sourceMapBenchLines,
+} from './bundles.js';
 import { benchCost, costBenchLines } from './cost.js';
 import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
@@ -116,7 +122,10 @@ print(
   `### Results (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim()})`,
 );
 print();
-for (const line of bundleBenchLines(await benchBundles())) print(line);
+const bundles = await benchBundles();
+for (const line of bundleBenchLines(bundles)) print(line);
+print();
+for (const line of bundleCompositionLines(bundles)) print(line);
 print();
 for (const line of sourceMapBenchLines(await benchSourceMaps(['health', 'ingest', 'odooWriter'])))
   print(line);

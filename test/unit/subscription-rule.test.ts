@@ -2,6 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { narrowedPattern, SubscriptionRule } from '../../lambdas/adapters/eventbridge/subscription-rule.js';
 import { SUBSCRIBABLE_EVENT_TYPES } from '../../lambdas/core/webhooks/subscriptions.js';
+import { narrowedEventRoutes } from '../../lambdas/webhook-subscriptions-route.js';
 import { eventRoutes } from '../../lambdas/wiring.js';
 import { type LocalAws, startLocalAws } from '../../local/aws/server.js';
 
@@ -9,6 +10,10 @@ const route = eventRoutes.find((r) => r.narrowedToSubscribedTypes);
 if (!route) throw new Error('no narrowed route');
 
 describe('the fan-out rule follows the subscribed event types (docs/cost.md)', () => {
+  it('knows exactly the event routes wiring.ts narrows (its own module, issue 16)', () => {
+    expect(narrowedEventRoutes).toEqual(eventRoutes.filter((r) => r.narrowedToSubscribedTypes));
+  });
+
   it('lists exactly the subscribed types the deployed pattern allows, sorted and once', () => {
     const [a, b] = SUBSCRIBABLE_EVENT_TYPES;
     const { pattern, enabled } = narrowedPattern(route.pattern, [

@@ -12,12 +12,11 @@ import type { EventEnvelope } from '../../core/envelope.js';
 import {
   EXCEPTION_STATUSES,
   EXCEPTION_TEAMS,
-  type ExceptionEntry,
-  type ExceptionListQuery,
   type ExceptionStatus,
   type ExceptionSubjects,
   type ExceptionTeam,
-} from '../../core/exceptions.js';
+} from '../../core/exception-keys.js';
+import type { ExceptionEntry, ExceptionListQuery } from '../../core/exceptions.js';
 import type { AuditLog } from './audit-log.js';
 import { decodeCursor, encodeCursor } from './items.js';
 

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditFact } from '../../core/audit.js';
-import { EXCEPTION_TEAMS, type ExceptionEntry } from '../../core/exceptions.js';
+import { EXCEPTION_TEAMS } from '../../core/exception-keys.js';
+import type { ExceptionEntry } from '../../core/exceptions.js';
 import type { AnomalyState, Finding } from '../../core/insights/anomaly.js';
 import type { CashForecast } from '../../core/insights/forecast.js';
 import type { TriageModel } from '../../core/triage/model.js';

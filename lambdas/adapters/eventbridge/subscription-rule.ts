@@ -1,5 +1,6 @@
 import { type EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
-import { type EventRoute, eventRoutes } from '../../wiring.js';
+import { narrowedEventRoutes } from '../../webhook-subscriptions-route.js';
+import type { EventRoute } from '../../wiring.js';
 
 /**
  * The WebhookSubscriptions rule (wiring.ts eventRoutes, `narrowedToSubscribedTypes`), kept matching only the
@@ -21,7 +22,7 @@ export class SubscriptionRule {
     const slash = path.lastIndexOf('/');
     this.busName = slash > 0 ? path.slice(0, slash) : 'default';
     this.ruleName = path.slice(slash + 1);
-    const route = eventRoutes.find((r) => r.narrowedToSubscribedTypes && r.name === this.ruleName);
+    const route = narrowedEventRoutes.find((r) => r.name === this.ruleName);
     if (!route) throw new Error(`${ruleArn} is not a wiring.ts event route narrowed to subscribed types`);
     this.route = route;
   }

@@ -161,17 +161,7 @@ export function parseJsonBody<TSchema extends z.ZodType>(
   return parsed.data;
 }
 
-export function jsonResponse(
-  statusCode: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): APIGatewayProxyResult {
-  return {
-    statusCode,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
-    body: JSON.stringify(body),
-  };
-}
+export { jsonResponse } from './json-response.js';
 
 /** Turns a rejection into its problem response; anything else is a 500 with no internals leaked. */
 export function rejectionResponse(error: unknown, correlationId?: string): APIGatewayProxyResult | undefined {

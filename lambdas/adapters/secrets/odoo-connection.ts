@@ -1,20 +1,60 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import * as z from 'zod';
 
 /**
  * Where Odoo is and how to log in. In AWS the JSON lives in Secrets Manager (rotated by an operator);
  * locally the runtime serves the same secret from its Secrets Manager stand-in. Cached for five minutes
  * so a warm Lambda does not read it per message, yet picks up a rotated key without a redeploy.
  */
-export const OdooConnection = z.object({
-  url: z.string().url(),
-  db: z.string().min(1),
-  login: z.string().min(1),
-  apiKey: z.string().min(1),
+export interface OdooConnection {
+  url: string;
+  db: string;
+  login: string;
+  apiKey: string;
   /** `jsonrpc` for Odoo 17/18, `json2` for Odoo 19+. */
-  protocol: z.enum(['jsonrpc', 'json2']).default('jsonrpc'),
-});
-export type OdooConnection = z.infer<typeof OdooConnection>;
+  protocol: 'jsonrpc' | 'json2';
+}
+
+/** The secret's JSON could not be read as a connection; `problems` names each field and what is wrong. */
+export class InvalidOdooConnection extends Error {
+  constructor(readonly problems: string[]) {
+    super(`The Odoo connection secret is not valid: ${problems.join('; ')}`);
+    this.name = 'InvalidOdooConnection';
+  }
+}
+
+/**
+ * Reads the secret's JSON (the rules zod's `{url: url(), db/login/apiKey: min(1), protocol: enum, default
+ * 'jsonrpc'}` applied before): written out by hand because health and the breaker probe need no other schema,
+ * and zod alone is a quarter of their bundles and of their cold init (issue 16, docs/benchmarks.md). Like zod's
+ * `url()`, the URL is trimmed and loses ASCII tabs and newlines; unknown members are dropped.
+ */
+export function parseOdooConnection(value: unknown): OdooConnection {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new InvalidOdooConnection(['expected a JSON object']);
+  const raw = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const text = (name: 'db' | 'login' | 'apiKey'): string => {
+    const member = raw[name];
+    if (typeof member !== 'string' || member.length < 1)
+      problems.push(`${name}: expected a non-empty string`);
+    return typeof member === 'string' ? member : '';
+  };
+  let url = '';
+  if (typeof raw.url !== 'string') problems.push('url: expected a string');
+  else {
+    const trimmed = raw.url.trim();
+    if (URL.canParse(trimmed)) url = trimmed.replace(/[\t\n\r]/g, '');
+    else problems.push('url: not a valid URL');
+  }
+  const db = text('db');
+  const login = text('login');
+  const apiKey = text('apiKey');
+  const protocol = raw.protocol === undefined ? 'jsonrpc' : raw.protocol;
+  if (protocol !== 'jsonrpc' && protocol !== 'json2')
+    problems.push("protocol: expected 'jsonrpc' or 'json2'");
+  if (problems.length > 0) throw new InvalidOdooConnection(problems);
+  return { url, db, login, apiKey, protocol: protocol as OdooConnection['protocol'] };
+}
 
 const CACHE_SECONDS = 300;
 
@@ -34,6 +74,6 @@ export class OdooConnectionSecret {
       maxAge: CACHE_SECONDS,
       forceFetch: options.forceFetch,
     });
-    return OdooConnection.parse(value);
+    return parseOdooConnection(value);
   }
 }

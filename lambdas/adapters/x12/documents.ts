@@ -1,7 +1,7 @@
 import { type EraDeposit, type EraDepositReceived, eraDepositOf } from '../../core/era-deposit.js';
 import { deterministicEventId } from '../../core/event-id.js';
 import type { CanonicalEvent, EventType } from '../../core/events.js';
-import { subjectsOf } from '../../core/exceptions.js';
+import { subjectsOf } from '../../core/exception-keys.js';
 import { intakes } from '../../core/intake.js';
 import type { PayerUpserted } from '../../core/master-data.js';
 import { formatCents } from '../../core/money.js';

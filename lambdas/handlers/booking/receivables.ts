@@ -3,7 +3,7 @@ import { OdooEraDepositLedger } from '../../adapters/odoo/era-deposit-ledger.js'
 import { OdooReceivablesLedger } from '../../adapters/odoo/receivables-ledger.js';
 import { type EncounterEnvelope, EventSource } from '../../core/envelope.js';
 import type { ExceptionResolved } from '../../core/events.js';
-import { exceptionIdFor, resolvedEventIdFor } from '../../core/exceptions.js';
+import { exceptionIdFor, resolvedEventIdFor } from '../../core/exception-keys.js';
 import { formatCents } from '../../core/money.js';
 import type { PaymentReceived } from '../../core/payment.js';
 import { planPaymentPosting } from '../../core/payment-posting.js';

@@ -11,7 +11,7 @@ import {
   followUpEvent,
 } from '../../core/envelope.js';
 import type { ExceptionResolved } from '../../core/events.js';
-import { subjectsOf } from '../../core/exceptions.js';
+import { subjectsOf } from '../../core/exception-keys.js';
 import type { BookingContext } from './context.js';
 
 /**

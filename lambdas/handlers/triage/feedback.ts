@@ -9,7 +9,7 @@ import type { TriageStore } from '../../adapters/dynamodb/triage-store.js';
 import { createMetrics } from '../../adapters/observability.js';
 import type { ExceptionEntry, ResolveExceptionRequest } from '../../core/exceptions.js';
 import { feedbackOf } from '../../core/triage/triage.js';
-import { METRICS } from '../../monitoring-alarms.js';
+import { METRICS } from '../../metric-names.js';
 
 const metrics = createMetrics('exceptions');
 
