@@ -77,6 +77,11 @@ interface PrepareDeps {
   store: Pick<WorkflowStore, 'getMasterRecord'>;
   /** The writer's context for this batch: with it, payments and remittances are decided and booked here. */
   booking?: BookingContext;
+  /**
+   * ERA booking on (core/era-booking.ts): a claim payment is booked by its ERA's round, not by the SQS batch of
+   * its turn (its encounter's later events in the batch still wait behind it).
+   */
+  deferRemittances?: boolean;
 }
 
 export async function prepareBatch(
@@ -141,7 +146,8 @@ async function prepareReceivables(
   for (const envelope of envelopes) {
     const encounter = envelope.encounterId ?? envelope.id;
     if (
-      (envelope.type === 'PaymentReceived' || envelope.type === 'RemittanceReceived') &&
+      (envelope.type === 'PaymentReceived' ||
+        (envelope.type === 'RemittanceReceived' && !deps.deferRemittances)) &&
       !seen.has(encounter)
     )
       candidates.push(envelope);
