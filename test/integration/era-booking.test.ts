@@ -1,4 +1,6 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { patientInvoiceId } from '../../lambdas/core/remittance-posting.js';
 import type { Hub } from '../../local/runtime.js';
 import {
   type EraClaim,
@@ -11,7 +13,7 @@ import {
   expectedEraAmounts,
   sendAll,
 } from './support/era-scenario.js';
-import { accessToken, apiCaller, odoo, startTestHub } from './support/hub.js';
+import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
 
 // Issue 16: an ERA's claim payments booked by rounds in the ERA's FIFO group (core/era-booking.ts) — a number of
 // Odoo RPCs that does not grow with the ERA, and the books the one-by-one path makes, claim by claim.
@@ -23,6 +25,7 @@ afterEach(async () => {
 });
 
 interface EraRun {
+  call: ReturnType<typeof apiCaller>;
   rpcs: number;
   calls: Record<string, number>;
   books: Awaited<ReturnType<typeof eraBooks>>;
@@ -35,8 +38,30 @@ async function sandboxStats(active: Hub, method: 'GET' | 'DELETE') {
   return (await response.json()) as { total: number; calls: Record<string, number> };
 }
 
+/** The ERA booking items (gates, ready sets) left in the workflow table. */
+async function eraItemsLeft(active: Hub): Promise<number> {
+  const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
+  try {
+    const out = await client.send(
+      new ScanCommand({
+        TableName: process.env.WORKFLOW_TABLE_NAME as string,
+        FilterExpression: 'begins_with(pk, :gate) OR begins_with(pk, :ready)',
+        ExpressionAttributeValues: { ':gate': { S: 'ERAGATE#' }, ':ready': { S: 'ERAREADY#' } },
+      }),
+    );
+    return out.Count ?? 0;
+  } finally {
+    client.destroy();
+  }
+}
+
 /** Seeds the claims' encounters, then sends their ERA (one trace) and counts the RPCs it costs Odoo. */
-async function bookEra(eraBooking: string | undefined, claims: EraClaim[], trace: string): Promise<EraRun> {
+async function bookEra(
+  eraBooking: string | undefined,
+  claims: EraClaim[],
+  trace: string,
+  beforeEra: (active: Hub) => Promise<void> = async () => undefined,
+): Promise<EraRun> {
   hub = await startTestHub({
     ...(eraBooking ? { eraBooking } : {}),
     odooWriteQueue: { retryDelaySeconds: 1 },
@@ -62,6 +87,7 @@ async function bookEra(eraBooking: string | undefined, claims: EraClaim[], trace
     warm.map((c) => eraRemittanceRequest(c, `${trace}-WARM`)),
   );
   await active.waitForIdle();
+  await beforeEra(active);
   await sandboxStats(active, 'DELETE');
   await sendAll(
     call,
@@ -75,6 +101,7 @@ async function bookEra(eraBooking: string | undefined, claims: EraClaim[], trace
     claims.map(async (c) => (await call('GET', `/v1/workflows/${c.encounterId}`)).body),
   );
   return {
+    call,
     rpcs: stats.total,
     calls: stats.calls,
     books: await eraBooks(rpc, claims),
@@ -91,6 +118,20 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     expect(run.dlq).toBe(0);
     expect(run.held).toBe(0);
     expect(run.rpcs / claims.length, JSON.stringify(run.calls)).toBeLessThanOrEqual(0.2);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+
+    // The payer sends the ERA again (new keys): every claim payment is found booked, nothing reaches Odoo.
+    await sandboxStats(hub as Hub, 'DELETE');
+    await sendAll(
+      run.call,
+      claims.map((c) => eraRemittanceRequest(c, 'EFT-P50')),
+    );
+    await (hub as Hub).waitForIdle();
+    expect((await sandboxStats(hub as Hub, 'GET')).total).toBe(0);
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(hub as Hub, model, method, args, kwargs);
+    const again = await eraBooks(rpc, claims);
+    for (const c of claims) expect(again.get(c.n)?.payments, c.n).toHaveLength(1);
   }, 300_000);
 
   it('a mixed ERA (paid, CO-45, CO-45 + PR) books what the one-by-one path books, in a fixed number of RPCs', async () => {
@@ -108,4 +149,101 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     expect(byRound.rpcs, JSON.stringify(byRound.calls)).toBeLessThanOrEqual(16);
     expect(byRound.rpcs).toBeLessThan(oneByOne.rpcs / 2);
   }, 600_000);
+
+  it('a claim payment Odoo refuses goes to the DLQ with its exception; the rest of the ERA is booked', async () => {
+    const claims = eraClaims('X10', 10, ['paid'] as EraKind[]);
+    const poison = claims[3] as EraClaim;
+    const run = await bookEra('{"quietMs":1000}', claims, 'EFT-X10', async (active) => {
+      // A rule of this Odoo (Studio, a module) refuses one payment, however it is made: the batch's create of
+      // all payments is refused whole, then each is booked on its own (the register wizard) and only it fails.
+      for (const model of ['account.payment', 'account.payment.register'])
+        await sandboxAdmin(active, 'constraints', {
+          model,
+          method: 'create',
+          field: 'amount',
+          equals: poison.billedCents / 100,
+          name: 'odoo.exceptions.ValidationError',
+          message: 'Payments of this amount need a second approval',
+        });
+    });
+    for (const c of claims.filter((c) => c !== poison))
+      expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    expect(run.books.get(poison.n)?.payments).toEqual([]);
+    expect(run.dlq).toBe(1);
+    const workflow = (await run.call('GET', `/v1/workflows/${poison.encounterId}`)).body as {
+      exceptions: Array<{ key: string }>;
+    };
+    expect(workflow.exceptions.map((e) => e.key).some((key) => key.startsWith('odoo-write:'))).toBe(true);
+    // Its gate is open: nothing of the ERA waits.
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+    expect(run.held).toBe(0);
+  }, 300_000);
+
+  it("the encounter's later events wait behind its claim payment's gate and are booked after it, in order", async () => {
+    const claims = eraClaims('G3', 3, ['co45-pr'] as EraKind[]);
+    const first = claims[0] as EraClaim;
+    const booked = await bookEra('{"quietMs":10000,"maxWaitMs":20000}', [], 'EFT-G3-SETUP');
+    const active = hub as Hub;
+    await sendAll(
+      booked.call,
+      claims.flatMap((c) => eraSetupRequests(c).first),
+    );
+    await sendAll(
+      booked.call,
+      claims.flatMap((c) => eraSetupRequests(c).then),
+    );
+    await active.waitForIdle();
+    await sendAll(
+      booked.call,
+      claims.map((c) => eraRemittanceRequest(c, 'EFT-G3')),
+    );
+    // The round waits for the ERA to be quiet (10 s here): meanwhile the patient pays the patient invoice the
+    // claim payment is about to create — an event that depends on it, in the same encounter's FIFO group.
+    await eventually(
+      async () => ((await eraItemsLeft(active)) >= 2 * claims.length ? true : undefined),
+      30_000,
+    );
+    const patientInvoice = patientInvoiceId(first.invoiceId, `ERA-${first.n}`);
+    await sendAll(booked.call, [
+      {
+        method: 'POST',
+        path: '/v1/payments',
+        body: {
+          paymentId: `PAY-${first.n}`,
+          encounterId: first.encounterId,
+          facilityId: 'FAC-ERA',
+          payer: { kind: 'patient', id: first.patientId },
+          amount: '20.00',
+          method: 'card',
+          traceNumber: `ch_${first.n}`,
+          receivedDate: '2026-11-30',
+          appliesTo: { invoiceId: patientInvoice },
+        },
+      },
+    ]);
+    const held = await eventually(async () => {
+      const body = (await booked.call('GET', `/v1/workflows/${first.encounterId}`)).body as {
+        held: Array<{ type: string; waitingFor: string }>;
+      };
+      return body.held.find((h) => h.type === 'PaymentReceived');
+    }, 30_000);
+    expect(held.waitingFor).toContain(`ERA booking of remittance ERA-${first.n}`);
+    await active.waitForIdle();
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(active, model, method, args, kwargs);
+    const books = await eraBooks(rpc, claims);
+    for (const c of claims.slice(1)) expect(books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    // The patient's payment settled the patient invoice the claim payment created before it.
+    expect(books.get(first.n)).toMatchObject({
+      ...expectedEraAmounts(first),
+      patientInvoices: [{ totalCents: 2_000, residualCents: 0 }],
+    });
+    const workflow = (await booked.call('GET', `/v1/workflows/${first.encounterId}`)).body as {
+      held: unknown[];
+      payments: Array<{ paymentId: string }>;
+    };
+    expect(workflow.held).toEqual([]);
+    expect(workflow.payments.map((p) => p.paymentId)).toEqual([`PAY-${first.n}`]);
+    expect(await eraItemsLeft(active)).toBe(0);
+  }, 300_000);
 });
