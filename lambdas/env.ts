@@ -24,8 +24,9 @@ export const env = {
    */
   odooWriteRetryDelaySeconds: 'ODOO_WRITE_RETRY_DELAY_SECONDS',
   /**
-   * ERA booking (issue 16, core/era-booking.ts): `on`, or JSON `{"chunk","quietMs","maxWaitMs"}` — an ERA's claim
-   * payments are booked together by rounds in the ERA's FIFO group; unset or `off`: each in its own turn.
+   * ERA booking (issue 16, core/era-booking.ts): unset or `on` (the defaults), or JSON `{"chunk","quietMs",
+   * "maxWaitMs"}` — an ERA's claim payments are booked together by rounds in the ERA's FIFO group; `off`: each
+   * in its own turn, as before.
    */
   odooEraBooking: 'ODOO_ERA_BOOKING',
   webhookTable: 'WEBHOOK_TABLE_NAME',

@@ -98,8 +98,8 @@ export interface HubOptions {
     retryDelaySeconds?: number;
   };
   /**
-   * ERA booking (issue 16, core/era-booking.ts): `on` or JSON `{"chunk","quietMs","maxWaitMs"}`; off when unset
-   * (the writer's default).
+   * ERA booking (issue 16, core/era-booking.ts): `off`, `on` or JSON `{"chunk","quietMs","maxWaitMs"}`; unset:
+   * the writer's default (on).
    */
   eraBooking?: string;
   /**

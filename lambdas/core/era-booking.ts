@@ -40,13 +40,14 @@ export interface EraBookingSettings {
 export const DEFAULT_ERA_BOOKING: EraBookingSettings = { chunk: 500, quietMs: 2_000, maxWaitMs: 15_000 };
 
 /**
- * The settings from their env value: unset, empty or `off` → ERA booking off (each claim payment books in its
- * own turn, as before); `on` → the defaults; a JSON object → the defaults with its numbers.
+ * The settings from their env value: unset, empty or `on` → the defaults (ERA booking is how the hub books
+ * remittances); `off` → each claim payment books in its own turn, as before issue 16's ERA booking; a JSON object
+ * → the defaults with its numbers.
  */
 export function eraBookingSettings(value: string | undefined): EraBookingSettings | undefined {
   const text = value?.trim() ?? '';
-  if (text === '' || text === 'off') return undefined;
-  if (text === 'on') return DEFAULT_ERA_BOOKING;
+  if (text === 'off') return undefined;
+  if (text === '' || text === 'on') return DEFAULT_ERA_BOOKING;
   const parsed = JSON.parse(text) as Partial<Record<keyof EraBookingSettings, unknown>>;
   const pick = (key: keyof EraBookingSettings, min: number) => {
     const n = parsed[key];

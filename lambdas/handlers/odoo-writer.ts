@@ -50,7 +50,7 @@ import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
 import { env } from '../env.js';
 import { METRICS } from '../monitoring-alarms.js';
-import { queues } from '../wiring.js';
+import { handlers, queues } from '../wiring.js';
 import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';
@@ -83,11 +83,13 @@ const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 100
 const retryDelaySeconds = numberEnv(env.odooWriteRetryDelaySeconds, 0);
 /** AWS only: the breaker probe function a writer wakes when it opens the breaker (lib/odoo-breaker.ts). */
 const probeFunction = process.env[env.odooBreakerProbeFunction];
-/** ERA booking (core/era-booking.ts): off unless set; claim payments then book in their own turn, as before. */
+/** ERA booking (core/era-booking.ts): on unless switched off (`off`: claim payments book in their own turn). */
 const eraBooking = eraBookingSettings(process.env[env.odooEraBooking]);
 const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 /** Claim payments of a round recorded at once: each is its own encounter (its own gate). */
 const ROUND_CONCURRENCY = 8;
+/** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
+const ROUND_LEASE_MS = 1000 * handlers.odooWriter.timeoutSeconds;
 let lambdaClient: LambdaClient | undefined;
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
@@ -415,9 +417,11 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
     return false; // booked already: its own booking answers done
   const traceNumber = remittance.payment.traceNumber;
-  if (!(await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now())))
-    return holdBehind(await eraStore.gate(envelope.encounterId));
-  await writeQueue.enqueueEraRound(traceNumber, envelope.id);
+  const readyKey = await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now());
+  if (!readyKey) return holdBehind(await eraStore.gate(envelope.encounterId));
+  // One round per joining (not per event: a claim payment held at its round and re-queued when its patient
+  // synced joins again, within SQS's 5-minute deduplication window).
+  await writeQueue.enqueueEraRound(traceNumber, readyKey);
   return true;
 }
 
@@ -430,6 +434,9 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
 async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<void> {
   const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
+  const holder = `${record.messageId}:${attempts}`;
+  let leased = false;
   try {
     if ((await breakerOpen()).open)
       throw new OdooError(
@@ -437,6 +444,9 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
         'rcm.OdooBreakerOpen',
         'Odoo circuit breaker open: waiting for the probe',
       );
+    const now = Date.now();
+    leased = await eraStore.lease(traceNumber, holder, now, now + ROUND_LEASE_MS);
+    if (!leased) throw new OdooError('transient', 'rcm.EraRoundBusy', 'another round of this ERA is at work');
     for (let waited = 0; ; ) {
       const { oldest, newest } = await eraStore.ready(traceNumber, settings.chunk);
       const decision = decideRound(oldest.length, newest, Date.now(), waited, settings);
@@ -451,12 +461,16 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
   } catch (error) {
     const odooError = toOdooError(error);
     if (attempts >= maxReceiveCount - 1) {
-      // The round's own receives are not the claims': a fresh round replaces it instead of the DLQ.
+      // The round's own receives are not the claims': a fresh round replaces it instead of the DLQ (a second
+      // later: a FIFO message has no delay of its own).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
       await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}`);
       return;
     }
     logger.warn('ERA round not finished; SQS brings it back', { kind: odooError.kind, attempts });
     throw odooError;
+  } finally {
+    if (leased) await eraStore.release(traceNumber, holder);
   }
 }
 
@@ -515,6 +529,8 @@ async function bookReadyClaim(
     const outcome = await withQuickRetries(() => book(envelope, roundContext));
     await noteBreaker({ kind: 'success' });
     if (outcome.kind === 'held') await hold(envelope, outcome.waitingFor);
+    // A later round that went through: the error an earlier one noted is history.
+    if (item.attempts > 0) await store.clearOdooError(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
     if (error instanceof OdooError)
@@ -524,7 +540,14 @@ async function bookReadyClaim(
     if (isRetryable(odooError)) {
       const tries = await eraStore.noteAttempt(traceNumber, item.readyKey);
       // An outage dead-letters nothing: its tries wait for the breaker like any message's receives.
-      if (tries < maxReceiveCount || (await breakerOpen()).open) return odooError;
+      if (tries < maxReceiveCount || (await breakerOpen()).open) {
+        await store.noteOdooError(envelope.encounterId, {
+          at: new Date().toISOString(),
+          kind: odooError.kind,
+          message: odooError.message,
+        });
+        return odooError;
+      }
     }
     await rejectForGood(envelope, odooError, item.attempts + 1);
   }

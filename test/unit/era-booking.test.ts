@@ -45,9 +45,9 @@ describe('an ERA round', () => {
 });
 
 describe('ERA booking settings (ODOO_ERA_BOOKING)', () => {
-  it('are off unless set', () => {
-    expect(eraBookingSettings(undefined)).toBeUndefined();
-    expect(eraBookingSettings('')).toBeUndefined();
+  it('are on unless switched off', () => {
+    expect(eraBookingSettings(undefined)).toEqual(DEFAULT_ERA_BOOKING);
+    expect(eraBookingSettings('')).toEqual(DEFAULT_ERA_BOOKING);
     expect(eraBookingSettings('off')).toBeUndefined();
   });
 

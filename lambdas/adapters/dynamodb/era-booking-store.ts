@@ -16,6 +16,7 @@ import { getItem } from './items.js';
  * encounter or ERA query of other stores ever reads them:
  *   ERAGATE#<encounterId> / GATE             the claim payment the encounter waits for, with its envelope
  *   ERAREADY#<TRN02> / <joinedAt>#<eventId>  the ERA's ready set, in arrival order (small: the round pages it)
+ *   ERALEASE#<TRN02> / LEASE                 the round at work on the ERA, until it ends or its lease expires
  */
 export interface EraGate {
   eventId: string;
@@ -86,15 +87,15 @@ export class EraBookingStore {
 
   /**
    * Closes the encounter's gate for this claim payment and puts it in its ERA's ready set. A redelivery of the
-   * same turn finds its gate and puts the same ready item again. Answers false when another claim payment holds
-   * the gate (this one then waits behind it).
+   * same turn finds its gate and puts the same ready item again. Answers the ready item's key, or undefined when
+   * another claim payment holds the gate (this one then waits behind it).
    */
   async join(
     envelope: EncounterEnvelope,
     traceNumber: string,
     remittanceId: string,
     now: string,
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     const readyKey = `${now}#${envelope.id}`;
     let gate: EraGate | undefined;
     try {
@@ -117,7 +118,7 @@ export class EraBookingStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       gate = await this.gate(envelope.encounterId);
-      if (gate?.eventId !== envelope.id) return false;
+      if (gate?.eventId !== envelope.id) return undefined;
     }
     await this.doc
       .send(
@@ -136,7 +137,7 @@ export class EraBookingStore {
       .catch((error) => {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
-    return true;
+    return gate.readyKey;
   }
 
   /**
@@ -207,6 +208,44 @@ export class EraBookingStore {
     if (oldest.length === 0) return { oldest };
     const [last] = await page(false, 1);
     return { oldest, newest: (last?.joinedAt as string | undefined) ?? oldest[oldest.length - 1]?.joinedAt };
+  }
+
+  /**
+   * Takes the ERA's round lease for `holder` until `untilMs`: one round at a time per ERA, even when SQS hands a
+   * round's message out again while it still runs (a visibility timeout shorter than the round). False: another
+   * round holds it.
+   */
+  async lease(traceNumber: string, holder: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `ERALEASE#${traceNumber}`, sk: 'LEASE', holder, until: untilMs },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': nowMs, ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async release(traceNumber: string, holder: string): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `ERALEASE#${traceNumber}`, sk: 'LEASE' },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   /** One more failed try of a ready claim payment; answers the count. */

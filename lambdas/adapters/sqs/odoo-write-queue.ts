@@ -45,8 +45,8 @@ export class OdooWriteQueue {
 
   /**
    * Asks for a round of the ERA's claim payments (core/era-booking.ts), in the ERA's FIFO group. `cause` (the
-   * claim payment's event id, or a round's own message id) makes it its own message: a round already taken must
-   * not swallow the next claim payment's request within SQS's 5-minute deduplication window.
+   * claim payment's ready item, or a round's own message id) makes it its own message: a round already taken must
+   * not swallow the next joining's request within SQS's 5-minute deduplication window.
    */
   async enqueueEraRound(traceNumber: string, cause: string): Promise<void> {
     const body: EraBookingRound = { type: ERA_BOOKING_ROUND, traceNumber };
