@@ -278,9 +278,7 @@ async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
   try {
     // ERA booking: an encounter behind a gate books nothing before its claim payment's round (writeRecord holds
     // its events); claim payments join their ERA instead of this batch.
-    const gated = eraBooking
-      ? await eraStore.gates(envelopes.flatMap((e) => (e.encounterId ? [e.encounterId] : [])))
-      : new Map<string, EraGate>();
+    const gated = await eraStore.gates(envelopes.flatMap((e) => (e.encounterId ? [e.encounterId] : [])));
     return await prepareBatch(
       envelopes.filter((e) => !e.encounterId || !gated.has(e.encounterId)),
       { odoo: await odooClient(), store, booking: context, deferRemittances: eraBooking !== undefined },
@@ -335,7 +333,7 @@ async function writeRecord(record: SQSRecord, batchContext: BookingContext = con
         'Odoo circuit breaker open: waiting for the probe',
       );
     // ERA booking: held behind its encounter's gate, or a claim payment that joined its ERA's round.
-    if (eraBooking && isEncounterEvent(envelope) && (await passEraGate(envelope, retry))) return;
+    if (isEncounterEvent(envelope) && (await passEraGate(envelope, retry))) return;
     const outcome = await withQuickRetries(() => book(envelope, batchContext)).catch(
       async (error: unknown) => {
         if (error instanceof OdooError)
@@ -411,8 +409,9 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
     return true;
   };
   if (gate && gate.eventId !== envelope.id) return holdBehind(gate);
-  // A person's retry from the register is booked on its own, as before.
-  if (envelope.type !== 'RemittanceReceived' || (retry && !gate)) return false;
+  // A person's retry from the register is booked on its own, as before; so is every claim payment with ERA booking
+  // off (gates closed before it was switched off are still kept).
+  if (envelope.type !== 'RemittanceReceived' || (retry && !gate) || (!eraBooking && !gate)) return false;
   const remittance = envelope.data as RemittanceReceived;
   if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
     return false; // booked already: its own booking answers done
