@@ -33,7 +33,11 @@ export interface EraBookingSettings {
   chunk: number;
   /** A round books once no claim payment of the ERA joined for this long (default 2 s)… */
   quietMs: number;
-  /** …or once it has waited this long in all (default 15 s), so a steady trickle cannot starve it. */
+  /**
+   * …or once its oldest ready claim payment has waited this long (default 15 s), so a steady trickle cannot
+   * starve it. A round waits inside the writer's invocation for at most a third of its timeout (20 s), then
+   * gives its place back and comes again after the retry delay.
+   */
   maxWaitMs: number;
 }
 
@@ -70,23 +74,25 @@ export type RoundDecision = { kind: 'book'; take: number } | { kind: 'wait'; ms:
 
 /**
  * Whether a round books now, and how many: a full chunk at once; otherwise what is ready once the ERA has been
- * quiet for `quietMs` (its claim payments have stopped arriving: `newestJoinedAt` is the last arrival) or the
- * round has waited `maxWaitMs`.
+ * quiet for `quietMs` (its claim payments have stopped arriving: `newestJoinedAt` is the last arrival) or its
+ * oldest ready claim payment has waited `maxWaitMs` (a steady trickle cannot starve it).
  */
 export function decideRound(
   ready: number,
+  oldestJoinedAt: string | undefined,
   newestJoinedAt: string | undefined,
   nowMs: number,
-  waitedMs: number,
   settings: EraBookingSettings,
 ): RoundDecision {
   if (ready === 0) return { kind: 'book', take: 0 };
   if (ready >= settings.chunk) return { kind: 'book', take: settings.chunk };
-  const quietFor =
-    newestJoinedAt === undefined ? Number.POSITIVE_INFINITY : nowMs - Date.parse(newestJoinedAt);
-  if (quietFor >= settings.quietMs || waitedMs >= settings.maxWaitMs) return { kind: 'book', take: ready };
+  const since = (at: string | undefined) =>
+    at === undefined ? Number.POSITIVE_INFINITY : nowMs - Date.parse(at);
+  const quietFor = since(newestJoinedAt);
+  const waitedFor = since(oldestJoinedAt);
+  if (quietFor >= settings.quietMs || waitedFor >= settings.maxWaitMs) return { kind: 'book', take: ready };
   return {
     kind: 'wait',
-    ms: Math.max(1, Math.min(settings.quietMs - quietFor, settings.maxWaitMs - waitedMs)),
+    ms: Math.max(1, Math.min(settings.quietMs - quietFor, settings.maxWaitMs - waitedFor)),
   };
 }

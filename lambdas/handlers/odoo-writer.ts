@@ -90,6 +90,8 @@ const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.wor
 const ROUND_CONCURRENCY = 8;
 /** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
 const ROUND_LEASE_MS = 1000 * handlers.odooWriter.timeoutSeconds;
+/** A round waits inside its invocation: at most a third of the writer's timeout, the rest is for booking. */
+const ROUND_MAX_WAIT_MS = Math.floor(ROUND_LEASE_MS / 3);
 let lambdaClient: LambdaClient | undefined;
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
@@ -448,8 +450,15 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
     if (!leased) throw new OdooError('transient', 'rcm.EraRoundBusy', 'another round of this ERA is at work');
     for (let waited = 0; ; ) {
       const { oldest, newest } = await eraStore.ready(traceNumber, settings.chunk);
-      const decision = decideRound(oldest.length, newest, Date.now(), waited, settings);
+      const decision = decideRound(oldest.length, oldest[0]?.joinedAt, newest, Date.now(), settings);
       if (decision.kind === 'wait') {
+        // The writer's slot is not held for long: past a third of its timeout the round comes back later.
+        if (waited + decision.ms > ROUND_MAX_WAIT_MS)
+          throw new OdooError(
+            'transient',
+            'rcm.EraStillArriving',
+            'the ERA is still arriving; its round comes back',
+          );
         await new Promise((resolve) => setTimeout(resolve, decision.ms));
         waited += decision.ms;
         continue;

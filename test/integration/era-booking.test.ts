@@ -24,6 +24,25 @@ afterEach(async () => {
   hub = undefined;
 });
 
+/**
+ * Settings under which an ERA of `claims` claim payments is booked by one round, as soon as all have joined (a
+ * full chunk), unless 20 s pass between two of them (the warm-up ERA, never a full chunk, waits out those 20 s).
+ */
+const ONE_ROUND = (claims: number) =>
+  JSON.stringify({ chunk: claims, quietMs: 20_000, maxWaitMs: 3_600_000 });
+
+/**
+ * Calls a writer container makes once, whatever it books (the server version, the chart and journal ids it then
+ * caches: OdooChart): not counted against an ERA. The warm-up fills one container's cache; under load the local
+ * runtime may start a second one for the ERA, as Lambda would.
+ */
+const PER_CONTAINER = new Set([
+  'common.version',
+  'ir.model.data.check_object_reference',
+  'account.account.read',
+  'account.journal.read',
+]);
+
 interface EraRun {
   call: ReturnType<typeof apiCaller>;
   rpcs: number;
@@ -102,7 +121,9 @@ async function bookEra(
   );
   return {
     call,
-    rpcs: stats.total,
+    rpcs: Object.entries(stats.calls)
+      .filter(([call]) => !PER_CONTAINER.has(call))
+      .reduce((sum, [, n]) => sum + n, 0),
     calls: stats.calls,
     books: await eraBooks(rpc, claims),
     dlq: active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string),
@@ -113,7 +134,8 @@ async function bookEra(
 describe('ERA booking: an ERA as one unit of Odoo work', () => {
   it('a 50-claim ERA of paid claims costs at most 0.2 RPCs per claim line, each claim booked once', async () => {
     const claims = eraClaims('P50', 50, ['paid'] as EraKind[]);
-    const run = await bookEra('{"quietMs":1000}', claims, 'EFT-P50');
+    // One round for the whole ERA whatever the machine's speed: it books once all 50 have joined (a full chunk).
+    const run = await bookEra(ONE_ROUND(50), claims, 'EFT-P50');
     for (const c of claims) expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
     expect(run.dlq).toBe(0);
     expect(run.held).toBe(0);
@@ -136,7 +158,7 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
 
   it('a mixed ERA (paid, CO-45, CO-45 + PR) books what the one-by-one path books, in a fixed number of RPCs', async () => {
     const claims = eraClaims('M30', 30);
-    const byRound = await bookEra('{"quietMs":1000}', claims, 'EFT-M30');
+    const byRound = await bookEra(ONE_ROUND(30), claims, 'EFT-M30');
     await hub?.close();
     hub = undefined;
     const oneByOne = await bookEra('off', claims, 'EFT-M30');
@@ -182,7 +204,8 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
   it("the encounter's later events wait behind its claim payment's gate and are booked after it, in order", async () => {
     const claims = eraClaims('G3', 3, ['co45-pr'] as EraKind[]);
     const first = claims[0] as EraClaim;
-    const booked = await bookEra('{"quietMs":10000,"maxWaitMs":20000}', [], 'EFT-G3-SETUP');
+    // The round waits for 30 s of quiet (its chunk is never full): time for the patient's payment to arrive.
+    const booked = await bookEra('{"chunk":100,"quietMs":30000,"maxWaitMs":60000}', [], 'EFT-G3-SETUP');
     const active = hub as Hub;
     await sendAll(
       booked.call,
@@ -197,7 +220,7 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
       booked.call,
       claims.map((c) => eraRemittanceRequest(c, 'EFT-G3')),
     );
-    // The round waits for the ERA to be quiet (10 s here): meanwhile the patient pays the patient invoice the
+    // The round waits for the ERA to be quiet: meanwhile the patient pays the patient invoice the
     // claim payment is about to create — an event that depends on it, in the same encounter's FIFO group.
     await eventually(
       async () => ((await eraItemsLeft(active)) >= 2 * claims.length ? true : undefined),

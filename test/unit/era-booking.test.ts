@@ -15,25 +15,25 @@ const now = Date.parse(at(0));
 
 describe('an ERA round', () => {
   it('books a full chunk at once, however recent its last claim payment', () => {
-    expect(decideRound(500, at(0), now, 0, settings)).toEqual({ kind: 'book', take: 500 });
-    expect(decideRound(1_200, at(0), now, 0, settings)).toEqual({ kind: 'book', take: 500 });
+    expect(decideRound(500, at(0), at(0), now, settings)).toEqual({ kind: 'book', take: 500 });
+    expect(decideRound(1_200, at(0), at(0), now, settings)).toEqual({ kind: 'book', take: 500 });
   });
 
   it('waits while claim payments of the ERA keep arriving, for the rest of the quiet time', () => {
-    expect(decideRound(40, at(-500), now, 0, settings)).toEqual({ kind: 'wait', ms: 1_500 });
+    expect(decideRound(40, at(-3_000), at(-500), now, settings)).toEqual({ kind: 'wait', ms: 1_500 });
   });
 
   it('books what is ready once the ERA has been quiet', () => {
-    expect(decideRound(40, at(-2_000), now, 0, settings)).toEqual({ kind: 'book', take: 40 });
+    expect(decideRound(40, at(-9_000), at(-2_000), now, settings)).toEqual({ kind: 'book', take: 40 });
   });
 
-  it('books after the longest wait even if claim payments still trickle in', () => {
-    expect(decideRound(40, at(0), now, 15_000, settings)).toEqual({ kind: 'book', take: 40 });
-    expect(decideRound(40, at(0), now, 14_000, settings)).toEqual({ kind: 'wait', ms: 1_000 });
+  it('books once its oldest claim payment has waited the longest wait, even if others still trickle in', () => {
+    expect(decideRound(40, at(-15_000), at(0), now, settings)).toEqual({ kind: 'book', take: 40 });
+    expect(decideRound(40, at(-14_500), at(-1_000), now, settings)).toEqual({ kind: 'wait', ms: 500 });
   });
 
   it('has nothing to do when nothing is ready', () => {
-    expect(decideRound(0, undefined, now, 0, settings)).toEqual({ kind: 'book', take: 0 });
+    expect(decideRound(0, undefined, undefined, now, settings)).toEqual({ kind: 'book', take: 0 });
   });
 
   it("runs in the ERA's FIFO group, the deposit's, and is told from business events by its type", () => {
