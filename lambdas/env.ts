@@ -23,6 +23,12 @@ export const env = {
    * (else a slow write is redelivered while it runs and books twice). Not set in AWS.
    */
   odooWriteRetryDelaySeconds: 'ODOO_WRITE_RETRY_DELAY_SECONDS',
+  /**
+   * ERA booking (issue 16, core/era-booking.ts): unset or `on` (the defaults), or JSON `{"chunk","quietMs",
+   * "maxWaitMs"}` — an ERA's claim payments are booked together by rounds in the ERA's FIFO group; `off`: each
+   * in its own turn, as before.
+   */
+  odooEraBooking: 'ODOO_ERA_BOOKING',
   webhookTable: 'WEBHOOK_TABLE_NAME',
   webhookSourcesSecret: 'WEBHOOK_SOURCES_SECRET_ID',
   inboundWebhookQueue: 'INBOUND_WEBHOOK_QUEUE_URL',

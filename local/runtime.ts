@@ -98,6 +98,11 @@ export interface HubOptions {
     retryDelaySeconds?: number;
   };
   /**
+   * ERA booking (issue 16, core/era-booking.ts): `off`, `on` or JSON `{"chunk","quietMs","maxWaitMs"}`; unset:
+   * the writer's default (on).
+   */
+  eraBooking?: string;
+  /**
    * Webhooks (docs/webhooks.md): per-source secrets seeded into the local Secrets Manager (default: the
    * development secrets below), the outbound retry policy (tests shorten it) and the signature tolerance.
    */
@@ -320,6 +325,8 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       // The same DLQ, for the exception register's retries (in AWS a separate receive/delete grant).
       if (name === 'OdooWriteQueue') names[resourceEnv.odooWriteDlqRedrive] = dlqUrl;
     }
+    if (options.eraBooking !== undefined) names[env.odooEraBooking] = options.eraBooking;
+    else delete process.env[env.odooEraBooking]; // an earlier hub's
     if (options.heldEventMaxAgeSeconds !== undefined)
       names[env.heldEventMaxAgeSeconds] = String(options.heldEventMaxAgeSeconds);
     // Reconciliation: the ASL lib/ deploys, its task bound below to the reconcile handler (same code as Lambda).

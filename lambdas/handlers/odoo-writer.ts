@@ -6,6 +6,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AuditLog } from '../adapters/dynamodb/audit-log.js';
+import { EraBookingStore, type EraGate, type ReadyItem } from '../adapters/dynamodb/era-booking-store.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
 import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
@@ -25,6 +26,12 @@ import {
   followUpEvent,
   isEncounterEvent,
 } from '../core/envelope.js';
+import {
+  DEFAULT_ERA_BOOKING,
+  decideRound,
+  eraBookingSettings,
+  isEraBookingRound,
+} from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
   exceptionIdFor,
@@ -43,7 +50,7 @@ import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
 import { env } from '../env.js';
 import { METRICS } from '../metric-names.js';
-import { odooWriteQueueRedelivery } from '../odoo-write-queue.js';
+import { odooWriteQueueRedelivery, odooWriterTimeoutSeconds } from '../odoo-write-queue.js';
 import { forgetPartners, nothingPrepared, type PreparedWrites, prepareBatch } from './booking/batch.js';
 import type { BookingContext, BookingOutcome } from './booking/context.js';
 import { bookDenialWriteOff } from './booking/denial-write-off.js';
@@ -76,6 +83,15 @@ const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 100
 const retryDelaySeconds = numberEnv(env.odooWriteRetryDelaySeconds, 0);
 /** AWS only: the breaker probe function a writer wakes when it opens the breaker (lib/odoo-breaker.ts). */
 const probeFunction = process.env[env.odooBreakerProbeFunction];
+/** ERA booking (core/era-booking.ts): on unless switched off (`off`: claim payments book in their own turn). */
+const eraBooking = eraBookingSettings(process.env[env.odooEraBooking]);
+const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
+/** Claim payments of a round recorded at once: each is its own encounter (its own gate). */
+const ROUND_CONCURRENCY = 8;
+/** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
+const ROUND_LEASE_MS = 1000 * odooWriterTimeoutSeconds;
+/** A round waits inside its invocation: at most a third of the writer's timeout, the rest is for booking. */
+const ROUND_MAX_WAIT_MS = Math.floor(ROUND_LEASE_MS / 3);
 let lambdaClient: LambdaClient | undefined;
 /** Short in-invocation retries ride out a blip; longer outages are SQS's job (visibility timeout). */
 const IN_INVOCATION_BACKOFF_MS = [200, 800];
@@ -262,9 +278,12 @@ async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
   // An open breaker: Odoo is known to fail, the records fail without calling it (writeRecord).
   if ((await breakerOpen()).open) return nothingPrepared();
   try {
+    // ERA booking: an encounter behind a gate books nothing before its claim payment's round (writeRecord holds
+    // its events); claim payments join their ERA instead of this batch.
+    const gated = await eraStore.gates(envelopes.flatMap((e) => (e.encounterId ? [e.encounterId] : [])));
     return await prepareBatch(
-      envelopes,
-      { odoo: await odooClient(), store, booking: context },
+      envelopes.filter((e) => !e.encounterId || !gated.has(e.encounterId)),
+      { odoo: await odooClient(), store, booking: context, deferRemittances: eraBooking !== undefined },
       firstDeliveries,
     );
   } catch (error) {
@@ -285,6 +304,8 @@ function countOdooCall(sample: OdooCallSample): void {
 }
 
 async function writeRecord(record: SQSRecord, batchContext: BookingContext = context): Promise<void> {
+  const round = eraRoundOf(record);
+  if (round) return bookEraRound(round, record);
   let envelope: EventEnvelope;
   try {
     envelope = parseEnvelope(record);
@@ -313,6 +334,8 @@ async function writeRecord(record: SQSRecord, batchContext: BookingContext = con
         'rcm.OdooBreakerOpen',
         'Odoo circuit breaker open: waiting for the probe',
       );
+    // ERA booking: held behind its encounter's gate, or a claim payment that joined its ERA's round.
+    if (isEncounterEvent(envelope) && (await passEraGate(envelope, retry))) return;
     const outcome = await withQuickRetries(() => book(envelope, batchContext)).catch(
       async (error: unknown) => {
         if (error instanceof OdooError)
@@ -357,6 +380,202 @@ async function writeRecord(record: SQSRecord, batchContext: BookingContext = con
     await rejectForGood(envelope, odooError, attempts, retry);
   } finally {
     logger.removeKeys(['correlationId', 'eventId']);
+  }
+}
+
+function eraRoundOf(record: SQSRecord): string | undefined {
+  if (record.messageAttributes?.type?.stringValue !== 'EraBookingRound') return undefined;
+  try {
+    const body: unknown = JSON.parse(record.body);
+    return isEraBookingRound(body) ? body.traceNumber : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ERA booking, in the event's FIFO turn (core/era-booking.ts). An encounter whose gate a claim payment closed
+ * holds every later event until the ERA's round has booked it; a claim payment closes its encounter's gate,
+ * joins its ERA's ready set and asks for a round. True when the event is settled so (held or joined).
+ */
+async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<boolean> {
+  const gate = await eraStore.gate(envelope.encounterId);
+  const holdBehind = async (ahead: EraGate | undefined) => {
+    await hold(
+      envelope,
+      `ERA booking of remittance ${ahead?.remittanceId ?? '(another)'} (trace ${ahead?.traceNumber ?? '?'})`,
+      retry,
+    );
+    // Opened meanwhile: the round has released what it saw; this turn releases what it just held.
+    if (!(await eraStore.holdBehind(envelope.encounterId))) await releaseHeldEvents(envelope.encounterId);
+    return true;
+  };
+  if (gate && gate.eventId !== envelope.id) return holdBehind(gate);
+  // A person's retry from the register is booked on its own, as before; so is every claim payment with ERA booking
+  // off (gates closed before it was switched off are still kept).
+  if (envelope.type !== 'RemittanceReceived' || (retry && !gate) || (!eraBooking && !gate)) return false;
+  const remittance = envelope.data as RemittanceReceived;
+  if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
+    return false; // booked already: its own booking answers done
+  const traceNumber = remittance.payment.traceNumber;
+  const readyKey = await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now());
+  if (!readyKey) return holdBehind(await eraStore.gate(envelope.encounterId));
+  // One round per joining (not per event: a claim payment held at its round and re-queued when its patient
+  // synced joins again, within SQS's 5-minute deduplication window).
+  await writeQueue.enqueueEraRound(traceNumber, readyKey);
+  return true;
+}
+
+/**
+ * A round of an ERA's claim payments (core/era-booking.ts), in the ERA's FIFO group: waits until the ERA is
+ * quiet or a chunk is ready, then books the oldest ready claim payments together. A failure a retry may fix
+ * fails the round (SQS brings it back after the retry delay, when a late commit has landed); each claim payment
+ * counts its own attempts, so a round never dead-letters a claim that did not fail itself.
+ */
+async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<void> {
+  const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
+  const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
+  const holder = `${record.messageId}:${attempts}`;
+  let leased = false;
+  try {
+    // Most rounds find their ERA booked by an earlier one (one round is asked per claim payment): one read.
+    if ((await eraStore.ready(traceNumber, 1)).oldest.length === 0) return;
+    if ((await breakerOpen()).open)
+      throw new OdooError(
+        'transient',
+        'rcm.OdooBreakerOpen',
+        'Odoo circuit breaker open: waiting for the probe',
+      );
+    const now = Date.now();
+    leased = await eraStore.lease(traceNumber, holder, now, now + ROUND_LEASE_MS);
+    if (!leased) throw new OdooError('transient', 'rcm.EraRoundBusy', 'another round of this ERA is at work');
+    for (let waited = 0; ; ) {
+      const { oldest, newest } = await eraStore.ready(traceNumber, settings.chunk);
+      const decision = decideRound(oldest.length, oldest[0]?.joinedAt, newest, Date.now(), settings);
+      if (decision.kind === 'wait') {
+        // The writer's slot is not held for long: past a third of its timeout the round comes back later.
+        if (waited + decision.ms > ROUND_MAX_WAIT_MS)
+          throw new OdooError(
+            'transient',
+            'rcm.EraStillArriving',
+            'the ERA is still arriving; its round comes back',
+          );
+        await new Promise((resolve) => setTimeout(resolve, decision.ms));
+        waited += decision.ms;
+        continue;
+      }
+      if (decision.take > 0) await bookReady(traceNumber, oldest.slice(0, decision.take));
+      return;
+    }
+  } catch (error) {
+    const odooError = toOdooError(error);
+    if (attempts >= maxReceiveCount - 1) {
+      // The round's own receives are not the claims': a fresh round replaces it instead of the DLQ (a second
+      // later: a FIFO message has no delay of its own).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}`);
+      return;
+    }
+    logger.warn('ERA round not finished; SQS brings it back', { kind: odooError.kind, attempts });
+    throw odooError;
+  } finally {
+    if (leased) await eraStore.release(traceNumber, holder);
+  }
+}
+
+/** Books ready claim payments: one look-up and one receivables batch for all, then each recorded on its own. */
+async function bookReady(traceNumber: string, ready: readonly ReadyItem[]): Promise<void> {
+  const gates = await eraStore.gates(ready.map((item) => item.encounterId));
+  const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
+  for (const item of ready) {
+    const gate = gates.get(item.encounterId);
+    // Its gate opened already (a round that stopped after opening it): nothing of it is left to do.
+    if (gate?.eventId !== item.eventId) await eraStore.leave(traceNumber, item.readyKey);
+    else claims.push({ item, gate });
+  }
+  if (claims.length === 0) return;
+  let prepared = nothingPrepared();
+  try {
+    prepared = await prepareBatch(
+      claims.map(({ gate }) => gate.envelope),
+      { odoo: await odooClient(), store, booking: context },
+    );
+  } catch (error) {
+    logger.warn('ERA round batch not completed; its claim payments are booked one by one', {
+      error: (error as Error).message,
+    });
+    if (cachedClient) forgetPartners(cachedClient.client);
+  }
+  const roundContext: BookingContext = { ...context, prepared };
+  let stopped: OdooError | undefined;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(ROUND_CONCURRENCY, claims.length) }, async () => {
+      while (next < claims.length) {
+        const claim = claims[next++] as (typeof claims)[number];
+        // After a failure a retry may fix, the rest wait for the round's next try (Odoo is likely down).
+        if (stopped) continue;
+        const failure = await bookReadyClaim(traceNumber, claim.item, claim.gate, roundContext);
+        if (failure) stopped ??= failure;
+      }
+    }),
+  );
+  if (stopped) throw stopped;
+}
+
+/**
+ * One claim payment of a round, booked as its own turn would book it (its share of the round's batch, else on its
+ * own), then its gate opened. Answers the failure that leaves it waiting for the next round.
+ */
+async function bookReadyClaim(
+  traceNumber: string,
+  item: ReadyItem,
+  gate: EraGate,
+  roundContext: BookingContext,
+): Promise<OdooError | undefined> {
+  const envelope = gate.envelope;
+  try {
+    const outcome = await withQuickRetries(() => book(envelope, roundContext));
+    await noteBreaker({ kind: 'success' });
+    if (outcome.kind === 'held') await hold(envelope, outcome.waitingFor);
+    // A later round that went through: the error an earlier one noted is history.
+    if (item.attempts > 0) await store.clearOdooError(envelope.encounterId);
+  } catch (error) {
+    const odooError = toOdooError(error);
+    if (error instanceof OdooError)
+      await noteBreaker(
+        error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
+      );
+    if (isRetryable(odooError)) {
+      const tries = await eraStore.noteAttempt(traceNumber, item.readyKey);
+      // An outage dead-letters nothing: its tries wait for the breaker like any message's receives.
+      if (tries < maxReceiveCount || (await breakerOpen()).open) {
+        await store.noteOdooError(envelope.encounterId, {
+          at: new Date().toISOString(),
+          kind: odooError.kind,
+          message: odooError.message,
+        });
+        return odooError;
+      }
+    }
+    await rejectForGood(envelope, odooError, item.attempts + 1);
+  }
+  await openGate(envelope.encounterId, gate.eventId);
+  await eraStore.leave(traceNumber, item.readyKey);
+  return undefined;
+}
+
+/**
+ * Releases what waited behind the gate, in arrival order, then opens it — unless something was held behind it
+ * meanwhile (its count moved), which is released in turn. The encounter's FIFO turns hold while the gate is shut.
+ */
+async function openGate(encounterId: string, eventId: string): Promise<void> {
+  for (;;) {
+    const current = await eraStore.gate(encounterId);
+    if (current?.eventId !== eventId) return;
+    await releaseHeldEvents(encounterId);
+    if (await eraStore.open(encounterId, eventId, current.behind)) return;
   }
 }
 

@@ -27,6 +27,8 @@ export interface MonthEndOptions {
   outageSeconds: number;
   drainTimeoutSeconds: number;
   clients: number;
+  /** The writer's ODOO_ERA_BOOKING (issue 16; unset: its default, on); `off` for claim payments booked per turn. */
+  eraBooking?: string;
   /** A real Odoo instead of the sandbox: the hub's user and the administrator who reads the books. */
   realOdoo?: {
     url: string;
@@ -47,6 +49,7 @@ export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
     outageSeconds: number('BENCH_MONTH_END_OUTAGE_SECONDS', 30),
     drainTimeoutSeconds: number('BENCH_MONTH_END_DRAIN_TIMEOUT_SECONDS', 3600),
     clients: number('BENCH_MONTH_END_CLIENTS', 10),
+    ...(env.BENCH_ERA_BOOKING ? { eraBooking: env.BENCH_ERA_BOOKING } : {}),
     ...(env.BENCH_MONTH_END_REAL_ODOO === '1' && env.ODOO_URL
       ? {
           realOdoo: {
@@ -129,6 +132,7 @@ export async function benchMonthEnd(
       // A failed write comes back in 1 s instead of the 6-minute visibility timeout; the breaker (issue 12)
       // stops the writers during the outage, so no message spends its receives on a dead Odoo.
       odooWriteQueue: { retryDelaySeconds: 1 },
+      ...(options.eraBooking ? { eraBooking: options.eraBooking } : {}),
     });
     const active = hub;
     const call = apiCaller(active, await accessToken(active), `me-${run}`);
@@ -354,7 +358,7 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
           .join(', ')} |`,
     ),
     '',
-    `Month-end: an ERA of ${o.claims} claim payments (a third each paid in full, CO-45, CO-45 + PR) and ${o.patientPayments} patient payments sent at once, Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, unreachable for ${o.outageSeconds} s in the middle:`,
+    `Month-end: an ERA of ${o.claims} claim payments (a third each paid in full, CO-45, CO-45 + PR) and ${o.patientPayments} patient payments sent at once, Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, unreachable for ${o.outageSeconds} s in the middle; ERA booking ${o.eraBooking ?? 'on (default)'}:`,
     '',
     '| figure | value |',
     '| --- | ---: |',

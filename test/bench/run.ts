@@ -9,7 +9,8 @@
  *   6. reconciliation: one state machine run over a payer-day of remittances (test/bench/reconciliation.ts)
  *   7. AWS cost per encounter: every billable request of the issue-16 mix, × us-east-1 list prices (test/bench/cost.ts)
  *   8. Odoo at month-end: RPCs per event by type and a month-end drain through an Odoo rate-limited per worker,
- *      with an outage in the middle (test/bench/month-end.ts; BENCH_MONTH_END_* knobs, BENCH_MONTH_END=skip)
+ *      with an outage in the middle (test/bench/month-end.ts; BENCH_MONTH_END_* knobs, BENCH_MONTH_END=skip), and
+ *      Odoo RPCs per claim line by ERA size (test/bench/era-size.ts; BENCH_ERA_SIZES, BENCH_ERA_BOOKING)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -23,6 +24,7 @@ import {
   sourceMapBenchLines,
 } from './bundles.js';
 import { benchCost, costBenchLines } from './cost.js';
+import { benchEraSizes, eraSizeBenchLines, eraSizeCasesFromEnv } from './era-size.js';
 import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
@@ -169,6 +171,15 @@ if (process.env.BENCH_MONTH_END !== 'skip') {
   print();
   for (const line of monthEndBenchLines(
     await benchMonthEnd(monthEndOptionsFromEnv(), (line) => console.error(`[month-end] ${line}`)),
+  ))
+    print(line);
+  // ERA booking (issue 16): RPCs per claim line for a 50- and a 1,000-claim ERA (test/bench/era-size.ts).
+  print();
+  for (const line of eraSizeBenchLines(
+    await benchEraSizes(eraSizeCasesFromEnv(), process.env.BENCH_ERA_BOOKING, (line) =>
+      console.error(`[era-size] ${line}`),
+    ),
+    process.env.BENCH_ERA_BOOKING,
   ))
     print(line);
 }

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../core/envelope.js';
+import { ERA_BOOKING_ROUND, type EraBookingRound, eraGroup } from '../../core/era-booking.js';
 
 /**
  * The Odoo write queue is FIFO: one message group per encounter keeps an encounter's writes in order
@@ -38,6 +39,24 @@ export class OdooWriteQueue {
             ]),
           ),
         },
+      }),
+    );
+  }
+
+  /**
+   * Asks for a round of the ERA's claim payments (core/era-booking.ts), in the ERA's FIFO group. `cause` (the
+   * claim payment's ready item, or a round's own message id) makes it its own message: a round already taken must
+   * not swallow the next joining's request within SQS's 5-minute deduplication window.
+   */
+  async enqueueEraRound(traceNumber: string, cause: string): Promise<void> {
+    const body: EraBookingRound = { type: ERA_BOOKING_ROUND, traceNumber };
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(body),
+        MessageGroupId: eraGroup(traceNumber),
+        MessageDeduplicationId: `era-round:${cause}`.slice(0, 128),
+        MessageAttributes: { type: { DataType: 'String', StringValue: ERA_BOOKING_ROUND } },
       }),
     );
   }

@@ -77,6 +77,11 @@ interface PrepareDeps {
   store: Pick<WorkflowStore, 'getMasterRecord'>;
   /** The writer's context for this batch: with it, payments and remittances are decided and booked here. */
   booking?: BookingContext;
+  /**
+   * ERA booking on (core/era-booking.ts): a claim payment is booked by its ERA's round, not by the SQS batch of
+   * its turn (its encounter's later events in the batch still wait behind it).
+   */
+  deferRemittances?: boolean;
 }
 
 export async function prepareBatch(
@@ -141,7 +146,8 @@ async function prepareReceivables(
   for (const envelope of envelopes) {
     const encounter = envelope.encounterId ?? envelope.id;
     if (
-      (envelope.type === 'PaymentReceived' || envelope.type === 'RemittanceReceived') &&
+      (envelope.type === 'PaymentReceived' ||
+        (envelope.type === 'RemittanceReceived' && !deps.deferRemittances)) &&
       !seen.has(encounter)
     )
       candidates.push(envelope);
@@ -159,27 +165,27 @@ async function prepareReceivables(
     partner: { kind: 'payer' | 'patient'; id: string };
     patientId?: string;
   }> = [];
-  for (const envelope of candidates) {
-    if (!isEncounterEvent(envelope)) continue;
+  // Each candidate is its own encounter: their reads run side by side (an ERA round brings hundreds), in order.
+  const found = await inTurn(candidates, async (envelope): Promise<(typeof wanted)[number] | undefined> => {
+    if (!isEncounterEvent(envelope)) return undefined;
     if (envelope.type === 'PaymentReceived') {
       const payment = envelope.data as PaymentReceived;
-      if (named.get(payment.appliesTo.invoiceId) !== 1) continue;
-      wanted.push({
+      if (named.get(payment.appliesTo.invoiceId) !== 1) return undefined;
+      return {
         envelope,
         invoiceId: payment.appliesTo.invoiceId,
         paymentRef: paymentStepRef(payment.paymentId),
         moveRefs: [],
         partner: payment.payer,
-      });
-      continue;
+      };
     }
-    if (!deps.booking) continue;
+    if (!deps.booking) return undefined;
     const remittance = envelope.data as RemittanceReceived;
     const workflow = await deps.booking.store.getWorkflow(envelope.encounterId);
     const invoiceId = workflow && remittanceInvoiceId(workflow, remittance.claimId);
-    if (!workflow || !invoiceId || named.has(invoiceId)) continue;
+    if (!workflow || !invoiceId || named.has(invoiceId)) return undefined;
     const refs = remittanceStepRefs(remittance.remittanceId);
-    wanted.push({
+    return {
       envelope,
       invoiceId,
       paymentRef: refs.payment,
@@ -192,17 +198,20 @@ async function prepareReceivables(
       ],
       partner: { kind: 'payer', id: remittance.payerId },
       ...(workflow.patientId ? { patientId: workflow.patientId } : {}),
-    });
-  }
+    };
+  });
+  for (const item of found) if (item) wanted.push(item);
   if (wanted.length === 0) return;
   const partnerIds = new Map<string, number>();
   const known = knownPartners.get(deps.odoo);
   const partnerId = async (party: { kind: 'payer' | 'patient'; id: string }) =>
     known?.get(partnerExternalId(party)) ??
     (await deps.store.getMasterRecord(party.kind, party.id))?.odooPartnerId;
-  for (const { partner } of wanted) {
+  // One look-up per partner: an ERA's claim payments all name its payer.
+  const parties = new Map(wanted.map(({ partner }) => [partnerRef(partner), partner]));
+  for (const [ref, partner] of parties) {
     const id = await partnerId(partner);
-    if (id !== undefined) partnerIds.set(partnerRef(partner), id);
+    if (id !== undefined) partnerIds.set(ref, id);
   }
   const snapshot = await OdooReceivablesLedger.snapshot(deps.odoo, {
     invoiceIds: wanted.map((w) => w.invoiceId),
@@ -219,19 +228,24 @@ async function prepareReceivables(
   }
   const bookings: BatchBooking[] = [];
   const plans = new Map<string, PostingPlan>();
-  for (const { envelope, patientId } of wanted) {
+  const booking = deps.booking;
+  const decided = await inTurn(wanted, async ({ envelope, patientId }) => {
     const ledger = new OdooReceivablesLedger(deps.odoo, undefined, snapshot);
     const decision =
       envelope.type === 'PaymentReceived'
-        ? await decidePayment(envelope, deps.booking, ledger)
-        : await decideRemittance(envelope, deps.booking, ledger);
-    if (decision.kind !== 'plan' || !batchable(decision.plan.steps)) continue;
+        ? await decidePayment(envelope, booking, ledger)
+        : await decideRemittance(envelope, booking, ledger);
+    if (decision.kind !== 'plan' || !batchable(decision.plan.steps)) return undefined;
     const patientPartnerId = patientId ? await partnerId({ kind: 'patient', id: patientId }) : undefined;
-    plans.set(envelope.id, decision.plan);
+    return { envelope, plan: decision.plan, patientPartnerId };
+  });
+  for (const item of decided) {
+    if (!item) continue;
+    plans.set(item.envelope.id, item.plan);
     bookings.push({
-      key: envelope.id,
-      steps: decision.plan.steps,
-      ...(patientPartnerId === undefined ? {} : { patientPartnerId }),
+      key: item.envelope.id,
+      steps: item.plan.steps,
+      ...(item.patientPartnerId === undefined ? {} : { patientPartnerId: item.patientPartnerId }),
     });
   }
   const outcome = await new OdooReceivablesBatch(deps.odoo).book(bookings, snapshot);
@@ -263,6 +277,21 @@ async function prepareReceivables(
       // Each record settles it on its own then.
     }
   }
+}
+
+/** `work` over the items, a few at a time, the answers in the items' order. */
+async function inTurn<T, R>(items: readonly T[], work: (item: T) => Promise<R>, width = 8): Promise<R[]> {
+  const answers: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        answers[index] = await work(items[index] as T);
+      }
+    }),
+  );
+  return answers;
 }
 
 export function forgetPartners(odoo: OdooClient): void {

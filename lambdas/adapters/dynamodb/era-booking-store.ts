@@ -1,0 +1,274 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { EncounterEnvelope } from '../../core/envelope.js';
+import type { ReadyClaim } from '../../core/era-booking.js';
+import { getItem } from './items.js';
+
+/**
+ * The ERA booking's items in the workflow table (core/era-booking.ts), each in its own partition so no
+ * encounter or ERA query of other stores ever reads them:
+ *   ERAGATE#<encounterId> / GATE             the claim payment the encounter waits for, with its envelope
+ *   ERAREADY#<TRN02> / <joinedAt>#<eventId>  the ERA's ready set, in arrival order (small: the round pages it)
+ *   ERALEASE#<TRN02> / LEASE                 the round at work on the ERA, until it ends or its lease expires
+ */
+export interface EraGate {
+  eventId: string;
+  traceNumber: string;
+  remittanceId: string;
+  /** The ready item's sort key: the same on every redelivery of the claim payment's turn. */
+  readyKey: string;
+  envelope: EncounterEnvelope;
+  /** Events held behind the gate so far: the round opens the gate only on the count it released. */
+  behind: number;
+}
+
+export interface ReadyItem extends ReadyClaim {
+  encounterId: string;
+  readyKey: string;
+  /** Rounds that tried to book it and failed in a way a retry may fix. */
+  attempts: number;
+}
+
+const gateKey = (encounterId: string) => ({ pk: `ERAGATE#${encounterId}`, sk: 'GATE' });
+const readyPartition = (traceNumber: string) => `ERAREADY#${traceNumber}`;
+
+export class EraBookingStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async gate(encounterId: string): Promise<EraGate | undefined> {
+    const item = await getItem<Omit<EraGate, 'envelope'> & { envelope: string }>(
+      this.doc,
+      this.tableName,
+      gateKey(encounterId),
+    );
+    return item ? { ...item, envelope: JSON.parse(item.envelope) as EncounterEnvelope } : undefined;
+  }
+
+  /** The closed gates of these encounters, by encounter (one BatchGet per 100). */
+  async gates(encounterIds: readonly string[]): Promise<Map<string, EraGate>> {
+    const gates = new Map<string, EraGate>();
+    const unique = [...new Set(encounterIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = unique.slice(i, i + 100).map(gateKey);
+      while (keys.length > 0) {
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const envelope = JSON.parse(item.envelope as string) as EncounterEnvelope;
+          gates.set(envelope.encounterId, {
+            eventId: item.eventId as string,
+            traceNumber: item.traceNumber as string,
+            remittanceId: item.remittanceId as string,
+            readyKey: item.readyKey as string,
+            envelope,
+            behind: Number(item.behind ?? 0),
+          });
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>>) ?? [];
+      }
+    }
+    return gates;
+  }
+
+  /**
+   * Closes the encounter's gate for this claim payment and puts it in its ERA's ready set. A redelivery of the
+   * same turn finds its gate and puts the same ready item again. Answers the ready item's key, or undefined when
+   * another claim payment holds the gate (this one then waits behind it).
+   */
+  async join(
+    envelope: EncounterEnvelope,
+    traceNumber: string,
+    remittanceId: string,
+    now: string,
+  ): Promise<string | undefined> {
+    const readyKey = `${now}#${envelope.id}`;
+    let gate: EraGate | undefined;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...gateKey(envelope.encounterId),
+            eventId: envelope.id,
+            traceNumber,
+            remittanceId,
+            readyKey,
+            envelope: JSON.stringify(envelope),
+            behind: 0,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      gate = { eventId: envelope.id, traceNumber, remittanceId, readyKey, envelope, behind: 0 };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      gate = await this.gate(envelope.encounterId);
+      if (gate?.eventId !== envelope.id) return undefined;
+    }
+    await this.doc
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: readyPartition(traceNumber),
+            sk: gate.readyKey,
+            encounterId: envelope.encounterId,
+            eventId: envelope.id,
+            joinedAt: gate.readyKey.slice(0, gate.readyKey.length - envelope.id.length - 1),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+    return gate.readyKey;
+  }
+
+  /**
+   * Notes one more event held behind the encounter's gate (after its HELD item is written). False when the gate
+   * is open by now: the caller releases what it held itself.
+   */
+  async holdBehind(encounterId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: gateKey(encounterId),
+          UpdateExpression: 'ADD behind :one',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Opens the gate if it is still this claim payment's and nothing was held behind it since the round released
+   * (`behind` as the round read it before releasing). False: look at what was held, release, try again.
+   */
+  async open(encounterId: string, eventId: string, behind: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: gateKey(encounterId),
+          ConditionExpression: 'attribute_not_exists(pk) OR (eventId = :id AND behind = :behind)',
+          ExpressionAttributeValues: { ':id': eventId, ':behind': behind },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The oldest `limit` claim payments of the ERA's ready set, in arrival order, and the newest one's arrival. */
+  async ready(traceNumber: string, limit: number): Promise<{ oldest: ReadyItem[]; newest?: string }> {
+    const page = async (forward: boolean, max: number) =>
+      (
+        await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': readyPartition(traceNumber) },
+            ScanIndexForward: forward,
+            Limit: max,
+            ConsistentRead: true,
+          }),
+        )
+      ).Items ?? [];
+    const oldest = (await page(true, limit)).map((item) => ({
+      encounterId: item.encounterId as string,
+      eventId: item.eventId as string,
+      joinedAt: item.joinedAt as string,
+      readyKey: item.sk as string,
+      attempts: (item.attempts as number | undefined) ?? 0,
+    }));
+    if (oldest.length === 0) return { oldest };
+    const [last] = await page(false, 1);
+    return { oldest, newest: (last?.joinedAt as string | undefined) ?? oldest[oldest.length - 1]?.joinedAt };
+  }
+
+  /**
+   * Takes the ERA's round lease for `holder` until `untilMs`: one round at a time per ERA, even when SQS hands a
+   * round's message out again while it still runs (a visibility timeout shorter than the round). False: another
+   * round holds it.
+   */
+  async lease(traceNumber: string, holder: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `ERALEASE#${traceNumber}`, sk: 'LEASE', holder, until: untilMs },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR holder = :holder',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': nowMs, ':holder': holder },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async release(traceNumber: string, holder: string): Promise<void> {
+    await this.doc
+      .send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `ERALEASE#${traceNumber}`, sk: 'LEASE' },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+  }
+
+  /** One more failed try of a ready claim payment; answers the count. */
+  async noteAttempt(traceNumber: string, readyKey: string): Promise<number> {
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: readyPartition(traceNumber), sk: readyKey },
+        UpdateExpression: 'ADD attempts :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(out.Attributes?.attempts ?? 1);
+  }
+
+  async leave(traceNumber: string, readyKey: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: readyPartition(traceNumber), sk: readyKey },
+      }),
+    );
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The ERA as a unit of work for Odoo (issue 16). Each claim payment (`RemittanceReceived`) still takes its turn
+ * in its encounter's FIFO group, where everything before it in the encounter has been booked; there, instead of
+ * writing to Odoo, it closes a *gate* on the encounter (every later event of the encounter is held behind it) and
+ * joins its ERA's *ready* set. A round in the ERA's own FIFO group (`era:<TRN02>`, the deposit's group) then
+ * decides and books the ready claim payments together — one look-up, one receivables batch — and opens each gate,
+ * releasing what waited behind it in arrival order. The encounter is quiet while its gate is closed, so the claim
+ * payment is decided and written exactly as its own turn would have; the round only chooses when.
+ *
+ * This module holds the pure rules: the round's group and message, and when a round books.
+ */
+
+/** The FIFO group of an ERA: the one its deposit (`EraDepositReceived`, partition `era:<TRN02>`) is booked in. */
+export const eraGroup = (traceNumber: string): string => `era:${traceNumber}`;
+
+/** The Odoo write queue message that asks for a round of an ERA (not a business event: no envelope). */
+export const ERA_BOOKING_ROUND = 'EraBookingRound';
+export interface EraBookingRound {
+  type: typeof ERA_BOOKING_ROUND;
+  traceNumber: string;
+}
+
+export function isEraBookingRound(body: unknown): body is EraBookingRound {
+  const value = body as Partial<EraBookingRound> | null;
+  return (
+    value?.type === ERA_BOOKING_ROUND && typeof value.traceNumber === 'string' && value.traceNumber !== ''
+  );
+}
+
+/** What a round waits for before it books (lambdas/env.ts `ODOO_ERA_BOOKING`). */
+export interface EraBookingSettings {
+  /** Claim payments booked together at most: one receivables batch, one Odoo payload (default 500). */
+  chunk: number;
+  /** A round books once no claim payment of the ERA joined for this long (default 2 s)… */
+  quietMs: number;
+  /**
+   * …or once its oldest ready claim payment has waited this long (default 15 s), so a steady trickle cannot
+   * starve it. A round waits inside the writer's invocation for at most a third of its timeout (20 s), then
+   * gives its place back and comes again after the retry delay.
+   */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_ERA_BOOKING: EraBookingSettings = { chunk: 500, quietMs: 2_000, maxWaitMs: 15_000 };
+
+/**
+ * The settings from their env value: unset, empty or `on` → the defaults (ERA booking is how the hub books
+ * remittances); `off` → each claim payment books in its own turn, as before issue 16's ERA booking; a JSON object
+ * → the defaults with its numbers.
+ */
+export function eraBookingSettings(value: string | undefined): EraBookingSettings | undefined {
+  const text = value?.trim() ?? '';
+  if (text === 'off') return undefined;
+  if (text === '' || text === 'on') return DEFAULT_ERA_BOOKING;
+  const parsed = JSON.parse(text) as Partial<Record<keyof EraBookingSettings, unknown>>;
+  const pick = (key: keyof EraBookingSettings, min: number) => {
+    const n = parsed[key];
+    if (n === undefined) return DEFAULT_ERA_BOOKING[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+      throw new Error(`ERA booking setting ${key} must be an integer ≥ ${min}, got ${JSON.stringify(n)}`);
+    return n;
+  };
+  return { chunk: pick('chunk', 1), quietMs: pick('quietMs', 0), maxWaitMs: pick('maxWaitMs', 0) };
+}
+
+/** A claim payment waiting in its ERA's ready set. */
+export interface ReadyClaim {
+  /** When it joined (ISO 8601) and its event id: the ready set's order, arrival order. */
+  joinedAt: string;
+  eventId: string;
+}
+
+export type RoundDecision = { kind: 'book'; take: number } | { kind: 'wait'; ms: number };
+
+/**
+ * Whether a round books now, and how many: a full chunk at once; otherwise what is ready once the ERA has been
+ * quiet for `quietMs` (its claim payments have stopped arriving: `newestJoinedAt` is the last arrival) or its
+ * oldest ready claim payment has waited `maxWaitMs` (a steady trickle cannot starve it).
+ */
+export function decideRound(
+  ready: number,
+  oldestJoinedAt: string | undefined,
+  newestJoinedAt: string | undefined,
+  nowMs: number,
+  settings: EraBookingSettings,
+): RoundDecision {
+  if (ready === 0) return { kind: 'book', take: 0 };
+  if (ready >= settings.chunk) return { kind: 'book', take: settings.chunk };
+  const since = (at: string | undefined) =>
+    at === undefined ? Number.POSITIVE_INFINITY : nowMs - Date.parse(at);
+  const quietFor = since(newestJoinedAt);
+  const waitedFor = since(oldestJoinedAt);
+  if (quietFor >= settings.quietMs || waitedFor >= settings.maxWaitMs) return { kind: 'book', take: ready };
+  return {
+    kind: 'wait',
+    ms: Math.max(1, Math.min(settings.quietMs - quietFor, settings.maxWaitMs - waitedFor)),
+  };
+}

@@ -1,0 +1,272 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { patientInvoiceId } from '../../lambdas/core/remittance-posting.js';
+import type { Hub } from '../../local/runtime.js';
+import {
+  type EraClaim,
+  type EraKind,
+  eraBooks,
+  eraClaims,
+  eraPayerRequest,
+  eraRemittanceRequest,
+  eraSetupRequests,
+  expectedEraAmounts,
+  sendAll,
+} from './support/era-scenario.js';
+import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
+
+// Issue 16: an ERA's claim payments booked by rounds in the ERA's FIFO group (core/era-booking.ts) — a number of
+// Odoo RPCs that does not grow with the ERA, and the books the one-by-one path makes, claim by claim.
+
+let hub: Hub | undefined;
+afterEach(async () => {
+  await hub?.close();
+  hub = undefined;
+});
+
+/**
+ * Settings under which an ERA of `claims` claim payments is booked by one round, as soon as all have joined (a
+ * full chunk), unless 20 s pass between two of them (the warm-up ERA, never a full chunk, waits out those 20 s).
+ */
+const ONE_ROUND = (claims: number) =>
+  JSON.stringify({ chunk: claims, quietMs: 20_000, maxWaitMs: 3_600_000 });
+
+/**
+ * Calls a writer container makes once, whatever it books (the server version, the chart and journal ids it then
+ * caches: OdooChart): not counted against an ERA. The warm-up fills one container's cache; under load the local
+ * runtime may start a second one for the ERA, as Lambda would.
+ */
+const PER_CONTAINER = new Set([
+  'common.version',
+  'ir.model.data.check_object_reference',
+  'account.account.read',
+  'account.journal.read',
+]);
+
+interface EraRun {
+  call: ReturnType<typeof apiCaller>;
+  rpcs: number;
+  calls: Record<string, number>;
+  books: Awaited<ReturnType<typeof eraBooks>>;
+  dlq: number;
+  held: number;
+}
+
+async function sandboxStats(active: Hub, method: 'GET' | 'DELETE') {
+  const response = await fetch(`${active.odooUrl}/__sandbox/stats`, { method });
+  return (await response.json()) as { total: number; calls: Record<string, number> };
+}
+
+/** The ERA booking items (gates, ready sets) left in the workflow table. */
+async function eraItemsLeft(active: Hub): Promise<number> {
+  const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
+  try {
+    const out = await client.send(
+      new ScanCommand({
+        TableName: process.env.WORKFLOW_TABLE_NAME as string,
+        FilterExpression: 'begins_with(pk, :gate) OR begins_with(pk, :ready)',
+        ExpressionAttributeValues: { ':gate': { S: 'ERAGATE#' }, ':ready': { S: 'ERAREADY#' } },
+      }),
+    );
+    return out.Count ?? 0;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Seeds the claims' encounters, then sends their ERA (one trace) and counts the RPCs it costs Odoo. */
+async function bookEra(
+  eraBooking: string,
+  claims: EraClaim[],
+  trace: string,
+  beforeEra: (active: Hub) => Promise<void> = async () => undefined,
+): Promise<EraRun> {
+  hub = await startTestHub({
+    ...(eraBooking ? { eraBooking } : {}),
+    odooWriteQueue: { retryDelaySeconds: 1 },
+  });
+  const active = hub;
+  const call = apiCaller(active, await accessToken(active), `era-${trace}`);
+  await sendAll(call, [eraPayerRequest()]);
+  await active.waitForIdle();
+  // A warm-up ERA of one claim per kind: the writer finds the chart and journal ids once per container.
+  const warm = eraClaims(`${trace}W`, 3);
+  const all = [...warm, ...claims];
+  await sendAll(
+    call,
+    all.flatMap((c) => eraSetupRequests(c).first),
+  );
+  await sendAll(
+    call,
+    all.flatMap((c) => eraSetupRequests(c).then),
+  );
+  await active.waitForIdle();
+  await sendAll(
+    call,
+    warm.map((c) => eraRemittanceRequest(c, `${trace}-WARM`)),
+  );
+  await active.waitForIdle();
+  await beforeEra(active);
+  await sandboxStats(active, 'DELETE');
+  await sendAll(
+    call,
+    claims.map((c) => eraRemittanceRequest(c, trace)),
+  );
+  await active.waitForIdle();
+  const stats = await sandboxStats(active, 'GET');
+  const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+    odoo<T>(active, model, method, args, kwargs);
+  const workflows = await Promise.all(
+    claims.map(async (c) => (await call('GET', `/v1/workflows/${c.encounterId}`)).body),
+  );
+  return {
+    call,
+    rpcs: Object.entries(stats.calls)
+      .filter(([call]) => !PER_CONTAINER.has(call))
+      .reduce((sum, [, n]) => sum + n, 0),
+    calls: stats.calls,
+    books: await eraBooks(rpc, claims),
+    dlq: active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string),
+    held: workflows.filter((w) => Array.isArray(w.held) && w.held.length > 0).length,
+  };
+}
+
+describe('ERA booking: an ERA as one unit of Odoo work', () => {
+  it('a 50-claim ERA of paid claims costs at most 0.2 RPCs per claim line, each claim booked once', async () => {
+    const claims = eraClaims('P50', 50, ['paid'] as EraKind[]);
+    // One round for the whole ERA whatever the machine's speed: it books once all 50 have joined (a full chunk).
+    const run = await bookEra(ONE_ROUND(50), claims, 'EFT-P50');
+    for (const c of claims) expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    expect(run.dlq).toBe(0);
+    expect(run.held).toBe(0);
+    expect(run.rpcs / claims.length, JSON.stringify(run.calls)).toBeLessThanOrEqual(0.2);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+
+    // The payer sends the ERA again (new keys): every claim payment is found booked, nothing reaches Odoo.
+    await sandboxStats(hub as Hub, 'DELETE');
+    await sendAll(
+      run.call,
+      claims.map((c) => eraRemittanceRequest(c, 'EFT-P50')),
+    );
+    await (hub as Hub).waitForIdle();
+    expect((await sandboxStats(hub as Hub, 'GET')).total).toBe(0);
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(hub as Hub, model, method, args, kwargs);
+    const again = await eraBooks(rpc, claims);
+    for (const c of claims) expect(again.get(c.n)?.payments, c.n).toHaveLength(1);
+  }, 300_000);
+
+  it('a mixed ERA (paid, CO-45, CO-45 + PR) books what the one-by-one path books, in a fixed number of RPCs', async () => {
+    const claims = eraClaims('M30', 30);
+    const byRound = await bookEra(ONE_ROUND(30), claims, 'EFT-M30');
+    await hub?.close();
+    hub = undefined;
+    const oneByOne = await bookEra('off', claims, 'EFT-M30');
+    for (const c of claims) {
+      expect(byRound.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+      expect(byRound.books.get(c.n), c.n).toEqual(oneByOne.books.get(c.n));
+    }
+    expect(byRound.dlq + oneByOne.dlq).toBe(0);
+    // One round: look-ups, payments, credit notes, patient invoices, the deposit search — not per claim.
+    expect(byRound.rpcs, JSON.stringify(byRound.calls)).toBeLessThanOrEqual(16);
+    expect(byRound.rpcs).toBeLessThan(oneByOne.rpcs / 2);
+  }, 600_000);
+
+  it('a claim payment Odoo refuses goes to the DLQ with its exception; the rest of the ERA is booked', async () => {
+    const claims = eraClaims('X10', 10, ['paid'] as EraKind[]);
+    const poison = claims[3] as EraClaim;
+    const run = await bookEra('{"quietMs":1000}', claims, 'EFT-X10', async (active) => {
+      // A rule of this Odoo (Studio, a module) refuses one payment, however it is made: the batch's create of
+      // all payments is refused whole, then each is booked on its own (the register wizard) and only it fails.
+      for (const model of ['account.payment', 'account.payment.register'])
+        await sandboxAdmin(active, 'constraints', {
+          model,
+          method: 'create',
+          field: 'amount',
+          equals: poison.billedCents / 100,
+          name: 'odoo.exceptions.ValidationError',
+          message: 'Payments of this amount need a second approval',
+        });
+    });
+    for (const c of claims.filter((c) => c !== poison))
+      expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    expect(run.books.get(poison.n)?.payments).toEqual([]);
+    expect(run.dlq).toBe(1);
+    const workflow = (await run.call('GET', `/v1/workflows/${poison.encounterId}`)).body as {
+      exceptions: Array<{ key: string }>;
+    };
+    expect(workflow.exceptions.map((e) => e.key).some((key) => key.startsWith('odoo-write:'))).toBe(true);
+    // Its gate is open: nothing of the ERA waits.
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+    expect(run.held).toBe(0);
+  }, 300_000);
+
+  it("the encounter's later events wait behind its claim payment's gate and are booked after it, in order", async () => {
+    const claims = eraClaims('G3', 3, ['co45-pr'] as EraKind[]);
+    const first = claims[0] as EraClaim;
+    // The round waits for 30 s of quiet (its chunk is never full): time for the patient's payment to arrive.
+    const booked = await bookEra('{"chunk":100,"quietMs":30000,"maxWaitMs":60000}', [], 'EFT-G3-SETUP');
+    const active = hub as Hub;
+    await sendAll(
+      booked.call,
+      claims.flatMap((c) => eraSetupRequests(c).first),
+    );
+    await sendAll(
+      booked.call,
+      claims.flatMap((c) => eraSetupRequests(c).then),
+    );
+    await active.waitForIdle();
+    await sendAll(
+      booked.call,
+      claims.map((c) => eraRemittanceRequest(c, 'EFT-G3')),
+    );
+    // The round waits for the ERA to be quiet: meanwhile the patient pays the patient invoice the
+    // claim payment is about to create — an event that depends on it, in the same encounter's FIFO group.
+    await eventually(
+      async () => ((await eraItemsLeft(active)) >= 2 * claims.length ? true : undefined),
+      30_000,
+    );
+    const patientInvoice = patientInvoiceId(first.invoiceId, `ERA-${first.n}`);
+    await sendAll(booked.call, [
+      {
+        method: 'POST',
+        path: '/v1/payments',
+        body: {
+          paymentId: `PAY-${first.n}`,
+          encounterId: first.encounterId,
+          facilityId: 'FAC-ERA',
+          payer: { kind: 'patient', id: first.patientId },
+          amount: '20.00',
+          method: 'card',
+          traceNumber: `ch_${first.n}`,
+          receivedDate: '2026-11-30',
+          appliesTo: { invoiceId: patientInvoice },
+        },
+      },
+    ]);
+    const held = await eventually(async () => {
+      const body = (await booked.call('GET', `/v1/workflows/${first.encounterId}`)).body as {
+        held: Array<{ type: string; waitingFor: string }>;
+      };
+      return body.held.find((h) => h.type === 'PaymentReceived');
+    }, 30_000);
+    expect(held.waitingFor).toContain(`ERA booking of remittance ERA-${first.n}`);
+    await active.waitForIdle();
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(active, model, method, args, kwargs);
+    const books = await eraBooks(rpc, claims);
+    for (const c of claims.slice(1)) expect(books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    // The patient's payment settled the patient invoice the claim payment created before it.
+    expect(books.get(first.n)).toMatchObject({
+      ...expectedEraAmounts(first),
+      patientInvoices: [{ totalCents: 2_000, residualCents: 0 }],
+    });
+    const workflow = (await booked.call('GET', `/v1/workflows/${first.encounterId}`)).body as {
+      held: unknown[];
+      payments: Array<{ paymentId: string }>;
+    };
+    expect(workflow.held).toEqual([]);
+    expect(workflow.payments.map((p) => p.paymentId)).toEqual([`PAY-${first.n}`]);
+    expect(await eraItemsLeft(active)).toBe(0);
+  }, 300_000);
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ERA_BOOKING,
+  decideRound,
+  eraBookingSettings,
+  eraGroup,
+  isEraBookingRound,
+} from '../../lambdas/core/era-booking.js';
+
+// Issue 16: when an ERA's round books its ready claim payments (core/era-booking.ts).
+
+const settings = { chunk: 500, quietMs: 2_000, maxWaitMs: 15_000 };
+const at = (ms: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, 0) + ms).toISOString();
+const now = Date.parse(at(0));
+
+describe('an ERA round', () => {
+  it('books a full chunk at once, however recent its last claim payment', () => {
+    expect(decideRound(500, at(0), at(0), now, settings)).toEqual({ kind: 'book', take: 500 });
+    expect(decideRound(1_200, at(0), at(0), now, settings)).toEqual({ kind: 'book', take: 500 });
+  });
+
+  it('waits while claim payments of the ERA keep arriving, for the rest of the quiet time', () => {
+    expect(decideRound(40, at(-3_000), at(-500), now, settings)).toEqual({ kind: 'wait', ms: 1_500 });
+  });
+
+  it('books what is ready once the ERA has been quiet', () => {
+    expect(decideRound(40, at(-9_000), at(-2_000), now, settings)).toEqual({ kind: 'book', take: 40 });
+  });
+
+  it('books once its oldest claim payment has waited the longest wait, even if others still trickle in', () => {
+    expect(decideRound(40, at(-15_000), at(0), now, settings)).toEqual({ kind: 'book', take: 40 });
+    expect(decideRound(40, at(-14_500), at(-1_000), now, settings)).toEqual({ kind: 'wait', ms: 500 });
+  });
+
+  it('has nothing to do when nothing is ready', () => {
+    expect(decideRound(0, undefined, undefined, now, settings)).toEqual({ kind: 'book', take: 0 });
+  });
+
+  it("runs in the ERA's FIFO group, the deposit's, and is told from business events by its type", () => {
+    expect(eraGroup('EFT-1')).toBe('era:EFT-1');
+    expect(isEraBookingRound({ type: 'EraBookingRound', traceNumber: 'EFT-1' })).toBe(true);
+    expect(isEraBookingRound({ type: 'EraBookingRound', traceNumber: '' })).toBe(false);
+    expect(isEraBookingRound({ type: 'RemittanceReceived', traceNumber: 'EFT-1' })).toBe(false);
+  });
+});
+
+describe('ERA booking settings (ODOO_ERA_BOOKING)', () => {
+  it('are on unless switched off', () => {
+    expect(eraBookingSettings(undefined)).toEqual(DEFAULT_ERA_BOOKING);
+    expect(eraBookingSettings('')).toEqual(DEFAULT_ERA_BOOKING);
+    expect(eraBookingSettings('off')).toBeUndefined();
+  });
+
+  it('take the defaults for `on` and override them by JSON', () => {
+    expect(eraBookingSettings('on')).toEqual(DEFAULT_ERA_BOOKING);
+    expect(eraBookingSettings('{"quietMs":500}')).toEqual({ ...DEFAULT_ERA_BOOKING, quietMs: 500 });
+  });
+
+  it('refuse a chunk below one or a negative wait', () => {
+    expect(() => eraBookingSettings('{"chunk":0}')).toThrow(/chunk/);
+    expect(() => eraBookingSettings('{"quietMs":-1}')).toThrow(/quietMs/);
+  });
+});
