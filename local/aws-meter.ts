@@ -336,13 +336,7 @@ export async function startDynamoDbMeter(options: {
     }
   };
 
-  const kindOf = (item: Item | undefined) => {
-    const prefix = (name: string) => {
-      const value = item?.[name]?.S;
-      return typeof value === 'string' ? value.split('#')[0] : '';
-    };
-    return `${prefix('pk')}/${prefix('sk')}`;
-  };
+  const kindOf = itemKind;
   const charge = (
     table: string,
     before: Item | undefined,
@@ -518,4 +512,18 @@ export async function startDynamoDbMeter(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The kind of a DynamoDB item, for the meter's tables: `pkPrefix/skPrefix`, the text before the first `#` of each
+ * key. Keys that start with a time (an ERA's ready set, reconciliation runs) are one kind, not one per instant.
+ */
+export function itemKind(item: Record<string, { S?: unknown } | undefined> | undefined): string {
+  const prefix = (name: string) => {
+    const value = item?.[name]?.S;
+    if (typeof value !== 'string') return '';
+    const head = value.split('#')[0] ?? '';
+    return /^\d{4}-\d{2}-\d{2}T/.test(head) ? '<time>' : head;
+  };
+  return `${prefix('pk')}/${prefix('sk')}`;
 }

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -36,6 +37,15 @@ export interface ReadyItem extends ReadyClaim {
   attempts: number;
 }
 
+/** The gate's envelope: gzipped JSON, or plain JSON as the first gates were written. */
+function envelopeOf(item: Record<string, unknown>): EncounterEnvelope {
+  const text =
+    item.envelopeGzip instanceof Uint8Array
+      ? gunzipSync(item.envelopeGzip).toString('utf8')
+      : (item.envelope as string);
+  return JSON.parse(text) as EncounterEnvelope;
+}
+
 const gateKey = (encounterId: string) => ({ pk: `ERAGATE#${encounterId}`, sk: 'GATE' });
 const readyPartition = (traceNumber: string) => `ERAREADY#${traceNumber}`;
 
@@ -50,12 +60,14 @@ export class EraBookingStore {
   }
 
   async gate(encounterId: string): Promise<EraGate | undefined> {
-    const item = await getItem<Omit<EraGate, 'envelope'> & { envelope: string }>(
+    const item = await getItem<Omit<EraGate, 'envelope'> & Record<string, unknown>>(
       this.doc,
       this.tableName,
       gateKey(encounterId),
     );
-    return item ? { ...item, envelope: JSON.parse(item.envelope) as EncounterEnvelope } : undefined;
+    if (!item) return undefined;
+    const { envelopeGzip: _gzip, envelope: _plain, ...gate } = item;
+    return { ...gate, envelope: envelopeOf(item) };
   }
 
   /** The closed gates of these encounters, by encounter (one BatchGet per 100). */
@@ -69,7 +81,7 @@ export class EraBookingStore {
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
         );
         for (const item of out.Responses?.[this.tableName] ?? []) {
-          const envelope = JSON.parse(item.envelope as string) as EncounterEnvelope;
+          const envelope = envelopeOf(item);
           gates.set(envelope.encounterId, {
             eventId: item.eventId as string,
             traceNumber: item.traceNumber as string,
@@ -108,7 +120,8 @@ export class EraBookingStore {
             traceNumber,
             remittanceId,
             readyKey,
-            envelope: JSON.stringify(envelope),
+            // Gzipped: the plain JSON put the gate just over 1 KB, two write units a write (docs/cost.md).
+            envelopeGzip: gzipSync(JSON.stringify(envelope)),
             behind: 0,
           },
           ConditionExpression: 'attribute_not_exists(pk)',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AwsMeter, type IndexShape, indexWriteUnits } from '../../../local/aws-meter.js';
+import { AwsMeter, type IndexShape, indexWriteUnits, itemKind } from '../../../local/aws-meter.js';
 
 // DynamoDB's write rules for global secondary indexes (docs/cost.md), on items in the wire format.
 const keys = ['pk', 'sk'];
@@ -77,5 +77,14 @@ describe('the AWS meter counts GSI writes as DynamoDB bills them', () => {
       'WorkflowTable ENC/WORKFLOW': 2,
       'WorkflowTable CLAIM/*': 0.5,
     });
+  });
+
+  it('names an item by its keys before the first #, and keys that start with a time as one kind', () => {
+    expect(itemKind({ pk: { S: 'ENC#1' }, sk: { S: 'EVT#2026-11-30T00:00:00Z#e1' } })).toBe('ENC/EVT');
+    expect(itemKind({ pk: { S: 'ERAREADY#TRN1' }, sk: { S: '2026-12-04T22:33:37.601Z#e1' } })).toBe(
+      'ERAREADY/<time>',
+    );
+    expect(itemKind({ pk: { S: 'ERALEASE#TRN1' }, sk: { S: 'LEASE' } })).toBe('ERALEASE/LEASE');
+    expect(itemKind(undefined)).toBe('/');
   });
 });
