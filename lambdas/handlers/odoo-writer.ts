@@ -415,6 +415,9 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   // off (gates closed before it was switched off are still kept).
   if (envelope.type !== 'RemittanceReceived' || (retry && !gate) || (!eraBooking && !gate)) return false;
   const remittance = envelope.data as RemittanceReceived;
+  // A reversal, and a correction listed with its reversal, depend on another claim payment of their encounter
+  // (core/remittance-sequencing.ts): each books in its own turn, so neither waits behind the other's gate.
+  if (!gate && (remittance.claimStatus === '22' || remittance.afterReversal !== undefined)) return false;
   if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
     return false; // booked already: its own booking answers done
   const traceNumber = remittance.payment.traceNumber;
