@@ -10,6 +10,8 @@
  * This module holds the pure rules: the round's group and message, and when a round books.
  */
 
+import type { RemittanceReceived } from './remittance.js';
+
 /** The FIFO group of an ERA: the one its deposit (`EraDepositReceived`, partition `era:<TRN02>`) is booked in. */
 export const eraGroup = (traceNumber: string): string => `era:${traceNumber}`;
 
@@ -25,6 +27,18 @@ export function isEraBookingRound(body: unknown): body is EraBookingRound {
   return (
     value?.type === ERA_BOOKING_ROUND && typeof value.traceNumber === 'string' && value.traceNumber !== ''
   );
+}
+
+/**
+ * Whether a claim payment joins its ERA's round. A reversal (CLP02 22) and a correction listed with its reversal
+ * (`afterReversal`) depend on another claim payment of their encounter (core/remittance-sequencing.ts): had the
+ * correction joined, it would wait in the round for the reversal while the reversal waited behind the correction's
+ * gate (seen on real Odoo 17). They book in their own turns, as with ERA booking off.
+ */
+export function joinsEraRound(
+  remittance: Pick<RemittanceReceived, 'claimStatus' | 'afterReversal'>,
+): boolean {
+  return remittance.claimStatus !== '22' && remittance.afterReversal === undefined;
 }
 
 /** What a round waits for before it books (lambdas/env.ts `ODOO_ERA_BOOKING`). */

@@ -31,6 +31,7 @@ import {
   decideRound,
   eraBookingSettings,
   isEraBookingRound,
+  joinsEraRound,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
@@ -415,9 +416,7 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   // off (gates closed before it was switched off are still kept).
   if (envelope.type !== 'RemittanceReceived' || (retry && !gate) || (!eraBooking && !gate)) return false;
   const remittance = envelope.data as RemittanceReceived;
-  // A reversal, and a correction listed with its reversal, depend on another claim payment of their encounter
-  // (core/remittance-sequencing.ts): each books in its own turn, so neither waits behind the other's gate.
-  if (!gate && (remittance.claimStatus === '22' || remittance.afterReversal !== undefined)) return false;
+  if (!gate && !joinsEraRound(remittance)) return false; // a reversal or a correction: its own turn
   if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
     return false; // booked already: its own booking answers done
   const traceNumber = remittance.payment.traceNumber;

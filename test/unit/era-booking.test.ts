@@ -5,6 +5,7 @@ import {
   eraBookingSettings,
   eraGroup,
   isEraBookingRound,
+  joinsEraRound,
 } from '../../lambdas/core/era-booking.js';
 
 // Issue 16: when an ERA's round books its ready claim payments (core/era-booking.ts).
@@ -59,5 +60,15 @@ describe('ERA booking settings (ODOO_ERA_BOOKING)', () => {
   it('refuse a chunk below one or a negative wait', () => {
     expect(() => eraBookingSettings('{"chunk":0}')).toThrow(/chunk/);
     expect(() => eraBookingSettings('{"quietMs":-1}')).toThrow(/quietMs/);
+  });
+});
+
+describe('which claim payments join a round', () => {
+  it('leaves reversals and corrections listed with their reversal to their own turns', () => {
+    expect(joinsEraRound({ claimStatus: '1' })).toBe(true);
+    expect(joinsEraRound({ claimStatus: '2' })).toBe(true);
+    expect(joinsEraRound({ claimStatus: '4' })).toBe(true);
+    expect(joinsEraRound({ claimStatus: '22' })).toBe(false);
+    expect(joinsEraRound({ claimStatus: '1', afterReversal: 'REM-REV-1' })).toBe(false);
   });
 });
