@@ -18,6 +18,8 @@ import {
   eraSetupRequests,
   expectedEraAmounts,
   sendAll,
+  sendEra,
+  setUpEraClaims,
 } from '../integration/support/era-scenario.js';
 import { accessToken, apiCaller, odoo, startTestHub } from '../integration/support/hub.js';
 
@@ -66,20 +68,8 @@ export async function benchEraSizes(
       };
     await sendAll(call, [eraPayerRequest()]);
     const warm = eraClaims(`${run}W`, 3);
-    await sendAll(
-      call,
-      warm.flatMap((c) => eraSetupRequests(c).first),
-    );
-    await sendAll(
-      call,
-      warm.flatMap((c) => eraSetupRequests(c).then),
-    );
-    await active.waitForIdle();
-    await sendAll(
-      call,
-      warm.map((c) => eraRemittanceRequest(c, `EFT-${run}-WARM`)),
-    );
-    await active.waitForIdle();
+    await setUpEraClaims(call, active, warm);
+    await sendEra(call, active, warm, `EFT-${run}-WARM`);
     for (const [index, c] of cases.entries()) {
       const claims = eraClaims(`${run}C${index}`, c.claims, c.kinds);
       log(`ERA of ${c.claims} (${c.kinds.join(', ')}): setting up the encounters`);

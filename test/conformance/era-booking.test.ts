@@ -7,10 +7,10 @@ import {
   eraBooks,
   eraClaims,
   eraPayerRequest,
-  eraRemittanceRequest,
-  eraSetupRequests,
   expectedEraAmounts,
   sendAll,
+  sendEra,
+  setUpEraClaims,
 } from '../integration/support/era-scenario.js';
 import { accessToken, apiCaller, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
@@ -46,20 +46,8 @@ async function bookEra(
     const active = hub;
     const call = apiCaller(active, await accessToken(active), `erab-${trace}`);
     await sendAll(call, [eraPayerRequest()]);
-    await sendAll(
-      call,
-      claims.flatMap((c) => eraSetupRequests(c).first),
-    );
-    await sendAll(
-      call,
-      claims.flatMap((c) => eraSetupRequests(c).then),
-    );
-    await active.waitForIdle();
-    await sendAll(
-      call,
-      claims.map((c) => eraRemittanceRequest(c, trace)),
-    );
-    await active.waitForIdle();
+    await setUpEraClaims(call, active, claims);
+    await sendEra(call, active, claims, trace);
     expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
   } finally {
     await hub?.close();

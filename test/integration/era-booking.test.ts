@@ -12,6 +12,8 @@ import {
   eraSetupRequests,
   expectedEraAmounts,
   sendAll,
+  sendEra,
+  setUpEraClaims,
 } from './support/era-scenario.js';
 import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
 
@@ -92,20 +94,8 @@ async function bookEra(
   // A warm-up ERA of one claim per kind: the writer finds the chart and journal ids once per container.
   const warm = eraClaims(`${trace}W`, 3);
   const all = [...warm, ...claims];
-  await sendAll(
-    call,
-    all.flatMap((c) => eraSetupRequests(c).first),
-  );
-  await sendAll(
-    call,
-    all.flatMap((c) => eraSetupRequests(c).then),
-  );
-  await active.waitForIdle();
-  await sendAll(
-    call,
-    warm.map((c) => eraRemittanceRequest(c, `${trace}-WARM`)),
-  );
-  await active.waitForIdle();
+  await setUpEraClaims(call, active, all);
+  await sendEra(call, active, warm, `${trace}-WARM`);
   await beforeEra(active);
   await sandboxStats(active, 'DELETE');
   await sendAll(

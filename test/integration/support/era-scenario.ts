@@ -171,6 +171,37 @@ export async function sendAll(call: ApiCall, requests: readonly ApiRequest[], cl
   );
 }
 
+/** Bills the claims through the API (the second wave needs what the first made), then waits for the hub. */
+export async function setUpEraClaims(
+  call: ApiCall,
+  hub: { waitForIdle(): Promise<void> },
+  claims: readonly EraClaim[],
+): Promise<void> {
+  await sendAll(
+    call,
+    claims.flatMap((c) => eraSetupRequests(c).first),
+  );
+  await sendAll(
+    call,
+    claims.flatMap((c) => eraSetupRequests(c).then),
+  );
+  await hub.waitForIdle();
+}
+
+/** Sends the claims' payments as one ERA under `traceNumber`, then waits for the hub. */
+export async function sendEra(
+  call: ApiCall,
+  hub: { waitForIdle(): Promise<void> },
+  claims: readonly EraClaim[],
+  traceNumber: string,
+): Promise<void> {
+  await sendAll(
+    call,
+    claims.map((c) => eraRemittanceRequest(c, traceNumber)),
+  );
+  await hub.waitForIdle();
+}
+
 type Rpc = <T>(
   model: string,
   method: string,
