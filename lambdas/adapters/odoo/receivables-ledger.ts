@@ -477,41 +477,20 @@ export class OdooReceivablesLedger {
     });
     if (step.invoicePartner) {
       // Another payer's cash (a secondary's) on the claim's invoice: its own payment, applied to the invoice.
-      const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.invoicePartner));
-      if (!invoice) {
-        throw new OdooError(
-          'permanent',
-          'rcm.UnknownInvoice',
-          `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.invoicePartner)} (payment ${step.ref})`,
-        );
-      }
+      const invoice = await this.paymentInvoice(step, partnerRef(step.invoicePartner));
       return this.directPayment(step, { invoice });
     }
     const [existing] = await this.findPayments([step.ref]);
     if (existing) {
       if (!(await this.leftUnposted(existing))) return done(existing.id, true);
       // Created by a batch that failed before posting it (receivables-batch.ts): posted and applied here.
-      const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.partner));
-      if (!invoice) {
-        throw new OdooError(
-          'permanent',
-          'rcm.UnknownInvoice',
-          `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.partner)} (payment ${step.ref})`,
-        );
-      }
+      const invoice = await this.paymentInvoice(step, partnerRef(step.partner));
       this.snapshot = undefined;
       await this.finishPayment(existing, invoice);
       return done(existing.id, false);
     }
 
-    const invoice = await this.findInvoice(step.invoiceId, partnerRef(step.partner));
-    if (!invoice) {
-      throw new OdooError(
-        'permanent',
-        'rcm.UnknownInvoice',
-        `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${partnerRef(step.partner)} (payment ${step.ref})`,
-      );
-    }
+    const invoice = await this.paymentInvoice(step, partnerRef(step.partner));
     const residual = odooAmountToCents(invoice.amount_residual);
     if (step.writeOff && residual - step.amountCents !== step.writeOff.amountCents) {
       // The wizard writes off whatever the payment leaves open: refuse rather than book a different amount.
@@ -836,6 +815,22 @@ export class OdooReceivablesLedger {
   }
 
   // ---- look-ups ----
+
+  /** The invoice a payment step applies to, of the partner with that ref: Odoo must hold it. */
+  private async paymentInvoice(
+    step: { invoiceId: string; ref: string },
+    ofPartnerRef: string,
+  ): Promise<MoveRow> {
+    const invoice = await this.findInvoice(step.invoiceId, ofPartnerRef);
+    if (!invoice) {
+      throw new OdooError(
+        'permanent',
+        'rcm.UnknownInvoice',
+        `no Odoo customer invoice carries ref ${step.invoiceId} for partner ${ofPartnerRef} (payment ${step.ref})`,
+      );
+    }
+    return invoice;
+  }
 
   /**
    * The customer invoice whose `ref` is `invoiceId`, optionally of the partner with that ref; not cancelled,

@@ -4,7 +4,8 @@ import type { ApiCall } from './hub.js';
 /**
  * An ERA at scale through the JSON API (issue 16): encounters billed to one payer, then one claim payment per
  * encounter under one trace number, a third each paid in full, CO-45 written off, CO-45 + PR moved to the
- * patient. Shared by the ERA booking test and the month-end bench.
+ * patient. Shared by the ERA booking test, its conformance story and the ERA-size bench (the month-end bench
+ * still builds its own requests: test/bench/month-end.ts).
  */
 export type EraKind = 'paid' | 'co45' | 'co45-pr';
 export const ERA_KINDS: EraKind[] = ['paid', 'co45', 'co45-pr'];
