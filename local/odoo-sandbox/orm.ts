@@ -67,6 +67,12 @@ export interface SearchOptions {
   order?: string | false | null;
 }
 
+/**
+ * The key under which `load` hands a new child record its external id through the one2many command engine
+ * (registered once the child is created), as Odoo's `create` takes an `id` key during an import.
+ */
+export const IMPORT_XMLID = '__import_xmlid';
+
 export class Env {
   constructor(
     readonly store: Store,
@@ -447,9 +453,18 @@ export function applyX2many(env: Env, model: string, id: number, field: string, 
     const [code, target, payload] = command as [number, number, unknown];
     switch (code) {
       case 0: {
-        const vals = { ...(payload as Vals) };
-        if (isO2m) env.create(comodel, { ...vals, [inverse]: id });
-        else setM2m([...current(), env.create(comodel, vals)]);
+        const { [IMPORT_XMLID]: xmlid, ...vals } = payload as Vals;
+        const child = isO2m ? env.create(comodel, { ...vals, [inverse]: id }) : env.create(comodel, vals);
+        if (!isO2m) setM2m([...current(), child]);
+        if (typeof xmlid === 'string') {
+          const dot = xmlid.indexOf('.');
+          env.create('ir.model.data', {
+            module: dot < 0 ? '__import__' : xmlid.slice(0, dot),
+            name: xmlid.slice(dot + 1),
+            model: comodel,
+            res_id: child,
+          });
+        }
         break;
       }
       case 1:

@@ -25,6 +25,9 @@ interface MoveRow {
   amount_total: number;
 }
 
+/** A deposit entry as a search finds it (journal + ref): what `settle` needs of it. */
+export type DepositEntryRow = MoveRow;
+
 interface LineRow {
   id: number;
   name: string | false;
@@ -191,15 +194,7 @@ export class OdooEraDepositLedger {
       ],
       { fields: ['name', 'state', 'amount_total'], order: 'id' },
     );
-    const live = rows.filter((r) => r.state !== 'cancel');
-    if (live.length > 1) {
-      throw new OdooError(
-        'permanent',
-        'rcm.AmbiguousReference',
-        `more than one Odoo deposit entry carries ref ${ref}: ${live.map((r) => r.id).join(', ')}`,
-      );
-    }
-    return live[0] ?? rows[0];
+    return depositEntryOf(rows, ref);
   }
 
   private async create(journalId: number, plan: EraDepositPlan): Promise<MoveRow> {
@@ -281,8 +276,12 @@ export class OdooEraDepositLedger {
    * Called after a claim payment of the ERA is booked (whichever of the two comes last reconciles): matches the
    * deposit entry's claim-payments line, if the deposit is booked, with the trace's claim payments not yet matched.
    */
-  async settle(traceNumber: string): Promise<number[]> {
-    const move = await this.findEntry(await this.chart.depositJournalId(), eraDepositRef(traceNumber));
+  async settle(traceNumber: string, found?: readonly DepositEntryRow[]): Promise<number[]> {
+    const ref = eraDepositRef(traceNumber);
+    // `found`: the entries a search made after the claim payments were posted found (receivables-batch.ts).
+    const move = found
+      ? depositEntryOf(found, ref)
+      : await this.findEntry(await this.chart.depositJournalId(), ref);
     if (move?.state !== 'posted') return [];
     return this.settleClaimPayments(move.id, traceNumber);
   }
@@ -340,4 +339,17 @@ export class OdooEraDepositLedger {
       Boolean,
     );
   }
+}
+
+/** The deposit entry among those carrying its ref (in id order): the live one, else the oldest cancelled one. */
+function depositEntryOf(rows: readonly DepositEntryRow[], ref: string): DepositEntryRow | undefined {
+  const live = rows.filter((r) => r.state !== 'cancel');
+  if (live.length > 1) {
+    throw new OdooError(
+      'permanent',
+      'rcm.AmbiguousReference',
+      `more than one Odoo deposit entry carries ref ${ref}: ${live.map((r) => r.id).join(', ')}`,
+    );
+  }
+  return live[0] ?? rows[0];
 }

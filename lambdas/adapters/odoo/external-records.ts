@@ -8,7 +8,7 @@ interface LoadAnswer {
 }
 
 /** Messages of a `load()` that lost a race to another writer of the same external id (retry and find it). */
-const RACE_MESSAGE =
+export const RACE_MESSAGE =
   /serializ|concurrent update|could not obtain lock|deadlock|duplicate key value|unique constraint/i;
 
 /**

@@ -2,15 +2,16 @@ import { formatCents } from '../../core/money.js';
 import { EXTERNAL_ID_MODULE, externalIdName, loadCell } from '../../core/odoo-external-ids.js';
 import type { PostingStep } from '../../core/posting-plan.js';
 import type { OdooClient } from './client.js';
-import { loadRows } from './external-records.js';
+import { OdooError } from './errors.js';
+import { loadRows, RACE_MESSAGE } from './external-records.js';
 
 /**
  * The customer moves a posting plan creates besides payments — credit notes (out_refund) and patient invoices
  * (out_invoice) — as `load` rows keyed by external ids, one per move and one per line (issue 16). Every writer of
  * them (the batch, the one-by-one ledger, a retry after a call that committed late) names the same records: a
  * repeat updates them instead of creating a second move, as the hub's invoices are written (invoice-ledger.ts).
- * The header and its lines are two loads: a header `load` carrying one2many lines would append them to an
- * existing move (external-records.ts).
+ * The one-by-one ledger writes a header and its lines as two loads; the batch writes whole drafts in one
+ * (`loadMoves`: one2many sub-rows, each line under its external id, so a repeat updates instead of appending).
  */
 export interface MoveDraft {
   /** The step's ref: credit note `ref`, patient invoice `invoice_origin`. */
@@ -112,6 +113,61 @@ export async function loadMoveHeaders(
   );
 }
 
+/**
+ * Whole drafts — headers of any kind and their lines — in one `load` (one transaction: all or none), for the
+ * batch (issue 16). The lines ride as one2many sub-rows, each under its own external id: Odoo links and updates
+ * a line whose external id exists instead of appending one (base/models/ir_fields.py `_str_to_one2many`, 17.0
+ * and 19.0: `Command.link` + `Command.update`), and a new line gets its external id from `create` during the
+ * import (odoo/models.py `create`, `_import_current_module`) — so a repeat after a lost answer writes the same
+ * move and lines again, never a second line. A header column one kind lacks (a credit note's
+ * `payment_reference`, a patient invoice's `reversed_entry_id`) is an empty cell, which `load` writes as False:
+ * the value the field would have had (a credit note gets no computed payment reference, `_compute_payment_reference`
+ * fills out_invoice only). Returns the move ids in draft order, or undefined when another writer holds one of
+ * the external ids (search again).
+ */
+export async function loadMoves(
+  odoo: OdooClient,
+  drafts: readonly MoveDraft[],
+): Promise<number[] | undefined> {
+  if (drafts.length === 0) return [];
+  const headerColumns = [...new Set(drafts.flatMap((d) => Object.keys(d.header)))];
+  const lineColumns = LINE_COLUMNS.filter((column) => column !== 'move_id/.id').map(
+    (column) => `invoice_line_ids/${column}`,
+  );
+  // One row per move (its header and first line), then a row per further line with the header cells empty.
+  const rows: string[][] = [];
+  const moveRows: number[] = [];
+  for (const draft of drafts) {
+    moveRows.push(rows.length);
+    const header = [draft.externalId, ...headerColumns.map((column) => loadCell(draft.header[column]))];
+    const blank = header.map(() => '');
+    draft.lines.forEach((line, index) => {
+      rows.push([...(index === 0 ? header : blank), ...lineCells(line)]);
+    });
+    if (draft.lines.length === 0) rows.push([...header, ...lineColumns.map(() => '')]);
+  }
+  const answer = await odoo.call<{ ids: number[] | false; messages?: Array<{ message?: string }> }>(
+    'account.move',
+    'load',
+    [],
+    { fields: ['id', ...headerColumns, ...lineColumns], data: rows },
+  );
+  // `load` answers one id per record (a move with its lines), not per row.
+  if (answer.ids && answer.ids.length === drafts.length) return answer.ids;
+  const text = (answer.messages ?? []).map((m) => m.message ?? '').join('; ');
+  if (RACE_MESSAGE.test(text)) return undefined;
+  throw new OdooError(
+    'permanent',
+    'rcm.LoadRefused',
+    `Odoo refused the moves ${drafts.map((d) => d.stepRef).join(', ')}: ${text || 'no id'}`,
+  );
+}
+
+/** A line's cells after its move's: external id, type, label, quantity, price, account. */
+function lineCells(line: MoveDraft['lines'][number]): string[] {
+  return [line.externalId, 'product', line.name, '1', formatCents(line.priceCents), String(line.accountId)];
+}
+
 const LINE_COLUMNS = [
   'id',
   'move_id/.id',
@@ -128,15 +184,10 @@ export async function loadMoveLines(
   drafts: ReadonlyArray<{ draft: MoveDraft; moveId: number }>,
 ): Promise<boolean> {
   const rows = drafts.flatMap(({ draft, moveId }) =>
-    draft.lines.map((line) => [
-      line.externalId,
-      String(moveId),
-      'product',
-      line.name,
-      '1',
-      formatCents(line.priceCents),
-      String(line.accountId),
-    ]),
+    draft.lines.map((line) => {
+      const [externalId, ...cells] = lineCells(line);
+      return [externalId as string, String(moveId), ...cells];
+    }),
   );
   if (rows.length === 0) return true;
   return (

@@ -1,16 +1,12 @@
+import { eraDepositRef } from '../../core/era-deposit.js';
 import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/money.js';
 import { partnerRef } from '../../core/odoo-posting.js';
 import type { PostingStep } from '../../core/posting-plan.js';
 import { type LedgerSetup, ledgerSetupFromEnv, OdooChart } from './accounts.js';
 import type { OdooClient } from './client.js';
+import type { DepositEntryRow } from './era-deposit-ledger.js';
 import { OdooError } from './errors.js';
-import {
-  creditNoteDraft,
-  loadMoveHeaders,
-  loadMoveLines,
-  type MoveDraft,
-  patientInvoiceDraft,
-} from './receivable-moves.js';
+import { creditNoteDraft, loadMoves, type MoveDraft, patientInvoiceDraft } from './receivable-moves.js';
 import {
   type ExecutedStep,
   type Many2one,
@@ -27,6 +23,8 @@ export interface BatchBooking {
   steps: PostingStep[];
   /** The patient's Odoo partner (crosswalk), for a `patientInvoice` step. */
   patientPartnerId?: number;
+  /** An ERA claim payment's trace (TRN02): the batch's last read finds the ERA's deposit entry too. */
+  eraTrace?: string;
 }
 
 export interface BookedMove {
@@ -47,9 +45,16 @@ export interface BatchOutcome {
   refused: Map<string, OdooError>;
   /** Every booking the batch took on (wrote for, or meant to): what Odoo held before is no longer the state. */
   attempted: Set<string>;
+  /**
+   * Per ERA trace of the bookings, the deposit entries (journal + ref, any state) Odoo held once the batch had
+   * written; a trace is absent when the batch did not look (`OdooEraDepositLedger.settle` looks itself then).
+   */
+  deposits: Map<string, DepositEntryRow[]>;
 }
 
 const RECEIVABLE_TYPES = ['asset_receivable', 'liability_payable'];
+
+type Domain = unknown[];
 
 /**
  * The fault of a booking whose batch call got no answer: retried by SQS after its delay, never by a quick retry
@@ -84,6 +89,8 @@ interface LineRow {
   matched_credit_ids: number[];
   payment_id?: Many2one;
   move_name?: string | false;
+  amount_currency?: number;
+  parent_state?: string;
 }
 
 /** Steps the batch books: payments on the payer's own invoice, credit notes, patient invoices. */
@@ -110,24 +117,31 @@ export function batchable(steps: readonly PostingStep[]): boolean {
  *  2. one `account.payment.create` of every payment, with the values Odoo's register wizard gives it
  *     (`_create_payment_vals_from_wizard`: counterpart on the invoice line's account, the write-off as
  *     `write_off_line_vals`, on 18+ the invoice linked), left in draft;
- *  3. one search of the payments' counterpart lines;
- *  4. one `account.move.line.load` writing a temporary matching number (`I<step ref>`) on each payment's
- *     counterpart line and its invoice's receivable line;
- *  5. one `account.move.action_post` of the payments' entries: Odoo's `_post` ends with `_reconcile_marked`, which
- *     reconciles the lines of each number (the invoice's, already posted, included) exactly as the wizard's
- *     `_reconcile_payments` does (account_move_line.py `_reconcile_marked`, 17.0 and 19.0). On 19 the payment then
- *     reads `paid` or `in_process` as a wizard payment does, and the invoice `paid` or `partial`;
- *  6. credit notes and patient invoices as headers (one `load` per kind) and lines (one `load`), each under its
- *     external id (receivable-moves.ts), one read of the drafts, one `action_post`: each credit note is then
- *     reconciled with its invoice by Odoo (`_reconcile_reversed_moves`);
- *  7. one read of every invoice and move it touched, to check what Odoo now holds against the plans.
+ *  3. one `account.move.load` of every credit note and patient invoice, headers and lines, each under its
+ *     external id (receivable-moves.ts `loadMoves`), in draft;
+ *  4. one search of the payments' counterpart lines and the drafts' receivable lines: these carry the total Odoo
+ *     computed for each draft (a draft whose total is not the plan's is left to the one-by-one path, which
+ *     refuses it before posting) and its state;
+ *  5. one `account.move.line.load` writing a temporary matching number (`I<step ref>`) on each payment's
+ *     counterpart line and its invoice's receivable line, then one `account.move.action_post` of the payments'
+ *     entries: Odoo's `_post` ends with `_reconcile_marked`, which reconciles the lines of each number (the
+ *     invoice's, already posted, included) exactly as the wizard's `_reconcile_payments` does
+ *     (account_move_line.py `_reconcile_marked`, 17.0 and 19.0). On 19 the payment then reads `paid` or
+ *     `in_process` as a wizard payment does, and the invoice `paid` or `partial`;
+ *  6. one `action_post` of the credit notes and patient invoices: each credit note is then reconciled with its
+ *     invoice by Odoo (`_reconcile_reversed_moves`);
+ *  7. one search of every invoice and move it touched, to check what Odoo now holds against the plans, which
+ *     also finds the ERAs' deposit entries for `OdooEraDepositLedger.settle` (after the postings, as `settle`'s
+ *     own search would be).
  *
- * Payments post before the credit notes: a line already matched refuses a temporary number ("A temporary number
- * can not be used in a real matching"), so the payment is matched first; the partials and their amounts are the
+ * Payments post before the credit notes, in their own call: a line already matched refuses a temporary number
+ * ("A temporary number can not be used in a real matching"), and one `_post` of both would reconcile the credit
+ * notes first (`_reconcile_reversed_moves` before `_reconcile_marked`: account_move.py 17.0 lines 3899–3900,
+ * 19.0 lines 5566–5567), so the payment is matched first; the partials and their amounts are the
  * ones the one-by-one order books (docs/posting-rules.md). The batch takes only bookings it can write from
  * scratch: anything Odoo already holds, a payer invoice already partly matched, an amount that does not add up is
  * left out before anything is written, for `OdooReceivablesLedger.execute` to book on its own as before. Once a
- * write answered, what a later failure leaves (a draft payment, a move without lines) is what the one-by-one path
+ * write answered, what a later failure leaves (a draft payment, draft credit notes) is what the one-by-one path
  * finishes; a write whose answer was lost is `unsettled`.
  */
 export class OdooReceivablesBatch {
@@ -146,6 +160,7 @@ export class OdooReceivablesBatch {
       unsettled: new Map(),
       refused: new Map(),
       attempted: new Set(),
+      deposits: new Map(),
     };
     if (bookings.length === 0) return outcome;
     const dialect = await this.odoo.dialect();
@@ -230,6 +245,9 @@ export class OdooReceivablesBatch {
       }
     }
     const journalId = items.some((item) => item.payment) ? await this.chart.bankJournalId() : undefined;
+    let depositJournalId: number | undefined;
+    if (items.some((item) => item.booking.eraTrace))
+      depositJournalId = await this.chart.depositJournalId().catch(() => undefined);
     // Look-ups done: from here on the batch writes for these bookings.
     for (const item of items) outcome.attempted.add(item.booking.key);
 
@@ -284,80 +302,7 @@ export class OdooReceivablesBatch {
       }
     }
 
-    // ---- 3.–5. matched by temporary numbers, posted ----
-    const created = items.filter((item) => item.paymentId !== undefined);
-    if (created.length > 0) {
-      // From here on a failure leaves draft payments the one-by-one path finishes (their create answered).
-      try {
-        const lines = await this.odoo.call<LineRow[]>(
-          'account.move.line',
-          'search_read',
-          [
-            [
-              ['payment_id', 'in', created.map((item) => item.paymentId as number)],
-              ['account_type', 'in', RECEIVABLE_TYPES],
-            ],
-          ],
-          {
-            fields: [
-              'move_id',
-              'move_name',
-              'account_id',
-              'payment_id',
-              'partner_id',
-              'matching_number',
-              'matched_debit_ids',
-              'matched_credit_ids',
-            ],
-          },
-        );
-        const unmatched: Item[] = [];
-        for (const item of created) {
-          const own = lines.filter((line) => many2oneId(line.payment_id) === item.paymentId);
-          const [line] = own;
-          if (
-            own.length === 1 &&
-            line &&
-            many2oneId(line.account_id) === many2oneId(item.invoiceLine?.account_id)
-          )
-            item.paymentLine = line;
-          else unmatched.push(item);
-        }
-        drop(unmatched, new OdooError('permanent', 'rcm.Unmatched', 'no single counterpart line'));
-        const marked = created.filter((item) => item.paymentLine);
-        if (marked.length > 0) {
-          const rows = marked.flatMap((item) => {
-            const mark = `I${(item.payment as PaymentStep).ref}`;
-            return [
-              [String((item.invoiceLine as LineRow).id), mark],
-              [String((item.paymentLine as LineRow).id), mark],
-            ];
-          });
-          const answer = await this.odoo.call<{
-            ids: number[] | false;
-            messages?: Array<{ message?: string }>;
-          }>('account.move.line', 'load', [], { fields: ['.id', 'matching_number'], data: rows });
-          if (!answer.ids)
-            throw new OdooError(
-              'permanent',
-              'rcm.LoadRefused',
-              `Odoo refused the matching numbers: ${(answer.messages ?? []).map((m) => m.message).join('; ')}`,
-            );
-          // Numbered at posting: the first draft of a journal's year is named at creation (posting.ts).
-          const named = marked
-            .filter((item) => item.paymentLine?.move_name && item.paymentLine.move_name !== '/')
-            .map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number);
-          if (named.length > 0) await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
-          await this.odoo.call('account.move', 'action_post', [
-            marked.map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number),
-          ]);
-        }
-      } catch (error) {
-        drop(created, error);
-      }
-    }
-
-    // ---- 6. credit notes and patient invoices ----
+    // ---- 3. credit notes and patient invoices, whole, in draft ----
     const drafting = items.filter((item) => item.creditNotes.length > 0 || item.patientInvoice);
     for (const item of drafting) {
       const invoice = item.invoice as MoveRow;
@@ -383,61 +328,144 @@ export class OdooReceivablesBatch {
         });
     }
     if (drafting.length > 0) {
-      for (const kind of ['creditNote', 'patientInvoice'] as const) {
-        const owners = items.filter(
-          (item) => drafting.includes(item) && item.drafts.some((d) => d.draft.kind === kind),
-        );
-        const slots = owners.flatMap((item) => item.drafts.filter((d) => d.draft.kind === kind));
-        if (slots.length === 0) continue;
-        try {
-          const ids = await loadMoveHeaders(
-            this.odoo,
-            slots.map((slot) => slot.draft),
-          );
-          if (!ids)
-            throw new OdooError('permanent', 'rcm.ExternalIdRace', 'another writer holds one of the moves');
-          slots.forEach((slot, index) => {
-            slot.moveId = ids[index];
-          });
-        } catch (error) {
-          drop(owners, error);
-        }
-      }
-      const lining = items.filter((item) => drafting.includes(item));
-      const slots = lining.flatMap((item) => item.drafts);
+      const slots = drafting.flatMap((item) => item.drafts);
       try {
-        if (slots.length > 0) {
-          const lined = await loadMoveLines(
-            this.odoo,
-            slots.map((slot) => ({ draft: slot.draft, moveId: slot.moveId as number })),
+        const ids = await loadMoves(
+          this.odoo,
+          slots.map((slot) => slot.draft),
+        );
+        if (!ids)
+          throw new OdooError('permanent', 'rcm.ExternalIdRace', 'another writer holds one of the moves');
+        slots.forEach((slot, index) => {
+          slot.moveId = ids[index];
+        });
+      } catch (error) {
+        drop(drafting, error);
+      }
+    }
+
+    // ---- 4. one search: the payments' counterpart lines, the drafts' receivable lines ----
+    const created = items.filter((item) => item.paymentId !== undefined);
+    const drafted = items.filter((item) => item.drafts.length > 0);
+    if (created.length === 0 && drafted.length === 0) return outcome;
+    let lines: LineRow[];
+    try {
+      lines = await this.odoo.call<LineRow[]>(
+        'account.move.line',
+        'search_read',
+        [
+          [
+            ['account_type', 'in', RECEIVABLE_TYPES],
+            '|',
+            ['payment_id', 'in', created.map((item) => item.paymentId as number)],
+            ['move_id', 'in', drafted.flatMap((item) => item.drafts.map((slot) => slot.moveId as number))],
+          ],
+        ],
+        {
+          fields: [
+            'move_id',
+            'move_name',
+            'account_id',
+            'payment_id',
+            'partner_id',
+            'matching_number',
+            'matched_debit_ids',
+            'matched_credit_ids',
+            'amount_currency',
+            'parent_state',
+          ],
+        },
+      );
+    } catch (error) {
+      // Written and answered: what the batch leaves (draft payments, draft moves) the one-by-one path finishes.
+      drop([...created, ...drafted], error);
+      return outcome;
+    }
+    const unmatched: Item[] = [];
+    for (const item of created) {
+      const own = lines.filter((line) => many2oneId(line.payment_id) === item.paymentId);
+      const [line] = own;
+      if (
+        own.length === 1 &&
+        line &&
+        many2oneId(line.account_id) === many2oneId(item.invoiceLine?.account_id)
+      )
+        item.paymentLine = line;
+      else unmatched.push(item);
+    }
+    drop(unmatched, new OdooError('permanent', 'rcm.Unmatched', 'no single counterpart line'));
+    // Odoo computes a draft's total from its lines (taxes, rounding): its receivable lines carry it. A draft
+    // whose total disagrees with the plan, or that is no longer a draft, is refused on the one-by-one path.
+    const wrong = drafted.filter((item) =>
+      item.drafts.some((slot) => {
+        const own = lines.filter((line) => many2oneId(line.move_id) === slot.moveId);
+        const signed = own.reduce((sum, line) => sum + odooAmountToCents(line.amount_currency ?? 0), 0);
+        const total = slot.draft.kind === 'creditNote' ? -signed : signed;
+        return (
+          own.length === 0 ||
+          own.some((line) => line.parent_state !== 'draft') ||
+          total !== slot.draft.totalCents
+        );
+      }),
+    );
+    drop(wrong, new OdooError('permanent', 'rcm.TotalMismatch', 'left to the one-by-one path'));
+
+    // ---- 5. payments matched by temporary numbers, posted ----
+    const marked = items.filter((item) => item.paymentLine);
+    const posting = items.filter((item) => item.drafts.length > 0);
+    // Numbered at posting (postDraft): a draft named at creation (the first of a journal's year) is reset first.
+    const named = [
+      ...marked.map((item) => item.paymentLine as LineRow),
+      ...posting.flatMap((item) =>
+        item.drafts.flatMap((slot) =>
+          lines.filter((line) => many2oneId(line.move_id) === slot.moveId).slice(0, 1),
+        ),
+      ),
+    ]
+      .filter((line) => line.move_name && line.move_name !== '/')
+      .map((line) => many2oneId(line.move_id) as number);
+    if (named.length > 0) {
+      try {
+        await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
+      } catch (error) {
+        drop([...marked, ...posting], error);
+      }
+    }
+    const matching = items.filter((item) => item.paymentLine);
+    if (matching.length > 0) {
+      try {
+        const rows = matching.flatMap((item) => {
+          const mark = `I${(item.payment as PaymentStep).ref}`;
+          return [
+            [String((item.invoiceLine as LineRow).id), mark],
+            [String((item.paymentLine as LineRow).id), mark],
+          ];
+        });
+        const answer = await this.odoo.call<{
+          ids: number[] | false;
+          messages?: Array<{ message?: string }>;
+        }>('account.move.line', 'load', [], { fields: ['.id', 'matching_number'], data: rows });
+        if (!answer.ids)
+          throw new OdooError(
+            'permanent',
+            'rcm.LoadRefused',
+            `Odoo refused the matching numbers: ${(answer.messages ?? []).map((m) => m.message).join('; ')}`,
           );
-          if (!lined)
-            throw new OdooError('permanent', 'rcm.ExternalIdRace', 'another writer holds one of the lines');
-          const drafts = await this.odoo.call<
-            Array<{ id: number; name: string | false; state: string; amount_total: number }>
-          >('account.move', 'read', [slots.map((slot) => slot.moveId as number)], {
-            fields: ['name', 'state', 'amount_total'],
-          });
-          // Odoo computes totals from the lines (taxes, rounding): one that disagrees is refused one by one.
-          const wrong = lining.filter((item) =>
-            item.drafts.some((slot) => {
-              const row = drafts.find((d) => d.id === slot.moveId);
-              return row?.state !== 'draft' || odooAmountToCents(row.amount_total) !== slot.draft.totalCents;
-            }),
-          );
-          drop(wrong, new OdooError('permanent', 'rcm.TotalMismatch', 'left to the one-by-one path'));
-          const posting = items.filter((item) => drafting.includes(item)).flatMap((item) => item.drafts);
-          if (posting.length > 0) {
-            // Numbered at posting (postDraft): a draft named at creation is reset to "/" first.
-            const named = posting
-              .map((slot) => drafts.find((d) => d.id === slot.moveId))
-              .filter((row) => row?.name && row.name !== '/')
-              .map((row) => row?.id as number);
-            if (named.length > 0) await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
-            for (const round of postingRounds(items.filter((item) => drafting.includes(item))))
-              await this.odoo.call('account.move', 'action_post', [round]);
-          }
-        }
+        await this.odoo.call('account.move', 'action_post', [
+          matching.map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number),
+        ]);
+      } catch (error) {
+        // Their drafts too: a credit note posted before its payment is matched would take the temporary number.
+        drop(matching, error);
+      }
+    }
+
+    // ---- 6. credit notes and patient invoices posted, after the payments ----
+    const lining = items.filter((item) => item.drafts.length > 0);
+    if (lining.length > 0) {
+      try {
+        for (const round of postingRounds(lining))
+          await this.odoo.call('account.move', 'action_post', [round]);
       } catch (error) {
         drop(lining, error);
       }
@@ -452,21 +480,64 @@ export class OdooReceivablesBatch {
         ),
       ),
     ];
+    // The ERAs' deposit entries in the same search (era-deposit-ledger.ts `settle` matches them next), read
+    // after the batch's writes as `settle` would read them itself.
+    const depositRefs = [
+      ...new Set(
+        items.flatMap((item) => (item.booking.eraTrace ? [eraDepositRef(item.booking.eraTrace)] : [])),
+      ),
+    ];
+    const deposits: Domain =
+      depositJournalId !== undefined && depositRefs.length > 0
+        ? [
+            '|',
+            '&',
+            '&',
+            ['journal_id', '=', depositJournalId],
+            ['move_type', '=', 'entry'],
+            ['ref', 'in', depositRefs],
+          ]
+        : [];
     let after: Array<{
       id: number;
       name: string | false;
-      state: string;
+      state: 'draft' | 'posted' | 'cancel';
       partner_id: Many2one;
       amount_residual: number;
+      amount_total: number;
+      ref: string | false;
+      journal_id: Many2one;
+      move_type: string;
     }>;
     try {
-      after = await this.odoo.call('account.move', 'read', [ids], {
-        fields: ['name', 'state', 'partner_id', 'amount_residual'],
+      after = await this.odoo.call('account.move', 'search_read', [[...deposits, ['id', 'in', ids]]], {
+        fields: [
+          'name',
+          'state',
+          'partner_id',
+          'amount_residual',
+          'amount_total',
+          'ref',
+          'journal_id',
+          'move_type',
+        ],
+        order: 'id',
       });
     } catch {
       // Written and answered, not checked: the one-by-one path finds each step done and checks it.
       return outcome;
     }
+    if (deposits.length > 0)
+      for (const trace of new Set(items.flatMap((item) => item.booking.eraTrace ?? []))) {
+        const ref = eraDepositRef(trace);
+        outcome.deposits.set(
+          trace,
+          after.filter(
+            (row) =>
+              row.move_type === 'entry' && row.ref === ref && many2oneId(row.journal_id) === depositJournalId,
+          ),
+        );
+      }
     for (const item of items) {
       const problem = checkItem(item, after);
       if (problem) {

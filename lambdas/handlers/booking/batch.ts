@@ -246,6 +246,9 @@ async function prepareReceivables(
       key: item.envelope.id,
       steps: item.plan.steps,
       ...(item.patientPartnerId === undefined ? {} : { patientPartnerId: item.patientPartnerId }),
+      ...(item.envelope.type === 'RemittanceReceived'
+        ? { eraTrace: (item.envelope.data as RemittanceReceived).payment.traceNumber }
+        : {}),
     });
   }
   const outcome = await new OdooReceivablesBatch(deps.odoo).book(bookings, snapshot);
@@ -271,7 +274,7 @@ async function prepareReceivables(
   );
   for (const trace of traces) {
     try {
-      await new OdooEraDepositLedger(deps.odoo).settle(trace);
+      await new OdooEraDepositLedger(deps.odoo).settle(trace, outcome.deposits.get(trace));
       prepared.settledTraces.add(trace);
     } catch {
       // Each record settles it on its own then.

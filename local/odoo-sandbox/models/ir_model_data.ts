@@ -4,7 +4,7 @@
  */
 import { OdooError, validationError } from '../errors.js';
 import type { Env, MethodDef, ModelDef, Registry, Vals } from '../orm.js';
-import { baseCreate } from '../orm.js';
+import { baseCreate, IMPORT_XMLID } from '../orm.js';
 
 const irModelData: ModelDef = {
   name: 'ir.model.data',
@@ -175,9 +175,25 @@ export const loadMethod: MethodDef = {
         const vals: Vals = { ...record.vals };
         const dbid = vals.__dbid as number | undefined;
         delete vals.__dbid;
-        // Odoo 17 appends the imported lines, even to an existing (posted) record: no clear command first.
+        // Odoo 17 appends the imported lines, even to an existing (posted) record: no clear command first. A
+        // child row with an external id that exists links and updates that record instead; a new one gets
+        // its external id from create (ir_fields.py `_str_to_one2many`, models.py `create` during an import).
         for (const [field, children] of Object.entries(record.children)) {
-          vals[field] = children.map((c) => [0, 0, c]);
+          const comodel = def.fields[field]?.relation as string;
+          vals[field] = children.flatMap((c) => {
+            const { id: childXmlid, ...childVals } = c;
+            if (typeof childXmlid !== 'string') return [[0, 0, c]];
+            const [module, name] = splitXmlid(childXmlid);
+            const found = findXmlid(env, module, name);
+            const childId = found?.model === comodel ? (found.res_id as number) : undefined;
+            if (childId !== undefined && env.store.get(comodel, childId))
+              return [
+                [4, childId, false],
+                [1, childId, childVals],
+              ];
+            if (found) env.store.delete('ir.model.data', found.id); // dangling external id: recreate
+            return [[0, 0, { ...childVals, [IMPORT_XMLID]: childXmlid }]];
+          });
         }
         let existing: number | undefined = dbid;
         if (record.xmlid) {
