@@ -422,4 +422,29 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
       expect(found).toHaveLength(1);
     }
   });
+
+  it('writes each credit note, patient invoice and line once when the moves were loaded without an answer', async () => {
+    const batch = await cases('W', KINDS.length);
+    const alone = await cases('Y', KINDS.length);
+    const drafting = batch.filter((c) =>
+      c.steps.some((s) => s.kind === 'creditNote' || s.kind === 'patientInvoice'),
+    );
+    // Odoo commits the load of every move (headers and lines) and the answer is lost: those bookings wait.
+    dropAnswers.set('account.move.load', 1);
+    const outcome = await bookBatch(batch);
+    expect([...outcome.unsettled.keys()].sort()).toEqual(drafting.map((c) => c.key).sort());
+    expect([...outcome.booked.keys()].sort()).toEqual(
+      batch
+        .filter((c) => !drafting.includes(c))
+        .map((c) => c.key)
+        .sort(),
+    );
+    // A later delivery (the one-by-one path) finds the moves by their external ids and finishes them: no second
+    // move, no appended line; the books are those of the same plans booked one by one from scratch.
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of drafting) await ledger.execute(c.steps);
+    for (const c of alone) await ledger.execute(c.steps);
+    for (const [index, c] of batch.entries())
+      expect(await books(c), c.kind).toEqual(await books(alone[index] as Case));
+  });
 });
