@@ -32,6 +32,7 @@ import {
   eraBookingSettings,
   isEraBookingRound,
   joinsEraRound,
+  ROUND_MARK_TTL_MS,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
@@ -422,9 +423,13 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   const traceNumber = remittance.payment.traceNumber;
   const readyKey = await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now());
   if (!readyKey) return holdBehind(await eraStore.gate(envelope.encounterId));
-  // One round per joining (not per event: a claim payment held at its round and re-queued when its patient
-  // synced joins again, within SQS's 5-minute deduplication window).
-  await writeQueue.enqueueEraRound(traceNumber, readyKey);
+  // One round message per round, not per joining (core/era-booking.ts ROUND_MARK_TTL_MS): a mark that stands
+  // means a round is asked for that has not read the ready set yet, and will book this claim payment. The
+  // deduplication id is the joining (a claim payment held at its round and re-queued when its patient synced
+  // joins again, within SQS's 5-minute deduplication window, under the same key).
+  const nowMs = Date.now();
+  if (await eraStore.markRound(traceNumber, readyKey, nowMs, nowMs + ROUND_MARK_TTL_MS))
+    await writeQueue.enqueueEraRound(traceNumber, readyKey);
   return true;
 }
 
@@ -441,7 +446,9 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
   const holder = `${record.messageId}:${attempts}`;
   let leased = false;
   try {
-    // Most rounds find their ERA booked by an earlier one (one round is asked per claim payment): one read.
+    // The mark is cleared before the ready set is read: a claim payment joining after this read asks again.
+    await eraStore.clearRoundMark(traceNumber);
+    // A round may find its ERA booked by an earlier one (older writers asked one per claim payment): one read.
     if ((await eraStore.ready(traceNumber, 1)).oldest.length === 0) return;
     if ((await breakerOpen()).open)
       throw new OdooError(
@@ -468,6 +475,9 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
         continue;
       }
       if (decision.take > 0) await bookReady(traceNumber, oldest.slice(0, decision.take));
+      // A full chunk booked and more ready: nobody else may ask for them (their mark was cleared by this round).
+      if (decision.take === settings.chunk && (await eraStore.ready(traceNumber, 1)).oldest.length > 0)
+        await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:next`);
       return;
     }
   } catch (error) {
