@@ -33,12 +33,44 @@ export function isEraBookingRound(body: unknown): body is EraBookingRound {
  * Whether a claim payment joins its ERA's round. A reversal (CLP02 22) and a correction listed with its reversal
  * (`afterReversal`) depend on another claim payment of their encounter (core/remittance-sequencing.ts): had the
  * correction joined, it would wait in the round for the reversal while the reversal waited behind the correction's
- * gate (seen on real Odoo 17). They book in their own turns, as with ERA booking off.
+ * gate (seen on real Odoo 17). They book in their own turns, as with ERA booking off. (Measured since, on real
+ * Odoo 17 with everything joining: the story failed only while a retryable failure could stop a release for good,
+ * and passed once the writer retries the release — test/integration/era-correction-first.test.ts; kept all the
+ * same, it costs nothing: such claim payments are few.)
  */
 export function joinsEraRound(
   remittance: Pick<RemittanceReceived, 'claimStatus' | 'afterReversal'>,
 ): boolean {
   return remittance.claimStatus !== '22' && remittance.afterReversal === undefined;
+}
+
+/**
+ * One round message per round, not per claim payment (a 20,000-claim ERA asked for 20,000 rounds, nearly all of
+ * which found nothing to do). A joining claim payment sends a round message only if no round is asked for yet: it
+ * sets the ERA's round mark (`ERAROUND#<TRN02>`), which every round clears *before* it reads the ready set. So a
+ * claim payment that finds the mark set joined before that round's read and is booked by it (or by its next
+ * delivery: a round that reads ready claims ends only once it booked them, else SQS brings it back); one joining
+ * after the read finds the mark cleared and asks for its own round. Claim payments put their ready item before
+ * they look at the mark, so neither order of the two can lose one.
+ *
+ * The mark names who set it (`by`, the ready key): the redelivery of a turn that crashed between mark and send
+ * finds its own mark and sends (same deduplication id: a send that did happen is not doubled). And it expires
+ * (`until`): a writer of an older version, during a deploy, sends a round per claim payment and clears no mark; a
+ * mark one of its rounds consumed without clearing would stop every later joining from asking. Past its expiry a
+ * joining asks anyway. An expired mark only costs an extra round message, never a claim payment.
+ */
+export const ROUND_MARK_TTL_MS = 5 * 60_000;
+
+export interface RoundMark {
+  /** The ready key of the claim payment that set it. */
+  by: string;
+  /** Epoch ms after which it no longer stops a joining from asking. */
+  until: number;
+}
+
+/** Whether a claim payment joining its ERA (ready key `by`) sends a round message (and sets the mark). */
+export function asksForRound(mark: RoundMark | undefined, by: string, nowMs: number): boolean {
+  return mark === undefined || mark.until < nowMs || mark.by === by;
 }
 
 /** What a round waits for before it books (lambdas/env.ts `ODOO_ERA_BOOKING`). */

@@ -32,6 +32,7 @@ import {
   eraBookingSettings,
   isEraBookingRound,
   joinsEraRound,
+  ROUND_MARK_TTL_MS,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
@@ -353,7 +354,14 @@ async function writeRecord(record: SQSRecord, batchContext: BookingContext = con
     // A redelivery (or a person's retry) that went through: the error an earlier attempt noted is history.
     if (envelope.encounterId && (attempts > 1 || retry)) await store.clearOdooError(envelope.encounterId);
   } catch (error) {
-    const odooError = toOdooError(error);
+    const releaseStopped = error instanceof HeldReleaseStopped;
+    const odooError = releaseStopped ? error.failure : toOdooError(error);
+    if (releaseStopped && attempts >= maxReceiveCount) {
+      // The event is booked, only its release is not done: nothing to reject. A fresh copy releases again.
+      logger.warn('held events still not released; re-queued to release them', { attempts });
+      await writeQueue.enqueue(envelope, `release-${record.messageId}`, retryAttributesOf(record));
+      return;
+    }
     if (isRetryable(odooError) && attempts >= maxReceiveCount && (await breakerOpen()).open) {
       // Its receives were spent on an outage the breaker now knows about, not on the document: a fresh copy
       // (receive count 0, same retry attributes) waits for Odoo instead of the DLQ, so an outage of any length
@@ -422,9 +430,13 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   const traceNumber = remittance.payment.traceNumber;
   const readyKey = await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now());
   if (!readyKey) return holdBehind(await eraStore.gate(envelope.encounterId));
-  // One round per joining (not per event: a claim payment held at its round and re-queued when its patient
-  // synced joins again, within SQS's 5-minute deduplication window).
-  await writeQueue.enqueueEraRound(traceNumber, readyKey);
+  // One round message per round, not per joining (core/era-booking.ts ROUND_MARK_TTL_MS): a mark that stands
+  // means a round is asked for that has not read the ready set yet, and will book this claim payment. The
+  // deduplication id is the joining (a claim payment held at its round and re-queued when its patient synced
+  // joins again, within SQS's 5-minute deduplication window, under the same key).
+  const nowMs = Date.now();
+  if (await eraStore.markRound(traceNumber, readyKey, nowMs, nowMs + ROUND_MARK_TTL_MS))
+    await writeQueue.enqueueEraRound(traceNumber, readyKey);
   return true;
 }
 
@@ -441,7 +453,9 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
   const holder = `${record.messageId}:${attempts}`;
   let leased = false;
   try {
-    // Most rounds find their ERA booked by an earlier one (one round is asked per claim payment): one read.
+    // The mark is cleared before the ready set is read: a claim payment joining after this read asks again.
+    await eraStore.clearRoundMark(traceNumber);
+    // A round may find its ERA booked by an earlier one (older writers asked one per claim payment): one read.
     if ((await eraStore.ready(traceNumber, 1)).oldest.length === 0) return;
     if ((await breakerOpen()).open)
       throw new OdooError(
@@ -468,6 +482,9 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
         continue;
       }
       if (decision.take > 0) await bookReady(traceNumber, oldest.slice(0, decision.take));
+      // A full chunk booked and more ready: nobody else may ask for them (their mark was cleared by this round).
+      if (decision.take === settings.chunk && (await eraStore.ready(traceNumber, 1)).oldest.length > 0)
+        await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:next`);
       return;
     }
   } catch (error) {
@@ -563,7 +580,14 @@ async function bookReadyClaim(
     }
     await rejectForGood(envelope, odooError, item.attempts + 1);
   }
-  await openGate(envelope.encounterId, gate.eventId);
+  try {
+    await openGate(envelope.encounterId, gate.eventId);
+  } catch (error) {
+    // Booked, but what waited behind its gate is not all released: the gate stays shut and the claim ready, so
+    // the round's next try finds it booked and releases again. Not an attempt of the claim's: it did not fail.
+    if (error instanceof HeldReleaseStopped) return error.failure;
+    throw error;
+  }
   await eraStore.leave(traceNumber, item.readyKey);
   return undefined;
 }
@@ -645,6 +669,21 @@ async function hold(envelope: EncounterEnvelope, waitingFor: string, retry?: Ret
  * pass makes no progress. All of this runs inside the encounter's FIFO group, so nothing else writes to the
  * encounter meanwhile. A held event that still waits stays held; one Odoo refuses for good is dead-lettered.
  */
+/**
+ * A release of held events stopped by a failure a retry may fix (Odoo down mid-release). The caller's own event is
+ * booked; the rest of the encounter's held events must not wait for an event of the encounter that may never come,
+ * so the caller fails its message and SQS brings it back after the retry delay, in the encounter's FIFO group —
+ * ahead of any later event of the encounter, so the held events are still released in order. The redelivery finds
+ * its event booked (every booking is idempotent by event id and Odoo ref) and releases again; so do a round's next
+ * try (the claim payment's gate stays shut until its release ends) and a held event's turn.
+ */
+class HeldReleaseStopped extends Error {
+  constructor(readonly failure: OdooError) {
+    super(`releasing held events stopped: ${failure.message}`);
+    this.name = 'HeldReleaseStopped';
+  }
+}
+
 async function releaseHeldEvents(encounterId: string): Promise<void> {
   for (let progress = true; progress; ) {
     progress = false;
@@ -660,11 +699,11 @@ async function releaseHeldEvents(encounterId: string): Promise<void> {
       } catch (error) {
         const odooError = toOdooError(error);
         if (isRetryable(odooError)) {
-          logger.warn('a held event could not be booked yet; it stays held', {
+          logger.warn('a held event could not be booked yet; the release is tried again', {
             heldEventId: envelope.id,
             kind: odooError.kind,
           });
-          return;
+          throw new HeldReleaseStopped(odooError);
         }
         await rejectForGood(envelope, odooError, 1);
         await store.releaseHeld(encounterId, envelope.id);

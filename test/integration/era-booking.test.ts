@@ -1,4 +1,4 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { patientInvoiceId } from '../../lambdas/core/remittance-posting.js';
 import type { Hub } from '../../local/runtime.js';
@@ -59,21 +59,49 @@ async function sandboxStats(active: Hub, method: 'GET' | 'DELETE') {
   return (await response.json()) as { total: number; calls: Record<string, number> };
 }
 
-/** The ERA booking items (gates, ready sets) left in the workflow table. */
+/** The ERA booking items (gates, ready sets, round marks) left in the workflow table. */
 async function eraItemsLeft(active: Hub): Promise<number> {
   const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
   try {
     const out = await client.send(
       new ScanCommand({
         TableName: process.env.WORKFLOW_TABLE_NAME as string,
-        FilterExpression: 'begins_with(pk, :gate) OR begins_with(pk, :ready)',
-        ExpressionAttributeValues: { ':gate': { S: 'ERAGATE#' }, ':ready': { S: 'ERAREADY#' } },
+        FilterExpression: 'begins_with(pk, :gate) OR begins_with(pk, :ready) OR begins_with(pk, :mark)',
+        ExpressionAttributeValues: {
+          ':gate': { S: 'ERAGATE#' },
+          ':ready': { S: 'ERAREADY#' },
+          ':mark': { S: 'ERAROUND#' },
+        },
       }),
     );
     return out.Count ?? 0;
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Counts the round messages the writer sends (`EraBookingRound`, every SendMessage, duplicates included), and
+ * fails the first `failFirst` of them as a crash between the round mark and the send would.
+ */
+function countRoundMessages(active: Hub, failFirst = 0): { sent: number; failed: number } {
+  const counts = { sent: 0, failed: 0 };
+  const sqs = active.aws.sqs as unknown as {
+    enqueue: (q: unknown, input: Record<string, unknown>) => unknown;
+  };
+  const enqueue = sqs.enqueue.bind(sqs);
+  sqs.enqueue = (q, input) => {
+    const type = (input.MessageAttributes as Record<string, { StringValue?: string }> | undefined)?.type;
+    if (type?.StringValue === 'EraBookingRound') {
+      if (counts.failed < failFirst) {
+        counts.failed += 1;
+        throw new Error('injected: the writer died between the round mark and the send');
+      }
+      counts.sent += 1;
+    }
+    return enqueue(q, input);
+  };
+  return counts;
 }
 
 /** Seeds the claims' encounters, then sends their ERA (one trace) and counts the RPCs it costs Odoo. */
@@ -262,5 +290,54 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     expect(workflow.held).toEqual([]);
     expect(workflow.payments.map((p) => p.paymentId)).toEqual([`PAY-${first.n}`]);
     expect(await eraItemsLeft(active)).toBe(0);
+  }, 300_000);
+
+  it('a 1,000-claim ERA asks for a round per round, not per claim payment, and books every claim once', async () => {
+    const claims = eraClaims('R1K', 1_000, ['paid'] as EraKind[]);
+    let rounds = { sent: 0, failed: 0 };
+    // The defaults (chunk 500, quiet 2 s): the ERA arrives over many rounds' deliveries, as in production.
+    const run = await bookEra('on', claims, 'EFT-R1K', async (active) => {
+      rounds = countRoundMessages(active);
+    });
+    for (const c of claims) expect(run.books.get(c.n)?.payments, c.n).toHaveLength(1);
+    expect(run.dlq).toBe(0);
+    expect(run.held).toBe(0);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+    // Before: one round message per claim payment (1,000). Now one per round delivery that a joining followed.
+    console.info(`round messages for a 1,000-claim ERA: ${rounds.sent}`);
+    expect(rounds.sent).toBeGreaterThan(0);
+    expect(rounds.sent).toBeLessThanOrEqual(claims.length / 20);
+  }, 900_000);
+
+  it('a writer that dies between the round mark and the send, and a mark no round cleared, strand no claim', async () => {
+    const claims = eraClaims('RX', 12, ['paid'] as EraKind[]);
+    let rounds = { sent: 0, failed: 0 };
+    const run = await bookEra('{"quietMs":500}', claims, 'EFT-RX', async (active) => {
+      // A mark an older writer's round consumed without clearing, expired: the first joining asks anyway.
+      const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: process.env.WORKFLOW_TABLE_NAME as string,
+            Item: {
+              pk: { S: 'ERAROUND#EFT-RX' },
+              sk: { S: 'MARK' },
+              by: { S: 'an older round' },
+              until: { N: String(Date.now() - 1) },
+            },
+          }),
+        );
+      } finally {
+        client.destroy();
+      }
+      // And the first three sends of a round message fail after the mark is set: the turn's redelivery finds
+      // its own mark and sends.
+      rounds = countRoundMessages(active, 3);
+    });
+    expect(rounds.failed).toBe(3);
+    for (const c of claims) expect(run.books.get(c.n)?.payments, c.n).toHaveLength(1);
+    expect(run.dlq).toBe(0);
+    expect(run.held).toBe(0);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
   }, 300_000);
 });

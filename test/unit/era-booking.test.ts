@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  asksForRound,
   DEFAULT_ERA_BOOKING,
   decideRound,
   eraBookingSettings,
@@ -42,6 +43,27 @@ describe('an ERA round', () => {
     expect(isEraBookingRound({ type: 'EraBookingRound', traceNumber: 'EFT-1' })).toBe(true);
     expect(isEraBookingRound({ type: 'EraBookingRound', traceNumber: '' })).toBe(false);
     expect(isEraBookingRound({ type: 'RemittanceReceived', traceNumber: 'EFT-1' })).toBe(false);
+  });
+});
+
+describe('asking for a round: one message per round, not per claim payment', () => {
+  const mark = { by: 'claim-1', until: now + 60_000 };
+
+  it('asks when no round is asked for yet (no mark, or a round cleared it before reading the ready set)', () => {
+    expect(asksForRound(undefined, 'claim-2', now)).toBe(true);
+  });
+
+  it('does not ask while a round asked for by another claim payment has not read the ready set', () => {
+    expect(asksForRound(mark, 'claim-2', now)).toBe(false);
+    expect(asksForRound(mark, 'claim-2', mark.until)).toBe(false);
+  });
+
+  it('asks again on the redelivery of the turn that set the mark (it may have crashed before sending)', () => {
+    expect(asksForRound(mark, 'claim-1', now)).toBe(true);
+  });
+
+  it('asks anyway once the mark has expired (a round of an older writer consumed it without clearing it)', () => {
+    expect(asksForRound(mark, 'claim-2', mark.until + 1)).toBe(true);
   });
 });
 

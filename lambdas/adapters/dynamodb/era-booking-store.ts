@@ -18,6 +18,7 @@ import { getItem } from './items.js';
  *   ERAGATE#<encounterId> / GATE             the claim payment the encounter waits for, with its envelope
  *   ERAREADY#<TRN02> / <joinedAt>#<eventId>  the ERA's ready set, in arrival order (small: the round pages it)
  *   ERALEASE#<TRN02> / LEASE                 the round at work on the ERA, until it ends or its lease expires
+ *   ERAROUND#<TRN02> / MARK                  a round is asked for and has not read the ready set yet (until `until`)
  */
 export interface EraGate {
   eventId: string;
@@ -259,6 +260,40 @@ export class EraBookingStore {
       .catch((error) => {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       });
+  }
+
+  /**
+   * Marks a round of the ERA as asked for by `by` (the joining claim payment's ready key), unless another joining's
+   * mark stands (core/era-booking.ts `asksForRound`, the condition below). True: the caller sends the round message. The same
+   * joining's redelivery (a crash between mark and send) finds its own mark and sends again: the message's
+   * deduplication id is the same, so a send that did happen is not doubled.
+   */
+  async markRound(traceNumber: string, by: string, nowMs: number, untilMs: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `ERAROUND#${traceNumber}`, sk: 'MARK', by, until: untilMs },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR #by = :by',
+          ExpressionAttributeNames: { '#until': 'until', '#by': 'by' },
+          ExpressionAttributeValues: { ':now': nowMs, ':by': by },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Clears the ERA's round mark: a round does so before it reads the ready set, so a claim payment that joins after
+   * that read finds no mark and asks for a round of its own.
+   */
+  async clearRoundMark(traceNumber: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `ERAROUND#${traceNumber}`, sk: 'MARK' } }),
+    );
   }
 
   /** One more failed try of a ready claim payment; answers the count. */
