@@ -268,8 +268,6 @@ export class LocalSqs {
    * later than the true earliest expiry: every message or entry added lowers it; no entry means "scan".
    */
   private readonly nextExpiry = new WeakMap<QueueState, number>();
-  /** Each stored message's JSON and the values of its mutable fields it was made from (see `serialize`). */
-  private readonly messageJson = new WeakMap<StoredMessage, { key: string; json: string }>();
   /** The write under way (never rejects), and the one waiting behind it, not yet snapshotted. */
   private currentWrite: Promise<void> = Promise.resolve();
   private nextWrite: Promise<void> | undefined;
@@ -516,7 +514,7 @@ export class LocalSqs {
     const snapshots = names
       .map((n) => this.queues.get(n))
       .filter((q): q is QueueState => q !== undefined)
-      .map((q) => ({ name: q.name, json: this.serialize(q) }));
+      .map((q) => ({ name: q.name, json: JSON.stringify(q) }));
     if (snapshots.length === 0 && removed.length === 0) return;
     try {
       await mkdir(dir, { recursive: true });
@@ -533,26 +531,6 @@ export class LocalSqs {
       for (const n of removed) if (!this.queues.has(n)) this.deleted.add(n);
       throw error;
     }
-  }
-
-  /**
-   * `JSON.stringify(q)`, reusing each message's JSON while its mutable fields are unchanged: a deep queue is
-   * written after every burst of changes, and stringifying every message of it each time made persistence the
-   * largest cost of draining a month-end backlog.
-   */
-  private serialize(q: QueueState): string {
-    const { messages, ...rest } = q;
-    const parts = messages.map((m) => {
-      // Everything else in a stored message is set before it is stored and never changes.
-      const key = `${m.visibleAt}|${m.receiveCount}|${m.firstReceiveTimestamp}|${m.receiptNonce}`;
-      let cached = this.messageJson.get(m);
-      if (cached?.key !== key) {
-        cached = { key, json: JSON.stringify(m) };
-        this.messageJson.set(m, cached);
-      }
-      return cached.json;
-    });
-    return `{"messages":[${parts.join(',')}],${JSON.stringify(rest).slice(1)}`;
   }
 
   async close(): Promise<void> {
