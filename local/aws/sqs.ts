@@ -262,6 +262,12 @@ export class LocalSqs {
   private readonly dirty = new Set<string>();
   private readonly deleted = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Per queue, the earliest time at which a stored message or a deduplication entry can expire: `expire()` scans
+   * only once it is reached, instead of at every send and receive (quadratic with a month-end backlog). Never
+   * later than the true earliest expiry: every message or entry added lowers it; no entry means "scan".
+   */
+  private readonly nextExpiry = new WeakMap<QueueState, number>();
   /** The write under way (never rejects), and the one waiting behind it, not yet snapshotted. */
   private currentWrite: Promise<void> = Promise.resolve();
   private nextWrite: Promise<void> | undefined;
@@ -318,6 +324,7 @@ export class LocalSqs {
         true,
       );
       existing.attributes = { ...existing.attributes, ...next, LastModifiedTimestamp: this.epochSeconds() };
+      this.nextExpiry.delete(existing); // the retention period may have changed
       this.markDirty(name);
       return this.queueUrl(name);
     }
@@ -576,6 +583,7 @@ export class LocalSqs {
         }
         const next = this.normalizeAttributes(q.name, { ...q.attributes, ...attrs }, true);
         q.attributes = { ...next, LastModifiedTimestamp: this.epochSeconds() };
+        this.nextExpiry.delete(q); // the retention period may have changed
         this.afterMutation(q);
         return {};
       }
@@ -935,17 +943,42 @@ export class LocalSqs {
   /** Drops messages past the retention period and expired deduplication entries. */
   private expire(q: QueueState): void {
     const now = this.now();
-    const retentionMs = num(q.attributes.MessageRetentionPeriod, 345_600) * 1000;
+    const due = this.nextExpiry.get(q);
+    if (due !== undefined && now < due) return;
+    const retentionMs = this.retentionMs(q);
     const before = q.messages.length;
-    q.messages = q.messages.filter((m) => now - m.retentionStart < retentionMs);
+    let next = Number.POSITIVE_INFINITY;
+    q.messages = q.messages.filter((m) => {
+      const keep = now - m.retentionStart < retentionMs;
+      if (keep) next = Math.min(next, m.retentionStart + retentionMs);
+      return keep;
+    });
     let changed = q.messages.length !== before;
-    for (const [id, e] of Object.entries(q.dedup)) {
+    for (const id in q.dedup) {
+      const e = q.dedup[id] as DedupEntry;
       if (e.expiresAt <= now) {
         delete q.dedup[id];
         changed = true;
-      }
+      } else next = Math.min(next, e.expiresAt);
     }
+    this.nextExpiry.set(q, next);
     if (changed) this.markDirty(q.name);
+  }
+
+  private retentionMs(q: QueueState): number {
+    return num(q.attributes.MessageRetentionPeriod, 345_600) * 1000;
+  }
+
+  /** Keeps `nextExpiry` a lower bound when a message or deduplication entry expiring at `at` is added. */
+  private expiresAt(q: QueueState, at: number): void {
+    const due = this.nextExpiry.get(q);
+    if (due !== undefined && at < due) this.nextExpiry.set(q, at);
+  }
+
+  /** Stores a message in `q` (the one way messages enter a queue, so the expiry bound stays right). */
+  private store(q: QueueState, m: StoredMessage): void {
+    q.messages.push(m);
+    this.expiresAt(q, m.retentionStart + this.retentionMs(q));
   }
 
   private nextSequence(q: QueueState): string {
@@ -1069,8 +1102,9 @@ export class LocalSqs {
           ? `${groupId}\u0000${dedupId}`
           : (dedupId as string);
       q.dedup[dedupKey] = { expiresAt: now + DEDUP_WINDOW_MS, messageId, sequenceNumber: msg.sequenceNumber };
+      this.expiresAt(q, now + DEDUP_WINDOW_MS);
     }
-    q.messages.push(msg);
+    this.store(q, msg);
     return out;
   }
 
@@ -1283,7 +1317,7 @@ export class LocalSqs {
       moved.sequenceNumber = this.nextSequence(dlq);
       moved.retentionStart = now;
     }
-    dlq.messages.push(moved);
+    this.store(dlq, moved);
   }
 
   private startMessageMoveTask(input: Record<string, unknown>): { TaskHandle: string } {
@@ -1370,7 +1404,7 @@ export class LocalSqs {
       } else if (m.groupId !== undefined) {
         moved.groupId = m.groupId;
       }
-      target.messages.push(moved);
+      this.store(target, moved);
       touched.add(target);
       task.approximateNumberOfMessagesMoved++;
     }
@@ -1407,7 +1441,8 @@ export class LocalSqs {
     } else if (!current) {
       return; // stale handle (message received again since): request succeeds, message is not deleted
     }
-    q.messages = q.messages.filter((x) => x !== m);
+    // In place: a copy of the whole backlog at every delete made draining a deep queue quadratic.
+    q.messages.splice(q.messages.indexOf(m), 1);
   }
 
   private changeVisibility(q: QueueState, handle: string, seconds: number): void {

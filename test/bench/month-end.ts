@@ -100,6 +100,13 @@ export interface MonthEndReport {
   events: number;
   drainSeconds: number;
   rpcs: number;
+  /** Least time Odoo alone needed for the measured work: its workers' busy seconds / workers (proxy). */
+  odooSeconds: number;
+  /** Seconds until the API had accepted every measured event (the hub's intake, Odoo not involved). */
+  acceptSeconds: number;
+  /** The unmeasured setup: API requests sent and the seconds from its first request until the hub was idle. */
+  setupRequests: number;
+  setupSeconds: number;
   refusedDuringOutage: number;
   peakQueueDepth: number;
   expectedRecords: number;
@@ -136,15 +143,27 @@ export async function benchMonthEnd(
     });
     const active = hub;
     const call = apiCaller(active, await accessToken(active), `me-${run}`);
+    let sentTotal = 0;
     const send = async (requests: Request[]) => {
       let next = 0;
+      let done = 0;
+      const began = Date.now();
       await Promise.all(
         Array.from({ length: options.clients }, async () => {
           while (next < requests.length) {
             const request = requests[next++] as Request;
             for (let attempt = 0; ; attempt += 1) {
               const answer = await call(request.method, request.path, request.body);
-              if (answer.status === 202 || answer.status === 200) break;
+              if (answer.status === 202 || answer.status === 200) {
+                sentTotal += 1;
+                done += 1;
+                // Progress of a long run (full size: about 90,000 setup requests), with the rate so far.
+                if (requests.length >= 5_000 && done % 5_000 === 0)
+                  log(
+                    `  sent ${done}/${requests.length} (${(done / ((Date.now() - began) / 1000)).toFixed(0)} requests/s)`,
+                  );
+                break;
+              }
               if (attempt > 5)
                 throw new Error(`${request.path}: ${answer.status} ${JSON.stringify(answer.body)}`);
               await sleep(200 * 2 ** attempt);
@@ -227,6 +246,8 @@ export async function benchMonthEnd(
     const claims = claimsFor(`${run}-era`, options.claims);
     const payments = claimsFor(`${run}-pay`, options.patientPayments);
     log(`setup: ${claims.length} claims, ${payments.length} patient invoices (no rate limit)`);
+    const setupStarted = Date.now();
+    const setupSentBefore = sentTotal;
     await send([
       ...claims.flatMap((c) => [patientRequest(c), chargeRequest(c)]),
       ...payments.map(patientRequest),
@@ -234,6 +255,9 @@ export async function benchMonthEnd(
     await send([...claims.map((c) => invoiceRequest(c)), ...payments.map((c) => patientInvoiceRequest(c))]);
     await send(claims.map((c) => claimRequest(c)));
     await idle(options.drainTimeoutSeconds * 1000);
+    const setupSeconds = (Date.now() - setupStarted) / 1000;
+    const setupRequests = sentTotal - setupSentBefore;
+    log(`setup: ${setupRequests} requests, idle after ${setupSeconds.toFixed(0)} s`);
 
     const era = claims.map((c, i) => ({ claim: c, kind: ERA_KINDS[i % ERA_KINDS.length] as EraKind }));
     const work = interleave(
@@ -248,9 +272,16 @@ export async function benchMonthEnd(
     limitOn();
     odoo.resetCounts();
     const started = Date.now();
+    let acceptSeconds = 0;
+    let samples = 0;
     const sampler = setInterval(() => {
       const depth = active.aws.sqs.messageCount(queueUrl);
       peakQueueDepth = Math.max(peakQueueDepth, depth);
+      samples += 1;
+      if (samples % 240 === 0)
+        log(
+          `  ${Math.round((Date.now() - started) / 1000)} s: write queue depth ${depth}, ${odoo.totalCalls()} Odoo RPCs`,
+        );
       // In the middle: once the backlog is half worked off, Odoo goes away for `outageSeconds`.
       if (outage === 'before' && peakQueueDepth > 0 && depth <= peakQueueDepth / 2 && sent) {
         outage = 'on';
@@ -266,6 +297,7 @@ export async function benchMonthEnd(
     try {
       await send(work);
       sent = true;
+      acceptSeconds = (Date.now() - started) / 1000;
       log(`month-end: ${work.length} events accepted in ${Math.round((Date.now() - started) / 1000)} s`);
       while (outage !== 'after') await sleep(500);
       await idle(options.drainTimeoutSeconds * 1000);
@@ -276,6 +308,7 @@ export async function benchMonthEnd(
     const rpcs = odoo.totalCalls();
     const calls = Object.fromEntries(odoo.calls);
     const refusedDuringOutage = odoo.refused;
+    const odooSeconds = odoo.workerSeconds / options.workers;
     limitOff();
 
     // What Odoo holds, asked of it directly (not through the proxy) by the administrator.
@@ -328,6 +361,10 @@ export async function benchMonthEnd(
       events: work.length,
       drainSeconds,
       rpcs,
+      odooSeconds,
+      acceptSeconds,
+      setupRequests,
+      setupSeconds,
       refusedDuringOutage,
       peakQueueDepth,
       expectedRecords: expected.size,
@@ -365,12 +402,19 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
     `| events | ${r.events} |`,
     `| time to drain (first event sent → queues empty) | ${r.drainSeconds.toFixed(0)} s |`,
     `| Odoo RPCs (reached Odoo) | ${r.rpcs} (${(r.rpcs / r.events).toFixed(2)} per event) |`,
+    `| Odoo's share: its workers' busy time ÷ workers | ${r.odooSeconds.toFixed(0)} s |`,
+    `| the outage | ${o.outageSeconds} s |`,
+    `| the rest: the local hub's own (drain − Odoo − outage, at most) | ${Math.max(0, r.drainSeconds - r.odooSeconds - o.outageSeconds).toFixed(0)} s |`,
+    `| events accepted by the API | in ${r.acceptSeconds.toFixed(0)} s (${(r.events / r.acceptSeconds).toFixed(1)} events/s) |`,
+    `| events drained end to end | ${(r.events / r.drainSeconds).toFixed(1)} events/s |`,
     `| calls refused during the outage | ${r.refusedDuringOutage} |`,
     `| peak Odoo write queue depth | ${r.peakQueueDepth} |`,
     `| Odoo records expected (payments, PR credit notes and patient invoices) | ${r.expectedRecords} |`,
     `| lost | ${r.lost} |`,
     `| doubled | ${r.doubled} |`,
     `| dead-lettered | ${r.deadLettered} |`,
+    '',
+    `Setup (not measured, no rate limit): ${r.setupRequests} API requests, hub idle after ${r.setupSeconds.toFixed(0)} s (${(r.setupRequests / r.setupSeconds).toFixed(1)} requests/s).`,
     '',
     `RPC mix: ${Object.entries(r.calls)
       .sort(([a], [b]) => a.localeCompare(b))

@@ -17,6 +17,12 @@ export interface RateLimitedOdoo {
   calls: Map<string, number>;
   /** Calls refused while down. */
   refused: number;
+  /**
+   * Seconds Odoo's workers spent serving limited calls, summed over workers (each call from taking a worker to
+   * its answer): divided by the workers, the least time Odoo alone needed for the work; the rest of a drain is
+   * the hub's own (or the outage).
+   */
+  workerSeconds: number;
   resetCounts(): void;
   totalCalls(): number;
   close(): Promise<void>;
@@ -33,9 +39,11 @@ export async function startRateLimitedOdoo(target: string): Promise<RateLimitedO
     down: false,
     calls: new Map(),
     refused: 0,
+    workerSeconds: 0,
     resetCounts() {
       state.calls = new Map();
       state.refused = 0;
+      state.workerSeconds = 0;
     },
     totalCalls: () => [...state.calls.values()].reduce((a, b) => a + b, 0),
     close: async () => undefined,
@@ -105,7 +113,10 @@ export async function startRateLimitedOdoo(target: string): Promise<RateLimitedO
       } catch {
         req.socket.destroy();
       } finally {
-        if (limited) release();
+        if (limited) {
+          state.workerSeconds += (performance.now() - started) / 1000;
+          release();
+        }
       }
     });
   });

@@ -11,6 +11,8 @@
  *   8. Odoo at month-end: RPCs per event by type and a month-end drain through an Odoo rate-limited per worker,
  *      with an outage in the middle (test/bench/month-end.ts; BENCH_MONTH_END_* knobs, BENCH_MONTH_END=skip), and
  *      Odoo RPCs per claim line by ERA size (test/bench/era-size.ts; BENCH_ERA_SIZES, BENCH_ERA_BOOKING)
+ *   9. the local SQS at month-end depth: send, drain and one persistence write of a 20,000-message FIFO queue
+ *      (test/bench/local-sqs.ts; BENCH_LOCAL_SQS_DEPTH)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -25,6 +27,7 @@ import {
 } from './bundles.js';
 import { benchCost, costBenchLines } from './cost.js';
 import { benchEraSizes, eraSizeBenchLines, eraSizeCasesFromEnv } from './era-size.js';
+import { benchLocalSqs, localSqsBenchLines } from './local-sqs.js';
 import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
@@ -183,6 +186,13 @@ if (process.env.BENCH_MONTH_END !== 'skip') {
   ))
     print(line);
 }
+
+// 9. The local SQS at month-end depth (issue 16: the local hub, not Odoo, kept the full month-end from running).
+print();
+for (const line of localSqsBenchLines(
+  await benchLocalSqs(Number(process.env.BENCH_LOCAL_SQS_DEPTH ?? 20_000)),
+))
+  print(line);
 
 if (process.argv.includes('--write')) {
   const file = join(root, 'docs/benchmarks.md');

@@ -66,4 +66,28 @@ describe('local SQS persistence under a flush per delivery', () => {
       reloaded.sqs.getQueueAttributes(url, ['ApproximateNumberOfMessages']).ApproximateNumberOfMessages,
     ).toBe('2');
   });
+
+  it('a message written before it was received is written again with its new receive count', async () => {
+    // The writer reuses a message's JSON while its mutable fields are unchanged; a receive must invalidate it.
+    const { sqs, dir } = await freshSqs();
+    const url = sqs.queueUrl('q');
+    sqs.createQueue('q');
+    sqs.sendMessage(url, { MessageBody: 'one' });
+    sqs.sendMessage(url, { MessageBody: 'two' });
+    await sqs.flush();
+    const [received] = sqs.receiveMessagesNow(url, { VisibilityTimeout: 0, MaxNumberOfMessages: 1 });
+    expect(received?.Body).toBe('one');
+    sqs.sendMessage(url, { MessageBody: 'three' });
+    await sqs.flush();
+    const reloaded = await freshSqs(dir);
+    const again = reloaded.sqs.receiveMessagesNow(url, {
+      MaxNumberOfMessages: 10,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+    });
+    expect(again.map((m) => [m.Body, m.Attributes?.ApproximateReceiveCount])).toEqual([
+      ['one', '2'],
+      ['two', '1'],
+      ['three', '1'],
+    ]);
+  });
 });

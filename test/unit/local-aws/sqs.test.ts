@@ -355,6 +355,69 @@ describe('local SQS over the real SDK', () => {
   });
 });
 
+describe('local SQS expiry scans only when something can expire', () => {
+  // expire() keeps a lower bound of the next expiry instead of scanning every message at every call; these
+  // pin that every way a message or deduplication entry enters a queue, or the retention changes, lowers it.
+  it('a deduplication entry added after a scan still expires on time, and a later one does not expire early', async () => {
+    await h.aws.close();
+    h.aws = await startLocalAws({ port: 0, clock });
+    const sqs = h.aws.sqs;
+    const url = sqs.createQueue('window.fifo', { contentBasedDeduplication: true });
+    const first = sqs.sendMessage(url, {
+      MessageBody: 'a',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd1',
+    });
+    now += 4 * 60 * 1000;
+    sqs.sendMessage(url, { MessageBody: 'b', MessageGroupId: 'g', MessageDeduplicationId: 'd2' });
+    now += 60 * 1000 + 1;
+    const again = sqs.sendMessage(url, {
+      MessageBody: 'a',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd1',
+    });
+    expect(again.MessageId).not.toBe(first.MessageId);
+    sqs.sendMessage(url, { MessageBody: 'b', MessageGroupId: 'g', MessageDeduplicationId: 'd2' });
+    expect(sqs.messageCount(url)).toBe(3);
+  });
+
+  it('a message that enters an empty queue, and a shortened retention, are still dropped on time', async () => {
+    await h.aws.close();
+    h.aws = await startLocalAws({ port: 0, clock });
+    const sqs = h.aws.sqs;
+    const url = sqs.createQueue('retained', { messageRetentionSeconds: 3_600 });
+    expect(sqs.messageCount(url)).toBe(0); // scanned while empty: nothing to expire
+    sqs.sendMessage(url, { MessageBody: 'one' });
+    now += 120_000;
+    expect(sqs.messageCount(url)).toBe(1);
+    sqs.createQueue('retained', { messageRetentionSeconds: 60 });
+    expect(sqs.messageCount(url)).toBe(0);
+    sqs.sendMessage(url, { MessageBody: 'two' });
+    await sqs.handle('SetQueueAttributes', { QueueUrl: url, Attributes: { MessageRetentionPeriod: '3600' } });
+    now += 120_000;
+    expect(sqs.messageCount(url)).toBe(1);
+  });
+
+  it('a standard DLQ keeps the original retention start: a message moved late expires with its age', async () => {
+    await h.aws.close();
+    h.aws = await startLocalAws({ port: 0, clock });
+    const sqs = h.aws.sqs;
+    const dlq = sqs.createQueue('dead', { messageRetentionSeconds: 600 });
+    const url = sqs.createQueue('source', {
+      visibilityTimeoutSeconds: 1,
+      redrivePolicy: { deadLetterQueueName: 'dead', maxReceiveCount: 1 },
+    });
+    expect(sqs.messageCount(dlq)).toBe(0);
+    sqs.sendMessage(url, { MessageBody: 'poison' });
+    expect(sqs.receiveMessagesNow(url)).toHaveLength(1);
+    now += 500_000;
+    expect(sqs.receiveMessagesNow(url)).toHaveLength(0); // moved to the DLQ instead
+    expect(sqs.messageCount(dlq)).toBe(1);
+    now += 100_001; // 600 s after it was first sent
+    expect(sqs.messageCount(dlq)).toBe(0);
+  });
+});
+
 describe('FIFO dead-letter queue', () => {
   it('moves the message to the FIFO DLQ (dedup id := message id) and unblocks its group', async () => {
     const h2 = await startHarness();
