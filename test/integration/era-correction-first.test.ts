@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ClaimSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from './support/claims.js';
-import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
+import {
+  accessToken,
+  apiCaller,
+  eventually,
+  failPaymentsRetryably,
+  odoo,
+  sandboxAdmin,
+  startTestHub,
+} from './support/hub.js';
 
 // Issue 16: the "correction first" story under ERA booking, which CI once caught only on real Odoo 17 — an ERA
 // lists a claim's correction before its CLP02 22 reversal (of a payment the hub never booked). The correction
@@ -52,16 +60,7 @@ describe('ERA booking: a correction listed before its reversal', () => {
     });
     await active.waitForIdle();
     // The correction's payment (160.00) fails once with a retryable fault, whoever books it and when.
-    for (const model of ['account.payment', 'account.payment.register'])
-      await sandboxAdmin(active, 'constraints', {
-        model,
-        method: 'create',
-        field: 'amount',
-        equals: 160,
-        name: 'psycopg2.errors.SerializationFailure',
-        message: 'could not serialize access due to concurrent update',
-      });
-    await sandboxAdmin(active, 'stats', undefined, 'DELETE');
+    await failPaymentsRetryably(active, 160);
     const trace = 'TCORRFIRST';
     const file = [
       ...write835(

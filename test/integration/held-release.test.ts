@@ -1,7 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
 import { ERA_PAYER, eraClaims, eraPayerRequest, eraSetupRequests, sendAll } from './support/era-scenario.js';
-import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
+import {
+  accessToken,
+  apiCaller,
+  eventually,
+  failPaymentsRetryably,
+  odoo,
+  sandboxAdmin,
+  startTestHub,
+} from './support/hub.js';
 
 // Issue 16: releasing an encounter's held events after a success must not stop for good at a failure a retry may
 // fix — the encounter's next event, which would release them again, may never come.
@@ -49,16 +57,7 @@ describe('releasing held events', () => {
 
     // Odoo fails the first held payment with a retryable fault (a serialization failure) while it is released
     // after its invoice is booked; then Odoo recovers. No further event of the encounter comes.
-    for (const model of ['account.payment', 'account.payment.register'])
-      await sandboxAdmin(active, 'constraints', {
-        model,
-        method: 'create',
-        field: 'amount',
-        equals: 12.34,
-        name: 'psycopg2.errors.SerializationFailure',
-        message: 'could not serialize access due to concurrent update',
-      });
-    await sandboxAdmin(active, 'stats', undefined, 'DELETE');
+    await failPaymentsRetryably(active, 12.34);
     // The invoice only: no later event of the encounter comes to release them again.
     const invoice = setup.then.find((r) => r.path === '/v1/invoices');
     if (!invoice) throw new Error('no invoice request');

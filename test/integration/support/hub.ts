@@ -71,6 +71,23 @@ export async function sandboxAdmin(
   return response.json();
 }
 
+/**
+ * Makes the sandbox refuse a payment of `amount` with a serialization failure (a fault a retry fixes), whichever way
+ * it is created (payment or register wizard), and clears the call counts so a test counts from here.
+ */
+export async function failPaymentsRetryably(hub: Hub, amount: number): Promise<void> {
+  for (const model of ['account.payment', 'account.payment.register'])
+    await sandboxAdmin(hub, 'constraints', {
+      model,
+      method: 'create',
+      field: 'amount',
+      equals: amount,
+      name: 'psycopg2.errors.SerializationFailure',
+      message: 'could not serialize access due to concurrent update',
+    });
+  await sandboxAdmin(hub, 'stats', undefined, 'DELETE');
+}
+
 export async function itemCount(hub: Hub, tableName: string): Promise<number> {
   const client = new DynamoDBClient({ endpoint: hub.dynamodbEndpoint, region: 'us-east-1' });
   try {
