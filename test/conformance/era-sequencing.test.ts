@@ -4,7 +4,7 @@ import { OdooEraDepositLedger } from '../../lambdas/adapters/odoo/era-deposit-le
 import { compareDeposit, type EraDepositReceived } from '../../lambdas/core/era-deposit.js';
 import { type ClaimSpec, type RemittanceSpec, write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
-import { seedClaimThroughApi } from '../integration/support/claims.js';
+import { remittanceClaim, seedClaimThroughApi } from '../integration/support/claims.js';
 import { accessToken, eventually, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
 
@@ -67,24 +67,7 @@ async function postEra(file: string): Promise<Record<string, unknown>> {
 const era = (spec: RemittanceSpec, isa: string) =>
   [...write835(spec, { interchangeControlNumber: isa })].join('');
 
-const claim = (
-  claimId: string,
-  pccn: string,
-  status: string,
-  billed: number,
-  paid: number,
-  adjustments: ClaimSpec['adjustments'],
-): ClaimSpec => ({
-  claimId,
-  status,
-  billedCents: billed,
-  paidCents: paid,
-  filingIndicator: '12',
-  payerClaimControlNumber: pccn,
-  adjustments,
-  services: [],
-  serviceDate: '2026-11-02',
-});
+const claim = remittanceClaim;
 
 const spec = (trace: string, date: string, claims: ClaimSpec[], payerId?: string): RemittanceSpec => ({
   controlNumber: '0001',

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ClaimSpec, write835 } from '../../lambdas/core/x12/write-835.js';
+import { write835 } from '../../lambdas/core/x12/write-835.js';
 import type { Hub } from '../../local/runtime.js';
-import { seedClaimThroughApi } from './support/claims.js';
+import { remittanceClaim, seedClaimThroughApi } from './support/claims.js';
 import {
   accessToken,
   apiCaller,
@@ -25,24 +25,9 @@ afterEach(async () => {
   hub = undefined;
 });
 
-const claim = (
-  claimId: string,
-  pccn: string,
-  status: string,
-  billed: number,
-  paid: number,
-  co: number,
-): ClaimSpec => ({
-  claimId,
-  status,
-  billedCents: billed,
-  paidCents: paid,
-  filingIndicator: '12',
-  payerClaimControlNumber: pccn,
-  adjustments: [{ group: 'CO', reason: '45', amountCents: co }],
-  services: [],
-  serviceDate: '2026-11-02',
-});
+/** A claim of the ERA with its CO-45 amount. */
+const claim = (claimId: string, pccn: string, status: string, billed: number, paid: number, co: number) =>
+  remittanceClaim(claimId, pccn, status, billed, paid, [{ group: 'CO', reason: '45', amountCents: co }]);
 
 describe('ERA booking: a correction listed before its reversal', () => {
   it('books the correction after its reversal although Odoo fails its first try mid-release', async () => {

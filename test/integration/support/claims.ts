@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import type { ClaimSpec } from '../../../lambdas/core/x12/write-835.js';
 
 type Call = (
   method: string,
@@ -101,3 +102,23 @@ export async function seedClaimThroughApi(
   }
   return encounterId;
 }
+
+/** One claim of an 835 written by write835: a professional claim of one service date, no service lines. */
+export const remittanceClaim = (
+  claimId: string,
+  pccn: string,
+  status: string,
+  billed: number,
+  paid: number,
+  adjustments: ClaimSpec['adjustments'],
+): ClaimSpec => ({
+  claimId,
+  status,
+  billedCents: billed,
+  paidCents: paid,
+  filingIndicator: '12',
+  payerClaimControlNumber: pccn,
+  adjustments,
+  services: [],
+  serviceDate: '2026-11-02',
+});
