@@ -14,6 +14,7 @@ export default defineConfig({
     ],
     // Integration suites run real servers; on two shared cores a suite can take several times its solo time.
     // A safety net only (tests wait for conditions, not durations): a loaded machine must not fail them.
+    setupFiles: ['test/setup/fast-check-seed.ts'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
     // Two cores in CI: integration suites start servers, so keep parallelism modest.

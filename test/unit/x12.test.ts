@@ -238,6 +238,48 @@ describe('835 envelopes with several transactions and interchanges', () => {
       ['000000002', '0003', 'T3'],
     ]);
   });
+
+  it('writes a group of more than six adjustments as consecutive CAS segments, before the next group', () => {
+    // Prepare: seven PR triplets, then a CO, then an eighth PR (the shape fast-check found, seed -1975285978)
+    const pr = (amountCents: number) => ({ group: 'PR' as const, reason: '1', amountCents });
+    const co = { group: 'CO' as const, reason: '45', amountCents: 100 };
+    const adjustments = [pr(1), pr(2), pr(3), pr(4), pr(5), pr(6), pr(7), co, pr(8)];
+    const claim = {
+      claimId: 'C1',
+      status: '1',
+      billedCents: 10_136,
+      paidCents: 10_000,
+      filingIndicator: '12',
+      payerClaimControlNumber: 'P-C1',
+      adjustments,
+      services: [],
+      serviceDate: '2026-11-02',
+    };
+    // Act
+    const text = [
+      ...write835({
+        controlNumber: '0001',
+        traceNumber: 'T1',
+        method: 'CHK',
+        date: '2026-11-30',
+        payerName: 'ACME',
+        payeeName: 'CLINIC',
+        payeeNpi: '1234567893',
+        claims: [claim],
+        providerAdjustments: [],
+      }),
+    ].join('');
+    // Assess: PR 1–6, PR 7–8, then CO — the reader sees each group's triplets in their order
+    const cas = text
+      .split('~')
+      .map((segment) => segment.trim())
+      .filter((segment) => segment.startsWith('CAS'));
+    expect(cas).toEqual([
+      'CAS*PR*1*0.01**1*0.02**1*0.03**1*0.04**1*0.05**1*0.06',
+      'CAS*PR*1*0.07**1*0.08',
+      'CAS*CO*45*1.00',
+    ]);
+  });
 });
 
 describe('835 refusals name the segment and the numbers', () => {

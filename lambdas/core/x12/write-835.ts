@@ -188,20 +188,23 @@ export function* write835(
   yield seg('IEA', '1', isaControl);
 }
 
-/** CAS segments grouped by CAS01, up to six reason/amount pairs each (in order of first appearance). */
+/**
+ * CAS segments grouped by CAS01 in order of first appearance, up to six reason/amount triplets each; a group
+ * with more than six continues in the next segment, before the next group's, so a group's order is kept whole.
+ */
 function casSegments(adjustments: AdjustmentSpec[]): string[][] {
+  const groups = new Map<string, AdjustmentSpec[]>();
+  for (const a of adjustments) groups.set(a.group, [...(groups.get(a.group) ?? []), a]);
   const segments: string[][] = [];
-  const open = new Map<string, { segment: string[]; triplets: number }>();
-  for (const a of adjustments) {
-    let current = open.get(a.group);
-    if (!current || current.triplets >= 6) {
-      current = { segment: ['CAS', a.group], triplets: 0 };
-      open.set(a.group, current);
-      segments.push(current.segment);
+  for (const [group, members] of groups) {
+    for (let i = 0; i < members.length; i += 6) {
+      const segment = ['CAS', group];
+      for (const [k, a] of members.slice(i, i + 6).entries()) {
+        if (k > 0) segment.push(''); // the quantity of the previous triplet
+        segment.push(a.reason, centsToX12(a.amountCents));
+      }
+      segments.push(segment);
     }
-    if (current.triplets > 0) current.segment.push(''); // the quantity of the previous triplet
-    current.segment.push(a.reason, centsToX12(a.amountCents));
-    current.triplets += 1;
   }
   return segments;
 }
