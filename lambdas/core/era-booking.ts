@@ -85,6 +85,11 @@ export interface EraBookingSettings {
    * gives its place back and comes again after the retry delay.
    */
   maxWaitMs: number;
+  /**
+   * How long a round books before it hands what is left to the next round (unset: as long as its invocation
+   * allows, `roundDeadline`). 0 makes every round book one wave of claim payments (tests of the hand-over).
+   */
+  roundMs?: number;
 }
 
 export const DEFAULT_ERA_BOOKING: EraBookingSettings = { chunk: 500, quietMs: 2_000, maxWaitMs: 15_000 };
@@ -99,14 +104,42 @@ export function eraBookingSettings(value: string | undefined): EraBookingSetting
   if (text === 'off') return undefined;
   if (text === '' || text === 'on') return DEFAULT_ERA_BOOKING;
   const parsed = JSON.parse(text) as Partial<Record<keyof EraBookingSettings, unknown>>;
-  const pick = (key: keyof EraBookingSettings, min: number) => {
+  const pick = (key: 'chunk' | 'quietMs' | 'maxWaitMs', min: number) => {
     const n = parsed[key];
     if (n === undefined) return DEFAULT_ERA_BOOKING[key];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
       throw new Error(`ERA booking setting ${key} must be an integer ≥ ${min}, got ${JSON.stringify(n)}`);
     return n;
   };
-  return { chunk: pick('chunk', 1), quietMs: pick('quietMs', 0), maxWaitMs: pick('maxWaitMs', 0) };
+  const settings: EraBookingSettings = {
+    chunk: pick('chunk', 1),
+    quietMs: pick('quietMs', 0),
+    maxWaitMs: pick('maxWaitMs', 0),
+  };
+  if (parsed.roundMs !== undefined) {
+    const roundMs = parsed.roundMs;
+    if (typeof roundMs !== 'number' || !Number.isInteger(roundMs) || roundMs < 0)
+      throw new Error(`ERA booking setting roundMs must be an integer ≥ 0, got ${JSON.stringify(roundMs)}`);
+    settings.roundMs = roundMs;
+  }
+  return settings;
+}
+
+/**
+ * When a round stops taking claim payments: `remainingMs` before its invocation ends (Lambda's timeout), less a
+ * quarter of the timeout (at least 5 s) for the claim payments in flight to finish — a round Lambda stops
+ * mid-chunk would come back whole after the queue's visibility timeout (6 minutes) — or sooner by `roundMs`.
+ */
+export function roundDeadline(
+  startedMs: number,
+  remainingMs: number,
+  timeoutMs: number,
+  settings: Pick<EraBookingSettings, 'roundMs'>,
+): number {
+  const invocationEnd = startedMs + remainingMs - Math.max(5_000, Math.floor(timeoutMs / 4));
+  return settings.roundMs === undefined
+    ? invocationEnd
+    : Math.min(invocationEnd, startedMs + settings.roundMs);
 }
 
 /** A claim payment waiting in its ERA's ready set. */

@@ -33,6 +33,7 @@ import {
   isEraBookingRound,
   joinsEraRound,
   ROUND_MARK_TTL_MS,
+  roundDeadline,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
@@ -165,7 +166,7 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
     const batchContext: BookingContext = { ...context, prepared: await prepare(event.Records) };
     const response = await processPartialResponse(
       event,
-      (record: SQSRecord) => writeRecord(record, batchContext),
+      (record: SQSRecord) => writeRecord(record, batchContext, lambdaContext),
       processor,
       {
         context: lambdaContext,
@@ -305,9 +306,17 @@ function countOdooCall(sample: OdooCallSample): void {
     metrics.addMetric(METRICS.odooCallErrors, MetricUnit.Count, 1);
 }
 
-async function writeRecord(record: SQSRecord, batchContext: BookingContext = context): Promise<void> {
+async function writeRecord(
+  record: SQSRecord,
+  batchContext: BookingContext = context,
+  lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<void> {
   const round = eraRoundOf(record);
-  if (round) return bookEraRound(round, record);
+  if (round) {
+    const remainingMs = lambdaContext?.getRemainingTimeInMillis() ?? ROUND_LEASE_MS;
+    const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
+    return bookEraRound(round, record, roundDeadline(Date.now(), remainingMs, ROUND_LEASE_MS, settings));
+  }
   let envelope: EventEnvelope;
   try {
     envelope = parseEnvelope(record);
@@ -446,7 +455,7 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
  * fails the round (SQS brings it back after the retry delay, when a late commit has landed); each claim payment
  * counts its own attempts, so a round never dead-letters a claim that did not fail itself.
  */
-async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<void> {
+async function bookEraRound(traceNumber: string, record: SQSRecord, deadline: number): Promise<void> {
   const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
   // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
@@ -481,9 +490,14 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
         waited += decision.ms;
         continue;
       }
-      if (decision.take > 0) await bookReady(traceNumber, oldest.slice(0, decision.take));
-      // A full chunk booked and more ready: nobody else may ask for them (their mark was cleared by this round).
-      if (decision.take === settings.chunk && (await eraStore.ready(traceNumber, 1)).oldest.length > 0)
+      const finished =
+        decision.take > 0 ? await bookReady(traceNumber, oldest.slice(0, decision.take), deadline) : true;
+      // A full chunk booked, or the invocation's time spent, and more ready: nobody else may ask for them (their
+      // mark was cleared by this round).
+      if (
+        (!finished || decision.take === settings.chunk) &&
+        (await eraStore.ready(traceNumber, 1)).oldest.length > 0
+      )
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:next`);
       return;
     }
@@ -503,8 +517,16 @@ async function bookEraRound(traceNumber: string, record: SQSRecord): Promise<voi
   }
 }
 
-/** Books ready claim payments: one look-up and one receivables batch for all, then each recorded on its own. */
-async function bookReady(traceNumber: string, ready: readonly ReadyItem[]): Promise<void> {
+/**
+ * Books ready claim payments: one look-up and one receivables batch for all, then each recorded on its own, as
+ * long as the invocation has time (`deadline`). Answers false when it stopped for time with some not taken: they
+ * stay ready for the next round.
+ */
+async function bookReady(
+  traceNumber: string,
+  ready: readonly ReadyItem[],
+  deadline: number,
+): Promise<boolean> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
   for (const item of ready) {
@@ -513,7 +535,7 @@ async function bookReady(traceNumber: string, ready: readonly ReadyItem[]): Prom
     if (gate?.eventId !== item.eventId) await eraStore.leave(traceNumber, item.readyKey);
     else claims.push({ item, gate });
   }
-  if (claims.length === 0) return;
+  if (claims.length === 0) return true;
   let prepared = nothingPrepared();
   try {
     prepared = await prepareBatch(
@@ -529,9 +551,15 @@ async function bookReady(traceNumber: string, ready: readonly ReadyItem[]): Prom
   const roundContext: BookingContext = { ...context, prepared };
   let stopped: OdooError | undefined;
   let next = 0;
+  let outOfTime = false;
   await Promise.all(
     Array.from({ length: Math.min(ROUND_CONCURRENCY, claims.length) }, async () => {
       while (next < claims.length) {
+        // Each worker takes one claim payment at least, so a round whose batch took its time still advances.
+        if (next >= ROUND_CONCURRENCY && Date.now() >= deadline) {
+          outOfTime = true;
+          return;
+        }
         const claim = claims[next++] as (typeof claims)[number];
         // After a failure a retry may fix, the rest wait for the round's next try (Odoo is likely down).
         if (stopped) continue;
@@ -541,6 +569,12 @@ async function bookReady(traceNumber: string, ready: readonly ReadyItem[]): Prom
     }),
   );
   if (stopped) throw stopped;
+  if (outOfTime)
+    logger.info('ERA round out of time; the next round books the rest', {
+      booked: next,
+      left: claims.length - next,
+    });
+  return !outOfTime;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   eraGroup,
   isEraBookingRound,
   joinsEraRound,
+  roundDeadline,
 } from '../../lambdas/core/era-booking.js';
 
 // Issue 16: when an ERA's round books its ready claim payments (core/era-booking.ts).
@@ -82,6 +83,32 @@ describe('ERA booking settings (ODOO_ERA_BOOKING)', () => {
   it('refuse a chunk below one or a negative wait', () => {
     expect(() => eraBookingSettings('{"chunk":0}')).toThrow(/chunk/);
     expect(() => eraBookingSettings('{"quietMs":-1}')).toThrow(/quietMs/);
+    expect(() => eraBookingSettings('{"roundMs":-1}')).toThrow(/roundMs/);
+  });
+
+  it('leave a round as long as its invocation allows unless roundMs says shorter', () => {
+    expect(eraBookingSettings('on')?.roundMs).toBeUndefined();
+    expect(eraBookingSettings('{"roundMs":0}')).toEqual({ ...DEFAULT_ERA_BOOKING, roundMs: 0 });
+  });
+});
+
+describe("a round's deadline", () => {
+  it('keeps a quarter of the writer timeout for the claim payments in flight', () => {
+    // A 60 s writer that has 58 s left: it stops taking claim payments 15 s before its end.
+    expect(roundDeadline(now, 58_000, 60_000, {})).toBe(now + 43_000);
+  });
+
+  it('keeps at least 5 s, so a short timeout still lets the claims in flight finish', () => {
+    expect(roundDeadline(now, 10_000, 10_000, {})).toBe(now + 5_000);
+  });
+
+  it('is already past when less than the reserve is left: the round books one wave and hands over', () => {
+    expect(roundDeadline(now, 9_000, 60_000, {})).toBeLessThan(now);
+  });
+
+  it('comes sooner by roundMs, never later', () => {
+    expect(roundDeadline(now, 58_000, 60_000, { roundMs: 2_000 })).toBe(now + 2_000);
+    expect(roundDeadline(now, 58_000, 60_000, { roundMs: 3_600_000 })).toBe(now + 43_000);
   });
 });
 

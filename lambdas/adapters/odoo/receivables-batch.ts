@@ -580,6 +580,62 @@ function postingRounds(items: readonly Item[]): number[][] {
 }
 
 /** The booking as the batch books it, or undefined when it is for the one-by-one path (see `book`). */
+/**
+ * A booking Odoo already holds whole, read from the snapshot alone (a round that booked it in Odoo and stopped
+ * before recording it — an outage, the invocation's end): each step as `OdooReceivablesLedger.execute` would
+ * find it (`alreadyPresent`), and the patient invoice's number, so recording it costs no call. Undefined when
+ * any step is missing or unfinished (a draft, a payment still in process, an open credit note): the ledger
+ * finishes it as before.
+ */
+export function foundBooked(
+  steps: readonly PostingStep[],
+  patientPartnerId: number | undefined,
+  snapshot: ReceivablesSnapshot,
+  memoField: string,
+): { executed: ExecutedStep[]; moves: Map<number, BookedMove> } | undefined {
+  if (!batchable(steps)) return undefined;
+  const executed: ExecutedStep[] = [];
+  const moves = new Map<number, BookedMove>();
+  const found = (step: PostingStep, model: string, id: number): void => {
+    executed.push({ ref: step.ref, kind: step.kind, model, ids: [id], alreadyPresent: true });
+  };
+  for (const step of steps) {
+    if (step.kind === 'payment') {
+      const marker = paymentMarker(step.ref);
+      const rows = (snapshot.payments.get(step.ref) ?? []).filter(
+        (row) => typeof row[memoField] === 'string' && row[memoField].includes(marker),
+      );
+      const [row] = rows;
+      // In process (18+): its entry may still be a draft the ledger posts; only a settled state is done.
+      if (!snapshot.payments.has(step.ref) || rows.length !== 1 || !row) return undefined;
+      if (row.state === 'draft' || row.state === 'in_process') return undefined;
+      found(step, 'account.payment', row.id);
+    } else if (step.kind === 'creditNote') {
+      if (!snapshot.searchedRefs.has(step.ref)) return undefined;
+      const rows = snapshot.moves.filter((row) => row.move_type === 'out_refund' && row.ref === step.ref);
+      const [row] = rows;
+      if (rows.length !== 1 || !row) return undefined;
+      const settled =
+        row.state === 'cancel' || (row.state === 'posted' && odooAmountToCents(row.amount_residual) === 0);
+      if (!settled) return undefined;
+      found(step, 'account.move', row.id);
+    } else if (step.kind === 'patientInvoice') {
+      if (patientPartnerId === undefined || !snapshot.searchedRefs.has(step.invoiceId)) return undefined;
+      const rows = snapshot.moves.filter(
+        (row) =>
+          row.move_type === 'out_invoice' &&
+          row.ref === step.invoiceId &&
+          many2oneId(row.partner_id) === patientPartnerId,
+      );
+      const [row] = rows;
+      if (rows.length !== 1 || !row || (row.state !== 'posted' && row.state !== 'cancel')) return undefined;
+      found(step, 'account.move', row.id);
+      moves.set(row.id, { id: row.id, name: row.name || String(row.id), partnerId: patientPartnerId });
+    } else return undefined;
+  }
+  return { executed, moves };
+}
+
 function itemOf(
   booking: BatchBooking,
   snapshot: ReceivablesSnapshot,

@@ -8,6 +8,7 @@ import {
   type BatchBooking,
   type BookedMove,
   batchable,
+  foundBooked,
   OdooReceivablesBatch,
 } from '../../adapters/odoo/receivables-batch.js';
 import {
@@ -239,9 +240,19 @@ async function prepareReceivables(
     const patientPartnerId = patientId ? await partnerId({ kind: 'patient', id: patientId }) : undefined;
     return { envelope, plan: decision.plan, patientPartnerId };
   });
+  const memoField = (await deps.odoo.dialect()).paymentMemoField;
+  // Booked whole already (a round stopped after its batch, before recording): recorded from the look-ups, not
+  // looked up again one by one — after an outage that is most of a round.
+  const foundWhole = new Set<string>();
   for (const item of decided) {
     if (!item) continue;
     plans.set(item.envelope.id, item.plan);
+    const whole = foundBooked(item.plan.steps, item.patientPartnerId, snapshot, memoField);
+    if (whole) {
+      prepared.receivables.set(item.envelope.id, { kind: 'booked', plan: item.plan, ...whole });
+      foundWhole.add(item.envelope.id);
+      continue;
+    }
     bookings.push({
       key: item.envelope.id,
       steps: item.plan.steps,
@@ -267,7 +278,8 @@ async function prepareReceivables(
   // Each ERA's deposit entry matched once with the claim payments the batch booked (era-deposit-ledger.ts).
   const traces = new Set(
     wanted.flatMap(({ envelope }) =>
-      envelope.type === 'RemittanceReceived' && outcome.booked.has(envelope.id)
+      envelope.type === 'RemittanceReceived' &&
+      (outcome.booked.has(envelope.id) || foundWhole.has(envelope.id))
         ? [(envelope.data as RemittanceReceived).payment.traceNumber]
         : [],
     ),
