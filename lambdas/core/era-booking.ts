@@ -142,6 +142,33 @@ export function roundDeadline(
     : Math.min(invocationEnd, startedMs + settings.roundMs);
 }
 
+/**
+ * How many of the claim payments a round decided to book (`decided`) it takes, given the time it has left and
+ * what a claim payment cost this container's earlier rounds (`msPerClaim`, wall clock, look-ups to recorded;
+ * unknown until a round ran out of time): as many as fit, never fewer than one wave of `minimum`. A round that prepares more than it
+ * can record pays for the look-ups of the rest again in the next round.
+ */
+export function roundTake(
+  decided: number,
+  msLeft: number,
+  msPerClaim: number | undefined,
+  minimum: number,
+): number {
+  if (msPerClaim === undefined || msPerClaim <= 0) return decided;
+  return Math.min(decided, Math.max(minimum, Math.floor(msLeft / msPerClaim)));
+}
+
+/** The pace after a round that spent `elapsedMs` on `booked` claim payments: an even blend with the last one. */
+export function nextRoundPace(
+  previous: number | undefined,
+  elapsedMs: number,
+  booked: number,
+): number | undefined {
+  if (booked <= 0) return previous;
+  const measured = elapsedMs / booked;
+  return previous === undefined ? measured : (previous + measured) / 2;
+}
+
 /** A claim payment waiting in its ERA's ready set. */
 export interface ReadyClaim {
   /** When it joined (ISO 8601) and its event id: the ready set's order, arrival order. */

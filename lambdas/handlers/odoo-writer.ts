@@ -32,8 +32,10 @@ import {
   eraBookingSettings,
   isEraBookingRound,
   joinsEraRound,
+  nextRoundPace,
   ROUND_MARK_TTL_MS,
   roundDeadline,
+  roundTake,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
 import {
@@ -91,6 +93,8 @@ const eraBooking = eraBookingSettings(process.env[env.odooEraBooking]);
 const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 /** Claim payments of a round recorded at once: each is its own encounter (its own gate). */
 const ROUND_CONCURRENCY = 8;
+/** Wall-clock milliseconds a claim payment took this container's rounds (core/era-booking.ts `roundTake`). */
+let roundMsPerClaim: number | undefined;
 /** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
 const ROUND_LEASE_MS = 1000 * odooWriterTimeoutSeconds;
 /** A round waits inside its invocation: at most a third of the writer's timeout, the rest is for booking. */
@@ -315,7 +319,11 @@ async function writeRecord(
   if (round) {
     const remainingMs = lambdaContext?.getRemainingTimeInMillis() ?? ROUND_LEASE_MS;
     const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
-    return bookEraRound(round, record, roundDeadline(Date.now(), remainingMs, ROUND_LEASE_MS, settings));
+    const now = Date.now();
+    return bookEraRound(round, record, {
+      invocation: roundDeadline(now, remainingMs, ROUND_LEASE_MS, {}),
+      round: roundDeadline(now, remainingMs, ROUND_LEASE_MS, settings),
+    });
   }
   let envelope: EventEnvelope;
   try {
@@ -455,7 +463,12 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
  * fails the round (SQS brings it back after the retry delay, when a late commit has landed); each claim payment
  * counts its own attempts, so a round never dead-letters a claim that did not fail itself.
  */
-async function bookEraRound(traceNumber: string, record: SQSRecord, deadline: number): Promise<void> {
+async function bookEraRound(
+  traceNumber: string,
+  record: SQSRecord,
+  deadlines: { invocation: number; round: number },
+): Promise<void> {
+  const deadline = deadlines.round;
   const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
   // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
@@ -490,12 +503,27 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, deadline: nu
         waited += decision.ms;
         continue;
       }
-      const finished =
-        decision.take > 0 ? await bookReady(traceNumber, oldest.slice(0, decision.take), deadline) : true;
-      // A full chunk booked, or the invocation's time spent, and more ready: nobody else may ask for them (their
-      // mark was cleared by this round).
+      if (decision.take > 0 && Date.now() >= deadlines.invocation) {
+        // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them):
+        // a fresh round, in an invocation of its own, books them.
+        await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
+        return;
+      }
+      // As many as this container's pace says the time left can look up and record (all, at first).
+      const take = roundTake(decision.take, deadline - Date.now(), roundMsPerClaim, ROUND_CONCURRENCY);
+      const began = Date.now();
+      const { finished, booked } =
+        take > 0
+          ? await bookReady(traceNumber, oldest.slice(0, take), deadline)
+          : { finished: true, booked: 0 };
+      // Paced only once a round has run out of time: until then every round takes what it decided (tests and
+      // quiet days see the rounds they always saw).
+      if (!finished || roundMsPerClaim !== undefined)
+        roundMsPerClaim = nextRoundPace(roundMsPerClaim, Date.now() - began, booked);
+      // A full chunk booked, fewer taken than were ready, or the invocation's time spent, and more ready: nobody
+      // else may ask for them (their mark was cleared by this round).
       if (
-        (!finished || decision.take === settings.chunk) &&
+        (!finished || take < oldest.length || take === settings.chunk) &&
         (await eraStore.ready(traceNumber, 1)).oldest.length > 0
       )
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:next`);
@@ -526,7 +554,7 @@ async function bookReady(
   traceNumber: string,
   ready: readonly ReadyItem[],
   deadline: number,
-): Promise<boolean> {
+): Promise<{ finished: boolean; booked: number }> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
   for (const item of ready) {
@@ -535,8 +563,9 @@ async function bookReady(
     if (gate?.eventId !== item.eventId) await eraStore.leave(traceNumber, item.readyKey);
     else claims.push({ item, gate });
   }
-  if (claims.length === 0) return true;
+  if (claims.length === 0) return { finished: true, booked: 0 };
   let prepared = nothingPrepared();
+  const began = Date.now();
   try {
     prepared = await prepareBatch(
       claims.map(({ gate }) => gate.envelope),
@@ -548,6 +577,7 @@ async function bookReady(
     });
     if (cachedClient) forgetPartners(cachedClient.client);
   }
+  const prepareEnded = Date.now();
   const roundContext: BookingContext = { ...context, prepared };
   let stopped: OdooError | undefined;
   let next = 0;
@@ -569,12 +599,14 @@ async function bookReady(
     }),
   );
   if (stopped) throw stopped;
-  if (outOfTime)
-    logger.info('ERA round out of time; the next round books the rest', {
-      booked: next,
-      left: claims.length - next,
-    });
-  return !outOfTime;
+  // What a round cost, for sizing rounds (roundTake) and for the runbook: look-ups and batch, then recording.
+  logger.info(outOfTime ? 'ERA round out of time; the next round books the rest' : 'ERA round booked', {
+    claims: claims.length,
+    booked: next,
+    prepareMs: prepareEnded - began,
+    recordMs: Date.now() - prepareEnded,
+  });
+  return { finished: !outOfTime, booked: next };
 }
 
 /**

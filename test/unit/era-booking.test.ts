@@ -7,7 +7,9 @@ import {
   eraGroup,
   isEraBookingRound,
   joinsEraRound,
+  nextRoundPace,
   roundDeadline,
+  roundTake,
 } from '../../lambdas/core/era-booking.js';
 
 // Issue 16: when an ERA's round books its ready claim payments (core/era-booking.ts).
@@ -119,5 +121,28 @@ describe('which claim payments join a round', () => {
     expect(joinsEraRound({ claimStatus: '4' })).toBe(true);
     expect(joinsEraRound({ claimStatus: '22' })).toBe(false);
     expect(joinsEraRound({ claimStatus: '1', afterReversal: 'REM-REV-1' })).toBe(false);
+  });
+});
+
+describe("a round's size by its container's pace", () => {
+  it('takes all it decided while the pace is unknown (a fresh container)', () => {
+    expect(roundTake(500, 40_000, undefined, 8)).toBe(500);
+  });
+
+  it('takes what the time left can look up and record', () => {
+    // 40 s left at 200 ms a claim payment: 200 of the 500
+    expect(roundTake(500, 40_000, 200, 8)).toBe(200);
+    expect(roundTake(150, 40_000, 200, 8)).toBe(150);
+  });
+
+  it('takes one wave at least, even with no time left, so the ERA advances', () => {
+    expect(roundTake(500, -1_000, 200, 8)).toBe(8);
+    expect(roundTake(3, -1_000, 200, 8)).toBe(3);
+  });
+
+  it('blends each round into the pace evenly, and a round that booked nothing leaves it', () => {
+    expect(nextRoundPace(undefined, 45_000, 8)).toBe(5_625);
+    expect(nextRoundPace(5_625, 2_400, 8)).toBe(2_962.5);
+    expect(nextRoundPace(300, 10_000, 0)).toBe(300);
   });
 });
