@@ -112,4 +112,31 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
       expect(anonymous(roundBooks.get(c.n)), c.n).toEqual(anonymous(oneBooks.get(twin.n)));
     });
   });
+
+  it('books an ERA whose rounds stop after one wave: what a round booked and did not record, the next records', async () => {
+    const claims = eraClaims(`S${run}`, 24);
+    // roundMs 0: each round's time is spent at its start, as a round whose invocation ran out finds it. The first
+    // round's batch books all 24 in Odoo and records 8; the next rounds find the rest booked whole in their
+    // look-ups (receivables-batch.ts foundBooked) and record them without booking anything again.
+    const stopping = JSON.stringify({
+      chunk: claims.length,
+      quietMs: 20_000,
+      maxWaitMs: 3_600_000,
+      roundMs: 0,
+    });
+    const stopped = await bookEra(stopping, claims, `EFT-S${run}`);
+    console.info(
+      `ERA booking conformance (${odoo.kind} Odoo): 24 mixed claims by rounds of one wave, ${stopped.rpcs} RPCs ` +
+        `(${JSON.stringify(stopped.calls)})`,
+    );
+    for (const c of claims) {
+      expect(stopped.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+      expect(stopped.books.get(c.n)?.payments, c.n).toHaveLength(1);
+    }
+    // Not booked again claim by claim: payments are searched once a round (three rounds here), not per claim.
+    expect(
+      stopped.calls['account.payment.search_read'] ?? 0,
+      JSON.stringify(stopped.calls),
+    ).toBeLessThanOrEqual(6);
+  });
 });
