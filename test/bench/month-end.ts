@@ -27,6 +27,8 @@ export interface MonthEndOptions {
   outageSeconds: number;
   drainTimeoutSeconds: number;
   clients: number;
+  /** A file for a line per Odoo call of the measured phases (BENCH_MONTH_END_CALL_LOG; rate-limited-odoo.ts). */
+  callLog?: string;
   /** The writer's ODOO_ERA_BOOKING (issue 16; unset: its default, on); `off` for claim payments booked per turn. */
   eraBooking?: string;
   /** A real Odoo instead of the sandbox: the hub's user and the administrator who reads the books. */
@@ -50,6 +52,7 @@ export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
     drainTimeoutSeconds: number('BENCH_MONTH_END_DRAIN_TIMEOUT_SECONDS', 3600),
     clients: number('BENCH_MONTH_END_CLIENTS', 10),
     ...(env.BENCH_ERA_BOOKING ? { eraBooking: env.BENCH_ERA_BOOKING } : {}),
+    ...(env.BENCH_MONTH_END_CALL_LOG ? { callLog: env.BENCH_MONTH_END_CALL_LOG } : {}),
     ...(env.BENCH_MONTH_END_REAL_ODOO === '1' && env.ODOO_URL
       ? {
           realOdoo: {
@@ -131,7 +134,10 @@ export async function benchMonthEnd(
     hub: { login: 'admin', apiKey: 'admin' },
     admin: { login: 'admin', apiKey: 'admin' },
   };
-  const odoo: RateLimitedOdoo = await startRateLimitedOdoo(target.url);
+  const odoo: RateLimitedOdoo = await startRateLimitedOdoo(
+    target.url,
+    options.callLog ? { callLog: options.callLog } : {},
+  );
   let hub: Hub | undefined;
   try {
     hub = await startTestHub({
@@ -203,6 +209,8 @@ export async function benchMonthEnd(
     await idle(600_000);
     const perType: PerTypeFigure[] = [];
     const measure = async (type: string, requests: Request[]) => {
+      // BENCH_MONTH_END_PER_TYPE=0: the month-end alone.
+      if (requests.length === 0) return;
       limitOn();
       odoo.resetCounts();
       await send(requests);
@@ -383,18 +391,24 @@ export async function benchMonthEnd(
 export function monthEndBenchLines(r: MonthEndReport): string[] {
   const o = r.options;
   const perEvent = (f: PerTypeFigure) => (f.rpcs / f.events).toFixed(2);
+  const perTypeLines =
+    r.perType.length === 0
+      ? []
+      : [
+          `Odoo RPCs per event by type, each type sent alone (${o.perType} events; invoices ${o.perType * 4}), through an Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, counted at the proxy:`,
+          '',
+          '| event | events | Odoo RPCs | RPCs per event | mix |',
+          '| --- | ---: | ---: | ---: | --- |',
+          ...r.perType.map(
+            (f) =>
+              `| ${f.type} | ${f.events} | ${f.rpcs} | ${perEvent(f)} | ${Object.entries(f.calls)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')} |`,
+          ),
+          '',
+        ];
   return [
-    `Odoo RPCs per event by type, each type sent alone (${o.perType} events; invoices ${o.perType * 4}), through an Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, counted at the proxy:`,
-    '',
-    '| event | events | Odoo RPCs | RPCs per event | mix |',
-    '| --- | ---: | ---: | ---: | --- |',
-    ...r.perType.map(
-      (f) =>
-        `| ${f.type} | ${f.events} | ${f.rpcs} | ${perEvent(f)} | ${Object.entries(f.calls)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')} |`,
-    ),
-    '',
+    ...perTypeLines,
     `Month-end: an ERA of ${o.claims} claim payments (a third each paid in full, CO-45, CO-45 + PR) and ${o.patientPayments} patient payments sent at once, Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, unreachable for ${o.outageSeconds} s in the middle; ERA booking ${o.eraBooking ?? 'on (default)'}:`,
     '',
     '| figure | value |',

@@ -1,3 +1,4 @@
+import { createWriteStream } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forwardTo } from '../chaos/support/forward.js';
@@ -28,8 +29,16 @@ export interface RateLimitedOdoo {
   close(): Promise<void>;
 }
 
-export async function startRateLimitedOdoo(target: string): Promise<RateLimitedOdoo> {
+/**
+ * `callLog`: a file that gets a line per call while limited — milliseconds, `model.method`, the first 600
+ * characters of its body — to see which calls a drain spent Odoo's time on (BENCH_MONTH_END_CALL_LOG).
+ */
+export async function startRateLimitedOdoo(
+  target: string,
+  options: { callLog?: string } = {},
+): Promise<RateLimitedOdoo> {
   const upstream = new URL(target);
+  const callLog = options.callLog ? createWriteStream(options.callLog, { flags: 'a' }) : undefined;
   const sockets = new Set<import('node:net').Socket>();
   const waiting: Array<() => void> = [];
   let busy = 0;
@@ -100,6 +109,8 @@ export async function startRateLimitedOdoo(target: string): Promise<RateLimitedO
       try {
         const name = nameOf(req, body);
         if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
+        if (callLog && state.limit)
+          callLog.write(`${Date.now()} ${name} ${body.toString('utf8').slice(0, 600)}\n`);
         const answer = await forward(body, req);
         if (state.limit) {
           const minimum = 1000 / state.limit.rpcPerSecondPerWorker;
@@ -128,6 +139,7 @@ export async function startRateLimitedOdoo(target: string): Promise<RateLimitedO
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () =>
     new Promise<void>((resolve) => {
+      callLog?.end();
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
     });
