@@ -547,8 +547,8 @@ async function bookEraRound(
 
 /**
  * Books ready claim payments: one look-up and one receivables batch for all, then each recorded on its own, as
- * long as the invocation has time (`deadline`). Answers false when it stopped for time with some not taken: they
- * stay ready for the next round.
+ * long as the round has time (`deadline`). Answers how many it took and whether it took them all: those it did not
+ * take for time stay ready for the next round.
  */
 async function bookReady(
   traceNumber: string,
