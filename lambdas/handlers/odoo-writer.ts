@@ -95,6 +95,8 @@ const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.wor
 const ROUND_CONCURRENCY = 8;
 /** Wall-clock milliseconds a claim payment took this container's rounds (core/era-booking.ts `roundTake`). */
 let roundMsPerClaim: number | undefined;
+/** The smallest round whose cost sets the pace. */
+const ROUND_PACE_MIN_CLAIMS = 100;
 /** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
 const ROUND_LEASE_MS = 1000 * odooWriterTimeoutSeconds;
 /** A round waits inside its invocation: at most a third of the writer's timeout, the rest is for booking. */
@@ -503,9 +505,13 @@ async function bookEraRound(
         waited += decision.ms;
         continue;
       }
-      if (decision.take > 0 && Date.now() >= deadlines.invocation) {
-        // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them):
-        // a fresh round, in an invocation of its own, books them.
+      const msLeft = deadlines.invocation - Date.now();
+      if (
+        decision.take > 0 &&
+        (msLeft <= 0 || (roundMsPerClaim === undefined && msLeft < ROUND_MAX_WAIT_MS))
+      ) {
+        // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them),
+        // or little is left and nothing says how much a chunk needs: a fresh round, in an invocation of its own.
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
         return;
       }
@@ -516,9 +522,9 @@ async function bookEraRound(
         take > 0
           ? await bookReady(traceNumber, oldest.slice(0, take), deadline)
           : { finished: true, booked: 0 };
-      // Paced only once a round has run out of time: until then every round takes what it decided (tests and
-      // quiet days see the rounds they always saw).
-      if (!finished || roundMsPerClaim !== undefined)
+      // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
+      // time: a small round (a warm-up, a quiet day's trickle) teaches nothing about a chunk of 500.
+      if (!finished || booked >= ROUND_PACE_MIN_CLAIMS)
         roundMsPerClaim = nextRoundPace(roundMsPerClaim, Date.now() - began, booked);
       // A full chunk booked, fewer taken than were ready, or the invocation's time spent, and more ready: nobody
       // else may ask for them (their mark was cleared by this round).
