@@ -104,25 +104,20 @@ export function eraBookingSettings(value: string | undefined): EraBookingSetting
   if (text === 'off') return undefined;
   if (text === '' || text === 'on') return DEFAULT_ERA_BOOKING;
   const parsed = JSON.parse(text) as Partial<Record<keyof EraBookingSettings, unknown>>;
-  const pick = (key: 'chunk' | 'quietMs' | 'maxWaitMs', min: number) => {
+  const integer = (key: keyof EraBookingSettings, min: number): number | undefined => {
     const n = parsed[key];
-    if (n === undefined) return DEFAULT_ERA_BOOKING[key];
+    if (n === undefined) return undefined;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
       throw new Error(`ERA booking setting ${key} must be an integer ≥ ${min}, got ${JSON.stringify(n)}`);
     return n;
   };
-  const settings: EraBookingSettings = {
-    chunk: pick('chunk', 1),
-    quietMs: pick('quietMs', 0),
-    maxWaitMs: pick('maxWaitMs', 0),
+  const roundMs = integer('roundMs', 0);
+  return {
+    chunk: integer('chunk', 1) ?? DEFAULT_ERA_BOOKING.chunk,
+    quietMs: integer('quietMs', 0) ?? DEFAULT_ERA_BOOKING.quietMs,
+    maxWaitMs: integer('maxWaitMs', 0) ?? DEFAULT_ERA_BOOKING.maxWaitMs,
+    ...(roundMs === undefined ? {} : { roundMs }),
   };
-  if (parsed.roundMs !== undefined) {
-    const roundMs = parsed.roundMs;
-    if (typeof roundMs !== 'number' || !Number.isInteger(roundMs) || roundMs < 0)
-      throw new Error(`ERA booking setting roundMs must be an integer ≥ 0, got ${JSON.stringify(roundMs)}`);
-    settings.roundMs = roundMs;
-  }
-  return settings;
 }
 
 /**
@@ -145,8 +140,8 @@ export function roundDeadline(
 /**
  * How many of the claim payments a round decided to book (`decided`) it takes, given the time it has left and
  * what a claim payment cost this container's earlier rounds (`msPerClaim`, wall clock, look-ups to recorded;
- * unknown until a round ran out of time): as many as fit, never fewer than one wave of `minimum`. A round that prepares more than it
- * can record pays for the look-ups of the rest again in the next round.
+ * unknown until a large round or one out of time measured it): as many as fit, never fewer than one wave of
+ * `minimum`. A round that prepares more than it can record pays for the look-ups of the rest again next round.
  */
 export function roundTake(
   decided: number,

@@ -318,15 +318,7 @@ async function writeRecord(
   lambdaContext?: Pick<Context, 'getRemainingTimeInMillis'>,
 ): Promise<void> {
   const round = eraRoundOf(record);
-  if (round) {
-    const remainingMs = lambdaContext?.getRemainingTimeInMillis() ?? ROUND_LEASE_MS;
-    const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
-    const now = Date.now();
-    return bookEraRound(round, record, {
-      invocation: roundDeadline(now, remainingMs, ROUND_LEASE_MS, {}),
-      round: roundDeadline(now, remainingMs, ROUND_LEASE_MS, settings),
-    });
-  }
+  if (round) return bookEraRound(round, record, lambdaContext?.getRemainingTimeInMillis() ?? ROUND_LEASE_MS);
   let envelope: EventEnvelope;
   try {
     envelope = parseEnvelope(record);
@@ -465,13 +457,11 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
  * fails the round (SQS brings it back after the retry delay, when a late commit has landed); each claim payment
  * counts its own attempts, so a round never dead-letters a claim that did not fail itself.
  */
-async function bookEraRound(
-  traceNumber: string,
-  record: SQSRecord,
-  deadlines: { invocation: number; round: number },
-): Promise<void> {
-  const deadline = deadlines.round;
+async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs: number): Promise<void> {
   const settings = eraBooking ?? { ...DEFAULT_ERA_BOOKING, quietMs: 0 };
+  const started = Date.now();
+  const invocationDeadline = roundDeadline(started, remainingMs, ROUND_LEASE_MS, {});
+  const deadline = roundDeadline(started, remainingMs, ROUND_LEASE_MS, settings);
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
   // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
   const holder = `${record.messageId}:${attempts}`;
@@ -505,7 +495,7 @@ async function bookEraRound(
         waited += decision.ms;
         continue;
       }
-      const msLeft = deadlines.invocation - Date.now();
+      const msLeft = invocationDeadline - Date.now();
       if (
         decision.take > 0 &&
         (msLeft <= 0 || (roundMsPerClaim === undefined && msLeft < ROUND_MAX_WAIT_MS))

@@ -579,7 +579,6 @@ function postingRounds(items: readonly Item[]): number[][] {
   return rounds.filter((round) => round.length > 0);
 }
 
-/** The booking as the batch books it, or undefined when it is for the one-by-one path (see `book`). */
 /**
  * A booking Odoo already holds whole, read from the snapshot alone (a round that booked it in Odoo and stopped
  * before recording it — an outage, the invocation's end): each step as `OdooReceivablesLedger.execute` would
@@ -636,6 +635,7 @@ export function foundBooked(
   return { executed, moves };
 }
 
+/** The booking as the batch books it, or undefined when it is for the one-by-one path (see `book`). */
 function itemOf(
   booking: BatchBooking,
   snapshot: ReceivablesSnapshot,
