@@ -10,10 +10,22 @@
  * This module holds the pure rules: the round's group and message, and when a round books.
  */
 
+import type { PaymentReceived } from './payment.js';
 import type { RemittanceReceived } from './remittance.js';
 
 /** The FIFO group of an ERA: the one its deposit (`EraDepositReceived`, partition `era:<TRN02>`) is booked in. */
 export const eraGroup = (traceNumber: string): string => `era:${traceNumber}`;
+
+/**
+ * A day's payments outside an ERA (`PaymentReceived`: patients, payers paying by card or check) are a unit of
+ * Odoo work too: a gateway's month-end drains thousands of them, and an SQS batch of a busy queue holds only a
+ * few, each batch costing Odoo its fixed 8 calls. They join a round like an ERA's claim payments, under this
+ * key in place of a TRN02 (its ready set, its round mark, its FIFO group `era:payments:<date>`). A TRN02 is an
+ * ERA's check or EFT number; one spelled `payments:` and a date would share the day's rounds, which costs
+ * neither a booking nor its order (each claim payment and payment is decided and recorded as its own).
+ */
+export const paymentRoundKey = (payment: Pick<PaymentReceived, 'receivedDate'>): string =>
+  `payments:${payment.receivedDate}`;
 
 /** The Odoo write queue message that asks for a round of an ERA (not a business event: no envelope). */
 export const ERA_BOOKING_ROUND = 'EraBookingRound';
@@ -90,9 +102,16 @@ export interface EraBookingSettings {
    * allows, `roundDeadline`). 0 makes every round book one wave of claim payments (tests of the hand-over).
    */
   roundMs?: number;
+  /** Whether a day's payments outside an ERA are booked in rounds too (`paymentRoundKey`; default true). */
+  payments: boolean;
 }
 
-export const DEFAULT_ERA_BOOKING: EraBookingSettings = { chunk: 500, quietMs: 2_000, maxWaitMs: 15_000 };
+export const DEFAULT_ERA_BOOKING: EraBookingSettings = {
+  chunk: 500,
+  quietMs: 2_000,
+  maxWaitMs: 15_000,
+  payments: true,
+};
 
 /**
  * The settings from their env value: unset, empty or `on` → the defaults (ERA booking is how the hub books
@@ -104,7 +123,7 @@ export function eraBookingSettings(value: string | undefined): EraBookingSetting
   if (text === 'off') return undefined;
   if (text === '' || text === 'on') return DEFAULT_ERA_BOOKING;
   const parsed = JSON.parse(text) as Partial<Record<keyof EraBookingSettings, unknown>>;
-  const integer = (key: keyof EraBookingSettings, min: number): number | undefined => {
+  const integer = (key: Exclude<keyof EraBookingSettings, 'payments'>, min: number): number | undefined => {
     const n = parsed[key];
     if (n === undefined) return undefined;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
@@ -112,10 +131,15 @@ export function eraBookingSettings(value: string | undefined): EraBookingSetting
     return n;
   };
   const roundMs = integer('roundMs', 0);
+  if (parsed.payments !== undefined && typeof parsed.payments !== 'boolean')
+    throw new Error(
+      `ERA booking setting payments must be true or false, got ${JSON.stringify(parsed.payments)}`,
+    );
   return {
     chunk: integer('chunk', 1) ?? DEFAULT_ERA_BOOKING.chunk,
     quietMs: integer('quietMs', 0) ?? DEFAULT_ERA_BOOKING.quietMs,
     maxWaitMs: integer('maxWaitMs', 0) ?? DEFAULT_ERA_BOOKING.maxWaitMs,
+    payments: parsed.payments ?? DEFAULT_ERA_BOOKING.payments,
     ...(roundMs === undefined ? {} : { roundMs }),
   };
 }
@@ -183,7 +207,7 @@ export function decideRound(
   oldestJoinedAt: string | undefined,
   newestJoinedAt: string | undefined,
   nowMs: number,
-  settings: EraBookingSettings,
+  settings: Pick<EraBookingSettings, 'chunk' | 'quietMs' | 'maxWaitMs'>,
 ): RoundDecision {
   if (ready === 0) return { kind: 'book', take: 0 };
   if (ready >= settings.chunk) return { kind: 'book', take: settings.chunk };

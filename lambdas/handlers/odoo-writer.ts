@@ -33,6 +33,7 @@ import {
   isEraBookingRound,
   joinsEraRound,
   nextRoundPace,
+  paymentRoundKey,
   ROUND_MARK_TTL_MS,
   roundDeadline,
   roundTake,
@@ -51,6 +52,7 @@ import {
   openRetryDelaySeconds,
   recordOutcome,
 } from '../core/odoo-breaker.js';
+import type { PaymentReceived } from '../core/payment.js';
 import type { RemittanceReceived } from '../core/remittance.js';
 import { remittanceAtStake } from '../core/remittance-posting.js';
 import { env } from '../env.js';
@@ -288,11 +290,17 @@ async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
   if ((await breakerOpen()).open) return nothingPrepared();
   try {
     // ERA booking: an encounter behind a gate books nothing before its claim payment's round (writeRecord holds
-    // its events); claim payments join their ERA instead of this batch.
+    // its events); claim payments join their ERA, payments their day's round, instead of this batch.
     const gated = await eraStore.gates(envelopes.flatMap((e) => (e.encounterId ? [e.encounterId] : [])));
     return await prepareBatch(
       envelopes.filter((e) => !e.encounterId || !gated.has(e.encounterId)),
-      { odoo: await odooClient(), store, booking: context, deferRemittances: eraBooking !== undefined },
+      {
+        odoo: await odooClient(),
+        store,
+        booking: context,
+        deferRemittances: eraBooking !== undefined,
+        deferPayments: eraBooking?.payments === true,
+      },
       firstDeliveries,
     );
   } catch (error) {
@@ -423,7 +431,9 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   const holdBehind = async (ahead: EraGate | undefined) => {
     await hold(
       envelope,
-      `ERA booking of remittance ${ahead?.remittanceId ?? '(another)'} (trace ${ahead?.traceNumber ?? '?'})`,
+      ahead?.envelope.type === 'PaymentReceived'
+        ? `the booking round of payment ${ahead.remittanceId} (${ahead.traceNumber})`
+        : `ERA booking of remittance ${ahead?.remittanceId ?? '(another)'} (trace ${ahead?.traceNumber ?? '?'})`,
       retry,
     );
     // Opened meanwhile: the round has released what it saw; this turn releases what it just held.
@@ -433,22 +443,41 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   if (gate && gate.eventId !== envelope.id) return holdBehind(gate);
   // A person's retry from the register is booked on its own, as before; so is every claim payment with ERA booking
   // off (gates closed before it was switched off are still kept).
-  if (envelope.type !== 'RemittanceReceived' || (retry && !gate) || (!eraBooking && !gate)) return false;
-  const remittance = envelope.data as RemittanceReceived;
-  if (!gate && !joinsEraRound(remittance)) return false; // a reversal or a correction: its own turn
-  if (!gate && (await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId])
-    return false; // booked already: its own booking answers done
-  const traceNumber = remittance.payment.traceNumber;
-  const readyKey = await eraStore.join(envelope, traceNumber, remittance.remittanceId, context.now());
+  if (gate || retry || !eraBooking) {
+    // Its own gate: a redelivery of the turn that closed it joins again (same ready item). A person's retry from
+    // the register is booked on its own, as before; so is everything with ERA booking off.
+    if (!gate) return false;
+  } else if (envelope.type === 'RemittanceReceived') {
+    const remittance = envelope.data as RemittanceReceived;
+    if (!joinsEraRound(remittance)) return false; // a reversal or a correction: its own turn
+    if ((await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId]) return false; // booked already: its own booking answers done
+  } else if (envelope.type === 'PaymentReceived' && eraBooking.payments) {
+    if (
+      (await store.getWorkflow(envelope.encounterId))?.payments[(envelope.data as PaymentReceived).paymentId]
+    )
+      return false;
+  } else return false;
+  const { roundKey, documentId } = roundOf(envelope);
+  const readyKey = await eraStore.join(envelope, roundKey, documentId, context.now());
   if (!readyKey) return holdBehind(await eraStore.gate(envelope.encounterId));
   // One round message per round, not per joining (core/era-booking.ts ROUND_MARK_TTL_MS): a mark that stands
   // means a round is asked for that has not read the ready set yet, and will book this claim payment. The
   // deduplication id is the joining (a claim payment held at its round and re-queued when its patient synced
   // joins again, within SQS's 5-minute deduplication window, under the same key).
   const nowMs = Date.now();
-  if (await eraStore.markRound(traceNumber, readyKey, nowMs, nowMs + ROUND_MARK_TTL_MS))
-    await writeQueue.enqueueEraRound(traceNumber, readyKey);
+  if (await eraStore.markRound(roundKey, readyKey, nowMs, nowMs + ROUND_MARK_TTL_MS))
+    await writeQueue.enqueueEraRound(roundKey, readyKey);
   return true;
+}
+
+/** The round a claim payment (its ERA's TRN02) or a payment (its day's, `paymentRoundKey`) joins, and its id. */
+function roundOf(envelope: EncounterEnvelope): { roundKey: string; documentId: string } {
+  if (envelope.type === 'PaymentReceived') {
+    const payment = envelope.data as PaymentReceived;
+    return { roundKey: paymentRoundKey(payment), documentId: payment.paymentId };
+  }
+  const remittance = envelope.data as RemittanceReceived;
+  return { roundKey: remittance.payment.traceNumber, documentId: remittance.remittanceId };
 }
 
 /**

@@ -364,3 +364,108 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     expect(run.rpcs).toBeLessThanOrEqual(10 * rounds.sent);
   }, 300_000);
 });
+
+describe("a day's payments outside an ERA as one unit of Odoo work", () => {
+  /** A patient invoice for each claim's encounter (patient, charge, invoice billed to the patient). */
+  const patientInvoiceRequests = (c: EraClaim) => {
+    const { first, then } = eraSetupRequests(c);
+    const invoice = then[0] as (typeof then)[number];
+    const body = invoice.body as Record<string, unknown>;
+    return {
+      first,
+      then: [
+        {
+          ...invoice,
+          body: { ...body, billTo: { kind: 'patient', id: c.patientId, name: `Patient ${c.n}` } },
+        },
+      ],
+    };
+  };
+  const paymentRequest = (c: EraClaim, receivedDate: string) => ({
+    method: 'POST',
+    path: '/v1/payments',
+    body: {
+      paymentId: `PAY-${c.n}`,
+      encounterId: c.encounterId,
+      facilityId: 'FAC-ERA',
+      payer: { kind: 'patient', id: c.patientId },
+      amount: (c.billedCents / 100).toFixed(2),
+      method: 'card',
+      traceNumber: `ch_${c.n}`,
+      receivedDate,
+      appliesTo: { invoiceId: c.invoiceId },
+    },
+  });
+
+  it("a day's 40 patient payments are booked by one round in a fixed number of RPCs, each once", async () => {
+    // One round for the day once all 40 have joined (a full chunk); the warm-up day's one payment waits 20 s.
+    hub = await startTestHub({ eraBooking: ONE_ROUND(40), odooWriteQueue: { retryDelaySeconds: 1 } });
+    const active = hub;
+    const call = apiCaller(active, await accessToken(active), 'day-payments');
+    const warm = eraClaims('PPW', 1, ['paid'] as EraKind[]);
+    const payments = eraClaims('PP40', 40, ['paid'] as EraKind[]);
+    const all = [...warm, ...payments];
+    await sendAll(
+      call,
+      all.flatMap((c) => patientInvoiceRequests(c).first),
+    );
+    await sendAll(
+      call,
+      all.flatMap((c) => patientInvoiceRequests(c).then),
+    );
+    await active.waitForIdle();
+    // The warm-up: the writer finds the chart and journal ids once per container (not a per-payment cost).
+    await sendAll(
+      call,
+      warm.map((c) => paymentRequest(c, '2026-11-29')),
+    );
+    await active.waitForIdle();
+    await sandboxStats(active, 'DELETE');
+    const rounds = countRoundMessages(active);
+
+    await sendAll(
+      call,
+      payments.map((c) => paymentRequest(c, '2026-11-30')),
+    );
+    await active.waitForIdle();
+
+    const stats = await sandboxStats(active, 'GET');
+    const rpcs = Object.entries(stats.calls)
+      .filter(([name]) => !PER_CONTAINER.has(name))
+      .reduce((sum, [, n]) => sum + n, 0);
+    // One round: the invoices' open lines and the payment markers looked up, the payments created, their
+    // counterpart lines read and matched, posted, and the books read back — 40 SQS turns booked nothing.
+    expect(rpcs, JSON.stringify(stats.calls)).toBeLessThanOrEqual(8);
+    // A round message per round delivery that a joining followed (the round clears its mark while it waits for
+    // the day to fill its chunk), not one per payment.
+    expect(rounds.sent).toBeGreaterThan(0);
+    expect(rounds.sent).toBeLessThanOrEqual(payments.length / 4);
+    console.info(`a day's 40 payments: ${rpcs} RPCs, ${rounds.sent} round messages`);
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(active, model, method, args, kwargs);
+    const invoices = await rpc<Array<{ ref: string; amount_residual: number; payment_state: string }>>(
+      'account.move',
+      'search_read',
+      [[['ref', 'in', payments.map((c) => c.invoiceId)]]],
+      { fields: ['ref', 'amount_residual', 'payment_state'] },
+    );
+    expect(invoices).toHaveLength(payments.length);
+    for (const invoice of invoices) expect(invoice, invoice.ref).toMatchObject({ amount_residual: 0 });
+    const booked = await rpc<Array<{ ref: string }>>(
+      'account.payment',
+      'search_read',
+      [[['ref', 'ilike', '[rcm:pay:PAY-ES-PP40-']]],
+      { fields: ['ref'] },
+    );
+    expect(booked).toHaveLength(payments.length);
+    for (const c of payments) {
+      const workflow = (await call('GET', `/v1/workflows/${c.encounterId}`)).body as {
+        state: string;
+        held: unknown[];
+      };
+      expect(workflow, c.n).toMatchObject({ state: 'payment_posted', held: [] });
+    }
+    expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+    expect(await eraItemsLeft(active)).toBe(0);
+  }, 300_000);
+});

@@ -8,6 +8,7 @@ import {
   isEraBookingRound,
   joinsEraRound,
   nextRoundPace,
+  paymentRoundKey,
   roundDeadline,
   roundTake,
 } from '../../lambdas/core/era-booking.js';
@@ -86,6 +87,13 @@ describe('ERA booking settings (ODOO_ERA_BOOKING)', () => {
     expect(() => eraBookingSettings('{"chunk":0}')).toThrow(/chunk/);
     expect(() => eraBookingSettings('{"quietMs":-1}')).toThrow(/quietMs/);
     expect(() => eraBookingSettings('{"roundMs":-1}')).toThrow(/roundMs/);
+  });
+
+  it("book a day's payments outside an ERA in rounds unless payments is false", () => {
+    expect(DEFAULT_ERA_BOOKING.payments).toBe(true);
+    expect(eraBookingSettings('{"payments":false}')).toEqual({ ...DEFAULT_ERA_BOOKING, payments: false });
+    expect(() => eraBookingSettings('{"payments":"no"}')).toThrow(/payments/);
+    expect(paymentRoundKey({ receivedDate: '2026-11-30' })).toBe('payments:2026-11-30');
   });
 
   it('leave a round as long as its invocation allows unless roundMs says shorter', () => {

@@ -83,6 +83,8 @@ interface PrepareDeps {
    * its turn (its encounter's later events in the batch still wait behind it).
    */
   deferRemittances?: boolean;
+  /** Payments outside an ERA too: each joins its day's round (core/era-booking.ts `paymentRoundKey`). */
+  deferPayments?: boolean;
 }
 
 export async function prepareBatch(
@@ -147,7 +149,7 @@ async function prepareReceivables(
   for (const envelope of envelopes) {
     const encounter = envelope.encounterId ?? envelope.id;
     if (
-      (envelope.type === 'PaymentReceived' ||
+      ((envelope.type === 'PaymentReceived' && !deps.deferPayments) ||
         (envelope.type === 'RemittanceReceived' && !deps.deferRemittances)) &&
       !seen.has(encounter)
     )
