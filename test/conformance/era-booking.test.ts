@@ -9,6 +9,9 @@ import {
   eraClaims,
   eraPayerRequest,
   expectedEraAmounts,
+  patientInvoiceSetupRequests,
+  patientPaymentBooks,
+  patientPaymentRequest,
   sendAll,
   sendEra,
   setUpEraClaims,
@@ -138,5 +141,80 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
       stopped.calls['account.payment.search_read'] ?? 0,
       JSON.stringify(stopped.calls),
     ).toBeLessThanOrEqual(6);
+  });
+});
+
+describe("conformance: a day's payments booked as one unit of Odoo work", () => {
+  /** A day's patient payments of these claims through a hub with this ERA booking setting; their books. */
+  async function bookPayments(eraBooking: string, claims: EraClaim[], receivedDate: string) {
+    let hub: Hub | undefined;
+    const counted = await startRateLimitedOdoo(odoo.hub.url);
+    let calls: Record<string, number> = {};
+    try {
+      hub = await startTestHub({
+        odoo: { ...odoo.hub, url: counted.url },
+        eraBooking,
+        monitoring: { sweepIntervalSeconds: false },
+      });
+      const active = hub;
+      const call = apiCaller(active, await accessToken(active), `pay-${receivedDate}`);
+      await sendAll(
+        call,
+        claims.flatMap((c) => patientInvoiceSetupRequests(c).first),
+      );
+      await sendAll(
+        call,
+        claims.flatMap((c) => patientInvoiceSetupRequests(c).then),
+      );
+      await active.waitForIdle();
+      counted.resetCounts();
+      await sendAll(
+        call,
+        claims.map((c) => patientPaymentRequest(c, receivedDate)),
+      );
+      await active.waitForIdle();
+      calls = Object.fromEntries(counted.calls);
+      expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+    } finally {
+      await hub?.close();
+      await counted.close();
+    }
+    const books = await patientPaymentBooks(
+      (model, method, args, kwargs) => odoo.reader.call(model, method, args, kwargs),
+      claims,
+      (await odoo.reader.dialect()).paymentMemoField,
+    );
+    const rpcs = Object.entries(calls)
+      .filter(([name]) => !PER_CONTAINER.test(name))
+      .reduce((sum, [, n]) => sum + n, 0);
+    return { books, calls, rpcs };
+  }
+
+  it('books what each payment its own turn books, payment by payment, in a fixed number of calls', async () => {
+    const byRound = eraClaims(`PR${run}`, 16, ['paid']);
+    const oneByOne = eraClaims(`PO${run}`, 16, ['paid']);
+    // One round for the day once all 16 have joined (a full chunk), whatever the machine's speed.
+    const oneRound = JSON.stringify({ chunk: byRound.length, quietMs: 20_000, maxWaitMs: 3_600_000 });
+    const round = await bookPayments(oneRound, byRound, '2026-11-27');
+    const one = await bookPayments('{"payments":false}', oneByOne, '2026-11-28');
+    console.info(
+      `payment round conformance (${odoo.kind} Odoo): 16 patient payments, ${round.rpcs} RPCs by one round ` +
+        `(${JSON.stringify(round.calls)}), ${one.rpcs} in their own turns`,
+    );
+    // The receivables batch of payments alone: the open lines, the payment markers, the payments created, their
+    // counterpart lines, the matching numbers, the posting, the books read back.
+    // A draft Odoo named at creation (the first of its journal's year) is renamed "/" before posting: one write.
+    const renames = round.calls['account.move.write'] ?? 0;
+    expect(round.rpcs - renames, JSON.stringify(round.calls)).toBeLessThanOrEqual(8);
+    expect(renames).toBeLessThanOrEqual(1);
+    expect(round.rpcs).toBeLessThan(one.rpcs / 2);
+    byRound.forEach((c, i) => {
+      const twin = oneByOne[i] as EraClaim;
+      expect(round.books.get(c.n), c.n).toMatchObject({
+        payments: [{ amountCents: c.billedCents }],
+        invoice: { residualCents: 0, state: 'posted' },
+      });
+      expect(round.books.get(c.n), c.n).toEqual(one.books.get(twin.n));
+    });
   });
 });

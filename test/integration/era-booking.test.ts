@@ -11,6 +11,9 @@ import {
   eraRemittanceRequest,
   eraSetupRequests,
   expectedEraAmounts,
+  patientInvoiceSetupRequests,
+  patientPaymentBooks,
+  patientPaymentRequest,
   sendAll,
   sendEra,
   setUpEraClaims,
@@ -366,37 +369,6 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
 });
 
 describe("a day's payments outside an ERA as one unit of Odoo work", () => {
-  /** A patient invoice for each claim's encounter (patient, charge, invoice billed to the patient). */
-  const patientInvoiceRequests = (c: EraClaim) => {
-    const { first, then } = eraSetupRequests(c);
-    const invoice = then[0] as (typeof then)[number];
-    const body = invoice.body as Record<string, unknown>;
-    return {
-      first,
-      then: [
-        {
-          ...invoice,
-          body: { ...body, billTo: { kind: 'patient', id: c.patientId, name: `Patient ${c.n}` } },
-        },
-      ],
-    };
-  };
-  const paymentRequest = (c: EraClaim, receivedDate: string) => ({
-    method: 'POST',
-    path: '/v1/payments',
-    body: {
-      paymentId: `PAY-${c.n}`,
-      encounterId: c.encounterId,
-      facilityId: 'FAC-ERA',
-      payer: { kind: 'patient', id: c.patientId },
-      amount: (c.billedCents / 100).toFixed(2),
-      method: 'card',
-      traceNumber: `ch_${c.n}`,
-      receivedDate,
-      appliesTo: { invoiceId: c.invoiceId },
-    },
-  });
-
   it("a day's 40 patient payments are booked by one round in a fixed number of RPCs, each once", async () => {
     // One round for the day once all 40 have joined (a full chunk); the warm-up day's one payment waits 20 s.
     hub = await startTestHub({ eraBooking: ONE_ROUND(40), odooWriteQueue: { retryDelaySeconds: 1 } });
@@ -407,17 +379,17 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
     const all = [...warm, ...payments];
     await sendAll(
       call,
-      all.flatMap((c) => patientInvoiceRequests(c).first),
+      all.flatMap((c) => patientInvoiceSetupRequests(c).first),
     );
     await sendAll(
       call,
-      all.flatMap((c) => patientInvoiceRequests(c).then),
+      all.flatMap((c) => patientInvoiceSetupRequests(c).then),
     );
     await active.waitForIdle();
     // The warm-up: the writer finds the chart and journal ids once per container (not a per-payment cost).
     await sendAll(
       call,
-      warm.map((c) => paymentRequest(c, '2026-11-29')),
+      warm.map((c) => patientPaymentRequest(c, '2026-11-29')),
     );
     await active.waitForIdle();
     await sandboxStats(active, 'DELETE');
@@ -425,7 +397,7 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
 
     await sendAll(
       call,
-      payments.map((c) => paymentRequest(c, '2026-11-30')),
+      payments.map((c) => patientPaymentRequest(c, '2026-11-30')),
     );
     await active.waitForIdle();
 
@@ -443,21 +415,12 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
     console.info(`a day's 40 payments: ${rpcs} RPCs, ${rounds.sent} round messages`);
     const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
       odoo<T>(active, model, method, args, kwargs);
-    const invoices = await rpc<Array<{ ref: string; amount_residual: number; payment_state: string }>>(
-      'account.move',
-      'search_read',
-      [[['ref', 'in', payments.map((c) => c.invoiceId)]]],
-      { fields: ['ref', 'amount_residual', 'payment_state'] },
-    );
-    expect(invoices).toHaveLength(payments.length);
-    for (const invoice of invoices) expect(invoice, invoice.ref).toMatchObject({ amount_residual: 0 });
-    const booked = await rpc<Array<{ ref: string }>>(
-      'account.payment',
-      'search_read',
-      [[['ref', 'ilike', '[rcm:pay:PAY-ES-PP40-']]],
-      { fields: ['ref'] },
-    );
-    expect(booked).toHaveLength(payments.length);
+    const books = await patientPaymentBooks(rpc, payments);
+    for (const c of payments)
+      expect(books.get(c.n), c.n).toMatchObject({
+        payments: [{ amountCents: c.billedCents }],
+        invoice: { residualCents: 0, paymentState: 'paid' },
+      });
     for (const c of payments) {
       const workflow = (await call('GET', `/v1/workflows/${c.encounterId}`)).body as {
         state: string;

@@ -153,6 +153,92 @@ export function eraRemittanceRequest(c: EraClaim, traceNumber: string): ApiReque
   };
 }
 
+/**
+ * A day's patient payments (issue 16: booked by rounds of their day like an ERA's claim payments): each claim's
+ * encounter billed to its patient instead of the payer (send `first`, then `then`), and its patient paying it
+ * in full on `receivedDate`.
+ */
+export function patientInvoiceSetupRequests(c: EraClaim): { first: ApiRequest[]; then: ApiRequest[] } {
+  const { first, then } = eraSetupRequests(c);
+  const invoice = then[0] as ApiRequest;
+  return {
+    first,
+    then: [
+      {
+        ...invoice,
+        body: { ...invoice.body, billTo: { kind: 'patient', id: c.patientId, name: `Patient ${c.n}` } },
+      },
+    ],
+  };
+}
+
+export function patientPaymentRequest(c: EraClaim, receivedDate: string): ApiRequest {
+  return {
+    method: 'POST',
+    path: '/v1/payments',
+    body: {
+      paymentId: `PAY-${c.n}`,
+      encounterId: c.encounterId,
+      facilityId: 'FAC-ERA',
+      payer: { kind: 'patient', id: c.patientId },
+      amount: dollars(c.billedCents),
+      method: 'card',
+      traceNumber: `ch_${c.n}`,
+      receivedDate,
+      appliesTo: { invoiceId: c.invoiceId },
+    },
+  };
+}
+
+/**
+ * What Odoo holds for each patient payment of these claims: its payments (by the marker `[rcm:pay:PAY-<n>]` in
+ * `memoField`) and the patient invoice it paid.
+ */
+export async function patientPaymentBooks(
+  rpc: Rpc,
+  claims: readonly EraClaim[],
+  memoField = 'ref',
+): Promise<Map<string, Pick<ClaimBooks, 'payments' | 'invoice'>>> {
+  const prefix = claims[0]?.n.slice(0, claims[0].n.lastIndexOf('-')) ?? '';
+  const payments = await rpc<Array<Record<string, unknown>>>(
+    'account.payment',
+    'search_read',
+    [[[memoField, 'ilike', `[rcm:pay:PAY-${prefix}`]]],
+    { fields: [memoField, 'amount', 'state'] },
+  );
+  const invoices = await rpc<
+    Array<{ ref: string | false; state: string; payment_state: string; amount_residual: number }>
+  >(
+    'account.move',
+    'search_read',
+    [
+      [
+        ['move_type', '=', 'out_invoice'],
+        ['ref', 'in', claims.map((c) => c.invoiceId)],
+      ],
+    ],
+    { fields: ['ref', 'state', 'payment_state', 'amount_residual'] },
+  );
+  return new Map(
+    claims.map((c) => {
+      const invoice = invoices.find((m) => m.ref === c.invoiceId);
+      return [
+        c.n,
+        {
+          payments: payments
+            .filter((p) => String(p[memoField] ?? '').includes(`[rcm:pay:PAY-${c.n}]`))
+            .map((p) => ({ amountCents: cents(p.amount as number), state: p.state as string })),
+          invoice: invoice && {
+            residualCents: cents(invoice.amount_residual),
+            state: invoice.state,
+            paymentState: invoice.payment_state,
+          },
+        },
+      ];
+    }),
+  );
+}
+
 /** Sends requests through `clients` concurrent callers; a 429 or 5xx is retried with backoff. */
 export async function sendAll(call: ApiCall, requests: readonly ApiRequest[], clients = 10): Promise<void> {
   let next = 0;
