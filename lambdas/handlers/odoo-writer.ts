@@ -441,21 +441,19 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
     return true;
   };
   if (gate && gate.eventId !== envelope.id) return holdBehind(gate);
-  // A person's retry from the register is booked on its own, as before; so is every claim payment with ERA booking
-  // off (gates closed before it was switched off are still kept).
   if (gate || retry || !eraBooking) {
     // Its own gate: a redelivery of the turn that closed it joins again (same ready item). A person's retry from
-    // the register is booked on its own, as before; so is everything with ERA booking off.
+    // the register is booked on its own, as before; so is everything with ERA booking off (gates closed before
+    // it was switched off are still kept).
     if (!gate) return false;
   } else if (envelope.type === 'RemittanceReceived') {
     const remittance = envelope.data as RemittanceReceived;
     if (!joinsEraRound(remittance)) return false; // a reversal or a correction: its own turn
-    if ((await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId]) return false; // booked already: its own booking answers done
+    // Booked already (here and below): its own booking answers done.
+    if ((await store.getWorkflow(envelope.encounterId))?.remittances[remittance.remittanceId]) return false;
   } else if (envelope.type === 'PaymentReceived' && eraBooking.payments) {
-    if (
-      (await store.getWorkflow(envelope.encounterId))?.payments[(envelope.data as PaymentReceived).paymentId]
-    )
-      return false;
+    const { paymentId } = envelope.data as PaymentReceived;
+    if ((await store.getWorkflow(envelope.encounterId))?.payments[paymentId]) return false;
   } else return false;
   const { roundKey, documentId } = roundOf(envelope);
   const readyKey = await eraStore.join(envelope, roundKey, documentId, context.now());
