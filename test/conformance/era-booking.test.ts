@@ -9,12 +9,12 @@ import {
   eraClaims,
   eraPayerRequest,
   expectedEraAmounts,
-  patientInvoiceSetupRequests,
   patientPaymentBooks,
   patientPaymentRequest,
   sendAll,
   sendEra,
   setUpEraClaims,
+  setUpPatientInvoices,
 } from '../integration/support/era-scenario.js';
 import { accessToken, apiCaller, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
@@ -46,44 +46,63 @@ const PER_CONTAINER =
   /^(common\.|ir\.model\.data\.check_object_reference$|account\.(account|journal)\.read$)/;
 
 /**
- * One ERA of these claims through a hub with this ERA booking setting; the books as finance reads them, and the
- * calls the ERA cost Odoo (counted by `model.method` on their way to it, from the first claim payment sent).
+ * A hub with this ERA booking setting in front of the Odoo under test: `setUp` runs uncounted, then the calls
+ * `act` costs Odoo are counted by `model.method` on their way to it; nothing may be dead-lettered.
  */
-async function bookEra(
+async function countedHub(
   eraBooking: string,
-  claims: EraClaim[],
-  trace: string,
-): Promise<{ books: Map<string, ClaimBooks>; calls: Record<string, number>; rpcs: number }> {
+  clientId: string,
+  setUp: (call: ReturnType<typeof apiCaller>, hub: Hub) => Promise<void>,
+  act: (call: ReturnType<typeof apiCaller>, hub: Hub) => Promise<void>,
+): Promise<{ calls: Record<string, number>; rpcs: number }> {
   let hub: Hub | undefined;
   const counted = await startRateLimitedOdoo(odoo.hub.url);
-  let calls: Record<string, number> = {};
   try {
     hub = await startTestHub({
       odoo: { ...odoo.hub, url: counted.url },
       eraBooking,
       monitoring: { sweepIntervalSeconds: false },
     });
-    const active = hub;
-    const call = apiCaller(active, await accessToken(active), `erab-${trace}`);
-    await sendAll(call, [eraPayerRequest()]);
-    await setUpEraClaims(call, active, claims);
+    const call = apiCaller(hub, await accessToken(hub), clientId);
+    await setUp(call, hub);
     counted.resetCounts();
-    await sendEra(call, active, claims, trace);
-    calls = Object.fromEntries(counted.calls);
-    expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+    await act(call, hub);
+    const calls = Object.fromEntries(counted.calls);
+    expect(hub.aws.sqs.messageCount(hub.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+    const rpcs = Object.entries(calls)
+      .filter(([name]) => !PER_CONTAINER.test(name))
+      .reduce((sum, [, n]) => sum + n, 0);
+    return { calls, rpcs };
   } finally {
     await hub?.close();
     await counted.close();
   }
+}
+
+/**
+ * One ERA of these claims through a hub with this ERA booking setting; the books as finance reads them, and the
+ * calls the ERA cost Odoo (from the first claim payment sent).
+ */
+async function bookEra(
+  eraBooking: string,
+  claims: EraClaim[],
+  trace: string,
+): Promise<{ books: Map<string, ClaimBooks>; calls: Record<string, number>; rpcs: number }> {
+  const { calls, rpcs } = await countedHub(
+    eraBooking,
+    `erab-${trace}`,
+    async (call, hub) => {
+      await sendAll(call, [eraPayerRequest()]);
+      await setUpEraClaims(call, hub, claims);
+    },
+    (call, hub) => sendEra(call, hub, claims, trace),
+  );
   const memoField = (await odoo.reader.dialect()).paymentMemoField;
   const books = await eraBooks(
     (model, method, args, kwargs) => odoo.reader.call(model, method, args, kwargs),
     claims,
     memoField,
   );
-  const rpcs = Object.entries(calls)
-    .filter(([name]) => !PER_CONTAINER.test(name))
-    .reduce((sum, [, n]) => sum + n, 0);
   return { books, calls, rpcs };
 }
 
@@ -147,46 +166,23 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
 describe("conformance: a day's payments booked as one unit of Odoo work", () => {
   /** A day's patient payments of these claims through a hub with this ERA booking setting; their books. */
   async function bookPayments(eraBooking: string, claims: EraClaim[], receivedDate: string) {
-    let hub: Hub | undefined;
-    const counted = await startRateLimitedOdoo(odoo.hub.url);
-    let calls: Record<string, number> = {};
-    try {
-      hub = await startTestHub({
-        odoo: { ...odoo.hub, url: counted.url },
-        eraBooking,
-        monitoring: { sweepIntervalSeconds: false },
-      });
-      const active = hub;
-      const call = apiCaller(active, await accessToken(active), `pay-${receivedDate}`);
-      await sendAll(
-        call,
-        claims.flatMap((c) => patientInvoiceSetupRequests(c).first),
-      );
-      await sendAll(
-        call,
-        claims.flatMap((c) => patientInvoiceSetupRequests(c).then),
-      );
-      await active.waitForIdle();
-      counted.resetCounts();
-      await sendAll(
-        call,
-        claims.map((c) => patientPaymentRequest(c, receivedDate)),
-      );
-      await active.waitForIdle();
-      calls = Object.fromEntries(counted.calls);
-      expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
-    } finally {
-      await hub?.close();
-      await counted.close();
-    }
+    const { calls, rpcs } = await countedHub(
+      eraBooking,
+      `pay-${receivedDate}`,
+      (call, hub) => setUpPatientInvoices(call, hub, claims),
+      async (call, hub) => {
+        await sendAll(
+          call,
+          claims.map((c) => patientPaymentRequest(c, receivedDate)),
+        );
+        await hub.waitForIdle();
+      },
+    );
     const books = await patientPaymentBooks(
       (model, method, args, kwargs) => odoo.reader.call(model, method, args, kwargs),
       claims,
       (await odoo.reader.dialect()).paymentMemoField,
     );
-    const rpcs = Object.entries(calls)
-      .filter(([name]) => !PER_CONTAINER.test(name))
-      .reduce((sum, [, n]) => sum + n, 0);
     return { books, calls, rpcs };
   }
 

@@ -11,12 +11,12 @@ import {
   eraRemittanceRequest,
   eraSetupRequests,
   expectedEraAmounts,
-  patientInvoiceSetupRequests,
   patientPaymentBooks,
   patientPaymentRequest,
   sendAll,
   sendEra,
   setUpEraClaims,
+  setUpPatientInvoices,
 } from './support/era-scenario.js';
 import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } from './support/hub.js';
 
@@ -377,15 +377,7 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
     const warm = eraClaims('PPW', 1, ['paid'] as EraKind[]);
     const payments = eraClaims('PP40', 40, ['paid'] as EraKind[]);
     const all = [...warm, ...payments];
-    await sendAll(
-      call,
-      all.flatMap((c) => patientInvoiceSetupRequests(c).first),
-    );
-    await sendAll(
-      call,
-      all.flatMap((c) => patientInvoiceSetupRequests(c).then),
-    );
-    await active.waitForIdle();
+    await setUpPatientInvoices(call, active, all);
     // The warm-up: the writer finds the chart and journal ids once per container (not a per-payment cost).
     await sendAll(
       call,

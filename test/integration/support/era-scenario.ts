@@ -275,6 +275,20 @@ export async function setUpEraClaims(
   await hub.waitForIdle();
 }
 
+/** Bills each claim's encounter to its patient (`patientInvoiceSetupRequests`), then waits for the hub. */
+export async function setUpPatientInvoices(
+  call: ApiCall,
+  hub: { waitForIdle(): Promise<void> },
+  claims: readonly EraClaim[],
+): Promise<void> {
+  for (const wave of ['first', 'then'] as const)
+    await sendAll(
+      call,
+      claims.flatMap((c) => patientInvoiceSetupRequests(c)[wave]),
+    );
+  await hub.waitForIdle();
+}
+
 /** Sends the claims' payments as one ERA under `traceNumber`, then waits for the hub. */
 export async function sendEra(
   call: ApiCall,
