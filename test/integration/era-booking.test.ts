@@ -253,21 +253,7 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     );
     const patientInvoice = patientInvoiceId(first.invoiceId, `ERA-${first.n}`);
     await sendAll(booked.call, [
-      {
-        method: 'POST',
-        path: '/v1/payments',
-        body: {
-          paymentId: `PAY-${first.n}`,
-          encounterId: first.encounterId,
-          facilityId: 'FAC-ERA',
-          payer: { kind: 'patient', id: first.patientId },
-          amount: '20.00',
-          method: 'card',
-          traceNumber: `ch_${first.n}`,
-          receivedDate: '2026-11-30',
-          appliesTo: { invoiceId: patientInvoice },
-        },
-      },
+      patientPaymentRequest(first, '2026-11-30', { invoiceId: patientInvoice, cents: 2_000 }),
     ]);
     const held = await eventually(async () => {
       const body = (await booked.call('GET', `/v1/workflows/${first.encounterId}`)).body as {

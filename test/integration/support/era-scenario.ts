@@ -172,7 +172,12 @@ export function patientInvoiceSetupRequests(c: EraClaim): { first: ApiRequest[];
   };
 }
 
-export function patientPaymentRequest(c: EraClaim, receivedDate: string): ApiRequest {
+/** `paying`: another invoice of the encounter and its amount (a PR's patient invoice); the claim's own by default. */
+export function patientPaymentRequest(
+  c: EraClaim,
+  receivedDate: string,
+  paying: { invoiceId: string; cents: number } = { invoiceId: c.invoiceId, cents: c.billedCents },
+): ApiRequest {
   return {
     method: 'POST',
     path: '/v1/payments',
@@ -181,11 +186,11 @@ export function patientPaymentRequest(c: EraClaim, receivedDate: string): ApiReq
       encounterId: c.encounterId,
       facilityId: 'FAC-ERA',
       payer: { kind: 'patient', id: c.patientId },
-      amount: dollars(c.billedCents),
+      amount: dollars(paying.cents),
       method: 'card',
       traceNumber: `ch_${c.n}`,
       receivedDate,
-      appliesTo: { invoiceId: c.invoiceId },
+      appliesTo: { invoiceId: paying.invoiceId },
     },
   };
 }
