@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AwsServiceError } from './errors.js';
 
@@ -81,7 +81,34 @@ export interface LocalSqsOptions {
   persistDebounceMs?: number;
   /** SQS allows one PurgeQueue per queue every 60 s (PurgeQueueInProgress). Default true, as AWS. */
   enforcePurgeCooldown?: boolean;
+  /** A journal is appended to until it outgrows both its snapshot and this many bytes. Default 4 MiB. */
+  minJournalBytes?: number;
 }
+
+/**
+ * What changed in a persisted queue since its last write: the journal lines the next write appends. A message
+ * maps to itself (written as it is when the write starts) or to null (gone).
+ */
+interface QueueChanges {
+  purged: boolean;
+  messages: Map<string, StoredMessage | null>;
+  dedup: Array<[string, DedupEntry]>;
+}
+
+/** A queue's files: the snapshot `<name>.json` of `generation` and the journal `<name>.<generation>.log` after it. */
+interface QueueFiles {
+  generation: number;
+  snapshotBytes: number;
+  logBytes: number;
+}
+
+/** One journal line. */
+type JournalLine =
+  | { put: StoredMessage }
+  | { del: string }
+  | { purge: true }
+  | { dedup: [string, DedupEntry] }
+  | { meta: Omit<QueueState, 'messages' | 'dedup'> };
 
 interface StoredMessage {
   messageId: string;
@@ -257,6 +284,7 @@ export class LocalSqs {
   private readonly now: () => number;
   private readonly debounceMs: number;
   private readonly enforcePurgeCooldown: boolean;
+  private readonly minJournalBytes: number;
   private readonly queues = new Map<string, QueueState>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly dirty = new Set<string>();
@@ -268,6 +296,16 @@ export class LocalSqs {
    * later than the true earliest expiry: every message or entry added lowers it; no entry means "scan".
    */
   private readonly nextExpiry = new WeakMap<QueueState, number>();
+  /**
+   * Persistence is a snapshot per queue plus an append-only journal of what changed since (issue 16: rewriting a
+   * 50,000-message queue at every burst took most of the local hub's CPU at month-end). A queue without an entry
+   * here (new, loaded, or after a failed write) gets a fresh snapshot at its next write; so does one whose journal
+   * has outgrown its snapshot, which bounds the bytes written to about twice what changed.
+   */
+  private readonly files = new Map<string, QueueFiles>();
+  private readonly changes = new Map<string, QueueChanges>();
+  /** The highest snapshot generation used per queue name, so a new snapshot never reuses an old journal. */
+  private readonly generations = new Map<string, number>();
   /** The write under way (never rejects), and the one waiting behind it, not yet snapshotted. */
   private currentWrite: Promise<void> = Promise.resolve();
   private nextWrite: Promise<void> | undefined;
@@ -281,6 +319,7 @@ export class LocalSqs {
     this.now = opts.clock ?? Date.now;
     this.debounceMs = opts.persistDebounceMs ?? 20;
     this.enforcePurgeCooldown = opts.enforcePurgeCooldown ?? true;
+    this.minJournalBytes = opts.minJournalBytes ?? 4 * 1024 * 1024;
   }
 
   // ---------------------------------------------------------------- local (in-process) API
@@ -401,6 +440,11 @@ export class LocalSqs {
     }
     q.lastPurge = now;
     q.messages = [];
+    const changes = this.changesOf(q);
+    if (changes) {
+      changes.purged = true;
+      changes.messages.clear();
+    }
     this.afterMutation(q);
   }
 
@@ -408,6 +452,8 @@ export class LocalSqs {
     const q = this.getQueue(queueUrl);
     this.queues.delete(q.name);
     this.dirty.delete(q.name);
+    this.files.delete(q.name);
+    this.changes.delete(q.name);
     this.deleted.add(q.name);
     this.scheduleFlush();
     this.notify(q.name);
@@ -461,14 +507,27 @@ export class LocalSqs {
 
   // ---------------------------------------------------------------- persistence
 
-  /** Loads persisted queues from `stateDir`. In-flight messages become visible again (their receipt handles die). */
+  /**
+   * Loads persisted queues from `stateDir`: each snapshot, then its journal. In-flight messages become visible
+   * again (their receipt handles die).
+   */
   async load(): Promise<void> {
     if (!this.stateDir) return;
     await mkdir(this.stateDir, { recursive: true });
     for (const file of await readdir(this.stateDir)) {
       if (!file.endsWith('.json')) continue;
+      const base = file.slice(0, -'.json'.length);
       const raw = await readFile(join(this.stateDir, file), 'utf8');
-      const state = JSON.parse(raw) as QueueState;
+      const state = JSON.parse(raw) as QueueState & { generation?: number };
+      const generation = state.generation ?? 0; // snapshots written before the journal carry none
+      delete state.generation;
+      const journal = await readFile(join(this.stateDir, `${base}.${generation}.log`), 'utf8').catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return '';
+          throw error;
+        },
+      );
+      if (journal) replayJournal(state, journal);
       const now = this.now();
       for (const m of state.messages) {
         if (m.receiptNonce !== undefined && m.visibleAt > now) m.visibleAt = now;
@@ -476,6 +535,9 @@ export class LocalSqs {
       }
       state.moveTasks ??= [];
       this.queues.set(state.name, state);
+      // No `files` entry: the queue's next write is a fresh snapshot, so nothing is appended after a line a
+      // crash may have cut short.
+      this.generations.set(state.name, generation);
     }
   }
 
@@ -503,7 +565,10 @@ export class LocalSqs {
     return next;
   }
 
-  /** Snapshots the dirty queues synchronously, then writes them (atomically, one file per queue). */
+  /**
+   * Takes what the dirty queues need written synchronously — a whole snapshot for a queue that needs one, else
+   * its journal lines — then writes it (a snapshot atomically by rename, journal lines by append).
+   */
   private async writeDirty(): Promise<void> {
     const dir = this.stateDir;
     if (!dir) return;
@@ -511,25 +576,66 @@ export class LocalSqs {
     const removed = [...this.deleted];
     this.dirty.clear();
     this.deleted.clear();
-    const snapshots = names
-      .map((n) => this.queues.get(n))
-      .filter((q): q is QueueState => q !== undefined)
-      .map((q) => ({ name: q.name, json: JSON.stringify(q) }));
-    if (snapshots.length === 0 && removed.length === 0) return;
+    const writes: Array<{ name: string; generation: number; snapshot?: string; journal?: string }> = [];
+    for (const name of names) {
+      const q = this.queues.get(name);
+      if (!q) continue;
+      const changes = this.changes.get(name);
+      this.changes.delete(name);
+      const files = this.files.get(name);
+      if (!files || files.logBytes > Math.max(this.minJournalBytes, files.snapshotBytes)) {
+        const generation = (this.generations.get(name) ?? 0) + 1;
+        this.generations.set(name, generation);
+        const snapshot = JSON.stringify({ ...q, generation });
+        this.files.set(name, { generation, snapshotBytes: snapshot.length, logBytes: 0 });
+        writes.push({ name, generation, snapshot });
+      } else {
+        const journal = journalLines(q, changes);
+        files.logBytes += journal.length;
+        writes.push({ name, generation: files.generation, journal });
+      }
+    }
+    if (writes.length === 0 && removed.length === 0) return;
     try {
       await mkdir(dir, { recursive: true });
-      for (const s of snapshots) {
-        const file = join(dir, `${encodeURIComponent(s.name)}.json`);
+      for (const w of writes) {
+        const base = encodeURIComponent(w.name);
+        if (w.journal !== undefined) {
+          // message bodies may hold PHI
+          await appendFile(join(dir, `${base}.${w.generation}.log`), w.journal, {
+            encoding: 'utf8',
+            mode: 0o600,
+          });
+          continue;
+        }
+        const file = join(dir, `${base}.json`);
         const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-        await writeFile(tmp, s.json, { encoding: 'utf8', mode: 0o600 }); // message bodies may hold PHI
+        await writeFile(tmp, w.snapshot as string, { encoding: 'utf8', mode: 0o600 });
         await rename(tmp, file);
+        await this.removeJournals(dir, base, w.generation);
       }
-      for (const n of removed) await rm(join(dir, `${encodeURIComponent(n)}.json`), { force: true });
+      for (const n of removed) {
+        const base = encodeURIComponent(n);
+        await rm(join(dir, `${base}.json`), { force: true });
+        await this.removeJournals(dir, base);
+      }
     } catch (error) {
-      // Not on disk: the next write must try these again.
-      for (const n of names) this.dirty.add(n);
+      // Not on disk: the next write must try these again, each as a fresh snapshot (a journal line may be lost).
+      for (const n of names) {
+        this.dirty.add(n);
+        this.files.delete(n);
+      }
       for (const n of removed) if (!this.queues.has(n)) this.deleted.add(n);
       throw error;
+    }
+  }
+
+  /** Removes a queue's journals but the one of `keep` (older generations, superseded by the snapshot). */
+  private async removeJournals(dir: string, base: string, keep?: number): Promise<void> {
+    for (const file of await readdir(dir)) {
+      if (!file.startsWith(`${base}.`) || !file.endsWith('.log')) continue;
+      const generation = file.slice(base.length + 1, -'.log'.length);
+      if (/^\d+$/.test(generation) && Number(generation) !== keep) await rm(join(dir, file), { force: true });
     }
   }
 
@@ -894,6 +1000,25 @@ export class LocalSqs {
     return q.attributes.FifoQueue === 'true';
   }
 
+  /** The queue's pending journal changes; undefined when nothing is persisted. */
+  private changesOf(q: QueueState): QueueChanges | undefined {
+    if (!this.stateDir) return undefined;
+    let changes = this.changes.get(q.name);
+    if (!changes) {
+      changes = { purged: false, messages: new Map(), dedup: [] };
+      this.changes.set(q.name, changes);
+    }
+    return changes;
+  }
+
+  private messageChanged(q: QueueState, m: StoredMessage): void {
+    this.changesOf(q)?.messages.set(m.messageId, m);
+  }
+
+  private messageRemoved(q: QueueState, m: StoredMessage): void {
+    this.changesOf(q)?.messages.set(m.messageId, null);
+  }
+
   private markDirty(name: string): void {
     if (!this.stateDir) return;
     this.dirty.add(name);
@@ -951,6 +1076,7 @@ export class LocalSqs {
     q.messages = q.messages.filter((m) => {
       const keep = now - m.retentionStart < retentionMs;
       if (keep) next = Math.min(next, m.retentionStart + retentionMs);
+      else this.messageRemoved(q, m);
       return keep;
     });
     let changed = q.messages.length !== before;
@@ -978,6 +1104,7 @@ export class LocalSqs {
   /** Stores a message in `q` (the one way messages enter a queue, so the expiry bound stays right). */
   private store(q: QueueState, m: StoredMessage): void {
     q.messages.push(m);
+    this.messageChanged(q, m);
     this.expiresAt(q, m.retentionStart + this.retentionMs(q));
   }
 
@@ -1102,6 +1229,7 @@ export class LocalSqs {
           ? `${groupId}\u0000${dedupId}`
           : (dedupId as string);
       q.dedup[dedupKey] = { expiresAt: now + DEDUP_WINDOW_MS, messageId, sequenceNumber: msg.sequenceNumber };
+      this.changesOf(q)?.dedup.push([dedupKey, q.dedup[dedupKey] as DedupEntry]);
       this.expiresAt(q, now + DEDUP_WINDOW_MS);
     }
     this.store(q, msg);
@@ -1236,7 +1364,10 @@ export class LocalSqs {
     if (movedToDlq.length > 0 && dlq) {
       const moved = new Set(movedToDlq);
       q.messages = q.messages.filter((m) => !moved.has(m));
-      for (const m of movedToDlq) this.moveToDeadLetterQueue(q, dlq, m);
+      for (const m of movedToDlq) {
+        this.messageRemoved(q, m);
+        this.moveToDeadLetterQueue(q, dlq, m);
+      }
       this.afterMutation(dlq);
       this.markDirty(q.name);
     }
@@ -1250,6 +1381,7 @@ export class LocalSqs {
       m.firstReceiveTimestamp ??= now;
       m.receiptNonce = randomBytes(12).toString('hex');
       m.visibleAt = now + visibility * 1000;
+      this.messageChanged(q, m);
       const msg: ReceivedMessage = {
         MessageId: m.messageId,
         ReceiptHandle: encodeReceipt(q.name, m.messageId, m.receiptNonce),
@@ -1367,6 +1499,7 @@ export class LocalSqs {
         remaining.push(m);
         continue;
       }
+      this.messageRemoved(source, m); // pushed back below when it does not move
       const target =
         destination ??
         (m.deadLetterQueueSourceArn
@@ -1374,11 +1507,13 @@ export class LocalSqs {
           : undefined);
       if (!target) {
         remaining.push(m);
+        this.messageChanged(source, m);
         task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
         continue;
       }
       if (this.isFifo(target) !== this.isFifo(source)) {
         remaining.push(m);
+        this.messageChanged(source, m);
         task.failureReason = 'Destination queue must be of the same type as the source queue.';
         continue;
       }
@@ -1443,6 +1578,7 @@ export class LocalSqs {
     }
     // In place: a copy of the whole backlog at every delete made draining a deep queue quadratic.
     q.messages.splice(q.messages.indexOf(m), 1);
+    this.messageRemoved(q, m);
   }
 
   private changeVisibility(q: QueueState, handle: string, seconds: number): void {
@@ -1466,6 +1602,7 @@ export class LocalSqs {
       );
     }
     m.visibleAt = now + seconds * 1000;
+    this.messageChanged(q, m);
   }
 }
 
@@ -1502,4 +1639,39 @@ function str(v: unknown, name: string): string {
 function int(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw missingParameter(name);
   return v;
+}
+
+/** A queue's journal lines for `changes`, then its small state (attributes, sequence, move tasks) as it is now. */
+function journalLines(q: QueueState, changes: QueueChanges | undefined): string {
+  const lines: JournalLine[] = [];
+  if (changes?.purged) lines.push({ purge: true });
+  for (const [id, m] of changes?.messages ?? []) lines.push(m ? { put: m } : { del: id });
+  for (const entry of changes?.dedup ?? []) lines.push({ dedup: entry });
+  const { messages: _messages, dedup: _dedup, ...meta } = q;
+  lines.push({ meta });
+  return `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`;
+}
+
+/**
+ * Applies a journal to the snapshot it follows. A message keeps its place when written again and a new one goes
+ * last, as it entered the queue. A last line cut short by a crash was never acknowledged as written: it stops the
+ * replay. Deduplication entries past their window are dropped by the queue's next expiry scan.
+ */
+function replayJournal(state: QueueState, journal: string): void {
+  const messages = new Map(state.messages.map((m) => [m.messageId, m]));
+  for (const text of journal.split('\n')) {
+    if (!text) continue;
+    let line: JournalLine;
+    try {
+      line = JSON.parse(text) as JournalLine;
+    } catch {
+      break;
+    }
+    if ('put' in line) messages.set(line.put.messageId, line.put);
+    else if ('del' in line) messages.delete(line.del);
+    else if ('purge' in line) messages.clear();
+    else if ('dedup' in line) state.dedup[line.dedup[0]] = line.dedup[1];
+    else Object.assign(state, line.meta);
+  }
+  state.messages = [...messages.values()];
 }

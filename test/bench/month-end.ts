@@ -256,6 +256,14 @@ export async function benchMonthEnd(
     log(`setup: ${claims.length} claims, ${payments.length} patient invoices (no rate limit)`);
     const setupStarted = Date.now();
     const setupSentBefore = sentTotal;
+    // A long setup's backlog, once a minute: how deep the write queue is and how fast Odoo is being called.
+    const setupQueueUrl = active.queueUrls.OdooWriteQueue?.queueUrl as string;
+    const setupProgress = setInterval(() => {
+      log(
+        `  setup ${Math.round((Date.now() - setupStarted) / 1000)} s: write queue depth ${active.aws.sqs.messageCount(setupQueueUrl)}, ${odoo.totalCalls()} Odoo RPCs`,
+      );
+    }, 60_000);
+    setupProgress.unref();
     await send([
       ...claims.flatMap((c) => [patientRequest(c), chargeRequest(c)]),
       ...payments.map(patientRequest),
@@ -263,6 +271,7 @@ export async function benchMonthEnd(
     await send([...claims.map((c) => invoiceRequest(c)), ...payments.map((c) => patientInvoiceRequest(c))]);
     await send(claims.map((c) => claimRequest(c)));
     await idle(options.drainTimeoutSeconds * 1000);
+    clearInterval(setupProgress);
     const setupSeconds = (Date.now() - setupStarted) / 1000;
     const setupRequests = sentTotal - setupSentBefore;
     log(`setup: ${setupRequests} requests, idle after ${setupSeconds.toFixed(0)} s`);
