@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { type Call, execute } from './dispatch.js';
 import { accessDenied, OdooError } from './errors.js';
 import { ADMIN_UID } from './models/base.js';
-import { buildRegistry, seed } from './models/index.js';
+import { buildRegistry, defineLookupIndexes, seed } from './models/index.js';
 import { Env } from './orm.js';
 import {
   HTML_500,
@@ -79,6 +79,7 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
   const login = options.login ?? 'admin';
   const apiKey = options.apiKey ?? 'admin';
   const store = new Store(options.dataFile);
+  defineLookupIndexes(store);
   const registry = buildRegistry();
   if (options.fresh) store.wipeFile();
   if (!store.load()) seed(store, registry);

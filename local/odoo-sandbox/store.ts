@@ -11,6 +11,19 @@ import { dirname } from 'node:path';
 
 export type Row = { id: number; [field: string]: unknown };
 
+/** The key a lookup index files a row under; undefined leaves the row out of that index. */
+export type IndexKey = (row: Row) => string | undefined;
+
+/**
+ * A lookup index: rows by a key, kept by every insert, update, delete and rollback. Odoo finds an external id,
+ * a move's lines or a journal's names by a database index; a scan of the whole table per look-up made the
+ * sandbox quadratic in its size (a month-end setup holds tens of thousands of moves and external ids).
+ */
+interface LookupIndex {
+  key: IndexKey;
+  rows: Map<string, Set<number>>;
+}
+
 interface Snapshot {
   format: 'odoo-sandbox/1';
   tables: Record<string, Row[]>;
@@ -31,6 +44,7 @@ export class Store {
   private counters = new Map<string, number>();
   private undoLog: Undo[] | undefined;
   private dirty = false;
+  private indexes = new Map<string, Map<string, LookupIndex>>();
 
   constructor(private readonly dataFile?: string) {}
 
@@ -51,6 +65,53 @@ export class Store {
     return [...this.table(model).values()];
   }
 
+  /** Declares a lookup index on `model` (built from the rows already there). */
+  defineIndex(model: string, name: string, key: IndexKey): void {
+    let byName = this.indexes.get(model);
+    if (!byName) {
+      byName = new Map();
+      this.indexes.set(model, byName);
+    }
+    const index: LookupIndex = { key, rows: new Map() };
+    byName.set(name, index);
+    for (const row of this.table(model).values()) fileRow(index, row);
+  }
+
+  /** The rows of `model` whose index `name` key is `value`, in id order. */
+  lookup(model: string, name: string, value: string): Row[] {
+    const index = this.indexes.get(model)?.get(name);
+    if (!index) throw new Error(`no index ${name} on ${model}`);
+    const ids = index.rows.get(value);
+    if (!ids) return [];
+    const table = this.table(model);
+    return [...ids]
+      .sort((a, b) => a - b)
+      .map((id) => table.get(id))
+      .filter((row): row is Row => row !== undefined);
+  }
+
+  private indexRow(model: string, row: Row): void {
+    for (const index of this.indexes.get(model)?.values() ?? []) fileRow(index, row);
+  }
+
+  private unindexRow(model: string, row: Row): void {
+    for (const index of this.indexes.get(model)?.values() ?? []) {
+      const key = index.key(row);
+      if (key === undefined) continue;
+      const ids = index.rows.get(key);
+      ids?.delete(row.id);
+      if (ids?.size === 0) index.rows.delete(key);
+    }
+  }
+
+  private rebuildIndexes(): void {
+    for (const [model, byName] of this.indexes)
+      for (const index of byName.values()) {
+        index.rows.clear();
+        for (const row of this.table(model).values()) fileRow(index, row);
+      }
+  }
+
   insert(model: string, values: Omit<Row, 'id'> & { id?: number }): Row {
     const id = values.id ?? this.allocateId(model);
     if (values.id !== undefined && values.id >= (this.nextIds.get(model) ?? 1)) {
@@ -58,6 +119,7 @@ export class Store {
     }
     const row: Row = { ...values, id };
     this.table(model).set(id, row);
+    this.indexRow(model, row);
     this.log({ kind: 'insert', model, id });
     return row;
   }
@@ -66,7 +128,9 @@ export class Store {
     const row = this.get(model, id);
     if (!row) throw new Error(`${model}(${id}) does not exist`);
     this.log({ kind: 'update', model, before: structuredClone(row) });
+    this.unindexRow(model, row);
     Object.assign(row, patch, { id });
+    this.indexRow(model, row);
     return row;
   }
 
@@ -74,6 +138,7 @@ export class Store {
     const row = this.get(model, id);
     if (!row) return;
     this.log({ kind: 'delete', model, before: structuredClone(row) });
+    this.unindexRow(model, row);
     this.table(model).delete(id);
   }
 
@@ -121,13 +186,20 @@ export class Store {
     for (let i = log.length - 1; i >= 0; i--) {
       const entry = log[i] as Undo;
       switch (entry.kind) {
-        case 'insert':
+        case 'insert': {
+          const row = this.get(entry.model, entry.id);
+          if (row) this.unindexRow(entry.model, row);
           this.table(entry.model).delete(entry.id);
           break;
+        }
         case 'update':
-        case 'delete':
+        case 'delete': {
+          const row = this.get(entry.model, entry.before.id);
+          if (row) this.unindexRow(entry.model, row);
           this.table(entry.model).set(entry.before.id, entry.before);
+          this.indexRow(entry.model, entry.before);
           break;
+        }
         case 'nextId':
           if (entry.before === undefined) this.nextIds.delete(entry.model);
           else this.nextIds.set(entry.model, entry.before);
@@ -158,6 +230,7 @@ export class Store {
     this.tables.clear();
     this.nextIds.clear();
     this.counters.clear();
+    this.rebuildIndexes();
   }
 
   /** Loads the data file if there is one; returns false when the caller must seed. */
@@ -172,6 +245,7 @@ export class Store {
     }
     for (const [model, next] of Object.entries(snapshot.nextIds)) this.nextIds.set(model, next);
     for (const [key, value] of Object.entries(snapshot.counters)) this.counters.set(key, value);
+    this.rebuildIndexes();
     return true;
   }
 
@@ -194,4 +268,15 @@ export class Store {
     writeFileSync(temp, JSON.stringify(snapshot), { mode: 0o600 });
     renameSync(temp, this.dataFile);
   }
+}
+
+function fileRow(index: LookupIndex, row: Row): void {
+  const key = index.key(row);
+  if (key === undefined) return;
+  let ids = index.rows.get(key);
+  if (!ids) {
+    ids = new Set();
+    index.rows.set(key, ids);
+  }
+  ids.add(row.id);
 }

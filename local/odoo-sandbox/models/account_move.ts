@@ -14,7 +14,7 @@ import {
   type Registry,
   type Vals,
 } from '../orm.js';
-import type { Row } from '../store.js';
+import type { Row, Store } from '../store.js';
 import { accountByCode, COMPANY_ID, companyRow, journalByType, USD_ID } from './base.js';
 
 export const SALE_TYPES = ['out_invoice', 'out_refund', 'out_receipt'];
@@ -30,11 +30,21 @@ const incomeSign = (move: Row) =>
 
 // ---- line helpers ----
 
+/** A move's lines (account_move_line_move_id_idx), and moves by journal and name (account_move_unique_name). */
+const LINES_OF_MOVE = 'move_id';
+const MOVES_BY_NAME = 'journal_id,name';
+
+export function defineMoveIndexes(store: Store): void {
+  store.defineIndex('account.move.line', LINES_OF_MOVE, (line) =>
+    line.move_id ? String(line.move_id) : undefined,
+  );
+  store.defineIndex('account.move', MOVES_BY_NAME, (move) =>
+    move.name && move.name !== '/' ? `${String(move.journal_id)},${String(move.name)}` : undefined,
+  );
+}
+
 export function moveLines(env: Env, moveId: number): Row[] {
-  return env.store
-    .all('account.move.line')
-    .filter((line) => line.move_id === moveId)
-    .sort((a, b) => a.id - b.id);
+  return env.store.lookup('account.move.line', LINES_OF_MOVE, String(moveId));
 }
 
 const balanceOf = (line: Row): Cents => (line._debit as Cents) - (line._credit as Cents);
@@ -489,11 +499,8 @@ export function postMoves(env: Env, ids: number[]): void {
     const name = !move.name || move.name === '/' ? nextDocumentNumber(env, move) : (move.name as string);
     // The unique index account_move_unique_name (name, journal) over posted moves, as Odoo words its violation.
     const taken = env.store
-      .all('account.move')
-      .some(
-        (m) =>
-          m.id !== move.id && m.state === 'posted' && m.journal_id === move.journal_id && m.name === name,
-      );
+      .lookup('account.move', MOVES_BY_NAME, `${String(move.journal_id)},${name}`)
+      .some((m) => m.id !== move.id && m.state === 'posted');
     if (taken)
       throw validationError(
         'The operation cannot be completed: Another entry with the same name already exists.',

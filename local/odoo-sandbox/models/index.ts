@@ -1,10 +1,10 @@
 import { Env, Registry } from '../orm.js';
 import type { Store } from '../store.js';
-import { registerAccountMoveModels } from './account_move.js';
+import { defineMoveIndexes, registerAccountMoveModels } from './account_move.js';
 import { registerReversalWizard } from './account_move_reversal.js';
 import { registerPaymentModels } from './account_payment.js';
 import { ADMIN_UID, registerBaseModels, seedBase } from './base.js';
-import { registerIrModelData } from './ir_model_data.js';
+import { defineXmlidIndexes, registerIrModelData } from './ir_model_data.js';
 
 export function buildRegistry(): Registry {
   const registry = new Registry();
@@ -14,6 +14,12 @@ export function buildRegistry(): Registry {
   registerPaymentModels(registry);
   registerReversalWizard(registry);
   return registry;
+}
+
+/** The look-ups the models make by key instead of scanning a table (Odoo's database indexes). */
+export function defineLookupIndexes(store: Store): void {
+  defineXmlidIndexes(store);
+  defineMoveIndexes(store);
 }
 
 /** Wipes the store and writes the seed data a fresh database starts with. */

@@ -5,6 +5,7 @@
 import { OdooError, validationError } from '../errors.js';
 import type { Env, MethodDef, ModelDef, Registry, Vals } from '../orm.js';
 import { baseCreate, IMPORT_XMLID } from '../orm.js';
+import type { Store } from '../store.js';
 
 const irModelData: ModelDef = {
   name: 'ir.model.data',
@@ -56,8 +57,21 @@ const irModelData: ModelDef = {
 
 const NUMERIC = new Set(['float', 'integer', 'monetary']);
 
+/** ir.model.data's unique (module, name), and (model, res_id) for `get_external_id`. */
+export const XMLID_INDEX = 'module.name';
+export const XMLID_OF_RECORD_INDEX = 'model,res_id';
+
+export function defineXmlidIndexes(store: Store): void {
+  store.defineIndex('ir.model.data', XMLID_INDEX, (row) => `${String(row.module)}.${String(row.name)}`);
+  store.defineIndex(
+    'ir.model.data',
+    XMLID_OF_RECORD_INDEX,
+    (row) => `${String(row.model)},${String(row.res_id)}`,
+  );
+}
+
 function findXmlid(env: Env, module: string, name: string) {
-  return env.store.all('ir.model.data').find((row) => row.module === module && row.name === name);
+  return env.store.lookup('ir.model.data', XMLID_INDEX, `${module}.${name}`)[0];
 }
 
 function splitXmlid(xmlid: string): [string, string] {
@@ -245,12 +259,8 @@ export const getExternalIdMethod: MethodDef = {
   run(env, ids, kw) {
     const model = String(kw.__model);
     const out: Record<string, string> = {};
-    const rows = env.store
-      .all('ir.model.data')
-      .filter((row) => row.model === model)
-      .sort((a, b) => a.id - b.id);
     for (const id of ids) {
-      const row = rows.find((r) => r.res_id === id);
+      const row = env.store.lookup('ir.model.data', XMLID_OF_RECORD_INDEX, `${model},${id}`)[0];
       out[String(id)] = row ? `${row.module as string}.${row.name as string}` : '';
     }
     return out;
