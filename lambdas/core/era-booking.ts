@@ -188,6 +188,23 @@ export function nextRoundPace(
   return previous === undefined ? measured : (previous + measured) / 2;
 }
 
+/**
+ * Which rounds teach the pace. A round of at least `minClaims`, or one that ran out of time, sets it. A smaller
+ * round that finished in its time may only lower it: its fixed costs (look-ups, the batch) make its own figure an
+ * over-estimate, so a lower one is still safe. Without that, rounds slowed once (an Odoo outage inside a round,
+ * a loaded machine) kept a container's rounds small for good, since small rounds never taught it otherwise: the
+ * full-size month-end bench's tail booked 11–52 claims a round.
+ */
+export function paceAfterRound(
+  previous: number | undefined,
+  round: { elapsedMs: number; booked: number; finished: boolean },
+  minClaims: number,
+): number | undefined {
+  const next = nextRoundPace(previous, round.elapsedMs, round.booked);
+  if (!round.finished || round.booked >= minClaims) return next;
+  return previous !== undefined && next !== undefined && next < previous ? next : previous;
+}
+
 /** A claim payment waiting in its ERA's ready set. */
 export interface ReadyClaim {
   /** When it joined (ISO 8601) and its event id: the ready set's order, arrival order. */

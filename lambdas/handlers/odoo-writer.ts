@@ -32,7 +32,7 @@ import {
   eraBookingSettings,
   isEraBookingRound,
   joinsEraRound,
-  nextRoundPace,
+  paceAfterRound,
   paymentRoundKey,
   ROUND_MARK_TTL_MS,
   roundDeadline,
@@ -541,8 +541,11 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
           : { finished: true, booked: 0 };
       // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
       // time: a small round (a warm-up, a quiet day's trickle) teaches nothing about a chunk of 500.
-      if (!finished || booked >= ROUND_PACE_MIN_CLAIMS)
-        roundMsPerClaim = nextRoundPace(roundMsPerClaim, Date.now() - began, booked);
+      roundMsPerClaim = paceAfterRound(
+        roundMsPerClaim,
+        { elapsedMs: Date.now() - began, booked, finished },
+        ROUND_PACE_MIN_CLAIMS,
+      );
       // A full chunk booked, fewer taken than were ready, or the invocation's time spent, and more ready: nobody
       // else may ask for them (their mark was cleared by this round).
       if (

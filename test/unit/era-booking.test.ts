@@ -8,6 +8,7 @@ import {
   isEraBookingRound,
   joinsEraRound,
   nextRoundPace,
+  paceAfterRound,
   paymentRoundKey,
   roundDeadline,
   roundTake,
@@ -152,5 +153,22 @@ describe("a round's size by its container's pace", () => {
     expect(nextRoundPace(undefined, 45_000, 8)).toBe(5_625);
     expect(nextRoundPace(5_625, 2_400, 8)).toBe(2_962.5);
     expect(nextRoundPace(300, 10_000, 0)).toBe(300);
+  });
+
+  it('learns the pace from full rounds and rounds out of time; a small round may only lower it', () => {
+    const round = (elapsedMs: number, booked: number, finished = true) => ({ elapsedMs, booked, finished });
+    expect(paceAfterRound(undefined, round(30_000, 500), 100)).toBe(60);
+    expect(paceAfterRound(60, round(45_000, 50, false), 100)).toBe(480); // out of time: it counts, up or down
+    // A small round's figure holds its fixed costs: higher than the pace teaches nothing, lower may bring it down.
+    expect(paceAfterRound(480, round(12_000, 20), 100)).toBe(480);
+    expect(paceAfterRound(480, round(2_000, 40), 100)).toBe(265);
+    expect(paceAfterRound(undefined, round(2_000, 40), 100)).toBeUndefined();
+    // So a container slowed once comes back: small rounds that finish fast let the rounds grow again.
+    let pace: number | undefined = 480;
+    for (let i = 0; i < 6; i += 1) {
+      const take = roundTake(500, 40_000, pace, 8);
+      pace = paceAfterRound(pace, round(3_000 + take * 40, take, true), 100);
+    }
+    expect(roundTake(500, 40_000, pace, 8)).toBeGreaterThanOrEqual(400);
   });
 });
