@@ -67,6 +67,24 @@ function stateOf(sqs: LocalSqs, name: string, now: number) {
   };
 }
 
+/** A queue `q` with `bodies` sent and written one by one (the first write is its snapshot). */
+async function queueWritten(...bodies: string[]) {
+  const dir = await stateDir();
+  const sqs = sqsAt(dir, Date.now);
+  const url = sqs.createQueue('q');
+  for (const body of bodies) {
+    sqs.sendMessage(url, { MessageBody: body });
+    await sqs.flush();
+  }
+  return { dir, url };
+}
+
+async function restart(dir: string): Promise<LocalSqs> {
+  const restarted = sqsAt(dir, Date.now);
+  await restarted.load();
+  return restarted;
+}
+
 const files = async (dir: string) => (await readdir(join(dir, 'sqs'))).sort();
 
 type Op =
@@ -178,8 +196,7 @@ describe('local SQS journal', () => {
     // The deleted message, the new one, the queue's small state: a few hundred bytes, not the queue.
     expect(journal.map((line) => Object.keys(JSON.parse(line))[0])).toEqual(['del', 'put', 'meta']);
 
-    const restarted = sqsAt(dir, Date.now);
-    await restarted.load();
+    const restarted = await restart(dir);
     const bodies = restarted.receiveMessagesNow(url, { MaxNumberOfMessages: 10 }).map((m) => m.Body);
     expect(bodies).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'm9', 'm10']);
     expect(restarted.messageCount(url)).toBe(50);
@@ -202,31 +219,22 @@ describe('local SQS journal', () => {
     const generation = JSON.parse(await readFile(join(dir, 'sqs', 'q.json'), 'utf8')).generation as number;
     expect(generation).toBeGreaterThan(1);
     expect(logs.every((n) => n === `q.${generation}.log`)).toBe(true);
-    const restarted = sqsAt(dir, Date.now);
-    await restarted.load();
+    const restarted = await restart(dir);
     expect(restarted.messageCount(url)).toBe(21);
   });
 
   it('a journal line cut short by a crash is ignored, and the next write starts a fresh snapshot', async () => {
-    const dir = await stateDir();
-    const sqs = sqsAt(dir, Date.now);
-    const url = sqs.createQueue('q');
-    sqs.sendMessage(url, { MessageBody: 'kept' });
-    await sqs.flush();
-    sqs.sendMessage(url, { MessageBody: 'also kept' });
-    await sqs.flush();
+    const { dir, url } = await queueWritten('kept', 'also kept');
     // The crash: half of the next line reached the disk, its caller never heard back.
     const log = join(dir, 'sqs', 'q.1.log');
     await writeFile(log, `${await readFile(log, 'utf8')}{"put":{"messageId":"half`);
 
-    const restarted = sqsAt(dir, Date.now);
-    await restarted.load();
+    const restarted = await restart(dir);
     expect(restarted.messageCount(url)).toBe(2);
     restarted.sendMessage(url, { MessageBody: 'after' });
     await restarted.flush();
     expect(await files(dir)).toEqual(['q.json']); // generation 2, nothing appended behind the torn line
-    const again = sqsAt(dir, Date.now);
-    await again.load();
+    const again = await restart(dir);
     expect(again.receiveMessagesNow(url, { MaxNumberOfMessages: 10 }).map((m) => m.Body)).toEqual([
       'kept',
       'also kept',
@@ -235,16 +243,11 @@ describe('local SQS journal', () => {
   });
 
   it('reads a snapshot written before the journal existed (no generation)', async () => {
-    const dir = await stateDir();
-    const sqs = sqsAt(dir, Date.now);
-    const url = sqs.createQueue('q');
-    sqs.sendMessage(url, { MessageBody: 'old' });
-    await sqs.flush();
+    const { dir, url } = await queueWritten('old');
     const file = join(dir, 'sqs', 'q.json');
     const { generation: _generation, ...old } = JSON.parse(await readFile(file, 'utf8'));
     await writeFile(file, JSON.stringify(old));
-    const restarted = sqsAt(dir, Date.now);
-    await restarted.load();
+    const restarted = await restart(dir);
     expect(restarted.receiveMessagesNow(url).map((m) => m.Body)).toEqual(['old']);
   });
 });
