@@ -58,8 +58,8 @@ const irModelData: ModelDef = {
 const NUMERIC = new Set(['float', 'integer', 'monetary']);
 
 /** ir.model.data's unique (module, name), and (model, res_id) for `get_external_id`. */
-export const XMLID_INDEX = 'module.name';
-export const XMLID_OF_RECORD_INDEX = 'model,res_id';
+const XMLID_INDEX = 'module.name';
+const XMLID_OF_RECORD_INDEX = 'model,res_id';
 
 export function defineXmlidIndexes(store: Store): void {
   store.defineIndex('ir.model.data', XMLID_INDEX, (row) => `${String(row.module)}.${String(row.name)}`);
@@ -71,7 +71,10 @@ export function defineXmlidIndexes(store: Store): void {
 }
 
 function findXmlid(env: Env, module: string, name: string) {
-  return env.store.lookup('ir.model.data', XMLID_INDEX, `${module}.${name}`)[0];
+  // The key joins module and name with a dot, which a name may hold too: the row must match both.
+  return env.store
+    .lookup('ir.model.data', XMLID_INDEX, `${module}.${name}`)
+    .find((row) => row.module === module && row.name === name);
 }
 
 function splitXmlid(xmlid: string): [string, string] {
