@@ -17,9 +17,10 @@ export interface FieldValue {
 
 export type FieldAccessor = (path: string) => FieldValue;
 
-type Node =
-  | { op: '&' | '|'; left: Node; right: Node }
-  | { op: '!'; child: Node }
+/** A parsed domain: leaves hold [field, operator (lower case), operand]. */
+export type DomainNode =
+  | { op: '&' | '|'; left: DomainNode; right: DomainNode }
+  | { op: '!'; child: DomainNode }
   | { op: 'leaf'; leaf: unknown[] };
 
 const TERM_OPERATORS = new Set([
@@ -43,14 +44,14 @@ const TERM_OPERATORS = new Set([
   '=?',
 ]);
 
-export function parseDomain(domain: unknown): Node | undefined {
+export function parseDomain(domain: unknown): DomainNode | undefined {
   if (domain === undefined || domain === null || domain === false) return undefined;
   if (!Array.isArray(domain)) throw valueError(`Invalid domain: ${JSON.stringify(domain)}`);
   if (domain.length === 0) return undefined;
   // Normalise: missing '&' between consecutive expressions (expression.normalize_domain).
   const items = [...domain];
   let position = 0;
-  const parseOne = (): Node => {
+  const parseOne = (): DomainNode => {
     const item = items[position++];
     if (item === '&' || item === '|') {
       const left = parseOne();
@@ -70,7 +71,7 @@ export function parseDomain(domain: unknown): Node | undefined {
   return node;
 }
 
-export function matchesDomain(node: Node | undefined, access: FieldAccessor): boolean {
+export function matchesDomain(node: DomainNode | undefined, access: FieldAccessor): boolean {
   if (!node) return true;
   switch (node.op) {
     case '&':
@@ -85,7 +86,7 @@ export function matchesDomain(node: Node | undefined, access: FieldAccessor): bo
 }
 
 /** Fields the domain mentions (used for the implicit `active = True` filter). */
-export function domainFields(node: Node | undefined, into = new Set<string>()): Set<string> {
+export function domainFields(node: DomainNode | undefined, into = new Set<string>()): Set<string> {
   if (!node) return into;
   if (node.op === 'leaf') into.add(String(node.leaf[0]).split('.')[0] as string);
   else if (node.op === '!') domainFields(node.child, into);

@@ -5,6 +5,7 @@
  */
 import { type Domain, domainFields, type FieldAccessor, matchesDomain, parseDomain } from './domain.js';
 import { recordMissing, typeError, validationError, valueError } from './errors.js';
+import { candidateIds } from './search-index.js';
 import type { Row, Store } from './store.js';
 
 export type FieldType =
@@ -190,11 +191,13 @@ export class Env {
       'active' in def.fields &&
       this.context.active_test !== false &&
       !domainFields(tree).has('active');
-    let rows = this.store
-      .all(model)
-      .filter(
-        (row) => (!filterActive || row.active !== false) && matchesDomain(tree, this.accessor(model, row)),
-      );
+    const candidates = candidateIds(this.store, model, def.fields, tree);
+    const source = candidates
+      ? [...candidates].map((id) => this.store.get(model, id)).filter((row): row is Row => row !== undefined)
+      : this.store.all(model);
+    let rows = source.filter(
+      (row) => (!filterActive || row.active !== false) && matchesDomain(tree, this.accessor(model, row)),
+    );
     rows = sortRows(this, model, rows, options.order || def.order);
     const offset = options.offset ?? 0;
     const end = options.limit ? offset + options.limit : undefined;

@@ -90,6 +90,17 @@ export class Store {
       .filter((row): row is Row => row !== undefined);
   }
 
+  hasIndex(model: string, name: string): boolean {
+    return this.indexes.get(model)?.has(name) ?? false;
+  }
+
+  /** The ids filed under `value` in index `name`, in no order; a live view, not to be kept across writes. */
+  indexedIds(model: string, name: string, value: string): ReadonlySet<number> {
+    const index = this.indexes.get(model)?.get(name);
+    if (!index) throw new Error(`no index ${name} on ${model}`);
+    return index.rows.get(value) ?? NO_IDS;
+  }
+
   private indexRow(model: string, row: Row): void {
     for (const index of this.indexes.get(model)?.values() ?? []) fileRow(index, row);
   }
@@ -269,6 +280,8 @@ export class Store {
     renameSync(temp, this.dataFile);
   }
 }
+
+const NO_IDS: ReadonlySet<number> = new Set();
 
 function fileRow(index: LookupIndex, row: Row): void {
   const key = index.key(row);
