@@ -218,8 +218,26 @@ function looseEqual(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/**
+ * Compiled LIKE patterns. A search evaluates its leaves once per row: an ERA round's payment look-up ORs 500
+ * `ilike` markers over every payment, and compiling each pattern per row was a tenth of the month-end's time.
+ */
+const likePatterns = new Map<string, RegExp>();
+const LIKE_PATTERNS_KEPT = 10_000;
+
 /** SQL LIKE: `%` any run, `_` one character, `\` escapes. */
 export function sqlLike(value: string, pattern: string, caseInsensitive: boolean): boolean {
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let compiled = likePatterns.get(key);
+  if (!compiled) {
+    compiled = likeRegExp(pattern, caseInsensitive);
+    if (likePatterns.size >= LIKE_PATTERNS_KEPT) likePatterns.clear();
+    likePatterns.set(key, compiled);
+  }
+  return compiled.test(value);
+}
+
+function likeRegExp(pattern: string, caseInsensitive: boolean): RegExp {
   let regex = '^';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i] as string;
@@ -229,7 +247,7 @@ export function sqlLike(value: string, pattern: string, caseInsensitive: boolean
     else if (ch === '_') regex += '[\\s\\S]';
     else regex += escapeRegex(ch);
   }
-  return new RegExp(`${regex}$`, caseInsensitive ? 'i' : '').test(value);
+  return new RegExp(`${regex}$`, caseInsensitive ? 'i' : '');
 }
 
 function escapeRegex(ch: string): string {
