@@ -79,7 +79,7 @@ export class Store {
   private changedRows = new Set<string>();
   private changedNextIds = new Set<string>();
   private changedCounters = new Set<string>();
-  /** The data file's generation, snapshot size and journal size; undefined until a snapshot is written. */
+  /** The data file's generation, snapshot size and journal size; undefined until a snapshot is loaded or written. */
   private files: { generation: number; snapshotBytes: number; journalBytes: number } | undefined;
   /** a journal line cannot say it (a wipe) or may be torn (a failed append): the next commit writes a snapshot */
   private snapshotDue = false;
