@@ -123,12 +123,8 @@ export class Store {
 
   /** The rows of `model` whose index `name` key is `value`, in id order. */
   lookup(model: string, name: string, value: string): Row[] {
-    const index = this.indexes.get(model)?.get(name);
-    if (!index) throw new Error(`no index ${name} on ${model}`);
-    const ids = index.rows.get(value);
-    if (!ids) return [];
     const table = this.table(model);
-    return [...ids]
+    return [...this.indexedIds(model, name, value)]
       .sort((a, b) => a - b)
       .map((id) => table.get(id))
       .filter((row): row is Row => row !== undefined);

@@ -13,6 +13,8 @@
  *      Odoo RPCs per claim line by ERA size (test/bench/era-size.ts; BENCH_ERA_SIZES, BENCH_ERA_BOOKING)
  *   9. the local SQS at month-end depth: send, drain and one persistence write of a 20,000-message FIFO queue
  *      (test/bench/local-sqs.ts; BENCH_LOCAL_SQS_DEPTH)
+ *  10. the Odoo sandbox's data file at month-end size: one snapshot against one committed call's journal line
+ *      (test/bench/odoo-sandbox-store.ts; BENCH_SANDBOX_STORE_ROWS)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -29,6 +31,7 @@ import { benchCost, costBenchLines } from './cost.js';
 import { benchEraSizes, eraSizeBenchLines, eraSizeCasesFromEnv } from './era-size.js';
 import { benchLocalSqs, localSqsBenchLines } from './local-sqs.js';
 import { benchMonthEnd, monthEndBenchLines, monthEndOptionsFromEnv } from './month-end.js';
+import { benchSandboxStore, sandboxStoreBenchLines } from './odoo-sandbox-store.js';
 import { benchReconciliation, reconciliationBenchLines } from './reconciliation.js';
 import { benchX12, x12BenchLines } from './x12-835.js';
 
@@ -191,6 +194,13 @@ if (process.env.BENCH_MONTH_END !== 'skip') {
 print();
 for (const line of localSqsBenchLines(
   await benchLocalSqs(Number(process.env.BENCH_LOCAL_SQS_DEPTH ?? 20_000)),
+))
+  print(line);
+
+// 10. The sandbox's data file at month-end size (npm start writes it at every committed Odoo call).
+print();
+for (const line of sandboxStoreBenchLines(
+  benchSandboxStore(Number(process.env.BENCH_SANDBOX_STORE_ROWS ?? 125_000)),
 ))
   print(line);
 
