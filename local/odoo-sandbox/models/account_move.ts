@@ -30,17 +30,62 @@ const incomeSign = (move: Row) =>
 
 // ---- line helpers ----
 
-/** A move's lines (account_move_line_move_id_idx), and moves by journal and name (account_move_unique_name). */
+/**
+ * Lookup indexes standing in for the database indexes Odoo's queries use. Each replaced a scan of a whole
+ * table that a month-end's books (tens of thousands of moves, lines, payments and partials) made the
+ * sandbox's main cost: a move's lines (account_move_line_move_id_idx), moves by journal and name
+ * (account_move_unique_name), partials by either line, a move's payment, reversals of a move, lines by
+ * import number or matching number, and a journal's sequences (account_move_sequence_index3).
+ */
 const LINES_OF_MOVE = 'move_id';
 const MOVES_BY_NAME = 'journal_id,name';
+const MOVES_BY_SEQUENCE = 'journal_id,sequence_prefix';
+const NAMED_MOVES_OF_JOURNAL = 'journal_id,named';
+const REVERSALS_OF_MOVE = 'reversed_entry_id';
+const PARTIALS_BY_DEBIT = 'debit_move_id';
+const PARTIALS_BY_CREDIT = 'credit_move_id';
+const PAYMENT_OF_MOVE = 'move_id';
+const LINES_BY_MARK = '_mark';
+const LINES_BY_MATCHING = 'full_reconcile_id';
+
+/** A record id as an index key; empty many2one values are left out of the index. */
+const idKey = (value: unknown) => (value ? String(value) : undefined);
+const isNamed = (move: Row) => typeof move.name === 'string' && move.name !== '' && move.name !== '/';
+
+/**
+ * sequence.mixin `_compute_split_sequence`: a name's prefix and number are split at its trailing digits
+ * (`INV/2026/00042` → `INV/2026/`, 42); a name without them has no number.
+ */
+function splitSequence(name: string): { prefix: string; number: number } | undefined {
+  const match = /^(.*?)(\d+)$/.exec(name);
+  return match ? { prefix: match[1] as string, number: Number(match[2]) } : undefined;
+}
 
 export function defineMoveIndexes(store: Store): void {
-  store.defineIndex('account.move.line', LINES_OF_MOVE, (line) =>
-    line.move_id ? String(line.move_id) : undefined,
-  );
+  store.defineIndex('account.move.line', LINES_OF_MOVE, (line) => idKey(line.move_id));
   store.defineIndex('account.move', MOVES_BY_NAME, (move) =>
-    move.name && move.name !== '/' ? `${String(move.journal_id)},${String(move.name)}` : undefined,
+    isNamed(move) ? `${String(move.journal_id)},${String(move.name)}` : undefined,
   );
+  store.defineIndex('account.move', MOVES_BY_SEQUENCE, (move) => {
+    const split = isNamed(move) ? splitSequence(move.name as string) : undefined;
+    return split ? `${String(move.journal_id)},${split.prefix}` : undefined;
+  });
+  store.defineIndex('account.move', NAMED_MOVES_OF_JOURNAL, (move) =>
+    isNamed(move) ? String(move.journal_id) : undefined,
+  );
+  store.defineIndex('account.move', REVERSALS_OF_MOVE, (move) => idKey(move.reversed_entry_id));
+  store.defineIndex('account.partial.reconcile', PARTIALS_BY_DEBIT, (p) => idKey(p.debit_move_id));
+  store.defineIndex('account.partial.reconcile', PARTIALS_BY_CREDIT, (p) => idKey(p.credit_move_id));
+  store.defineIndex('account.payment', PAYMENT_OF_MOVE, (payment) => idKey(payment.move_id));
+  store.defineIndex('account.move.line', LINES_BY_MARK, (line) =>
+    typeof line._mark === 'string' ? line._mark : undefined,
+  );
+  store.defineIndex('account.move.line', LINES_BY_MATCHING, (line) => idKey(line.full_reconcile_id));
+}
+
+/** The payment whose journal entry is `moveId` (account.payment `move_id` is unique), or false. */
+export function paymentOfMove(env: Env, moveId: number): number | false {
+  return env.store.lookup('account.payment', PAYMENT_OF_MOVE, String(moveId))[0]?.id ?? false;
 }
 
 export function moveLines(env: Env, moveId: number): Row[] {
@@ -70,10 +115,12 @@ function isReconciled(env: Env, line: Row): boolean {
   return isReconcilable(env, line) && (line._residual as Cents) === 0;
 }
 
-function partialsOf(env: Env, lineId: number): Row[] {
-  return env.store
-    .all('account.partial.reconcile')
-    .filter((p) => p.debit_move_id === lineId || p.credit_move_id === lineId);
+/** The partial reconciliations a line takes part in, on either side, in id order. */
+export function partialsOf(env: Env, lineId: number): Row[] {
+  const key = String(lineId);
+  const ids = new Set(env.store.indexedIds('account.partial.reconcile', PARTIALS_BY_DEBIT, key));
+  for (const id of env.store.indexedIds('account.partial.reconcile', PARTIALS_BY_CREDIT, key)) ids.add(id);
+  return [...ids].sort((a, b) => a - b).map((id) => env.row('account.partial.reconcile', id));
 }
 
 // ---- lock dates ----
@@ -118,9 +165,8 @@ function endOfMonth(isoDate: string): string {
 function accountingDateAfterLock(env: Env, move: Row, lock: string): string {
   const firstOpen = addDays(lock, 1);
   if (!isSale(move)) return firstOpen;
-  const hasHighestName = env.store
-    .all('account.move')
-    .some((m) => m.journal_id === move.journal_id && m.name && m.name !== '/' && m.id !== move.id);
+  const named = env.store.indexedIds('account.move', NAMED_MOVES_OF_JOURNAL, String(move.journal_id));
+  const hasHighestName = [...named].some((id) => id !== move.id);
   const candidate = hasHighestName ? `${firstOpen.slice(0, 4)}-12-31` : endOfMonth(firstOpen);
   return [candidate, env.today()].sort()[0] as string; // ISO dates: the earlier one
 }
@@ -232,8 +278,8 @@ export function paymentState(env: Env, move: Row): string {
     if (move.move_type === 'out_invoice' || move.move_type === 'in_invoice') {
       const reverseType = move.move_type === 'out_invoice' ? 'out_refund' : 'in_refund';
       const reversals = env.store
-        .all('account.move')
-        .filter((m) => m.reversed_entry_id === move.id && m.state === 'posted' && m.move_type === reverseType)
+        .lookup('account.move', REVERSALS_OF_MOVE, String(move.id))
+        .filter((m) => m.state === 'posted' && m.move_type === reverseType)
         .map((m) => m.id);
       if (reversals.length > 0) {
         const counterpartMoves = new Set<number>();
@@ -357,11 +403,13 @@ export function unreconcileLines(env: Env, lineIds: number[]): void {
       const credit = env.row('account.move.line', partial.credit_move_id as number);
       for (const line of [debit, credit]) {
         if (line.full_reconcile_id) {
-          for (const other of env.store.all('account.move.line')) {
-            if (other.full_reconcile_id === line.full_reconcile_id) {
-              env.store.update('account.move.line', other.id, { full_reconcile_id: false });
-            }
-          }
+          const matched = env.store.lookup(
+            'account.move.line',
+            LINES_BY_MATCHING,
+            String(line.full_reconcile_id),
+          );
+          for (const other of matched)
+            env.store.update('account.move.line', other.id, { full_reconcile_id: false });
           env.store.delete('account.full.reconcile', line.full_reconcile_id as number);
         }
       }
@@ -407,12 +455,15 @@ function sequencePrefix(env: Env, move: Row): string {
  */
 function lastSequenceNumber(env: Env, move: Row, prefix: string): number {
   let last = 0;
-  for (const other of env.store.all('account.move')) {
-    if (other.id === move.id || other.journal_id !== move.journal_id) continue;
-    const name = other.name as string | false;
-    if (!name || !name.startsWith(prefix)) continue;
-    const number = Number(name.slice(prefix.length));
-    if (Number.isInteger(number) && number > last) last = number;
+  const sequence = env.store.indexedIds(
+    'account.move',
+    MOVES_BY_SEQUENCE,
+    `${String(move.journal_id)},${prefix}`,
+  );
+  for (const id of sequence) {
+    if (id === move.id) continue;
+    const number = splitSequence(env.row('account.move', id).name as string)?.number ?? 0;
+    if (number > last) last = number;
   }
   return last;
 }
@@ -562,8 +613,7 @@ function reconcileMarked(env: Env, posted: Row[]): void {
   );
   for (const mark of marks) {
     const byAccount = new Map<number, Row[]>();
-    for (const line of env.store.all('account.move.line')) {
-      if (line._mark !== mark) continue;
+    for (const line of env.store.lookup('account.move.line', LINES_BY_MARK, mark)) {
       const key = line.account_id as number;
       byAccount.set(key, [...(byAccount.get(key) ?? []), line]);
     }
@@ -760,7 +810,7 @@ const accountMove: ModelDef = {
       type: 'many2one',
       string: 'Payment',
       relation: 'account.payment',
-      compute: (env, row) => env.store.all('account.payment').find((p) => p.move_id === row.id)?.id ?? false,
+      compute: (env, row) => paymentOfMove(env, row.id),
     },
     amount_untaxed: {
       type: 'monetary',
@@ -909,10 +959,11 @@ const accountMove: ModelDef = {
     action_post: {
       params: [],
       run(env, ids) {
-        const payments = env.store.all('account.payment').filter((p) => ids.includes(p.move_id as number));
-        const paymentMoveIds = payments.map((p) => p.move_id as number);
-        const others = ids.filter((id) => !paymentMoveIds.includes(id));
-        if (payments.length) postMoves(env, paymentMoveIds);
+        // account_move.py action_post: the moves of payments are posted through their payments, first
+        const unique = [...new Set(ids)];
+        const paymentMoveIds = unique.filter((id) => paymentOfMove(env, id) !== false);
+        const others = unique.filter((id) => paymentOfMove(env, id) === false);
+        if (paymentMoveIds.length) postMoves(env, paymentMoveIds);
         if (others.length) postMoves(env, others);
         return false; // account_move.py action_post: "return False"
       },
@@ -1094,8 +1145,7 @@ const accountMoveLine: ModelDef = {
       type: 'many2one',
       string: 'Originator Payment',
       relation: 'account.payment',
-      compute: (env, row) =>
-        env.store.all('account.payment').find((p) => p.move_id === row.move_id)?.id ?? false,
+      compute: (env, row) => paymentOfMove(env, row.move_id as number),
     },
   },
   displayName: (env, row) => {

@@ -12,6 +12,7 @@ import {
   checkFiscalyearLockDate,
   moveLines,
   nameFirstDraft,
+  partialsOf,
   postMoves,
   reconcileLines,
   resetToDraft,
@@ -151,14 +152,8 @@ function counterpartLines(env: Env, payment: Row): Row[] {
 function reconciledInvoiceIds(env: Env, payment: Row): number[] {
   const invoices = new Set<number>();
   for (const line of counterpartLines(env, payment)) {
-    for (const partial of env.store.all('account.partial.reconcile')) {
-      const other =
-        partial.debit_move_id === line.id
-          ? partial.credit_move_id
-          : partial.credit_move_id === line.id
-            ? partial.debit_move_id
-            : undefined;
-      if (other === undefined) continue;
+    for (const partial of partialsOf(env, line.id)) {
+      const other = partial.debit_move_id === line.id ? partial.credit_move_id : partial.debit_move_id;
       const move = env.row('account.move', env.row('account.move.line', other as number).move_id as number);
       if (move.move_type !== 'entry') invoices.add(move.id);
     }
