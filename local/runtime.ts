@@ -142,6 +142,11 @@ export interface HubOptions {
    * DynamoDB then goes through a metering proxy, so only the bench sets it.
    */
   meter?: AwsMeter;
+  /**
+   * dynalite in a process of its own (default: in this one). DynamoDB is a service apart in AWS; the month-end
+   * bench runs it apart so its work does not share the handlers' one event loop (test/bench/month-end.ts).
+   */
+  dynamoDbProcess?: boolean;
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -218,15 +223,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
 
   try {
     // DynamoDB: dynalite persists to LevelDB under the state dir.
-    const dynamo = dynalite({
-      path: join(stateDir, 'dynamodb'),
-      createTableMs: 0,
-      deleteTableMs: 0,
-      updateTableMs: 0,
-    });
-    await new Promise<void>((ok) => dynamo.listen(0, host, () => ok()));
-    closers.push(() => new Promise<void>((ok) => dynamo.close(() => ok())));
-    const dynamodbEndpoint = `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+    const dynamodbEndpoint = options.dynamoDbProcess
+      ? await startDynaliteProcess(join(stateDir, 'dynamodb'), host, closers)
+      : await startDynalite(join(stateDir, 'dynamodb'), host, closers);
     const meter = options.meter;
     const dynamoMeter = meter
       ? await startDynamoDbMeter({ target: dynamodbEndpoint, host, meter, tables })
@@ -880,6 +879,63 @@ async function startOdooSandbox(
 }
 
 /** Waits for a child to end; a child that already died by a signal has `signalCode` set, not `exitCode`. */
+const DYNALITE_OPTIONS = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
+
+/** dynalite in this process, persisting to LevelDB under `path`; answers its endpoint. */
+async function startDynalite(
+  path: string,
+  host: string,
+  closers: Array<() => Promise<void>>,
+): Promise<string> {
+  const dynamo = dynalite({ path, ...DYNALITE_OPTIONS });
+  await new Promise<void>((ok) => dynamo.listen(0, host, () => ok()));
+  closers.push(() => new Promise<void>((ok) => dynamo.close(() => ok())));
+  return `http://${host}:${(dynamo.address() as AddressInfo).port}`;
+}
+
+/**
+ * dynalite in a child process (its CLI cannot listen on port 0 and say which port it got, hence the inline
+ * script). The child follows a pipe on its stdin: when the hub dies, even by `kill -9`, it exits and frees the
+ * LevelDB lock.
+ */
+async function startDynaliteProcess(
+  path: string,
+  host: string,
+  closers: Array<() => Promise<void>>,
+): Promise<string> {
+  const script = `
+    const server = require('dynalite')(${JSON.stringify({ path, ...DYNALITE_OPTIONS })});
+    server.listen(0, ${JSON.stringify(host)}, () => console.log('dynalite port ' + server.address().port));
+    const stop = () => server.close(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();`;
+  const proc = spawn(process.execPath, ['-e', script], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`dynalite did not start: ${seen}`)), 30_000);
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /dynalite port (\d+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        ok(Number(match[1]));
+      }
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`dynalite exited with ${signal ?? `code ${code}`}: ${seen}`));
+    });
+  });
+  proc.stdout?.resume();
+  closers.push(() => stopChild(proc));
+  return `http://${host}:${port}`;
+}
+
 function stopChild(proc: ChildProcess): Promise<void> {
   return new Promise<void>((ok) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return ok();

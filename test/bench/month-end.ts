@@ -1,6 +1,7 @@
 /**
- * Odoo at month-end (issue 16): the local hub writing to the Odoo sandbox through an Odoo rate-limited to
- * `rpcPerSecondPerWorker` RPC/s per worker (test/bench/rate-limited-odoo.ts). Two parts, figures only:
+ * Odoo at month-end (issue 16): the local hub writing to the Odoo sandbox (a process of its own, as Odoo is a
+ * server apart) through an Odoo rate-limited to `rpcPerSecondPerWorker` RPC/s per worker
+ * (test/bench/rate-limited-odoo.ts). Two parts, figures only:
  *  1. Odoo RPCs per event, by type: each type sent alone (`perType` events), RPCs counted exactly at the proxy.
  *  2. Month-end: an ERA's claim payments (paid / CO-45 / CO-45 + PR) and patient payments sent at once, Odoo
  *     unreachable for `outageSeconds` in the middle; time to drain, RPCs, peak queue depth, and what Odoo holds
@@ -11,9 +12,10 @@
  * Run alone: `npx tsx test/bench/month-end.ts` (knobs: BENCH_MONTH_END_* in `monthEndOptionsFromEnv`).
  */
 import { remittanceStepRefs } from '../../lambdas/core/remittance-posting.js';
-import { type OdooSandbox, startOdooSandbox } from '../../local/odoo-sandbox/server.js';
+import { AwsMeter, type MeterReading } from '../../local/aws-meter.js';
 import type { Hub } from '../../local/runtime.js';
 import { accessToken, apiCaller, startTestHub } from '../integration/support/hub.js';
+import { type SandboxProcess, startSandboxProcess } from '../integration/support/odoo-sandbox-process.js';
 import { type RateLimitedOdoo, startRateLimitedOdoo } from './rate-limited-odoo.js';
 
 export interface MonthEndOptions {
@@ -31,6 +33,11 @@ export interface MonthEndOptions {
   callLog?: string;
   /** The writer's ODOO_ERA_BOOKING (issue 16; unset: its default, on); `off` for claim payments booked per turn. */
   eraBooking?: string;
+  /**
+   * Count the AWS requests of the month-end phase (BENCH_MONTH_END_METER=1; local/aws-meter.ts): where the hub's
+   * own work goes. Off by default: the meter puts a proxy in front of DynamoDB, which slows the run.
+   */
+  meter?: boolean;
   /** A real Odoo instead of the sandbox: the hub's user and the administrator who reads the books. */
   realOdoo?: {
     url: string;
@@ -53,6 +60,7 @@ export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
     clients: number('BENCH_MONTH_END_CLIENTS', 10),
     ...(env.BENCH_ERA_BOOKING ? { eraBooking: env.BENCH_ERA_BOOKING } : {}),
     ...(env.BENCH_MONTH_END_CALL_LOG ? { callLog: env.BENCH_MONTH_END_CALL_LOG } : {}),
+    ...(env.BENCH_MONTH_END_METER === '1' ? { meter: true } : {}),
     ...(env.BENCH_MONTH_END_REAL_ODOO === '1' && env.ODOO_URL
       ? {
           realOdoo: {
@@ -117,6 +125,8 @@ export interface MonthEndReport {
   doubled: number;
   deadLettered: number;
   calls: Record<string, number>;
+  /** With `meter`: the month-end phase's AWS requests by service and operation (Lambda: invocations). */
+  awsRequests?: Record<string, number>;
 }
 
 export async function benchMonthEnd(
@@ -125,11 +135,11 @@ export async function benchMonthEnd(
 ): Promise<MonthEndReport> {
   const run = Date.now().toString(36);
   const real = options.realOdoo;
-  const sandbox: OdooSandbox | undefined = real
-    ? undefined
-    : await startOdooSandbox({ port: 0, fresh: true });
+  // Its own process, as a real Odoo is a server apart: sharing the hub's one event loop, a slow sandbox call
+  // stalled every handler and the bench measured the two together.
+  const sandbox: SandboxProcess | undefined = real ? undefined : await startSandboxProcess({ port: 0 });
   const target = real ?? {
-    url: (sandbox as OdooSandbox).url,
+    url: (sandbox as SandboxProcess).url,
     db: 'rcm',
     hub: { login: 'admin', apiKey: 'admin' },
     admin: { login: 'admin', apiKey: 'admin' },
@@ -138,10 +148,14 @@ export async function benchMonthEnd(
     target.url,
     options.callLog ? { callLog: options.callLog } : {},
   );
+  const meter = options.meter ? new AwsMeter() : undefined;
   let hub: Hub | undefined;
   try {
     hub = await startTestHub({
       odoo: { url: odoo.url, db: target.db, ...target.hub },
+      // DynamoDB apart too, as in AWS: the handlers' event loop is the hub's, not the database's.
+      dynamoDbProcess: true,
+      ...(meter ? { meter } : {}),
       // A failed write comes back in 1 s instead of the 6-minute visibility timeout; the breaker (issue 12)
       // stops the writers during the outage, so no message spends its receives on a dead Odoo.
       odooWriteQueue: { retryDelaySeconds: 1 },
@@ -288,6 +302,7 @@ export async function benchMonthEnd(
     let sent = false;
     limitOn();
     odoo.resetCounts();
+    meter?.reset();
     const started = Date.now();
     let acceptSeconds = 0;
     let samples = 0;
@@ -326,6 +341,7 @@ export async function benchMonthEnd(
     const calls = Object.fromEntries(odoo.calls);
     const refusedDuringOutage = odoo.refused;
     const odooSeconds = odoo.workerSeconds / options.workers;
+    const awsRequests = meter ? requestsOf(meter.read()) : undefined;
     limitOff();
 
     // What Odoo holds, asked of it directly (not through the proxy) by the administrator.
@@ -389,11 +405,12 @@ export async function benchMonthEnd(
       doubled: counts.filter((n) => n > 1).length,
       deadLettered: active.aws.sqs.messageCount(dlqUrl),
       calls,
+      ...(awsRequests ? { awsRequests } : {}),
     };
   } finally {
     await hub?.close();
     await odoo.close();
-    await sandbox?.close();
+    await sandbox?.stop();
   }
 }
 
@@ -443,7 +460,30 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+    ...(r.awsRequests
+      ? [
+          '',
+          `AWS requests of the month-end phase, per event (${r.events} events): ${Object.entries(
+            r.awsRequests,
+          )
+            .sort(([, a], [, b]) => b - a)
+            .map(([k, v]) => `${k} ${(v / r.events).toFixed(2)}`)
+            .join(', ')}`,
+        ]
+      : []),
   ];
+}
+
+/** A meter reading as request counts: DynamoDB and SQS by operation, EventBridge requests, Lambda invocations. */
+function requestsOf(reading: MeterReading): Record<string, number> {
+  const requests: Record<string, number> = {};
+  for (const [op, n] of Object.entries(reading.dynamodb.requests)) requests[`DynamoDB ${op}`] = n;
+  for (const [op, n] of Object.entries(reading.sqs)) requests[`SQS ${op}`] = n;
+  requests['EventBridge PutEvents'] = reading.eventBridge.putEventsRequests;
+  requests['EventBridge events'] = reading.eventBridge.events;
+  for (const [name, usage] of Object.entries(reading.lambda))
+    if (usage) requests[`Lambda ${name}`] = usage.invocations;
+  return requests;
 }
 
 function claimsFor(prefix: string, count: number): Claim[] {

@@ -49,6 +49,40 @@ describe('restarting the local hub', () => {
     );
   });
 
+  it('keeps its tables with DynamoDB in a process of its own, which frees them when the hub closes', async () => {
+    // Prepare: the month-end bench's setting (dynalite apart); one invoice, then the hub stopped.
+    await hub?.close();
+    const dir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-dynamodb-'));
+    hub = await startTestHub({ stateDir: dir, dynamoDbProcess: true });
+    const invoice = invoiceRequest({ invoiceId: 'INV-DYNAMO-APART-1', encounterId: 'ENC-DYNAMO-APART-1' });
+    const post = async (h: Hub) =>
+      fetch(`${h.baseUrl}/v1/invoices`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${await accessToken(h)}`,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': 'key-dynamo-apart-0001',
+        },
+        body: JSON.stringify(invoice),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const first = await post(hub);
+    await hub.waitForIdle();
+    await hub.close();
+
+    // Act: a new hub on the same tables (LevelDB refuses a second opener while the first child holds them).
+    hub = await startTestHub({ stateDir: dir, fresh: false, dynamoDbProcess: true });
+    const retried = await post(hub);
+    await hub.waitForIdle();
+    const view = await fetch(`${hub.baseUrl}/v1/workflows/${invoice.encounterId}`, {
+      headers: { Authorization: `Bearer ${await accessToken(hub)}` },
+    }).then((r) => r.json() as Promise<{ state: string }>);
+
+    // Assess
+    expect(first.status).toBe(202);
+    expect(retried).toEqual(first);
+    expect(view.state).toBe('invoice_issued');
+  });
+
   it('gives a second hub in the same process its own Odoo and AWS endpoints (no secret cached across hubs)', async () => {
     // The hub above wrote to its own Odoo sandbox; this one has another sandbox and another local AWS.
     await hub?.close();

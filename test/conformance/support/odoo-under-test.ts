@@ -1,4 +1,4 @@
-import { type ChildProcess, exec, spawn } from 'node:child_process';
+import { exec } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { OdooClient } from '../../../lambdas/adapters/odoo/client.js';
 import type { OdooTarget as HubOdooTarget } from '../../../local/runtime.js';
+import { type SandboxProcess, startSandboxProcess } from '../../integration/support/odoo-sandbox-process.js';
 
 type OdooTarget = HubOdooTarget & { protocol: 'jsonrpc' | 'json2' };
 
@@ -62,21 +63,16 @@ export async function odooUnderTest(): Promise<OdooUnderTest> {
     };
   }
   const dataFile = join(mkdtempSync(join(tmpdir(), 'rcm-conformance-odoo-')), 'odoo-sandbox.json');
-  let child: ChildProcess | undefined;
+  let running: SandboxProcess | undefined;
   let url = '';
   const start = async (port: number) => {
-    const started = await startSandbox(dataFile, port);
-    child = started.child;
-    url = started.url;
+    running = await startSandboxProcess({ port, dataFile });
+    url = running.url;
   };
   const stop = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    await new Promise<void>((ok) => {
-      running.once('exit', () => ok());
-      running.kill('SIGTERM');
-    });
+    const stopping = running;
+    running = undefined;
+    await stopping?.stop();
   };
   // A port outside the ephemeral range (32768+): while the sandbox restarts, no other test's port-0 server can
   // be handed its port, so the hub reconnects to its own Odoo, as it would to a restarted real server.
@@ -106,40 +102,6 @@ function required(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} must be set when ODOO_URL is set`);
   return value;
-}
-
-async function startSandbox(dataFile: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(REPO_ROOT, 'local/odoo-sandbox/main.ts'),
-      '--port',
-      String(port),
-      '--data',
-      dataFile,
-    ],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((ok, fail) => {
-    let seen = '';
-    const timer = setTimeout(() => fail(new Error(`Odoo sandbox did not start: ${seen}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(seen);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        ok(match[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`Odoo sandbox exited with code ${code}: ${seen}`));
-    });
-  });
-  child.stdout?.resume();
-  return { child, url };
 }
 
 /** After a restart: Odoo answers `version` before its registry is loaded, so wait for a real call to work. */
