@@ -76,13 +76,98 @@ export function matchesDomain(node: DomainNode | undefined, access: FieldAccesso
   switch (node.op) {
     case '&':
       return matchesDomain(node.left, access) && matchesDomain(node.right, access);
-    case '|':
+    case '|': {
+      const markers = bracketMarkers(node);
+      if (markers) {
+        const field = access(markers.field);
+        if (field.kind === 'scalar') return containsMarker(field.value, markers.literals);
+      }
       return matchesDomain(node.left, access) || matchesDomain(node.right, access);
+    }
     case '!':
       return !matchesDomain(node.child, access);
     case 'leaf':
       return matchLeaf(node.leaf, access);
   }
+}
+
+/**
+ * An OR of `ilike` leaves on one field whose operands are bracketed literals (`[rcm:pay:…]`): the payment
+ * look-ups of an ERA round OR one such marker per claim, 500 of them, and a leaf-by-leaf evaluation over
+ * every payment was most of a month-end round's time in the sandbox. Such an OR holds when one of the value's
+ * bracketed runs (a `[` up to the next `]`) is one of the literals, ASCII case folded as ILIKE folds them:
+ * a literal that starts with `[` and ends with its only `]` can only occur as such a run. Anything else
+ * (wildcards, other operators or fields, non-ASCII literals) is evaluated leaf by leaf.
+ */
+interface BracketMarkers {
+  field: string;
+  literals: Set<string>;
+}
+
+const markerCache = new WeakMap<DomainNode, BracketMarkers | null>();
+/** Below this many leaves the plain evaluation is as quick. */
+const MARKERS_AT_LEAST = 8;
+
+function bracketMarkers(node: DomainNode): BracketMarkers | undefined {
+  let cached = markerCache.get(node);
+  if (cached === undefined) {
+    cached = collectMarkers(node);
+    markerCache.set(node, cached);
+  }
+  return cached ?? undefined;
+}
+
+function collectMarkers(node: DomainNode): BracketMarkers | null {
+  const leaves: unknown[][] = [];
+  const pending: DomainNode[] = [node];
+  while (pending.length > 0) {
+    const next = pending.pop() as DomainNode;
+    if (next.op === '|') pending.push(next.right, next.left);
+    else if (next.op === 'leaf') leaves.push(next.leaf);
+    else return null;
+  }
+  if (leaves.length < MARKERS_AT_LEAST) return null;
+  const field = leaves[0]?.[0];
+  if (typeof field !== 'string' || field.includes('.')) return null;
+  const literals = new Set<string>();
+  for (const [name, operator, operand] of leaves as [unknown, string, unknown][]) {
+    if (name !== field || operator !== 'ilike' || typeof operand !== 'string') return null;
+    const literal = likeLiteral(operand);
+    if (
+      literal === undefined ||
+      !/^\[[\x20-\x7e]*\]$/.test(literal) ||
+      literal.indexOf(']') !== literal.length - 1
+    )
+      return null;
+    literals.add(foldAscii(literal));
+  }
+  return { field, literals };
+}
+
+/** A LIKE operand without wildcards as the text it matches (escapes removed); undefined if it has any. */
+function likeLiteral(pattern: string): string | undefined {
+  let literal = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === '\\' && i + 1 < pattern.length) literal += pattern[++i];
+    else if (ch === '%' || ch === '_') return undefined;
+    else literal += ch;
+  }
+  return literal;
+}
+
+const foldAscii = (text: string) => text.replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+
+function containsMarker(value: unknown, literals: Set<string>): boolean {
+  // An empty value matches no non-empty operand (matchScalar's `ilike`).
+  if (value === false || value === null || value === undefined || value === '') return false;
+  const text = foldAscii(String(value));
+  for (let open = text.indexOf('['); open !== -1; open = text.indexOf('[', open + 1)) {
+    const close = text.indexOf(']', open);
+    if (close === -1) return false;
+    if (literals.has(text.slice(open, close + 1))) return true;
+  }
+  return false;
 }
 
 /** Fields the domain mentions (used for the implicit `active = True` filter). */
