@@ -32,10 +32,10 @@ const incomeSign = (move: Row) =>
 
 /**
  * Lookup indexes standing in for the database indexes Odoo's queries use. Each replaced a scan of a whole
- * table that a month-end's books (tens of thousands of moves, lines, payments and partials) made the
- * sandbox's main cost: a move's lines (account_move_line_move_id_idx), moves by journal and name
- * (account_move_unique_name), partials by either line, a move's payment, reversals of a move, lines by
- * import number or matching number, and a journal's sequences (account_move_sequence_index3).
+ * table, whose cost grew with a month-end's books (tens of thousands of moves, lines, payments, partials): a
+ * move's lines (account_move_line_move_id_idx), moves by journal and name (account_move_unique_name), partials
+ * by either line, a move's payment, reversals of a move, lines by import number or matching number, and a
+ * journal's sequences (sequence.mixin's account_move_sequence_index).
  */
 const LINES_OF_MOVE = 'move_id';
 const MOVES_BY_NAME = 'journal_id,name';
