@@ -5,6 +5,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Hub } from '../../local/runtime.js';
 import { accessToken, invoiceRequest, odoo, startTestHub } from './support/hub.js';
 
+/** POSTs an invoice under a key of its own: the same call again is a retry. */
+async function postInvoice(hub: Hub, invoice: ReturnType<typeof invoiceRequest>) {
+  const response = await fetch(`${hub.baseUrl}/v1/invoices`, {
+    method: 'POST',
+    headers: {
+      Authorization: `Bearer ${await accessToken(hub)}`,
+      'Content-Type': 'application/json',
+      'Idempotency-Key': `key-${invoice.invoiceId}`,
+    },
+    body: JSON.stringify(invoice),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
 /** Issue #2: `npm start` keeps its data under the state dir, so a restart loses nothing. */
 describe('restarting the local hub', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-'));
@@ -18,16 +32,7 @@ describe('restarting the local hub', () => {
     // Prepare: one invoice posted, then the hub stopped.
     hub = await startTestHub({ stateDir });
     const invoice = invoiceRequest();
-    const post = async (h: Hub) =>
-      fetch(`${h.baseUrl}/v1/invoices`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${await accessToken(h)}`,
-          'Content-Type': 'application/json',
-          'Idempotency-Key': `key-${invoice.invoiceId}`,
-        },
-        body: JSON.stringify(invoice),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const post = (h: Hub) => postInvoice(h, invoice);
     const first = await post(hub);
     await hub.waitForIdle();
     await hub.close();
@@ -55,16 +60,7 @@ describe('restarting the local hub', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-dynamodb-'));
     hub = await startTestHub({ stateDir: dir, dynamoDbProcess: true });
     const invoice = invoiceRequest({ invoiceId: 'INV-DYNAMO-APART-1', encounterId: 'ENC-DYNAMO-APART-1' });
-    const post = async (h: Hub) =>
-      fetch(`${h.baseUrl}/v1/invoices`, {
-        method: 'POST',
-        headers: {
-          Authorization: `Bearer ${await accessToken(h)}`,
-          'Content-Type': 'application/json',
-          'Idempotency-Key': 'key-dynamo-apart-0001',
-        },
-        body: JSON.stringify(invoice),
-      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const post = (h: Hub) => postInvoice(h, invoice);
     const first = await post(hub);
     await hub.waitForIdle();
     await hub.close();
