@@ -878,7 +878,6 @@ async function startOdooSandbox(
   return { url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' };
 }
 
-/** Waits for a child to end; a child that already died by a signal has `signalCode` set, not `exitCode`. */
 const DYNALITE_OPTIONS = { createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 };
 
 /** dynalite in this process, persisting to LevelDB under `path`; answers its endpoint. */
@@ -936,6 +935,7 @@ async function startDynaliteProcess(
   return `http://${host}:${port}`;
 }
 
+/** Waits for a child to end; a child that already died by a signal has `signalCode` set, not `exitCode`. */
 function stopChild(proc: ChildProcess): Promise<void> {
   return new Promise<void>((ok) => {
     if (proc.exitCode !== null || proc.signalCode !== null) return ok();
