@@ -27,6 +27,25 @@ export const eraGroup = (traceNumber: string): string => `era:${traceNumber}`;
 export const paymentRoundKey = (payment: Pick<PaymentReceived, 'receivedDate'>): string =>
   `payments:${payment.receivedDate}`;
 
+/**
+ * The order a writer walks its SQS batch in: the FIFO groups that hold a round message after those that do not,
+ * each group's own order kept (FIFO orders a group, never one group against another). A round waits in its turn
+ * for its claim payments or payments to join; had it waited ahead of some of them in its own batch, those could
+ * join only once it returned, and the day or ERA took a second round (seen in CI on a loaded machine).
+ */
+export function roundGroupsLast<T>(
+  records: readonly T[],
+  groupOf: (record: T) => string | undefined,
+  isRound: (record: T) => boolean,
+): T[] {
+  const roundGroups = new Set(records.filter(isRound).map(groupOf));
+  const last = (record: T) => {
+    const group = groupOf(record);
+    return isRound(record) || (group !== undefined && roundGroups.has(group));
+  };
+  return [...records.filter((r) => !last(r)), ...records.filter(last)];
+}
+
 /** The Odoo write queue message that asks for a round of an ERA (not a business event: no envelope). */
 export const ERA_BOOKING_ROUND = 'EraBookingRound';
 export interface EraBookingRound {

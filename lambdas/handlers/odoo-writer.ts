@@ -36,6 +36,7 @@ import {
   paymentRoundKey,
   ROUND_MARK_TTL_MS,
   roundDeadline,
+  roundGroupsLast,
   roundTake,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
@@ -173,7 +174,14 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
   try {
     const batchContext: BookingContext = { ...context, prepared: await prepare(event.Records) };
     const response = await processPartialResponse(
-      event,
+      {
+        ...event,
+        Records: roundGroupsLast(
+          event.Records,
+          (record) => record.attributes.MessageGroupId,
+          (record) => eraRoundOf(record) !== undefined,
+        ),
+      },
       (record: SQSRecord) => writeRecord(record, batchContext, lambdaContext),
       processor,
       {

@@ -409,4 +409,69 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
     expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
     expect(await eraItemsLeft(active)).toBe(0);
   }, 300_000);
+
+  it('a round delivered ahead of its own payments in one batch books them with it: one round, not two', async () => {
+    // Seen in CI on a loaded machine: the day's round message came in one SQS batch with payments of that day
+    // behind it. Had the round waited in its turn for the day to go quiet, they could join only after it returned,
+    // and the day took two rounds. Here the batch is made so on purpose: [round, payments 2–10].
+    hub = await startTestHub({
+      eraBooking: JSON.stringify({ chunk: 10, quietMs: 1_000, maxWaitMs: 3_600_000 }),
+      odooWriteQueue: { retryDelaySeconds: 1 },
+    });
+    const active = hub;
+    const call = apiCaller(active, await accessToken(active), 'day-batch');
+    const warm = eraClaims('PBW', 1, ['paid'] as EraKind[]);
+    const payments = eraClaims('PB10', 10, ['paid'] as EraKind[]);
+    await setUpPatientInvoices(call, active, [...warm, ...payments]);
+    await sendAll(
+      call,
+      warm.map((c) => patientPaymentRequest(c, '2026-11-25')),
+    );
+    await active.waitForIdle();
+    await sandboxStats(active, 'DELETE');
+
+    // The writers receive nothing from the moment the first payment's turn asks for its round until the other
+    // nine are queued behind that round message.
+    const writeQueueUrl = active.queueUrls.OdooWriteQueue?.queueUrl as string;
+    const writeQueueName = writeQueueUrl.split('/').pop();
+    const sqs = active.aws.sqs as unknown as {
+      enqueue: (q: unknown, input: Record<string, unknown>) => unknown;
+      receiveFrom: (q: { name: string }, input: unknown) => unknown[];
+    };
+    let held: 'not yet' | 'held' | 'released' = 'not yet';
+    const enqueue = sqs.enqueue.bind(sqs);
+    sqs.enqueue = (q, input) => {
+      const type = (input.MessageAttributes as Record<string, { StringValue?: string }> | undefined)?.type;
+      if (type?.StringValue === 'EraBookingRound' && held === 'not yet') held = 'held';
+      return enqueue(q, input);
+    };
+    const receiveFrom = sqs.receiveFrom.bind(sqs);
+    sqs.receiveFrom = (q, input) =>
+      held === 'held' && q.name === writeQueueName ? [] : receiveFrom(q, input);
+
+    const [first, ...rest] = payments.map((c) => patientPaymentRequest(c, '2026-11-26'));
+    await sendAll(call, [first as (typeof rest)[number]]);
+    await eventually(async () => (held === 'held' ? true : undefined), 20_000, "the day's round message");
+    await sendAll(call, rest);
+    await eventually(
+      async () => (active.aws.sqs.messageCount(writeQueueUrl) === payments.length ? true : undefined),
+      20_000,
+      'the round message and nine payments queued',
+    );
+    held = 'released';
+    await active.waitForIdle();
+
+    const stats = await sandboxStats(active, 'GET');
+    expect(stats.calls['account.payment.create'], JSON.stringify(stats.calls)).toBe(1);
+    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+      odoo<T>(active, model, method, args, kwargs);
+    const books = await patientPaymentBooks(rpc, payments);
+    for (const c of payments)
+      expect(books.get(c.n), c.n).toMatchObject({
+        payments: [{ amountCents: c.billedCents }],
+        invoice: { residualCents: 0, paymentState: 'paid' },
+      });
+    expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+    expect(await eraItemsLeft(active)).toBe(0);
+  }, 300_000);
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   asksForRound,
@@ -11,6 +12,7 @@ import {
   paceAfterRound,
   paymentRoundKey,
   roundDeadline,
+  roundGroupsLast,
   roundTake,
 } from '../../lambdas/core/era-booking.js';
 
@@ -170,5 +172,46 @@ describe("a round's size by its container's pace", () => {
       pace = paceAfterRound(pace, round(3_000 + take * 40, take, true), 100);
     }
     expect(roundTake(500, 40_000, pace, 8)).toBeGreaterThanOrEqual(400);
+  });
+});
+
+describe('roundGroupsLast: the order a writer walks its batch in', () => {
+  type Queued = { id: number; group: string; round: boolean };
+  const walk = (records: Queued[]) =>
+    roundGroupsLast(
+      records,
+      (r) => r.group,
+      (r) => r.round,
+    );
+
+  it("puts a round after other groups' records, its own group's order kept", () => {
+    const batch: Queued[] = [
+      { id: 1, group: 'era:payments:2026-11-26', round: true },
+      { id: 2, group: 'enc-2', round: false },
+      { id: 3, group: 'era:EFT-1', round: false }, // a deposit ahead of its ERA's round: stays ahead of it
+      { id: 4, group: 'enc-3', round: false },
+      { id: 5, group: 'era:EFT-1', round: true },
+    ];
+    expect(walk(batch).map((r) => r.id)).toEqual([2, 4, 1, 3, 5]);
+  });
+
+  it('is a permutation that keeps each group in order and leaves no plain group behind a round group', () => {
+    const record = fc.record({
+      group: fc.constantFrom('a', 'b', 'c', 'd', 'e'),
+      round: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 10 }), (drawn) => {
+        const batch: Queued[] = drawn.map((r, id) => ({ ...r, id }));
+        const walked = walk(batch);
+        expect([...walked].sort((x, y) => x.id - y.id)).toEqual(batch);
+        for (const group of new Set(batch.map((r) => r.group)))
+          expect(walked.filter((r) => r.group === group)).toEqual(batch.filter((r) => r.group === group));
+        const roundGroups = new Set(batch.filter((r) => r.round).map((r) => r.group));
+        const firstRoundGroup = walked.findIndex((r) => roundGroups.has(r.group));
+        if (firstRoundGroup >= 0)
+          expect(walked.slice(firstRoundGroup).every((r) => roundGroups.has(r.group))).toBe(true);
+      }),
+    );
   });
 });
