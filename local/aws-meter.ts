@@ -42,6 +42,11 @@ export interface MeterReading {
      */
     writesOver1Kb: Record<string, { writes: number; largestBytes: number }>;
     requests: Record<string, number>;
+    /**
+     * Requests by operation, table and kind of item (`GetItem table pkPrefix/skPrefix`; a Query's partition kind;
+     * `batch` for the batch operations): which look-ups and writes a flow makes, one by one (docs/benchmarks.md).
+     */
+    requestsByItem: Record<string, number>;
   };
   apiGatewayRequests: number;
   lambda: Partial<Record<HandlerName, LambdaUsage>>;
@@ -71,6 +76,7 @@ export class AwsMeter {
         writeUnitsByItem: {},
         writesOver1Kb: {},
         requests: {},
+        requestsByItem: {},
       },
       apiGatewayRequests: 0,
       lambda: {},
@@ -89,8 +95,10 @@ export class AwsMeter {
     return structuredClone(this.reading);
   }
 
-  dynamodbRequest(operation: string): void {
+  dynamodbRequest(operation: string, table?: string, item?: string): void {
     add(this.reading.dynamodb.requests, operation, 1);
+    if (table !== undefined && item !== undefined)
+      add(this.reading.dynamodb.requestsByItem, `${operation} ${table} ${item}`, 1);
   }
   dynamodbRead(key: string, units: number, item?: string): void {
     add(this.reading.dynamodb.readUnits, key, units);
@@ -428,7 +436,15 @@ export async function startDynamoDbMeter(options: {
     body: Record<string, unknown>,
   ): Promise<{ status: number; text: string }> => {
     const table = String(body.TableName ?? '');
-    options.meter.dynamodbRequest(operation);
+    const requested =
+      operation === 'PutItem'
+        ? kindOf(body.Item as Item)
+        : operation === 'UpdateItem' || operation === 'DeleteItem'
+          ? kindOf(body.Key as Item)
+          : operation === 'BatchWriteItem'
+            ? 'batch'
+            : readKind(operation, body);
+    options.meter.dynamodbRequest(operation, table, requested);
     switch (operation) {
       case 'GetItem':
       case 'Query':

@@ -127,6 +127,8 @@ export interface MonthEndReport {
   calls: Record<string, number>;
   /** With `meter`: the month-end phase's AWS requests by service and operation (Lambda: invocations). */
   awsRequests?: Record<string, number>;
+  /** With `meter`: the DynamoDB requests by operation, table and kind of item (which look-ups, which writes). */
+  dynamoDbRequestsByItem?: Record<string, number>;
 }
 
 export async function benchMonthEnd(
@@ -341,7 +343,8 @@ export async function benchMonthEnd(
     const calls = Object.fromEntries(odoo.calls);
     const refusedDuringOutage = odoo.refused;
     const odooSeconds = odoo.workerSeconds / options.workers;
-    const awsRequests = meter ? requestsOf(meter.read()) : undefined;
+    const reading = meter?.read();
+    const awsRequests = reading ? requestsOf(reading) : undefined;
     limitOff();
 
     // What Odoo holds, asked of it directly (not through the proxy) by the administrator.
@@ -406,6 +409,7 @@ export async function benchMonthEnd(
       deadLettered: active.aws.sqs.messageCount(dlqUrl),
       calls,
       ...(awsRequests ? { awsRequests } : {}),
+      ...(reading ? { dynamoDbRequestsByItem: reading.dynamodb.requestsByItem } : {}),
     };
   } finally {
     await hub?.close();
@@ -469,6 +473,22 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
             .sort(([, a], [, b]) => b - a)
             .map(([k, v]) => `${k} ${(v / r.events).toFixed(2)}`)
             .join(', ')}`,
+        ]
+      : []),
+    ...(r.dynamoDbRequestsByItem
+      ? [
+          '',
+          'DynamoDB requests of the month-end phase by item kind (pk/sk prefix), per event, 0.05 or more:',
+          '',
+          '| operation | table | item kind | per event |',
+          '| --- | --- | --- | ---: |',
+          ...Object.entries(r.dynamoDbRequestsByItem)
+            .filter(([, n]) => n / r.events >= 0.05)
+            .sort(([, a], [, b]) => b - a)
+            .map(([key, n]) => {
+              const [operation, table, kind] = key.split(' ');
+              return `| ${operation} | ${table} | ${kind} | ${(n / r.events).toFixed(2)} |`;
+            }),
         ]
       : []),
   ];
