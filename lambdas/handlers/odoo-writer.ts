@@ -9,7 +9,7 @@ import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { EraBookingStore, type EraGate, type ReadyItem } from '../adapters/dynamodb/era-booking-store.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
-import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { RoundWorkflowStore, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { wakeProbe } from '../adapters/lambda/odoo-writer-switch.js';
@@ -72,7 +72,8 @@ import { bookOdooEntry, bookPaymentRefund } from './booking/webhook-events.js';
 const logger = createLogger('odooWriter');
 /** Odoo health (lambdas/monitoring-alarms.ts): calls, retryable failures, latency, retries, rejections. */
 const metrics = createMetrics('odooWriter');
-const store = new WorkflowStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
+const dynamoDb = new DynamoDBClient({});
+const store = new WorkflowStore(dynamoDb, requiredEnv(env.workflowTable));
 // With the audit table: a remittance that settles an exception (a denial paid on appeal, an unmatched reversal
 // whose original came late) clears its register entry, and every change of an entry is a line of its audit trail.
 const exceptions = new ExceptionStore(
@@ -600,10 +601,13 @@ async function bookReady(
   if (claims.length === 0) return { finished: true, booked: 0 };
   let prepared = nothingPrepared();
   const began = Date.now();
+  // The round's workflows, read together once; its look-ups, decisions and records use these copies.
+  const roundStore = new RoundWorkflowStore(dynamoDb, requiredEnv(env.workflowTable));
   try {
+    await roundStore.preload(claims.map(({ gate }) => gate.envelope.encounterId));
     prepared = await prepareBatch(
       claims.map(({ gate }) => gate.envelope),
-      { odoo: await odooClient(), store, booking: context },
+      { odoo: await odooClient(), store: roundStore, booking: { ...context, store: roundStore } },
     );
   } catch (error) {
     logger.warn('ERA round batch not completed; its claim payments are booked one by one', {
@@ -612,7 +616,7 @@ async function bookReady(
     if (cachedClient) forgetPartners(cachedClient.client);
   }
   const prepareEnded = Date.now();
-  const roundContext: BookingContext = { ...context, prepared };
+  const roundContext: BookingContext = { ...context, store: roundStore, prepared };
   let stopped: OdooError | undefined;
   let next = 0;
   let outOfTime = false;
@@ -681,7 +685,7 @@ async function bookReadyClaim(
     await rejectForGood(envelope, odooError, item.attempts + 1);
   }
   try {
-    await openGate(envelope.encounterId, gate.eventId);
+    await openGate(envelope.encounterId, gate.eventId, gate);
   } catch (error) {
     // Booked, but what waited behind its gate is not all released: the gate stays shut and the claim ready, so
     // the round's next try finds it booked and releases again. Not an attempt of the claim's: it did not fail.
@@ -696,9 +700,10 @@ async function bookReadyClaim(
  * Releases what waited behind the gate, in arrival order, then opens it — unless something was held behind it
  * meanwhile (its count moved), which is released in turn. The encounter's FIFO turns hold while the gate is shut.
  */
-async function openGate(encounterId: string, eventId: string): Promise<void> {
-  for (;;) {
-    const current = await eraStore.gate(encounterId);
+async function openGate(encounterId: string, eventId: string, known?: EraGate): Promise<void> {
+  // The round's own read of the gate serves the first try: opening is conditional on its count (`behind`).
+  for (let read = known; ; read = undefined) {
+    const current = read ?? (await eraStore.gate(encounterId));
     if (current?.eventId !== eventId) return;
     await releaseHeldEvents(encounterId);
     if (await eraStore.open(encounterId, eventId, current.behind)) return;

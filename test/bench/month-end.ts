@@ -166,6 +166,7 @@ export async function benchMonthEnd(
     const active = hub;
     const call = apiCaller(active, await accessToken(active), `me-${run}`);
     let sentTotal = 0;
+    let keys = 0;
     const send = async (requests: Request[]) => {
       let next = 0;
       let done = 0;
@@ -174,8 +175,17 @@ export async function benchMonthEnd(
         Array.from({ length: options.clients }, async () => {
           while (next < requests.length) {
             const request = requests[next++] as Request;
+            // One Idempotency-Key per request, kept through its retries, as a partner retries.
+            const key = `me-${run}-${++keys}`;
             for (let attempt = 0; ; attempt += 1) {
-              const answer = await call(request.method, request.path, request.body);
+              // A connection the server closed as this request went out (a long run's keep-alive race under
+              // load) is retried like a refusal: the key makes the retry safe.
+              const answer = await call(request.method, request.path, request.body, key).catch(
+                (error: unknown) => {
+                  if (attempt > 5) throw error;
+                  return { status: 0, body: { error: String((error as Error).cause ?? error) } };
+                },
+              );
               if (answer.status === 202 || answer.status === 200) {
                 sentTotal += 1;
                 done += 1;

@@ -2,7 +2,11 @@ import { createRequire } from 'node:module';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RecordedEvent, WorkflowStore } from '../../lambdas/adapters/dynamodb/workflow-store.js';
+import {
+  type RecordedEvent,
+  RoundWorkflowStore,
+  WorkflowStore,
+} from '../../lambdas/adapters/dynamodb/workflow-store.js';
 import { env } from '../../lambdas/wiring.js';
 import type { Hub } from '../../local/runtime.js';
 import { startTestHub } from './support/hub.js';
@@ -233,5 +237,113 @@ describe('the workflow item', () => {
     expect(replayed.applied).toBe(false); // ids applied before the rewrite still guard
     expect(raw.bodyGzip?.B).toBeInstanceOf(Uint8Array);
     expect(raw.odooInvoices).toBeUndefined();
+  });
+});
+
+describe('RoundWorkflowStore: a round reads its workflows once', () => {
+  /** A client of its own that counts the DynamoDB operations sent through it. */
+  function countingClient() {
+    const counted = new DynamoDBClient({
+      endpoint: hub.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const sent = new Map<string, number>();
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.set(context.commandName as string, (sent.get(context.commandName as string) ?? 0) + 1);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    return { counted, sent };
+  }
+
+  it('reads 150 workflows in two BatchGetItem requests, then answers and records from its copies', async () => {
+    // Arrange
+    const ids = Array.from({ length: 150 }, (_, i) => `ENC-ROUND-${i}`);
+    for (const id of ids) await store.recordEvent(event(id, 1), { kind: 'reach', state: 'claim_submitted' });
+    const { counted, sent } = countingClient();
+    const round = new RoundWorkflowStore(counted, table);
+
+    // Act
+    await round.preload([...ids, 'ENC-ROUND-ABSENT']);
+    const read = await round.getWorkflow('ENC-ROUND-7');
+    if (read) read.payerIds = ['changed by one caller'];
+    const recorded = await round.recordEvent(event('ENC-ROUND-7', 2), {
+      kind: 'reach',
+      state: 'payment_posted',
+    });
+    const after = await round.getWorkflow('ENC-ROUND-7');
+    const absent = await round.getWorkflow('ENC-ROUND-ABSENT');
+
+    // Assess
+    expect(Object.fromEntries(sent)).toEqual({ BatchGetItemCommand: 2, PutItemCommand: 2 }); // the workflow and timeline
+    expect(recorded).toMatchObject({ applied: true, from: 'claim_submitted', to: 'payment_posted' });
+    expect(recorded.workflow.payerIds).toEqual([]); // a caller's change to its clone is not the store's
+    expect(after).toEqual(await store.getWorkflow('ENC-ROUND-7'));
+    expect(absent).toBeUndefined();
+    counted.destroy();
+  });
+
+  it('fixes a plan once and reads it back from its copy; keeps a master record once it names its partner', async () => {
+    // Arrange
+    const { counted, sent } = countingClient();
+    const round = new RoundWorkflowStore(counted, table);
+    const at = '2026-11-30T12:00:00.000Z';
+    await store.putMasterRecord(
+      'patient',
+      'PAT-ROUND-SYNCED',
+      { record: {}, odooPartnerId: 42, version: 1, updatedAt: at },
+      0,
+    );
+    await store.putMasterRecord('patient', 'PAT-ROUND-WAITING', { record: {}, version: 1, updatedAt: at }, 0);
+
+    // Act: a claim payment decided in the round's batch, then again when it is recorded
+    const first = { steps: ['payment'] };
+    const none = await round.fixedPlan('ENC-ROUND-P', 'remittance:R-1');
+    const fixed = await round.fixPlan('ENC-ROUND-P', 'remittance:R-1', first);
+    const again = await round.fixedPlan<typeof first>('ENC-ROUND-P', 'remittance:R-1');
+    const refixed = await round.fixPlan('ENC-ROUND-P', 'remittance:R-1', { steps: ['another'] });
+    for (let i = 0; i < 3; i++) {
+      await round.getMasterRecord('patient', 'PAT-ROUND-SYNCED');
+      await round.getMasterRecord('patient', 'PAT-ROUND-WAITING');
+    }
+
+    // Assess
+    expect(none).toBeUndefined();
+    expect([fixed, again, refixed]).toEqual([first, first, first]);
+    expect(await store.fixedPlan('ENC-ROUND-P', 'remittance:R-1')).toEqual(first);
+    // The plan: one read, one write. The synced patient read once; the one still waiting, every time.
+    expect(Object.fromEntries(sent)).toEqual({ GetItemCommand: 1 + 1 + 3, PutItemCommand: 1 });
+    counted.destroy();
+  });
+
+  it("a copy another writer overtook is read again: its event and the other writer's both stand", async () => {
+    // Arrange
+    await store.recordEvent(event('ENC-ROUND-X', 1), { kind: 'reach', state: 'claim_submitted' });
+    const { counted, sent } = countingClient();
+    const round = new RoundWorkflowStore(counted, table);
+    await round.preload(['ENC-ROUND-X']);
+    await store.recordEvent(event('ENC-ROUND-X', 2), { kind: 'none' }, (draft) => {
+      draft.payerIds = ['PAYER-BY-ANOTHER-WRITER'];
+    });
+
+    // Act
+    const recorded = await round.recordEvent(event('ENC-ROUND-X', 3), {
+      kind: 'reach',
+      state: 'payment_posted',
+    });
+    const redelivered = await round.recordEvent(event('ENC-ROUND-X', 2), { kind: 'none' });
+
+    // Assess
+    expect(recorded.applied).toBe(true);
+    expect(recorded.workflow.payerIds).toEqual(['PAYER-BY-ANOTHER-WRITER']);
+    expect(recorded.workflow.appliedEventIds).toEqual([1, 2, 3].map((n) => event('ENC-ROUND-X', n).eventId));
+    expect(redelivered.applied).toBe(false);
+    expect(await store.getWorkflow('ENC-ROUND-X')).toEqual(recorded.workflow);
+    // The stale put, the fresh read, the put and its timeline entry; the redelivery's timeline entry.
+    expect(sent.get('GetItemCommand')).toBe(1);
+    counted.destroy();
   });
 });

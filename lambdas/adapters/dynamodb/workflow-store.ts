@@ -188,6 +188,32 @@ export class WorkflowStore {
     return out.Item ? toWorkflow(out.Item) : undefined;
   }
 
+  /** Workflows by encounter id, read consistently in BatchGetItem requests of 100 keys (absent: not listed). */
+  protected async batchGetWorkflows(encounterIds: readonly string[]): Promise<Map<string, Workflow>> {
+    const found = new Map<string, Workflow>();
+    const unique = [...new Set(encounterIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = unique.slice(i, i + 100).map(workflowKey);
+      while (keys.length > 0) {
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.tableName] ?? []) {
+          const workflow = toWorkflow(item);
+          found.set(workflow.encounterId, workflow);
+        }
+        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>>) ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** This store wrote the workflow item so (RoundWorkflowStore keeps it as its copy). */
+  protected wrote(_workflow: Workflow): void {}
+
+  /** A conditional write found the workflow item moved on (RoundWorkflowStore drops its copy). */
+  protected overtaken(_encounterId: string): void {}
+
   async getTimeline(encounterId: string): Promise<TimelineEntry[]> {
     const entries: TimelineEntry[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -260,9 +286,13 @@ export class WorkflowStore {
           }),
         );
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) continue; // another writer moved first; re-read
+        if (error instanceof ConditionalCheckFailedException) {
+          this.overtaken(event.encounterId);
+          continue; // another writer moved first; re-read
+        }
         throw error;
       }
+      this.wrote(workflow);
       await this.putTimelineEntry(event, workflow.state);
       return { applied: true, from: current?.state ?? null, to: workflow.state, workflow };
     }
@@ -590,6 +620,7 @@ export class WorkflowStore {
     encounterId: string,
     lastOdooError: NonNullable<Workflow['lastOdooError']>,
   ): Promise<void> {
+    this.overtaken(encounterId);
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -610,6 +641,7 @@ export class WorkflowStore {
    * conditional update) when there is none; no timeline entry, as for noting it.
    */
   async clearOdooError(encounterId: string): Promise<void> {
+    this.overtaken(encounterId);
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -994,4 +1026,72 @@ async function putPayerLedgerEntry(
     new PutCommand({ TableName: tableName, Item: { pk: 'PAYERS', sk: `PAYER#${payerId}`, payerId } }),
   );
   payersRegistered.add(registered);
+}
+
+/**
+ * The workflow store as one ERA booking round sees it (issue 16): the round's workflows read once, together
+ * (`preload`: BatchGetItem, 100 a request), and the copy each write made kept. Before, a claim payment's workflow
+ * was read four times in its round — the batch's look-up, its decision in the batch, its decision again when
+ * recorded, and the recording's read-modify-write — one GetItem and one gunzip each. Sound because the encounter
+ * is quiet behind its gate while the round books it, and every workflow write is conditional on the version the
+ * copy holds: a copy another writer overtook (a person, the reconciliation) fails its put, is dropped and read
+ * again. Lives for one round only; a copy is handed out as a clone, so no caller changes another's.
+ *
+ * Plans and synced partners are kept too, as they only ever become known: a plan once fixed is never changed
+ * (first writer wins), so the decision made again when a claim payment is recorded finds it without reading it
+ * back twice and writing it again; a master record is kept once it names its Odoo partner.
+ */
+export class RoundWorkflowStore extends WorkflowStore {
+  private readonly copies = new Map<string, Workflow | null>();
+  private readonly plans = new Map<string, unknown>();
+  private readonly synced = new Map<string, MasterRecordItem<unknown>>();
+
+  override async fixedPlan<T>(encounterId: string, key: string): Promise<T | undefined> {
+    const id = `${encounterId}|${key}`;
+    if (this.plans.has(id)) return structuredClone(this.plans.get(id)) as T;
+    const plan = await super.fixedPlan<T>(encounterId, key);
+    if (plan !== undefined) this.plans.set(id, structuredClone(plan));
+    return plan;
+  }
+
+  override async fixPlan<T>(encounterId: string, key: string, plan: T): Promise<T> {
+    const id = `${encounterId}|${key}`;
+    if (this.plans.has(id)) return structuredClone(this.plans.get(id)) as T;
+    const fixed = await super.fixPlan(encounterId, key, plan);
+    this.plans.set(id, structuredClone(fixed));
+    return fixed;
+  }
+
+  override async getMasterRecord<T>(
+    kind: 'patient' | 'payer',
+    id: string,
+  ): Promise<MasterRecordItem<T> | undefined> {
+    const key = `${kind}|${id}`;
+    const known = this.synced.get(key);
+    if (known) return structuredClone(known) as MasterRecordItem<T>;
+    const record = await super.getMasterRecord<T>(kind, id);
+    if (record?.odooPartnerId !== undefined) this.synced.set(key, structuredClone(record));
+    return record;
+  }
+
+  async preload(encounterIds: readonly string[]): Promise<void> {
+    const wanted = encounterIds.filter((id) => !this.copies.has(id));
+    const found = await this.batchGetWorkflows(wanted);
+    for (const id of wanted) this.copies.set(id, found.get(id) ?? null);
+  }
+
+  override async getWorkflow(encounterId: string): Promise<Workflow | undefined> {
+    if (!this.copies.has(encounterId))
+      this.copies.set(encounterId, (await super.getWorkflow(encounterId)) ?? null);
+    const copy = this.copies.get(encounterId);
+    return copy ? structuredClone(copy) : undefined;
+  }
+
+  protected override wrote(workflow: Workflow): void {
+    this.copies.set(workflow.encounterId, structuredClone(workflow));
+  }
+
+  protected override overtaken(encounterId: string): void {
+    this.copies.delete(encounterId);
+  }
 }
