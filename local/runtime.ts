@@ -4,7 +4,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -148,66 +147,6 @@ export interface HubOptions {
    * bench runs it apart so its work does not share the handlers' one event loop (test/bench/month-end.ts).
    */
   dynamoDbProcess?: boolean;
-  /**
-   * Each Lambda container in a worker thread of its own (default: all on this one event loop). In AWS every
-   * container has its own CPU; here the handlers' own work (the AWS SDK's per request above all) queues behind
-   * each other's on one thread, which the month-end bench would measure instead of the hub (test/bench/month-end.ts).
-   */
-  handlerThreads?: boolean;
-}
-
-type LoadedHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-/**
- * A handler instance (one Lambda container) in a worker thread (`handlerThreads`). The instance pool hands an
- * instance to one invocation at a time; answers and errors come back by invocation id.
- */
-async function startHandlerThread(
-  entry: string,
-  name: HandlerName,
-  closers: Array<() => Promise<void>>,
-): Promise<LoadedHandler> {
-  const thread = new Worker(new URL('./handler-thread.mjs', import.meta.url), {
-    workerData: {
-      entry,
-      contextModule: pathToFileURL(join(REPO_ROOT, 'local/aws/sqs-event-source.ts')).href,
-      functionName: name,
-      region: REGION,
-      account: ACCOUNT,
-      memoryMb: handlers[name].memoryMb,
-    },
-  });
-  closers.push(() => thread.terminate().then(() => undefined));
-  type Answer = { id: number; result?: unknown; error?: { name: string; message: string; stack?: string } };
-  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  await new Promise<void>((ready, failed) => {
-    thread.once('message', () => ready());
-    thread.once('error', failed);
-  });
-  thread.on('message', (answer: Answer) => {
-    const invocation = pending.get(answer.id);
-    if (!invocation) return;
-    pending.delete(answer.id);
-    if (answer.error)
-      invocation.reject(
-        Object.assign(new Error(answer.error.message), {
-          name: answer.error.name,
-          stack: answer.error.stack,
-        }),
-      );
-    else invocation.resolve(answer.result);
-  });
-  thread.on('error', (error) => {
-    for (const invocation of pending.values()) invocation.reject(error);
-    pending.clear();
-  });
-  let invocations = 0;
-  return (event, context) =>
-    new Promise((resolve, reject) => {
-      const id = ++invocations;
-      pending.set(id, { resolve, reject });
-      thread.postMessage({ id, event, remainingMs: context.getRemainingTimeInMillis() });
-    });
 }
 
 /** Development webhook secrets for `npm start` (never used outside the local stage). */
@@ -423,6 +362,7 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     // Handlers are imported only now: like Lambda, they read their environment at init. Like Lambda, each
     // concurrent invocation runs in its own instance (container): module state such as a batch processor
     // is never shared between two invocations in flight. Idle instances are reused (warm starts).
+    type LoadedHandler = (event: unknown, context: Context) => Promise<unknown>;
     const idle = new Map<HandlerName, LoadedHandler[]>();
     const instanceCount = new Map<HandlerName, number>();
     const acquire = async (name: HandlerName): Promise<LoadedHandler> => {
@@ -432,7 +372,6 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       instanceCount.set(name, instance);
       // The hub generation keeps a restarted hub (same process, new endpoints) from reusing old modules.
       const url = `${pathToFileURL(join(REPO_ROOT, handlers[name].entry)).href}?hub=${generation}&instance=${instance}`;
-      if (options.handlerThreads) return startHandlerThread(url, name, closers);
       const mod = (await import(url)) as { handler?: LoadedHandler };
       if (!mod.handler) throw new Error(`${handlers[name].entry} exports no handler`);
       return mod.handler;

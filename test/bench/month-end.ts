@@ -38,11 +38,6 @@ export interface MonthEndOptions {
    * own work goes. Off by default: the meter puts a proxy in front of DynamoDB, which slows the run.
    */
   meter?: boolean;
-  /**
-   * Each handler container in a worker thread (BENCH_MONTH_END_THREADS=1; local/runtime.ts `handlerThreads`), as
-   * each Lambda container has its own CPU in AWS. Off by default.
-   */
-  threads?: boolean;
   /** A real Odoo instead of the sandbox: the hub's user and the administrator who reads the books. */
   realOdoo?: {
     url: string;
@@ -66,7 +61,6 @@ export function monthEndOptionsFromEnv(env = process.env): MonthEndOptions {
     ...(env.BENCH_ERA_BOOKING ? { eraBooking: env.BENCH_ERA_BOOKING } : {}),
     ...(env.BENCH_MONTH_END_CALL_LOG ? { callLog: env.BENCH_MONTH_END_CALL_LOG } : {}),
     ...(env.BENCH_MONTH_END_METER === '1' ? { meter: true } : {}),
-    ...(env.BENCH_MONTH_END_THREADS === '1' ? { threads: true } : {}),
     ...(env.BENCH_MONTH_END_REAL_ODOO === '1' && env.ODOO_URL
       ? {
           realOdoo: {
@@ -163,7 +157,6 @@ export async function benchMonthEnd(
       odoo: { url: odoo.url, db: target.db, ...target.hub },
       // DynamoDB apart too, as in AWS: the handlers' event loop is the hub's, not the database's.
       dynamoDbProcess: true,
-      ...(options.threads ? { handlerThreads: true } : {}),
       ...(meter ? { meter } : {}),
       // A failed write comes back in 1 s instead of the 6-minute visibility timeout; the breaker (issue 12)
       // stops the writers during the outage, so no message spends its receives on a dead Odoo.
@@ -456,7 +449,7 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
         ];
   return [
     ...perTypeLines,
-    `Month-end: an ERA of ${o.claims} claim payments (a third each paid in full, CO-45, CO-45 + PR) and ${o.patientPayments} patient payments sent at once, Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, unreachable for ${o.outageSeconds} s in the middle; ERA booking ${o.eraBooking ?? 'on (default)'}${o.threads ? '; each handler container in a worker thread' : ''}:`,
+    `Month-end: an ERA of ${o.claims} claim payments (a third each paid in full, CO-45, CO-45 + PR) and ${o.patientPayments} patient payments sent at once, Odoo limited to ${o.rpcPerSecondPerWorker} RPC/s × ${o.workers} workers, unreachable for ${o.outageSeconds} s in the middle; ERA booking ${o.eraBooking ?? 'on (default)'}:`,
     '',
     '| figure | value |',
     '| --- | ---: |',
