@@ -62,6 +62,18 @@ async function sandboxStats(active: Hub, method: 'GET' | 'DELETE') {
   return (await response.json()) as { total: number; calls: Record<string, number> };
 }
 
+/** Each patient payment booked once, to the cent, and its invoice paid, as finance reads Odoo. */
+async function expectPaidOnce(active: Hub, payments: EraClaim[]): Promise<void> {
+  const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
+    odoo<T>(active, model, method, args, kwargs);
+  const books = await patientPaymentBooks(rpc, payments);
+  for (const c of payments)
+    expect(books.get(c.n), c.n).toMatchObject({
+      payments: [{ amountCents: c.billedCents }],
+      invoice: { residualCents: 0, paymentState: 'paid' },
+    });
+}
+
 /** The ERA booking items (gates, ready sets, round marks) left in the workflow table. */
 async function eraItemsLeft(active: Hub): Promise<number> {
   const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
@@ -391,14 +403,7 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
     expect(rounds.sent).toBeGreaterThan(0);
     expect(rounds.sent).toBeLessThanOrEqual(payments.length / 4);
     console.info(`a day's 40 payments: ${rpcs} RPCs, ${rounds.sent} round messages`);
-    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
-      odoo<T>(active, model, method, args, kwargs);
-    const books = await patientPaymentBooks(rpc, payments);
-    for (const c of payments)
-      expect(books.get(c.n), c.n).toMatchObject({
-        payments: [{ amountCents: c.billedCents }],
-        invoice: { residualCents: 0, paymentState: 'paid' },
-      });
+    await expectPaidOnce(active, payments);
     for (const c of payments) {
       const workflow = (await call('GET', `/v1/workflows/${c.encounterId}`)).body as {
         state: string;
@@ -463,14 +468,7 @@ describe("a day's payments outside an ERA as one unit of Odoo work", () => {
 
     const stats = await sandboxStats(active, 'GET');
     expect(stats.calls['account.payment.create'], JSON.stringify(stats.calls)).toBe(1);
-    const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
-      odoo<T>(active, model, method, args, kwargs);
-    const books = await patientPaymentBooks(rpc, payments);
-    for (const c of payments)
-      expect(books.get(c.n), c.n).toMatchObject({
-        payments: [{ amountCents: c.billedCents }],
-        invoice: { residualCents: 0, paymentState: 'paid' },
-      });
+    await expectPaidOnce(active, payments);
     expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
     expect(await eraItemsLeft(active)).toBe(0);
   }, 300_000);

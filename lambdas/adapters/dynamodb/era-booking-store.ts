@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EncounterEnvelope } from '../../core/envelope.js';
 import type { ReadyClaim } from '../../core/era-booking.js';
-import { getItem } from './items.js';
+import { batchGetItems, getItem } from './items.js';
 
 /**
  * The ERA booking's items in the workflow table (core/era-booking.ts), each in its own partition so no
@@ -74,26 +74,20 @@ export class EraBookingStore {
   /** The closed gates of these encounters, by encounter (one BatchGet per 100). */
   async gates(encounterIds: readonly string[]): Promise<Map<string, EraGate>> {
     const gates = new Map<string, EraGate>();
-    const unique = [...new Set(encounterIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Array<Record<string, unknown>> = unique.slice(i, i + 100).map(gateKey);
-      while (keys.length > 0) {
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const envelope = envelopeOf(item);
-          gates.set(envelope.encounterId, {
-            eventId: item.eventId as string,
-            traceNumber: item.traceNumber as string,
-            remittanceId: item.remittanceId as string,
-            readyKey: item.readyKey as string,
-            envelope,
-            behind: Number(item.behind ?? 0),
-          });
-        }
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>>) ?? [];
-      }
+    for (const item of await batchGetItems(
+      this.doc,
+      this.tableName,
+      [...new Set(encounterIds)].map(gateKey),
+    )) {
+      const envelope = envelopeOf(item);
+      gates.set(envelope.encounterId, {
+        eventId: item.eventId as string,
+        traceNumber: item.traceNumber as string,
+        remittanceId: item.remittanceId as string,
+        readyKey: item.readyKey as string,
+        envelope,
+        behind: Number(item.behind ?? 0),
+      });
     }
     return gates;
   }

@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * The single-table access shapes every store repeats: read one item, read a whole partition (every page),
@@ -19,6 +24,29 @@ export async function getItem<T>(
 ): Promise<T | undefined> {
   const out = await doc.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
   return out.Item ? withoutKeys<T>(out.Item) : undefined;
+}
+
+/**
+ * Items by their keys (strongly consistent), in BatchGetItem requests of 100, each request again with the keys
+ * DynamoDB left unprocessed; with their `pk`/`sk`, in no particular order; absent keys are left out.
+ */
+export async function batchGetItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  keys: ReadonlyArray<{ pk: string; sk: string }>,
+): Promise<Item[]> {
+  const items: Item[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let batch: Item[] = keys.slice(i, i + 100);
+    while (batch.length > 0) {
+      const out = await doc.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: batch, ConsistentRead: true } } }),
+      );
+      items.push(...(out.Responses?.[tableName] ?? []));
+      batch = (out.UnprocessedKeys?.[tableName]?.Keys as Item[] | undefined) ?? [];
+    }
+  }
+  return items;
 }
 
 /** Every item of a partition, page after page, in sort-key order; optionally only sort keys with a prefix. */

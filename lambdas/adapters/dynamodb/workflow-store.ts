@@ -18,7 +18,14 @@ import {
   type WorkflowPosition,
   type WorkflowState,
 } from '../../core/workflow.js';
-import { decodeCursor, encodeCursor, getItem, InvalidCursor, queryPartition } from './items.js';
+import {
+  batchGetItems,
+  decodeCursor,
+  encodeCursor,
+  getItem,
+  InvalidCursor,
+  queryPartition,
+} from './items.js';
 
 /**
  * The workflow table, single-table style:
@@ -190,22 +197,13 @@ export class WorkflowStore {
 
   /** Workflows by encounter id, read consistently in BatchGetItem requests of 100 keys (absent: not listed). */
   protected async batchGetWorkflows(encounterIds: readonly string[]): Promise<Map<string, Workflow>> {
-    const found = new Map<string, Workflow>();
-    const unique = [...new Set(encounterIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Array<Record<string, unknown>> = unique.slice(i, i + 100).map(workflowKey);
-      while (keys.length > 0) {
-        const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of out.Responses?.[this.tableName] ?? []) {
-          const workflow = toWorkflow(item);
-          found.set(workflow.encounterId, workflow);
-        }
-        keys = (out.UnprocessedKeys?.[this.tableName]?.Keys as Array<Record<string, unknown>>) ?? [];
-      }
-    }
-    return found;
+    const items = await batchGetItems(this.doc, this.tableName, [...new Set(encounterIds)].map(workflowKey));
+    return new Map(
+      items.map((item) => {
+        const workflow = toWorkflow(item);
+        return [workflow.encounterId, workflow];
+      }),
+    );
   }
 
   /** This store wrote the workflow item so (RoundWorkflowStore keeps it as its copy). */
