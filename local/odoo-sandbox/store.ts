@@ -38,6 +38,13 @@ export type IndexKey = (row: Row) => string | undefined;
 interface LookupIndex {
   key: IndexKey;
   rows: Map<string, Set<number>>;
+  /** A ranked index also answers each key's greatest rank, as a database's `ORDER BY … DESC LIMIT 1` does. */
+  rank?: (row: Row) => number;
+  /**
+   * Per key, the row last known to hold the greatest rank. Kept up by inserts that beat it and checked before
+   * use (still filed under the key, same rank): a write that moved or lowered it costs one scan of the key's rows.
+   */
+  top: Map<string, { id: number; rank: number }>;
 }
 
 interface Snapshot {
@@ -109,14 +116,14 @@ export class Store {
     return [...this.table(model).values()];
   }
 
-  /** Declares a lookup index on `model` (built from the rows already there). */
-  defineIndex(model: string, name: string, key: IndexKey): void {
+  /** Declares a lookup index on `model` (built from the rows already there), ranked by `rank` if given. */
+  defineIndex(model: string, name: string, key: IndexKey, rank?: (row: Row) => number): void {
     let byName = this.indexes.get(model);
     if (!byName) {
       byName = new Map();
       this.indexes.set(model, byName);
     }
-    const index: LookupIndex = { key, rows: new Map() };
+    const index: LookupIndex = { key, rows: new Map(), top: new Map(), ...(rank ? { rank } : {}) };
     byName.set(name, index);
     for (const row of this.table(model).values()) fileRow(index, row);
   }
@@ -141,6 +148,39 @@ export class Store {
     return index.rows.get(value) ?? NO_IDS;
   }
 
+  /**
+   * The greatest rank among the rows filed under `value` in the ranked index `name`, `except` left out;
+   * undefined when no other row is filed there. A sequence's last number (sequence.mixin `_get_last_sequence`)
+   * is one indexed query in Odoo; a walk over the sequence per posted move made the sandbox quadratic in it.
+   */
+  greatestRank(model: string, name: string, value: string, except?: number): number | undefined {
+    const index = this.indexes.get(model)?.get(name);
+    const rank = index?.rank;
+    if (!index || !rank) throw new Error(`no ranked index ${name} on ${model}`);
+    const ids = index.rows.get(value);
+    if (!ids) return undefined;
+    const table = this.table(model);
+    const scan = (leaveOut?: number) => {
+      let top: { id: number; rank: number } | undefined;
+      for (const id of ids) {
+        const row = table.get(id);
+        if (id === leaveOut || !row) continue;
+        const r = rank(row);
+        if (top === undefined || r > top.rank) top = { id, rank: r };
+      }
+      return top;
+    };
+    let top = index.top.get(value);
+    const holder = top && table.get(top.id);
+    if (!top || !holder || !ids.has(top.id) || rank(holder) !== top.rank) {
+      top = scan();
+      if (!top) return undefined;
+      index.top.set(value, top);
+    }
+    // The greatest is the row asked about (a named move numbered again): the others', by a scan.
+    return top.id === except ? scan(except)?.rank : top.rank;
+  }
+
   private indexRow(model: string, row: Row): void {
     for (const index of this.indexes.get(model)?.values() ?? []) fileRow(index, row);
   }
@@ -159,6 +199,7 @@ export class Store {
     for (const [model, byName] of this.indexes)
       for (const index of byName.values()) {
         index.rows.clear();
+        index.top.clear();
         for (const row of this.table(model).values()) fileRow(index, row);
       }
   }
@@ -445,4 +486,10 @@ function fileRow(index: LookupIndex, row: Row): void {
     index.rows.set(key, ids);
   }
   ids.add(row.id);
+  // A row that beats the key's known greatest becomes it; an unknown greatest is found when asked.
+  const top = index.rank && index.top.get(key);
+  if (top && index.rank) {
+    const rank = index.rank(row);
+    if (rank > top.rank) index.top.set(key, { id: row.id, rank });
+  }
 }

@@ -66,10 +66,16 @@ export function defineMoveIndexes(store: Store): void {
   store.defineIndex('account.move', MOVES_BY_NAME, (move) =>
     isNamed(move) ? `${String(move.journal_id)},${String(move.name)}` : undefined,
   );
-  store.defineIndex('account.move', MOVES_BY_SEQUENCE, (move) => {
-    const split = isNamed(move) ? splitSequence(move.name as string) : undefined;
-    return split ? `${String(move.journal_id)},${split.prefix}` : undefined;
-  });
+  store.defineIndex(
+    'account.move',
+    MOVES_BY_SEQUENCE,
+    (move) => {
+      const split = isNamed(move) ? splitSequence(move.name as string) : undefined;
+      return split ? `${String(move.journal_id)},${split.prefix}` : undefined;
+    },
+    // Odoo's `sequence_number`, indexed with the journal and prefix (sequence_mixin.py `_auto_init`).
+    (move) => splitSequence(move.name as string)?.number ?? 0,
+  );
   store.defineIndex('account.move', NAMED_MOVES_OF_JOURNAL, (move) =>
     isNamed(move) ? String(move.journal_id) : undefined,
   );
@@ -166,7 +172,7 @@ function accountingDateAfterLock(env: Env, move: Row, lock: string): string {
   const firstOpen = addDays(lock, 1);
   if (!isSale(move)) return firstOpen;
   const named = env.store.indexedIds('account.move', NAMED_MOVES_OF_JOURNAL, String(move.journal_id));
-  const hasHighestName = [...named].some((id) => id !== move.id);
+  const hasHighestName = named.size > (named.has(move.id) ? 1 : 0);
   const candidate = hasHighestName ? `${firstOpen.slice(0, 4)}-12-31` : endOfMonth(firstOpen);
   return [candidate, env.today()].sort()[0] as string; // ISO dates: the earlier one
 }
@@ -454,18 +460,14 @@ function sequencePrefix(env: Env, move: Row): string {
  * this sequence, drafts with a name included; 0 when the sequence has none yet.
  */
 function lastSequenceNumber(env: Env, move: Row, prefix: string): number {
-  let last = 0;
-  const sequence = env.store.indexedIds(
-    'account.move',
-    MOVES_BY_SEQUENCE,
-    `${String(move.journal_id)},${prefix}`,
+  return (
+    env.store.greatestRank(
+      'account.move',
+      MOVES_BY_SEQUENCE,
+      `${String(move.journal_id)},${prefix}`,
+      move.id,
+    ) ?? 0
   );
-  for (const id of sequence) {
-    if (id === move.id) continue;
-    const number = splitSequence(env.row('account.move', id).name as string)?.number ?? 0;
-    if (number > last) last = number;
-  }
-  return last;
 }
 
 /** sequence.mixin `_set_next_sequence`: one above the last number of the sequence. */
