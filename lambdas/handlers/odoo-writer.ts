@@ -65,7 +65,7 @@ import { bookDenialWriteOff } from './booking/denial-write-off.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookEraDeposit } from './booking/era-deposit.js';
 import { bookMasterData } from './booking/master-data.js';
-import { bookPayment, bookRemittance } from './booking/receivables.js';
+import { bookPayment, bookRemittance, remittancePlanKey } from './booking/receivables.js';
 import { exceptionOpened, openException, recordFollowUp } from './booking/record.js';
 import { bookOdooEntry, bookPaymentRefund } from './booking/webhook-events.js';
 
@@ -604,7 +604,19 @@ async function bookReady(
   // The round's workflows, read together once; its look-ups, decisions and records use these copies.
   const roundStore = new RoundWorkflowStore(dynamoDb, requiredEnv(env.workflowTable));
   try {
-    await roundStore.preload(claims.map(({ gate }) => gate.envelope.encounterId));
+    await roundStore.preload(
+      claims.map(({ gate }) => gate.envelope.encounterId),
+      claims.flatMap(({ gate }) =>
+        gate.envelope.type === 'RemittanceReceived'
+          ? [
+              {
+                encounterId: gate.envelope.encounterId,
+                key: remittancePlanKey((gate.envelope.data as RemittanceReceived).remittanceId),
+              },
+            ]
+          : [],
+      ),
+    );
     prepared = await prepareBatch(
       claims.map(({ gate }) => gate.envelope),
       { odoo: await odooClient(), store: roundStore, booking: { ...context, store: roundStore } },

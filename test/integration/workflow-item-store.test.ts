@@ -319,6 +319,61 @@ describe('RoundWorkflowStore: a round reads its workflows once', () => {
     counted.destroy();
   });
 
+  it('reads the plans and synced patients its decisions need with its workflows; a plan fixed since still wins', async () => {
+    // Arrange: two claim payments of one round, a plan fixed by an earlier round for one of them
+    const at = '2026-11-30T12:00:00.000Z';
+    for (const [encounterId, patientId] of [
+      ['ENC-ROUND-PA', 'PAT-ROUND-PA'],
+      ['ENC-ROUND-PB', 'PAT-ROUND-PB'],
+    ] as const)
+      await store.recordEvent(event(encounterId, 1), { kind: 'reach', state: 'claim_submitted' }, (draft) => {
+        draft.patientId = patientId;
+      });
+    await store.putMasterRecord(
+      'patient',
+      'PAT-ROUND-PA',
+      { record: {}, odooPartnerId: 7, version: 1, updatedAt: at },
+      0,
+    );
+    await store.putMasterRecord('patient', 'PAT-ROUND-PB', { record: {}, version: 1, updatedAt: at }, 0);
+    const earlier = { steps: ['fixed by an earlier round'] };
+    await store.fixPlan('ENC-ROUND-PA', 'remittance:R-A', earlier);
+    const { counted, sent } = countingClient();
+    const round = new RoundWorkflowStore(counted, table);
+
+    // Act
+    await round.preload(
+      ['ENC-ROUND-PA', 'ENC-ROUND-PB'],
+      [
+        { encounterId: 'ENC-ROUND-PA', key: 'remittance:R-A' },
+        { encounterId: 'ENC-ROUND-PB', key: 'remittance:R-B' },
+      ],
+    );
+    const preloaded = Object.fromEntries(sent);
+    const planA = await round.fixedPlan('ENC-ROUND-PA', 'remittance:R-A');
+    const planB = await round.fixedPlan('ENC-ROUND-PB', 'remittance:R-B');
+    // Another writer fixes B's plan after the round's read: the round's put finds it and takes it.
+    const other = { steps: ['fixed by another writer'] };
+    await store.fixPlan('ENC-ROUND-PB', 'remittance:R-B', other);
+    const fixedB = await round.fixPlan('ENC-ROUND-PB', 'remittance:R-B', { steps: ['the round its own'] });
+    const patientA = await round.getMasterRecord('patient', 'PAT-ROUND-PA');
+    await round.getMasterRecord('patient', 'PAT-ROUND-PB');
+
+    // Assess
+    expect(preloaded).toEqual({ BatchGetItemCommand: 2 }); // the workflows; then the plans and patients
+    expect(planA).toEqual(earlier);
+    expect(planB).toBeUndefined();
+    expect(fixedB).toEqual(other);
+    expect(patientA?.odooPartnerId).toBe(7);
+    // B's put refused and its read; the patient not yet synced is asked again; A's plan and patient were read.
+    expect(Object.fromEntries(sent)).toEqual({
+      BatchGetItemCommand: 2,
+      PutItemCommand: 1,
+      GetItemCommand: 2,
+    });
+    counted.destroy();
+  });
+
   it("a copy another writer overtook is read again: its event and the other writer's both stand", async () => {
     // Arrange
     await store.recordEvent(event('ENC-ROUND-X', 1), { kind: 'reach', state: 'claim_submitted' });

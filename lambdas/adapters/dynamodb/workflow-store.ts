@@ -25,6 +25,7 @@ import {
   getItem,
   InvalidCursor,
   queryPartition,
+  withoutKeys,
 } from './items.js';
 
 /**
@@ -174,6 +175,18 @@ export interface AppliedEffect {
 export type OwnedKind = 'encounter' | 'patient' | 'payer';
 const ownerKey = (kind: OwnedKind, id: string) => ({ pk: `OWNER#${kind}#${id}`, sk: 'OWNER' });
 const workflowKey = (encounterId: string) => ({ pk: `ENC#${encounterId}`, sk: 'WORKFLOW' });
+const planItemKey = (encounterId: string, key: string) => ({ pk: `ENC#${encounterId}`, sk: `PLAN#${key}` });
+const masterKey = (kind: 'patient' | 'payer', id: string) => ({
+  pk: `${kind.toUpperCase()}#${id}`,
+  sk: 'MASTER',
+});
+
+/** A fixed plan item's plan: `plan` (JSON text) is how plans fixed before the gzip were stored, still read. */
+function planOf(item: Record<string, unknown>): unknown {
+  const text =
+    item.planGzip instanceof Uint8Array ? gunzipSync(item.planGzip).toString('utf8') : (item.plan as string);
+  return JSON.parse(text);
+}
 const MAX_VERSION_RETRIES = 5;
 /** An encounter sees dozens of events; keep the last 500 ids (a redelivery older than that is long settled). */
 const MAX_APPLIED_EVENT_IDS = 500;
@@ -204,6 +217,32 @@ export class WorkflowStore {
         return [workflow.encounterId, workflow];
       }),
     );
+  }
+
+  /**
+   * Fixed plans (`encounterId`, plan key) and patients' master records, read together in BatchGetItem requests
+   * of 100 keys (RoundWorkflowStore's preload); absent ones are not listed.
+   */
+  protected async batchGetPlansAndPatients(
+    plans: ReadonlyArray<{ encounterId: string; key: string }>,
+    patientIds: readonly string[],
+  ): Promise<{ plans: Map<string, unknown>; patients: Map<string, MasterRecordItem<unknown>> }> {
+    const items = await batchGetItems(this.doc, this.tableName, [
+      ...plans.map(({ encounterId, key }) => planItemKey(encounterId, key)),
+      ...patientIds.map((id) => masterKey('patient', id)),
+    ]);
+    const found = {
+      plans: new Map<string, unknown>(),
+      patients: new Map<string, MasterRecordItem<unknown>>(),
+    };
+    for (const item of items) {
+      const pk = item.pk as string;
+      const sk = item.sk as string;
+      if (sk.startsWith('PLAN#'))
+        found.plans.set(`${pk.slice('ENC#'.length)}|${sk.slice('PLAN#'.length)}`, planOf(item));
+      else found.patients.set(pk.slice('PATIENT#'.length), withoutKeys(item));
+    }
+    return found;
   }
 
   /** This store wrote the workflow item so (RoundWorkflowStore keeps it as its copy). */
@@ -403,8 +442,7 @@ export class WorkflowStore {
         new PutCommand({
           TableName: this.tableName,
           Item: {
-            pk: `ENC#${encounterId}`,
-            sk: `PLAN#${key}`,
+            ...planItemKey(encounterId, key),
             // Gzipped: a remittance's plan is about 1.0 KB of JSON (two write units with its keys), 0.5 KB
             // gzipped (one). Written once, read only on a retry (docs/cost.md).
             planGzip: gzipSync(JSON.stringify(plan)),
@@ -424,19 +462,9 @@ export class WorkflowStore {
 
   async fixedPlan<T>(encounterId: string, key: string): Promise<T | undefined> {
     const out = await this.doc.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { pk: `ENC#${encounterId}`, sk: `PLAN#${key}` },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.tableName, Key: planItemKey(encounterId, key), ConsistentRead: true }),
     );
-    if (!out.Item) return undefined;
-    // `plan` (JSON text) is how plans fixed before the gzip were stored: still read.
-    const text =
-      out.Item.planGzip instanceof Uint8Array
-        ? gunzipSync(out.Item.planGzip).toString('utf8')
-        : (out.Item.plan as string);
-    return JSON.parse(text) as T;
+    return out.Item ? (planOf(out.Item) as T) : undefined;
   }
 
   /** Notes that an encounter holds events until `subject` (e.g. `patient:P1`) exists. */
@@ -511,7 +539,7 @@ export class WorkflowStore {
 
   /** The surviving master record of a patient or payer (PHI for patients: encrypted at rest, never logged). */
   async getMasterRecord<T>(kind: 'patient' | 'payer', id: string): Promise<MasterRecordItem<T> | undefined> {
-    return getItem(this.doc, this.tableName, { pk: `${kind.toUpperCase()}#${id}`, sk: 'MASTER' });
+    return getItem(this.doc, this.tableName, masterKey(kind, id));
   }
 
   /** Writes the master record if nobody changed it since `expectedVersion` was read (0: must not exist). */
@@ -1041,12 +1069,16 @@ async function putPayerLedgerEntry(
  */
 export class RoundWorkflowStore extends WorkflowStore {
   private readonly copies = new Map<string, Workflow | null>();
-  private readonly plans = new Map<string, unknown>();
+  /** Fixed plans by `encounterId|key`; null: not fixed when the round read it (fixPlan's put decides). */
+  private readonly plans = new Map<string, unknown | null>();
   private readonly synced = new Map<string, MasterRecordItem<unknown>>();
 
   override async fixedPlan<T>(encounterId: string, key: string): Promise<T | undefined> {
     const id = `${encounterId}|${key}`;
-    if (this.plans.has(id)) return structuredClone(this.plans.get(id)) as T;
+    if (this.plans.has(id)) {
+      const known = this.plans.get(id);
+      return known === null ? undefined : (structuredClone(known) as T);
+    }
     const plan = await super.fixedPlan<T>(encounterId, key);
     if (plan !== undefined) this.plans.set(id, structuredClone(plan));
     return plan;
@@ -1054,7 +1086,11 @@ export class RoundWorkflowStore extends WorkflowStore {
 
   override async fixPlan<T>(encounterId: string, key: string, plan: T): Promise<T> {
     const id = `${encounterId}|${key}`;
-    if (this.plans.has(id)) return structuredClone(this.plans.get(id)) as T;
+    // A plan fixed once never changes; one another writer fixed after the round's read is what the put finds.
+    const known = this.plans.get(id);
+    if (known !== undefined && known !== null) return structuredClone(known) as T;
+    // A refused put reads the plan fixed meanwhile, from the table: not this round's "not fixed".
+    this.plans.delete(id);
     const fixed = await super.fixPlan(encounterId, key, plan);
     this.plans.set(id, structuredClone(fixed));
     return fixed;
@@ -1072,10 +1108,31 @@ export class RoundWorkflowStore extends WorkflowStore {
     return record;
   }
 
-  async preload(encounterIds: readonly string[]): Promise<void> {
+  /**
+   * Reads the round's workflows together; then, together again, the plans its decisions look for (`plans`) and
+   * its patients' master records (a patient invoice needs the patient synced): one request per 100 keys instead
+   * of one per key and claim payment.
+   */
+  async preload(
+    encounterIds: readonly string[],
+    plans: ReadonlyArray<{ encounterId: string; key: string }> = [],
+  ): Promise<void> {
     const wanted = encounterIds.filter((id) => !this.copies.has(id));
     const found = await this.batchGetWorkflows(wanted);
     for (const id of wanted) this.copies.set(id, found.get(id) ?? null);
+    const planIds = plans.filter(({ encounterId, key }) => !this.plans.has(`${encounterId}|${key}`));
+    const patientIds = [
+      ...new Set(encounterIds.flatMap((id) => this.copies.get(id)?.patientId ?? [])),
+    ].filter((id) => !this.synced.has(`patient|${id}`));
+    if (planIds.length === 0 && patientIds.length === 0) return;
+    const read = await this.batchGetPlansAndPatients(planIds, patientIds);
+    for (const { encounterId, key } of planIds) {
+      const id = `${encounterId}|${key}`;
+      this.plans.set(id, read.plans.has(id) ? read.plans.get(id) : null);
+    }
+    // Only a synced patient is kept: one not yet synced is asked again when a decision needs it.
+    for (const [id, record] of read.patients)
+      if (record.odooPartnerId !== undefined) this.synced.set(`patient|${id}`, record);
   }
 
   override async getWorkflow(encounterId: string): Promise<Workflow | undefined> {

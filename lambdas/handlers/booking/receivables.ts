@@ -69,7 +69,7 @@ export async function decideRemittance(
   const original = sequence.kind === 'book' ? sequence.original : undefined;
   const paidBefore = sequence.kind === 'book' ? sequence.paidBefore : undefined;
 
-  const planKey = `remittance:${remittance.remittanceId}`;
+  const planKey = remittancePlanKey(remittance.remittanceId);
   let plan = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
   if (!plan && sequence.kind === 'reversed-before') {
     // Paid and already taken back by a reversal that came first: nothing to book, the pair nets to zero.
@@ -292,6 +292,9 @@ async function clearSettled(
   });
   await context.exceptions?.clear(exceptionId, cause.clientId, now, `cleared by the Odoo writer: ${why}`);
 }
+
+/** Under which key a remittance's posting plan is fixed for its encounter (WorkflowStore `fixPlan`). */
+export const remittancePlanKey = (remittanceId: string) => `remittance:${remittanceId}`;
 
 /** What a payment's booking decides before it writes to Odoo: an outcome (held, already booked) or its plan. */
 export type PaymentDecision =
