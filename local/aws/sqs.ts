@@ -163,6 +163,8 @@ interface QueueState {
 
 const MAX_VISIBILITY_SECONDS = 43_200;
 const DEDUP_WINDOW_MS = 5 * 60 * 1000;
+/** Expired deduplication entries are swept at most this often (they are checked one by one when used). */
+const DEDUP_SWEEP_MS = 60 * 1000;
 const DEFAULT_MAX_MESSAGE_SIZE = 262_144;
 const MESSAGE_SIZE_CEILING = 1_048_576;
 
@@ -291,11 +293,18 @@ export class LocalSqs {
   private readonly deleted = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   /**
-   * Per queue, the earliest time at which a stored message or a deduplication entry can expire: `expire()` scans
-   * only once it is reached, instead of at every send and receive (quadratic with a month-end backlog). Never
-   * later than the true earliest expiry: every message or entry added lowers it; no entry means "scan".
+   * Per queue, the earliest time at which a stored message can expire: `expire()` scans the messages only once it
+   * is reached, instead of at every send and receive (quadratic with a month-end backlog). Never later than the
+   * true earliest expiry: every message added lowers it; no entry means "scan".
    */
   private readonly nextExpiry = new WeakMap<QueueState, number>();
+  /**
+   * Per queue, when `expire()` next sweeps the deduplication entries: once the earliest can have expired, and at
+   * most once per `DEDUP_SWEEP_MS`. Under a steady stream of sends an entry expires every few milliseconds, and a
+   * sweep per expiry was a pass over every entry at every send. A lingering expired entry does no harm: a send
+   * checks the entry's own `expiresAt`.
+   */
+  private readonly nextDedupSweep = new WeakMap<QueueState, number>();
   /**
    * Persistence is a snapshot per queue plus an append-only journal of what changed since (issue 16: rewriting a
    * 50,000-message queue at every burst took most of the local hub's CPU at month-end). A queue without an entry
@@ -1069,25 +1078,32 @@ export class LocalSqs {
   private expire(q: QueueState): void {
     const now = this.now();
     const due = this.nextExpiry.get(q);
-    if (due !== undefined && now < due) return;
-    const retentionMs = this.retentionMs(q);
-    const before = q.messages.length;
-    let next = Number.POSITIVE_INFINITY;
-    q.messages = q.messages.filter((m) => {
-      const keep = now - m.retentionStart < retentionMs;
-      if (keep) next = Math.min(next, m.retentionStart + retentionMs);
-      else this.messageRemoved(q, m);
-      return keep;
-    });
-    let changed = q.messages.length !== before;
-    for (const id in q.dedup) {
-      const e = q.dedup[id] as DedupEntry;
-      if (e.expiresAt <= now) {
-        delete q.dedup[id];
-        changed = true;
-      } else next = Math.min(next, e.expiresAt);
+    const sweep = this.nextDedupSweep.get(q);
+    let changed = false;
+    if (due === undefined || now >= due) {
+      const retentionMs = this.retentionMs(q);
+      const before = q.messages.length;
+      let next = Number.POSITIVE_INFINITY;
+      q.messages = q.messages.filter((m) => {
+        const keep = now - m.retentionStart < retentionMs;
+        if (keep) next = Math.min(next, m.retentionStart + retentionMs);
+        else this.messageRemoved(q, m);
+        return keep;
+      });
+      changed = q.messages.length !== before;
+      this.nextExpiry.set(q, next);
     }
-    this.nextExpiry.set(q, next);
+    if (sweep === undefined || now >= sweep) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const id in q.dedup) {
+        const e = q.dedup[id] as DedupEntry;
+        if (e.expiresAt <= now) {
+          delete q.dedup[id];
+          changed = true;
+        } else earliest = Math.min(earliest, e.expiresAt);
+      }
+      this.nextDedupSweep.set(q, Math.max(earliest, now + DEDUP_SWEEP_MS));
+    }
     if (changed) this.markDirty(q.name);
   }
 
@@ -1230,7 +1246,9 @@ export class LocalSqs {
           : (dedupId as string);
       q.dedup[dedupKey] = { expiresAt: now + DEDUP_WINDOW_MS, messageId, sequenceNumber: msg.sequenceNumber };
       this.changesOf(q)?.dedup.push([dedupKey, q.dedup[dedupKey] as DedupEntry]);
-      this.expiresAt(q, now + DEDUP_WINDOW_MS);
+      // The first entry of a queue with none sets the sweep; later ones expire after those already there.
+      if (this.nextDedupSweep.get(q) === Number.POSITIVE_INFINITY)
+        this.nextDedupSweep.set(q, now + DEDUP_WINDOW_MS);
     }
     this.store(q, msg);
     return out;

@@ -381,6 +381,48 @@ describe('local SQS expiry scans only when something can expire', () => {
     expect(sqs.messageCount(url)).toBe(3);
   });
 
+  it('a steady stream of sends sweeps its deduplication entries once a minute, not at every send', async () => {
+    await h.aws.close();
+    h.aws = await startLocalAws({ port: 0, clock });
+    const sqs = h.aws.sqs;
+    const url = sqs.createQueue('stream.fifo');
+    const first = sqs.sendMessage(url, {
+      MessageBody: 'm0',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd0',
+    });
+    // Every pass over the entries asks for their keys: count the passes.
+    const q = (sqs as unknown as { queues: Map<string, { dedup: Record<string, unknown> }> }).queues.get(
+      'stream.fifo',
+    ) as { dedup: Record<string, unknown> };
+    let sweeps = 0;
+    q.dedup = new Proxy(q.dedup, {
+      ownKeys: (target) => {
+        sweeps += 1;
+        return Reflect.ownKeys(target);
+      },
+    });
+    // One send a second for 20 minutes: from the sixth minute on, an entry expires at every send.
+    for (let i = 1; i <= 1_200; i++) {
+      now += 1_000;
+      sqs.sendMessage(url, { MessageBody: `m${i}`, MessageGroupId: 'g', MessageDeduplicationId: `d${i}` });
+    }
+    const late = sqs.sendMessage(url, {
+      MessageBody: 'm0',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd0',
+    });
+    const recent = sqs.sendMessage(url, {
+      MessageBody: 'm1200',
+      MessageGroupId: 'g',
+      MessageDeduplicationId: 'd1200',
+    });
+    expect(sweeps).toBeLessThanOrEqual(21);
+    expect(late.MessageId).not.toBe(first.MessageId); // past its window: a new message
+    expect(sqs.messageCount(url)).toBe(1_202); // the recent duplicate was dropped
+    expect(recent.MessageId).toBeDefined();
+  });
+
   it('a message that enters an empty queue, and a shortened retention, are still dropped on time', async () => {
     await h.aws.close();
     h.aws = await startLocalAws({ port: 0, clock });
