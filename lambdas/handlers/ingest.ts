@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AcceptedRequests } from '../adapters/dynamodb/accepted-requests.js';
-import { WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { ReadOnceWorkflowStore, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { acceptanceErrorResponse } from '../adapters/http/acceptance-errors.js';
@@ -31,6 +31,11 @@ import { entitleWrites } from './intake/entitlement.js';
 const logger = createLogger('ingest');
 const dynamodb = new DynamoDBClient({});
 const store = new WorkflowStore(dynamodb, requiredEnv(env.workflowTable));
+/**
+ * A request's own view of the workflows: its ownership check reads an encounter's workflow and its timeline entry
+ * needs the same item's state — one GetItem, not two (writes stay conditional on the version read).
+ */
+const requestStore = () => new ReadOnceWorkflowStore(dynamodb, requiredEnv(env.workflowTable));
 const publisher = new EventPublisher(new EventBridgeClient({}), requiredEnv(env.eventBus));
 
 /** Powertools idempotency for the X12 bodies (their answer depends on the work: docs/x12.md). */
@@ -44,6 +49,8 @@ const idempotencyConfig = new IdempotencyConfig({
 });
 
 interface AcceptCommand {
+  /** The request's view of the workflows, which its entitlement check read through. */
+  store: WorkflowStore;
   clientId: string;
   /** Master data: the owning facility the entitlement check settled (docs/security.md#ownership). */
   ownerFacilityId?: string;
@@ -78,6 +85,7 @@ const acceptedRequests = new AcceptedRequests<Accepted>(
  * key with a different body or path is refused (409). Master data has no encounter: it is published only.
  */
 async function accept({
+  store,
   clientId,
   ownerFacilityId,
   intake: name,
@@ -123,11 +131,16 @@ async function accept({
 const x12Intake = createX12Intake({
   store,
   // Every claim of an 835 (or status of a 277) is checked before any is recorded: all or nothing.
-  acceptEvents: async (command) =>
-    acceptEvents(
-      { store, publisher },
-      { ...command, events: await entitleWrites(store, principalOrRefuse(command.clientId), command.events) },
-    ),
+  acceptEvents: async (command) => {
+    const workflows = requestStore();
+    return acceptEvents(
+      { store: workflows, publisher },
+      {
+        ...command,
+        events: await entitleWrites(workflows, principalOrRefuse(command.clientId), command.events),
+      },
+    );
+  },
   persistenceStore: new DynamoDBPersistenceLayer({
     tableName: requiredEnv(env.idempotencyTable),
     awsSdkV3Client: dynamodb,
@@ -200,7 +213,8 @@ export const handler = async (
       );
     }
     const encounter = intake.encounter(canonical);
-    const [entitled] = await entitleWrites(store, callerPrincipal(event), [
+    const workflows = requestStore();
+    const [entitled] = await entitleWrites(workflows, callerPrincipal(event), [
       {
         eventType: intake.eventType,
         data: canonical,
@@ -210,6 +224,7 @@ export const handler = async (
       },
     ]);
     const accepted = await accept({
+      store: workflows,
       clientId,
       ...(entitled?.ownerFacilityId ? { ownerFacilityId: entitled.ownerFacilityId } : {}),
       intake: name,

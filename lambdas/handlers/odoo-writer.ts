@@ -9,7 +9,7 @@ import { AuditLog } from '../adapters/dynamodb/audit-log.js';
 import { EraBookingStore, type EraGate, type ReadyItem } from '../adapters/dynamodb/era-booking-store.js';
 import { ExceptionStore } from '../adapters/dynamodb/exception-store.js';
 import { OdooBreakerStore } from '../adapters/dynamodb/odoo-breaker-store.js';
-import { RoundWorkflowStore, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
+import { ReadOnceWorkflowStore, WorkflowStore } from '../adapters/dynamodb/workflow-store.js';
 import { numberEnv, requiredEnv } from '../adapters/environment.js';
 import { EventPublisher } from '../adapters/eventbridge/event-publisher.js';
 import { wakeProbe } from '../adapters/lambda/odoo-writer-switch.js';
@@ -602,7 +602,7 @@ async function bookReady(
   let prepared = nothingPrepared();
   const began = Date.now();
   // The round's workflows, read together once; its look-ups, decisions and records use these copies.
-  const roundStore = new RoundWorkflowStore(dynamoDb, requiredEnv(env.workflowTable));
+  const roundStore = new ReadOnceWorkflowStore(dynamoDb, requiredEnv(env.workflowTable));
   try {
     await roundStore.preload(
       claims.map(({ gate }) => gate.envelope.encounterId),

@@ -3,10 +3,14 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ReadOnceWorkflowStore,
   type RecordedEvent,
-  RoundWorkflowStore,
   WorkflowStore,
 } from '../../lambdas/adapters/dynamodb/workflow-store.js';
+import type { EventPublisher } from '../../lambdas/adapters/eventbridge/event-publisher.js';
+import { ALL, type Principal } from '../../lambdas/core/partners.js';
+import { acceptEvents, type CanonicalEvent } from '../../lambdas/handlers/intake/accept-events.js';
+import { entitleWrites } from '../../lambdas/handlers/intake/entitlement.js';
 import { env } from '../../lambdas/wiring.js';
 import type { Hub } from '../../local/runtime.js';
 import { startTestHub } from './support/hub.js';
@@ -240,7 +244,7 @@ describe('the workflow item', () => {
   });
 });
 
-describe('RoundWorkflowStore: a round reads its workflows once', () => {
+describe('ReadOnceWorkflowStore: a round reads its workflows once', () => {
   /** A client of its own that counts the DynamoDB operations sent through it. */
   function countingClient() {
     const counted = new DynamoDBClient({
@@ -264,7 +268,7 @@ describe('RoundWorkflowStore: a round reads its workflows once', () => {
     const ids = Array.from({ length: 150 }, (_, i) => `ENC-ROUND-${i}`);
     for (const id of ids) await store.recordEvent(event(id, 1), { kind: 'reach', state: 'claim_submitted' });
     const { counted, sent } = countingClient();
-    const round = new RoundWorkflowStore(counted, table);
+    const round = new ReadOnceWorkflowStore(counted, table);
 
     // Act
     await round.preload([...ids, 'ENC-ROUND-ABSENT']);
@@ -289,7 +293,7 @@ describe('RoundWorkflowStore: a round reads its workflows once', () => {
   it('fixes a plan once and reads it back from its copy; keeps a master record once it names its partner', async () => {
     // Arrange
     const { counted, sent } = countingClient();
-    const round = new RoundWorkflowStore(counted, table);
+    const round = new ReadOnceWorkflowStore(counted, table);
     const at = '2026-11-30T12:00:00.000Z';
     await store.putMasterRecord(
       'patient',
@@ -339,7 +343,7 @@ describe('RoundWorkflowStore: a round reads its workflows once', () => {
     const earlier = { steps: ['fixed by an earlier round'] };
     await store.fixPlan('ENC-ROUND-PA', 'remittance:R-A', earlier);
     const { counted, sent } = countingClient();
-    const round = new RoundWorkflowStore(counted, table);
+    const round = new ReadOnceWorkflowStore(counted, table);
 
     // Act
     await round.preload(
@@ -374,11 +378,49 @@ describe('RoundWorkflowStore: a round reads its workflows once', () => {
     counted.destroy();
   });
 
+  it("an intake request reads its encounter's workflow once: for the ownership check and the timeline entry", async () => {
+    // Arrange: an encounter of FAC-1 past its claim, and a billing partner of FAC-1 sending its next document
+    await store.recordEvent(event('ENC-ROUND-REQ', 1), { kind: 'reach', state: 'claim_submitted' });
+    const { counted, sent } = countingClient();
+    const request = new ReadOnceWorkflowStore(counted, table);
+    const published: unknown[] = [];
+    const publisher = { publish: async (...envelopes: unknown[]) => published.push(...envelopes) };
+    const principal: Principal = {
+      clientId: 'client-a',
+      name: 'Billing A',
+      role: 'partner',
+      facilities: ['FAC-1'],
+      payers: ALL,
+      teams: [],
+    };
+    const document: CanonicalEvent = {
+      eventType: 'ChargeFinalized',
+      data: { chargeId: 'CHG-REQ-1' },
+      encounter: { encounterId: 'ENC-ROUND-REQ', facilityId: 'FAC-1' },
+      partitionKey: 'ENC-ROUND-REQ',
+      facts: {},
+    };
+
+    // Act: as ingest.ts accepts a document — the entitlement check, then the timeline entry and the event
+    const entitled = await entitleWrites(request, principal, [document]);
+    await acceptEvents(
+      { store: request, publisher: publisher as unknown as EventPublisher },
+      { clientId: 'client-a', idempotencyKey: 'key-req-1', correlationId: 'corr-req-1', events: entitled },
+    );
+
+    // Assess: one read of the workflow; the timeline entry is the only write
+    expect(Object.fromEntries(sent)).toEqual({ GetItemCommand: 1, PutItemCommand: 1 });
+    expect(published).toHaveLength(1);
+    const timeline = await store.getTimeline('ENC-ROUND-REQ');
+    expect(timeline.map((entry) => entry.state)).toEqual(['claim_submitted', 'claim_submitted']);
+    counted.destroy();
+  });
+
   it("a copy another writer overtook is read again: its event and the other writer's both stand", async () => {
     // Arrange
     await store.recordEvent(event('ENC-ROUND-X', 1), { kind: 'reach', state: 'claim_submitted' });
     const { counted, sent } = countingClient();
-    const round = new RoundWorkflowStore(counted, table);
+    const round = new ReadOnceWorkflowStore(counted, table);
     await round.preload(['ENC-ROUND-X']);
     await store.recordEvent(event('ENC-ROUND-X', 2), { kind: 'none' }, (draft) => {
       draft.payerIds = ['PAYER-BY-ANOTHER-WRITER'];

@@ -221,7 +221,7 @@ export class WorkflowStore {
 
   /**
    * Fixed plans (`encounterId`, plan key) and patients' master records, read together in BatchGetItem requests
-   * of 100 keys (RoundWorkflowStore's preload); absent ones are not listed.
+   * of 100 keys (ReadOnceWorkflowStore's preload); absent ones are not listed.
    */
   protected async batchGetPlansAndPatients(
     plans: ReadonlyArray<{ encounterId: string; key: string }>,
@@ -245,10 +245,10 @@ export class WorkflowStore {
     return found;
   }
 
-  /** This store wrote the workflow item so (RoundWorkflowStore keeps it as its copy). */
+  /** This store wrote the workflow item so (ReadOnceWorkflowStore keeps it as its copy). */
   protected wrote(_workflow: Workflow): void {}
 
-  /** A conditional write found the workflow item moved on (RoundWorkflowStore drops its copy). */
+  /** A conditional write found the workflow item moved on (ReadOnceWorkflowStore drops its copy). */
   protected overtaken(_encounterId: string): void {}
 
   async getTimeline(encounterId: string): Promise<TimelineEntry[]> {
@@ -1055,19 +1055,23 @@ async function putPayerLedgerEntry(
 }
 
 /**
- * The workflow store as one ERA booking round sees it (issue 16): the round's workflows read once, together
+ * The workflow store for one unit of work that reads a workflow more than once: an ERA booking round, an intake
+ * request (its ownership check, then its timeline entry). Each workflow is read once and the copy each write made
+ * kept.
+ *
+ * A round (issue 16) reads its workflows once, together
  * (`preload`: BatchGetItem, 100 a request), and the copy each write made kept. Before, a claim payment's workflow
  * was read four times in its round — the batch's look-up, its decision in the batch, its decision again when
  * recorded, and the recording's read-modify-write — one GetItem and one gunzip each. Sound because the encounter
  * is quiet behind its gate while the round books it, and every workflow write is conditional on the version the
  * copy holds: a copy another writer overtook (a person, the reconciliation) fails its put, is dropped and read
- * again. Lives for one round only; a copy is handed out as a clone, so no caller changes another's.
+ * again. Lives for one round or request only; a copy is handed out as a clone, so no caller changes another's.
  *
  * Plans and synced partners are kept too, as they only ever become known: a plan once fixed is never changed
  * (first writer wins), so the decision made again when a claim payment is recorded finds it without reading it
  * back twice and writing it again; a master record is kept once it names its Odoo partner.
  */
-export class RoundWorkflowStore extends WorkflowStore {
+export class ReadOnceWorkflowStore extends WorkflowStore {
   private readonly copies = new Map<string, Workflow | null>();
   /** Fixed plans by `encounterId|key`; null: not fixed when the round read it (fixPlan's put decides). */
   private readonly plans = new Map<string, unknown | null>();
