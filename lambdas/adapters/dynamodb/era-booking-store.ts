@@ -263,6 +263,14 @@ export class EraBookingStore {
    * deduplication id is the same, so a send that did happen is not doubled.
    */
   async markRound(traceNumber: string, by: string, nowMs: number, untilMs: number): Promise<boolean> {
+    // While an ERA arrives the answer is mostly "a mark stands": a consistent read says so for a read unit, where a
+    // refused conditional put costs a write unit and an error. A mark cleared after this read was cleared by a
+    // round that reads the ready set afterwards, so it books this claim payment, which joined before the read.
+    const standing = await getItem<{ by?: string; until?: number }>(this.doc, this.tableName, {
+      pk: `ERAROUND#${traceNumber}`,
+      sk: 'MARK',
+    });
+    if (standing && (standing.until ?? 0) >= nowMs && standing.by !== by) return false;
     try {
       await this.doc.send(
         new PutCommand({
