@@ -196,6 +196,25 @@ export function roundTake(
   return Math.min(decided, Math.max(minimum, Math.floor(msLeft / msPerClaim)));
 }
 
+/**
+ * Whether a round is worth starting with `msLeft` of its invocation left, or is better handed to a fresh
+ * invocation. A round's look-ups and Odoo batch cost about what the last round's did (`prepareMs`) however few
+ * claim payments it takes: one started with less time than that plus a wave (`wave` claim payments at the pace)
+ * ran out of time after its first wave, having paid the whole batch for a handful. Unknown pace (a fresh
+ * container): it starts only with `unknownPaceMs` left.
+ */
+export function roundFits(
+  msLeft: number,
+  decided: number,
+  pace: { msPerClaim: number | undefined; prepareMs: number | undefined },
+  wave: number,
+  unknownPaceMs: number,
+): boolean {
+  if (msLeft <= 0) return false;
+  if (pace.msPerClaim === undefined) return msLeft >= unknownPaceMs;
+  return msLeft >= (pace.prepareMs ?? 0) + pace.msPerClaim * Math.min(decided, wave);
+}
+
 /** The pace after a round that spent `elapsedMs` on `booked` claim payments: an even blend with the last one. */
 export function nextRoundPace(
   previous: number | undefined,

@@ -36,6 +36,7 @@ import {
   paymentRoundKey,
   ROUND_MARK_TTL_MS,
   roundDeadline,
+  roundFits,
   roundGroupsLast,
   roundTake,
 } from '../core/era-booking.js';
@@ -99,6 +100,8 @@ const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.wor
 const ROUND_CONCURRENCY = 8;
 /** Wall-clock milliseconds a claim payment took this container's rounds (core/era-booking.ts `roundTake`). */
 let roundMsPerClaim: number | undefined;
+/** What the last round's look-ups and Odoo batch took (`roundFits`): mostly the same for a round of any size. */
+let roundPrepareMs: number | undefined;
 /** The smallest round whose cost sets the pace. */
 const ROUND_PACE_MIN_CLAIMS = 100;
 /** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
@@ -532,22 +535,25 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
         continue;
       }
       const msLeft = invocationDeadline - Date.now();
+      const pace = { msPerClaim: roundMsPerClaim, prepareMs: roundPrepareMs };
       if (
         decision.take > 0 &&
-        (msLeft <= 0 || (roundMsPerClaim === undefined && msLeft < ROUND_MAX_WAIT_MS))
+        !roundFits(msLeft, decision.take, pace, ROUND_CONCURRENCY, ROUND_MAX_WAIT_MS)
       ) {
         // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them),
-        // or little is left and nothing says how much a chunk needs: a fresh round, in an invocation of its own.
+        // too little is left for the batch and a wave, or nothing says how much a chunk needs: a fresh round, in
+        // an invocation of its own.
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
         return;
       }
       // As many as this container's pace says the time left can look up and record (all, at first).
       const take = roundTake(decision.take, deadline - Date.now(), roundMsPerClaim, ROUND_CONCURRENCY);
       const began = Date.now();
-      const { finished, booked } =
+      const { finished, booked, prepareMs } =
         take > 0
           ? await bookReady(traceNumber, oldest.slice(0, take), deadline)
-          : { finished: true, booked: 0 };
+          : { finished: true, booked: 0, prepareMs: undefined };
+      roundPrepareMs = prepareMs ?? roundPrepareMs;
       // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
       // time: a small round (a warm-up, a quiet day's trickle) teaches nothing about a chunk of 500.
       roundMsPerClaim = paceAfterRound(
@@ -589,7 +595,7 @@ async function bookReady(
   traceNumber: string,
   ready: readonly ReadyItem[],
   deadline: number,
-): Promise<{ finished: boolean; booked: number }> {
+): Promise<{ finished: boolean; booked: number; prepareMs?: number }> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
   for (const item of ready) {
@@ -656,7 +662,7 @@ async function bookReady(
     prepareMs: prepareEnded - began,
     recordMs: Date.now() - prepareEnded,
   });
-  return { finished: !outOfTime, booked: next };
+  return { finished: !outOfTime, booked: next, prepareMs: prepareEnded - began };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   paceAfterRound,
   paymentRoundKey,
   roundDeadline,
+  roundFits,
   roundGroupsLast,
   roundTake,
 } from '../../lambdas/core/era-booking.js';
@@ -149,6 +150,21 @@ describe("a round's size by its container's pace", () => {
   it('takes one wave at least, even with no time left, so the ERA advances', () => {
     expect(roundTake(500, -1_000, 200, 8)).toBe(8);
     expect(roundTake(3, -1_000, 200, 8)).toBe(3);
+  });
+
+  it('starts a round only with time for its batch and a wave; else a fresh invocation takes it', () => {
+    const pace = { msPerClaim: 20, prepareMs: 4_000 };
+    // 4 s of batch (the last round's) and 8 claim payments at 20 ms: 4,160 ms
+    expect(roundFits(4_160, 500, pace, 8, 20_000)).toBe(true);
+    expect(roundFits(4_159, 500, pace, 8, 20_000)).toBe(false);
+    // An ERA's last 3 claim payments need their batch and 3 of them only
+    expect(roundFits(4_060, 3, pace, 8, 20_000)).toBe(true);
+    expect(roundFits(0, 3, pace, 8, 20_000)).toBe(false);
+    // No pace yet: only with the time a fresh container waits for
+    expect(roundFits(19_999, 500, { msPerClaim: undefined, prepareMs: undefined }, 8, 20_000)).toBe(false);
+    expect(roundFits(20_000, 500, { msPerClaim: undefined, prepareMs: undefined }, 8, 20_000)).toBe(true);
+    // A pace but no batch measured (its round failed before recording): a wave at the pace
+    expect(roundFits(160, 500, { msPerClaim: 20, prepareMs: undefined }, 8, 20_000)).toBe(true);
   });
 
   it('blends each round into the pace evenly, and a round that booked nothing leaves it', () => {
