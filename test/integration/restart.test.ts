@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,10 +22,12 @@ async function postInvoice(hub: Hub, invoice: ReturnType<typeof invoiceRequest>)
 /** Issue #2: `npm start` keeps its data under the state dir, so a restart loses nothing. */
 describe('restarting the local hub', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-'));
+  const dirs = [stateDir];
   let hub: Hub | undefined;
 
   afterAll(async () => {
     await hub?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps workflows, idempotency records and Odoo data', async () => {
@@ -58,6 +60,7 @@ describe('restarting the local hub', () => {
     // Prepare: the month-end bench's setting (dynalite apart); one invoice, then the hub stopped.
     await hub?.close();
     const dir = mkdtempSync(join(tmpdir(), 'rcm-hub-restart-dynamodb-'));
+    dirs.push(dir);
     hub = await startTestHub({ stateDir: dir, dynamoDbProcess: true });
     const invoice = invoiceRequest({ invoiceId: 'INV-DYNAMO-APART-1', encounterId: 'ENC-DYNAMO-APART-1' });
     const post = (h: Hub) => postInvoice(h, invoice);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,8 @@ const SOURCE = [
 describe('npm run stack (scripts/stack-frames.ts)', () => {
   it('maps a trace from a deployed-style bundle (minified, unlinked map) back to the source line', async () => {
     // Prepare: bundled exactly as the Lambdas are, then thrown from.
-    const outfile = path.join(mkdtempSync(path.join(tmpdir(), 'rcm-stack-')), 'index.mjs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rcm-stack-'));
+    const outfile = path.join(dir, 'index.mjs');
     await build({
       ...esbuildOptions(root),
       stdin: { contents: SOURCE, loader: 'ts', resolveDir: root, sourcefile: 'lambdas/handlers/sample.ts' },
@@ -36,6 +37,7 @@ describe('npm run stack (scripts/stack-frames.ts)', () => {
       trace = (error as Error).stack ?? '';
     }
     const map = new SourceMap(JSON.parse(readFileSync(`${outfile}.map`, 'utf8')));
+    rmSync(dir, { recursive: true, force: true });
 
     // Act
     const resolved = resolveStack(trace, map);

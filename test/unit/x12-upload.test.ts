@@ -1,7 +1,7 @@
-import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkflowStore } from '../../lambdas/adapters/dynamodb/workflow-store.js';
 import {
   acceptRemittanceDocument,
@@ -57,8 +57,15 @@ function fakeContext(known: (claimId: string) => boolean, payers: string[] = [])
   return { context, accepted, kept };
 }
 
+const written: string[] = [];
+afterAll(() => {
+  for (const dir of written.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function writeFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'x12-upload-')), 'era.835');
+  const dir = mkdtempSync(join(tmpdir(), 'x12-upload-'));
+  written.push(dir);
+  const file = join(dir, 'era.835');
   writeFileSync(file, text, 'latin1');
   return file;
 }

@@ -1,18 +1,37 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Hub, type HubOptions, startHub } from '../../../local/runtime.js';
 
-/** A hub on random ports with its own state dir: what `npm start` runs, isolated per test file. */
+/**
+ * A hub on random ports with its own state dir: what `npm start` runs, isolated per test file. A state dir it made
+ * itself is removed when the hub closes: every test file's tables and queues stayed behind in the temp dir (a
+ * full-size month-end leaves 15 GB), until a later run found the disk full. A caller's own dir is the caller's.
+ */
 export async function startTestHub(options: HubOptions = {}): Promise<Hub> {
-  return startHub({
+  const ownDir = options.stateDir === undefined ? mkdtempSync(join(tmpdir(), 'rcm-hub-it-')) : undefined;
+  const hub = await startHub({
     port: 0,
     odooSandboxPort: 0,
-    stateDir: mkdtempSync(join(tmpdir(), 'rcm-hub-it-')),
+    ...(ownDir ? { stateDir: ownDir } : {}),
     fresh: true,
     logLevel: (process.env.IT_LOG_LEVEL as HubOptions['logLevel']) ?? 'SILENT',
     ...options,
+  }).catch((error: unknown) => {
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+    throw error;
+  });
+  if (!ownDir) return hub;
+  const close = hub.close.bind(hub);
+  return Object.assign(hub, {
+    close: async () => {
+      try {
+        await close();
+      } finally {
+        rmSync(ownDir, { recursive: true, force: true });
+      }
+    },
   });
 }
 
