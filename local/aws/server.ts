@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,7 +139,9 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
   let sqs: LocalSqs | undefined;
   let events: LocalEventBus | undefined;
   const secrets = new LocalSecrets({ accountId, region });
-  const s3 = new LocalS3(opts.s3Dir ?? mkdtempSync(join(tmpdir(), 'rcm-local-s3-')));
+  // Without a dir of the caller's, the objects live in a temp dir of this instance's, removed when it closes.
+  const ownS3Dir = opts.s3Dir === undefined ? mkdtempSync(join(tmpdir(), 'rcm-local-s3-')) : undefined;
+  const s3 = new LocalS3(opts.s3Dir ?? (ownS3Dir as string));
   const stepFunctions = new LocalStepFunctions({ ...opts.stepFunctions, accountId, region });
 
   let snsSink: SnsSink | undefined;
@@ -273,6 +275,7 @@ export async function startLocalAws(opts: StartLocalAwsOptions = {}): Promise<Lo
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 200).unref();
         });
+        if (ownS3Dir) rmSync(ownS3Dir, { recursive: true, force: true });
       })();
       return closing;
     },

@@ -1,5 +1,5 @@
 import { exec } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,8 @@ export async function odooUnderTest(): Promise<OdooUnderTest> {
       async close() {},
     };
   }
-  const dataFile = join(mkdtempSync(join(tmpdir(), 'rcm-conformance-odoo-')), 'odoo-sandbox.json');
+  const dataDir = mkdtempSync(join(tmpdir(), 'rcm-conformance-odoo-'));
+  const dataFile = join(dataDir, 'odoo-sandbox.json');
   let running: SandboxProcess | undefined;
   let url = '';
   const start = async (port: number) => {
@@ -94,7 +95,10 @@ export async function odooUnderTest(): Promise<OdooUnderTest> {
       await stop();
       await start(port);
     },
-    close: stop,
+    async close() {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
