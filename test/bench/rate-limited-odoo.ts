@@ -30,8 +30,9 @@ export interface RateLimitedOdoo {
 }
 
 /**
- * `callLog`: a file that gets a line per call while limited — milliseconds, `model.method`, the first 600
- * characters of its body — to see which calls a drain spent Odoo's time on (BENCH_MONTH_END_CALL_LOG).
+ * `callLog`: a file that gets a line per call while limited, once Odoo answered — when (epoch ms), how long Odoo
+ * took (ms, before the rate limit's padding), `model.method`, the first 300 characters of its body — to see which
+ * calls a drain spent Odoo's time on, and whether they slow as the books grow (BENCH_MONTH_END_CALL_LOG).
  */
 export async function startRateLimitedOdoo(
   target: string,
@@ -109,9 +110,11 @@ export async function startRateLimitedOdoo(
       try {
         const name = nameOf(req, body);
         if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
-        if (callLog && state.limit)
-          callLog.write(`${Date.now()} ${name} ${body.toString('utf8').slice(0, 600)}\n`);
         const answer = await forward(body, req);
+        if (callLog && state.limit)
+          callLog.write(
+            `${Date.now()} ${Math.round(performance.now() - started)} ${name} ${body.toString('utf8').slice(0, 300)}\n`,
+          );
         if (state.limit) {
           const minimum = 1000 / state.limit.rpcPerSecondPerWorker;
           const spent = performance.now() - started;
