@@ -146,7 +146,8 @@ vi.mock('../../lambdas/adapters/dynamodb/workflow-store.js', async (importOrigin
     async indexRemittance() {}
     async indexPayment() {}
   }
-  return { ...actual, WorkflowStore: FakeWorkflowStore };
+  // A request's own view of the workflows (ingest.ts) is the same fake.
+  return { ...actual, WorkflowStore: FakeWorkflowStore, ReadOnceWorkflowStore: FakeWorkflowStore };
 });
 
 vi.mock('../../lambdas/adapters/eventbridge/event-publisher.js', () => ({
