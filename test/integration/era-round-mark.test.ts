@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EraBookingStore } from '../../lambdas/adapters/dynamodb/era-booking-store.js';
 import { env } from '../../lambdas/wiring.js';
 import type { Hub } from '../../local/runtime.js';
+import { countingClient as countingDynamoDb } from './support/counting-client.js';
 import { startTestHub } from './support/hub.js';
 
 // A claim payment joining its ERA asks for a round with the round mark (core/era-booking.ts): one round message
@@ -17,23 +17,7 @@ afterAll(async () => {
   await hub?.close();
 });
 
-/** A client of its own that counts the DynamoDB operations sent through it. */
-function countingClient() {
-  const counted = new DynamoDBClient({
-    endpoint: hub.dynamodbEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  const sent = new Map<string, number>();
-  counted.middlewareStack.add(
-    (next, context) => async (args) => {
-      sent.set(context.commandName as string, (sent.get(context.commandName as string) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize' },
-  );
-  return { counted, sent };
-}
+const countingClient = () => countingDynamoDb(hub.dynamodbEndpoint);
 
 describe('the ERA round mark', () => {
   it('is asked for once while it stands: the others read it and write nothing; its own joining and a lapsed mark ask again', async () => {

@@ -13,6 +13,7 @@ import { acceptEvents, type CanonicalEvent } from '../../lambdas/handlers/intake
 import { entitleWrites } from '../../lambdas/handlers/intake/entitlement.js';
 import { env } from '../../lambdas/wiring.js';
 import type { Hub } from '../../local/runtime.js';
+import { countingClient as countingDynamoDb } from './support/counting-client.js';
 import { startTestHub } from './support/hub.js';
 
 // Issue 16 (docs/cost.md#third-pass): the workflow item keeps its index and lock attributes plain and the rest
@@ -245,23 +246,7 @@ describe('the workflow item', () => {
 });
 
 describe('ReadOnceWorkflowStore: a round reads its workflows once', () => {
-  /** A client of its own that counts the DynamoDB operations sent through it. */
-  function countingClient() {
-    const counted = new DynamoDBClient({
-      endpoint: hub.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const sent = new Map<string, number>();
-    counted.middlewareStack.add(
-      (next, context) => async (args) => {
-        sent.set(context.commandName as string, (sent.get(context.commandName as string) ?? 0) + 1);
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    return { counted, sent };
-  }
+  const countingClient = () => countingDynamoDb(hub.dynamodbEndpoint);
 
   it('reads 150 workflows in two BatchGetItem requests, then answers and records from its copies', async () => {
     // Arrange
