@@ -15,6 +15,11 @@ export interface RateLimitedOdoo {
   /** Off during setup (no limit), on for the measured phase. */
   limit: { workers: number; rpcPerSecondPerWorker: number } | undefined;
   down: boolean;
+  /**
+   * Answers to lose (`model.method` → how many): the call reaches Odoo and commits, the hub gets the 502 of a
+   * proxy whose upstream dropped the connection (a write whose outcome the hub cannot know).
+   */
+  loseAnswers: Map<string, number>;
   calls: Map<string, number>;
   /** Calls refused while down. */
   refused: number;
@@ -47,6 +52,7 @@ export async function startRateLimitedOdoo(
     url: '',
     limit: undefined,
     down: false,
+    loseAnswers: new Map(),
     calls: new Map(),
     refused: 0,
     workerSeconds: 0,
@@ -111,6 +117,14 @@ export async function startRateLimitedOdoo(
         const name = nameOf(req, body);
         if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
         const answer = await forward(body, req);
+        const losing = name ? (state.loseAnswers.get(name) ?? 0) : 0;
+        if (name && losing > 0) {
+          state.loseAnswers.set(name, losing - 1);
+          res
+            .writeHead(502, { 'content-type': 'text/html' })
+            .end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+          return;
+        }
         if (callLog && state.limit)
           callLog.write(
             `${Date.now()} ${Math.round(performance.now() - started)} ${name} ${body.toString('utf8').slice(0, 300)}\n`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LEDGER_SETUP, ensureHubSetup } from '../../lambdas/adapters/odoo/accounts.js';
 import type { Hub } from '../../local/runtime.js';
-import { startRateLimitedOdoo } from '../bench/rate-limited-odoo.js';
+import { type RateLimitedOdoo, startRateLimitedOdoo } from '../bench/rate-limited-odoo.js';
 import {
   type ClaimBooks,
   type EraClaim,
@@ -54,6 +54,8 @@ async function countedHub(
   clientId: string,
   setUp: (call: ReturnType<typeof apiCaller>, hub: Hub) => Promise<void>,
   act: (call: ReturnType<typeof apiCaller>, hub: Hub) => Promise<void>,
+  /** Sets up the faults `act` meets (the proxy's lost answers). */
+  faults?: (odoo: RateLimitedOdoo) => void,
 ): Promise<{ calls: Record<string, number>; rpcs: number }> {
   let hub: Hub | undefined;
   const counted = await startRateLimitedOdoo(odoo.hub.url);
@@ -66,6 +68,7 @@ async function countedHub(
     const call = apiCaller(hub, await accessToken(hub), clientId);
     await setUp(call, hub);
     counted.resetCounts();
+    faults?.(counted);
     await act(call, hub);
     const calls = Object.fromEntries(counted.calls);
     expect(hub.aws.sqs.messageCount(hub.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
@@ -87,6 +90,7 @@ async function bookEra(
   eraBooking: string,
   claims: EraClaim[],
   trace: string,
+  faults?: (odoo: RateLimitedOdoo) => void,
 ): Promise<{ books: Map<string, ClaimBooks>; calls: Record<string, number>; rpcs: number }> {
   const { calls, rpcs } = await countedHub(
     eraBooking,
@@ -96,6 +100,7 @@ async function bookEra(
       await setUpEraClaims(call, hub, claims);
     },
     (call, hub) => sendEra(call, hub, claims, trace),
+    faults,
   );
   const memoField = (await odoo.reader.dialect()).paymentMemoField;
   const books = await eraBooks(
@@ -160,6 +165,27 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
       stopped.calls['account.payment.search_read'] ?? 0,
       JSON.stringify(stopped.calls),
     ).toBeLessThanOrEqual(6);
+  });
+
+  it("books an ERA whose round lost Odoo's answer to its payments: the next round posts those drafts, once", async () => {
+    const claims = eraClaims(`D${run}`, 12);
+    const oneRound = JSON.stringify({ chunk: claims.length, quietMs: 20_000, maxWaitMs: 3_600_000 });
+    // Odoo creates the round's payments and the answer is lost: twelve draft payments the hub cannot know of.
+    const lost = await bookEra(oneRound, claims, `EFT-D${run}`, (proxy) =>
+      proxy.loseAnswers.set('account.payment.create', 1),
+    );
+    console.info(
+      `ERA booking conformance (${odoo.kind} Odoo): 12 mixed claims after a lost create, ${lost.rpcs} RPCs ` +
+        `(${JSON.stringify(lost.calls)})`,
+    );
+    for (const c of claims) {
+      expect(lost.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+      expect(lost.books.get(c.n)?.payments, c.n).toHaveLength(1);
+    }
+    // Created once, by the round whose answer was lost; the next round's batch posts the drafts with its own
+    // (payments, then credit notes and patient invoices: at most 3 posting calls), none on its own.
+    expect(lost.calls['account.payment.create'], JSON.stringify(lost.calls)).toBe(1);
+    expect(lost.calls['account.move.action_post'] ?? 0, JSON.stringify(lost.calls)).toBeLessThanOrEqual(3);
   });
 });
 

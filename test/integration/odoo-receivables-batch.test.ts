@@ -178,8 +178,11 @@ async function cases(prefix: string, count: number): Promise<Case[]> {
   return out;
 }
 
-/** What the writer's batch does (booking/batch.ts): one look-up for all, then the batch. */
-async function bookBatch(batch: Case[]) {
+/**
+ * What the writer's batch does (booking/batch.ts): one look-up for all, then the batch. `meanwhile` runs between
+ * the two, as another writer or a person might.
+ */
+async function bookBatch(batch: Case[], meanwhile?: () => Promise<void>) {
   const moveRefs = batch.flatMap((c) =>
     c.steps.flatMap((s) =>
       s.kind === 'creditNote' || s.kind === 'patientInvoice'
@@ -193,6 +196,7 @@ async function bookBatch(batch: Case[]) {
     moveRefs,
     partnerIds: new Map(batch.map((c) => [`rcm:${c.partner.kind}:${c.partner.id}`, c.partner.odooId])),
   });
+  await meanwhile?.();
   const bookings: BatchBooking[] = batch.map((c) => ({
     key: c.key,
     steps: c.steps,
@@ -421,6 +425,102 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
       );
       expect(found).toHaveLength(1);
     }
+  });
+
+  it('posts in its own calls the payments an earlier batch created and never posted: once, same books', async () => {
+    const batch = await cases('A', KINDS.length);
+    const alone = await cases('Z', KINDS.length);
+    // The first batch's create commits and its answer is lost (an outage, a timeout): every payment is a draft.
+    dropAnswers.set('account.payment.create', 1);
+    const first = await bookBatch(batch);
+    expect([...first.unsettled.keys()].sort()).toEqual(batch.map((c) => c.key).sort());
+    // The next delivery's batch takes the drafts as they are: no second payment, no call per payment.
+    await stats('DELETE');
+    const second = await bookBatch(batch);
+    const calls = await stats('GET');
+    expect([...second.booked.keys()].sort()).toEqual(batch.map((c) => c.key).sort());
+    expect(second.unsettled.size + second.refused.size).toBe(0);
+    expect(calls.calls['account.payment.create']).toBeUndefined();
+    // The fixed count of a batch from scratch (11) less the create.
+    expect(calls.total).toBe(10);
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of alone) await ledger.execute(c.steps);
+    for (const [index, c] of batch.entries()) {
+      expect(await books(c), c.kind).toEqual(await books(alone[index] as Case));
+      const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
+      const payments = await odoo.call<Array<{ id: number; state: string; is_reconciled: boolean }>>(
+        'account.payment',
+        'search_read',
+        [[['ref', 'ilike', `[${ref}]`]]],
+        { fields: ['state', 'is_reconciled'] },
+      );
+      expect(payments, c.kind).toEqual([expect.objectContaining({ state: 'posted', is_reconciled: true })]);
+      // What the batch answers names the payment a redelivery finds.
+      expect(second.booked.get(c.key)?.executed.find((s) => s.kind === 'payment')?.ids).toEqual([
+        payments[0]?.id,
+      ]);
+    }
+  });
+
+  it('leaves to the one-by-one path a draft at another amount, or one posted after its look-up', async () => {
+    const batch = (await cases('K', KINDS.length)).filter((c) => c.steps.every((s) => s.kind === 'payment'));
+    const [changed, posted, ...rest] = batch;
+    if (!changed || !posted) throw new Error('no cases');
+    dropAnswers.set('account.payment.create', 1);
+    await bookBatch(batch);
+    const draftOf = async (c: Case) => {
+      const ref = (c.steps[0] as PostingStep).ref;
+      const [row] = await odoo.call<Array<{ id: number }>>(
+        'account.payment',
+        'search_read',
+        [[['ref', 'ilike', `[${ref}]`]]],
+        { fields: ['id'] },
+      );
+      return row?.id as number;
+    };
+    // Someone corrected one draft's amount in Odoo; another is posted by hand once the batch has looked it up.
+    await odoo.call('account.payment', 'write', [[await draftOf(changed)], { amount: 12.34 }]);
+    const second = await bookBatch(batch, async () => {
+      await odoo.call('account.payment', 'action_post', [[await draftOf(posted)]]);
+    });
+    expect([...second.attempted].sort()).toEqual([posted, ...rest].map((c) => c.key).sort());
+    expect([...second.booked.keys()].sort()).toEqual(rest.map((c) => c.key).sort());
+    expect(second.unsettled.size + second.refused.size).toBe(0);
+    // Still one payment each.
+    for (const c of batch) {
+      const ref = (c.steps[0] as PostingStep).ref;
+      expect(
+        await odoo.call<unknown[]>('account.payment', 'search_read', [[['ref', 'ilike', `[${ref}]`]]], {
+          fields: ['id'],
+        }),
+      ).toHaveLength(1);
+    }
+  });
+
+  it('takes a draft whose matching numbers were written before the batch stopped; leaves drafted moves alone', async () => {
+    const batch = await cases('M', KINDS.length);
+    const alone = await cases('N', KINDS.length);
+    // Odoo commits the matching numbers and the answer is lost: payments in draft, both lines marked; the credit
+    // notes and patient invoices of the batch are drafts too.
+    dropAnswers.set('account.move.line.load', 1);
+    const first = await bookBatch(batch);
+    expect(first.booked.size).toBe(0);
+    const second = await bookBatch(batch);
+    const moving = batch.filter((c) => c.steps.some((s) => s.kind !== 'payment'));
+    // A payment whose booking also has drafted moves is the one-by-one path's (it finishes the moves by their
+    // external ids); the others' marked drafts are posted by this batch.
+    expect([...second.attempted].sort()).toEqual(
+      batch
+        .filter((c) => !moving.includes(c))
+        .map((c) => c.key)
+        .sort(),
+    );
+    expect([...second.booked.keys()].sort()).toEqual([...second.attempted].sort());
+    const ledger = new OdooReceivablesLedger(odoo);
+    for (const c of moving) await ledger.execute(c.steps);
+    for (const c of alone) await ledger.execute(c.steps);
+    for (const [index, c] of batch.entries())
+      expect(await books(c), c.kind).toEqual(await books(alone[index] as Case));
   });
 
   it('writes each credit note, patient invoice and line once when the moves were loaded without an answer', async () => {

@@ -75,6 +75,8 @@ interface Item {
   /** The payer invoice's open receivable line, the payment's counterpart line, the payment and its entry. */
   invoiceLine?: LineRow;
   paymentId?: number;
+  /** The payment is a draft an earlier batch created and stopped before posting (an outage, a timeout). */
+  adopted?: boolean;
   paymentLine?: LineRow;
   drafts: Array<{ draft: MoveDraft; moveId?: number }>;
 }
@@ -139,10 +141,12 @@ export function batchable(steps: readonly PostingStep[]): boolean {
  * notes first (`_reconcile_reversed_moves` before `_reconcile_marked`: account_move.py 17.0 lines 3899–3900,
  * 19.0 lines 5566–5567), so the payment is matched first; the partials and their amounts are the
  * ones the one-by-one order books (docs/posting-rules.md). The batch takes only bookings it can write from
- * scratch: anything Odoo already holds, a payer invoice already partly matched, an amount that does not add up is
- * left out before anything is written, for `OdooReceivablesLedger.execute` to book on its own as before. Once a
- * write answered, what a later failure leaves (a draft payment, draft credit notes) is what the one-by-one path
- * finishes; a write whose answer was lost is `unsettled`.
+ * scratch, or whose only trace in Odoo is the draft payment an earlier batch created and never posted (an
+ * outage, a lost answer: posted here with the batch's own, at the plan's amount, not three calls each on the
+ * one-by-one path): anything else Odoo already holds, a payer invoice already partly matched, an amount that
+ * does not add up is left out before anything is written, for `OdooReceivablesLedger.execute` to book on its own
+ * as before. Once a write answered, what a later failure leaves (a draft payment, draft credit notes) is what the
+ * one-by-one path or the next batch finishes; a write whose answer was lost is `unsettled`.
  */
 export class OdooReceivablesBatch {
   private readonly chart: OdooChart;
@@ -217,11 +221,13 @@ export class OdooReceivablesBatch {
       for (const item of paying) {
         const own = lines.filter((line) => many2oneId(line.move_id) === item.invoice?.id);
         const [line] = own;
-        // One open line, never matched: it can take a temporary number (a matched one refuses it).
+        // One open line, never matched: it can take a temporary number (a matched one refuses it). An adopted
+        // draft's invoice line may carry the number its batch wrote before it stopped.
+        const ownMark = item.adopted && line?.matching_number === `I${(item.payment as PaymentStep).ref}`;
         if (
           own.length === 1 &&
           line &&
-          !line.matching_number &&
+          (!line.matching_number || ownMark) &&
           line.matched_debit_ids.length === 0 &&
           line.matched_credit_ids.length === 0
         ) {
@@ -251,8 +257,8 @@ export class OdooReceivablesBatch {
     // Look-ups done: from here on the batch writes for these bookings.
     for (const item of items) outcome.attempted.add(item.booking.key);
 
-    // ---- 2. payments created, in draft ----
-    const creating = items.filter((item) => item.payment);
+    // ---- 2. payments created, in draft (an adopted draft is there already) ----
+    const creating = items.filter((item) => item.payment && item.paymentId === undefined);
     if (creating.length > 0) {
       const values = creating.map((item) => {
         const step = item.payment as PaymentStep;
@@ -388,7 +394,9 @@ export class OdooReceivablesBatch {
       if (
         own.length === 1 &&
         line &&
-        many2oneId(line.account_id) === many2oneId(item.invoiceLine?.account_id)
+        many2oneId(line.account_id) === many2oneId(item.invoiceLine?.account_id) &&
+        // An adopted payment posted meanwhile (another delivery finished it) is the one-by-one path's to apply.
+        (!item.adopted || line.parent_state === 'draft')
       )
         item.paymentLine = line;
       else unmatched.push(item);
@@ -654,13 +662,29 @@ function itemOf(
   );
   const [invoice] = live;
   if (live.length !== 1 || !invoice || invoice.state !== 'posted') return undefined;
+  let adopted: number | undefined;
   if (payment) {
     const partnerId = snapshot.partnerIds.get(partnerRef(payment.partner));
     if (partnerId === undefined || many2oneId(invoice.partner_id) !== partnerId) return undefined;
     const rows = snapshot.payments.get(payment.ref);
+    if (!rows) return undefined;
     const marker = paymentMarker(payment.ref);
-    if (!rows || rows.some((row) => typeof row[memoField] === 'string' && row[memoField].includes(marker)))
-      return undefined;
+    const held = rows.filter((row) => typeof row[memoField] === 'string' && row[memoField].includes(marker));
+    if (held.length > 0) {
+      // Only a batch leaves a payment unposted (its create answered, its post never came): the batch posts it as
+      // it posts its own, instead of three calls of the one-by-one path per payment. Anything else — posted,
+      // cancelled, another amount, two of them — is the one-by-one path's to find and check.
+      const [row] = held;
+      if (
+        held.length > 1 ||
+        !row ||
+        (row.state !== 'draft' && row.state !== 'in_process') ||
+        typeof row.amount !== 'number' ||
+        odooAmountToCents(row.amount) !== payment.amountCents
+      )
+        return undefined;
+      adopted = row.id;
+    }
   }
   for (const step of creditNotes) {
     if (!snapshot.searchedRefs.has(step.ref)) return undefined;
@@ -682,7 +706,15 @@ function itemOf(
   const keys = [`invoice:${invoice.id}`, ...(patientInvoice ? [`patient:${patientInvoice.invoiceId}`] : [])];
   if (keys.some((key) => claimed.has(key))) return undefined;
   for (const key of keys) claimed.add(key);
-  return { booking, invoice, payment, creditNotes, patientInvoice, drafts: [] };
+  return {
+    booking,
+    invoice,
+    payment,
+    creditNotes,
+    patientInvoice,
+    drafts: [],
+    ...(adopted === undefined ? {} : { paymentId: adopted, adopted: true }),
+  };
 }
 
 /** What must hold once the batch booked an item; a description of what does not, else undefined. */

@@ -198,7 +198,8 @@ export class OdooReceivablesLedger {
         'account.payment',
         'search_read',
         [[...Array(leaves.length - 1).fill('|'), ...leaves]],
-        { fields: [memoField, 'state', 'move_id'] },
+        // `amount`: a batch adopts a draft of its own only at the plan's amount (receivables-batch.ts).
+        { fields: [memoField, 'state', 'move_id', 'amount'] },
       );
       for (const ref of refs) snapshot.payments.set(ref, rows);
     }
