@@ -536,9 +536,11 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       }
       const msLeft = invocationDeadline - Date.now();
       const pace = { msPerClaim: roundMsPerClaim, prepareMs: roundPrepareMs };
+      // A fresh invocation, after the same work before this check: a whole timeout instead of what was left.
+      const freshMsLeft = msLeft + (ROUND_LEASE_MS - remainingMs);
       if (
         decision.take > 0 &&
-        !roundFits(msLeft, decision.take, pace, ROUND_CONCURRENCY, ROUND_MAX_WAIT_MS)
+        !roundFits(msLeft, decision.take, pace, ROUND_CONCURRENCY, ROUND_MAX_WAIT_MS, freshMsLeft)
       ) {
         // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them),
         // too little is left for the batch and a wave, or nothing says how much a chunk needs: a fresh round, in

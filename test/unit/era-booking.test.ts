@@ -6,6 +6,7 @@ import {
   decideRound,
   eraBookingSettings,
   eraGroup,
+  FRESH_INVOCATION_SLACK_MS,
   isEraBookingRound,
   joinsEraRound,
   nextRoundPace,
@@ -165,6 +166,39 @@ describe("a round's size by its container's pace", () => {
     expect(roundFits(20_000, 500, { msPerClaim: undefined, prepareMs: undefined }, 8, 20_000)).toBe(true);
     // A pace but no batch measured (its round failed before recording): a wave at the pace
     expect(roundFits(160, 500, { msPerClaim: 20, prepareMs: undefined }, 8, 20_000)).toBe(true);
+  });
+
+  it('starts a round that no fresh invocation could fit either, instead of handing it over for ever', () => {
+    // The real Odoo 17's month-end: a round's batch took 44.8 s and booked 24 before its time was up (a pace of
+    // 1.87 s a claim payment), and an invocation has 45 s for rounds. Handed over, it would be handed over again.
+    const slow = { msPerClaim: 1_870, prepareMs: 44_787 };
+    const needs = 44_787 + 8 * 1_870;
+    expect(roundFits(44_500, 500, slow, 8, 20_000, 44_500)).toBe(true);
+    expect(roundFits(10_000, 500, slow, 8, 20_000, 45_000)).toBe(true);
+    // A fresh invocation would fit it (with the slack for its own start): this one hands over.
+    const pace = { msPerClaim: 20, prepareMs: 4_000 };
+    expect(roundFits(3_000, 500, pace, 8, 20_000, 45_000)).toBe(false);
+    expect(roundFits(3_000, 500, pace, 8, 20_000, 4_160 + FRESH_INVOCATION_SLACK_MS)).toBe(false);
+    expect(roundFits(3_000, 500, pace, 8, 20_000, 4_159 + FRESH_INVOCATION_SLACK_MS)).toBe(true);
+    // No time at all: always handed over.
+    expect(roundFits(0, 500, slow, 8, 20_000, 10_000)).toBe(false);
+    // Whatever the pace, handing over never repeats: a fresh invocation either fits the round or starts it.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.integer({ min: 1, max: 5_000 }),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 0, max: FRESH_INVOCATION_SLACK_MS }),
+        (prepareMs, msPerClaim, decided, startLost) => {
+          const p = { msPerClaim, prepareMs };
+          const fresh = 45_000;
+          if (roundFits(1_000, decided, p, 8, 20_000, fresh)) return true;
+          // Handed over: the fresh invocation, having lost up to the slack to its own start, starts it.
+          return roundFits(fresh - startLost, decided, p, 8, 20_000, fresh);
+        },
+      ),
+    );
+    expect(needs).toBeGreaterThan(45_000);
   });
 
   it('blends each round into the pace evenly, and a round that booked nothing leaves it', () => {
