@@ -106,9 +106,7 @@ export async function startRateLimitedOdoo(
       const body = Buffer.concat(chunks);
       if (state.down) {
         state.refused += 1;
-        res
-          .writeHead(502, { 'content-type': 'text/html' })
-          .end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+        badGateway(res);
         return;
       }
       const limited = await acquire();
@@ -120,9 +118,7 @@ export async function startRateLimitedOdoo(
         const losing = name ? (state.loseAnswers.get(name) ?? 0) : 0;
         if (name && losing > 0) {
           state.loseAnswers.set(name, losing - 1);
-          res
-            .writeHead(502, { 'content-type': 'text/html' })
-            .end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+          badGateway(res);
           return;
         }
         if (callLog && state.limit)
@@ -161,4 +157,11 @@ export async function startRateLimitedOdoo(
       server.close(() => resolve());
     });
   return state;
+}
+
+/** What a front proxy answers when Odoo is unreachable or dropped the connection: an HTML 502. */
+function badGateway(res: http.ServerResponse): void {
+  res
+    .writeHead(502, { 'content-type': 'text/html' })
+    .end('<html><body><h1>502 Bad Gateway</h1></body></html>');
 }

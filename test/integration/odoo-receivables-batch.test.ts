@@ -59,6 +59,15 @@ function emptySnapshot() {
   };
 }
 
+/** The Odoo payments carrying this case's payment marker, with these fields. */
+async function paymentsOf<Row extends object>(
+  c: Case,
+  fields: string[],
+): Promise<Array<Row & { id: number }>> {
+  const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
+  return odoo.call('account.payment', 'search_read', [[['ref', 'ilike', `[${ref}]`]]], { fields });
+}
+
 async function stats(method: 'GET' | 'DELETE'): Promise<{ total: number; calls: Record<string, number> }> {
   const response = await fetch(`${sandbox.url}/__sandbox/stats`, { method });
   return (await response.json()) as { total: number; calls: Record<string, number> };
@@ -384,15 +393,10 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     const ledger = new OdooReceivablesLedger(odoo);
     for (const c of batch) await ledger.execute(c.steps);
     for (const c of payers) {
-      const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
-      const found = await odoo.call<Array<{ state: string; is_reconciled: boolean }>>(
-        'account.payment',
-        'search_read',
-        [[['ref', 'ilike', `[${ref}]`]]],
-        {
-          fields: ['state', 'is_reconciled'],
-        },
-      );
+      const found = await paymentsOf<{ state: string; is_reconciled: boolean }>(c, [
+        'state',
+        'is_reconciled',
+      ]);
       expect(found, c.kind).toEqual([expect.objectContaining({ state: 'posted', is_reconciled: true })]);
     }
   });
@@ -447,13 +451,10 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     for (const c of alone) await ledger.execute(c.steps);
     for (const [index, c] of batch.entries()) {
       expect(await books(c), c.kind).toEqual(await books(alone[index] as Case));
-      const ref = (c.steps.find((s) => s.kind === 'payment') as PostingStep).ref;
-      const payments = await odoo.call<Array<{ id: number; state: string; is_reconciled: boolean }>>(
-        'account.payment',
-        'search_read',
-        [[['ref', 'ilike', `[${ref}]`]]],
-        { fields: ['state', 'is_reconciled'] },
-      );
+      const payments = await paymentsOf<{ state: string; is_reconciled: boolean }>(c, [
+        'state',
+        'is_reconciled',
+      ]);
       expect(payments, c.kind).toEqual([expect.objectContaining({ state: 'posted', is_reconciled: true })]);
       // What the batch answers names the payment a redelivery finds.
       expect(second.booked.get(c.key)?.executed.find((s) => s.kind === 'payment')?.ids).toEqual([
@@ -468,16 +469,7 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     if (!changed || !posted) throw new Error('no cases');
     dropAnswers.set('account.payment.create', 1);
     await bookBatch(batch);
-    const draftOf = async (c: Case) => {
-      const ref = (c.steps[0] as PostingStep).ref;
-      const [row] = await odoo.call<Array<{ id: number }>>(
-        'account.payment',
-        'search_read',
-        [[['ref', 'ilike', `[${ref}]`]]],
-        { fields: ['id'] },
-      );
-      return row?.id as number;
-    };
+    const draftOf = async (c: Case) => (await paymentsOf(c, ['id']))[0]?.id as number;
     // Someone corrected one draft's amount in Odoo; another is posted by hand once the batch has looked it up.
     await odoo.call('account.payment', 'write', [[await draftOf(changed)], { amount: 12.34 }]);
     const second = await bookBatch(batch, async () => {
@@ -487,14 +479,7 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     expect([...second.booked.keys()].sort()).toEqual(rest.map((c) => c.key).sort());
     expect(second.unsettled.size + second.refused.size).toBe(0);
     // Still one payment each.
-    for (const c of batch) {
-      const ref = (c.steps[0] as PostingStep).ref;
-      expect(
-        await odoo.call<unknown[]>('account.payment', 'search_read', [[['ref', 'ilike', `[${ref}]`]]], {
-          fields: ['id'],
-        }),
-      ).toHaveLength(1);
-    }
+    for (const c of batch) expect(await paymentsOf(c, ['id'])).toHaveLength(1);
   });
 
   it('takes a draft whose matching numbers were written before the batch stopped; leaves drafted moves alone', async () => {
