@@ -24,6 +24,13 @@ export const env = {
    */
   odooWriteRetryDelaySeconds: 'ODOO_WRITE_RETRY_DELAY_SECONDS',
   /**
+   * Seconds after a batched write whose answer was lost (a timeout, a 502) during which Odoo may still commit it
+   * (default 150): its records are not looked at again before then, or a late commit would double them. At
+   * least the Odoo server's `limit_time_real` (120 s by default with workers) plus the time a request may wait
+   * for a worker. Tests shorten it.
+   */
+  odooLateCommitSeconds: 'ODOO_LATE_COMMIT_SECONDS',
+  /**
    * ERA booking (issue 16, core/era-booking.ts): unset or `on` (the defaults), or JSON `{"chunk","quietMs",
    * "maxWaitMs"}` — an ERA's claim payments are booked together by rounds in the ERA's FIFO group; `off`: each
    * in its own turn, as before.

@@ -113,6 +113,13 @@ export const StageConfig = z
     odooWriteConcurrency: z.number().int().min(2).max(1000),
     /** Receives before a message moves to the Odoo write DLQ. */
     odooWriteMaxReceiveCount: z.number().int().min(1).max(1000),
+    /**
+     * Seconds after a batched Odoo write lost its answer during which Odoo may still commit it: its records are
+     * not looked up (nor written) again before then. At least the Odoo server's `limit_time_real` (120 s by
+     * default with workers) plus the time a request may wait for a worker; below the write queue's visibility
+     * timeout (360 s), which brings a message back if the writer could not set the wait itself.
+     */
+    odooLateCommitSeconds: z.number().int().min(1).max(330).default(150),
     /** How long an idempotency record (API `Idempotency-Key`) is kept. */
     idempotencyTtlHours: z
       .number()

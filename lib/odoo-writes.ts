@@ -22,6 +22,8 @@ export interface OdooWritesProps {
   maxReceiveCount: number;
   /** Stage override of the consumer's maxConcurrency (cdk.json `odooWriteConcurrency`). */
   maxConcurrency: number;
+  /** How long a write whose answer was lost may still commit in the stage's Odoo (cdk.json `odooLateCommitSeconds`). */
+  lateCommitSeconds: number;
 }
 
 export interface QueuePair {
@@ -92,6 +94,7 @@ export class OdooWrites extends Construct {
       // The consumer gives a transiently failing message up to the DLQ itself, with its reason, on the last
       // receive SQS allows; so it must know the same count the redrive policy uses.
       consumer.addEnvironment(env.odooWriteMaxReceiveCount, String(this.props.maxReceiveCount));
+      consumer.addEnvironment(env.odooLateCommitSeconds, String(this.props.lateCommitSeconds));
       const source = new SqsEventSource(queue, {
         batchSize: spec.batchSize,
         reportBatchItemFailures: true,

@@ -74,6 +74,7 @@ export class RcmHubStack extends Stack {
       removalPolicy,
       maxReceiveCount: config.odooWriteMaxReceiveCount,
       maxConcurrency: config.odooWriteConcurrency,
+      lateCommitSeconds: config.odooLateCommitSeconds,
     });
     this.webhooks = new Webhooks(this, 'Webhooks', { stage, key, removalPolicy });
     this.uploads = new Uploads(this, 'Uploads', { key, removalPolicy });

@@ -96,6 +96,8 @@ export interface HubOptions {
     visibilityTimeoutSeconds?: number;
     maxReceiveCount?: number;
     retryDelaySeconds?: number;
+    /** Seconds a write whose answer was lost may still commit (ODOO_LATE_COMMIT_SECONDS; default the writer's). */
+    lateCommitSeconds?: number;
   };
   /**
    * ERA booking (issue 16, core/era-booking.ts): `off`, `on` or JSON `{"chunk","quietMs","maxWaitMs"}`; unset:
@@ -321,6 +323,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
       if (name === 'OdooWriteQueue' && override?.retryDelaySeconds !== undefined)
         names[env.odooWriteRetryDelaySeconds] = String(override.retryDelaySeconds);
       else if (name === 'OdooWriteQueue') delete process.env[env.odooWriteRetryDelaySeconds]; // an earlier hub's
+      if (name === 'OdooWriteQueue' && override?.lateCommitSeconds !== undefined)
+        names[env.odooLateCommitSeconds] = String(override.lateCommitSeconds);
+      else if (name === 'OdooWriteQueue') delete process.env[env.odooLateCommitSeconds];
       // The same DLQ, for the exception register's retries (in AWS a separate receive/delete grant).
       if (name === 'OdooWriteQueue') names[resourceEnv.odooWriteDlqRedrive] = dlqUrl;
     }

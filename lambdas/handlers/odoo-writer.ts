@@ -91,6 +91,13 @@ const maxReceiveCount = numberEnv(env.odooWriteMaxReceiveCount, odooWriteQueueRe
 const heldEventMaxAgeMs = numberEnv(env.heldEventMaxAgeSeconds, 24 * 3600) * 1000;
 /** Seconds until a failed write is tried again; 0 (unset): 5, 20, 80, 320 s by receive (retrySoon). */
 const retryDelaySeconds = numberEnv(env.odooWriteRetryDelaySeconds, 0);
+/** How long a batched write whose answer was lost may still commit in Odoo (env.ts `odooLateCommitSeconds`). */
+const lateCommitMs = numberEnv(env.odooLateCommitSeconds, 150) * 1000;
+/**
+ * Failed messages that must not come back before a time (epoch ms), by message id: those waiting out a write
+ * that may still commit. Read by retrySoon; per message, as invocations may overlap in one process (locally).
+ */
+const retryNotBefore = new Map<string, number>();
 /** AWS only: the breaker probe function a writer wakes when it opens the breaker (lib/odoo-breaker.ts). */
 const probeFunction = process.env[env.odooBreakerProbeFunction];
 /** ERA booking (core/era-booking.ts): on unless switched off (`off`: claim payments book in their own turn). */
@@ -200,6 +207,7 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
     await countDrained(event.Records.length - response.batchItemFailures.length);
     return response;
   } finally {
+    for (const record of event.Records) retryNotBefore.delete(record.messageId);
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };
@@ -264,7 +272,8 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   for (const record of event.Records) {
     if (!failed.has(record.messageId)) continue;
-    const delay = breakerState.open
+    const notBefore = retryNotBefore.get(record.messageId);
+    const retryDelay = breakerState.open
       ? breakerState.retryInSeconds
       : retryDelaySeconds > 0
         ? retryDelaySeconds
@@ -272,6 +281,9 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
             Number(record.attributes.ApproximateReceiveCount ?? '1'),
             odooWriteQueueRedelivery.visibilityTimeoutSeconds,
           );
+    // Never sooner than a late commit could land (the visibility timeout, if this fails, is longer still).
+    const delay =
+      notBefore === undefined ? retryDelay : Math.max(retryDelay, Math.ceil((notBefore - Date.now()) / 1000));
     await writeQueue.retryIn(record.receiptHandle, delay).catch((error: unknown) => {
       logger.warn('could not shorten the retry delay; the visibility timeout applies', {
         error: (error as Error).message,
@@ -408,6 +420,9 @@ async function writeRecord(
         attempts,
         ...(odooError.debug ? { odooTraceback: odooError.debug } : {}),
       });
+      // A batched write that may still commit: not looked at again (nor written again) until it no longer can.
+      if (odooError.faultName === BATCH_OUTCOME_UNKNOWN)
+        retryNotBefore.set(record.messageId, Date.now() + lateCommitMs);
       if (envelope.encounterId) {
         await store.noteOdooError(envelope.encounterId, {
           at: new Date().toISOString(),
@@ -505,6 +520,18 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
   // Its own lease holder per delivery: a copy handed out again while this one runs must not book alongside it.
   const holder = `${record.messageId}:${attempts}`;
   let leased = false;
+  /** Set once the round's batch lost an answer: the lease is kept until then, and the round comes back then. */
+  let lateCommitUntil: number | undefined;
+  const waitForLateCommit = async () => {
+    const now = Date.now();
+    lateCommitUntil = now + lateCommitMs;
+    await eraStore
+      .lease(traceNumber, holder, now, lateCommitUntil, { lateCommit: true })
+      .catch((error: unknown) => {
+        // The round's own lease still stands for a while, and its message comes back no sooner.
+        logger.warn('ERA round lease not extended for a late commit', { error: (error as Error).message });
+      });
+  };
   try {
     // The mark is cleared before the ready set is read: a claim payment joining after this read asks again.
     await eraStore.clearRoundMark(traceNumber);
@@ -518,7 +545,12 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       );
     const now = Date.now();
     leased = await eraStore.lease(traceNumber, holder, now, now + ROUND_LEASE_MS);
-    if (!leased) throw new OdooError('transient', 'rcm.EraRoundBusy', 'another round of this ERA is at work');
+    if (!leased) {
+      // Kept by a round waiting out a late commit: this one comes back when the wait is over.
+      const lease = await eraStore.leaseOf(traceNumber);
+      if (lease?.lateCommit) retryNotBefore.set(record.messageId, lease.until);
+      throw new OdooError('transient', 'rcm.EraRoundBusy', 'another round of this ERA is at work');
+    }
     for (let waited = 0; ; ) {
       const { oldest, newest } = await eraStore.ready(traceNumber, settings.chunk);
       const decision = decideRound(oldest.length, oldest[0]?.joinedAt, newest, Date.now(), settings);
@@ -553,7 +585,7 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       const began = Date.now();
       const { finished, booked, prepareMs } =
         take > 0
-          ? await bookReady(traceNumber, oldest.slice(0, take), deadline)
+          ? await bookReady(traceNumber, oldest.slice(0, take), deadline, waitForLateCommit)
           : { finished: true, booked: 0, prepareMs: undefined };
       roundPrepareMs = prepareMs ?? roundPrepareMs;
       // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
@@ -581,10 +613,16 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}`);
       return;
     }
-    logger.warn('ERA round not finished; SQS brings it back', { kind: odooError.kind, attempts });
+    logger.warn('ERA round not finished; SQS brings it back', {
+      kind: odooError.kind,
+      attempts,
+      ...(lateCommitUntil === undefined ? {} : { lateCommitWaitMs: lateCommitUntil - Date.now() }),
+    });
+    if (lateCommitUntil !== undefined) retryNotBefore.set(record.messageId, lateCommitUntil);
     throw odooError;
   } finally {
-    if (leased) await eraStore.release(traceNumber, holder);
+    // A lease kept for a late commit lapses by itself: no round looks for those payments before then.
+    if (leased && lateCommitUntil === undefined) await eraStore.release(traceNumber, holder);
   }
 }
 
@@ -597,6 +635,7 @@ async function bookReady(
   traceNumber: string,
   ready: readonly ReadyItem[],
   deadline: number,
+  waitForLateCommit: () => Promise<void>,
 ): Promise<{ finished: boolean; booked: number; prepareMs?: number }> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
@@ -629,6 +668,9 @@ async function bookReady(
       claims.map(({ gate }) => gate.envelope),
       { odoo: await odooClient(), store: roundStore, booking: { ...context, store: roundStore } },
     );
+    // Before any claim of it fails for it: a write whose answer was lost may still commit, and the next round's
+    // look-up must come after that, or it creates the same payments again.
+    if (lostAnswers(prepared)) await waitForLateCommit();
   } catch (error) {
     logger.warn('ERA round batch not completed; its claim payments are booked one by one', {
       error: (error as Error).message,
@@ -665,6 +707,13 @@ async function bookReady(
     recordMs: Date.now() - prepareEnded,
   });
   return { finished: !outOfTime, booked: next, prepareMs: prepareEnded - began };
+}
+
+/** Whether the batch left writes it sent without an answer (receivables-batch.ts `unsettled`). */
+function lostAnswers(prepared: PreparedWrites): boolean {
+  for (const receivable of prepared.receivables.values())
+    if (receivable.kind === 'failed' && receivable.error.faultName === BATCH_OUTCOME_UNKNOWN) return true;
+  return false;
 }
 
 /**

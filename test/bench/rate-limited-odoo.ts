@@ -20,6 +20,14 @@ export interface RateLimitedOdoo {
    * proxy whose upstream dropped the connection (a write whose outcome the hub cannot know).
    */
   loseAnswers: Map<string, number>;
+  /**
+   * Calls to commit late (`model.method` → milliseconds): the hub gets the proxy's 502 at once, and the call
+   * reaches Odoo (and commits) only that much later — a request Odoo was still working on when the hub gave
+   * up, as a 300-payment create that outlasted the client's timeout on the real Odoo 17. One call each.
+   */
+  commitLate: Map<string, number>;
+  /** Late calls not yet forwarded or answered by Odoo: settled before the books are read. */
+  pendingLate(): Promise<void>;
   calls: Map<string, number>;
   /** Calls refused while down. */
   refused: number;
@@ -48,11 +56,16 @@ export async function startRateLimitedOdoo(
   const sockets = new Set<import('node:net').Socket>();
   const waiting: Array<() => void> = [];
   let busy = 0;
+  const late = new Set<Promise<unknown>>();
   const state: RateLimitedOdoo = {
     url: '',
     limit: undefined,
     down: false,
     loseAnswers: new Map(),
+    commitLate: new Map(),
+    pendingLate: async () => {
+      await Promise.all(late);
+    },
     calls: new Map(),
     refused: 0,
     workerSeconds: 0,
@@ -109,10 +122,22 @@ export async function startRateLimitedOdoo(
         badGateway(res);
         return;
       }
+      const name = nameOf(req, body);
+      const lateMs = name ? state.commitLate.get(name) : undefined;
+      if (name && lateMs !== undefined) {
+        state.commitLate.delete(name);
+        state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
+        badGateway(res);
+        const landing = new Promise((resolve) => setTimeout(resolve, lateMs))
+          .then(() => forward(body, req))
+          .catch(() => undefined);
+        late.add(landing);
+        void landing.finally(() => late.delete(landing));
+        return;
+      }
       const limited = await acquire();
       const started = performance.now();
       try {
-        const name = nameOf(req, body);
         if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
         const answer = await forward(body, req);
         const losing = name ? (state.loseAnswers.get(name) ?? 0) : 0;

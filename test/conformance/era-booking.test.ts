@@ -56,6 +56,8 @@ async function countedHub(
   act: (call: ReturnType<typeof apiCaller>, hub: Hub) => Promise<void>,
   /** Sets up the faults `act` meets (the proxy's lost answers). */
   faults?: (odoo: RateLimitedOdoo) => void,
+  /** The writer's wait after a write whose answer was lost (ODOO_LATE_COMMIT_SECONDS, here 3 s), its receives. */
+  queue: { lateCommitSeconds?: number; maxReceiveCount?: number } = {},
 ): Promise<{ calls: Record<string, number>; rpcs: number }> {
   let hub: Hub | undefined;
   const counted = await startRateLimitedOdoo(odoo.hub.url);
@@ -64,12 +66,15 @@ async function countedHub(
       odoo: { ...odoo.hub, url: counted.url },
       eraBooking,
       monitoring: { sweepIntervalSeconds: false },
+      odooWriteQueue: { lateCommitSeconds: 3, ...queue },
     });
     const call = apiCaller(hub, await accessToken(hub), clientId);
     await setUp(call, hub);
     counted.resetCounts();
     faults?.(counted);
     await act(call, hub);
+    // A call committing late lands before the books are read (else its copy would go unseen).
+    await counted.pendingLate();
     const calls = Object.fromEntries(counted.calls);
     expect(hub.aws.sqs.messageCount(hub.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
     const rpcs = Object.entries(calls)
@@ -91,6 +96,7 @@ async function bookEra(
   claims: EraClaim[],
   trace: string,
   faults?: (odoo: RateLimitedOdoo) => void,
+  queue?: { lateCommitSeconds?: number; maxReceiveCount?: number },
 ): Promise<{ books: Map<string, ClaimBooks>; calls: Record<string, number>; rpcs: number }> {
   const { calls, rpcs } = await countedHub(
     eraBooking,
@@ -101,6 +107,7 @@ async function bookEra(
     },
     (call, hub) => sendEra(call, hub, claims, trace),
     faults,
+    queue,
   );
   const memoField = (await odoo.reader.dialect()).paymentMemoField;
   const books = await eraBooks(
@@ -187,6 +194,37 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
     expect(lost.calls['account.payment.create'], JSON.stringify(lost.calls)).toBe(1);
     expect(lost.calls['account.move.action_post'] ?? 0, JSON.stringify(lost.calls)).toBeLessThanOrEqual(3);
   });
+
+  it.each([
+    // The round's retry (5 s after its first receive) comes back before the commit.
+    { round: 'its retry', maxReceiveCount: undefined, trace: 'L' },
+    // The round's receives spent at once: the fresh round it sends is taken within a second.
+    { round: 'a fresh round', maxReceiveCount: 2, trace: 'F' },
+  ])(
+    'books an ERA whose payments commit after the hub gave up on them, $round waiting for them: nothing created twice',
+    async ({ maxReceiveCount, trace }) => {
+      const claims = eraClaims(`${trace}${run}`, 12);
+      const oneRound = JSON.stringify({ chunk: claims.length, quietMs: 20_000, maxWaitMs: 3_600_000 });
+      // The hub hears a 502 at once; Odoo creates the payments 8 s later. Only a writer that waits out the late
+      // commit (here 12 s) before its next look-up finds them instead of creating more.
+      const late = await bookEra(
+        oneRound,
+        claims,
+        `EFT-${trace}${run}`,
+        (proxy) => proxy.commitLate.set('account.payment.create', 8_000),
+        { lateCommitSeconds: 12, ...(maxReceiveCount ? { maxReceiveCount } : {}) },
+      );
+      console.info(
+        `ERA booking conformance (${odoo.kind} Odoo): 12 mixed claims after a late-committing create ` +
+          `(maxReceiveCount ${maxReceiveCount ?? 'default'}), ${late.rpcs} RPCs (${JSON.stringify(late.calls)})`,
+      );
+      for (const c of claims) {
+        expect(late.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+        expect(late.books.get(c.n)?.payments, c.n).toHaveLength(1);
+      }
+      expect(late.calls['account.payment.create'], JSON.stringify(late.calls)).toBe(1);
+    },
+  );
 });
 
 describe("conformance: a day's payments booked as one unit of Odoo work", () => {

@@ -190,6 +190,8 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
           s.template.toJSON().Resources[logicalId(s.stack.functions.byName[spec.consumer])].Properties
             .Environment.Variables;
         expect(variables[env.odooWriteMaxReceiveCount]).toBe(String(config.odooWriteMaxReceiveCount));
+        // How long a write whose answer was lost may still commit: the stage's Odoo, not the code's default.
+        expect(variables[env.odooLateCommitSeconds]).toBe(String(config.odooLateCommitSeconds));
       }
     });
   });

@@ -221,14 +221,27 @@ export class EraBookingStore {
   /**
    * Takes the ERA's round lease for `holder` until `untilMs`: one round at a time per ERA, even when SQS hands a
    * round's message out again while it still runs (a visibility timeout shorter than the round). False: another
-   * round holds it.
+   * round holds it. `lateCommit`: the holder keeps it past its round, until a write whose answer it lost can no
+   * longer commit (no round of the ERA may look for, and create, the same payments before then).
    */
-  async lease(traceNumber: string, holder: string, nowMs: number, untilMs: number): Promise<boolean> {
+  async lease(
+    traceNumber: string,
+    holder: string,
+    nowMs: number,
+    untilMs: number,
+    options: { lateCommit?: boolean } = {},
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk: `ERALEASE#${traceNumber}`, sk: 'LEASE', holder, until: untilMs },
+          Item: {
+            pk: `ERALEASE#${traceNumber}`,
+            sk: 'LEASE',
+            holder,
+            until: untilMs,
+            ...(options.lateCommit ? { lateCommit: true } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR holder = :holder',
           ExpressionAttributeNames: { '#until': 'until' },
           ExpressionAttributeValues: { ':now': nowMs, ':holder': holder },
@@ -239,6 +252,19 @@ export class EraBookingStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * The ERA's round lease as it stands: until when, and whether its holder keeps it past its round to wait out a
+   * write that may still commit (`lease` with `lateCommit`). Undefined: nobody holds it.
+   */
+  async leaseOf(traceNumber: string): Promise<{ until: number; lateCommit: boolean } | undefined> {
+    const item = await getItem<{ until: number; lateCommit?: boolean }>(this.doc, this.tableName, {
+      pk: `ERALEASE#${traceNumber}`,
+      sk: 'LEASE',
+    });
+    if (!item) return undefined;
+    return { until: Number(item.until), lateCommit: item.lateCommit === true };
   }
 
   async release(traceNumber: string, holder: string): Promise<void> {
