@@ -666,7 +666,13 @@ async function bookReady(
     );
     prepared = await prepareBatch(
       claims.map(({ gate }) => gate.envelope),
-      { odoo: await odooClient(), store: roundStore, booking: { ...context, store: roundStore } },
+      {
+        odoo: await odooClient(),
+        store: roundStore,
+        booking: { ...context, store: roundStore },
+        // A batch of hundreds waits for Odoo as long as the round may: an answer given up on costs a late-commit wait.
+        answerBy: deadline,
+      },
     );
     // Before any claim of it fails for it: a write whose answer was lost may still commit, and the next round's
     // look-up must come after that, or it creates the same payments again.

@@ -16,14 +16,25 @@ import { type OdooSandbox, startOdooSandbox } from '../../local/odoo-sandbox/ser
 
 let sandbox: OdooSandbox;
 let odoo: OdooClient;
+/** The same Odoo, its calls' answers waited for 0.5 s only. */
+let impatient: OdooClient;
 let invoices: OdooInvoiceLedger;
 const run = Date.now().toString(36);
 const date = '2026-11-30';
 /** Calls to drop after Odoo committed them (`model.method` → how many): the answer is lost, the write is not. */
 const dropAnswers = new Map<string, number>();
+/** Calls Odoo answers this late (`model.method` → ms, once each): a batch a loaded Odoo takes its time over. */
+const slowAnswers = new Map<string, number>();
 
 beforeAll(async () => {
   sandbox = await startOdooSandbox({ port: 0, fresh: true });
+  const connection = {
+    url: sandbox.url,
+    db: 'rcm',
+    login: 'admin',
+    apiKey: 'admin',
+    protocol: 'jsonrpc' as const,
+  };
   const dropping = (async (url: string | URL | Request, init?: RequestInit) => {
     const answer = await fetch(url, init);
     const body = JSON.parse(String(init?.body ?? '{}')) as { params?: { args?: unknown[] } };
@@ -34,12 +45,22 @@ beforeAll(async () => {
       dropAnswers.set(key, left - 1);
       throw new TypeError('fetch failed: the connection dropped after Odoo committed');
     }
+    const slowMs = slowAnswers.get(key);
+    if (slowMs !== undefined) {
+      slowAnswers.delete(key);
+      // Committed; the answer comes after `slowMs`, unless the caller gives up first (its timeout).
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, slowMs);
+        init?.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(init.signal?.reason);
+        });
+      });
+    }
     return answer;
   }) as typeof fetch;
-  odoo = new OdooClient(
-    { url: sandbox.url, db: 'rcm', login: 'admin', apiKey: 'admin', protocol: 'jsonrpc' },
-    { fetch: dropping },
-  );
+  odoo = new OdooClient(connection, { fetch: dropping });
+  impatient = new OdooClient(connection, { fetch: dropping, timeoutMs: 500 });
   invoices = new OdooInvoiceLedger(odoo);
   // The chart and journals the hub books to, set up once (not a per-batch cost).
   await new OdooReceivablesBatch(odoo).book([], emptySnapshot());
@@ -191,7 +212,11 @@ async function cases(prefix: string, count: number): Promise<Case[]> {
  * What the writer's batch does (booking/batch.ts): one look-up for all, then the batch. `meanwhile` runs between
  * the two, as another writer or a person might.
  */
-async function bookBatch(batch: Case[], meanwhile?: () => Promise<void>) {
+async function bookBatch(
+  batch: Case[],
+  meanwhile?: () => Promise<void>,
+  options: { client?: OdooClient; answerBy?: number } = {},
+) {
   const moveRefs = batch.flatMap((c) =>
     c.steps.flatMap((s) =>
       s.kind === 'creditNote' || s.kind === 'patientInvoice'
@@ -211,7 +236,11 @@ async function bookBatch(batch: Case[], meanwhile?: () => Promise<void>) {
     steps: c.steps,
     patientPartnerId: c.patientPartnerId,
   }));
-  return new OdooReceivablesBatch(odoo).book(bookings, snapshot);
+  return new OdooReceivablesBatch(options.client ?? odoo).book(
+    bookings,
+    snapshot,
+    options.answerBy === undefined ? {} : { answerBy: options.answerBy },
+  );
 }
 
 /**
@@ -461,6 +490,24 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
         payments[0]?.id,
       ]);
     }
+  });
+
+  it("waits for a slow batch's answers as long as its round may, not a single call's timeout", async () => {
+    const waited = await cases('P', KINDS.length);
+    const gaveUp = await cases('Q', KINDS.length);
+    // Odoo takes 1.5 s over the create; a single call's answer is waited for 0.5 s.
+    slowAnswers.set('account.payment.create', 1_500);
+    const patient = await bookBatch(waited, undefined, { client: impatient, answerBy: Date.now() + 10_000 });
+    expect([...patient.booked.keys()].sort()).toEqual(waited.map((c) => c.key).sort());
+    expect(patient.unsettled.size + patient.refused.size).toBe(0);
+    // Without the round's deadline the batch gives up on the same create: a write that may still commit.
+    slowAnswers.set('account.payment.create', 1_500);
+    const hasty = await bookBatch(gaveUp, undefined, { client: impatient });
+    const paying = gaveUp.filter((c) => c.steps.some((s) => s.kind === 'payment')).map((c) => c.key);
+    expect([...hasty.unsettled.keys()].sort()).toEqual(paying.sort());
+    expect([...hasty.unsettled.values()].map((e) => e.faultName)).toEqual(
+      paying.map(() => BATCH_OUTCOME_UNKNOWN),
+    );
   });
 
   it('leaves to the one-by-one path a draft at another amount, or one posted after its look-up', async () => {

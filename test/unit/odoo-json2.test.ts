@@ -302,3 +302,40 @@ describe('JSON-2 named arguments', () => {
     expect(call).toThrowError(/named arguments/);
   });
 });
+
+describe('how long a call waits for its answer', () => {
+  /** A client over an Odoo that never answers, waiting `timeoutMs` for each call unless told otherwise. */
+  function silentOdoo(timeoutMs: number) {
+    const never = ((_input: URL | string | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+      })) as typeof fetch;
+    return new OdooClient(
+      { url: 'http://odoo.test', db: 'rcm19', login: 'rcm-hub', apiKey: 'key', protocol: 'json2' },
+      { fetch: never, timeoutMs },
+    );
+  }
+
+  async function giveUp(call: Promise<unknown>): Promise<OdooError> {
+    try {
+      await call;
+    } catch (error) {
+      if (error instanceof OdooError) return error;
+      throw error;
+    }
+    throw new Error('expected the call to fail');
+  }
+
+  it("a call's own timeout replaces the client's, longer or shorter: a timeout, retryable", async () => {
+    const client = silentOdoo(60_000);
+    expect(client.callTimeoutMs).toBe(60_000);
+    const short = await giveUp(client.call('account.payment', 'create', [[]], {}, { timeoutMs: 20 }));
+    expect(short).toMatchObject({ kind: 'transient', faultName: 'timeout' });
+    expect(isRetryable(short)).toBe(true);
+    const longer = silentOdoo(10);
+    const waited = performance.now();
+    await giveUp(longer.call('account.payment', 'create', [[]], {}, { timeoutMs: 200 }));
+    // Not the client's 10 ms: the call waited for its own 200 ms (timers fire no sooner than asked).
+    expect(performance.now() - waited).toBeGreaterThanOrEqual(150);
+  });
+});

@@ -43,6 +43,13 @@ export interface OdooCallSample {
  * The uid from `authenticate` is cached per connection: five failed logins from one IP lock logins for
  * 60 s (`base.login_cooldown_after`), and many Lambdas share a NAT address.
  */
+/** How long a call's answer is waited for, unless the client or the call says otherwise. */
+export const DEFAULT_CALL_TIMEOUT_MS = 15_000;
+
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
 export class OdooClient {
   private uid: number | undefined;
   private requestId = 0;
@@ -61,6 +68,11 @@ export class OdooClient {
 
   get url(): string {
     return this.connection.url;
+  }
+
+  /** How long a call's answer is waited for, unless the call says otherwise. */
+  get callTimeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   }
 
   async serverVersion(): Promise<OdooVersion> {
@@ -88,18 +100,22 @@ export class OdooClient {
     return dialect;
   }
 
-  /** `execute_kw(model, method, args, kwargs)` in JSON-RPC terms; translated for JSON-2. */
+  /**
+   * `execute_kw(model, method, args, kwargs)` in JSON-RPC terms; translated for JSON-2. `timeoutMs`: how long
+   * this call's answer is waited for, instead of the client's (a batch of hundreds of records takes Odoo longer).
+   */
   async call<T = unknown>(
     model: string,
     method: string,
     args: unknown[] = [],
     kwargs: Record<string, unknown> = {},
+    options: CallOptions = {},
   ): Promise<T> {
-    if (!this.options.onCall) return this.callOnce<T>(model, method, args, kwargs);
+    if (!this.options.onCall) return this.callOnce<T>(model, method, args, kwargs, options);
     const started = performance.now();
     let failure: OdooError | undefined;
     try {
-      return await this.callOnce<T>(model, method, args, kwargs);
+      return await this.callOnce<T>(model, method, args, kwargs, options);
     } catch (error) {
       failure = error instanceof OdooError ? error : new OdooError('transient', 'Error', String(error));
       throw error;
@@ -118,20 +134,19 @@ export class OdooClient {
     method: string,
     args: unknown[],
     kwargs: Record<string, unknown>,
+    options: CallOptions,
   ): Promise<T> {
-    if (this.connection.protocol === 'json2') return (await this.json2(model, method, args, kwargs)) as T;
+    if (this.connection.protocol === 'json2')
+      return (await this.json2(model, method, args, kwargs, options)) as T;
     const uid = await this.authenticate();
     const { db, apiKey } = this.connection;
     try {
-      return (await this.jsonRpc('object', 'execute_kw', [
-        db,
-        uid,
-        apiKey,
-        model,
-        method,
-        args,
-        kwargs,
-      ])) as T;
+      return (await this.jsonRpc(
+        'object',
+        'execute_kw',
+        [db, uid, apiKey, model, method, args, kwargs],
+        options,
+      )) as T;
     } catch (error) {
       // A rotated key or a corrected database: forget the uid so the next call logs in again.
       if (error instanceof OdooError && (error.kind === 'auth' || error.kind === 'misconfiguration'))
@@ -155,9 +170,14 @@ export class OdooClient {
     return uid;
   }
 
-  private async jsonRpc(service: string, method: string, args: unknown[]): Promise<unknown> {
+  private async jsonRpc(
+    service: string,
+    method: string,
+    args: unknown[],
+    options: CallOptions = {},
+  ): Promise<unknown> {
     const body = { jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId };
-    const payload = (await this.http('POST', '/jsonrpc', body)) as {
+    const payload = (await this.http('POST', '/jsonrpc', body, {}, options)) as {
       result?: unknown;
       error?: { message?: string; data?: OdooFault };
     };
@@ -181,11 +201,15 @@ export class OdooClient {
     method: string,
     args: unknown[],
     kwargs: Record<string, unknown>,
+    options: CallOptions,
   ): Promise<unknown> {
-    return this.http('POST', `/json/2/${model}/${method}`, json2Body(method, args, kwargs), {
-      Authorization: `bearer ${this.connection.apiKey}`,
-      'X-Odoo-Database': this.connection.db,
-    });
+    return this.http(
+      'POST',
+      `/json/2/${model}/${method}`,
+      json2Body(method, args, kwargs),
+      { Authorization: `bearer ${this.connection.apiKey}`, 'X-Odoo-Database': this.connection.db },
+      options,
+    );
   }
 
   private async http(
@@ -193,6 +217,7 @@ export class OdooClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    options: CallOptions = {},
   ): Promise<unknown> {
     const doFetch = this.options.fetch ?? fetch;
     let response: Response;
@@ -201,7 +226,7 @@ export class OdooClient {
         method,
         headers: { 'Content-Type': 'application/json', Accept: 'application/json', ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(options.timeoutMs ?? this.callTimeoutMs),
       });
     } catch (error) {
       const cause = error as Error;

@@ -1,7 +1,7 @@
 import { formatCents } from '../../core/money.js';
 import { EXTERNAL_ID_MODULE, externalIdName, loadCell } from '../../core/odoo-external-ids.js';
 import type { PostingStep } from '../../core/posting-plan.js';
-import type { OdooClient } from './client.js';
+import type { CallOptions, OdooClient } from './client.js';
 import { OdooError } from './errors.js';
 import { loadRows, RACE_MESSAGE } from './external-records.js';
 
@@ -128,6 +128,7 @@ export async function loadMoveHeaders(
 export async function loadMoves(
   odoo: OdooClient,
   drafts: readonly MoveDraft[],
+  options: CallOptions = {},
 ): Promise<number[] | undefined> {
   if (drafts.length === 0) return [];
   const headerColumns = [...new Set(drafts.flatMap((d) => Object.keys(d.header)))];
@@ -151,6 +152,7 @@ export async function loadMoves(
     'load',
     [],
     { fields: ['id', ...headerColumns, ...lineColumns], data: rows },
+    options,
   );
   // `load` answers one id per record (a move with its lines), not per row.
   if (answer.ids && answer.ids.length === drafts.length) return answer.ids;

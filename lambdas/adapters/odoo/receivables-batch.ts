@@ -3,7 +3,7 @@ import { centsToOdooAmount, formatCents, odooAmountToCents } from '../../core/mo
 import { partnerRef } from '../../core/odoo-posting.js';
 import type { PostingStep } from '../../core/posting-plan.js';
 import { type LedgerSetup, ledgerSetupFromEnv, OdooChart } from './accounts.js';
-import type { OdooClient } from './client.js';
+import type { CallOptions, OdooClient } from './client.js';
 import type { DepositEntryRow } from './era-deposit-ledger.js';
 import { OdooError } from './errors.js';
 import { creditNoteDraft, loadMoves, type MoveDraft, patientInvoiceDraft } from './receivable-moves.js';
@@ -158,7 +158,20 @@ export class OdooReceivablesBatch {
     this.chart = OdooChart.of(odoo, setup);
   }
 
-  async book(bookings: readonly BatchBooking[], snapshot: ReceivablesSnapshot): Promise<BatchOutcome> {
+  /**
+   * `answerBy` (epoch ms): until when the batch's calls wait for their answers — the writer's round stops there
+   * anyway — never less than a single call's (15 s). On a real Odoo a create or a posting of 300 payments takes
+   * 10–25 s, and an answer given up on is a write that may still commit: its records wait out a late commit.
+   */
+  async book(
+    bookings: readonly BatchBooking[],
+    snapshot: ReceivablesSnapshot,
+    options: { answerBy?: number } = {},
+  ): Promise<BatchOutcome> {
+    const patience = (): CallOptions =>
+      options.answerBy === undefined
+        ? {}
+        : { timeoutMs: Math.max(this.odoo.callTimeoutMs, options.answerBy - Date.now()) };
     const outcome: BatchOutcome = {
       booked: new Map(),
       unsettled: new Map(),
@@ -293,7 +306,7 @@ export class OdooReceivablesBatch {
         };
       });
       try {
-        const ids = await this.odoo.call<number[]>('account.payment', 'create', [values]);
+        const ids = await this.odoo.call<number[]>('account.payment', 'create', [values], {}, patience());
         if (!Array.isArray(ids) || ids.length !== creating.length)
           throw new OdooError(
             'transient',
@@ -339,6 +352,7 @@ export class OdooReceivablesBatch {
         const ids = await loadMoves(
           this.odoo,
           slots.map((slot) => slot.draft),
+          patience(),
         );
         if (!ids)
           throw new OdooError('permanent', 'rcm.ExternalIdRace', 'another writer holds one of the moves');
@@ -381,6 +395,7 @@ export class OdooReceivablesBatch {
             'parent_state',
           ],
         },
+        patience(),
       );
     } catch (error) {
       // Written and answered: what the batch leaves (draft payments, draft moves) the one-by-one path finishes.
@@ -434,7 +449,7 @@ export class OdooReceivablesBatch {
       .map((line) => many2oneId(line.move_id) as number);
     if (named.length > 0) {
       try {
-        await this.odoo.call('account.move', 'write', [named, { name: '/' }]);
+        await this.odoo.call('account.move', 'write', [named, { name: '/' }], {}, patience());
       } catch (error) {
         drop([...marked, ...posting], error);
       }
@@ -452,16 +467,20 @@ export class OdooReceivablesBatch {
         const answer = await this.odoo.call<{
           ids: number[] | false;
           messages?: Array<{ message?: string }>;
-        }>('account.move.line', 'load', [], { fields: ['.id', 'matching_number'], data: rows });
+        }>('account.move.line', 'load', [], { fields: ['.id', 'matching_number'], data: rows }, patience());
         if (!answer.ids)
           throw new OdooError(
             'permanent',
             'rcm.LoadRefused',
             `Odoo refused the matching numbers: ${(answer.messages ?? []).map((m) => m.message).join('; ')}`,
           );
-        await this.odoo.call('account.move', 'action_post', [
-          matching.map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number),
-        ]);
+        await this.odoo.call(
+          'account.move',
+          'action_post',
+          [matching.map((item) => many2oneId((item.paymentLine as LineRow).move_id) as number)],
+          {},
+          patience(),
+        );
       } catch (error) {
         // Their drafts too: a credit note posted before its payment is matched would take the temporary number.
         drop(matching, error);
@@ -473,7 +492,7 @@ export class OdooReceivablesBatch {
     if (lining.length > 0) {
       try {
         for (const round of postingRounds(lining))
-          await this.odoo.call('account.move', 'action_post', [round]);
+          await this.odoo.call('account.move', 'action_post', [round], {}, patience());
       } catch (error) {
         drop(lining, error);
       }
@@ -518,19 +537,25 @@ export class OdooReceivablesBatch {
       move_type: string;
     }>;
     try {
-      after = await this.odoo.call('account.move', 'search_read', [[...deposits, ['id', 'in', ids]]], {
-        fields: [
-          'name',
-          'state',
-          'partner_id',
-          'amount_residual',
-          'amount_total',
-          'ref',
-          'journal_id',
-          'move_type',
-        ],
-        order: 'id',
-      });
+      after = await this.odoo.call(
+        'account.move',
+        'search_read',
+        [[...deposits, ['id', 'in', ids]]],
+        {
+          fields: [
+            'name',
+            'state',
+            'partner_id',
+            'amount_residual',
+            'amount_total',
+            'ref',
+            'journal_id',
+            'move_type',
+          ],
+          order: 'id',
+        },
+        patience(),
+      );
     } catch {
       // Written and answered, not checked: the one-by-one path finds each step done and checks it.
       return outcome;

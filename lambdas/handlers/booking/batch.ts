@@ -85,6 +85,8 @@ interface PrepareDeps {
   deferRemittances?: boolean;
   /** Payments outside an ERA too: each joins its day's round (core/era-booking.ts `paymentRoundKey`). */
   deferPayments?: boolean;
+  /** Until when (epoch ms) the receivables batch waits for Odoo's answers: an ERA round's deadline. */
+  answerBy?: number;
 }
 
 export async function prepareBatch(
@@ -264,7 +266,11 @@ async function prepareReceivables(
         : {}),
     });
   }
-  const outcome = await new OdooReceivablesBatch(deps.odoo).book(bookings, snapshot);
+  const outcome = await new OdooReceivablesBatch(deps.odoo).book(
+    bookings,
+    snapshot,
+    deps.answerBy === undefined ? {} : { answerBy: deps.answerBy },
+  );
   for (const [key, booked] of outcome.booked)
     prepared.receivables.set(key, { kind: 'booked', plan: plans.get(key) as PostingPlan, ...booked });
   for (const [key, error] of [...outcome.unsettled, ...outcome.refused])
