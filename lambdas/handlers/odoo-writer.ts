@@ -585,7 +585,11 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       const began = Date.now();
       const { finished, booked, prepareMs } =
         take > 0
-          ? await bookReady(traceNumber, oldest.slice(0, take), deadline, waitForLateCommit)
+          ? await bookReady(traceNumber, oldest.slice(0, take), {
+              deadline,
+              answerBy: invocationDeadline,
+              waitForLateCommit,
+            })
           : { finished: true, booked: 0, prepareMs: undefined };
       roundPrepareMs = prepareMs ?? roundPrepareMs;
       // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
@@ -634,8 +638,14 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
 async function bookReady(
   traceNumber: string,
   ready: readonly ReadyItem[],
-  deadline: number,
-  waitForLateCommit: () => Promise<void>,
+  round: {
+    /** When the round stops taking claim payments. */
+    deadline: number;
+    /** Until when its batch waits for Odoo: the invocation, less the time to record a wave of claims. */
+    answerBy: number;
+    /** Keeps the ERA from any look-up of the batch's payments while a write whose answer was lost may commit. */
+    waitForLateCommit: () => Promise<void>;
+  },
 ): Promise<{ finished: boolean; booked: number; prepareMs?: number }> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
@@ -670,13 +680,14 @@ async function bookReady(
         odoo: await odooClient(),
         store: roundStore,
         booking: { ...context, store: roundStore },
-        // A batch of hundreds waits for Odoo as long as the round may: an answer given up on costs a late-commit wait.
-        answerBy: deadline,
+        // A batch of hundreds waits for Odoo as long as the invocation allows: an answer given up on costs its ERA
+        // a late-commit wait.
+        answerBy: round.answerBy,
       },
     );
     // Before any claim of it fails for it: a write whose answer was lost may still commit, and the next round's
     // look-up must come after that, or it creates the same payments again.
-    if (lostAnswers(prepared)) await waitForLateCommit();
+    if (lostAnswers(prepared)) await round.waitForLateCommit();
   } catch (error) {
     logger.warn('ERA round batch not completed; its claim payments are booked one by one', {
       error: (error as Error).message,
@@ -692,7 +703,7 @@ async function bookReady(
     Array.from({ length: Math.min(ROUND_CONCURRENCY, claims.length) }, async () => {
       while (next < claims.length) {
         // Each worker takes one claim payment at least, so a round whose batch took its time still advances.
-        if (next >= ROUND_CONCURRENCY && Date.now() >= deadline) {
+        if (next >= ROUND_CONCURRENCY && Date.now() >= round.deadline) {
           outOfTime = true;
           return;
         }

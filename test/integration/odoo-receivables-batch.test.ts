@@ -508,6 +508,17 @@ describe('OdooReceivablesBatch against the Odoo sandbox', () => {
     expect([...hasty.unsettled.values()].map((e) => e.faultName)).toEqual(
       paying.map(() => BATCH_OUTCOME_UNKNOWN),
     );
+    // Nor past the writer's end, however long the client would wait (15 s): a second once it has come, not the 5 s
+    // this create takes.
+    const late = await cases('R', KINDS.length);
+    slowAnswers.set('account.payment.create', 5_000);
+    const ending = await bookBatch(late, undefined, { answerBy: Date.now() });
+    expect([...ending.unsettled.keys()].sort()).toEqual(
+      late
+        .filter((c) => c.steps.some((s) => s.kind === 'payment'))
+        .map((c) => c.key)
+        .sort(),
+    );
   });
 
   it('leaves to the one-by-one path a draft at another amount, or one posted after its look-up', async () => {

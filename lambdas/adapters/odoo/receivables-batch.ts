@@ -62,6 +62,9 @@ type Domain = unknown[];
  */
 export const BATCH_OUTCOME_UNKNOWN = 'rcm.BatchOutcomeUnknown';
 
+/** The least a batch call waits for its answer, even past `answerBy`: a call is not sent to be given up on. */
+const MIN_ANSWER_WAIT_MS = 1_000;
+
 type PaymentStep = Extract<PostingStep, { kind: 'payment' }>;
 type CreditNoteStep = Extract<PostingStep, { kind: 'creditNote' }>;
 type PatientInvoiceStep = Extract<PostingStep, { kind: 'patientInvoice' }>;
@@ -159,9 +162,11 @@ export class OdooReceivablesBatch {
   }
 
   /**
-   * `answerBy` (epoch ms): until when the batch's calls wait for their answers — the writer's round stops there
-   * anyway — never less than a single call's (15 s). On a real Odoo a create or a posting of 300 payments takes
-   * 10–25 s, and an answer given up on is a write that may still commit: its records wait out a late commit.
+   * `answerBy` (epoch ms): until when the batch's calls wait for their answers instead of a single call's 15 s:
+   * the writer's invocation, less the time it needs to record what the batch did (a call still waiting when
+   * Lambda stops the invocation leaves no trace of its fate). On a real Odoo a create or a posting of 300
+   * payments takes 10–25 s, and an answer given up on is a write that may still commit: its records wait out a
+   * late commit.
    */
   async book(
     bookings: readonly BatchBooking[],
@@ -171,7 +176,7 @@ export class OdooReceivablesBatch {
     const patience = (): CallOptions =>
       options.answerBy === undefined
         ? {}
-        : { timeoutMs: Math.max(this.odoo.callTimeoutMs, options.answerBy - Date.now()) };
+        : { timeoutMs: Math.max(MIN_ANSWER_WAIT_MS, options.answerBy - Date.now()) };
     const outcome: BatchOutcome = {
       booked: new Map(),
       unsettled: new Map(),

@@ -85,7 +85,7 @@ interface PrepareDeps {
   deferRemittances?: boolean;
   /** Payments outside an ERA too: each joins its day's round (core/era-booking.ts `paymentRoundKey`). */
   deferPayments?: boolean;
-  /** Until when (epoch ms) the receivables batch waits for Odoo's answers: an ERA round's deadline. */
+  /** Until when (epoch ms) the receivables batch waits for Odoo's answers: an ERA round's invocation allows it. */
   answerBy?: number;
 }
 
