@@ -13,6 +13,7 @@ import {
   expectedEraAmounts,
   patientPaymentBooks,
   patientPaymentRequest,
+  readAll,
   sendAll,
   sendEra,
   setUpEraClaims,
@@ -149,8 +150,9 @@ async function bookEra(
   const stats = await sandboxStats(active, 'GET');
   const rpc = <T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}) =>
     odoo<T>(active, model, method, args, kwargs);
-  const workflows = await Promise.all(
-    claims.map(async (c) => (await call('GET', `/v1/workflows/${c.encounterId}`)).body),
+  const workflows = await readAll(
+    call,
+    claims.map((c) => `/v1/workflows/${c.encounterId}`),
   );
   return {
     call,
