@@ -66,7 +66,7 @@ import { bookDenialWriteOff } from './booking/denial-write-off.js';
 import { bookCharges, bookClaim, bookClaimStatus, bookInvoice } from './booking/encounter.js';
 import { bookEraDeposit } from './booking/era-deposit.js';
 import { bookMasterData } from './booking/master-data.js';
-import { bookPayment, bookRemittance, remittancePlanKey } from './booking/receivables.js';
+import { bookPayment, bookRemittance, paymentPlanKey, remittancePlanKey } from './booking/receivables.js';
 import { exceptionOpened, openException, recordFollowUp } from './booking/record.js';
 import { bookOdooEntry, bookPaymentRefund } from './booking/webhook-events.js';
 
@@ -663,16 +663,14 @@ async function bookReady(
   try {
     await roundStore.preload(
       claims.map(({ gate }) => gate.envelope.encounterId),
-      claims.flatMap(({ gate }) =>
-        gate.envelope.type === 'RemittanceReceived'
-          ? [
-              {
-                encounterId: gate.envelope.encounterId,
-                key: remittancePlanKey((gate.envelope.data as RemittanceReceived).remittanceId),
-              },
-            ]
-          : [],
-      ),
+      // The plans fixed by an earlier round that stopped (read together with the workflows).
+      claims.map(({ gate }) => ({
+        encounterId: gate.envelope.encounterId,
+        key:
+          gate.envelope.type === 'RemittanceReceived'
+            ? remittancePlanKey((gate.envelope.data as RemittanceReceived).remittanceId)
+            : paymentPlanKey((gate.envelope.data as PaymentReceived).paymentId),
+      })),
     );
     prepared = await prepareBatch(
       claims.map(({ gate }) => gate.envelope),

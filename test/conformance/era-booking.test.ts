@@ -1,3 +1,4 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LEDGER_SETUP, ensureHubSetup } from '../../lambdas/adapters/odoo/accounts.js';
 import type { Hub } from '../../local/runtime.js';
@@ -37,6 +38,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await odoo?.close();
 });
+
+/** The reasons of the exceptions the hub's register holds for `team` (read from its table, as the API reads them). */
+async function openExceptions(hub: Hub, team: string): Promise<string[]> {
+  const client = new DynamoDBClient({ endpoint: hub.dynamodbEndpoint, region: 'us-east-1' });
+  try {
+    const out = await client.send(new ScanCommand({ TableName: process.env.EXCEPTION_TABLE_NAME as string }));
+    return (out.Items ?? []).flatMap((item) => (item.team?.S === team ? [String(item.reason?.S)] : []));
+  } finally {
+    client.destroy();
+  }
+}
 
 /**
  * Calls a writer container makes once, whatever it books (login, server version, chart and journal ids: OdooChart),
@@ -228,8 +240,17 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
 });
 
 describe("conformance: a day's payments booked as one unit of Odoo work", () => {
-  /** A day's patient payments of these claims through a hub with this ERA booking setting; their books. */
-  async function bookPayments(eraBooking: string, claims: EraClaim[], receivedDate: string) {
+  /**
+   * A day's patient payments of these claims through a hub with this ERA booking setting; their books, and the
+   * exceptions the hub opened for finance.
+   */
+  async function bookPayments(
+    eraBooking: string,
+    claims: EraClaim[],
+    receivedDate: string,
+    faults?: (odoo: RateLimitedOdoo) => void,
+  ) {
+    let financeExceptions: string[] = [];
     const { calls, rpcs } = await countedHub(
       eraBooking,
       `pay-${receivedDate}`,
@@ -240,14 +261,16 @@ describe("conformance: a day's payments booked as one unit of Odoo work", () => 
           claims.map((c) => patientPaymentRequest(c, receivedDate)),
         );
         await hub.waitForIdle();
+        financeExceptions = await openExceptions(hub, 'finance');
       },
+      faults,
     );
     const books = await patientPaymentBooks(
       (model, method, args, kwargs) => odoo.reader.call(model, method, args, kwargs),
       claims,
       (await odoo.reader.dialect()).paymentMemoField,
     );
-    return { books, calls, rpcs };
+    return { books, calls, rpcs, financeExceptions };
   }
 
   it('books what each payment its own turn books, payment by payment, in a fixed number of calls', async () => {
@@ -276,5 +299,25 @@ describe("conformance: a day's payments booked as one unit of Odoo work", () => 
       });
       expect(round.books.get(c.n), c.n).toEqual(one.books.get(twin.n));
     });
+  });
+
+  it("books a day's payments whose posting Odoo committed without an answer: once each, and no overpayment", async () => {
+    const claims = eraClaims(`PL${run}`, 8, ['paid']);
+    const oneRound = JSON.stringify({ chunk: claims.length, quietMs: 20_000, maxWaitMs: 3_600_000 });
+    // Odoo posts (and so applies) the round's payments and the answer is lost. The next round must not plan them
+    // again against invoices they already paid (an overpayment, unapplied cash): the plans were fixed before.
+    const lost = await bookPayments(oneRound, claims, '2026-11-26', (proxy) =>
+      proxy.loseAnswers.set('account.move.action_post', 1),
+    );
+    console.info(
+      `payment round conformance (${odoo.kind} Odoo): 8 patient payments after a lost posting, ${lost.rpcs} RPCs ` +
+        `(${JSON.stringify(lost.calls)}), finance exceptions: ${JSON.stringify(lost.financeExceptions)}`,
+    );
+    for (const c of claims)
+      expect(lost.books.get(c.n), c.n).toMatchObject({
+        payments: [{ amountCents: c.billedCents }],
+        invoice: { residualCents: 0, state: 'posted' },
+      });
+    expect(lost.financeExceptions).toEqual([]);
   });
 });

@@ -295,6 +295,8 @@ async function clearSettled(
 
 /** Under which key a remittance's posting plan is fixed for its encounter (WorkflowStore `fixPlan`). */
 export const remittancePlanKey = (remittanceId: string) => `remittance:${remittanceId}`;
+/** Under which key a payment's posting plan is fixed for its encounter. */
+export const paymentPlanKey = (paymentId: string) => `payment:${paymentId}`;
 
 /** What a payment's booking decides before it writes to Odoo: an outcome (held, already booked) or its plan. */
 export type PaymentDecision =
@@ -313,20 +315,23 @@ export async function decidePayment(
   if (!workflow || !link)
     return { kind: 'outcome', outcome: heldFor(`invoice ${payment.appliesTo.invoiceId}`) };
   if (workflow.payments[payment.paymentId]) return { kind: 'outcome', outcome: done };
+  // Fixed once, as a remittance's: a delivery after a batch that posted and applied this payment without an
+  // answer would see the invoice paid and call the payment an overpayment (unapplied cash, an exception).
+  const planKey = paymentPlanKey(payment.paymentId);
+  const fixed = await context.store.fixedPlan<PostingPlan>(envelope.encounterId, planKey);
+  if (fixed) return { kind: 'plan', plan: fixed };
   const invoice = await ledger.invoiceState(payment.appliesTo.invoiceId);
   try {
-    return {
-      kind: 'plan',
-      plan: planPaymentPosting(payment, {
-        invoice: invoice
-          ? {
-              invoiceId: payment.appliesTo.invoiceId,
-              residualCents: invoice.residualCents,
-              billTo: link.billTo ?? 'payer',
-            }
-          : undefined,
-      }),
-    };
+    const plan = planPaymentPosting(payment, {
+      invoice: invoice
+        ? {
+            invoiceId: payment.appliesTo.invoiceId,
+            residualCents: invoice.residualCents,
+            billTo: link.billTo ?? 'payer',
+          }
+        : undefined,
+    });
+    return { kind: 'plan', plan: await context.store.fixPlan(envelope.encounterId, planKey, plan) };
   } catch (error) {
     if (error instanceof PostingDependencyMissing)
       return {
