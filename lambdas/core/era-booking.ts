@@ -181,46 +181,67 @@ export function roundDeadline(
 }
 
 /**
- * How many of the claim payments a round decided to book (`decided`) it takes, given the time it has left and
- * what a claim payment cost this container's earlier rounds (`msPerClaim`, wall clock, look-ups to recorded;
- * unknown until a large round or one out of time measured it): as many as fit, never fewer than one wave of
- * `minimum`. A round that prepares more than it can record pays for the look-ups of the rest again next round.
+ * What a round costs a claim payment on this hub's Odoo, learned round by round (`paceAfterRound`) and kept
+ * for every writer (the ERA booking store): a round's Odoo batch grows with the claim payments it writes — about
+ * 170 ms each on a real Odoo 17, under 5 ms on the sandbox — and its recording with those it records (8 at once:
+ * 11 ms each when the batch booked them, about 230 ms when each must post a late draft of its own).
+ */
+export interface RoundPace {
+  /** Look-ups and Odoo batch, per claim payment the batch wrote (`ROUND_FIXED_MS` aside). */
+  batchMsPerWrite?: number;
+  /** Recording, per claim payment recorded. */
+  recordMsPerClaim?: number;
+}
+
+/** What a round costs whatever its size: its reads, the batch's first calls (0.5–2.6 s on the real Odoo 17). */
+export const ROUND_FIXED_MS = 2_000;
+
+/** A round of `claims` claim payments at the pace, all written by its batch (the case to fit). */
+export function roundCostMs(pace: RoundPace, claims: number): number {
+  return ROUND_FIXED_MS + claims * ((pace.batchMsPerWrite ?? 0) + (pace.recordMsPerClaim ?? 0));
+}
+
+const paceKnown = (pace: RoundPace | undefined): pace is RoundPace =>
+  pace?.batchMsPerWrite !== undefined || pace?.recordMsPerClaim !== undefined;
+
+/**
+ * How many of the claim payments a round decided to book (`decided`) it takes with `msLeft` before its deadline:
+ * as many as the pace says its batch can write and it can record in that time, never fewer than one wave of
+ * `minimum`; all while the pace is unknown (a stage's first round). A round whose batch outlasts its invocation
+ * loses the batch's answer and its ERA waits out a late commit (`ODOO_LATE_COMMIT_SECONDS`, 150 s); one that
+ * prepares more than it records pays for the look-ups of the rest again next round.
  */
 export function roundTake(
   decided: number,
   msLeft: number,
-  msPerClaim: number | undefined,
+  pace: RoundPace | undefined,
   minimum: number,
 ): number {
-  if (msPerClaim === undefined || msPerClaim <= 0) return decided;
-  return Math.min(decided, Math.max(minimum, Math.floor(msLeft / msPerClaim)));
+  if (!paceKnown(pace)) return decided;
+  const perClaim = (pace.batchMsPerWrite ?? 0) + (pace.recordMsPerClaim ?? 0);
+  const fit = perClaim > 0 ? Math.floor((msLeft - ROUND_FIXED_MS) / perClaim) : decided;
+  return Math.min(decided, Math.max(minimum, fit));
 }
 
 /**
  * Whether a round is worth starting with `msLeft` of its invocation left, or is better handed to a fresh
- * invocation. A round's look-ups and Odoo batch cost about what the last round's did (`prepareMs`) however few
- * claim payments it takes: one started with less time than that plus a wave (`wave` claim payments at the pace)
- * ran out of time after its first wave, having paid the whole batch for a handful. Unknown pace (a fresh
- * container): it starts only with `unknownPaceMs` left.
+ * invocation: it needs the time for one wave (`wave` claim payments, or fewer if fewer are decided) at the pace.
+ * Unknown pace: it starts only with `unknownPaceMs` left.
  *
  * `freshMsLeft`: what a fresh invocation would have left at the same point. When even that is too little (less
  * `FRESH_INVOCATION_SLACK_MS` for the runtime's own start), handing over would hand over again forever: the round
- * starts now and books what it can. On a real Odoo 17 a round's batch of 300 claim payments takes about 45 s, as
- * long as an invocation has; the 6,000-claim month-end stopped booking for good once a round had taught that.
+ * starts now and books what it can.
  */
 export function roundFits(
   msLeft: number,
   decided: number,
-  pace: { msPerClaim: number | undefined; prepareMs: number | undefined },
+  pace: RoundPace | undefined,
   wave: number,
   unknownPaceMs: number,
   freshMsLeft?: number,
 ): boolean {
   if (msLeft <= 0) return false;
-  const needs =
-    pace.msPerClaim === undefined
-      ? unknownPaceMs
-      : (pace.prepareMs ?? 0) + pace.msPerClaim * Math.min(decided, wave);
+  const needs = paceKnown(pace) ? roundCostMs(pace, Math.min(decided, wave)) : unknownPaceMs;
   if (msLeft >= needs) return true;
   return freshMsLeft !== undefined && freshMsLeft - FRESH_INVOCATION_SLACK_MS < needs;
 }
@@ -228,32 +249,55 @@ export function roundFits(
 /** What a fresh invocation may lose before a round's check (the runtime's start, the first reads). */
 export const FRESH_INVOCATION_SLACK_MS = 2_000;
 
-/** The pace after a round that spent `elapsedMs` on `booked` claim payments: an even blend with the last one. */
-export function nextRoundPace(
-  previous: number | undefined,
-  elapsedMs: number,
-  booked: number,
-): number | undefined {
-  if (booked <= 0) return previous;
-  const measured = elapsedMs / booked;
-  return previous === undefined ? measured : (previous + measured) / 2;
+/** What a round cost, as its writer measured it (odoo-writer.ts `bookReady`). */
+export interface RoundCost {
+  /** Claim payments it took, and of those the ones its batch wrote (the rest were found booked whole). */
+  claims: number;
+  written: number;
+  /** Its look-ups and batch, wall clock. */
+  prepareMs: number;
+  /** Claim payments it recorded, and how long that took. */
+  booked: number;
+  recordMs: number;
+  /** Whether its batch gave up on an answer (its invocation's time ran out first). */
+  lostAnswer: boolean;
 }
 
 /**
- * Which rounds teach the pace. A round of at least `minClaims`, or one that ran out of time, sets it. A smaller
- * round that finished in its time may only lower it: its fixed costs (look-ups, the batch) make its own figure an
- * over-estimate, so a lower one is still safe. Without that, rounds slowed once (an Odoo outage inside a round,
- * a loaded machine) kept a container's rounds small for good, since small rounds never taught it otherwise: the
- * full-size month-end bench's tail booked 11–52 claims a round.
+ * A figure after a round that measured `measured`: a higher one is taken at once (a round sized on a kinder, older
+ * figure outlasts its invocation and costs its ERA a late-commit wait), a lower one halfway (one quick round says
+ * little of the next).
+ */
+function follow(previous: number | undefined, measured: number): number {
+  if (previous === undefined || measured >= previous) return measured;
+  return (previous + measured) / 2;
+}
+
+/**
+ * The pace after a round. Only a round whose batch wrote at least a `wave` of claim payments teaches the batch's
+ * figure, and only one that recorded more than a wave the recording's: a smaller one's is mostly noise. The batch's figure counts the claim payments it wrote, not those found booked whole: a round after
+ * an outage or a lost answer finds hundreds booked in under a second, and taught by that the next round would take
+ * a chunk its batch cannot write in time. A batch that lost its answer took longer than it was given: its figure
+ * counts double. Why: on the real Odoo 17 a round of 500 spent its invocation in Odoo, recorded one wave, and the
+ * single wall-clock figure per recorded claim (6 s) kept the next rounds at a few dozen claims for minutes.
  */
 export function paceAfterRound(
-  previous: number | undefined,
-  round: { elapsedMs: number; booked: number; finished: boolean },
-  minClaims: number,
-): number | undefined {
-  const next = nextRoundPace(previous, round.elapsedMs, round.booked);
-  if (!round.finished || round.booked >= minClaims) return next;
-  return previous !== undefined && next !== undefined && next < previous ? next : previous;
+  previous: RoundPace | undefined,
+  round: RoundCost,
+  wave: number,
+): RoundPace | undefined {
+  const batchTeaches = round.written >= wave;
+  // One wave recorded shows how long a claim payment takes, not how many a round records in its time.
+  const recordTeaches = round.booked > wave;
+  if (!batchTeaches && !recordTeaches) return previous;
+  const next: RoundPace = { ...previous };
+  if (batchTeaches) {
+    const measured = Math.max(0, round.prepareMs - ROUND_FIXED_MS) / round.written;
+    next.batchMsPerWrite = follow(previous?.batchMsPerWrite, round.lostAnswer ? 2 * measured : measured);
+  }
+  if (recordTeaches)
+    next.recordMsPerClaim = follow(previous?.recordMsPerClaim, round.recordMs / round.booked);
+  return next;
 }
 
 /** A claim payment waiting in its ERA's ready set. */

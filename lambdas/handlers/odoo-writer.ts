@@ -35,6 +35,8 @@ import {
   paceAfterRound,
   paymentRoundKey,
   ROUND_MARK_TTL_MS,
+  type RoundCost,
+  type RoundPace,
   roundDeadline,
   roundFits,
   roundGroupsLast,
@@ -105,12 +107,11 @@ const eraBooking = eraBookingSettings(process.env[env.odooEraBooking]);
 const eraStore = new EraBookingStore(new DynamoDBClient({}), requiredEnv(env.workflowTable));
 /** Claim payments of a round recorded at once: each is its own encounter (its own gate). */
 const ROUND_CONCURRENCY = 8;
-/** Wall-clock milliseconds a claim payment took this container's rounds (core/era-booking.ts `roundTake`). */
-let roundMsPerClaim: number | undefined;
-/** What the last round's look-ups and Odoo batch took (`roundFits`): mostly the same for a round of any size. */
-let roundPrepareMs: number | undefined;
-/** The smallest round whose cost sets the pace. */
-const ROUND_PACE_MIN_CLAIMS = 100;
+/**
+ * What a round cost a claim payment (core/era-booking.ts `RoundPace`), as this container last read or learned it:
+ * the stage's pace lives in the ERA booking store; this copy serves when that read fails.
+ */
+let roundPace: RoundPace | undefined;
 /** A round's lease on its ERA outlives any invocation (the writer's timeout), so it lapses only after a crash. */
 const ROUND_LEASE_MS = 1000 * odooWriterTimeoutSeconds;
 /** A round waits inside its invocation: at most a third of the writer's timeout, the rest is for booking. */
@@ -567,7 +568,7 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
         continue;
       }
       const msLeft = invocationDeadline - Date.now();
-      const pace = { msPerClaim: roundMsPerClaim, prepareMs: roundPrepareMs };
+      const pace = await stagePace();
       // A fresh invocation, after the same work before this check: a whole timeout instead of what was left.
       const freshMsLeft = msLeft + (ROUND_LEASE_MS - remainingMs);
       if (
@@ -575,30 +576,41 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
         !roundFits(msLeft, decision.take, pace, ROUND_CONCURRENCY, ROUND_MAX_WAIT_MS, freshMsLeft)
       ) {
         // Its invocation's time went on the records before it in the batch (other rounds of the ERA among them),
-        // too little is left for the batch and a wave, or nothing says how much a chunk needs: a fresh round, in
-        // an invocation of its own.
+        // too little is left for a wave, or nothing says how much a chunk needs: a fresh round, in an invocation
+        // of its own.
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
         return;
       }
-      // As many as this container's pace says the time left can look up and record (all, at first).
-      const take = roundTake(decision.take, deadline - Date.now(), roundMsPerClaim, ROUND_CONCURRENCY);
-      const began = Date.now();
-      const { finished, booked, prepareMs } =
+      // As many as the stage's pace says the batch can write and the round record in the time left (all, at first).
+      const take = roundTake(decision.take, deadline - Date.now(), pace, ROUND_CONCURRENCY);
+      const round =
         take > 0
           ? await bookReady(traceNumber, oldest.slice(0, take), {
               deadline,
               answerBy: invocationDeadline,
               waitForLateCommit,
             })
-          : { finished: true, booked: 0, prepareMs: undefined };
-      roundPrepareMs = prepareMs ?? roundPrepareMs;
-      // Paced by rounds large enough that their fixed costs do not swamp the per-claim cost, or that ran out of
-      // time: a small round (a warm-up, a quiet day's trickle) teaches nothing about a chunk of 500.
-      roundMsPerClaim = paceAfterRound(
-        roundMsPerClaim,
-        { elapsedMs: Date.now() - began, booked, finished },
-        ROUND_PACE_MIN_CLAIMS,
-      );
+          : undefined;
+      if (round) {
+        const learned = paceAfterRound(pace, round.cost, ROUND_CONCURRENCY);
+        logger.info(
+          round.stopped
+            ? 'ERA round stopped by a failure; its retry books the rest'
+            : round.finished
+              ? 'ERA round booked'
+              : 'ERA round out of time; the next round books the rest',
+          {
+            ...round.cost,
+            taken: take,
+            ...(round.stopped ? { stopped: round.stopped.faultName } : {}),
+            ...(lateCommitUntil === undefined ? {} : { lateCommitWaitMs: lateCommitUntil - Date.now() }),
+            pace: learned,
+          },
+        );
+        if (learned && learned !== pace) await saveStagePace(learned);
+        if (round.stopped) throw round.stopped;
+      }
+      const finished = round?.finished ?? true;
       // A full chunk booked, fewer taken than were ready, or the invocation's time spent, and more ready: nobody
       // else may ask for them (their mark was cleared by this round).
       if (
@@ -617,17 +629,38 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
       await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}`);
       return;
     }
+    if (lateCommitUntil !== undefined) retryNotBefore.set(record.messageId, lateCommitUntil);
+    // Its own late-commit wait, or another round's that holds the ERA (rcm.EraRoundBusy): back no sooner.
+    const notBefore = retryNotBefore.get(record.messageId);
     logger.warn('ERA round not finished; SQS brings it back', {
       kind: odooError.kind,
+      fault: odooError.faultName,
       attempts,
-      ...(lateCommitUntil === undefined ? {} : { lateCommitWaitMs: lateCommitUntil - Date.now() }),
+      ...(notBefore === undefined ? {} : { lateCommitWaitMs: notBefore - Date.now() }),
     });
-    if (lateCommitUntil !== undefined) retryNotBefore.set(record.messageId, lateCommitUntil);
     throw odooError;
   } finally {
     // A lease kept for a late commit lapses by itself: no round looks for those payments before then.
     if (leased && lateCommitUntil === undefined) await eraStore.release(traceNumber, holder);
   }
+}
+
+/** The stage's round pace (`EraBookingStore.pace`); this container's own copy if the read fails. */
+async function stagePace(): Promise<RoundPace | undefined> {
+  try {
+    roundPace = (await eraStore.pace()) ?? roundPace;
+  } catch (error) {
+    logger.warn("round pace not read; this container's own serves", { error: (error as Error).message });
+  }
+  return roundPace;
+}
+
+/** Best effort: a pace not saved only leaves the next round sized by the older figure. */
+async function saveStagePace(pace: RoundPace): Promise<void> {
+  roundPace = pace;
+  await eraStore.savePace(pace, new Date().toISOString()).catch((error: unknown) => {
+    logger.warn('round pace not saved', { error: (error as Error).message });
+  });
 }
 
 /**
@@ -646,7 +679,7 @@ async function bookReady(
     /** Keeps the ERA from any look-up of the batch's payments while a write whose answer was lost may commit. */
     waitForLateCommit: () => Promise<void>;
   },
-): Promise<{ finished: boolean; booked: number; prepareMs?: number }> {
+): Promise<{ finished: boolean; cost: RoundCost; stopped?: OdooError }> {
   const gates = await eraStore.gates(ready.map((item) => item.encounterId));
   const claims: Array<{ item: ReadyItem; gate: EraGate }> = [];
   for (const item of ready) {
@@ -655,7 +688,15 @@ async function bookReady(
     if (gate?.eventId !== item.eventId) await eraStore.leave(traceNumber, item.readyKey);
     else claims.push({ item, gate });
   }
-  if (claims.length === 0) return { finished: true, booked: 0 };
+  const cost: RoundCost = {
+    claims: claims.length,
+    written: 0,
+    prepareMs: 0,
+    booked: 0,
+    recordMs: 0,
+    lostAnswer: false,
+  };
+  if (claims.length === 0) return { finished: true, cost };
   let prepared = nothingPrepared();
   const began = Date.now();
   // The round's workflows, read together once; its look-ups, decisions and records use these copies.
@@ -685,7 +726,8 @@ async function bookReady(
     );
     // Before any claim of it fails for it: a write whose answer was lost may still commit, and the next round's
     // look-up must come after that, or it creates the same payments again.
-    if (lostAnswers(prepared)) await round.waitForLateCommit();
+    cost.lostAnswer = lostAnswers(prepared);
+    if (cost.lostAnswer) await round.waitForLateCommit();
   } catch (error) {
     logger.warn('ERA round batch not completed; its claim payments are booked one by one', {
       error: (error as Error).message,
@@ -713,15 +755,12 @@ async function bookReady(
       }
     }),
   );
-  if (stopped) throw stopped;
-  // What a round cost, for sizing rounds (roundTake) and for the runbook: look-ups and batch, then recording.
-  logger.info(outOfTime ? 'ERA round out of time; the next round books the rest' : 'ERA round booked', {
-    claims: claims.length,
-    booked: next,
-    prepareMs: prepareEnded - began,
-    recordMs: Date.now() - prepareEnded,
-  });
-  return { finished: !outOfTime, booked: next, prepareMs: prepareEnded - began };
+  // What a round cost, for sizing rounds (core/era-booking.ts `paceAfterRound`) and for the runbook.
+  cost.written = prepared.receivablesWritten;
+  cost.prepareMs = prepareEnded - began;
+  cost.booked = next;
+  cost.recordMs = Date.now() - prepareEnded;
+  return { finished: !outOfTime, cost, ...(stopped ? { stopped } : {}) };
 }
 
 /** Whether the batch left writes it sent without an answer (receivables-batch.ts `unsettled`). */

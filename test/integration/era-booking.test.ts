@@ -1,4 +1,4 @@
-import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { patientInvoiceId } from '../../lambdas/core/remittance-posting.js';
 import type { Hub } from '../../local/runtime.js';
@@ -26,6 +26,7 @@ import { accessToken, apiCaller, eventually, odoo, sandboxAdmin, startTestHub } 
 
 let hub: Hub | undefined;
 afterEach(async () => {
+  for (const restore of activeFetchRestores.splice(0)) restore();
   await hub?.close();
   hub = undefined;
 });
@@ -119,6 +120,43 @@ function countRoundMessages(active: Hub, failFirst = 0): { sent: number; failed:
   };
   return counts;
 }
+
+/** The workflow table of the hub, through a client of its own. */
+async function withWorkflowTable<T>(
+  active: Hub,
+  use: (client: DynamoDBClient, table: string) => Promise<T>,
+): Promise<T> {
+  const client = new DynamoDBClient({ endpoint: active.dynamodbEndpoint, region: 'us-east-1' });
+  try {
+    return await use(client, process.env.WORKFLOW_TABLE_NAME as string);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The size of every `account.payment.create` the hub sends the sandbox (a round's batch makes one). */
+function countPaymentCreates(active: Hub, sizes: number[]): void {
+  const original = globalThis.fetch;
+  const url = active.odooUrl;
+  globalThis.fetch = async (input, init) => {
+    if (
+      String(input instanceof Request ? input.url : input).startsWith(url) &&
+      typeof init?.body === 'string'
+    ) {
+      const body = JSON.parse(init.body) as { params?: { args?: unknown[] } };
+      const args = body.params?.args;
+      if (Array.isArray(args) && args[3] === 'account.payment' && args[4] === 'create')
+        sizes.push(
+          Array.isArray((args[5] as unknown[])[0]) ? ((args[5] as unknown[])[0] as unknown[]).length : 1,
+        );
+    }
+    return original(input, init);
+  };
+  activeFetchRestores.push(() => {
+    globalThis.fetch = original;
+  });
+}
+const activeFetchRestores: Array<() => void> = [];
 
 /** Seeds the claims' encounters, then sends their ERA (one trace) and counts the RPCs it costs Odoo. */
 async function bookEra(
@@ -365,6 +403,45 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     );
     expect(run.calls['account.payment.search_read'] ?? 0).toBeLessThanOrEqual(rounds.sent);
     expect(run.rpcs).toBeLessThanOrEqual(10 * rounds.sent);
+  }, 300_000);
+});
+
+describe("ERA rounds sized by the stage's pace", () => {
+  it('a round takes what the stored pace says its batch can write in time, and the pace it learns is kept', async () => {
+    // A pace as a slow Odoo taught it, stored for every writer (4 s a payment written): a round of the 40 ready
+    // takes what fits its 45 s — about 10 — and its quick batch on the sandbox teaches the next a faster pace.
+    const claims = eraClaims('PACE40', 40, ['paid'] as EraKind[]);
+    const rounds: number[] = [];
+    const run = await bookEra(ONE_ROUND(40), claims, 'EFT-PACE40', async (active) => {
+      await withWorkflowTable(active, (client, table) =>
+        client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { pk: { S: 'ERAPACE' }, sk: { S: 'PACE' }, batchMsPerWrite: { N: '4000' } },
+          }),
+        ),
+      );
+      countPaymentCreates(active, rounds);
+    });
+    for (const c of claims) expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    expect(run.dlq).toBe(0);
+    expect(run.held).toBe(0);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+    console.info(`rounds by a stored pace of 4 s a write: ${JSON.stringify(rounds)} claim payments created`);
+    // Before: the container's own pace, unknown to a fresh one, and one round of 40.
+    expect(rounds[0]).toBeGreaterThanOrEqual(8);
+    expect(rounds[0]).toBeLessThanOrEqual(11);
+    expect(rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rounds.reduce((a, b) => a + b, 0)).toBe(40);
+    const pace = await withWorkflowTable(hub as Hub, async (client, table) => {
+      const out = await client.send(
+        new GetItemCommand({ TableName: table, Key: { pk: { S: 'ERAPACE' }, sk: { S: 'PACE' } } }),
+      );
+      return { batch: Number(out.Item?.batchMsPerWrite?.N), record: out.Item?.recordMsPerClaim?.N };
+    });
+    // Halved by each round whose batch wrote a wave or more: 4,000, then 2,000 at most.
+    expect(pace.batch).toBeLessThanOrEqual(2_000);
+    expect(pace.record).toBeDefined();
   }, 300_000);
 });
 

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EncounterEnvelope } from '../../core/envelope.js';
-import type { ReadyClaim } from '../../core/era-booking.js';
+import type { ReadyClaim, RoundPace } from '../../core/era-booking.js';
 import { batchGetItems, getItem } from './items.js';
 
 /**
@@ -19,6 +19,7 @@ import { batchGetItems, getItem } from './items.js';
  *   ERAREADY#<TRN02> / <joinedAt>#<eventId>  the ERA's ready set, in arrival order (small: the round pages it)
  *   ERALEASE#<TRN02> / LEASE                 the round at work on the ERA, until it ends or its lease expires
  *   ERAROUND#<TRN02> / MARK                  a round is asked for and has not read the ready set yet (until `until`)
+ *   ERAPACE / PACE                           what a round costs a claim payment on this Odoo (`RoundPace`)
  */
 export interface EraGate {
   eventId: string;
@@ -265,6 +266,29 @@ export class EraBookingStore {
     });
     if (!item) return undefined;
     return { until: Number(item.until), lateCommit: item.lateCommit === true };
+  }
+
+  /**
+   * The pace the stage's rounds learned (core/era-booking.ts `paceAfterRound`): one item for every writer and ERA,
+   * since they share the Odoo whose speed it measures, so a fresh container's first round is sized like the rest.
+   */
+  async pace(): Promise<RoundPace | undefined> {
+    const item = await getItem<RoundPace>(this.doc, this.tableName, { pk: 'ERAPACE', sk: 'PACE' });
+    if (!item) return undefined;
+    const figure = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined);
+    const batchMsPerWrite = figure(item.batchMsPerWrite);
+    const recordMsPerClaim = figure(item.recordMsPerClaim);
+    return {
+      ...(batchMsPerWrite === undefined ? {} : { batchMsPerWrite }),
+      ...(recordMsPerClaim === undefined ? {} : { recordMsPerClaim }),
+    };
+  }
+
+  /** Last round wins: rounds of different ERAs measure the same Odoo, and the newest figure is the one to use. */
+  async savePace(pace: RoundPace, at: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: 'ERAPACE', sk: 'PACE', ...pace, at } }),
+    );
   }
 
   async release(traceNumber: string, holder: string): Promise<void> {

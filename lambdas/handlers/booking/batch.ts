@@ -47,6 +47,11 @@ export interface PreparedWrites {
   receivables: Map<string, PreparedReceivable>;
   /** ERA traces whose deposit entry the batch matched with the claim payments it booked. */
   settledTraces: Set<string>;
+  /**
+   * Payments and claim payments the receivables batch sent Odoo to write (not those found booked whole): what an
+   * ERA round's Odoo time grows with (core/era-booking.ts `paceAfterRound`).
+   */
+  receivablesWritten: number;
 }
 
 export type PreparedReceivable =
@@ -64,6 +69,7 @@ export const nothingPrepared = (): PreparedWrites => ({
   payments: new Map(),
   receivables: new Map(),
   settledTraces: new Set(),
+  receivablesWritten: 0,
 });
 
 /**
@@ -266,6 +272,7 @@ async function prepareReceivables(
         : {}),
     });
   }
+  prepared.receivablesWritten += bookings.length;
   const outcome = await new OdooReceivablesBatch(deps.odoo).book(
     bookings,
     snapshot,
