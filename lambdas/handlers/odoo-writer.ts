@@ -159,6 +159,17 @@ function retryAttributesOf(record: SQSRecord): Record<string, string> {
   return out;
 }
 
+/**
+ * Set on a copy the writer re-queues while a batched write of its event may still commit (epoch ms): the copy
+ * is not looked at before then.
+ */
+const LATE_COMMIT_NOT_BEFORE = 'rcmLateCommitNotBefore';
+
+function lateCommitNotBefore(record: SQSRecord): number | undefined {
+  const at = Number(record.messageAttributes?.[LATE_COMMIT_NOT_BEFORE]?.stringValue);
+  return Number.isFinite(at) && at > Date.now() ? at : undefined;
+}
+
 function retryOf(record: SQSRecord): Retry | undefined {
   const of = record.messageAttributes?.[RETRY_ATTRIBUTES.retryOf]?.stringValue;
   const attempt = Number(record.messageAttributes?.[RETRY_ATTRIBUTES.attempt]?.stringValue);
@@ -301,7 +312,12 @@ async function retrySoon(event: SQSEvent, response: SQSBatchResponse): Promise<v
 async function prepare(records: SQSRecord[]): Promise<PreparedWrites> {
   const envelopes: EventEnvelope[] = [];
   const firstDeliveries = new Set<string>();
+  // A copy waiting for a late commit, and what follows it in its FIFO group, is not booked now (writeRecord).
+  const waiting = new Set(
+    records.flatMap((r) => (lateCommitNotBefore(r) === undefined ? [] : [r.attributes.MessageGroupId])),
+  );
   for (const record of records) {
+    if (waiting.has(record.attributes.MessageGroupId)) continue;
     try {
       const envelope = parseEnvelope(record);
       envelopes.push(envelope);
@@ -370,6 +386,12 @@ async function writeRecord(
   }
   const attempts = Number(record.attributes.ApproximateReceiveCount ?? '1');
   const retry = retryOf(record);
+  const notBefore = lateCommitNotBefore(record);
+  if (notBefore !== undefined) {
+    // Back when the write it waits for can no longer commit (retrySoon); its encounter's later records with it.
+    retryNotBefore.set(record.messageId, notBefore);
+    throw new OdooError('transient', 'rcm.LateCommitWait', 'a write of this event may still commit');
+  }
   logger.appendKeys({ correlationId: envelope.correlationId, eventId: envelope.id });
   try {
     // An open breaker: Odoo is known to fail; no call is made (a batch in flight as the breaker opens ends
@@ -411,7 +433,16 @@ async function writeRecord(
       // (receive count 0, same retry attributes) waits for Odoo instead of the DLQ, so an outage of any length
       // dead-letters nothing. Should the original come back too, booking is idempotent (external ids).
       logger.warn('receives spent during an Odoo outage; re-queued behind the breaker', { attempts });
-      await writeQueue.enqueue(envelope, `outage-${record.messageId}`, retryAttributesOf(record));
+      // A batched write of it that may still commit: the copy is not looked at before it no longer can (SQS FIFO
+      // has no delay per message), or the probe may resume the writers in time for it to write it again.
+      const lateCommit: Record<string, string> =
+        odooError.faultName === BATCH_OUTCOME_UNKNOWN
+          ? { [LATE_COMMIT_NOT_BEFORE]: String(Date.now() + lateCommitMs) }
+          : {};
+      await writeQueue.enqueue(envelope, `outage-${record.messageId}`, {
+        ...retryAttributesOf(record),
+        ...lateCommit,
+      });
       return;
     }
     if (isRetryable(odooError) && attempts < maxReceiveCount) {
