@@ -44,7 +44,7 @@ export interface OdooCallSample {
  * 60 s (`base.login_cooldown_after`), and many Lambdas share a NAT address.
  */
 /** How long a call's answer is waited for, unless the client or the call says otherwise. */
-export const DEFAULT_CALL_TIMEOUT_MS = 15_000;
+const DEFAULT_CALL_TIMEOUT_MS = 15_000;
 
 export interface CallOptions {
   timeoutMs?: number;

@@ -244,44 +244,45 @@ export async function patientPaymentBooks(
   );
 }
 
-/** Sends requests through `clients` concurrent callers; a 429 or 5xx is retried with backoff. */
-export async function sendAll(call: ApiCall, requests: readonly ApiRequest[], clients = 10): Promise<void> {
+/** Runs `work` over the items through `clients` concurrent workers (a thousand at once reset connections). */
+async function inParallel<T>(
+  items: readonly T[],
+  clients: number,
+  work: (item: T, index: number) => Promise<void>,
+) {
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(clients, requests.length) }, async () => {
-      while (next < requests.length) {
-        const request = requests[next++] as ApiRequest;
-        for (let attempt = 0; ; attempt += 1) {
-          const answer = await call(request.method, request.path, request.body);
-          if (answer.status === 202 || answer.status === 200) break;
-          if (attempt > 5)
-            throw new Error(`${request.path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-          await sleep(200 * 2 ** attempt);
-        }
+    Array.from({ length: Math.min(clients, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index] as T, index);
       }
     }),
   );
 }
 
-/**
- * GETs these paths through the API, `clients` at a time (a thousand at once reset connections on a busy machine),
- * and answers their bodies in the paths' order.
- */
+/** Sends requests through `clients` concurrent callers; a 429 or 5xx is retried with backoff. */
+export async function sendAll(call: ApiCall, requests: readonly ApiRequest[], clients = 10): Promise<void> {
+  await inParallel(requests, clients, async (request) => {
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await call(request.method, request.path, request.body);
+      if (answer.status === 202 || answer.status === 200) return;
+      if (attempt > 5) throw new Error(`${request.path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      await sleep(200 * 2 ** attempt);
+    }
+  });
+}
+
+/** GETs these paths through the API, `clients` at a time, and answers their bodies in the paths' order. */
 export async function readAll(
   call: ApiCall,
   paths: readonly string[],
   clients = 10,
 ): Promise<Array<Awaited<ReturnType<ApiCall>>['body']>> {
   const bodies: Array<Awaited<ReturnType<ApiCall>>['body']> = new Array(paths.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(clients, paths.length) }, async () => {
-      while (next < paths.length) {
-        const index = next++;
-        bodies[index] = (await call('GET', paths[index] as string)).body;
-      }
-    }),
-  );
+  await inParallel(paths, clients, async (path, index) => {
+    bodies[index] = (await call('GET', path)).body;
+  });
   return bodies;
 }
 
