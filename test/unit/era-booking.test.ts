@@ -11,6 +11,7 @@ import {
   joinsEraRound,
   paceAfterRound,
   paymentRoundKey,
+  ROUND_TIME_SHARE,
   type RoundCost,
   type RoundPace,
   roundCostMs,
@@ -156,12 +157,13 @@ describe("a round's size by the stage's pace", () => {
   });
 
   it('takes what its batch can write and it can record in the time left, less the fixed cost', () => {
-    // The real Odoo 17: 170 ms a payment written, 30 ms a claim recorded; 42 s left: 40 s for 200 claims
-    expect(roundTake(500, 42_000, { batchMsPerWrite: 170, recordMsPerClaim: 30 }, 8)).toBe(200);
-    expect(roundTake(150, 42_000, { batchMsPerWrite: 170, recordMsPerClaim: 30 }, 8)).toBe(150);
-    expect(roundCostMs({ batchMsPerWrite: 170, recordMsPerClaim: 30 }, 200)).toBe(42_000);
+    // The real Odoo 17: 170 ms a payment written, 30 ms a claim recorded; 56 s left, of which a round plans
+    // to spend three quarters (42 s): 40 s for 200 claims
+    expect(roundTake(500, 56_000, { batchMsPerWrite: 170, recordMsPerClaim: 30 }, 8)).toBe(200);
+    expect(roundTake(150, 56_000, { batchMsPerWrite: 170, recordMsPerClaim: 30 }, 8)).toBe(150);
+    expect(roundCostMs({ batchMsPerWrite: 170, recordMsPerClaim: 30 }, 200)).toBe(56_000 * ROUND_TIME_SHARE);
     // One figure known: the other counts nothing
-    expect(roundTake(500, 42_000, { recordMsPerClaim: 100 }, 8)).toBe(400);
+    expect(roundTake(500, 56_000, { recordMsPerClaim: 100 }, 8)).toBe(400);
   });
 
   it('takes one wave at least, even with no time left, so the ERA advances', () => {
@@ -246,7 +248,7 @@ describe("a round's size by the stage's pace", () => {
     // All found: the batch's figure stands, only the recording's is learned
     const found = paceAfterRound(pace, cost({ written: 0, prepareMs: 600, recordMs: 5_500 }), 8);
     expect(found).toEqual({ batchMsPerWrite: 170, recordMsPerClaim: 20.5 });
-    expect(roundTake(500, 42_000, found, 8)).toBe(209);
+    expect(roundTake(500, 56_000, found, 8)).toBe(209);
   });
 
   it('counts a batch that lost its answer double: it took longer than it was given', () => {
@@ -257,15 +259,16 @@ describe("a round's size by the stage's pace", () => {
       8,
     );
     expect(lost).toEqual({ batchMsPerWrite: 172 });
-    // Before: one wall-clock figure per recorded claim (6.1 s) and rounds of 8 for minutes; now 250
-    expect(roundTake(500, 45_000, lost, 8)).toBe(250);
+    // Before: one wall-clock figure per recorded claim (6.1 s) and rounds of 8 for minutes; now 184
+    expect(roundTake(500, 45_000, lost, 8)).toBe(184);
     const after = paceAfterRound(
       lost,
-      cost({ claims: 250, written: 250, prepareMs: 43_500, booked: 250, recordMs: 7_500 }),
+      cost({ claims: 184, written: 184, prepareMs: 33_300, booked: 184, recordMs: 5_520 }),
       8,
     );
-    expect(after).toEqual({ batchMsPerWrite: 169, recordMsPerClaim: 30 });
-    expect(roundTake(500, 45_000, after, 8)).toBe(216);
+    expect(after?.batchMsPerWrite).toBeCloseTo(171.05, 2);
+    expect(after?.recordMsPerClaim).toBe(30);
+    expect(roundTake(500, 45_000, after, 8)).toBe(157);
   });
 
   it("sizes a month-end's rounds so that once a batch answered, none outlasts its invocation", () => {
