@@ -631,6 +631,7 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
               ? 'ERA round booked'
               : 'ERA round out of time; the next round books the rest',
           {
+            round: traceNumber,
             ...round.cost,
             taken: take,
             ...(round.stopped ? { stopped: round.stopped.faultName } : {}),
