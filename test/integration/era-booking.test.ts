@@ -409,7 +409,8 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
 describe("ERA rounds sized by the stage's pace", () => {
   it('a round takes what the stored pace says its batch can write in time, and the pace it learns is kept', async () => {
     // A pace as a slow Odoo taught it, stored for every writer (4 s a payment written): a round of the 40 ready
-    // takes what fits its 45 s — about 10 — and its quick batch on the sandbox teaches the next a faster pace.
+    // takes what fits half of its 45 s — one wave of 8 — and its quick batch on the sandbox teaches the next a
+    // faster pace.
     const claims = eraClaims('PACE40', 40, ['paid'] as EraKind[]);
     const rounds: number[] = [];
     const run = await bookEra(ONE_ROUND(40), claims, 'EFT-PACE40', async (active) => {
