@@ -198,8 +198,8 @@ export const ROUND_FIXED_MS = 2_000;
 
 /**
  * The share of its time left a round plans to spend: the pace is a blend of earlier rounds, and on the real Odoo 17
- * a batch's cost per payment written ran from 114 to 196 ms from round to round (the claims' mix, the books'
- * growth, a day's round batching on the same Odoo process at once). A lost answer costs its ERA 150 s of
+ * a batch's cost per payment written ran from 103 to 288 ms from round to round (the claims' mix, the books'
+ * growth, a day's round batching on the same Odoo process at once; docs/benchmarks.md). A lost answer costs its ERA 150 s of
  * late-commit wait; a smaller round costs about 2 s. Planned on all of their time, rounds lost three answers in a
  * 2,000-claim month-end; on three quarters, one (a round of 247 planned for 32 s took over 45 s).
  */
@@ -215,8 +215,8 @@ const paceKnown = (pace: RoundPace | undefined): pace is RoundPace =>
 
 /**
  * How many of the claim payments a round decided to book (`decided`) it takes with `msLeft` before its deadline:
- * as many as the pace says its batch can write and it can record in `ROUND_TIME_SHARE` of that time, never fewer than one wave of
- * `minimum`; all while the pace is unknown (a stage's first round). A round whose batch outlasts its invocation
+ * as many as the pace says its batch can write and it can record in `ROUND_TIME_SHARE` of that time, never
+ * fewer than one wave of `minimum`; all while the pace is unknown (a stage's first round). A round whose batch outlasts its invocation
  * loses the batch's answer and its ERA waits out a late commit (`ODOO_LATE_COMMIT_SECONDS`, 150 s); one that
  * prepares more than it records pays for the look-ups of the rest again next round.
  */
@@ -284,9 +284,10 @@ function follow(previous: number | undefined, measured: number): number {
 
 /**
  * The pace after a round. Only a round whose batch wrote at least a `wave` of claim payments teaches the batch's
- * figure, and only one that recorded more than a wave the recording's: a smaller one's is mostly noise. The batch's figure counts the claim payments it wrote, not those found booked whole: a round after
- * an outage or a lost answer finds hundreds booked in under a second, and taught by that the next round would take
- * a chunk its batch cannot write in time. A batch that lost its answer took longer than it was given: its figure
+ * figure, and only one that recorded more than a wave the recording's: a smaller one's is mostly noise. The
+ * batch's figure counts the claim payments it wrote, not those found booked whole: a round after an outage or a
+ * lost answer finds hundreds booked in under a second, and taught by that the next round would take a chunk its
+ * batch cannot write in time. A batch that lost its answer took longer than it was given: its figure
  * counts double. Why: on the real Odoo 17 a round of 500 spent its invocation in Odoo, recorded one wave, and the
  * single wall-clock figure per recorded claim (6 s) kept the next rounds at a few dozen claims for minutes.
  */
