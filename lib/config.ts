@@ -120,6 +120,12 @@ export const StageConfig = z
      * timeout (360 s), which brings a message back if the writer could not set the wait itself.
      */
     odooLateCommitSeconds: z.number().int().min(1).max(330).default(150),
+    /**
+     * Rounds of one ERA (or one day's payments) that book at once (core/era-booking.ts `laneRoundKey`): the stage's
+     * Odoo HTTP workers left for the hub, and no more than `odooWriteConcurrency`. 1 (default) suits an Odoo with
+     * one process (`workers = 0`), on which two batches at once take longer than one after the other.
+     */
+    odooEraLanes: z.number().int().min(1).max(32).default(1),
     /** How long an idempotency record (API `Idempotency-Key`) is kept. */
     idempotencyTtlHours: z
       .number()

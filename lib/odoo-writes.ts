@@ -24,6 +24,8 @@ export interface OdooWritesProps {
   maxConcurrency: number;
   /** How long a write whose answer was lost may still commit in the stage's Odoo (cdk.json `odooLateCommitSeconds`). */
   lateCommitSeconds: number;
+  /** Rounds of one ERA that book at once (cdk.json `odooEraLanes`). */
+  eraLanes: number;
 }
 
 export interface QueuePair {
@@ -95,6 +97,9 @@ export class OdooWrites extends Construct {
       // receive SQS allows; so it must know the same count the redrive policy uses.
       consumer.addEnvironment(env.odooWriteMaxReceiveCount, String(this.props.maxReceiveCount));
       consumer.addEnvironment(env.odooLateCommitSeconds, String(this.props.lateCommitSeconds));
+      // ERA booking's other settings keep their defaults (core/era-booking.ts DEFAULT_ERA_BOOKING).
+      if (this.props.eraLanes > 1)
+        consumer.addEnvironment(env.odooEraBooking, JSON.stringify({ lanes: this.props.eraLanes }));
       const source = new SqsEventSource(queue, {
         batchSize: spec.batchSize,
         reportBatchItemFailures: true,

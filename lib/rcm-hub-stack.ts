@@ -75,6 +75,7 @@ export class RcmHubStack extends Stack {
       maxReceiveCount: config.odooWriteMaxReceiveCount,
       maxConcurrency: config.odooWriteConcurrency,
       lateCommitSeconds: config.odooLateCommitSeconds,
+      eraLanes: config.odooEraLanes,
     });
     this.webhooks = new Webhooks(this, 'Webhooks', { stage, key, removalPolicy });
     this.uploads = new Uploads(this, 'Uploads', { key, removalPolicy });

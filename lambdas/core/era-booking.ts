@@ -28,6 +28,41 @@ export const paymentRoundKey = (payment: Pick<PaymentReceived, 'receivedDate'>):
   `payments:${payment.receivedDate}`;
 
 /**
+ * An ERA's (or a day's) rounds in `lanes` lanes, each with its own ready set, round mark, lease and FIFO group, so
+ * that rounds of one ERA book at once on an Odoo with several workers. Why: a round's batch is Odoo's own work
+ * (about 150–250 ms per claim payment on a real Odoo 17), and one lane keeps one Odoo worker busy at a time. On a
+ * real Odoo 17 with `workers = 2`, two batches of 150 payments in the same journal took 8.8 s side by side against
+ * 14.1 s one after the other; with `workers = 0` (one process) 17.1 s against 15.3 s (docs/benchmarks.md). A claim
+ * payment's lane is its encounter's (a stable hash): redelivered, it joins the same ready set, and an encounter's
+ * claim payments stay in one lane. Lane 0 keeps the plain key (the ERA's own group, where its deposit is booked),
+ * so one lane is exactly the booking before lanes, and a change of lanes strands no ready claim: rounds of every
+ * key keep coming until their ready set is empty.
+ */
+export function laneRoundKey(key: string, encounterId: string, lanes: number): string {
+  if (lanes <= 1) return key;
+  const lane = stableHash(encounterId) % lanes;
+  return lane === 0 ? key : `${key}${LANE_MARK}${lane}`;
+}
+
+const LANE_MARK = '#lane';
+
+/** The ERA (TRN02) or day key of a round key, without its lane: what a person reads in a held event's reason. */
+export function roundKeyBase(roundKey: string): string {
+  const at = roundKey.lastIndexOf(LANE_MARK);
+  return at > 0 && /^\d+$/.test(roundKey.slice(at + LANE_MARK.length)) ? roundKey.slice(0, at) : roundKey;
+}
+
+/** FNV-1a, 32 bits: the same lane for the same encounter in every writer and version. */
+function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
  * The order a writer walks its SQS batch in: the FIFO groups that hold a round message after those that do not,
  * each group's own order kept (FIFO orders a group, never one group against another). A round waits in its turn
  * for its claim payments or payments to join; had it waited ahead of some of them in its own batch, those could
@@ -123,6 +158,11 @@ export interface EraBookingSettings {
   roundMs?: number;
   /** Whether a day's payments outside an ERA are booked in rounds too (`paymentRoundKey`; default true). */
   payments: boolean;
+  /**
+   * Rounds of one ERA (or day) that may book at once (`laneRoundKey`; default 1): at most the Odoo server's HTTP
+   * workers (cdk.json `odooEraLanes`). More lanes than workers only queue the batches in Odoo.
+   */
+  lanes: number;
 }
 
 export const DEFAULT_ERA_BOOKING: EraBookingSettings = {
@@ -130,6 +170,7 @@ export const DEFAULT_ERA_BOOKING: EraBookingSettings = {
   quietMs: 2_000,
   maxWaitMs: 15_000,
   payments: true,
+  lanes: 1,
 };
 
 /**
@@ -159,6 +200,7 @@ export function eraBookingSettings(value: string | undefined): EraBookingSetting
     quietMs: integer('quietMs', 0) ?? DEFAULT_ERA_BOOKING.quietMs,
     maxWaitMs: integer('maxWaitMs', 0) ?? DEFAULT_ERA_BOOKING.maxWaitMs,
     payments: parsed.payments ?? DEFAULT_ERA_BOOKING.payments,
+    lanes: integer('lanes', 1) ?? DEFAULT_ERA_BOOKING.lanes,
     ...(roundMs === undefined ? {} : { roundMs }),
   };
 }
@@ -210,13 +252,23 @@ export function roundCostMs(pace: RoundPace, claims: number): number {
   return ROUND_FIXED_MS + claims * ((pace.batchMsPerWrite ?? 0) + (pace.recordMsPerClaim ?? 0));
 }
 
+/**
+ * What a round takes while the stage knows no pace (its first round ever, or after `ERAPACE` was deleted): what the
+ * dearest batch measured on a real Odoo 17 (288 ms per payment written, 30 ms to record) books in 18 s, well
+ * within an invocation. Before, such a round took a whole chunk (500): on a real Odoo 17 a batch of over 100 s that
+ * lost its answer and cost its ERA a late-commit wait, once per stage. The round teaches the pace; the next ones
+ * are sized by it.
+ */
+export const FIRST_ROUND_CLAIMS = 50;
+
 const paceKnown = (pace: RoundPace | undefined): pace is RoundPace =>
   pace?.batchMsPerWrite !== undefined || pace?.recordMsPerClaim !== undefined;
 
 /**
  * How many of the claim payments a round decided to book (`decided`) it takes with `msLeft` before its deadline:
  * as many as the pace says its batch can write and it can record in `ROUND_TIME_SHARE` of that time, never
- * fewer than one wave of `minimum`; all while the pace is unknown (a stage's first round). A round whose batch outlasts its invocation
+ * fewer than one wave of `minimum`; `FIRST_ROUND_CLAIMS` while the pace is unknown (a stage's first round). A round
+ * whose batch outlasts its invocation
  * loses the batch's answer and its ERA waits out a late commit (`ODOO_LATE_COMMIT_SECONDS`, 150 s); one that
  * prepares more than it records pays for the look-ups of the rest again next round.
  */
@@ -226,7 +278,7 @@ export function roundTake(
   pace: RoundPace | undefined,
   minimum: number,
 ): number {
-  if (!paceKnown(pace)) return decided;
+  if (!paceKnown(pace)) return Math.min(decided, Math.max(minimum, FIRST_ROUND_CLAIMS));
   const perClaim = (pace.batchMsPerWrite ?? 0) + (pace.recordMsPerClaim ?? 0);
   const fit = perClaim > 0 ? Math.floor((msLeft * ROUND_TIME_SHARE - ROUND_FIXED_MS) / perClaim) : decided;
   return Math.min(decided, Math.max(minimum, fit));
@@ -273,18 +325,32 @@ export interface RoundCost {
 }
 
 /**
- * A figure after a round that measured `measured`: a higher one is taken at once (a round sized on a kinder, older
- * figure outlasts its invocation and costs its ERA a late-commit wait), a lower one halfway (one quick round says
- * little of the next).
+ * Claim payments from which a higher figure counts in full. A smaller round's figure is mostly the error in
+ * `ROUND_FIXED_MS`, divided by few claims: on the real Odoo 17 rounds of 8 payments measured 6–596 ms a payment
+ * written against 150–250 ms for rounds of a hundred. Low, such figures are kept off by the floor (`paceAfterRound`:
+ * two rounds of 8 had brought the figure from 116 to 35 ms, and the next round took 473 claim payments, outlasted
+ * its invocation and lost its answer; docs/benchmarks.md, ERA lanes); high, by this weight.
  */
-function follow(previous: number | undefined, measured: number): number {
-  if (previous === undefined || measured >= previous) return measured;
-  return (previous + measured) / 2;
+export const PACE_FULL_WEIGHT_CLAIMS = 50;
+
+/**
+ * A figure after a round of `claims` that measured `measured`: a higher one is taken at once (a round sized on a
+ * kinder, older figure outlasts its invocation and costs its ERA a late-commit wait), though only in proportion
+ * to `claims` below `PACE_FULL_WEIGHT_CLAIMS` (one slow small round would keep every round small); a lower one
+ * halfway (one quick round says little of the next), never below `floor` (nor is a first figure).
+ */
+function follow(previous: number | undefined, measured: number, claims: number, floor = measured): number {
+  if (previous === undefined) return Math.max(measured, floor);
+  if (measured >= previous)
+    return previous + (measured - previous) * Math.min(1, claims / PACE_FULL_WEIGHT_CLAIMS);
+  const lower = Math.max(measured, floor);
+  return lower >= previous ? previous : (previous + lower) / 2;
 }
 
 /**
  * The pace after a round. Only a round whose batch wrote at least a `wave` of claim payments teaches the batch's
- * figure, and only one that recorded more than a wave the recording's: a smaller one's is mostly noise. The
+ * figure, and only one that recorded more than a wave the recording's: a smaller one's is mostly noise (and up to
+ * `PACE_FULL_WEIGHT_CLAIMS`, a round raises a figure in proportion to its size). The
  * batch's figure counts the claim payments it wrote, not those found booked whole: a round after an outage or a
  * lost answer finds hundreds booked in under a second, and taught by that the next round would take a chunk its
  * batch cannot write in time. A batch that lost its answer took longer than it was given: its figure
@@ -303,10 +369,17 @@ export function paceAfterRound(
   const next: RoundPace = { ...previous };
   if (batchTeaches) {
     const measured = Math.max(0, round.prepareMs - ROUND_FIXED_MS) / round.written;
-    next.batchMsPerWrite = follow(previous?.batchMsPerWrite, round.lostAnswer ? 2 * measured : measured);
+    next.batchMsPerWrite = follow(
+      previous?.batchMsPerWrite,
+      round.lostAnswer ? 2 * measured : measured,
+      round.written,
+      // Lower only as far as the whole batch per payment, its fixed cost counted too: a small round that spent
+      // less than `ROUND_FIXED_MS` on its reads and first calls would otherwise teach next to nothing a payment.
+      round.prepareMs / round.written,
+    );
   }
   if (recordTeaches)
-    next.recordMsPerClaim = follow(previous?.recordMsPerClaim, round.recordMs / round.booked);
+    next.recordMsPerClaim = follow(previous?.recordMsPerClaim, round.recordMs / round.booked, round.booked);
   return next;
 }
 

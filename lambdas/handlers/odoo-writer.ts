@@ -32,6 +32,7 @@ import {
   eraBookingSettings,
   isEraBookingRound,
   joinsEraRound,
+  laneRoundKey,
   paceAfterRound,
   paymentRoundKey,
   ROUND_MARK_TTL_MS,
@@ -40,6 +41,7 @@ import {
   roundDeadline,
   roundFits,
   roundGroupsLast,
+  roundKeyBase,
   roundTake,
 } from '../core/era-booking.js';
 import { EventCatalog } from '../core/events.js';
@@ -491,8 +493,8 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
     await hold(
       envelope,
       ahead?.envelope.type === 'PaymentReceived'
-        ? `the booking round of payment ${ahead.remittanceId} (${ahead.traceNumber})`
-        : `ERA booking of remittance ${ahead?.remittanceId ?? '(another)'} (trace ${ahead?.traceNumber ?? '?'})`,
+        ? `the booking round of payment ${ahead.remittanceId} (${roundKeyBase(ahead.traceNumber)})`
+        : `ERA booking of remittance ${ahead?.remittanceId ?? '(another)'} (trace ${ahead ? roundKeyBase(ahead.traceNumber) : '?'})`,
       retry,
     );
     // Opened meanwhile: the round has released what it saw; this turn releases what it just held.
@@ -527,14 +529,24 @@ async function passEraGate(envelope: EncounterEnvelope, retry?: Retry): Promise<
   return true;
 }
 
-/** The round a claim payment (its ERA's TRN02) or a payment (its day's, `paymentRoundKey`) joins, and its id. */
+/**
+ * The round a claim payment (its ERA's TRN02) or a payment (its day's, `paymentRoundKey`) joins, in its encounter's
+ * lane (`laneRoundKey`), and its id.
+ */
 function roundOf(envelope: EncounterEnvelope): { roundKey: string; documentId: string } {
+  const lanes = eraBooking?.lanes ?? 1;
   if (envelope.type === 'PaymentReceived') {
     const payment = envelope.data as PaymentReceived;
-    return { roundKey: paymentRoundKey(payment), documentId: payment.paymentId };
+    return {
+      roundKey: laneRoundKey(paymentRoundKey(payment), envelope.encounterId, lanes),
+      documentId: payment.paymentId,
+    };
   }
   const remittance = envelope.data as RemittanceReceived;
-  return { roundKey: remittance.payment.traceNumber, documentId: remittance.remittanceId };
+  return {
+    roundKey: laneRoundKey(remittance.payment.traceNumber, envelope.encounterId, lanes),
+    documentId: remittance.remittanceId,
+  };
 }
 
 /**
@@ -612,7 +624,7 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
         return;
       }
-      // As many as the stage's pace says the batch can write and the round record in the time left (all, at first).
+      // As many as the stage's pace says the batch can write and the round record in the time left (`FIRST_ROUND_CLAIMS` at first).
       const take = roundTake(decision.take, deadline - Date.now(), pace, ROUND_CONCURRENCY);
       const round =
         take > 0

@@ -160,6 +160,18 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
     });
   });
 
+  it('books an ERA in two lanes, whose rounds may write to one journal at once, as one lane books it', async () => {
+    const claims = eraClaims(`L${run}`, 24);
+    // core/era-booking.ts laneRoundKey: the ERA's rounds in two FIFO groups, two writers at once; a lane books when
+    // its claim payments stop arriving for 3 s (how many join each lane is the encounters' hash).
+    const lanes = JSON.stringify({ lanes: 2, quietMs: 3_000 });
+    const { books, calls } = await bookEra(lanes, claims, `EFT-L${run}`);
+    console.info(`ERA in two lanes (${odoo.kind} Odoo): ${JSON.stringify(calls)}`);
+    for (const c of claims) expect(books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    // Two rounds' batches at least, one per lane (a lane's round books all it holds).
+    expect(calls['account.payment.create'] ?? 0).toBeGreaterThanOrEqual(2);
+  });
+
   it('books an ERA whose rounds stop after one wave: what a round booked and did not record, the next records', async () => {
     const claims = eraClaims(`S${run}`, 24);
     // roundMs 0: each round's time is spent at its start, as a round whose invocation ran out finds it. The first

@@ -184,7 +184,7 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
       }
     });
 
-    it('tells each queue consumer the receive count after which it gives a message up itself', () => {
+    it('tells each queue consumer the receive count after which it gives a message up itself, and its lanes', () => {
       for (const [, spec] of odooWriteQueues) {
         const variables =
           s.template.toJSON().Resources[logicalId(s.stack.functions.byName[spec.consumer])].Properties
@@ -192,6 +192,10 @@ describe.each(['dev', 'prod'])('the %s stack', (stage) => {
         expect(variables[env.odooWriteMaxReceiveCount]).toBe(String(config.odooWriteMaxReceiveCount));
         // How long a write whose answer was lost may still commit: the stage's Odoo, not the code's default.
         expect(variables[env.odooLateCommitSeconds]).toBe(String(config.odooLateCommitSeconds));
+        // An ERA's rounds in lanes only where the stage's Odoo has the workers (prod); else the defaults.
+        expect(variables[env.odooEraBooking]).toBe(
+          config.odooEraLanes > 1 ? JSON.stringify({ lanes: config.odooEraLanes }) : undefined,
+        );
       }
     });
   });

@@ -98,11 +98,15 @@ async function eraItemsLeft(active: Hub): Promise<number> {
 }
 
 /**
- * Counts the round messages the writer sends (`EraBookingRound`, every SendMessage, duplicates included), and
+ * Counts the round messages the writer sends (`EraBookingRound`, every SendMessage, duplicates included, and by
+ * FIFO group), and
  * fails the first `failFirst` of them as a crash between the round mark and the send would.
  */
-function countRoundMessages(active: Hub, failFirst = 0): { sent: number; failed: number } {
-  const counts = { sent: 0, failed: 0 };
+function countRoundMessages(
+  active: Hub,
+  failFirst = 0,
+): { sent: number; failed: number; groups: Map<string, number> } {
+  const counts = { sent: 0, failed: 0, groups: new Map<string, number>() };
   const sqs = active.aws.sqs as unknown as {
     enqueue: (q: unknown, input: Record<string, unknown>) => unknown;
   };
@@ -115,6 +119,8 @@ function countRoundMessages(active: Hub, failFirst = 0): { sent: number; failed:
         throw new Error('injected: the writer died between the round mark and the send');
       }
       counts.sent += 1;
+      const group = String(input.MessageGroupId);
+      counts.groups.set(group, (counts.groups.get(group) ?? 0) + 1);
     }
     return enqueue(q, input);
   };
@@ -349,6 +355,20 @@ describe('ERA booking: an ERA as one unit of Odoo work', () => {
     expect(rounds.sent).toBeGreaterThan(0);
     expect(rounds.sent).toBeLessThanOrEqual(claims.length / 20);
   }, 900_000);
+
+  it("an ERA in two lanes is booked by rounds of both lanes' groups, each claim once and as one lane books it", async () => {
+    const claims = eraClaims('L2', 120);
+    let rounds: ReturnType<typeof countRoundMessages> | undefined;
+    // core/era-booking.ts laneRoundKey: each encounter's claim payment joins the round of its lane.
+    const run = await bookEra(JSON.stringify({ lanes: 2 }), claims, 'EFT-L2', async (active) => {
+      rounds = countRoundMessages(active);
+    });
+    for (const c of claims) expect(run.books.get(c.n), c.n).toMatchObject(expectedEraAmounts(c));
+    expect(run.dlq).toBe(0);
+    expect(run.held).toBe(0);
+    expect(await eraItemsLeft(hub as Hub)).toBe(0);
+    expect([...(rounds?.groups.keys() ?? [])].sort()).toEqual(['era:EFT-L2', 'era:EFT-L2#lane1']);
+  }, 600_000);
 
   it('a writer that dies between the round mark and the send, and a mark no round cleared, strand no claim', async () => {
     const claims = eraClaims('RX', 12, ['paid'] as EraKind[]);

@@ -18,15 +18,6 @@ const PERIOD = { from: '2026-11-02T00:00:00Z', to: '2026-11-03T00:00:00Z' };
 let hub: Hub;
 let call: ApiCall;
 
-beforeAll(async () => {
-  hub = await startTestHub({ stepFunctions: { retryIntervalScale: 0 } });
-  call = apiCaller(hub, await accessToken(hub), 'era-it');
-});
-
-afterAll(async () => {
-  await hub?.close();
-});
-
 interface Line {
   name: string;
   debit: number;
@@ -61,7 +52,21 @@ async function reconcile(key: string) {
     .differences;
 }
 
-describe('an ERA with provider-level adjustments, through the hub', () => {
+// Two lanes (core/era-booking.ts laneRoundKey) put CLM-B's claim payment in a round of its own, beside CLM-A's and
+// CLM-C's: two rounds that each settle the same deposit entry.
+describe.each([
+  ['in one lane', 'on'],
+  ['in two lanes', JSON.stringify({ lanes: 2 })],
+])('an ERA with provider-level adjustments, through the hub, %s', (_lanes, eraBooking) => {
+  beforeAll(async () => {
+    hub = await startTestHub({ stepFunctions: { retryIntervalScale: 0 }, eraBooking });
+    call = apiCaller(hub, await accessToken(hub), 'era-it');
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+  });
+
   it('books the claim payments and one deposit of BPR02 for the trace, matched with each other', async () => {
     // Prepare
     const seed = (method: string, path: string, body?: unknown) => call(method, path, body);
