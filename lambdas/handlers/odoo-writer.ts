@@ -40,7 +40,7 @@ import {
   type RoundPace,
   roundDeadline,
   roundFits,
-  roundGroupsLast,
+  roundGroupsApart,
   roundKeyBase,
   roundTake,
 } from '../core/era-booking.js';
@@ -198,25 +198,31 @@ const processor = new SqsFifoPartialProcessorAsync();
 export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<SQSBatchResponse> => {
   try {
     const batchContext: BookingContext = { ...context, prepared: await prepare(event.Records) };
-    const response = await processPartialResponse(
-      {
-        ...event,
-        Records: roundGroupsLast(
-          event.Records,
-          (record) => record.attributes.MessageGroupId,
-          (record) => eraRoundOf(record) !== undefined,
-        ),
-      },
-      (record: SQSRecord) => writeRecord(record, batchContext, lambdaContext),
-      processor,
-      {
-        context: lambdaContext,
-        skipGroupOnError: true,
-        // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
-        // deleted), so the retry delays below apply to it too — above all when the breaker has just opened.
-        throwOnFullBatchFailure: false,
-      },
+    const { inTurn, apart } = roundGroupsApart(
+      event.Records,
+      (record) => record.attributes.MessageGroupId,
+      (record) => eraRoundOf(record) !== undefined,
     );
+    const response: SQSBatchResponse =
+      inTurn.length === 0
+        ? { batchItemFailures: [] }
+        : await processPartialResponse(
+            { ...event, Records: inTurn },
+            (record: SQSRecord) => writeRecord(record, batchContext, lambdaContext),
+            processor,
+            {
+              context: lambdaContext,
+              skipGroupOnError: true,
+              // A batch that failed whole is answered as one failure per record (to Lambda the same: nothing is
+              // deleted), so the retry delays below apply to it too — above all when the breaker has just opened.
+              throwOnFullBatchFailure: false,
+            },
+          );
+    // Rounds of different ERAs, lanes and days at once (core/era-booking.ts roundGroupsApart), each group in order.
+    const apartFailures = await Promise.all(
+      apart.map((group) => bookRoundGroup(group, batchContext, lambdaContext)),
+    );
+    response.batchItemFailures.push(...apartFailures.flat());
     await retrySoon(event, response);
     await countDrained(event.Records.length - response.batchItemFailures.length);
     return response;
@@ -225,6 +231,26 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 };
+
+/**
+ * One FIFO group of round messages, in order, as the FIFO batch processor walks a group: a record that fails
+ * fails the rest of its group with it (`skipGroupOnError`), which SQS then brings back in order.
+ */
+async function bookRoundGroup(
+  group: readonly SQSRecord[],
+  batchContext: BookingContext,
+  lambdaContext: Context,
+): Promise<SQSBatchResponse['batchItemFailures']> {
+  for (const [index, record] of group.entries()) {
+    try {
+      await writeRecord(record, batchContext, lambdaContext);
+    } catch {
+      // writeRecord logged why (a round that did not finish says so itself).
+      return group.slice(index).map((r) => ({ itemIdentifier: r.messageId }));
+    }
+  }
+  return [];
+}
 
 /**
  * Feeds the circuit breaker (core/odoo-breaker.ts): consecutive failed writes open it and the writers stop

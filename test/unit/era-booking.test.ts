@@ -20,6 +20,7 @@ import {
   roundCostMs,
   roundDeadline,
   roundFits,
+  roundGroupsApart,
   roundGroupsLast,
   roundKeyBase,
   roundTake,
@@ -394,6 +395,53 @@ describe('roundGroupsLast: the order a writer walks its batch in', () => {
         const firstRoundGroup = walked.findIndex((r) => roundGroups.has(r.group));
         if (firstRoundGroup >= 0)
           expect(walked.slice(firstRoundGroup).every((r) => roundGroups.has(r.group))).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('roundGroupsApart: the round groups a writer books beside each other', () => {
+  type Queued = { id: number; group: string; round: boolean };
+  const split = (records: Queued[]) =>
+    roundGroupsApart(
+      records,
+      (r) => r.group,
+      (r) => r.round,
+    );
+
+  it("sets apart the groups of an ERA's lanes and a day's rounds; a group with its deposit stays in turn", () => {
+    const batch: Queued[] = [
+      { id: 1, group: 'era:EFT-1#lane1', round: true },
+      { id: 2, group: 'enc-2', round: false },
+      { id: 3, group: 'era:EFT-2', round: false }, // an ERA's deposit, then its lane 0's round
+      { id: 4, group: 'era:EFT-2', round: true },
+      { id: 5, group: 'era:EFT-1', round: true },
+      { id: 6, group: 'era:EFT-1#lane1', round: true }, // a second round message of the same lane
+      { id: 7, group: 'era:payments:2026-11-30', round: true },
+    ];
+    const { inTurn, apart } = split(batch);
+    expect(inTurn.map((r) => r.id)).toEqual([2, 3, 4]);
+    expect(apart.map((group) => group.map((r) => r.id))).toEqual([[1, 6], [5], [7]]);
+  });
+
+  it('leaves out no record, keeps each group whole and in order, and sets apart only groups of rounds', () => {
+    const record = fc.record({ group: fc.constantFrom('a', 'b', 'c', 'd', 'e'), round: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 10 }), (drawn) => {
+        const batch: Queued[] = drawn.map((r, id) => ({ ...r, id }));
+        const { inTurn, apart } = split(batch);
+        expect([...inTurn, ...apart.flat()].sort((x, y) => x.id - y.id)).toEqual(batch);
+        for (const group of apart) {
+          expect(group.every((r) => r.round)).toBe(true);
+          expect(group).toEqual(batch.filter((r) => r.group === group[0]?.group));
+        }
+        expect(inTurn).toEqual(
+          roundGroupsLast(
+            batch.filter((r) => !apart.some((group) => group[0]?.group === r.group)),
+            (r) => r.group,
+            (r) => r.round,
+          ),
+        );
       }),
     );
   });
