@@ -203,7 +203,7 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
       (record) => record.attributes.MessageGroupId,
       (record) => eraRoundOf(record) !== undefined,
     );
-    const response: SQSBatchResponse =
+    const inTurnResponse: SQSBatchResponse =
       inTurn.length === 0
         ? { batchItemFailures: [] }
         : await processPartialResponse(
@@ -222,7 +222,11 @@ export const handler = async (event: SQSEvent, lambdaContext: Context): Promise<
     const apartFailures = await Promise.all(
       apart.map((group) => bookRoundGroup(group, batchContext, lambdaContext)),
     );
-    response.batchItemFailures.push(...apartFailures.flat());
+    // A new object: Powertools answers a batch without failures with its module-wide default response, which
+    // a push would change for every later batch of this container (seen: "Invalid batchItemFailures").
+    const response: SQSBatchResponse = {
+      batchItemFailures: [...inTurnResponse.batchItemFailures, ...apartFailures.flat()],
+    };
     await retrySoon(event, response);
     await countDrained(event.Records.length - response.batchItemFailures.length);
     return response;
