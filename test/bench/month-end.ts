@@ -113,6 +113,8 @@ export interface MonthEndReport {
   rpcs: number;
   /** Least time Odoo alone needed for the measured work: its workers' busy seconds / workers (proxy). */
   odooSeconds: number;
+  /** Seconds in which Odoo had at least one call in flight (proxy): its time at work on a one-process Odoo. */
+  odooBusySeconds: number;
   /** Seconds until the API had accepted every measured event (the hub's intake, Odoo not involved). */
   acceptSeconds: number;
   /** The unmeasured setup: API requests sent and the seconds from its first request until the hub was idle. */
@@ -353,6 +355,7 @@ export async function benchMonthEnd(
     const calls = Object.fromEntries(odoo.calls);
     const refusedDuringOutage = odoo.refused;
     const odooSeconds = odoo.workerSeconds / options.workers;
+    const odooBusySeconds = odoo.busySeconds;
     const reading = meter?.read();
     const awsRequests = reading ? requestsOf(reading) : undefined;
     limitOff();
@@ -408,6 +411,7 @@ export async function benchMonthEnd(
       drainSeconds,
       rpcs,
       odooSeconds,
+      odooBusySeconds,
       acceptSeconds,
       setupRequests,
       setupSeconds,
@@ -457,6 +461,7 @@ export function monthEndBenchLines(r: MonthEndReport): string[] {
     `| time to drain (first event sent → queues empty) | ${r.drainSeconds.toFixed(0)} s |`,
     `| Odoo RPCs (reached Odoo) | ${r.rpcs} (${(r.rpcs / r.events).toFixed(2)} per event) |`,
     `| Odoo's share: its workers' busy time ÷ workers | ${r.odooSeconds.toFixed(0)} s |`,
+    `| Odoo at work: a call in flight (a one-process Odoo's share) | ${r.odooBusySeconds.toFixed(0)} s |`,
     `| the outage | ${o.outageSeconds} s |`,
     `| the rest: the local hub's own (drain − Odoo − outage, at most) | ${Math.max(0, r.drainSeconds - r.odooSeconds - o.outageSeconds).toFixed(0)} s |`,
     `| events accepted by the API | in ${r.acceptSeconds.toFixed(0)} s (${(r.events / r.acceptSeconds).toFixed(1)} events/s) |`,

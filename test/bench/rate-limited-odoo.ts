@@ -37,6 +37,11 @@ export interface RateLimitedOdoo {
    * the hub's own (or the outage).
    */
   workerSeconds: number;
+  /**
+   * Seconds in which at least one limited call was in flight: on an Odoo of one process (`workers = 0`, calls
+   * served by threads of it), the time Odoo was at work, which `workerSeconds` ÷ workers understates.
+   */
+  busySeconds: number;
   resetCounts(): void;
   totalCalls(): number;
   close(): Promise<void>;
@@ -56,6 +61,9 @@ export async function startRateLimitedOdoo(
   const sockets = new Set<import('node:net').Socket>();
   const waiting: Array<() => void> = [];
   let busy = 0;
+  // Limited calls in flight, and since when at least one was (busySeconds).
+  let inFlight = 0;
+  let busySince = 0;
   const late = new Set<Promise<unknown>>();
   const state: RateLimitedOdoo = {
     url: '',
@@ -69,10 +77,13 @@ export async function startRateLimitedOdoo(
     calls: new Map(),
     refused: 0,
     workerSeconds: 0,
+    busySeconds: 0,
     resetCounts() {
       state.calls = new Map();
       state.refused = 0;
       state.workerSeconds = 0;
+      state.busySeconds = 0;
+      busySince = performance.now();
     },
     totalCalls: () => [...state.calls.values()].reduce((a, b) => a + b, 0),
     close: async () => undefined,
@@ -137,6 +148,7 @@ export async function startRateLimitedOdoo(
       }
       const limited = await acquire();
       const started = performance.now();
+      if (limited && inFlight++ === 0) busySince = started;
       try {
         if (name && !name.startsWith('undefined')) state.calls.set(name, (state.calls.get(name) ?? 0) + 1);
         const answer = await forward(body, req);
@@ -163,7 +175,9 @@ export async function startRateLimitedOdoo(
         req.socket.destroy();
       } finally {
         if (limited) {
-          state.workerSeconds += (performance.now() - started) / 1000;
+          const ended = performance.now();
+          state.workerSeconds += (ended - started) / 1000;
+          if (--inFlight === 0) state.busySeconds += (ended - busySince) / 1000;
           release();
         }
       }
