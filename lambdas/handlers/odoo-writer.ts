@@ -654,7 +654,8 @@ async function bookEraRound(traceNumber: string, record: SQSRecord, remainingMs:
         await writeQueue.enqueueEraRound(traceNumber, `${record.messageId}:${attempts}:later`);
         return;
       }
-      // As many as the stage's pace says the batch can write and the round record in the time left (`FIRST_ROUND_CLAIMS` at first).
+      // As many as the stage's pace says the batch can write and the round record in the time left
+      // (`FIRST_ROUND_CLAIMS` at first).
       const take = roundTake(decision.take, deadline - Date.now(), pace, ROUND_CONCURRENCY);
       const round =
         take > 0

@@ -161,13 +161,13 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
   });
 
   it('books an ERA in two lanes, whose rounds may write to one journal at once and first find Odoo down, as one lane books it', async () => {
-    const claims = eraClaims(`L${run}`, 24);
+    const claims = eraClaims(`W${run}`, 24);
     // core/era-booking.ts laneRoundKey: the ERA's rounds in two FIFO groups, two writers at once; a lane books when
     // its claim payments stop arriving for 3 s (how many join each lane is the encounters' hash). Odoo is down for
     // the first 10 s: the lanes' rounds fail beside the claim payments' turns and come back (the writer answers
     // those failures with the turns' successes: roundGroupsApart).
     const lanes = JSON.stringify({ lanes: 2, quietMs: 3_000 });
-    const { books, calls } = await bookEra(lanes, claims, `EFT-L${run}`, (proxy) => {
+    const { books, calls } = await bookEra(lanes, claims, `EFT-W${run}`, (proxy) => {
       proxy.down = true;
       setTimeout(() => {
         proxy.down = false;
