@@ -33,9 +33,8 @@ export const paymentRoundKey = (payment: Pick<PaymentReceived, 'receivedDate'>):
  * (about 150–250 ms per claim payment on a real Odoo 17), and one lane keeps one Odoo worker busy at a time. On a
  * real Odoo 17 with `workers = 2`, two batches of 150 payments in the same journal took 9.4 s side by side against
  * 18.3 s one after the other; with `workers = 0` (one process) 15.3 s against 15.4 s (test/bench/odoo-workers.ts,
- * docs/benchmarks.md). A claim
- * payment's lane is its encounter's (a stable hash): redelivered, it joins the same ready set, and an encounter's
- * claim payments stay in one lane. Lane 0 keeps the plain key (the ERA's own group, where its deposit is booked),
+ * docs/benchmarks.md). A claim payment's lane is its encounter's (a stable hash): redelivered, it joins the same
+ * ready set, and an encounter's claim payments stay in one lane. Lane 0 keeps the plain key (the ERA's own group, where its deposit is booked),
  * so one lane is exactly the booking before lanes, and a change of lanes strands no ready claim: rounds of every
  * key keep coming until their ready set is empty.
  */
