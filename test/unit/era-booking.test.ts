@@ -359,14 +359,13 @@ describe("a round's size by the stage's pace", () => {
   });
 });
 
+/** A message of a writer's batch: its FIFO group, and whether it asks for a round. */
+type Queued = { id: number; group: string; round: boolean };
+const groupOf = (r: Queued) => r.group;
+const isRound = (r: Queued) => r.round;
+
 describe('roundGroupsLast: the order a writer walks its batch in', () => {
-  type Queued = { id: number; group: string; round: boolean };
-  const walk = (records: Queued[]) =>
-    roundGroupsLast(
-      records,
-      (r) => r.group,
-      (r) => r.round,
-    );
+  const walk = (records: Queued[]) => roundGroupsLast(records, groupOf, isRound);
 
   it("puts a round after other groups' records, its own group's order kept", () => {
     const batch: Queued[] = [
@@ -401,13 +400,7 @@ describe('roundGroupsLast: the order a writer walks its batch in', () => {
 });
 
 describe('roundGroupsApart: the round groups a writer books beside each other', () => {
-  type Queued = { id: number; group: string; round: boolean };
-  const split = (records: Queued[]) =>
-    roundGroupsApart(
-      records,
-      (r) => r.group,
-      (r) => r.round,
-    );
+  const split = (records: Queued[]) => roundGroupsApart(records, groupOf, isRound);
 
   it("sets apart the groups of an ERA's lanes and a day's rounds; a group with its deposit stays in turn", () => {
     const batch: Queued[] = [
@@ -438,8 +431,8 @@ describe('roundGroupsApart: the round groups a writer books beside each other', 
         expect(inTurn).toEqual(
           roundGroupsLast(
             batch.filter((r) => !apart.some((group) => group[0]?.group === r.group)),
-            (r) => r.group,
-            (r) => r.round,
+            groupOf,
+            isRound,
           ),
         );
       }),
