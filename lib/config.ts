@@ -197,7 +197,12 @@ export const StageConfig = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  // A lane past the writer's concurrency never books beside the others: it only waits for a writer.
+  .refine((stage) => stage.odooEraLanes <= stage.odooWriteConcurrency, {
+    path: ['odooEraLanes'],
+    message: 'must not exceed odooWriteConcurrency: a lane books only while a writer is free for it',
+  });
 export type StageConfig = z.infer<typeof StageConfig>;
 export type StageConfigInput = z.input<typeof StageConfig>;
 

@@ -15,6 +15,17 @@ describe('stage config', () => {
     expect(stage.config.odooWriteConcurrency).toBeGreaterThanOrEqual(2);
   });
 
+  it('refuses more ERA lanes than Odoo writers, naming the field', () => {
+    const act = () =>
+      loadStage('prod', { prod: { ...stages.prod, odooWriteConcurrency: 2, odooEraLanes: 3 } });
+    expect(act).toThrow(StageConfigError);
+    expect(act).toThrow(/exceed odooWriteConcurrency.*at odooEraLanes/s);
+    expect(
+      loadStage('prod', { prod: { ...stages.prod, odooWriteConcurrency: 3, odooEraLanes: 3 } }).config
+        .odooEraLanes,
+    ).toBe(3);
+  });
+
   it('applies defaults for optional settings', () => {
     const { config } = loadStage('dev', { dev: { ...stages.dev, apiThrottle: undefined } });
     expect(config.apiThrottle).toEqual({ rateLimit: 50, burstLimit: 100 });
