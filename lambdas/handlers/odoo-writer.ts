@@ -281,6 +281,24 @@ async function noteBreaker(outcome: CallOutcome): Promise<void> {
   }
 }
 
+/** Batches whose lost answer the breaker has counted (below). */
+const lostAnswersNoted = new WeakSet<PreparedWrites>();
+
+/**
+ * What a booking's failure tells the breaker. A batch whose answer was lost fails each booking it held, but it was
+ * one call that went unanswered: counted once, by the first of them. Counted per booking, one round of a slow
+ * Odoo (eight claim payments failing at once) opened the breaker and paused every writer and lane.
+ */
+async function noteFailedBooking(error: unknown, prepared: PreparedWrites | undefined): Promise<void> {
+  if (!(error instanceof OdooError)) return;
+  if (error.kind === 'permanent') return noteBreaker({ kind: 'refused' });
+  if (error.faultName === BATCH_OUTCOME_UNKNOWN && prepared) {
+    if (lostAnswersNoted.has(prepared)) return;
+    lostAnswersNoted.add(prepared);
+  }
+  return noteBreaker({ kind: 'failed', error: error.message });
+}
+
 /** The breaker as the writers last read it (cached a second); a store failure reads as closed. */
 async function breakerOpen(): Promise<{ open: boolean; retryInSeconds: number }> {
   try {
@@ -438,10 +456,7 @@ async function writeRecord(
     if (isEncounterEvent(envelope) && (await passEraGate(envelope, retry))) return;
     const outcome = await withQuickRetries(() => book(envelope, batchContext)).catch(
       async (error: unknown) => {
-        if (error instanceof OdooError)
-          await noteBreaker(
-            error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
-          );
+        await noteFailedBooking(error, batchContext.prepared);
         throw error;
       },
     );
@@ -864,10 +879,7 @@ async function bookReadyClaim(
     if (item.attempts > 0) await store.clearOdooError(envelope.encounterId);
   } catch (error) {
     const odooError = toOdooError(error);
-    if (error instanceof OdooError)
-      await noteBreaker(
-        error.kind === 'permanent' ? { kind: 'refused' } : { kind: 'failed', error: error.message },
-      );
+    await noteFailedBooking(error, roundContext.prepared);
     if (isRetryable(odooError)) {
       const tries = await eraStore.noteAttempt(traceNumber, item.readyKey);
       // An outage dead-letters nothing: its tries wait for the breaker like any message's receives.

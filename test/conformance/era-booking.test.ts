@@ -71,7 +71,7 @@ async function countedHub(
   faults?: (odoo: RateLimitedOdoo) => void,
   /** The writer's wait after a write whose answer was lost (ODOO_LATE_COMMIT_SECONDS, here 3 s), its receives. */
   queue: { lateCommitSeconds?: number; maxReceiveCount?: number } = {},
-): Promise<{ calls: Record<string, number>; rpcs: number }> {
+): Promise<{ calls: Record<string, number>; rpcs: number; breakerOpened: boolean }> {
   let hub: Hub | undefined;
   const counted = await startRateLimitedOdoo(odoo.hub.url);
   try {
@@ -83,17 +83,25 @@ async function countedHub(
     });
     const call = apiCaller(hub, await accessToken(hub), clientId);
     await setUp(call, hub);
+    const breaker = new OdooBreakerStore(
+      new DynamoDBClient({ endpoint: hub.dynamodbEndpoint, region: 'us-east-1' }),
+      process.env.WORKFLOW_TABLE_NAME as string,
+    );
+    // A breaker that opened and closed again since is closed since a later time.
+    const closedSince = (await breaker.read({ fresh: true })).state.since;
     counted.resetCounts();
     faults?.(counted);
     await act(call, hub);
     // A call committing late lands before the books are read (else its copy would go unseen).
     await counted.pendingLate();
+    const { state } = await breaker.read({ fresh: true });
+    const breakerOpened = state.status === 'open' || state.since !== closedSince;
     const calls = Object.fromEntries(counted.calls);
     expect(hub.aws.sqs.messageCount(hub.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
     const rpcs = Object.entries(calls)
       .filter(([name]) => !PER_CONTAINER.test(name))
       .reduce((sum, [, n]) => sum + n, 0);
-    return { calls, rpcs };
+    return { calls, rpcs, breakerOpened };
   } finally {
     await hub?.close();
     await counted.close();
@@ -110,8 +118,13 @@ async function bookEra(
   trace: string,
   faults?: (odoo: RateLimitedOdoo) => void,
   queue?: { lateCommitSeconds?: number; maxReceiveCount?: number },
-): Promise<{ books: Map<string, ClaimBooks>; calls: Record<string, number>; rpcs: number }> {
-  const { calls, rpcs } = await countedHub(
+): Promise<{
+  books: Map<string, ClaimBooks>;
+  calls: Record<string, number>;
+  rpcs: number;
+  breakerOpened: boolean;
+}> {
+  const { calls, rpcs, breakerOpened } = await countedHub(
     eraBooking,
     `erab-${trace}`,
     async (call, hub) => {
@@ -128,7 +141,7 @@ async function bookEra(
     claims,
     memoField,
   );
-  return { books, calls, rpcs };
+  return { books, calls, rpcs, breakerOpened };
 }
 
 describe('conformance: an ERA booked as one unit of Odoo work', () => {
@@ -225,6 +238,8 @@ describe('conformance: an ERA booked as one unit of Odoo work', () => {
     // (payments, then credit notes and patient invoices: at most 3 posting calls), none on its own.
     expect(lost.calls['account.payment.create'], JSON.stringify(lost.calls)).toBe(1);
     expect(lost.calls['account.move.action_post'] ?? 0, JSON.stringify(lost.calls)).toBeLessThanOrEqual(3);
+    // One call went unanswered, not twelve: the breaker counts it once and no writer or lane is paused for it.
+    expect(lost.breakerOpened).toBe(false);
   });
 
   it.each([
