@@ -4,11 +4,15 @@ import { DEFAULT_LEDGER_SETUP, ensureHubSetup } from '../../lambdas/adapters/odo
 import { OdooClient } from '../../lambdas/adapters/odoo/client.js';
 import { OdooEraDepositLedger } from '../../lambdas/adapters/odoo/era-deposit-ledger.js';
 import { OdooReceivablesLedger } from '../../lambdas/adapters/odoo/receivables-ledger.js';
+import { laneRoundKey } from '../../lambdas/core/era-booking.js';
 import { compareDeposit, eraDepositOf, planEraDeposit } from '../../lambdas/core/era-deposit.js';
 import { odooAmountToCents } from '../../lambdas/core/money.js';
 import { planRemittancePosting } from '../../lambdas/core/remittance-posting.js';
 import { type Remittance835, read835Text } from '../../lambdas/core/x12/remittance-835.js';
 import { plannedRemittances, toRemittanceReceived } from '../../lambdas/core/x12/remittance-events.js';
+import type { Hub } from '../../local/runtime.js';
+import { seedClaimThroughApi } from '../integration/support/claims.js';
+import { accessToken, apiCaller, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
 
 /**
@@ -283,5 +287,116 @@ describe('an ERA with provider-level adjustments, on Odoo', () => {
       expect.objectContaining({ key: expect.stringContaining('deposit_missing'), amountCents: 125_750 }),
       expect.objectContaining({ key: expect.stringContaining('deposit_variance'), amountCents: 750 }),
     ]);
+  });
+});
+
+/**
+ * Issue 16 (ERA lanes): the same ERA posted to the hub as a clearinghouse sends it, with its rounds in two lanes
+ * (core/era-booking.ts `laneRoundKey`). Each lane's last round settles the one deposit entry, so two rounds may
+ * match claim payments with it at once (on a real Odoo, in two threads or workers): one entry, every claim
+ * payment matched with it once, each invoice paid once.
+ */
+describe('the same ERA through the hub in two lanes, on Odoo', () => {
+  const trace = `EFT${run}L`;
+  const payerId = `PAYER-ERA-${run}`;
+  const claimIds = ['A', 'B', 'C'].map((c) => `CLM-${run}L-${c}`);
+  // Encounters in both lanes, whatever the run: the first prefix whose three encounters do not share one lane.
+  const prefix =
+    Array.from({ length: 64 }, (_, i) => `ERAL${run}${i}`).find(
+      (p) =>
+        new Set(claimIds.map((id) => laneRoundKey(trace, `ENC-${p}-${id.replace(/[^A-Za-z0-9]/g, '')}`, 2)))
+          .size === 2,
+    ) ?? `ERAL${run}`;
+  let laneHub: Hub | undefined;
+
+  afterAll(async () => {
+    await laneHub?.close();
+  });
+
+  it('books one deposit of BPR02, every claim payment matched with it once, as one lane books it', async () => {
+    const lanes = claimIds.map((id) =>
+      laneRoundKey(trace, `ENC-${prefix}-${id.replace(/[^A-Za-z0-9]/g, '')}`, 2),
+    );
+    expect(new Set(lanes).size, lanes.join(' ')).toBe(2);
+    laneHub = await startTestHub({
+      odoo: odoo.hub,
+      eraBooking: JSON.stringify({ lanes: 2, quietMs: 2_000 }),
+      monitoring: { sweepIntervalSeconds: false },
+    });
+    const active = laneHub;
+    const call = apiCaller(active, await accessToken(active), `era-lanes-${run}`);
+    for (const [claimId, billedCents] of [
+      [claimIds[0], 70_000],
+      [claimIds[1], 40_000],
+      [claimIds[2], 30_000],
+    ] as const) {
+      await seedClaimThroughApi((method, path, body) => call(method, path, body), {
+        claimId: claimId as string,
+        billedCents,
+        prefix,
+        payerId,
+        payerName: 'Synthetic Health Plan',
+      });
+    }
+    await active.waitForIdle();
+    const file = readFileSync(new URL('../fixtures/x12/synthetic-era-plb.835', import.meta.url), 'latin1')
+      .replaceAll('EFT20261102A', trace)
+      .replaceAll('CLM-', `CLM-${run}L-`)
+      .replaceAll('PCN-A', `PCN-${run}L-A`)
+      .replaceAll('PCN-B', `PCN-${run}L-B`)
+      .replaceAll('PCN-C', `PCN-${run}L-C`);
+    const answer = await fetch(`${active.baseUrl}/v1/remittances`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${await accessToken(active)}`,
+        'Content-Type': 'application/edi-x12',
+        'Idempotency-Key': `era-lanes-${run}`,
+      },
+      body: file,
+    });
+    expect(answer.status).toBe(202);
+    await active.waitForIdle();
+    expect(active.aws.sqs.messageCount(active.queueUrls.OdooWriteQueue?.dlqUrl as string)).toBe(0);
+
+    const entries = await odoo.reader.call<number[]>('account.move', 'search', [[['ref', '=', trace]]]);
+    expect(entries).toHaveLength(1);
+    const lines = await odoo.reader.call<Line[]>(
+      'account.move.line',
+      'search_read',
+      [[['move_id', '=', entries[0]]]],
+      { fields: LINE_FIELDS, order: 'id' },
+    );
+    expect(
+      lines.map((l) => [
+        l.account_id[1].slice(0, 6),
+        odooAmountToCents(l.debit) - odooAmountToCents(l.credit),
+      ]),
+    ).toEqual([
+      ['101403', 123_554],
+      ['101403', -125_000],
+      ['451000', -525],
+      ['451000', -750],
+      ['121000', 2_500],
+      ['655000', 221],
+    ]);
+    // The claim-payments line matched in full with the three claim payments, whichever lane settled last.
+    expect(lines[1]).toMatchObject({ reconciled: true, amount_residual: 0 });
+    const invoices = await odoo.reader.call<
+      Array<{ ref: string; payment_state: string; amount_residual: number }>
+    >(
+      'account.move',
+      'search_read',
+      [[['ref', 'in', claimIds.map((id) => `INV-${id.replace(/[^A-Za-z0-9]/g, '')}`)]]],
+      { fields: ['ref', 'payment_state', 'amount_residual'] },
+    );
+    expect(invoices).toHaveLength(3);
+    for (const invoice of invoices) {
+      expect(['paid', 'in_payment'], invoice.ref).toContain(invoice.payment_state);
+      expect(invoice.amount_residual, invoice.ref).toBe(0);
+    }
+    const payments = await odoo.reader.call<number[]>('account.payment', 'search', [
+      [['partner_id.ref', '=', `rcm:payer:${payerId}`]],
+    ]);
+    expect(payments).toHaveLength(3);
   });
 });
