@@ -12,6 +12,7 @@ import { type Remittance835, read835Text } from '../../lambdas/core/x12/remittan
 import { plannedRemittances, toRemittanceReceived } from '../../lambdas/core/x12/remittance-events.js';
 import type { Hub } from '../../local/runtime.js';
 import { seedClaimThroughApi } from '../integration/support/claims.js';
+import { SYNTHETIC_ERA_DEPOSIT_LINES } from '../integration/support/era-deposit-books.js';
 import { accessToken, apiCaller, startTestHub } from '../integration/support/hub.js';
 import { type OdooUnderTest, odooUnderTest } from './support/odoo-under-test.js';
 
@@ -371,14 +372,7 @@ describe('the same ERA through the hub in two lanes, on Odoo', () => {
         l.account_id[1].slice(0, 6),
         odooAmountToCents(l.debit) - odooAmountToCents(l.credit),
       ]),
-    ).toEqual([
-      ['101403', 123_554],
-      ['101403', -125_000],
-      ['451000', -525],
-      ['451000', -750],
-      ['121000', 2_500],
-      ['655000', 221],
-    ]);
+    ).toEqual(SYNTHETIC_ERA_DEPOSIT_LINES);
     // The claim-payments line matched in full with the three claim payments, whichever lane settled last.
     expect(lines[1]).toMatchObject({ reconciled: true, amount_residual: 0 });
     const invoices = await odoo.reader.call<
