@@ -6,7 +6,7 @@ of every payment with its CO-45 write-off, one `account.move.line.load` of the t
 integration user, on invoices it creates first, and prints their time per payment: the floor under which no
 batching on the hub's side can bring a round on one Odoo worker. Everything is rolled back.
 
-    python3 test/bench/odoo-floor.py --db rcm17bench [--payments 100] [--runs 3] [--profile]
+    python3 test/bench/odoo-floor.py --db rcm17bench [--payments 100] [--runs 3] [--profile] [--context JSON]
 
 Needs the Odoo tree of `../shared/odoo17/run-odoo17` (RCM_ODOO17_HOME, default ~/.cache/rcm-odoo17), a database it
 started (with its `odoo-<port>.conf`), and `npm run odoo:setup` done on it (the write-off account's external id).
@@ -17,6 +17,7 @@ import argparse
 import cProfile
 import glob
 import io
+import json
 import os
 import pstats
 import statistics
@@ -34,6 +35,7 @@ parser.add_argument('--db', required=True)
 parser.add_argument('--payments', type=int, default=100)
 parser.add_argument('--runs', type=int, default=3)
 parser.add_argument('--profile', action='store_true', help='print the 30 costliest calls of each step')
+parser.add_argument('--context', default='{}', help='an Odoo context for the three calls, e.g. {"tracking_disable": true}')
 args = parser.parse_args()
 
 conf = sorted(glob.glob(os.path.join(HOME, 'odoo-*.conf')))
@@ -65,7 +67,7 @@ def one_run(results, profile):
     with registry.cursor() as cr:
         root = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         clerk = root['res.users'].search([('login', '=', 'rcm-hub')], limit=1)
-        env = odoo.api.Environment(cr, clerk.id or odoo.SUPERUSER_ID, {})
+        env = odoo.api.Environment(cr, clerk.id or odoo.SUPERUSER_ID, json.loads(args.context))
         write_off = env.ref('rcm_hub.account_contractual_adjustments')
         journal = env['account.journal'].search([('code', '=', 'BNK1')], limit=1)
         payer = env['res.partner'].create({'name': 'Floor bench payer', 'is_company': True})
@@ -140,7 +142,7 @@ results = {}
 for run in range(args.runs):
     one_run(results, args.profile and run == 0)
 print(f'Odoo {odoo.release.version}, database {args.db}: rounds of {args.payments} claim payments with a CO-45 '
-      f'write-off, {args.runs} runs, in Odoo\'s process (no HTTP), rolled back.\n')
+      f'write-off, {args.runs} runs, in Odoo\'s process (no HTTP), context {args.context}, rolled back.\n')
 print('| step | ms per claim payment (median) | runs |')
 print('| --- | ---: | --- |')
 total = []
