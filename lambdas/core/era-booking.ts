@@ -34,9 +34,9 @@ export const paymentRoundKey = (payment: Pick<PaymentReceived, 'receivedDate'>):
  * real Odoo 17 with `workers = 2`, two batches of 150 payments in the same journal took 9.4 s side by side against
  * 18.3 s one after the other; with `workers = 0` (one process) 15.3 s against 15.4 s (test/bench/odoo-workers.ts,
  * docs/benchmarks.md). A claim payment's lane is its encounter's (a stable hash): redelivered, it joins the same
- * ready set, and an encounter's claim payments stay in one lane. Lane 0 keeps the plain key (the ERA's own group, where its deposit is booked),
- * so one lane is exactly the booking before lanes, and a change of lanes strands no ready claim: rounds of every
- * key keep coming until their ready set is empty.
+ * ready set, and an encounter's claim payments stay in one lane. Lane 0 keeps the plain key (the ERA's own group,
+ * where its deposit is booked), so one lane is exactly the booking before lanes, and a change of lanes strands no
+ * ready claim: rounds of every key keep coming until their ready set is empty.
  */
 export function laneRoundKey(key: string, encounterId: string, lanes: number): string {
   if (lanes <= 1) return key;
@@ -95,7 +95,8 @@ export function roundGroupsApart<T>(
   groupOf: (record: T) => string | undefined,
   isRound: (record: T) => boolean,
 ): { inTurn: T[]; apart: T[][] } {
-  const groups = new Map<string, T[]>();
+  // Records without a group are never set apart: no key of theirs is in the map.
+  const groups = new Map<string | undefined, T[]>();
   for (const record of records) {
     const group = groupOf(record);
     if (group === undefined) continue;
@@ -103,13 +104,9 @@ export function roundGroupsApart<T>(
     if (members) members.push(record);
     else groups.set(group, [record]);
   }
-  const apart = [...groups.values()].filter((members) => members.every(isRound));
-  const apartGroups = new Set(apart.map((members) => groupOf(members[0] as T)));
-  const inTurn = records.filter((record) => {
-    const group = groupOf(record);
-    return group === undefined || !apartGroups.has(group);
-  });
-  return { inTurn: roundGroupsLast(inTurn, groupOf, isRound), apart };
+  for (const [group, members] of groups) if (!members.every(isRound)) groups.delete(group);
+  const inTurn = records.filter((record) => !groups.has(groupOf(record)));
+  return { inTurn: roundGroupsLast(inTurn, groupOf, isRound), apart: [...groups.values()] };
 }
 
 /** The Odoo write queue message that asks for a round of an ERA (not a business event: no envelope). */
